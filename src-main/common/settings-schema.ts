@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+/**
+ * The organization's sync settings: what the admin section of the window and the CLI's --config file hold.
+ * No secret is ever part of this shape: passwords and client secrets live in the OS keychain (see secrets/).
+ */
+
+export const EXCHANGE_SERVER_TYPES = [
+  'Exchange2007_SP1',
+  'Exchange2010',
+  'Exchange2013',
+  'Exchange2016',
+  'Exchange2019',
+  'ExchangeServerSE',
+  'Office365',
+] as const;
+export type ExchangeServerType = (typeof EXCHANGE_SERVER_TYPES)[number];
+
+const isLoopbackHost = (host: string) =>
+  host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+
+/** https always; http only to a loopback address or when the admin explicitly allowed it. */
+export const serviceUrl = z
+  .string()
+  .trim()
+  .min(1, 'Enter the address.')
+  .superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not a web address (expected e.g. https://mail.example.com/EWS/Exchange.asmx).` });
+      return;
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      ctx.addIssue({ code: 'custom', message: `Only https:// addresses are supported, not ${url.protocol}//.` });
+    }
+    if (url.username || url.password) {
+      ctx.addIssue({ code: 'custom', message: 'Do not put a user name or password in the address; use the credential fields.' });
+    }
+  });
+
+export const emailAddress = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'Not an email address.');
+
+export const onPremisesExchangeSettings = z.object({
+  serverType: z.enum(EXCHANGE_SERVER_TYPES).exclude(['Office365']),
+  ewsUrl: serviceUrl,
+  /** NetBIOS domain, e.g. CONTOSO. Empty when the username is a UPN (user@domain). */
+  domain: z.string().trim().max(15, 'A NetBIOS domain name has at most 15 characters.').regex(/^[^\\/:*?"<>|@.\s]*$/, 'Not a NetBIOS domain name.').default(''),
+  username: z.string().trim().min(1, 'Enter the delegate account user name.'),
+  authMethod: z.enum(['ntlm', 'basic']).default('ntlm'),
+  allowInsecureHttp: z.boolean().default(false),
+  /** Path to a PEM file of extra CA certificates to trust for this server (never: switch checking off). */
+  caFile: z.string().optional(),
+});
+
+export const exchangeOnlineSettings = z.object({
+  serverType: z.literal('Office365'),
+  tenantId: z.string().trim().default(''),
+  clientId: z.string().trim().default(''),
+});
+
+export const exchangeSettings = z.discriminatedUnion('serverType', [
+  onPremisesExchangeSettings.extend({ serverType: z.enum(['Exchange2007_SP1', 'Exchange2010', 'Exchange2013', 'Exchange2016', 'Exchange2019', 'ExchangeServerSE']) }),
+  exchangeOnlineSettings,
+]);
+
+export const severaSettings = z.object({
+  apiUrl: serviceUrl.default('https://api.severa.visma.com/rest-api'),
+  clientId: z.string().trim().min(1, 'Enter the Severa API client id.'),
+  allowInsecureHttp: z.boolean().default(false),
+});
+
+export const enrollment = z.object({
+  email: emailAddress,
+  /** YYYY-MM-DD: nothing that ends before this date is touched. */
+  syncStartDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  enabledAt: z.string(),
+  paused: z.boolean().default(false),
+});
+
+export const orgSettings = z.object({
+  schemaVersion: z.literal(1).default(1),
+  exchange: exchangeSettings,
+  severa: severaSettings,
+  /** Activity type guids that go Severa -> Exchange. Task-category types are never synced whatever this says. */
+  activityTypesToExchange: z.array(z.string()).default([]),
+  /** Minutes between automatic cycles. */
+  intervalMinutes: z.number().int().min(1).max(24 * 60).default(15),
+  /** How far ahead the window reaches. */
+  windowDaysAhead: z.number().int().min(1).max(730).default(365),
+  enrollments: z.array(enrollment).default([]),
+  /** Mass-deletion guard: hold deletions above both limits until confirmed. */
+  deletionGuard: z.object({ maxItems: z.number().int().min(0).default(10), maxPercent: z.number().min(0).max(100).default(20) }).default({ maxItems: 10, maxPercent: 20 }),
+});
+
+export type OrgSettings = z.infer<typeof orgSettings>;
+export type Enrollment = z.infer<typeof enrollment>;
+export type OnPremisesExchangeSettings = z.infer<typeof onPremisesExchangeSettings>;
+
+export { isLoopbackHost };

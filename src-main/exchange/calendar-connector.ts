@@ -1,0 +1,70 @@
+import type { EventFields, SideEvent } from '../sync/calendar-event.ts';
+
+/**
+ * What the sync engine needs from a mailbox calendar. The EWS connector (on-premises Exchange) implements it now;
+ * a Microsoft Graph connector (Exchange Online) implements the same interface next.
+ *
+ * Every method acts on behalf of one mailbox (impersonation on EWS, /users/{id} on Graph).
+ * Errors are thrown as `CalendarError` with a stable `code`, so the engine can decide to retry, resync or report.
+ */
+export interface CalendarConnector {
+  /**
+   * Changes since `syncState` (null: from the beginning, every item). Series come back as one event whose
+   * `fields.recurrence` and `fields.exceptions` describe the whole series. A cycle with no change costs one request.
+   */
+  syncChanges(mailbox: string, syncState: string | null): Promise<CalendarChanges>;
+  /** Batch read by id. Missing ids are simply absent from the result. */
+  getEvents(mailbox: string, ids: string[]): Promise<SideEvent[]>;
+  /** Items that carry the sync's tag with this value (normally zero or one): finds what a crashed run created. */
+  findByTag(mailbox: string, syncTag: string): Promise<SideEvent[]>;
+  /** Creates without mailing anyone (SendToNone). */
+  createEvent(mailbox: string, fields: EventFields, syncTag: string): Promise<WriteResult>;
+  /** `version` must be the version last read; a stale one throws CalendarError('conflict'). */
+  updateEvent(mailbox: string, id: string, version: string, fields: EventFields): Promise<WriteResult>;
+  /** Moves to Deleted Items (recoverable), mails no one. Deleting an id that is already gone is not an error. */
+  deleteEvent(mailbox: string, id: string): Promise<void>;
+  /** Resolves a primary or secondary address to the mailbox's primary SMTP address; null when no mailbox has it. */
+  resolveMailbox(email: string): Promise<string | null>;
+  /** Server clock minus local clock in ms, measured from the last response's HTTP Date header; null before any. */
+  clockOffsetMs(): number | null;
+}
+
+export interface CalendarChanges {
+  changed: SideEvent[];
+  deletedIds: string[];
+  syncState: string;
+}
+
+export interface WriteResult {
+  id: string;
+  version: string;
+  lastModified: string;
+}
+
+export type CalendarErrorCode =
+  | 'auth' // login failed (401) or token refused
+  | 'impersonation-denied' // ErrorImpersonateUserDenied
+  | 'no-mailbox' // ErrorNonExistentMailbox
+  | 'conflict' // ErrorIrresolvableConflict / ErrorStaleObject: re-read and decide again
+  | 'invalid-sync-state' // ErrorInvalidSyncStateData: start over without a state, keep the pairs
+  | 'not-found' // ErrorItemNotFound
+  | 'throttled' // ErrorServerBusy / 503 / 429; retryAfterMs when the server said
+  | 'transient' // moving mailbox, store unavailable, timeouts, dropped connections, 5xx
+  | 'bad-response' // a body that is not the protocol (HTML 500, malformed XML, oversize)
+  | 'tls' // certificate problems
+  | 'config' // the settings cannot work (bad URL, unknown host)
+  | 'other';
+
+export class CalendarError extends Error {
+  readonly code: CalendarErrorCode;
+  readonly retryAfterMs: number | undefined;
+  /** The server's own code, e.g. 'ErrorImpersonateUserDenied', for logs and the admin. */
+  readonly serverCode: string | undefined;
+  constructor(code: CalendarErrorCode, message: string, opts: { retryAfterMs?: number; serverCode?: string; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = 'CalendarError';
+    this.code = code;
+    this.retryAfterMs = opts.retryAfterMs;
+    this.serverCode = opts.serverCode;
+  }
+}
