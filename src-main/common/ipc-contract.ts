@@ -1,0 +1,331 @@
+import { z } from 'zod';
+import { EXCHANGE_SERVER_TYPES } from './settings-schema.ts';
+import { SECRET_NAMES } from './secrets-contract.ts';
+import type { SecretName } from './secrets-contract.ts';
+import type { CycleReport, UserProblem, UserReport } from './sync-report.ts';
+
+/**
+ * The one contract between the main process and the settings window (GitHub Desktop style): every request channel is a
+ * key of `RequestChannels` (`channel -> (payload) => Promise<result>`), every payload has a zod schema in
+ * `requestSchemas`, every push from main is a key of `EventChannels`. The preload exposes `RendererApi` on
+ * `window[RENDERER_API_KEY]`; the main process serves it through one generic wrapper (src-main/electron/ipc-router.ts).
+ *
+ * Plain data only. No result ever carries a secret: secrets are write-only from the window's side (`secret:set`,
+ * `secret:delete`), and `secret:has` is all it can learn.
+ */
+
+export const RENDERER_API_KEY = 'severaSync';
+
+/** The custom scheme and host the window is loaded from; the only sender the main process answers. */
+export const APP_SCHEME = 'app';
+export const APP_HOST = 'severa-sync';
+export const APP_ENTRY_URL = `${APP_SCHEME}://${APP_HOST}/index.html`;
+
+// ---------- payload schemas (what the window may send) ----------
+
+const shortText = (max: number) => z.string().max(max, `At most ${max} characters.`);
+
+/**
+ * The admin form as typed: shapes only. Whether the values make sense (URL, domain, ranges) is decided by the settings
+ * schema when saving, so the form can show each problem beside its field instead of a rejected message.
+ * `.strict()`: a payload cannot smuggle extra keys (e.g. a password) into the stored settings.
+ */
+export const adminSettingsDraftSchema = z
+  .object({
+    exchange: z
+      .object({
+        serverType: z.enum(EXCHANGE_SERVER_TYPES),
+        ewsUrl: shortText(2048).optional(),
+        domain: shortText(64).optional(),
+        username: shortText(256).optional(),
+        authMethod: z.enum(['ntlm', 'basic']).optional(),
+        allowInsecureHttp: z.boolean().optional(),
+        caFile: shortText(4096).optional(),
+        tenantId: shortText(100).optional(),
+        clientId: shortText(100).optional(),
+      })
+      .strict(),
+    severa: z
+      .object({
+        apiUrl: shortText(2048),
+        clientId: shortText(256),
+        allowInsecureHttp: z.boolean().optional(),
+      })
+      .strict(),
+    activityTypesToExchange: z.array(shortText(64)).max(1000),
+    intervalMinutes: z.number().finite(),
+    windowDaysAhead: z.number().finite(),
+    deletionGuard: z.object({ maxItems: z.number().finite(), maxPercent: z.number().finite() }).strict().optional(),
+  })
+  .strict();
+export type AdminSettingsDraft = z.infer<typeof adminSettingsDraftSchema>;
+
+const secretNameSchema = z.enum(SECRET_NAMES);
+const emptyPayload = z.undefined();
+const emailText = shortText(320).trim().min(1, 'Enter your email address.');
+
+export const requestSchemas = {
+  'settings:get': emptyPayload,
+  'settings:save': adminSettingsDraftSchema,
+  'secret:set': z.object({ name: secretNameSchema, value: z.string().min(1, 'Enter a value.').max(4096) }).strict(),
+  'secret:has': z.object({ name: secretNameSchema }).strict(),
+  'secret:delete': z.object({ name: secretNameSchema }).strict(),
+  'activityTypes:list': emptyPayload,
+  'connection:test': emptyPayload,
+  'personal:get': emptyPayload,
+  'personal:enable': z
+    .object({
+      email: emailText,
+      password: z.string().min(1, 'Enter your mailbox password.').max(1024),
+      syncStartDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'Expected a date YYYY-MM-DD.').optional(),
+    })
+    .strict(),
+  'personal:disable': emptyPayload,
+  'sync:now': emptyPayload,
+  'sync:pause': z.object({ mode: z.enum(['hour', 'untilResumed']) }).strict(),
+  'sync:resume': emptyPayload,
+  'status:get': emptyPayload,
+  'log:export': emptyPayload,
+  'log:open': emptyPayload,
+  'journal:list': z.object({ email: emailText.optional() }).strict(),
+  'journal:restore': z.object({ ids: z.array(shortText(200)).min(1).max(500) }).strict(),
+  'deletions:confirm': z.object({ email: emailText }).strict(),
+} as const;
+
+export type RequestChannel = keyof typeof requestSchemas;
+export const REQUEST_CHANNELS = Object.keys(requestSchemas) as RequestChannel[];
+export type RequestPayload<C extends RequestChannel> = z.infer<(typeof requestSchemas)[C]>;
+
+// ---------- result shapes (what the window receives) ----------
+
+export interface FieldIssue {
+  /** Dotted path into the draft, e.g. 'exchange.ewsUrl'. */
+  path: string;
+  message: string;
+}
+
+export interface AdminSettingsView {
+  /** Null until the admin saved settings once. */
+  settings: AdminSettingsDraft | null;
+  /** Which secrets the keychain holds: all the window ever learns about them. */
+  secretsStored: Record<SecretName, boolean>;
+}
+
+export type SaveSettingsResult = { ok: true; settings: AdminSettingsDraft } | { ok: false; issues: FieldIssue[] };
+
+export type ActivityCategory = 'CalendarEntry' | 'Task' | 'Personal' | 'Absences' | 'SalesEvent';
+
+export interface ActivityTypeView {
+  guid: string;
+  name: string;
+  category: ActivityCategory | string;
+  isActive: boolean;
+  isDefault: boolean;
+  /** False for project tasks (never synced) and inactive types. */
+  syncable: boolean;
+  /** Why it cannot be chosen, shown beside it. */
+  note?: string;
+}
+
+export interface CheckView {
+  id: string;
+  title: string;
+  ok: boolean;
+  message: string;
+  fix?: string;
+}
+
+export interface IdentityView {
+  /** The address as entered, lower-cased. */
+  email: string;
+  severa: { known: boolean; detail: string };
+  exchange: { known: boolean; primaryAddress?: string; detail: string };
+}
+
+export interface PersonalSyncView {
+  /** The email this desktop's user enabled sync for, if any. */
+  email: string | null;
+  enrolled: boolean;
+  syncStartDate?: string;
+  enabledAt?: string;
+  identity?: IdentityView;
+}
+
+export type RunnerStateView = 'idle' | 'syncing' | 'error' | 'paused';
+
+export interface ProgressView {
+  usersDone: number;
+  usersTotal: number;
+  currentUser?: string;
+  phase?: string;
+}
+
+export interface RunnerStatusView {
+  state: RunnerStateView;
+  lastRunAt?: string;
+  nextRunAt?: string;
+  /** Absent: not paused; null: paused until resumed by hand; else an ISO instant. */
+  pausedUntil?: string | null;
+  progress?: ProgressView;
+  consecutiveFailures: number;
+}
+
+export interface UserStatusView {
+  email: string;
+  /** When this user's last cycle finished; absent before the first. */
+  lastSyncAt?: string;
+  outcome?: UserReport['outcome'];
+  toSevera?: UserReport['toSevera'];
+  toExchange?: UserReport['toExchange'];
+  conflicts: number;
+  heldDeletions: number;
+  errors: UserProblem[];
+  notes: string[];
+  firstSyncDone: boolean;
+}
+
+export interface AppStatusView {
+  runner: RunnerStatusView;
+  users: UserStatusView[];
+  /** Organization-level problems of the last cycle (Severa login failed, clock skew, ...). */
+  orgErrors: UserProblem[];
+  lastCycle?: { startedAt: string; finishedAt: string; outcome: CycleReport['outcome'] };
+  /** Where the log is, for "open log". */
+  logPath: string | null;
+}
+
+export interface JournalEntryView {
+  id: string;
+  email: string;
+  side: 'severa' | 'exchange';
+  subject: string;
+  start: string;
+  deletedAt: string;
+  restored: boolean;
+}
+
+export interface RestoreResultView {
+  id: string;
+  ok: boolean;
+  message?: string;
+}
+
+export interface RequestResults {
+  'settings:get': AdminSettingsView;
+  'settings:save': SaveSettingsResult;
+  'secret:set': { stored: true };
+  'secret:has': { stored: boolean };
+  'secret:delete': { stored: false };
+  'activityTypes:list': ActivityTypeView[];
+  'connection:test': CheckView[];
+  'personal:get': PersonalSyncView;
+  'personal:enable': PersonalSyncView;
+  'personal:disable': PersonalSyncView;
+  'sync:now': AppStatusView;
+  'sync:pause': RunnerStatusView;
+  'sync:resume': RunnerStatusView;
+  'status:get': AppStatusView;
+  'log:export': { path: string | null };
+  'log:open': { opened: boolean };
+  'journal:list': JournalEntryView[];
+  'journal:restore': RestoreResultView[];
+  'deletions:confirm': AppStatusView;
+}
+
+/** The type map: one function per channel. The main process implements it; the window calls it through `invoke`. */
+export type RequestChannels = {
+  [C in RequestChannel]: RequestPayload<C> extends undefined
+    ? () => Promise<RequestResults[C]>
+    : (payload: RequestPayload<C>) => Promise<RequestResults[C]>;
+};
+
+/** Pushes from main to the window. */
+export interface EventChannels {
+  status: RunnerStatusView;
+  report: AppStatusView;
+  progress: ProgressView;
+  /** A notification was clicked: show this section. */
+  navigate: { section: 'admin' | 'personal' | 'status' };
+}
+export type EventChannel = keyof EventChannels;
+export const EVENT_CHANNELS: readonly EventChannel[] = ['status', 'report', 'progress', 'navigate'];
+
+/** What crosses the wire for every request: errors travel as data so the window gets the message and the fix intact. */
+export type IpcEnvelope<T> = { ok: true; value: T } | { ok: false; error: IpcFailure };
+
+export interface IpcFailure {
+  /** 'untrusted-sender' | 'unknown-channel' | 'bad-payload' | 'failed' | 'internal' */
+  code: string;
+  message: string;
+  fix?: string;
+  issues?: FieldIssue[];
+}
+
+/** Thrown by handlers for a failure the user can act on; the wrapper passes message and fix to the window. */
+export class UserFacingError extends Error {
+  readonly fix: string | undefined;
+  constructor(message: string, fix?: string) {
+    super(message);
+    this.name = 'UserFacingError';
+    this.fix = fix;
+  }
+}
+
+/** Raised in the window when a request fails. */
+export class IpcRequestError extends Error {
+  readonly code: string;
+  readonly fix: string | undefined;
+  readonly issues: FieldIssue[] | undefined;
+  constructor(failure: IpcFailure) {
+    super(failure.message);
+    this.name = 'IpcRequestError';
+    this.code = failure.code;
+    this.fix = failure.fix;
+    this.issues = failure.issues;
+  }
+}
+
+// ---------- the window's side ----------
+
+export type InvokeArgs<C extends RequestChannel> = RequestPayload<C> extends undefined ? [] : [payload: RequestPayload<C>];
+
+/** What `window.severaSync` is. */
+export interface RendererApi {
+  invoke<C extends RequestChannel>(channel: C, ...args: InvokeArgs<C>): Promise<RequestResults[C]>;
+  /** Returns the unsubscribe function. */
+  on<E extends EventChannel>(event: E, listener: (data: EventChannels[E]) => void): () => void;
+}
+
+/** How a transport (the preload's ipcRenderer, or a test bridge) moves one request and subscribes to pushes. */
+export interface RendererTransport {
+  send(channel: string, payload: unknown): Promise<unknown>;
+  subscribe(event: string, listener: (data: unknown) => void): () => void;
+}
+
+const isEnvelope = (value: unknown): value is IpcEnvelope<unknown> =>
+  typeof value === 'object' && value !== null && typeof (value as { ok?: unknown }).ok === 'boolean';
+
+/**
+ * Builds the window's API over a transport. Only known channels leave the window: a typo or a script injected into the
+ * page cannot reach an arbitrary IPC channel through it.
+ */
+export function createRendererApi(transport: RendererTransport): RendererApi {
+  const requestChannels = new Set<string>(REQUEST_CHANNELS);
+  const eventChannels = new Set<string>(EVENT_CHANNELS);
+  return {
+    async invoke(channel, ...args) {
+      if (!requestChannels.has(channel)) throw new IpcRequestError({ code: 'unknown-channel', message: `Unknown request "${String(channel)}".` });
+      const reply = await transport.send(channel, args[0]);
+      if (!isEnvelope(reply)) throw new IpcRequestError({ code: 'internal', message: 'The app answered in an unexpected way.' });
+      if (!reply.ok) throw new IpcRequestError(reply.error);
+      return reply.value as never;
+    },
+    on(event, listener) {
+      if (!eventChannels.has(event)) throw new Error(`Unknown event "${String(event)}".`);
+      return transport.subscribe(event, (data) => listener(data as never));
+    },
+  };
+}
+
+/** Electron channel names are namespaced so nothing else on ipcMain collides with them. */
+export const ipcChannelName = (channel: RequestChannel | EventChannel) => `scs:${channel}`;
