@@ -32,6 +32,9 @@ interface ScopedProblem {
   problem: UserProblem;
 }
 
+/** 'org' or the user's email: keys are '<scope>:<code>' and neither scope contains a colon. */
+const scopeOf = (key: string) => key.slice(0, key.indexOf(':'));
+
 function problemsOf(report: CycleReport): ScopedProblem[] {
   const out: ScopedProblem[] = report.errors.map((p) => ({ key: `org:${p.code}`, who: null, problem: p }));
   for (const user of report.users) {
@@ -54,7 +57,7 @@ export function decideNotifications(
 
   // Users skipped this cycle (paused, not ready) keep their problems: absence of news is not a recovery.
   const skipped = new Set(report.users.filter((u) => u.outcome === 'skipped').map((u) => u.email));
-  const carried = memory.activeProblems.filter((key) => !nowKeys.has(key) && skipped.has(key.slice(0, key.lastIndexOf(':'))));
+  const carried = memory.activeProblems.filter((key) => !nowKeys.has(key) && skipped.has(scopeOf(key)));
 
   const fresh = now.filter((p, i) => !before.has(p.key) && now.findIndex((q) => q.key === p.key) === i);
   if (fresh.length > MAX_SEPARATE_ERRORS) {
@@ -76,7 +79,10 @@ export function decideNotifications(
     }
   }
 
-  const resolved = memory.activeProblems.filter((key) => !nowKeys.has(key) && !carried.includes(key));
+  // Recovered: a user (or the organization) that had problems and now has none. One problem giving way to another is
+  // announced as the new problem, not as a recovery.
+  const scopesWithProblems = new Set([...nowKeys].map(scopeOf));
+  const resolved = memory.activeProblems.filter((key) => !nowKeys.has(key) && !carried.includes(key) && !scopesWithProblems.has(scopeOf(key)));
   if (resolved.length > 0 && report.outcome !== 'failed') {
     const stillFailing = nowKeys.size + carried.length > 0;
     notifications.push({

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { EMPTY_NOTIFICATION_MEMORY, decideNotifications } from '../../src-main/electron/notification-policy.ts';
+import type { NotificationMemory } from '../../src-main/electron/notification-policy.ts';
+import type { CycleReport, UserProblem, UserReport } from '../../src-main/common/sync-report.ts';
+
+const zero = { created: 0, updated: 0, deleted: 0 };
+const user = (email: string, over: Partial<UserReport> = {}): UserReport => ({
+  email, outcome: 'ok', toSevera: zero, toExchange: zero, conflicts: 0, heldDeletions: 0, changes: [], errors: [], notes: [], firstSync: false, ...over,
+});
+const report = (users: UserReport[], errors: UserProblem[] = [], over: Partial<CycleReport> = {}): CycleReport => ({
+  startedAt: '2026-11-20T10:00:00Z', finishedAt: '2026-11-20T10:00:05Z', dryRun: false,
+  outcome: errors.length || users.some((u) => u.outcome === 'failed') ? 'partial' : 'ok',
+  users, errors, requests: { severa: 1, exchange: 1 }, clockOffsetMs: { severa: null, exchange: null }, severaDeletionLatencyCycles: 1, ...over,
+});
+const denied: UserProblem = { code: 'impersonation-denied', message: 'The delegate may not open this mailbox.', fix: 'Grant ApplicationImpersonation.' };
+
+function run(reports: CycleReport[], memory: NotificationMemory = EMPTY_NOTIFICATION_MEMORY) {
+  const all = [];
+  for (const r of reports) {
+    const out = decideNotifications(memory, r);
+    memory = out.memory;
+    all.push(out.notifications);
+  }
+  return all;
+}
+
+describe('notification policy', () => {
+  it('announces a new error once, not again while it persists, then the recovery once', () => {
+    const failing = report([user('sara.nieminen@contoso.example', { outcome: 'failed', errors: [denied] })]);
+    const fine = report([user('sara.nieminen@contoso.example')]);
+    const [first, second, third, fourth] = run([failing, failing, fine, fine]);
+    expect(first).toHaveLength(1);
+    expect(first[0]).toMatchObject({ kind: 'error', title: 'Calendar sync problem for sara.nieminen@contoso.example', target: 'status' });
+    expect(first[0].body).toBe('The delegate may not open this mailbox. Grant ApplicationImpersonation.');
+    expect(second).toEqual([]);
+    expect(third).toEqual([expect.objectContaining({ kind: 'recovery', title: 'Calendar sync works again' })]);
+    expect(fourth).toEqual([]);
+  });
+
+  it('a different error for the same user is new', () => {
+    const a = report([user('a@contoso.example', { outcome: 'failed', errors: [denied] })]);
+    const b = report([user('a@contoso.example', { outcome: 'failed', errors: [{ code: 'no-mailbox', message: 'No mailbox.' }] })]);
+    const [, second] = run([a, b]);
+    expect(second.map((n) => n.kind)).toEqual(['error']);
+  });
+
+  it('does not call a paused (skipped) user recovered', () => {
+    const failing = report([user('a@contoso.example', { outcome: 'failed', errors: [denied] })]);
+    const skipped = report([user('a@contoso.example', { outcome: 'skipped' })]);
+    const [, second, third] = run([failing, skipped, failing]);
+    expect(second).toEqual([]);
+    expect(third).toEqual([]);
+  });
+
+  it('org-level errors count too, and a failed cycle is no recovery', () => {
+    const login: UserProblem = { code: 'severa-auth', message: 'Severa refused the client id.' };
+    const [first, second] = run([report([], [login], { outcome: 'failed' }), report([], [], { outcome: 'failed' })]);
+    expect(first[0]).toMatchObject({ kind: 'error', title: 'Calendar sync problem' });
+    expect(second).toEqual([]);
+  });
+
+  it('sums up a burst of new errors in one notification', () => {
+    const users = ['a', 'b', 'c', 'd', 'e'].map((n) => user(`${n}@contoso.example`, { outcome: 'failed', errors: [denied] }));
+    const [first] = run([report(users)]);
+    expect(first).toHaveLength(1);
+    expect(first[0].title).toBe('Calendar sync: 5 new problems');
+  });
+
+  it('announces each user first sync once', () => {
+    const first = report([user('leena.makela@contoso.example', { firstSync: true, toExchange: { created: 4, updated: 0, deleted: 0 }, toSevera: { created: 2, updated: 1, deleted: 0 } })]);
+    const [a, b] = run([first, first]);
+    expect(a).toEqual([{ kind: 'first-sync', title: 'First sync finished for leena.makela@contoso.example', body: '4 items to Exchange, 3 to Severa. From now on changes sync automatically.', target: 'status' }]);
+    expect(b).toEqual([]);
+  });
+
+  it('says nothing for a dry run', () => {
+    expect(run([report([user('a@contoso.example', { outcome: 'failed', errors: [denied] })], [], { dryRun: true })])[0]).toEqual([]);
+  });
+});
