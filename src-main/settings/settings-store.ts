@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { orgSettings } from '../common/settings-schema.ts';
+import type { OrgSettings } from '../common/settings-schema.ts';
+import { SettingsMigrationError, migrateSettings } from './settings-migrations.ts';
+
+/**
+ * The tray app's settings file: the organization's settings (validated by the shared zod schema, migrated by version)
+ * and this desktop's own preferences. Backed by electron-store in the app (any `conf`-style store works: tests use
+ * `conf`, which electron-store extends). Never holds a secret: those go to the keychain.
+ */
+
+/** The part of electron-store / conf this wrapper uses. */
+export interface SettingsBackend {
+  store: Record<string, unknown>;
+  readonly path: string;
+}
+
+export const localPreferences = z.object({
+  /** The email this desktop's user enabled sync for ("my sync"). */
+  myEmail: z.string().nullable().default(null),
+  startAtLogin: z.boolean().default(false),
+  notificationMemory: z
+    .object({ activeProblems: z.array(z.string()).default([]), firstSyncAnnounced: z.array(z.string()).default([]) })
+    .default({ activeProblems: [], firstSyncAnnounced: [] }),
+});
+export type LocalPreferences = z.infer<typeof localPreferences>;
+
+export class SettingsFileError extends Error {
+  readonly fix: string;
+  constructor(message: string, fix: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SettingsFileError';
+    this.fix = fix;
+  }
+}
+
+const describeIssues = (error: z.ZodError) =>
+  error.issues.map((i) => `${i.path.map(String).join('.') || 'settings'}: ${i.message}`).join('; ');
+
+export class SettingsStore {
+  readonly #backend: SettingsBackend;
+
+  constructor(backend: SettingsBackend) {
+    this.#backend = backend;
+  }
+
+  get path(): string {
+    return this.#backend.path;
+  }
+
+  /**
+   * The organization settings, migrated to the current version (written back once migrated), or null before the admin
+   * saved any. Throws SettingsFileError with a plain message and fix when the stored settings cannot be used.
+   */
+  loadOrg(): OrgSettings | null {
+    const raw = this.#backend.store.org;
+    if (raw === undefined || raw === null) return null;
+    let migrated;
+    try {
+      migrated = migrateSettings(raw);
+    } catch (error) {
+      if (error instanceof SettingsMigrationError) throw new SettingsFileError(error.message, `Fix or remove the "org" section of ${this.path}.`, { cause: error });
+      throw error;
+    }
+    const parsed = orgSettings.safeParse(migrated.settings);
+    if (!parsed.success) {
+      throw new SettingsFileError(`The stored settings are not valid: ${describeIssues(parsed.error)}.`, 'Open the settings window, correct the admin settings and save.', { cause: parsed.error });
+    }
+    if (migrated.applied.length > 0) this.#write({ org: parsed.data });
+    return parsed.data;
+  }
+
+  /** For the runner: its loadSettings must throw when there is nothing usable. */
+  requireOrg(): OrgSettings {
+    const org = this.loadOrg();
+    if (!org) throw new SettingsFileError('No settings saved yet.', 'An admin fills in the admin settings in the settings window and saves.');
+    return org;
+  }
+
+  saveOrg(settings: OrgSettings): OrgSettings {
+    const parsed = orgSettings.parse(settings);
+    this.#write({ org: parsed });
+    return parsed;
+  }
+
+  local(): LocalPreferences {
+    const parsed = localPreferences.safeParse(this.#backend.store.local ?? {});
+    // A damaged preferences section is not worth stopping the app for: start from the defaults.
+    return parsed.success ? parsed.data : localPreferences.parse({});
+  }
+
+  updateLocal(patch: Partial<LocalPreferences>): LocalPreferences {
+    const next = localPreferences.parse({ ...this.local(), ...patch });
+    this.#write({ local: next });
+    return next;
+  }
+
+  #write(patch: Record<string, unknown>): void {
+    // One assignment of the whole document: conf writes it atomically (temp file + rename).
+    this.#backend.store = { ...this.#backend.store, ...patch };
+  }
+}
