@@ -1,0 +1,200 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { SecretSource } from './common/secrets-contract.ts';
+import type { OrgSettings } from './common/settings-schema.ts';
+import { USAGE, UsageError, parseCliArgs } from './cli/cli-args.ts';
+import type { CliCommand, CommonOptions } from './cli/cli-args.ts';
+import { formatChecks, formatCycleReport, formatStatus } from './cli/cli-output.ts';
+import { readSettingsFile } from './cli/settings-file.ts';
+import { cliSecretSource } from './cli/cli-secret-source.ts';
+import { SettingsError } from './runner/settings-problems.ts';
+import { SyncRunner } from './runner/sync-runner.ts';
+import type { RunnerLog } from './runner/runner-types.ts';
+import { describeError } from './runner/cycle-report-builders.ts';
+
+/**
+ * severa-calendar-sync: the headless entry point (servers, cron, the demo). Runs on the same SyncRunner as the tray app.
+ * Exit codes: 0 ok, 1 sync or check errors, 2 bad usage or settings.
+ */
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+const defaultIo: CliIo = {
+  stdout: (t) => process.stdout.write(t + '\n'),
+  stderr: (t) => process.stderr.write(t + '\n'),
+  env: process.env,
+  cwd: process.cwd(),
+};
+
+interface CliContext {
+  runner: SyncRunner;
+  dataDir: string;
+  loadSettings: () => OrgSettings;
+  close: () => Promise<void>;
+}
+
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  let command: CliCommand;
+  try {
+    command = parseCliArgs(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+  if (command.command === 'help') {
+    io.stdout(USAGE);
+    return 0;
+  }
+  if (command.command === 'version') {
+    io.stdout(readVersion());
+    return 0;
+  }
+
+  let context: CliContext;
+  try {
+    context = await openContext(command, io);
+  } catch (error) {
+    if (error instanceof SettingsError || error instanceof UsageError) {
+      io.stderr(error.message);
+      return 2;
+    }
+    io.stderr(`Cannot start: ${describeError(error)}`);
+    return 1;
+  }
+  try {
+    switch (command.command) {
+      case 'sync':
+        return command.mode === 'once' ? await syncOnce(context, command, io) : await syncWatch(context, command, io);
+      case 'check': {
+        const results = await context.runner.check();
+        io.stdout(command.json ? JSON.stringify(results, null, 2) : formatChecks(results));
+        return results.every((r) => r.ok) ? 0 : 1;
+      }
+      case 'status': {
+        const status = context.runner.status();
+        io.stdout(command.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+        return 0;
+      }
+      case 'restore': {
+        const { runRestoreCommand } = await import('./cli/restore-command.ts');
+        return await runRestoreCommand(context.runner, command, io);
+      }
+    }
+  } finally {
+    await context.close();
+  }
+}
+
+async function syncOnce(context: CliContext, command: Extract<CliCommand, { command: 'sync' }>, io: CliIo): Promise<number> {
+  const report = await context.runner.runNow({
+    dryRun: command.dryRun,
+    confirmDeletions: command.confirmDeletions,
+    users: command.users.length > 0 ? command.users : undefined,
+  });
+  io.stdout(command.json ? JSON.stringify(report, null, 2) : formatCycleReport(report));
+  return report.outcome === 'ok' ? 0 : 1;
+}
+
+/** Keeps syncing on the interval until SIGINT/SIGTERM; prints each cycle (one JSON object per line with --json). */
+async function syncWatch(context: CliContext, command: Extract<CliCommand, { command: 'sync' }>, io: CliIo): Promise<number> {
+  let worst = 0;
+  const stopReports = context.runner.onReport((report) => {
+    if (report.outcome !== 'ok') worst = 1;
+    io.stdout(command.json ? JSON.stringify(report) : `${formatCycleReport(report)}\n`);
+  });
+  if (!command.json) io.stderr(`Syncing every ${currentInterval(context)} minutes; Ctrl+C stops.`);
+  context.runner.startSchedule();
+  await new Promise<void>((resolveStop) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolveStop();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  context.runner.stopSchedule();
+  // A cycle under way finishes (its writes are committed per user), then the process ends.
+  const status = context.runner.status();
+  if (status.state === 'syncing') await context.runner.runNow();
+  stopReports();
+  return worst;
+}
+
+function currentInterval(context: CliContext): string {
+  try {
+    return String(context.loadSettings().intervalMinutes);
+  } catch {
+    return '?';
+  }
+}
+
+async function openContext(command: Extract<CliCommand, CommonOptions>, io: CliIo): Promise<CliContext> {
+  const log = stderrLog(io, command.json);
+  if (command.demo) {
+    const dataDir = resolve(io.cwd, command.dataDir ?? join('.sync-data', 'demo'));
+    const { startDemoEnvironment } = await import('./cli/demo-environment.ts');
+    const demo = await startDemoEnvironment({ dataDir, log: (line) => (command.json ? undefined : io.stderr(line)) });
+    const runner = new SyncRunner({ loadSettings: () => readSettingsFile(demo.configPath), secrets: demo.secrets, dataDir, log, connectors: demo.connectors });
+    return { runner, dataDir, loadSettings: () => readSettingsFile(demo.configPath), close: () => demo.stop() };
+  }
+  const dataDir = resolve(io.cwd, command.dataDir ?? io.env.SCS_DATA_DIR ?? join(homedir(), '.severa-calendar-sync'));
+  const configPath = resolve(io.cwd, command.configFile ?? join(dataDir, 'config.json'));
+  if (command.command !== 'status') {
+    // Fail before any connection with every bad field listed; the runner re-reads the file each cycle (watch mode
+    // picks up edits).
+    try {
+      readSettingsFile(configPath);
+    } catch (error) {
+      if (error instanceof SettingsError && !command.configFile && error.message.includes('does not exist')) {
+        throw new SettingsError(`No settings found at ${configPath}. Pass --config <file>, or put the settings there.`, []);
+      }
+      throw error;
+    }
+  }
+  const secrets: SecretSource = await cliSecretSource(io.env);
+  const loadSettings = () => readSettingsFile(configPath);
+  const runner = new SyncRunner({ loadSettings, secrets, dataDir, log });
+  return { runner, dataDir, loadSettings, close: async () => {} };
+}
+
+/** Warnings and errors to stderr as one line each; stdout stays for the report (and clean JSON with --json). */
+function stderrLog(io: CliIo, quiet: boolean): RunnerLog {
+  const line = (level: string) => (obj: object, msg?: string) => {
+    if (quiet && level !== 'error') return;
+    const detail = Object.keys(obj).length > 0 ? ` ${JSON.stringify(obj)}` : '';
+    io.stderr(`${level}: ${msg ?? ''}${detail}`);
+  };
+  return { info() {}, warn: line('warning'), error: line('error') };
+}
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`severa-calendar-sync stopped on an unexpected error: ${describeError(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,70 @@
+import type { CycleReport } from '../common/sync-report.ts';
+import type { CalendarConnector } from '../exchange/calendar-connector.ts';
+import type { OrgSettings } from '../common/settings-schema.ts';
+import type { SecretSource } from '../common/secrets-contract.ts';
+import type { SeveraPort } from '../sync/severa-port.ts';
+
+/**
+ * The runner's public shapes: what the CLI prints and what the tray app's main process forwards to the window.
+ * Plain data only, so every one of them can cross IPC and be written to disk.
+ */
+
+export type RunnerState = 'idle' | 'syncing' | 'error' | 'paused';
+
+export interface CycleProgress {
+  /** Users finished in the running cycle, out of `usersTotal`. */
+  usersDone: number;
+  usersTotal: number;
+  /** The user being synced now, when the engine says. */
+  currentUser?: string;
+  /** A short phrase for the window, e.g. 'reading Severa changes'. */
+  phase?: string;
+}
+
+export interface RunnerStatus {
+  state: RunnerState;
+  lastReport?: CycleReport;
+  /** ISO instants. */
+  lastRunAt?: string;
+  nextRunAt?: string;
+  /** ISO instant; absent while not paused; null: paused until resumed by hand. */
+  pausedUntil?: string | null;
+  progress?: CycleProgress;
+  /** Cycles that failed in a row; the schedule backs off while it is above zero. */
+  consecutiveFailures: number;
+  scheduled: boolean;
+}
+
+/** One activation diagnostic: one plain sentence of what is wrong (or right) and what the admin does about it. */
+export interface CheckResult {
+  id: string;
+  title: string;
+  ok: boolean;
+  message: string;
+  fix?: string;
+}
+
+/** The subset of pino's API the runner writes to; a pino logger fits as is. */
+export interface RunnerLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLog: RunnerLog = { info() {}, warn() {}, error() {} };
+
+/** What one cycle asks of the sync engine; the runner fills it from the settings. */
+export interface CycleRequest {
+  settings: OrgSettings;
+  users: { email: string; syncStartDate: string }[];
+  dryRun: boolean;
+  confirmDeletions: boolean;
+  onProgress: (progress: CycleProgress) => void;
+}
+
+/** Opens the peers of a cycle from settings + secrets; tests and the demo pass their own. */
+export interface ConnectorFactory {
+  /** Throws an Error with a plain message when the settings or secrets cannot make a connector. */
+  createCalendar(settings: OrgSettings, secrets: SecretSource): Promise<CalendarConnector>;
+  createSevera(settings: OrgSettings, secrets: SecretSource): Promise<SeveraPort>;
+}

@@ -1,0 +1,388 @@
+import cron from 'node-cron';
+import type { OrgSettings } from '../common/settings-schema.ts';
+import type { SecretSource } from '../common/secrets-contract.ts';
+import type { CycleReport, UserProblem, UserReport } from '../common/sync-report.ts';
+import { cycleOutcome, cycleReportWithoutSync, describeError, failedCycleReport, userReportWithoutSync } from './cycle-report-builders.ts';
+import { readRunnerState, writeRunnerState } from './runner-state-file.ts';
+import type { RunnerStateFile } from './runner-state-file.ts';
+import { DEFAULT_BACKOFF_CAP_MS, isDue, nextDelayMs } from './schedule-policy.ts';
+import { settingsIssueLines } from './settings-problems.ts';
+import { silentLog } from './runner-types.ts';
+import type { CheckResult, ConnectorFactory, CycleProgress, CycleRequest, RunnerLog, RunnerStatus } from './runner-types.ts';
+
+/** Runs one cycle; the default one drives the sync engine over the connectors and the store in the data dir. */
+export type CycleFunction = (request: CycleRequest) => Promise<CycleReport>;
+
+/** Calls `tick` periodically until stopped. The default ticks once a minute with node-cron. */
+export type TickScheduler = (tick: () => void) => { stop(): void };
+
+export interface SyncRunnerOptions {
+  loadSettings: () => OrgSettings;
+  secrets: SecretSource;
+  dataDir: string;
+  connectors?: ConnectorFactory;
+  log?: RunnerLog;
+  /** Milliseconds since the epoch. */
+  now?: () => number;
+  cycle?: CycleFunction;
+  scheduler?: TickScheduler;
+  /** How long triggerSoon waits so a burst of wake/network events makes one cycle. */
+  triggerDelayMs?: number;
+  backoffCapMs?: number;
+  checks?: (settings: OrgSettings) => Promise<CheckResult[]>;
+}
+
+export interface RunNowOptions {
+  dryRun?: boolean;
+  confirmDeletions?: boolean;
+  /** Only these enrolled users (email); all enrolled users when absent. */
+  users?: string[];
+}
+
+type Listener<T> = (value: T) => void;
+
+const everyMinute: TickScheduler = (tick) => {
+  // Ticking every minute and deciding in code (rather than a cron pattern per interval) serves any interval,
+  // the back-off and the pause with one rule, and catches up after the machine slept.
+  const task = cron.schedule('* * * * *', () => tick(), { name: 'severa-calendar-sync', noOverlap: true });
+  return { stop: () => void task.stop() };
+};
+
+/**
+ * The one way cycles run, for the CLI and the tray app: never two at once, on a schedule that backs off after failures,
+ * pausable, with status, report and progress events. Every cycle resolves to a CycleReport; failures are reported,
+ * never thrown.
+ */
+export class SyncRunner {
+  readonly #options: SyncRunnerOptions;
+  readonly #log: RunnerLog;
+  readonly #now: () => number;
+  #persisted: RunnerStateFile;
+  #running: Promise<CycleReport> | null = null;
+  #busy = false;
+  #progress: CycleProgress | undefined;
+  #ticker: { stop(): void } | null = null;
+  #nextRunAtMs: number | null = null;
+  #triggerTimer: ReturnType<typeof setTimeout> | null = null;
+  #pauseTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #statusListeners = new Set<Listener<RunnerStatus>>();
+  readonly #reportListeners = new Set<Listener<CycleReport>>();
+  readonly #progressListeners = new Set<Listener<CycleProgress>>();
+
+  constructor(options: SyncRunnerOptions) {
+    this.#options = options;
+    this.#log = options.log ?? silentLog;
+    this.#now = options.now ?? Date.now;
+    this.#persisted = readRunnerState(options.dataDir);
+    this.#armPauseTimer();
+  }
+
+  get dataDir(): string {
+    return this.#options.dataDir;
+  }
+
+  /** Starts a cycle, or returns the running cycle's promise when one is under way. */
+  runNow(opts: RunNowOptions = {}): Promise<CycleReport> {
+    if (this.#running) return this.#running;
+    // Set before the cycle starts so the 'syncing' status it emits is already true.
+    this.#busy = true;
+    const run = this.#runCycle(opts).finally(() => {
+      this.#busy = false;
+      this.#running = null;
+      this.#progress = undefined;
+      this.#emitStatus();
+    });
+    this.#running = run;
+    return run;
+  }
+
+  status(): RunnerStatus {
+    const pausedUntil = this.#pausedUntilMs();
+    let state: RunnerStatus['state'] = 'idle';
+    if (this.#busy) state = 'syncing';
+    else if (pausedUntil !== null) state = 'paused';
+    else if (this.#persisted.lastReport && this.#persisted.lastReport.outcome !== 'ok') state = 'error';
+    const status: RunnerStatus = { state, consecutiveFailures: this.#persisted.consecutiveFailures, scheduled: this.#ticker !== null };
+    if (this.#persisted.lastReport) status.lastReport = this.#persisted.lastReport;
+    if (this.#persisted.lastRunAt) status.lastRunAt = this.#persisted.lastRunAt;
+    if (this.#ticker && this.#nextRunAtMs !== null) {
+      // While paused the next cycle waits for the pause to end as well.
+      const next = pausedUntil === null ? this.#nextRunAtMs : Math.max(this.#nextRunAtMs, pausedUntil);
+      if (Number.isFinite(next)) status.nextRunAt = new Date(next).toISOString();
+    }
+    if (pausedUntil !== null) status.pausedUntil = Number.isFinite(pausedUntil) ? new Date(pausedUntil).toISOString() : null;
+    if (this.#progress) status.progress = { ...this.#progress };
+    return status;
+  }
+
+  /** Automatic cycles on the settings' interval; the first is due at once unless the last one ran recently. */
+  startSchedule(): void {
+    if (this.#ticker) return;
+    const scheduler = this.#options.scheduler ?? everyMinute;
+    this.#nextRunAtMs = this.#initialNextRunAt();
+    this.#ticker = scheduler(() => this.tick());
+    this.#log.info({ nextRunAt: new Date(this.#nextRunAtMs).toISOString() }, 'schedule started');
+    this.#emitStatus();
+    this.tick();
+  }
+
+  stopSchedule(): void {
+    this.#ticker?.stop();
+    this.#ticker = null;
+    this.#nextRunAtMs = null;
+    this.#clearTrigger();
+    this.#emitStatus();
+  }
+
+  /** Pauses automatic cycles until `untilMs`, or until resume() when null. "Sync now" still works while paused. */
+  pause(untilMs: number | null): void {
+    if (untilMs !== null && (!Number.isFinite(untilMs) || untilMs <= this.#now())) {
+      throw new Error('Pause needs a time in the future, or null to pause until resumed.');
+    }
+    this.#persisted.pausedUntil = untilMs === null ? null : new Date(untilMs).toISOString();
+    this.#clearTrigger();
+    this.#armPauseTimer();
+    this.#save();
+    this.#log.info({ pausedUntil: this.#persisted.pausedUntil }, 'auto-sync paused');
+    this.#emitStatus();
+  }
+
+  resume(): void {
+    if (this.#persisted.pausedUntil === undefined) return;
+    delete this.#persisted.pausedUntil;
+    if (this.#pauseTimer) clearTimeout(this.#pauseTimer);
+    this.#pauseTimer = null;
+    this.#save();
+    this.#log.info({}, 'auto-sync resumed');
+    this.#emitStatus();
+    this.tick();
+  }
+
+  /**
+   * Asks for a cycle shortly, e.g. after the machine woke or the network came back: events within the delay make one
+   * cycle, and it does not wait for the back-off (the failures may have been the network that is now back).
+   * Ignored while paused or when automatic sync is off.
+   */
+  triggerSoon(reason: string): void {
+    if (!this.#ticker || this.#pausedUntilMs() !== null || this.#triggerTimer) return;
+    const delay = this.#options.triggerDelayMs ?? 30_000;
+    this.#log.info({ reason, delayMs: delay }, 'cycle requested');
+    this.#triggerTimer = setTimeout(() => {
+      this.#triggerTimer = null;
+      if (this.#ticker && this.#pausedUntilMs() === null) void this.runNow();
+    }, delay);
+    this.#triggerTimer.unref?.();
+  }
+
+  /** One schedule tick: starts a cycle when one is due. Public so a host can tick on its own events. */
+  tick(): void {
+    if (!this.#ticker || this.#busy || this.#nextRunAtMs === null) return;
+    const nowMs = this.#now();
+    const pausedUntilMs = this.#pausedUntilMs();
+    if (pausedUntilMs !== null && nowMs >= pausedUntilMs) {
+      this.resume();
+      return;
+    }
+    if (isDue({ nowMs, nextRunAtMs: this.#nextRunAtMs, pausedUntilMs })) void this.runNow();
+  }
+
+  /** The activation diagnostics (see activation-checks.ts). */
+  async check(): Promise<CheckResult[]> {
+    let settings: OrgSettings;
+    try {
+      settings = this.#options.loadSettings();
+    } catch (error) {
+      return [{ id: 'settings', title: 'Settings', ok: false, message: `The settings are not valid: ${settingsIssueLines(error).join('; ')}`, fix: 'Correct the settings and check again.' }];
+    }
+    if (this.#options.checks) return this.#options.checks(settings);
+    const { runActivationChecks } = await import('./activation-checks.ts');
+    return runActivationChecks({ settings, secrets: this.#options.secrets, connectors: await this.#connectors(), log: this.#log, now: this.#now });
+  }
+
+  onStatus(cb: Listener<RunnerStatus>): () => void {
+    this.#statusListeners.add(cb);
+    return () => this.#statusListeners.delete(cb);
+  }
+
+  onReport(cb: Listener<CycleReport>): () => void {
+    this.#reportListeners.add(cb);
+    return () => this.#reportListeners.delete(cb);
+  }
+
+  onProgress(cb: Listener<CycleProgress>): () => void {
+    this.#progressListeners.add(cb);
+    return () => this.#progressListeners.delete(cb);
+  }
+
+  // ---------- internals ----------
+
+  async #runCycle(opts: RunNowOptions): Promise<CycleReport> {
+    const dryRun = opts.dryRun ?? false;
+    const startedAt = new Date(this.#now()).toISOString();
+    this.#progress = { usersDone: 0, usersTotal: 0, phase: 'starting' };
+    this.#emitStatus();
+    let report: CycleReport;
+    let intervalMinutes = 15;
+    try {
+      let settings: OrgSettings;
+      try {
+        settings = this.#options.loadSettings();
+      } catch (error) {
+        throw new CycleStartError('settings-invalid', `The settings are not valid: ${settingsIssueLines(error).join('; ')}`, 'Correct the settings; no sync runs until they are valid.');
+      }
+      intervalMinutes = settings.intervalMinutes;
+      const { users, extra } = this.#selectUsers(settings, opts.users);
+      this.#progress = { usersDone: 0, usersTotal: users.length, phase: 'starting' };
+      if (users.length === 0) {
+        const errors: UserProblem[] = [];
+        if (extra.length === 0 && settings.enrollments.length === 0) {
+          errors.push({ code: 'no-enrollments', message: 'No user has enabled sync yet, so there is nothing to sync.', fix: 'Each user enables their own sync in the settings window (Personal).' });
+        }
+        report = cycleReportWithoutSync({ startedAt, finishedAt: new Date(this.#now()).toISOString(), dryRun, users: extra, errors });
+      } else {
+        const cycle = this.#options.cycle ?? (await this.#defaultCycle());
+        report = await cycle({
+          settings,
+          users,
+          dryRun,
+          confirmDeletions: opts.confirmDeletions ?? false,
+          onProgress: (progress) => {
+            this.#progress = { ...progress };
+            for (const cb of this.#progressListeners) safeCall(cb, progress, this.#log);
+          },
+        });
+        if (extra.length > 0) {
+          report = { ...report, users: [...report.users, ...extra] };
+          report.outcome = report.outcome === 'failed' ? 'failed' : cycleOutcome(report);
+        }
+      }
+    } catch (error) {
+      const problem =
+        error instanceof CycleStartError
+          ? { code: error.code, message: error.message, fix: error.fix }
+          : { code: 'cycle-crashed', message: `The sync cycle stopped on an unexpected error: ${describeError(error)}`, fix: 'See the log; the next cycle starts over safely.' };
+      this.#log.error({ err: describeError(error), code: problem.code }, 'cycle failed');
+      report = failedCycleReport({ startedAt, finishedAt: new Date(this.#now()).toISOString(), dryRun, problem });
+    }
+    if (!dryRun) {
+      this.#persisted.lastReport = report;
+      this.#persisted.lastRunAt = report.finishedAt;
+      this.#persisted.consecutiveFailures = report.outcome === 'failed' ? this.#persisted.consecutiveFailures + 1 : 0;
+      if (this.#ticker) this.#nextRunAtMs = this.#now() + nextDelayMs(this.#persisted.consecutiveFailures, intervalMinutes * 60_000, this.#backoffCap());
+      this.#save();
+    }
+    this.#log.info({ outcome: report.outcome, dryRun, users: report.users.length, requests: report.requests }, 'cycle finished');
+    for (const cb of this.#reportListeners) safeCall(cb, report, this.#log);
+    return report;
+  }
+
+  /** The enrolled users to hand to the engine, and reports for those it will not see (paused, not enrolled). */
+  #selectUsers(settings: OrgSettings, only: string[] | undefined): { users: { email: string; syncStartDate: string }[]; extra: UserReport[] } {
+    const wanted = only ? new Set(only.map((e) => e.trim().toLowerCase())) : null;
+    const users: { email: string; syncStartDate: string }[] = [];
+    const extra: UserReport[] = [];
+    for (const e of settings.enrollments) {
+      if (wanted && !wanted.has(e.email)) continue;
+      if (e.paused) extra.push(userReportWithoutSync(e.email, 'skipped', undefined, 'Sync is paused for this user.'));
+      else users.push({ email: e.email, syncStartDate: e.syncStartDate });
+    }
+    if (wanted) {
+      const enrolled = new Set(settings.enrollments.map((e) => e.email));
+      for (const email of wanted) {
+        if (!enrolled.has(email)) {
+          extra.push(userReportWithoutSync(email, 'failed', { code: 'not-enrolled', message: `${email} has not enabled sync.`, fix: 'The user enables their own sync first.' }));
+        }
+      }
+    }
+    return { users, extra };
+  }
+
+  async #connectors(): Promise<ConnectorFactory> {
+    if (this.#options.connectors) return this.#options.connectors;
+    const { defaultConnectorFactory } = await import('./connector-factory.ts');
+    return defaultConnectorFactory;
+  }
+
+  async #defaultCycle(): Promise<CycleFunction> {
+    const { createEngineCycle } = await import('./engine-cycle.ts');
+    return createEngineCycle({ dataDir: this.#options.dataDir, secrets: this.#options.secrets, connectors: await this.#connectors(), log: this.#log, now: this.#now });
+  }
+
+  #initialNextRunAt(): number {
+    const nowMs = this.#now();
+    const last = this.#persisted.lastRunAt ? Date.parse(this.#persisted.lastRunAt) : NaN;
+    if (Number.isNaN(last)) return nowMs;
+    let intervalMs = 15 * 60_000;
+    try {
+      intervalMs = this.#options.loadSettings().intervalMinutes * 60_000;
+    } catch {
+      // Invalid settings: the cycle will report them as soon as it runs.
+      return nowMs;
+    }
+    return Math.max(nowMs, last + nextDelayMs(this.#persisted.consecutiveFailures, intervalMs, this.#backoffCap()));
+  }
+
+  #backoffCap(): number {
+    return this.#options.backoffCapMs ?? DEFAULT_BACKOFF_CAP_MS;
+  }
+
+  #pausedUntilMs(): number | null {
+    const p = this.#persisted.pausedUntil;
+    if (p === undefined) return null;
+    if (p === null) return Infinity;
+    const ms = Date.parse(p);
+    return Number.isNaN(ms) ? null : ms;
+  }
+
+  /** A timed pause ends on its own even when no tick comes (schedule stopped), so the status stops saying paused. */
+  #armPauseTimer(): void {
+    if (this.#pauseTimer) clearTimeout(this.#pauseTimer);
+    this.#pauseTimer = null;
+    const until = this.#pausedUntilMs();
+    // setTimeout cannot wait longer than 2^31-1 ms; a schedule tick ends such a pause instead.
+    if (until === null || !Number.isFinite(until) || until - this.#now() > 2 ** 31 - 1) return;
+    this.#pauseTimer = setTimeout(() => {
+      this.#pauseTimer = null;
+      if (this.#pausedUntilMs() === until) this.resume();
+    }, Math.max(0, until - this.#now()));
+    this.#pauseTimer.unref?.();
+  }
+
+  #clearTrigger(): void {
+    if (this.#triggerTimer) clearTimeout(this.#triggerTimer);
+    this.#triggerTimer = null;
+  }
+
+  #save(): void {
+    try {
+      writeRunnerState(this.#options.dataDir, this.#persisted);
+    } catch (error) {
+      this.#log.warn({ err: describeError(error) }, 'could not save the runner status');
+    }
+  }
+
+  #emitStatus(): void {
+    if (this.#statusListeners.size === 0) return;
+    const status = this.status();
+    for (const cb of this.#statusListeners) safeCall(cb, status, this.#log);
+  }
+}
+
+class CycleStartError extends Error {
+  readonly code: string;
+  readonly fix: string;
+  constructor(code: string, message: string, fix: string) {
+    super(message);
+    this.code = code;
+    this.fix = fix;
+  }
+}
+
+function safeCall<T>(cb: Listener<T>, value: T, log: RunnerLog): void {
+  try {
+    cb(value);
+  } catch (error) {
+    // A broken listener (e.g. a closed window) must not stop the cycle or the other listeners.
+    log.warn({ err: describeError(error) }, 'status listener failed');
+  }
+}
