@@ -1,0 +1,669 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { SeveraStore, StoreError, type ActivityFilter, type ErrorType, type JsonRecord, type MemberStatus, type RecurrenceKind } from './activity-store.ts';
+import { applyModelPatch, applyPatchOperations, inputFromActivityModel, type PatchOp } from './activity-input.ts';
+import { ContractViolation, severaContract, type OperationContract } from './openapi-contract.ts';
+import { loadSeveraSeed, parseSeveraSeed, type ParsedSeveraSeed, type SeveraSeed } from './severa-seed.ts';
+import { parseSeedDate, parseSeedDateTime } from './zoned-time.ts';
+
+/**
+ * A Severa REST API simulator on 127.0.0.1 under /rest-api: the operations and shapes of the public OpenAPI document
+ * that the product uses, with OAuth2 client-credentials tokens that expire, scopes enforced per operation, a 10 request/s
+ * limit answered with 429 + Retry-After, seeded fault injection, and every request and response checked against the
+ * document (ajv). Behaviour and seed format: README.md beside this file.
+ */
+
+export { loadSeveraSeed };
+export type { SeveraSeed };
+
+export interface SeveraFaults {
+  /** Seed of the fault generator, so a failing run can be repeated. */
+  seed?: number;
+  /** Share of requests answered 500 (API error JSON) or 503 (a proxy's plain-text page), before any processing. */
+  serverErrorRate?: number;
+  /** Share of requests whose connection is closed without an answer, before any processing. */
+  dropConnectionRate?: number;
+  /** Share of requests answered only after `slowMs`. */
+  slowRate?: number;
+  slowMs?: number;
+}
+
+export interface SeveraSimulatorOptions {
+  seed: SeveraSeed;
+  port?: number;
+  /** Requests per second per API client before 429 (token bucket of this size, refilled continuously). 0 = no limit. */
+  rateLimitPerSecond?: number;
+  tokenLifetimeSeconds?: number;
+  refreshTokenLifetimeSeconds?: number;
+  /** Server clock minus real clock: the Date header and every timestamp the server stamps. */
+  clockSkewMs?: number;
+  faults?: SeveraFaults;
+  /** Check every response against the document; a mismatch becomes a 500 and is recorded (default true). */
+  validateResponses?: boolean;
+  /** Largest request body accepted, bytes. */
+  maxRequestBytes?: number;
+}
+
+export interface SeveraCounters {
+  total: number;
+  byRoute: Record<string, number>;
+  rateLimited: number;
+  /** Most requests that arrived within any one-second window (sliding), for rate-limit checks without timing asserts. */
+  peakPerSecond: number;
+  faultsInjected: number;
+}
+
+export interface SeveraSimulator {
+  /** http://127.0.0.1:<port>/rest-api */
+  baseUrl: string;
+  port: number;
+  close(): Promise<void>;
+  counters(): SeveraCounters;
+  resetCounters(): void;
+  setFaults(faults: SeveraFaults): void;
+  setClockSkewMs(ms: number): void;
+  /** Moves the server clock forward (token expiry, lastUpdatedDateTime) without waiting. */
+  advanceClock(ms: number): void;
+  /** Responses that broke the document (simulator bugs); tests assert this stays empty. */
+  contractViolations(): string[];
+  // Back doors acting as a user in the Severa UI: they keep lastUpdatedDateTime like a real edit.
+  /** Every stored activity (single activities, series masters and exceptions) as ActivityModel. */
+  activities(): JsonRecord[];
+  createActivity(model: JsonRecord): JsonRecord;
+  updateActivity(guid: string, patch: JsonRecord): JsonRecord;
+  deleteActivity(guid: string): void;
+  addParticipant(activityGuid: string, userGuid: string): JsonRecord;
+  /** The data behind the API, for benchmarks and white-box tests. */
+  store: SeveraStore;
+}
+
+interface ClientState {
+  clientId: string;
+  clientSecret: string;
+  scopes: Set<string>;
+  actAsUserGuid: string | null;
+}
+
+interface TokenGrant {
+  client: ClientState;
+  scopes: Set<string>;
+  expiresMs: number;
+}
+
+interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+interface RequestContext {
+  req: IncomingMessage;
+  op: OperationContract;
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  body: unknown;
+  grant: TokenGrant | null;
+}
+
+type Handler = (ctx: RequestContext) => Reply | Promise<Reply>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  names: string[];
+  operationId: string;
+  handler: Handler;
+  /** Token routes: no Bearer token needed. */
+  anonymous?: boolean;
+}
+
+const ALL_SCOPE_NAMES = new Set([
+  'activities:read', 'activities:write', 'activities:delete', 'customers:read', 'customers:write', 'customers:delete', 'fees:read', 'fees:write',
+  'fees:delete', 'files:read', 'files:write', 'files:delete', 'hours:read', 'hours:write', 'hours:delete', 'invoices:read', 'invoices:write',
+  'invoices:delete', 'organization:read', 'organization:write', 'projects:read', 'projects:write', 'projects:delete', 'resourceallocations:read',
+  'resourceallocations:write', 'resourceallocations:delete', 'settings:read', 'settings:write', 'settings:delete', 'travels:read', 'travels:write',
+  'travels:delete', 'users:read', 'users:write', 'users:delete',
+]);
+
+export class HttpError extends Error {
+  readonly status: number;
+  readonly type: ErrorType;
+  constructor(status: number, type: ErrorType, message: string) {
+    super(message);
+    this.status = status;
+    this.type = type;
+  }
+}
+
+/** ExceptionModel as the API sends it. */
+export function errorBody(status: number, type: ErrorType, message: string): JsonRecord {
+  return { error: { httpStatusCode: status, type, details: [{ message }], stack: null } };
+}
+
+/** mulberry32: small, seeded, good enough to decide which request fails. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function loadSeedInto(store: SeveraStore, seed: ParsedSeveraSeed, nowMs: number): void {
+  const zone = seed.timeZone;
+  const dt = (v: string) => parseSeedDateTime(v, zone, nowMs);
+  for (const t of seed.activityTypes) store.addType({ guid: t.guid, name: t.name, category: t.category, code: t.code, isActive: t.isActive, isDefault: t.isDefault });
+  for (const u of seed.users) {
+    store.addUser({
+      guid: u.guid, firstName: u.firstName, lastName: u.lastName, email: u.email, code: u.code, title: u.title, isActive: u.isActive,
+      defaultTypeGuid: u.defaultActivityTypeGuid, timeZone: u.timeZone ?? zone,
+    });
+  }
+  for (const a of seed.activities) {
+    const where = `activity ${a.guid}`;
+    try {
+      const startMs = dt(a.start);
+      const recurrence = a.recurrence
+        ? {
+            frequency: a.recurrence.frequency,
+            pattern: a.recurrence.pattern,
+            range: a.recurrence.range
+              ? { maxOccurrences: a.recurrence.range.maxOccurrences ?? null, recursUntilDate: a.recurrence.range.recursUntilDate ? parseSeedDate(a.recurrence.range.recursUntilDate, zone, nowMs) : null }
+              : null,
+          }
+        : null;
+      const rec = store.createActivity(
+        {
+          name: a.name, startMs, endMs: a.end == null ? null : dt(a.end), isAllDay: a.isAllDay, notes: a.notes, location: a.location, isClosed: a.isClosed,
+          typeGuid: a.activityTypeGuid, ownerGuid: a.ownerGuid, recurrence,
+        },
+        a.ownerGuid,
+        {
+          guid: a.guid,
+          participants: a.participants.filter((p) => p !== a.ownerGuid),
+          createdMs: a.createdDateTime ? dt(a.createdDateTime) : undefined,
+          updatedMs: a.lastUpdatedDateTime ? dt(a.lastUpdatedDateTime) : undefined,
+        },
+      );
+      if (a.exceptions.length) {
+        // Exceptions are made the way a client makes them: through the occurrence.
+        const page = store.listActivities({ userGuids: [a.ownerGuid], recurrenceType: 'Occurrence' }, null, 100_000);
+        const byStart = new Map(page.items.filter((v) => v.rec === rec).map((v) => [v.occurrenceStartMs!, store.renderActivity(v).guid as string]));
+        for (const ex of a.exceptions) {
+          const original = dt(ex.originalStart);
+          const occGuid = byStart.get(original);
+          if (!occGuid) throw new Error(`exception ${ex.originalStart} is not an occurrence of the series.`);
+          if (ex.deleted) store.deleteActivity(occGuid, null);
+          else {
+            store.updateActivity(
+              occGuid,
+              (cur) => ({
+                ...cur,
+                name: ex.name ?? cur.name,
+                startMs: ex.start ? dt(ex.start) : cur.startMs,
+                endMs: ex.end ? dt(ex.end) : cur.endMs,
+                notes: ex.notes !== undefined ? ex.notes : cur.notes,
+                location: ex.location !== undefined ? ex.location : cur.location,
+              }),
+              a.ownerGuid,
+            );
+          }
+        }
+      }
+    } catch (e) {
+      throw new Error(`The Severa seed is not valid: ${where}: ${(e as Error).message}`);
+    }
+  }
+}
+
+export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<SeveraSimulator> {
+  const seed = parseSeveraSeed(o.seed);
+  const contract = severaContract();
+  let clockOffsetMs = o.clockSkewMs ?? 0;
+  const serverNow = () => Date.now() + clockOffsetMs;
+  const store = new SeveraStore(seed.timeZone, serverNow);
+  loadSeedInto(store, seed, serverNow());
+
+  const validateResponses = o.validateResponses ?? true;
+  const tokenLifetimeMs = (o.tokenLifetimeSeconds ?? 3600) * 1000;
+  const refreshLifetimeMs = (o.refreshTokenLifetimeSeconds ?? 14 * 86400) * 1000;
+  const rate = o.rateLimitPerSecond ?? 10;
+  const maxRequestBytes = o.maxRequestBytes ?? 1024 * 1024;
+  let faults: SeveraFaults = { ...(o.faults ?? {}) };
+  let random = seededRandom(faults.seed ?? 1);
+
+  const clients = new Map<string, ClientState>(
+    seed.apiClients.map((c) => [c.clientId, { clientId: c.clientId, clientSecret: c.clientSecret, scopes: new Set(c.scopes), actAsUserGuid: c.actAsUserGuid ?? null }]),
+  );
+  const accessTokens = new Map<string, TokenGrant>();
+  const refreshTokens = new Map<string, TokenGrant>();
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const violations: string[] = [];
+
+  let counters: SeveraCounters = { total: 0, byRoute: {}, rateLimited: 0, peakPerSecond: 0, faultsInjected: 0 };
+  let arrivals: number[] = [];
+  let arrivalsHead = 0;
+
+  // ---------- helpers ----------
+
+  const actor = (ctx: RequestContext) => ctx.grant?.client.actAsUserGuid ?? null;
+
+  function issueTokens(client: ClientState, scopes: Set<string>): JsonRecord {
+    const access = randomBytes(24).toString('base64url');
+    const refresh = randomBytes(24).toString('base64url');
+    const now = serverNow();
+    accessTokens.set(access, { client, scopes, expiresMs: now + tokenLifetimeMs });
+    refreshTokens.set(refresh, { client, scopes, expiresMs: now + refreshLifetimeMs });
+    return {
+      access_token: access,
+      access_token_type: 'Bearer',
+      access_token_expires_in: Math.round(tokenLifetimeMs / 1000),
+      access_token_expires_utc: new Date(now + tokenLifetimeMs).toISOString(),
+      refresh_token: refresh,
+      refresh_token_expires_in: Math.round(refreshLifetimeMs / 1000),
+      refresh_token_expires_utc: new Date(now + refreshLifetimeMs).toISOString(),
+      scope: [...scopes].join(' '),
+    };
+  }
+
+  function rowCountOf(query: Record<string, unknown>): number {
+    const n = query.rowCount;
+    if (n === undefined || n === null) return 20;
+    if (typeof n !== 'number' || n < 1 || n > 100) throw new HttpError(400, 'InvalidParameter', 'rowCount must be from 1 to 100.');
+    return n;
+  }
+
+  const dateParam = (v: unknown): number | undefined => (typeof v === 'string' ? Date.parse(v) : undefined);
+  const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.length ? (v as string[]) : undefined);
+
+  const pageReply = (items: JsonRecord[], next: string | null): Reply => ({ status: 200, body: items, headers: next ? { NextPageToken: next } : {} });
+
+  function activityReply(guid: string, status = 200): Reply {
+    const view = store.getView(guid);
+    if (!view) throw new HttpError(404, 'InvalidParameter', `Activity ${guid} was not found.`);
+    return { status, body: store.renderActivity(view) };
+  }
+
+  // ---------- routes ----------
+
+  const routes: Route[] = [];
+  const route = (method: string, path: string, operationId: string, handler: Handler, anonymous = false) => {
+    const names: string[] = [];
+    const pattern = new RegExp(`^${path.replace(/\{(\w+)\}/g, (_m, n: string) => (names.push(n), '([^/]+)'))}$`);
+    routes.push({ method, pattern, names, operationId, handler, anonymous });
+  };
+
+  route('POST', '/v1/token', 'PublicBearerAuthentication_GetLoginToken', (ctx) => {
+    const body = ctx.body as { client_id?: string; client_secret?: string; scope?: string | null } | null;
+    if (!body) throw new HttpError(400, 'InvalidRequest', 'The request body must hold client_id, client_secret and scope.');
+    const client = clients.get(body.client_id ?? '');
+    if (!client || client.clientSecret !== body.client_secret) throw new HttpError(401, 'AuthenticationRequired', 'The client id or client secret is not valid.');
+    const header = ctx.req.headers['client_id'];
+    if (header !== undefined && header !== client.clientId) throw new HttpError(401, 'AuthenticationRequired', 'The Client_Id header does not match client_id.');
+    const requested = (body.scope ?? '').split(/\s+/).filter(Boolean);
+    const unknown = requested.filter((s) => !ALL_SCOPE_NAMES.has(s));
+    if (unknown.length) throw new HttpError(400, 'InvalidParameter', `Unknown scope: ${unknown.join(', ')}.`);
+    const granted = new Set(requested.length ? requested.filter((s) => client.scopes.has(s)) : client.scopes);
+    return { status: 200, body: issueTokens(client, granted) };
+  }, true);
+
+  route('POST', '/v1/refreshtoken', 'PublicBearerAuthentication_GetAccessTokenTokenFromRefreshToken', (ctx) => {
+    if (typeof ctx.body !== 'string' || !ctx.body) throw new HttpError(400, 'InvalidRequest', 'The request body must be the refresh token as a JSON string.');
+    const grant = refreshTokens.get(ctx.body);
+    if (!grant || grant.expiresMs <= serverNow()) {
+      refreshTokens.delete(ctx.body);
+      throw new HttpError(401, 'AuthenticationRequired', 'The refresh token is not valid or has expired; log in again.');
+    }
+    const header = ctx.req.headers['client_id'];
+    if (header !== grant.client.clientId) throw new HttpError(401, 'AuthenticationRequired', 'The Client_Id header is missing or does not match the refresh token.');
+    refreshTokens.delete(ctx.body); // one use only
+    return { status: 200, body: issueTokens(grant.client, grant.scopes) };
+  }, true);
+
+  route('GET', '/heartbeat/authorized', 'HeartBeat_GetAuthorization', () => ({ status: 204 }));
+
+  route('GET', '/v1/activities', 'Activities_GetActivities', (ctx) => {
+    const q = ctx.query;
+    const filter: ActivityFilter = {};
+    if (strings(q.userGuids)) filter.userGuids = strings(q.userGuids);
+    if (q.includeAsMember === true) filter.includeAsMember = true;
+    if (q.startDateTime != null) filter.startMs = dateParam(q.startDateTime);
+    if (q.endDateTime != null) filter.endMs = dateParam(q.endDateTime);
+    if (q.useStrictStartAndEndDateTime === true) filter.strict = true;
+    if (q.changedSince != null) filter.changedSinceMs = dateParam(q.changedSince);
+    if (strings(q.activityCategories)) filter.categories = strings(q.activityCategories);
+    if (strings(q.activityTypeGuids)) filter.typeGuids = strings(q.activityTypeGuids);
+    if (typeof q.recurrenceType === 'string') filter.recurrenceType = q.recurrenceType as RecurrenceKind;
+    if (typeof q.closed === 'boolean') filter.closed = q.closed;
+    const page = store.listActivities(filter, (q.pageToken as string | null) ?? null, rowCountOf(q));
+    return pageReply(page.items.map((v) => store.renderActivity(v)), page.nextPageToken);
+  });
+
+  route('POST', '/v1/activities', 'Activities_PostActivity', (ctx) => {
+    const rec = store.createActivity(inputFromActivityModel(ctx.body), actor(ctx));
+    return activityReply(rec.guid, 201);
+  });
+
+  route('GET', '/v1/activities/{guid}', 'Activities_GetActivity', (ctx) => activityReply(ctx.params.guid));
+
+  route('PATCH', '/v1/activities/{guid}', 'Activities_PatchActivity', (ctx) => {
+    if (ctx.params.guid.includes(',')) throw new HttpError(400, 'InvalidParameter', 'The simulator patches one activity per call.');
+    if (!Array.isArray(ctx.body)) throw new HttpError(400, 'InvalidRequest', 'The request body must be a JSON Patch array.');
+    const rec = store.updateActivity(ctx.params.guid, (cur) => applyPatchOperations(cur, ctx.body as PatchOp[]), actor(ctx));
+    return { status: 200, body: [store.renderActivity({ rec, occurrenceStartMs: null })] };
+  });
+
+  route('DELETE', '/v1/activities/{guid}', 'Activities_DeleteActivity', (ctx) => {
+    store.deleteActivity(ctx.params.guid, actor(ctx));
+    return { status: 204 };
+  });
+
+  route('GET', '/v1/activities/{activityGuid}/activityparticipants', 'ActivityParticipants_GetActivityParticipants', (ctx) => {
+    const { participants } = store.participantsOf(ctx.params.activityGuid);
+    return { status: 200, body: participants.map((p) => store.renderParticipant(ctx.params.activityGuid, p)) };
+  });
+
+  route('DELETE', '/v1/activities/{activityGuid}/activityparticipants/{activityParticipantGuid}', 'ActivityParticipants_DeleteActivityParticipant', (ctx) => {
+    store.removeParticipant(ctx.params.activityGuid, ctx.params.activityParticipantGuid, actor(ctx));
+    return { status: 204 };
+  });
+
+  route('POST', '/v1/activityparticipants', 'ActivityParticipants_PostActivityParticipant', (ctx) => {
+    const body = ctx.body as { activityGuid?: string; participantGuid?: string; status?: MemberStatus } | null;
+    if (!body) throw new HttpError(400, 'InvalidRequest', 'The request body must be an ActivityParticipantModel.');
+    const { rec, participant } = store.addParticipant(body.activityGuid!, body.participantGuid!, body.status, actor(ctx));
+    return { status: 201, body: store.renderParticipant(rec.guid, participant) };
+  });
+
+  route('GET', '/v1/activityparticipants/{guid}', 'ActivityParticipants_GetActivityParticipant', (ctx) => {
+    const found = store.participantByGuid(ctx.params.guid);
+    if (!found) throw new HttpError(404, 'InvalidParameter', `Participant ${ctx.params.guid} was not found.`);
+    return { status: 200, body: store.renderParticipant(found.rec.guid, found.participant) };
+  });
+
+  route('GET', '/v1/activitytypes', 'ActivityTypes_GetActivityTypes', (ctx) => {
+    const q = ctx.query;
+    const categories = strings(q.category);
+    const since = dateParam(q.changedSince);
+    const page = store.listSimple(
+      store.typeList,
+      (t) => (typeof q.active !== 'boolean' || t.isActive === q.active) && (!categories || categories.includes(t.category)) && (since === undefined || t.updatedMs >= since),
+      (q.pageToken as string | null) ?? null,
+      rowCountOf(q),
+      JSON.stringify(['types', q.active, categories, since]),
+    );
+    return pageReply(page.items.map((t) => store.renderType(t)), page.nextPageToken);
+  });
+
+  route('GET', '/v1/users', 'Users_GetUsers', (ctx) => {
+    const q = ctx.query;
+    const email = typeof q.email === 'string' && q.email ? q.email.toLowerCase() : null;
+    const since = dateParam(q.changedSince);
+    const page = store.listSimple(
+      store.userList,
+      (u) => (typeof q.isActive !== 'boolean' || u.isActive === q.isActive) && (email === null || (u.email ?? '').toLowerCase() === email) && (since === undefined || u.updatedMs >= since),
+      (q.pageToken as string | null) ?? null,
+      rowCountOf(q),
+      JSON.stringify(['users', q.isActive, email, since]),
+    );
+    return pageReply(page.items.map((u) => store.renderUser(u)), page.nextPageToken);
+  });
+
+  // ---------- request pipeline ----------
+
+  function recordArrival(routeKey: string): void {
+    counters.total += 1;
+    counters.byRoute[routeKey] = (counters.byRoute[routeKey] ?? 0) + 1;
+    const t = performance.now();
+    arrivals.push(t);
+    while (arrivals[arrivalsHead] <= t - 1000) arrivalsHead += 1;
+    counters.peakPerSecond = Math.max(counters.peakPerSecond, arrivals.length - arrivalsHead);
+    if (arrivalsHead > 4096) {
+      arrivals = arrivals.slice(arrivalsHead);
+      arrivalsHead = 0;
+    }
+  }
+
+  /** Token bucket per API client; returns seconds to wait, or 0 when the request may go on. */
+  function rateLimitWait(key: string): number {
+    if (!(rate > 0)) return 0;
+    const t = performance.now();
+    const b = buckets.get(key) ?? { tokens: rate, at: t };
+    b.tokens = Math.min(rate, b.tokens + ((t - b.at) / 1000) * rate);
+    b.at = t;
+    buckets.set(key, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - b.tokens) / rate));
+  }
+
+  function send(res: ServerResponse, op: OperationContract | null, reply: Reply): void {
+    const hasBody = reply.body !== undefined && reply.status !== 204;
+    const headers: Record<string, string> = { ...(reply.headers ?? {}) };
+    if (op && validateResponses) {
+      try {
+        contract.checkResponse(op, reply.status, reply.body, hasBody, headers);
+      } catch (e) {
+        if (!(e instanceof ContractViolation)) throw e;
+        violations.push(e.message);
+        process.emitWarning(`Severa simulator sent a response that breaks the OpenAPI document: ${e.message}`);
+        reply = { status: 500, body: errorBody(500, 'InternalSystemError', `Simulator bug: ${e.message}`) };
+        return send(res, null, reply);
+      }
+    }
+    res.setHeader('Date', new Date(serverNow()).toUTCString());
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    if (hasBody) {
+      const text = JSON.stringify(reply.body);
+      res.writeHead(reply.status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+    } else {
+      res.writeHead(reply.status, { 'Content-Length': 0 });
+      res.end();
+    }
+  }
+
+  function sendError(res: ServerResponse, op: OperationContract | null, status: number, type: ErrorType, message: string, headers: Record<string, string> = {}): void {
+    // The document declares 404 without content: a documented route answers it with an empty body.
+    if (status === 404 && op) return send(res, op, { status, headers });
+    send(res, op, { status, body: errorBody(status, type, message), headers });
+  }
+
+  async function readBody(req: IncomingMessage): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > maxRequestBytes) throw new HttpError(400, 'InvalidRequest', `The request body is larger than ${maxRequestBytes} bytes.`);
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const path = url.pathname.startsWith('/rest-api/') ? url.pathname.slice('/rest-api'.length) : null;
+    let matched: Route | undefined;
+    let params: Record<string, string> = {};
+    let pathKnown = false;
+    if (path !== null) {
+      for (const r of routes) {
+        const m = r.pattern.exec(path);
+        if (!m) continue;
+        pathKnown = true;
+        if (r.method !== method) continue;
+        matched = r;
+        params = Object.fromEntries(r.names.map((n, i) => [n, decodeURIComponent(m[i + 1])]));
+        break;
+      }
+    }
+    const op = matched ? contract.byId(matched.operationId) : null;
+    recordArrival(op ? `${method} ${op.path}` : `${method} (unknown)`);
+
+    // Faults strike before anything is processed, so a retried request never applies twice.
+    const r = random();
+    if (r < (faults.dropConnectionRate ?? 0)) {
+      counters.faultsInjected += 1;
+      req.socket.destroy();
+      return;
+    }
+    if (r < (faults.dropConnectionRate ?? 0) + (faults.serverErrorRate ?? 0)) {
+      counters.faultsInjected += 1;
+      if (random() < 0.5) {
+        res.writeHead(503, { 'Content-Type': 'text/plain', 'Retry-After': '1' });
+        res.end('Service Unavailable: the upstream server is busy.');
+      } else {
+        send(res, null, { status: 500, body: errorBody(500, 'InternalSystemError', 'An unexpected error occurred. (injected fault)') });
+      }
+      return;
+    }
+    if (random() < (faults.slowRate ?? 0)) {
+      counters.faultsInjected += 1;
+      await new Promise((resolve) => setTimeout(resolve, faults.slowMs ?? 2000));
+    }
+
+    const rateKey = typeof req.headers['client_id'] === 'string' ? req.headers['client_id'] : '(no Client_Id)';
+    const wait = rateLimitWait(rateKey);
+    if (wait > 0) {
+      counters.rateLimited += 1;
+      req.resume();
+      return sendError(res, op, 429, 'InvalidRequest', 'API rate limit exceeded; slow down and retry after the time in Retry-After.', { 'Retry-After': String(wait) });
+    }
+
+    if (!matched || !op) {
+      req.resume();
+      if (pathKnown) return sendError(res, null, 405, 'InvalidRequest', `${method} is not supported on ${url.pathname}.`);
+      return sendError(res, null, 404, 'InvalidRequest', `No API route ${method} ${url.pathname}.`);
+    }
+
+    try {
+      let grant: TokenGrant | null = null;
+      if (!matched.anonymous) {
+        const clientId = req.headers['client_id'];
+        const auth = req.headers.authorization ?? '';
+        const bearer = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
+        if (typeof clientId !== 'string' || !clientId) throw new HttpError(401, 'AuthenticationRequired', 'The Client_Id header is missing.');
+        if (!bearer) throw new HttpError(401, 'AuthenticationRequired', 'The Authorization header must carry a Bearer access token.');
+        const found = accessTokens.get(bearer);
+        if (!found) throw new HttpError(401, 'AuthenticationRequired', 'The access token is not valid.');
+        if (found.expiresMs <= serverNow()) {
+          accessTokens.delete(bearer);
+          throw new HttpError(401, 'AuthenticationRequired', 'The access token has expired; refresh it.');
+        }
+        if (found.client.clientId !== clientId) throw new HttpError(401, 'AuthenticationRequired', 'The Client_Id header does not belong to the access token.');
+        const missing = op.scopes.filter((s) => !found.scopes.has(s));
+        if (missing.length) throw new HttpError(403, 'InsufficientApiScope', `The access token lacks the scope ${missing.join(', ')} this operation needs.`);
+        grant = found;
+      }
+
+      const query = contract.typedQuery(op, url.searchParams);
+      const queryProblem = contract.checkQuery(op, query);
+      if (queryProblem) throw new HttpError(400, 'InvalidParameter', queryProblem);
+
+      let body: unknown = undefined;
+      const raw = await readBody(req);
+      if (op.validateBody) {
+        const type = String(req.headers['content-type'] ?? '');
+        if (raw.length === 0) body = null;
+        else {
+          if (!/^application\/(.+\+)?json\b/i.test(type)) throw new HttpError(400, 'InvalidRequest', 'The request body must be JSON (Content-Type: application/json).');
+          try {
+            body = JSON.parse(raw.toString('utf8'));
+          } catch {
+            throw new HttpError(400, 'InvalidRequest', 'The request body is not valid JSON.');
+          }
+        }
+        const bodyProblem = contract.checkBody(op, body);
+        if (bodyProblem) throw new HttpError(400, 'InvalidRequest', bodyProblem);
+      }
+
+      const reply = await matched.handler({ req, op, params, query, body, grant });
+      send(res, op, reply);
+    } catch (e) {
+      if (e instanceof HttpError || e instanceof StoreError) return sendError(res, op, e.status, e.type, e.message);
+      const message = e instanceof Error ? e.message : String(e);
+      violations.push(`Unhandled error in ${op.operationId}: ${message}`);
+      process.emitWarning(`Severa simulator failed on ${method} ${url.pathname}: ${e instanceof Error ? e.stack : message}`);
+      sendError(res, op, 500, 'InternalSystemError', 'An unexpected error occurred.');
+    }
+  }
+
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      violations.push(`Simulator crashed on a request: ${(e as Error).message}`);
+      if (!res.headersSent) {
+        res.writeHead(500, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(errorBody(500, 'InternalSystemError', 'An unexpected error occurred.')));
+      } else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const typeForBackDoor = () => seed.activityTypes.find((t) => t.isDefault)?.guid;
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}/rest-api`,
+    port,
+    store,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+    counters: () => ({ ...counters, byRoute: { ...counters.byRoute } }),
+    resetCounters: () => {
+      counters = { total: 0, byRoute: {}, rateLimited: 0, peakPerSecond: 0, faultsInjected: 0 };
+      arrivals = [];
+      arrivalsHead = 0;
+    },
+    setFaults: (f) => {
+      faults = { ...faults, ...f };
+      if (f.seed !== undefined) random = seededRandom(f.seed);
+    },
+    setClockSkewMs: (ms) => {
+      clockOffsetMs = ms;
+    },
+    advanceClock: (ms) => {
+      clockOffsetMs += ms;
+    },
+    contractViolations: () => [...violations],
+    activities: () => store.allStored().map((rec) => store.renderActivity({ rec, occurrenceStartMs: null })),
+    createActivity: (model) => {
+      const input = inputFromActivityModel(model, { typeGuid: typeForBackDoor() });
+      const rec = store.createActivity(input, input.ownerGuid);
+      return store.renderActivity({ rec, occurrenceStartMs: null });
+    },
+    updateActivity: (guid, patch) => {
+      const view = store.getView(guid);
+      if (!view) throw new Error(`Activity ${guid} was not found.`);
+      const rec = store.updateActivity(guid, (cur) => applyModelPatch(cur, patch), view.rec.ownerGuid);
+      return store.renderActivity({ rec, occurrenceStartMs: null });
+    },
+    deleteActivity: (guid) => store.deleteActivity(guid, null),
+    addParticipant: (activityGuid, userGuid) => {
+      const { rec, participant } = store.addParticipant(activityGuid, userGuid, 'Accepted', null);
+      return store.renderParticipant(rec.guid, participant);
+    },
+  };
+}
