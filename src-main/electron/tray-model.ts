@@ -11,7 +11,12 @@ export type TrayMenuItemId = 'sync-now' | 'pause-hour' | 'pause-until-resumed' |
 
 export type TrayMenuItem =
   | { kind: 'item'; id: TrayMenuItemId; label: string; enabled: boolean }
+  | { kind: 'checkbox'; id: 'start-at-login'; label: string; checked: boolean }
   | { kind: 'separator' };
+
+export interface TrayPreferences {
+  startAtLogin: boolean;
+}
 
 export const PAUSE_ONE_HOUR_MS = 60 * 60 * 1000;
 
@@ -85,7 +90,7 @@ export function trayTooltip(status: RunnerStatusView, last: LastSyncSummary, now
   return `Severa Calendar Sync — ${head}\n${describeLastSync(last, nowMs, timeZone)}`;
 }
 
-export function buildTrayMenu(status: RunnerStatusView, last: LastSyncSummary, nowMs: number, timeZone?: string): TrayMenuItem[] {
+export function buildTrayMenu(status: RunnerStatusView, last: LastSyncSummary, nowMs: number, timeZone?: string, prefs: TrayPreferences = { startAtLogin: false }): TrayMenuItem[] {
   const syncing = status.state === 'syncing';
   const paused = status.pausedUntil !== undefined;
   const item = (id: TrayMenuItemId, label: string, enabled = true): TrayMenuItem => ({ kind: 'item', id, label, enabled });
@@ -99,6 +104,7 @@ export function buildTrayMenu(status: RunnerStatusView, last: LastSyncSummary, n
     item('open-settings', 'Open settings…'),
     item('last-sync', describeLastSync(last, nowMs, timeZone), false),
     { kind: 'separator' },
+    { kind: 'checkbox', id: 'start-at-login', label: 'Start at login', checked: prefs.startAtLogin },
     item('quit', 'Quit Severa Calendar Sync'),
   ];
 }

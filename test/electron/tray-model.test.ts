@@ -4,7 +4,7 @@ import type { RunnerStatusView } from '../../src-main/common/ipc-contract.ts';
 
 const now = Date.parse('2026-11-20T10:00:00Z');
 const idle: RunnerStatusView = { state: 'idle', consecutiveFailures: 0 };
-const ids = (status: RunnerStatusView) => buildTrayMenu(status, {}, now, 'UTC').flatMap((i) => (i.kind === 'item' ? [i.id] : ['---']));
+const ids = (status: RunnerStatusView) => buildTrayMenu(status, {}, now, 'UTC').flatMap((i) => (i.kind === 'separator' ? ['---'] : [i.id]));
 
 describe('tray state', () => {
   it('follows the runner, shows a pause, and a running cycle wins over the pause', () => {
@@ -23,13 +23,18 @@ describe('tray state', () => {
 
 describe('tray menu', () => {
   it('has Sync now, both pauses, Open settings, the last sync and Quit', () => {
-    expect(ids(idle)).toEqual(['sync-now', 'pause-hour', 'pause-until-resumed', '---', 'open-settings', 'last-sync', '---', 'quit']);
+    expect(ids(idle)).toEqual(['sync-now', 'pause-hour', 'pause-until-resumed', '---', 'open-settings', 'last-sync', '---', 'start-at-login', 'quit']);
   });
 
   it('offers Resume instead of the pauses while paused, saying until when', () => {
     const menu = buildTrayMenu({ ...idle, pausedUntil: new Date(now + PAUSE_ONE_HOUR_MS).toISOString() }, {}, now, 'UTC');
-    expect(ids({ ...idle, pausedUntil: null })).toEqual(['sync-now', 'resume', '---', 'open-settings', 'last-sync', '---', 'quit']);
+    expect(ids({ ...idle, pausedUntil: null })).toEqual(['sync-now', 'resume', '---', 'open-settings', 'last-sync', '---', 'start-at-login', 'quit']);
     expect(menu.find((i) => i.kind === 'item' && i.id === 'resume')).toMatchObject({ label: 'Resume auto-sync (paused until 11:00)' });
+  });
+
+  it('shows start at login as a checkbox reflecting the preference', () => {
+    expect(buildTrayMenu(idle, {}, now, 'UTC', { startAtLogin: true }).find((i) => i.kind === 'checkbox')).toMatchObject({ id: 'start-at-login', checked: true });
+    expect(buildTrayMenu(idle, {}, now, 'UTC').find((i) => i.kind === 'checkbox')).toMatchObject({ checked: false });
   });
 
   it('disables Sync now while a cycle runs; the last-sync line is never clickable', () => {
