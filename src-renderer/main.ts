@@ -1,0 +1,56 @@
+import type { RunnerStatusView } from '../src-main/common/ipc-contract.ts';
+import { renderAdminSection } from './admin-section.ts';
+import { clear, h, problemBox } from './dom.ts';
+import { renderPersonalSection } from './personal-section.ts';
+import { renderStatusSection, stateLabel } from './status-section.ts';
+
+type Section = 'admin' | 'personal' | 'status';
+const SECTIONS: Section[] = ['admin', 'personal', 'status'];
+
+const api = window.severaSync;
+const pill = document.getElementById('state-pill')!;
+
+if (!api) {
+  clear(document.querySelector('main')!, problemBox('This window was opened without the app around it.', 'Open it from the tray icon.'));
+} else {
+  const admin = renderAdminSection(document.getElementById('panel-admin')!, api);
+  const status = renderStatusSection(document.getElementById('panel-status')!, api, (runner: RunnerStatusView) => {
+    const state = runner.state === 'syncing' ? 'syncing' : runner.pausedUntil !== undefined ? 'paused' : runner.state;
+    pill.className = `state-pill pill-${state}`;
+    clear(pill, h('span', { class: 'pill-dot', 'aria-hidden': 'true' }), stateLabel(runner));
+  });
+  const personal = renderPersonalSection(document.getElementById('panel-personal')!, api, () => void status.refresh());
+  const refreshers: Record<Section, () => Promise<void>> = { admin: admin.refresh, personal: personal.refresh, status: status.refresh };
+
+  const tabs = SECTIONS.map((s) => document.getElementById(`tab-${s}`) as HTMLButtonElement);
+  const select = (section: Section, focus = false) => {
+    for (const s of SECTIONS) {
+      const tab = document.getElementById(`tab-${s}`)!;
+      const selected = s === section;
+      tab.setAttribute('aria-selected', String(selected));
+      tab.tabIndex = selected ? 0 : -1;
+      document.getElementById(`panel-${s}`)!.hidden = !selected;
+      if (selected && focus) tab.focus();
+    }
+    if (location.hash !== `#${section}`) history.replaceState(null, '', `#${section}`);
+    void refreshers[section]();
+  };
+  tabs.forEach((tab, i) => {
+    tab.addEventListener('click', () => select(SECTIONS[i]));
+    // Arrow keys move between tabs (WAI-ARIA tabs pattern); Tab moves into the panel.
+    tab.addEventListener('keydown', (event) => {
+      const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+      if (event.key === 'Home') select(SECTIONS[0], true);
+      else if (event.key === 'End') select(SECTIONS[SECTIONS.length - 1], true);
+      else if (step) select(SECTIONS[(i + step + SECTIONS.length) % SECTIONS.length], true);
+      else return;
+      event.preventDefault();
+    });
+  });
+  api.on('navigate', ({ section }) => select(section));
+
+  const fromHash = location.hash.slice(1) as Section;
+  select(SECTIONS.includes(fromHash) ? fromHash : 'status');
+  // The header pill is current from the start, whichever section opens first.
+  if (fromHash !== 'status') void status.refresh();
+}

@@ -1,0 +1,194 @@
+import type { AppStatusView, ProgressView, RunnerStatusView, UserStatusView } from '../src-main/common/ipc-contract.ts';
+import type { UserProblem } from '../src-main/common/sync-report.ts';
+import { clear, errorParts, h, problemBox } from './dom.ts';
+import { counts, plural, when } from './format.ts';
+import type { RendererApi } from './renderer-types.ts';
+
+const STATE_LABELS: Record<RunnerStatusView['state'], string> = { idle: 'Up to date', syncing: 'Syncing', error: 'Needs attention', paused: 'Paused' };
+
+export function stateLabel(runner: RunnerStatusView): string {
+  if (runner.state === 'paused' || (runner.state !== 'syncing' && runner.pausedUntil !== undefined)) {
+    return runner.pausedUntil ? `Paused until ${when(runner.pausedUntil)}` : 'Paused until resumed';
+  }
+  return STATE_LABELS[runner.state];
+}
+
+export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStatus: (runner: RunnerStatusView) => void) {
+  const summary = h('div', { class: 'status-summary' });
+  const progress = h('div', { class: 'progress-area', 'aria-live': 'polite' });
+  const orgErrors = h('div', { class: 'org-errors' });
+  const users = h('div', { class: 'users' });
+  const message = h('div', { class: 'form-status', 'aria-live': 'polite' });
+  const syncNow = h('button', { type: 'button', class: 'primary', id: 'sync-now' }, 'Sync now');
+  const pauseHour = h('button', { type: 'button', id: 'pause-hour' }, 'Pause 1 hour');
+  const pauseOpen = h('button', { type: 'button', id: 'pause-until-resumed' }, 'Pause until resumed');
+  const resume = h('button', { type: 'button', id: 'resume' }, 'Resume auto-sync');
+  const openLog = h('button', { type: 'button', id: 'open-log' }, 'Open log');
+  const exportLog = h('button', { type: 'button', id: 'export-log' }, 'Export log…');
+  const logLine = h('p', { class: 'muted log-path' });
+
+  clear(
+    panel,
+    h('h2', { id: 'status-heading' }, 'Status'),
+    h('div', { class: 'card status-card' }, summary, progress, h('div', { class: 'actions' }, syncNow, pauseHour, pauseOpen, resume), message),
+    orgErrors,
+    h('h3', {}, 'People'),
+    users,
+    h('h3', {}, 'Log'),
+    h('div', { class: 'actions' }, openLog, exportLog),
+    logLine,
+  );
+
+  let current: AppStatusView | null = null;
+
+  const run = async (button: HTMLButtonElement, work: () => Promise<void>) => {
+    button.disabled = true;
+    clear(message);
+    try {
+      await work();
+    } catch (error) {
+      const e = errorParts(error);
+      clear(message, problemBox(e.message, e.fix));
+    } finally {
+      button.disabled = false;
+      if (current) showRunner(current.runner);
+    }
+  };
+
+  syncNow.addEventListener('click', () =>
+    run(syncNow, async () => {
+      showRunner({ ...(current?.runner ?? { consecutiveFailures: 0 }), state: 'syncing' });
+      show(await api.invoke('sync:now'));
+    }),
+  );
+  const pause = (mode: 'hour' | 'untilResumed', button: HTMLButtonElement) => () =>
+    run(button, async () => {
+      const runner = await api.invoke('sync:pause', { mode });
+      if (current) show({ ...current, runner });
+    });
+  pauseHour.addEventListener('click', pause('hour', pauseHour));
+  pauseOpen.addEventListener('click', pause('untilResumed', pauseOpen));
+  resume.addEventListener('click', () =>
+    run(resume, async () => {
+      const runner = await api.invoke('sync:resume');
+      if (current) show({ ...current, runner });
+    }),
+  );
+  openLog.addEventListener('click', () =>
+    run(openLog, async () => {
+      const { opened } = await api.invoke('log:open');
+      if (!opened) clear(message, problemBox('The log could not be opened.', 'Use Export log to save a copy instead.', 'warning'));
+    }),
+  );
+  exportLog.addEventListener('click', () =>
+    run(exportLog, async () => {
+      const { path } = await api.invoke('log:export');
+      if (path) clear(message, h('p', { class: 'ok-text' }, `✓ Log saved to ${path}`));
+    }),
+  );
+
+  const showProgress = (p: ProgressView | undefined) => {
+    if (!p) return clear(progress);
+    const pct = p.usersTotal > 0 ? Math.round((p.usersDone / p.usersTotal) * 100) : 0;
+    clear(
+      progress,
+      h('label', { for: 'sync-progress' }, p.currentUser ? `Syncing ${p.currentUser}${p.phase ? ` — ${p.phase}` : ''}` : (p.phase ?? 'Syncing')),
+      h('progress', { id: 'sync-progress', max: String(Math.max(1, p.usersTotal)), value: String(p.usersDone), 'aria-valuetext': `${p.usersDone} of ${p.usersTotal} people done` }),
+      h('span', { class: 'muted' }, `${p.usersDone}/${p.usersTotal} people (${pct}%)`),
+    );
+  };
+
+  const showRunner = (runner: RunnerStatusView) => {
+    const syncing = runner.state === 'syncing';
+    const paused = runner.pausedUntil !== undefined;
+    clear(
+      summary,
+      h('p', { class: `state state-${syncing ? 'syncing' : paused ? 'paused' : runner.state}` }, stateLabel(runner)),
+      h(
+        'dl',
+        { class: 'facts' },
+        h('dt', {}, 'Last sync'),
+        h('dd', {}, when(runner.lastRunAt ?? current?.lastCycle?.finishedAt)),
+        h('dt', {}, 'Next sync'),
+        h('dd', {}, paused ? (runner.pausedUntil ? `after ${when(runner.pausedUntil)}` : 'when resumed') : when(runner.nextRunAt)),
+        runner.consecutiveFailures > 0 ? [h('dt', {}, 'Failed in a row'), h('dd', {}, String(runner.consecutiveFailures))] : null,
+      ),
+    );
+    syncNow.disabled = syncing;
+    syncNow.textContent = syncing ? 'Syncing…' : 'Sync now';
+    pauseHour.hidden = paused;
+    pauseOpen.hidden = paused;
+    resume.hidden = !paused;
+    showProgress(syncing ? runner.progress : undefined);
+    onStatus(runner);
+  };
+
+  const problems = (list: UserProblem[]) =>
+    h('ul', { class: 'problems' }, list.map((p) => h('li', { 'data-code': p.code }, problemBox(p.message, p.fix))));
+
+  const userCard = (u: UserStatusView) => {
+    const confirm =
+      u.heldDeletions > 0
+        ? h('button', { type: 'button', class: 'danger', 'data-confirm': u.email }, `Confirm ${plural(u.heldDeletions, 'held deletion')}`)
+        : null;
+    confirm?.addEventListener('click', () => run(confirm, async () => show(await api.invoke('deletions:confirm', { email: u.email }))));
+    const outcome = u.outcome ?? 'never';
+    return h(
+      'article',
+      { class: `user-card outcome-${outcome}`, 'data-user': u.email, 'aria-label': u.email },
+      h(
+        'header',
+        {},
+        h('h4', {}, u.email),
+        h('span', { class: `badge outcome-badge outcome-${outcome}` }, { ok: 'Synced', partial: 'Synced with problems', failed: 'Failed', skipped: 'Skipped', never: 'Not synced yet' }[outcome]),
+      ),
+      h(
+        'dl',
+        { class: 'facts' },
+        h('dt', {}, 'Last sync'),
+        h('dd', {}, when(u.lastSyncAt)),
+        h('dt', {}, 'To Exchange'),
+        h('dd', {}, counts(u.toExchange)),
+        h('dt', {}, 'To Severa'),
+        h('dd', {}, counts(u.toSevera)),
+        h('dt', {}, 'Conflicts'),
+        h('dd', {}, String(u.conflicts)),
+        u.heldDeletions ? [h('dt', {}, 'Held deletions'), h('dd', {}, String(u.heldDeletions))] : null,
+      ),
+      u.errors.length ? problems(u.errors) : null,
+      u.notes.length ? h('ul', { class: 'notes' }, u.notes.map((n) => h('li', {}, n))) : null,
+      confirm ? h('div', { class: 'actions' }, confirm) : null,
+    );
+  };
+
+  const show = (status: AppStatusView) => {
+    current = status;
+    showRunner(status.runner);
+    clear(orgErrors, status.orgErrors.length ? [h('h3', {}, 'Problems'), problems(status.orgErrors)] : null);
+    clear(
+      users,
+      status.users.length
+        ? status.users.map(userCard)
+        : h('p', { class: 'muted empty' }, 'Nobody has turned on sync yet. Each person does that under My sync.'),
+    );
+    logLine.textContent = status.logPath ? `Log file: ${status.logPath}` : '';
+  };
+
+  api.on('status', (runner) => {
+    if (current) current = { ...current, runner };
+    showRunner(runner);
+  });
+  api.on('progress', (p) => showProgress(p));
+  api.on('report', (status) => show(status));
+
+  return {
+    async refresh() {
+      try {
+        show(await api.invoke('status:get'));
+      } catch (error) {
+        const e = errorParts(error);
+        clear(message, problemBox(e.message, e.fix));
+      }
+    },
+  };
+}
