@@ -15,7 +15,7 @@ if (!api) {
 } else {
   const admin = renderAdminSection(document.getElementById('panel-admin')!, api);
   const status = renderStatusSection(document.getElementById('panel-status')!, api, (runner: RunnerStatusView) => {
-    const state = runner.state === 'syncing' ? 'syncing' : runner.pausedUntil !== undefined ? 'paused' : runner.state;
+    const state = runner.state === 'syncing' ? 'syncing' : runner.pausedUntil !== undefined ? 'paused' : runner.state === 'idle' && !runner.lastRunAt ? 'new' : runner.state;
     pill.className = `state-pill pill-${state}`;
     clear(pill, h('span', { class: 'pill-dot', 'aria-hidden': 'true' }), stateLabel(runner));
   });

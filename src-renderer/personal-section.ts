@@ -44,7 +44,7 @@ export function renderPersonalSection(panel: HTMLElement, api: RendererApi, onCh
     return h(
       'div',
       { class: 'card' },
-      h('p', { class: 'enabled-line' }, h('span', { class: 'dot dot-good', 'aria-hidden': 'true' }), 'Sync is on for ', h('strong', {}, view.email ?? ''), '.'),
+      h('p', { class: 'enabled-line' }, h('span', { class: 'dot dot-good', 'aria-hidden': 'true' }), h('span', {}, 'Sync is on for ', h('strong', {}, view.email ?? ''), '.')),
       h('dl', { class: 'facts' }, h('dt', {}, 'Enabled'), h('dd', {}, when(view.enabledAt)), h('dt', {}, 'Syncs items from'), h('dd', {}, view.syncStartDate ?? '—')),
       view.identity ? identityTable(view.identity) : null,
       h('div', { class: 'actions' }, disable),

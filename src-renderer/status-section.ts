@@ -10,6 +10,7 @@ export function stateLabel(runner: RunnerStatusView): string {
   if (runner.state === 'paused' || (runner.state !== 'syncing' && runner.pausedUntil !== undefined)) {
     return runner.pausedUntil ? `Paused until ${when(runner.pausedUntil)}` : 'Paused until resumed';
   }
+  if (runner.state === 'idle' && !runner.lastRunAt) return 'Not synced yet';
   return STATE_LABELS[runner.state];
 }
 
