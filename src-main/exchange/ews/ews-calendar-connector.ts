@@ -1,0 +1,578 @@
+import {
+  AffectedTaskOccurrence,
+  Appointment,
+  AppointmentOccurrenceId,
+  AppointmentSchema,
+  BasePropertySet,
+  BodyType,
+  ChangeType,
+  ConflictResolutionMode,
+  ConnectingIdType,
+  DeleteMode,
+  ExchangeService,
+  ExchangeVersion,
+  FolderId,
+  ImpersonatedUserId,
+  ItemId,
+  ItemSchema,
+  ItemView,
+  MailboxType,
+  PropertySet,
+  ResolveNameSearchLocation,
+  SearchFilter,
+  SendCancellationsMode,
+  SendInvitationsMode,
+  SendInvitationsOrCancellationsMode,
+  ServiceResponseException,
+  ServiceResult,
+  SyncFolderItemsScope,
+  TimeZoneInfo,
+  Uri,
+  WebCredentials,
+  WellKnownFolderName,
+} from 'ews-javascript-api';
+import type { ServiceResponse } from 'ews-javascript-api';
+import type { ExchangeServerType } from '../../common/settings-schema.ts';
+import type { EventFields, OccurrenceException, SideEvent } from '../../sync/calendar-event.ts';
+import { CalendarError, type CalendarChanges, type CalendarConnector, type WriteResult } from '../calendar-connector.ts';
+import { runContained } from './ews-crash-guard.ts';
+import {
+  applyFields,
+  eventFieldsProblem,
+  exceptionKey,
+  exchangeVersionFor,
+  isoOf,
+  readCalendarItem,
+  recurrenceToEws,
+  sameRecurrence,
+  syncTagDefinition,
+  withExceptions,
+  type ReadCalendarItem,
+} from './ews-calendar-mapping.ts';
+import { calendarErrorFor, responseCodeName, translateEwsError } from './ews-error-translation.ts';
+import { EwsTransport, type EwsAuthMethod, type EwsExchangeRecord, type EwsTransportSettings } from './ews-transport.ts';
+import { occurrenceIndexOf } from './recurrence-expansion.ts';
+import { isValidTimeZone, localDateOf } from './time-zone-conversion.ts';
+
+export interface EwsConnectorOptions {
+  ewsUrl: string;
+  serverType: ExchangeServerType;
+  /** NetBIOS domain (CONTOSO); empty when `username` is a UPN or already DOMAIN\user. */
+  domain: string;
+  username: string;
+  password: string;
+  authMethod: EwsAuthMethod;
+  /** PEM text of extra CA certificates to trust for this server. */
+  caCertificates?: string;
+  /** Whole-request deadline (default 100 s, as the EWS Managed API). */
+  timeoutMs?: number;
+  /** Larger answers are dropped as 'bad-response' (default 64 MB). */
+  maxResponseBytes?: number;
+  /** Zone assumed for items whose time zone the server does not name (default: this computer's zone). */
+  defaultTimeZone?: string;
+  /** Items per GetItem request (default 50). */
+  batchSize?: number;
+  /** Called once per EWS request, for request counting. `mailbox` is null for requests made without impersonation. */
+  onRequest?: (info: { operation: string; mailbox: string | null }) => void;
+}
+
+const EMAIL_RE = /^[^\s@<>()"',;:\\]+@[^\s@<>()"',;:\\]+\.[^\s@<>()"',;:\\]+$/;
+const SYNC_PAGE_SIZE = 512;
+
+function chunks<T>(values: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size));
+  return out;
+}
+
+/** Accounts as the library's Basic credentials want them and as NTLM wants them. */
+function accountNames(domain: string, username: string): { basicUser: string; ntlmDomain: string; ntlmUser: string } {
+  const user = username.trim();
+  if (user.includes('\\')) {
+    const [d, u] = user.split('\\', 2);
+    return { basicUser: user, ntlmDomain: d, ntlmUser: u };
+  }
+  if (user.includes('@') || !domain.trim()) return { basicUser: user, ntlmDomain: '', ntlmUser: user };
+  return { basicUser: `${domain.trim()}\\${user}`, ntlmDomain: domain.trim(), ntlmUser: user };
+}
+
+function validateOptions(options: EwsConnectorOptions): void {
+  const fail = (message: string) => {
+    throw new CalendarError('config', message);
+  };
+  if (!options || typeof options !== 'object') fail('The Exchange connector needs its settings.');
+  let url: URL | null = null;
+  try {
+    url = new URL(options.ewsUrl);
+  } catch {
+    fail(`"${String(options.ewsUrl)}" is not a web address (expected e.g. https://mail.example.com/EWS/Exchange.asmx).`);
+  }
+  if (url && url.protocol !== 'https:' && url.protocol !== 'http:') fail(`The EWS address must start with https://, not ${url.protocol}//.`);
+  if (url && (url.username || url.password)) fail('Do not put a user name or password in the EWS address.');
+  if (typeof options.username !== 'string' || options.username.trim() === '') fail('Enter the delegate account user name.');
+  if (typeof options.password !== 'string' || options.password === '') fail('The delegate account password is empty.');
+  if (options.authMethod !== 'ntlm' && options.authMethod !== 'basic') fail(`Unknown authentication method "${String(options.authMethod)}" (ntlm or basic).`);
+  if (options.defaultTimeZone !== undefined && !isValidTimeZone(options.defaultTimeZone)) fail(`"${options.defaultTimeZone}" is not a known time zone.`);
+  if (options.caCertificates !== undefined && !/-----BEGIN CERTIFICATE-----/.test(options.caCertificates)) fail('The CA file does not hold a PEM certificate.');
+}
+
+function checkMailbox(mailbox: string): string {
+  if (typeof mailbox !== 'string' || !EMAIL_RE.test(mailbox.trim())) {
+    throw new CalendarError('no-mailbox', `"${String(mailbox)}" is not a mailbox address.`);
+  }
+  return mailbox.trim().toLowerCase();
+}
+
+function checkId(id: string, what = 'item id'): string {
+  if (typeof id !== 'string' || id.trim() === '' || id.length > 2048) throw new CalendarError('other', `"${String(id).slice(0, 80)}" is not an Exchange ${what}.`);
+  return id;
+}
+
+/** The error a per-item response carries, or null when it succeeded. */
+function responseError(response: ServiceResponse): string | null {
+  if (response.Result !== ServiceResult.Error) return null;
+  return responseCodeName(response.ErrorCode) ?? 'ErrorInternalServerError';
+}
+
+interface CurrentException {
+  /** Occurrence item id when modified; absent when deleted. */
+  itemId?: string;
+  fields: OccurrenceException['fields'];
+}
+
+export class EwsCalendarConnector implements CalendarConnector {
+  private readonly options: Required<Pick<EwsConnectorOptions, 'timeoutMs' | 'maxResponseBytes' | 'defaultTimeZone' | 'batchSize'>> & EwsConnectorOptions;
+  private readonly version: ExchangeVersion;
+  private readonly transportSettings: EwsTransportSettings;
+  private readonly basicUser: string;
+  private lastClockOffsetMs: number | null = null;
+
+  constructor(options: EwsConnectorOptions) {
+    validateOptions(options);
+    this.version = exchangeVersionFor(options.serverType);
+    this.options = {
+      timeoutMs: 100_000,
+      maxResponseBytes: 64 * 1_048_576,
+      defaultTimeZone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
+      batchSize: 50,
+      ...options,
+    };
+    const names = accountNames(options.domain ?? '', options.username);
+    this.basicUser = names.basicUser;
+    this.transportSettings = {
+      authMethod: options.authMethod,
+      domain: names.ntlmDomain,
+      username: names.ntlmUser,
+      password: options.password,
+      caCertificates: options.caCertificates,
+      timeoutMs: this.options.timeoutMs,
+      maxResponseBytes: this.options.maxResponseBytes,
+    };
+  }
+
+  clockOffsetMs(): number | null {
+    return this.lastClockOffsetMs;
+  }
+
+  // ---- plumbing ----
+
+  private recordResponse(record: EwsExchangeRecord): void {
+    // The Date header is whole seconds, cut down: the server's clock was, on average, half a second further on.
+    if (record.serverDateMs !== null) this.lastClockOffsetMs = record.serverDateMs + 500 - record.receivedAtMs;
+  }
+
+  /** A fresh ExchangeService for one call: the library keeps per-request state on it, so calls never share one. */
+  private newService(transport: EwsTransport, mailbox: string | null, credentials?: { user: string; password: string }): ExchangeService {
+    const service = new ExchangeService(this.version, TimeZoneInfo.Utc);
+    service.Url = new Uri(this.options.ewsUrl);
+    service.Credentials = new WebCredentials(credentials?.user ?? this.basicUser, credentials?.password ?? this.options.password);
+    service.XHRApi = transport;
+    if (mailbox) {
+      service.ImpersonatedUserId = new ImpersonatedUserId(ConnectingIdType.SmtpAddress, mailbox);
+      // Routes the request to the mailbox's server in multi-server sites; the library does not add it itself.
+      service.HttpHeaders.Add('X-AnchorMailbox', mailbox);
+    }
+    return service;
+  }
+
+  /**
+   * Runs one connector operation: its own service and transport, contained against the library's crash, every error
+   * translated into a CalendarError naming what was being done and for which mailbox.
+   */
+  private call<T>(label: string, mailbox: string | null, work: (service: ExchangeService, transport: EwsTransport) => Promise<T>, login?: { user: string; password: string; authMethod?: EwsAuthMethod }): Promise<T> {
+    const context = mailbox ? `${label} (${mailbox})` : label;
+    return runContained(context, async () => {
+      const settings: EwsTransportSettings = login
+        ? { ...this.transportSettings, ...accountNamesForTransport(login.user, this.options.domain), password: login.password, authMethod: login.authMethod ?? this.transportSettings.authMethod }
+        : this.transportSettings;
+      const transport = new EwsTransport(settings, {
+        onRequest: (operation) => this.options.onRequest?.({ operation, mailbox }),
+        onResponse: (record) => this.recordResponse(record),
+      });
+      const service = this.newService(transport, mailbox, login ? { user: accountNames(this.options.domain, login.user).basicUser, password: login.password } : undefined);
+      try {
+        return await work(service, transport);
+      } catch (error) {
+        throw translateEwsError(error, context, transport.failure);
+      }
+    });
+  }
+
+  private fullPropertySet(): PropertySet {
+    const properties = [
+      ItemSchema.Subject,
+      ItemSchema.Body,
+      ItemSchema.Sensitivity,
+      ItemSchema.LastModifiedTime,
+      AppointmentSchema.Start,
+      AppointmentSchema.End,
+      AppointmentSchema.IsAllDayEvent,
+      AppointmentSchema.Location,
+      AppointmentSchema.Organizer,
+      AppointmentSchema.RequiredAttendees,
+      AppointmentSchema.OptionalAttendees,
+      AppointmentSchema.AppointmentType,
+      AppointmentSchema.Recurrence,
+      AppointmentSchema.ModifiedOccurrences,
+      AppointmentSchema.DeletedOccurrences,
+      AppointmentSchema.ICalUid,
+      syncTagDefinition(),
+    ];
+    if (this.version !== ExchangeVersion.Exchange2007_SP1) properties.push(AppointmentSchema.StartTimeZone);
+    const set = new PropertySet(BasePropertySet.IdOnly, properties);
+    // Let Exchange do the HTML -> text conversion; html-to-text.ts still handles servers that send HTML anyway.
+    set.RequestedBodyType = BodyType.Text;
+    return set;
+  }
+
+  private occurrencePropertySet(): PropertySet {
+    const set = new PropertySet(BasePropertySet.IdOnly, [
+      ItemSchema.Subject,
+      ItemSchema.Body,
+      ItemSchema.Sensitivity,
+      AppointmentSchema.Start,
+      AppointmentSchema.End,
+      AppointmentSchema.IsAllDayEvent,
+      AppointmentSchema.Location,
+      AppointmentSchema.Organizer,
+      AppointmentSchema.RequiredAttendees,
+      AppointmentSchema.OptionalAttendees,
+    ]);
+    set.RequestedBodyType = BodyType.Text;
+    return set;
+  }
+
+  /** Batched GetItem of masters/single items, then of their modified occurrences. */
+  private async readEvents(service: ExchangeService, ids: string[], context: string): Promise<{ events: SideEvent[]; missing: string[] }> {
+    const items: ReadCalendarItem[] = [];
+    const missing: string[] = [];
+    const readContext = { defaultTimeZone: this.options.defaultTimeZone };
+    for (const batch of chunks(ids, this.options.batchSize)) {
+      const responses = await service.BindToItems(batch.map((id) => new ItemId(id)), this.fullPropertySet());
+      responses.Responses.forEach((response, index) => {
+        const error = responseError(response);
+        if (error === 'ErrorItemNotFound' || error === 'ErrorInvalidIdMalformed' || error === 'ErrorInvalidIdNotAnItemId') {
+          missing.push(batch[index]);
+          return;
+        }
+        if (error) throw calendarErrorFor(error, response.ErrorMessage, context);
+        const item = (response as unknown as { Item?: unknown }).Item;
+        // Only calendar items are synced; anything else in the folder (rare) is skipped.
+        if (item instanceof Appointment) items.push(readCalendarItem(item, readContext));
+      });
+    }
+    const occurrences = await this.readOccurrences(service, items.flatMap((i) => i.modifiedOccurrences.map((o) => o.itemId)), context);
+    return { events: items.map((i) => withExceptions(i, occurrences)), missing };
+  }
+
+  /** Modified occurrences by id, batched. */
+  private async readOccurrences(service: ExchangeService, ids: string[], context: string): Promise<Map<string, Appointment>> {
+    const occurrences = new Map<string, Appointment>();
+    for (const batch of chunks(ids, this.options.batchSize)) {
+      const responses = await service.BindToItems(batch.map((id) => new ItemId(id)), this.occurrencePropertySet());
+      responses.Responses.forEach((response, index) => {
+        const error = responseError(response);
+        if (error === 'ErrorItemNotFound') return;
+        if (error) throw calendarErrorFor(error, response.ErrorMessage, context);
+        const item = (response as unknown as { Item?: unknown }).Item;
+        if (item instanceof Appointment) occurrences.set(batch[index], item);
+      });
+    }
+    return occurrences;
+  }
+
+  private async writeResultOf(service: ExchangeService, id: string, context: string): Promise<WriteResult> {
+    const responses = await service.BindToItems([new ItemId(id)], new PropertySet(BasePropertySet.IdOnly, [ItemSchema.LastModifiedTime]));
+    const response = responses.Responses[0];
+    const error = response ? responseError(response) : 'ErrorItemNotFound';
+    if (error || !response) throw calendarErrorFor(error ?? 'ErrorItemNotFound', response?.ErrorMessage, context);
+    const item = (response as unknown as { Item: Appointment }).Item;
+    return { id: item.Id.UniqueId, version: item.Id.ChangeKey, lastModified: isoOf(item.LastModifiedTime) ?? new Date().toISOString() };
+  }
+
+  // ---- CalendarConnector ----
+
+  syncChanges(mailbox: string, syncState: string | null): Promise<CalendarChanges> {
+    const smtp = checkMailbox(mailbox);
+    if (syncState !== null && typeof syncState !== 'string') throw new CalendarError('invalid-sync-state', 'The stored sync state is not text.');
+    return this.call('Reading calendar changes', smtp, async (service) => {
+      let state = syncState && syncState.length > 0 ? syncState : null;
+      const changed = new Set<string>();
+      const deleted = new Set<string>();
+      for (;;) {
+        const page = await service.SyncFolderItems(
+          new FolderId(WellKnownFolderName.Calendar),
+          new PropertySet(BasePropertySet.IdOnly),
+          null as unknown as ItemId[],
+          SYNC_PAGE_SIZE,
+          SyncFolderItemsScope.NormalItems,
+          state as string,
+        );
+        for (const change of page.GetEnumerator()) {
+          const id = change.ItemId?.UniqueId;
+          if (!id) continue;
+          if (change.ChangeType === ChangeType.Create || change.ChangeType === ChangeType.Update) {
+            changed.add(id);
+            deleted.delete(id);
+          } else if (change.ChangeType === ChangeType.Delete) {
+            deleted.add(id);
+            changed.delete(id);
+          }
+        }
+        if (!page.SyncState) throw new CalendarError('bad-response', 'Exchange answered SyncFolderItems without a sync state.');
+        state = page.SyncState;
+        if (!page.MoreChangesAvailable) break;
+      }
+      const { events, missing } = changed.size > 0 ? await this.readEvents(service, [...changed], `Reading calendar changes (${smtp})`) : { events: [], missing: [] };
+      // Deleted between the two requests: report as deleted, the next sync state will say so too.
+      for (const id of missing) deleted.add(id);
+      return { changed: events, deletedIds: [...deleted], syncState: state };
+    });
+  }
+
+  getEvents(mailbox: string, ids: string[]): Promise<SideEvent[]> {
+    const smtp = checkMailbox(mailbox);
+    if (!Array.isArray(ids)) throw new CalendarError('other', 'getEvents needs a list of ids.');
+    const unique = [...new Set(ids.map((id) => checkId(id)))];
+    if (unique.length === 0) return Promise.resolve([]);
+    return this.call('Reading calendar items', smtp, async (service) => (await this.readEvents(service, unique, `Reading calendar items (${smtp})`)).events);
+  }
+
+  findByTag(mailbox: string, syncTag: string): Promise<SideEvent[]> {
+    const smtp = checkMailbox(mailbox);
+    if (typeof syncTag !== 'string' || syncTag.trim() === '') throw new CalendarError('other', 'The sync tag to look for is empty.');
+    return this.call('Finding items the sync created', smtp, async (service) => {
+      const view = new ItemView(20);
+      view.PropertySet = new PropertySet(BasePropertySet.IdOnly);
+      const found = await service.FindItems(WellKnownFolderName.Calendar, new SearchFilter.IsEqualTo(syncTagDefinition(), syncTag), view);
+      const ids = found.Items.map((item) => item.Id.UniqueId);
+      if (ids.length === 0) return [];
+      const { events } = await this.readEvents(service, ids, `Finding items the sync created (${smtp})`);
+      // The server filtered already; this guards against a server that ignores the restriction.
+      return events.filter((e) => e.syncTag === syncTag);
+    });
+  }
+
+  createEvent(mailbox: string, fields: EventFields, syncTag: string): Promise<WriteResult> {
+    const smtp = checkMailbox(mailbox);
+    const problem = eventFieldsProblem(fields);
+    if (problem) throw new CalendarError('other', problem);
+    if (typeof syncTag !== 'string' || syncTag.trim() === '') throw new CalendarError('other', 'An item the sync creates needs its sync tag.');
+    return this.call('Creating a calendar item', smtp, async (service) => {
+      const context = `Creating a calendar item (${smtp})`;
+      const appointment = new Appointment(service);
+      applyFields(appointment, fields, { version: this.version, current: null, includeRecurrence: true });
+      appointment.SetExtendedProperty(syncTagDefinition(), syncTag);
+      await appointment.Save(WellKnownFolderName.Calendar, SendInvitationsMode.SendToNone);
+      const id = appointment.Id.UniqueId;
+      if (fields.recurrence && fields.exceptions.length > 0) {
+        await this.applyExceptions(service, id, fields, new Map(), context);
+      }
+      return this.writeResultOf(service, id, context);
+    });
+  }
+
+  updateEvent(mailbox: string, id: string, version: string, fields: EventFields): Promise<WriteResult> {
+    const smtp = checkMailbox(mailbox);
+    checkId(id);
+    if (typeof version !== 'string' || version === '') throw new CalendarError('conflict', 'The update carries no version (ChangeKey); re-read the item first.');
+    const problem = eventFieldsProblem(fields);
+    if (problem) throw new CalendarError('other', problem);
+    return this.call('Updating a calendar item', smtp, async (service) => {
+      const context = `Updating a calendar item (${smtp})`;
+      const responses = await service.BindToItems([new ItemId(id)], this.fullPropertySet());
+      const response = responses.Responses[0];
+      const error = response ? responseError(response) : 'ErrorItemNotFound';
+      if (error || !response) throw calendarErrorFor(error ?? 'ErrorItemNotFound', response?.ErrorMessage, context);
+      const appointment = (response as unknown as { Item: Appointment }).Item;
+      if (!(appointment instanceof Appointment)) throw new CalendarError('other', `${context}: the item is not a calendar item.`);
+      if (appointment.Id.ChangeKey !== version) {
+        throw new CalendarError('conflict', `${context}: the item changed on Exchange since it was read.`, { serverCode: 'ErrorIrresolvableConflict' });
+      }
+      const read = readCalendarItem(appointment, { defaultTimeZone: this.options.defaultTimeZone });
+      const { exceptions: _none, ...current } = read.event.fields;
+      const currentExceptions = await this.currentExceptions(service, read, context);
+      applyFields(appointment, fields, { version: this.version, current, includeRecurrence: true });
+      // A deleted occurrence cannot be undeleted in EWS; re-sending the pattern makes Exchange drop every exception,
+      // after which the wanted ones are applied again.
+      const restoreDeleted =
+        fields.recurrence !== null &&
+        [...currentExceptions].some(([key, e]) => !e.itemId && !fields.exceptions.some((x) => normalizedKey(x.originalStart, fields) === key && x.fields === null));
+      if (restoreDeleted && fields.recurrence) appointment.Recurrence = recurrenceToEws(fields.recurrence);
+      const patternRewritten = restoreDeleted || !sameRecurrence(current.recurrence, fields.recurrence);
+      if (isDirty(appointment)) {
+        await appointment.Update(ConflictResolutionMode.NeverOverwrite, SendInvitationsOrCancellationsMode.SendToNone);
+      }
+      if (fields.recurrence) {
+        await this.applyExceptions(service, id, fields, patternRewritten ? new Map() : currentExceptions, context);
+      }
+      return this.writeResultOf(service, id, context);
+    });
+  }
+
+  deleteEvent(mailbox: string, id: string): Promise<void> {
+    const smtp = checkMailbox(mailbox);
+    checkId(id);
+    return this.call('Deleting a calendar item', smtp, async (service) => {
+      const responses = await service.DeleteItems([new ItemId(id)], DeleteMode.MoveToDeletedItems, SendCancellationsMode.SendToNone, null as unknown as AffectedTaskOccurrence);
+      const response = responses.Responses[0];
+      const error = response ? responseError(response) : null;
+      if (error && error !== 'ErrorItemNotFound') throw calendarErrorFor(error, response?.ErrorMessage, `Deleting a calendar item (${smtp})`);
+    });
+  }
+
+  resolveMailbox(email: string): Promise<string | null> {
+    if (typeof email !== 'string' || !EMAIL_RE.test(email.trim())) return Promise.resolve(null);
+    const wanted = email.trim().toLowerCase();
+    return this.call('Resolving a mailbox address', null, async (service) => {
+      let resolutions;
+      try {
+        resolutions = await service.ResolveName(wanted, ResolveNameSearchLocation.DirectoryOnly, false);
+      } catch (error) {
+        if (error instanceof ServiceResponseException && responseCodeName(error.ErrorCode) === 'ErrorNameResolutionNoResults') return null;
+        throw error;
+      }
+      const mailboxes = resolutions
+        .GetEnumerator()
+        .map((r) => r.Mailbox)
+        .filter((m) => m && typeof m.Address === 'string' && m.Address.includes('@') && (m.MailboxType === undefined || m.MailboxType === null || m.MailboxType === MailboxType.Mailbox));
+      if (mailboxes.length === 0) return null;
+      const exact = mailboxes.find((m) => m.Address.toLowerCase() === wanted);
+      // An alias resolves to one mailbox whose primary address differs from what was asked; ambiguity is not a match.
+      const chosen = exact ?? (mailboxes.length === 1 ? mailboxes[0] : null);
+      return chosen ? chosen.Address.trim().toLowerCase() : null;
+    });
+  }
+
+  /**
+   * Logs in as a user with their own password, without impersonation, and reads their calendar's sync state once:
+   * proves they own the mailbox. Returns the primary address Exchange knows them by; keeps nothing.
+   */
+  verifyOwnLogin(email: string, password: string, authMethod?: EwsAuthMethod): Promise<string | null> {
+    const smtp = checkMailbox(email);
+    if (typeof password !== 'string' || password === '') throw new CalendarError('auth', 'Enter your mailbox password.');
+    return this.call('Checking your mailbox login', null, async (service) => {
+      await service.SyncFolderItems(new FolderId(WellKnownFolderName.Calendar), new PropertySet(BasePropertySet.IdOnly), null as unknown as ItemId[], 1, SyncFolderItemsScope.NormalItems, null as unknown as string);
+      const resolutions = await service.ResolveName(smtp, ResolveNameSearchLocation.DirectoryOnly, false).catch(() => null);
+      const first = resolutions?.GetEnumerator()[0]?.Mailbox?.Address;
+      return typeof first === 'string' ? first.toLowerCase() : null;
+    }, { user: smtp, password, authMethod });
+  }
+
+  // ---- exceptions ----
+
+  /** Exceptions of the series as they are on the server, keyed like EventFields exceptions. */
+  private async currentExceptions(service: ExchangeService, read: ReadCalendarItem, context: string): Promise<Map<string, CurrentException>> {
+    const out = new Map<string, CurrentException>();
+    if (!read.event.fields.recurrence) return out;
+    const series = read.event.fields;
+    for (const originalStart of read.deletedOccurrences) out.set(exceptionKey(originalStart, series), { fields: null });
+    const occurrences = await this.readOccurrences(service, read.modifiedOccurrences.map((o) => o.itemId), context);
+    const complete = withExceptions(read, occurrences);
+    for (const ref of read.modifiedOccurrences) {
+      const key = exceptionKey(ref.originalStart, series);
+      const exception = complete.fields.exceptions.find((e) => e.originalStart === key && e.fields !== null);
+      out.set(key, { itemId: ref.itemId, fields: exception?.fields ?? null });
+    }
+    return out;
+  }
+
+  private occurrenceIndex(series: EventFields, key: string, context: string): number {
+    const date = series.isAllDay ? key : localDateOf(Date.parse(key), series.timeZone);
+    const index = series.recurrence ? occurrenceIndexOf(series.recurrence, date) : null;
+    if (index === null) throw new CalendarError('other', `${context}: the series has no occurrence on ${date}.`);
+    return index;
+  }
+
+  /** Makes the server's exceptions of a series match `fields.exceptions`, one occurrence at a time. */
+  private async applyExceptions(service: ExchangeService, masterId: string, fields: EventFields, current: Map<string, CurrentException>, context: string): Promise<void> {
+    const wanted = new Map<string, OccurrenceException['fields']>();
+    for (const e of fields.exceptions) wanted.set(normalizedKey(e.originalStart, fields), e.fields);
+    const seriesTiming = { isAllDay: fields.isAllDay, timeZone: fields.timeZone };
+    for (const [key, wantedFields] of wanted) {
+      const have = current.get(key);
+      if (wantedFields === null) {
+        if (have && have.fields === null && !have.itemId) continue;
+        const target = have?.itemId ? new ItemId(have.itemId) : new AppointmentOccurrenceId(masterId, this.occurrenceIndex(fields, key, context));
+        const responses = await service.DeleteItems([target], DeleteMode.MoveToDeletedItems, SendCancellationsMode.SendToNone, null as unknown as AffectedTaskOccurrence);
+        const error = responses.Responses[0] ? responseError(responses.Responses[0]) : null;
+        if (error && error !== 'ErrorItemNotFound' && error !== 'ErrorCalendarOccurrenceIsDeletedFromRecurrence') throw calendarErrorFor(error, responses.Responses[0].ErrorMessage, context);
+        continue;
+      }
+      if (have?.fields && sameOccurrence(have.fields, wantedFields)) continue;
+      const occurrence = have?.itemId
+        ? await Appointment.Bind(service, new ItemId(have.itemId), this.occurrencePropertySet())
+        : await Appointment.BindToOccurrence(service, new ItemId(masterId), this.occurrenceIndex(fields, key, context), this.occurrencePropertySet());
+      const before = readCalendarItem(occurrence, { defaultTimeZone: fields.timeZone }).event.fields;
+      const { exceptions: _e, ...occurrenceFields } = { ...wantedFields, timeZone: seriesTiming.timeZone, recurrence: null };
+      applyFields(occurrence, occurrenceFields, { version: this.version, current: { ...before, timeZone: seriesTiming.timeZone, recurrence: null }, includeRecurrence: false });
+      if (isDirty(occurrence)) await occurrence.Update(ConflictResolutionMode.NeverOverwrite, SendInvitationsOrCancellationsMode.SendToNone);
+    }
+    // Modified occurrences the fields no longer mention go back to the series' own values.
+    for (const [key, have] of current) {
+      if (wanted.has(key) || !have.itemId || have.fields === null) continue;
+      const occurrence = await Appointment.Bind(service, new ItemId(have.itemId), this.occurrencePropertySet());
+      const before = readCalendarItem(occurrence, { defaultTimeZone: fields.timeZone }).event.fields;
+      const duration = Date.parse(fields.end) - Date.parse(fields.start);
+      const revert = fields.isAllDay
+        ? { ...fields, start: key, end: shiftDate(key, fields.start, fields.end) }
+        : { ...fields, start: new Date(Date.parse(key)).toISOString(), end: new Date(Date.parse(key) + duration).toISOString() };
+      const { exceptions: _e, ...revertFields } = { ...revert, recurrence: null };
+      applyFields(occurrence, revertFields, { version: this.version, current: { ...before, recurrence: null }, includeRecurrence: false });
+      if (isDirty(occurrence)) await occurrence.Update(ConflictResolutionMode.NeverOverwrite, SendInvitationsOrCancellationsMode.SendToNone);
+    }
+  }
+}
+
+function normalizedKey(originalStart: string, series: Pick<EventFields, 'isAllDay'>): string {
+  return series.isAllDay ? originalStart : new Date(Date.parse(originalStart)).toISOString();
+}
+
+function shiftDate(date: string, seriesStart: string, seriesEnd: string): string {
+  const days = Math.round((Date.parse(seriesEnd) - Date.parse(seriesStart)) / 86_400_000);
+  return new Date(Date.parse(date) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+function sameOccurrence(a: NonNullable<OccurrenceException['fields']>, b: NonNullable<OccurrenceException['fields']>): boolean {
+  return (
+    a.subject === b.subject &&
+    a.start === b.start &&
+    a.end === b.end &&
+    a.isAllDay === b.isAllDay &&
+    a.location === b.location &&
+    a.body === b.body &&
+    a.isPrivate === b.isPrivate &&
+    [...a.attendees].sort().join(',') === [...b.attendees].sort().join(',')
+  );
+}
+
+/** Whether the library has changes to send for this item (an UpdateItem without changes is an EWS error). */
+function isDirty(appointment: Appointment): boolean {
+  const bag = (appointment as unknown as { PropertyBag?: { GetIsUpdateCallNecessary?(): boolean } }).PropertyBag;
+  return typeof bag?.GetIsUpdateCallNecessary === 'function' ? bag.GetIsUpdateCallNecessary() : true;
+}
+
+function accountNamesForTransport(user: string, domain: string): Pick<EwsTransportSettings, 'domain' | 'username'> {
+  const names = accountNames(domain, user);
+  return { domain: names.ntlmDomain, username: names.ntlmUser };
+}

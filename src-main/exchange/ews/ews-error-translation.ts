@@ -1,0 +1,97 @@
+import { ServiceError, ServiceResponseException, SoapFaultDetails } from 'ews-javascript-api';
+import { CalendarError, type CalendarErrorCode } from '../calendar-connector.ts';
+
+/**
+ * EWS ResponseCodes -> the connector's CalendarError codes, so the engine can retry, resync or report without
+ * knowing EWS. Codes not listed become 'other' and keep the server's code for the log.
+ */
+const CODE_BY_RESPONSE: Record<string, CalendarErrorCode> = {
+  ErrorImpersonateUserDenied: 'impersonation-denied',
+  ErrorImpersonationDenied: 'impersonation-denied',
+  ErrorImpersonationFailed: 'impersonation-denied',
+  ErrorNonExistentMailbox: 'no-mailbox',
+  ErrorMailboxNotFound: 'no-mailbox',
+  ErrorIrresolvableConflict: 'conflict',
+  ErrorStaleObject: 'conflict',
+  ErrorChangeKeyRequiredForWriteOperations: 'conflict',
+  ErrorInvalidSyncStateData: 'invalid-sync-state',
+  ErrorItemNotFound: 'not-found',
+  ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange: 'not-found',
+  ErrorCalendarOccurrenceIsDeletedFromRecurrence: 'not-found',
+  ErrorServerBusy: 'throttled',
+  ErrorMailboxMoveInProgress: 'transient',
+  ErrorMailboxStoreUnavailable: 'transient',
+  ErrorInternalServerTransientError: 'transient',
+  ErrorConnectionFailed: 'transient',
+  ErrorTimeoutExpired: 'transient',
+  ErrorExceededConnectionCount: 'transient',
+  ErrorBatchProcessingStopped: 'transient',
+  ErrorInternalServerError: 'transient',
+  ErrorAccessDenied: 'auth',
+  ErrorInvalidServerVersion: 'config',
+  ErrorIncorrectSchemaVersion: 'config',
+};
+
+/** What the admin or the engine reads in the log for the common cases. */
+const PLAIN_MESSAGE: Record<string, string> = {
+  ErrorImpersonateUserDenied: 'The delegate account may not impersonate this mailbox (ApplicationImpersonation role missing or scoped out).',
+  ErrorImpersonationFailed: 'Exchange could not impersonate this mailbox.',
+  ErrorNonExistentMailbox: 'Exchange has no mailbox with this address.',
+  ErrorIrresolvableConflict: 'The item changed on Exchange since it was read.',
+  ErrorStaleObject: 'The item changed on Exchange since it was read.',
+  ErrorInvalidSyncStateData: 'Exchange no longer accepts the stored sync state; a full resync is needed.',
+  ErrorItemNotFound: 'The item is not on Exchange (deleted, or not visible to this account).',
+  ErrorServerBusy: 'Exchange is throttling this account.',
+  ErrorMailboxMoveInProgress: 'The mailbox is being moved; try again later.',
+  ErrorMailboxStoreUnavailable: 'The mailbox database is unavailable; try again later.',
+  ErrorInvalidServerVersion: 'The Exchange server is older than the server type chosen in the settings.',
+};
+
+export function responseCodeName(code: unknown): string | undefined {
+  if (typeof code === 'string') return code;
+  if (typeof code === 'number') {
+    const name = (ServiceError as unknown as Record<number, string>)[code];
+    return typeof name === 'string' ? name : undefined;
+  }
+  return undefined;
+}
+
+export function calendarErrorFor(responseCode: string, serverMessage: string | undefined, context: string, retryAfterMs?: number, cause?: unknown): CalendarError {
+  const code = CODE_BY_RESPONSE[responseCode] ?? 'other';
+  const plain = PLAIN_MESSAGE[responseCode] ?? (serverMessage ? serverMessage.trim() : `Exchange returned ${responseCode}.`);
+  return new CalendarError(code, `${context}: ${plain} (${responseCode})`, { serverCode: responseCode, retryAfterMs, cause });
+}
+
+function backOffFrom(details: unknown): number | undefined {
+  const dict = details as { containsKey?(k: string): boolean; get?(k: string): unknown } | undefined;
+  if (!dict || typeof dict.containsKey !== 'function' || typeof dict.get !== 'function') return undefined;
+  if (!dict.containsKey('BackOffMilliseconds')) return undefined;
+  const value = Number(dict.get('BackOffMilliseconds'));
+  return Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/**
+ * Turns whatever ews-javascript-api rejected with into a CalendarError. `transportFailure` wins: when the transport
+ * refused a response, the library only ever saw a neutral stand-in.
+ */
+export function translateEwsError(error: unknown, context: string, transportFailure: CalendarError | null): CalendarError {
+  if (transportFailure) return transportFailure;
+  if (error instanceof CalendarError) return error;
+  if (error instanceof SoapFaultDetails) {
+    const name = responseCodeName(error.ResponseCode) ?? 'ErrorInternalServerError';
+    const message = error.Message || error.FaultString || undefined;
+    const backOff = backOffFrom(error.ErrorDetails);
+    // The library defaults ResponseCode to ErrorInternalServerError when the fault carries none.
+    if (!error.FaultCode && !error.FaultString && name === 'ErrorInternalServerError') {
+      return new CalendarError('transient', `${context}: ${message ?? 'the request failed'}`, { cause: error });
+    }
+    return calendarErrorFor(name, message, context, name === 'ErrorServerBusy' ? backOff : undefined, error);
+  }
+  if (error instanceof ServiceResponseException) {
+    const name = responseCodeName(error.ErrorCode) ?? 'ErrorInternalServerError';
+    const backOff = backOffFrom(error.Response?.ErrorDetails);
+    return calendarErrorFor(name, error.Response?.ErrorMessage ?? error.Message, context, name === 'ErrorServerBusy' ? backOff : undefined, error);
+  }
+  const message = error instanceof Error ? error.message : (error as { message?: string })?.message ?? String(error);
+  return new CalendarError('other', `${context}: ${message}`, { cause: error });
+}

@@ -1,0 +1,374 @@
+import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
+import { XhrApi } from '@ewsjs/xhr';
+import ntlmClient from '@ewsjs/ntlm-client';
+import { XMLValidator } from 'fast-xml-parser';
+import type { IXHRApi, IXHROptions, IXHRProgress } from 'ews-javascript-api';
+import { CalendarError } from '../calendar-connector.ts';
+
+/**
+ * The HTTP layer under ews-javascript-api: one instance per connector call, handed to the library as its XHR API.
+ *
+ * It sends each request through @ewsjs/xhr, then looks at the answer *before* the library does:
+ *  - records the server's Date header (clock offset) and WWW-Authenticate (what login the server offers);
+ *  - refuses bodies the library cannot survive or should not parse: HTTP 500 that is not a SOAP fault (the library
+ *    crashes the process on those), malformed XML, any DOCTYPE (entity expansion), more than `maxResponseBytes`;
+ *  - turns HTTP-level failures (401, 403, 404, redirects, 429/503, timeouts, dropped connections, TLS) into a
+ *    CalendarError kept in `failure`, and hands the library a neutral rejection it can digest. The connector then
+ *    throws `failure` instead of whatever the library made of it.
+ * Only well-formed SOAP answers (200, or 500 carrying a SOAP fault such as ErrorServerBusy) reach the library.
+ */
+
+export type EwsAuthMethod = 'ntlm' | 'basic';
+
+export interface EwsTransportSettings {
+  authMethod: EwsAuthMethod;
+  /** NetBIOS domain for NTLM; empty with a UPN user name. */
+  domain: string;
+  /** For NTLM the bare user name (or a UPN); the library's Basic header is replaced by the NTLM handshake. */
+  username: string;
+  password: string;
+  /** Extra PEM certificates trusted for this server, on top of the platform's roots. */
+  caCertificates?: string;
+  timeoutMs: number;
+  maxResponseBytes: number;
+}
+
+export interface EwsExchangeRecord {
+  /** SOAP operation, e.g. 'GetItem'; 'unknown' when the body names none. */
+  operation: string;
+  status: number | null;
+  /** Server's Date header in ms, null when absent or unreadable. */
+  serverDateMs: number | null;
+  receivedAtMs: number;
+  wwwAuthenticate: string | null;
+}
+
+export interface EwsTransportHooks {
+  onRequest?(operation: string): void;
+  onResponse?(record: EwsExchangeRecord): void;
+}
+
+const SOAP_ENV_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
+
+/** Operation name from the SOAP body the library wrote (first element inside soap:Body). */
+export function soapOperationOf(body: unknown): string {
+  if (typeof body !== 'string') return 'unknown';
+  const m = /<(?:[\w-]+:)?Body\b[^>]*>\s*<(?:[\w-]+:)?([A-Za-z]+)/.exec(body);
+  return m ? m[1] : 'unknown';
+}
+
+function headerValue(headers: unknown, name: string): string | null {
+  if (!headers || typeof headers !== 'object') return null;
+  const h = headers as Record<string, unknown>;
+  const value = h[name] ?? h[name.toLowerCase()];
+  if (Array.isArray(value)) return value.join(', ');
+  return typeof value === 'string' ? value : value == null ? null : String(value);
+}
+
+/** Retry-After as ms: delta-seconds or an HTTP date. */
+export function retryAfterMs(value: string | null, nowMs: number): number | undefined {
+  if (!value) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+/** Root element of an XML text, or null when there is none before other content. */
+function rootElement(xml: string): { prefix: string; local: string; namespace: string | null } | null {
+  const m = /^\s*(?:<\?xml[^?]*\?>\s*)?(?:<!--[\s\S]*?-->\s*)*<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)([^>]*)>/.exec(xml);
+  if (!m) return null;
+  const prefix = m[1] ? m[1].slice(0, -1) : '';
+  const nsAttr = new RegExp(`xmlns${prefix ? ':' + prefix : ''}\\s*=\\s*["']([^"']*)["']`).exec(m[3]);
+  return { prefix, local: m[2], namespace: nsAttr ? nsAttr[1] : null };
+}
+
+export type ResponseVerdict = { pass: true } | { pass: false; error: CalendarError };
+
+/**
+ * Decides whether an HTTP answer may be handed to ews-javascript-api. Pure: status, headers and body in, verdict out.
+ */
+export function inspectEwsResponse(status: number, headers: unknown, body: string, nowMs = Date.now()): ResponseVerdict {
+  const fail = (error: CalendarError): ResponseVerdict => ({ pass: false, error });
+  if (status === 401) {
+    const offered = headerValue(headers, 'www-authenticate');
+    return fail(new CalendarError('auth', `Exchange refused the login (HTTP 401)${offered ? `; it offers: ${offered}` : ''}. Check the user name, domain, password and authentication method.`, { serverCode: 'HTTP401' }));
+  }
+  if (status === 403) return fail(new CalendarError('auth', 'Exchange forbids EWS for this account (HTTP 403): EWS may be disabled for it or for the organization.', { serverCode: 'HTTP403' }));
+  if (status === 429 || status === 503) {
+    const wait = retryAfterMs(headerValue(headers, 'retry-after'), nowMs);
+    return fail(new CalendarError('throttled', `Exchange is busy (HTTP ${status}); try again${wait !== undefined ? ` in ${Math.ceil(wait / 1000)} s` : ' later'}.`, { retryAfterMs: wait, serverCode: `HTTP${status}` }));
+  }
+  if (status >= 300 && status < 400) {
+    const location = headerValue(headers, 'location');
+    return fail(new CalendarError('config', `The EWS address redirects (HTTP ${status}${location ? ` to ${location}` : ''}); enter the address of Exchange.asmx itself, e.g. https://mail.example.com/EWS/Exchange.asmx.`, { serverCode: `HTTP${status}` }));
+  }
+  if (status === 404) return fail(new CalendarError('config', 'There is no EWS service at this address (HTTP 404); the address usually ends in /EWS/Exchange.asmx.', { serverCode: 'HTTP404' }));
+  if (status !== 200 && status !== 500) {
+    const code = status >= 500 ? 'transient' : 'other';
+    return fail(new CalendarError(code, `Exchange answered HTTP ${status}${status >= 500 ? '; try again later' : ''}.`, { serverCode: `HTTP${status}` }));
+  }
+  if (/<!DOCTYPE|<!ENTITY/i.test(body)) {
+    return fail(new CalendarError('bad-response', `Exchange's answer (HTTP ${status}) declares a DOCTYPE; it is refused because no EWS answer has one and entity expansion is a known attack.`));
+  }
+  const root = rootElement(body);
+  const isEnvelope = root !== null && root.local === 'Envelope' && root.namespace === SOAP_ENV_NS;
+  if (!isEnvelope) {
+    const what = body.trim().length === 0 ? 'an empty body' : root ? `a <${root.local}> document` : 'a body that is not XML';
+    return fail(new CalendarError('bad-response', status === 500
+      ? `Exchange answered HTTP 500 with ${what} instead of a SOAP fault: the server or a proxy in front of it failed.`
+      : `Exchange answered with ${what} instead of a SOAP envelope.`, { serverCode: `HTTP${status}` }));
+  }
+  const valid = XMLValidator.validate(body);
+  if (valid !== true) {
+    return fail(new CalendarError('bad-response', `Exchange's answer (HTTP ${status}) is malformed XML: ${valid.err.msg} (line ${valid.err.line}).`, { serverCode: `HTTP${status}` }));
+  }
+  if (status === 500 && !/<(?:[\w-]+:)?Fault[\s>]/.test(body)) {
+    return fail(new CalendarError('bad-response', 'Exchange answered HTTP 500 with a SOAP envelope that holds no fault.', { serverCode: 'HTTP500' }));
+  }
+  return { pass: true };
+}
+
+const TLS_PROBLEMS: Record<string, string> = {
+  CERT_HAS_EXPIRED: "the server's certificate has expired",
+  CERT_NOT_YET_VALID: "the server's certificate is not valid yet (or this computer's clock is wrong)",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "the server's certificate is self-signed",
+  SELF_SIGNED_CERT_IN_CHAIN: "the server's certificate chain ends in a self-signed certificate this computer does not trust",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the server's certificate is issued by a certificate authority this computer does not trust",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "the server's certificate is issued by a certificate authority this computer does not trust",
+  UNABLE_TO_GET_ISSUER_CERT: "the server's certificate is issued by a certificate authority this computer does not trust",
+  ERR_TLS_CERT_ALTNAME_INVALID: "the server's certificate is made out to a different host name",
+  CERT_REVOKED: "the server's certificate has been revoked",
+  CERT_SIGNATURE_FAILURE: "the server's certificate signature is invalid",
+  ERR_SSL_WRONG_VERSION_NUMBER: 'the server does not speak TLS on this port (is the address http:// rather than https://?)',
+  EPROTO: 'the TLS handshake failed (the server may not speak TLS on this port)',
+};
+
+/** A failure before any HTTP status arrived, as a CalendarError. */
+export function classifyNetworkError(error: unknown, settings: Pick<EwsTransportSettings, 'timeoutMs' | 'maxResponseBytes'>, timedOut: boolean): CalendarError {
+  const e = (error ?? {}) as { code?: string; message?: string; cause?: { code?: string } };
+  const code = e.code ?? e.cause?.code ?? '';
+  const message = typeof e.message === 'string' ? e.message : String(error);
+  if (timedOut || code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ERR_CANCELED') {
+    return new CalendarError('transient', `Exchange did not answer within ${Math.round(settings.timeoutMs / 1000)} s.`, { serverCode: 'TIMEOUT', cause: error });
+  }
+  if (/maxContentLength/i.test(message)) {
+    return new CalendarError('bad-response', `Exchange's answer is larger than the ${Math.round(settings.maxResponseBytes / 1_048_576)} MB limit and was dropped.`, { serverCode: 'OVERSIZE', cause: error });
+  }
+  const tlsProblem = TLS_PROBLEMS[code] ?? (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') ? `the TLS connection failed (${code})` : undefined);
+  if (tlsProblem) {
+    return new CalendarError('tls', `Secure connection refused: ${tlsProblem}.`, { serverCode: code, cause: error });
+  }
+  if (code === 'ENOTFOUND') return new CalendarError('config', 'The EWS host name cannot be found; check the address.', { serverCode: code, cause: error });
+  if (code === 'ECONNREFUSED') return new CalendarError('transient', 'The EWS server refused the connection (down, or the wrong port).', { serverCode: code, cause: error });
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || /socket hang up|aborted|premature/i.test(message)) {
+    return new CalendarError('transient', 'The connection to Exchange dropped before the answer was complete.', { serverCode: code || 'DROPPED', cause: error });
+  }
+  if (code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
+    return new CalendarError('transient', `The EWS server cannot be reached (${code}).`, { serverCode: code, cause: error });
+  }
+  return new CalendarError('transient', `The request to Exchange failed: ${message}`, { serverCode: code || undefined, cause: error });
+}
+
+interface AgentPair {
+  httpAgent: http.Agent;
+  httpsAgent: https.Agent;
+  destroy(): void;
+}
+
+/**
+ * A fresh pair of single-socket keep-alive agents per request: NTLM authenticates a *connection*, so the
+ * challenge and the authenticated request must share one socket, and nothing may reuse it afterwards.
+ */
+function agentsFor(settings: EwsTransportSettings): AgentPair {
+  const ca = settings.caCertificates ? [...tls.rootCertificates, settings.caCertificates] : undefined;
+  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 1, ...(ca ? { ca } : {}) });
+  return {
+    httpAgent,
+    httpsAgent,
+    destroy() {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}
+
+type NtlmProviderShape = Parameters<XhrApi['setAuthProvider']>[0];
+type XhrRequestOptions = XhrApi['requestOptions'];
+
+class NtlmHandshakeError extends Error {
+  readonly calendarError: CalendarError;
+  constructor(error: CalendarError) {
+    super(error.message);
+    this.calendarError = error;
+  }
+}
+
+/**
+ * NTLM for @ewsjs/xhr on our own agents. The package's NtlmProvider replaces the HTTPS agent with one of its own,
+ * which would drop a custom CA; this provider performs the same negotiate/challenge exchange (messages from
+ * @ewsjs/ntlm-client) on the request's own single-socket agent.
+ */
+function ntlmProvider(settings: EwsTransportSettings, agents: AgentPair, signal: AbortSignal, onChallenge: (wwwAuthenticate: string | null) => void): NtlmProviderShape {
+  const provider = {
+    providerName: 'ntlm',
+    client: null,
+    async preCall(options: { url?: string; headers?: Record<string, unknown> }) {
+      const url = new URL(String(options.url));
+      const workstation = 'SEVERA-SYNC';
+      const domain = settings.domain.toUpperCase();
+      const type1 = ntlmClient.createType1Message(workstation, domain);
+      const challenge = await new Promise<{ status: number; wwwAuthenticate: string | null }>((resolve, reject) => {
+        const lib = url.protocol === 'https:' ? https : http;
+        const req = lib.request(url, {
+          method: 'GET',
+          agent: url.protocol === 'https:' ? agents.httpsAgent : agents.httpAgent,
+          headers: { Authorization: type1, Connection: 'keep-alive' },
+          signal,
+        }, (res) => {
+          let seen = 0;
+          res.on('data', (chunk: Buffer) => {
+            seen += chunk.length;
+            if (seen > 65_536) res.destroy(new Error('NTLM challenge answer too large'));
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, wwwAuthenticate: headerValue(res.headers, 'www-authenticate') }));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      onChallenge(challenge.wwwAuthenticate);
+      const ntlmChallenge = challenge.wwwAuthenticate?.split(/,\s*/).find((v) => /^NTLM\s+\S+/.test(v));
+      if (challenge.status !== 401 || !ntlmChallenge) {
+        const offered = challenge.wwwAuthenticate ? ` It offers: ${challenge.wwwAuthenticate}.` : '';
+        throw new NtlmHandshakeError(new CalendarError('auth', `Exchange did not start an NTLM login (HTTP ${challenge.status}).${offered}`, { serverCode: `HTTP${challenge.status}` }));
+      }
+      const type2 = ntlmClient.decodeType2Message(ntlmChallenge);
+      const type3 = ntlmClient.createType3Message(type2, settings.username, settings.password, workstation, domain);
+      const headers = { ...(options.headers ?? {}) };
+      for (const key of Object.keys(headers)) if (key.toLowerCase() === 'authorization' || key.toLowerCase() === 'connection') delete headers[key];
+      headers.Authorization = type3;
+      headers.Connection = 'keep-alive';
+      return { ...options, headers };
+    },
+  };
+  return provider as unknown as NtlmProviderShape;
+}
+
+interface XhrLikeResponse {
+  status?: number;
+  responseText?: string;
+  headers?: unknown;
+  isAxiosError?: boolean;
+}
+
+/** A rejection ews-javascript-api handles without parsing anything (status 0 takes its non-500 path). */
+function neutralRejection(error: CalendarError): XMLHttpRequest {
+  return {
+    status: 0,
+    statusText: error.message,
+    message: error.message,
+    responseText: '',
+    headers: {},
+    getAllResponseHeaders: () => '',
+    getResponseHeader: () => null,
+  } as unknown as XMLHttpRequest;
+}
+
+export class EwsTransport implements IXHRApi {
+  readonly apiName = 'severa-sync-ews-transport';
+  /** Why the last request failed below the SOAP level; null when it reached the library. */
+  failure: CalendarError | null = null;
+  /** Last thing the server said about authentication (WWW-Authenticate), for diagnostics. */
+  lastWwwAuthenticate: string | null = null;
+  lastStatus: number | null = null;
+  private readonly settings: EwsTransportSettings;
+  private readonly hooks: EwsTransportHooks;
+
+  constructor(settings: EwsTransportSettings, hooks: EwsTransportHooks = {}) {
+    this.settings = settings;
+    this.hooks = hooks;
+  }
+
+  async xhr(request: IXHROptions): Promise<XMLHttpRequest> {
+    this.failure = null;
+    this.lastStatus = null;
+    const operation = soapOperationOf(request.data);
+    this.hooks.onRequest?.(operation);
+    const agents = agentsFor(this.settings);
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.settings.timeoutMs);
+    const headers: Record<string, unknown> = { ...(request.headers ?? {}) };
+    if (this.settings.authMethod === 'ntlm') {
+      // The library always adds a Basic header from its credentials; never send the password that way here.
+      for (const key of Object.keys(headers)) if (key.toLowerCase() === 'authorization') delete headers[key];
+    }
+    const options: XhrRequestOptions = {
+      httpAgent: agents.httpAgent,
+      httpsAgent: agents.httpsAgent,
+      signal: controller.signal,
+      maxContentLength: this.settings.maxResponseBytes,
+      maxBodyLength: this.settings.maxResponseBytes,
+      decompress: true,
+    };
+    const inner = new XhrApi(options);
+    if (this.settings.authMethod === 'ntlm') {
+      inner.setAuthProvider(ntlmProvider(this.settings, agents, controller.signal, (offered) => {
+        this.lastWwwAuthenticate = offered;
+      }));
+    }
+    let outcome: XhrLikeResponse;
+    try {
+      outcome = (await inner.xhr({ ...request, headers })) as unknown as XhrLikeResponse;
+    } catch (thrown) {
+      outcome = thrown as XhrLikeResponse;
+    } finally {
+      clearTimeout(timer);
+      agents.destroy();
+    }
+    const receivedAtMs = Date.now();
+
+    if (outcome instanceof NtlmHandshakeError) return this.reject(outcome.calendarError, operation, null, receivedAtMs);
+    const isHttpAnswer = outcome && typeof outcome === 'object' && !outcome.isAxiosError && typeof outcome.status === 'number' && outcome.status > 0;
+    if (!isHttpAnswer) {
+      return this.reject(classifyNetworkError(outcome, this.settings, timedOut), operation, null, receivedAtMs);
+    }
+    const status = outcome.status as number;
+    this.lastStatus = status;
+    const wwwAuthenticate = headerValue(outcome.headers, 'www-authenticate');
+    if (wwwAuthenticate) this.lastWwwAuthenticate = wwwAuthenticate;
+    const dateHeader = headerValue(outcome.headers, 'date');
+    const parsedDate = dateHeader ? Date.parse(dateHeader) : NaN;
+    this.hooks.onResponse?.({ operation, status, serverDateMs: Number.isNaN(parsedDate) ? null : parsedDate, receivedAtMs, wwwAuthenticate });
+
+    const body = typeof outcome.responseText === 'string' ? outcome.responseText : '';
+    const verdict = inspectEwsResponse(status, outcome.headers, body, receivedAtMs);
+    if (!verdict.pass) {
+      this.failure = verdict.error;
+      throw neutralRejection(verdict.error);
+    }
+    if (status === 200) return outcome as unknown as XMLHttpRequest;
+    // A SOAP fault (HTTP 500): the library reads it from a rejection.
+    throw outcome;
+  }
+
+  private reject(error: CalendarError, operation: string, status: number | null, receivedAtMs: number): never {
+    this.failure = error;
+    this.hooks.onResponse?.({ operation, status, serverDateMs: null, receivedAtMs, wwwAuthenticate: this.lastWwwAuthenticate });
+    throw neutralRejection(error);
+  }
+
+  xhrStream(_request: IXHROptions, _progress: (data: IXHRProgress) => void): Promise<XMLHttpRequest> {
+    return Promise.reject(new CalendarError('other', 'Streaming notifications are not used by this connector.'));
+  }
+
+  disconnect(): void {
+    // Every request owns its agents and closes them itself.
+  }
+}
