@@ -206,7 +206,7 @@ function showWindow(section: 'admin' | 'personal' | 'status'): void {
     settingsWindow.focus();
     return;
   }
-  const window = new BrowserWindow(settingsWindowOptions(paths.preload, path.join(paths.icons, 'app', 'icon-256.png')));
+  const window = new BrowserWindow(settingsWindowOptions(paths.preload, path.join(paths.icons, 'app', '256x256.png')));
   settingsWindow = window;
   window.once('ready-to-show', () => window.show());
   window.on('close', (event) => {
