@@ -16,6 +16,7 @@ import {
   ItemId,
   ItemSchema,
   ItemView,
+  Mailbox,
   MailboxType,
   PropertySet,
   ResolveNameSearchLocation,
@@ -36,6 +37,7 @@ import type { ExchangeServerType } from '../../common/settings-schema.ts';
 import type { EventFields, OccurrenceException, SideEvent } from '../../sync/calendar-event.ts';
 import { CalendarError, type CalendarChanges, type CalendarConnector, type WriteResult } from '../calendar-connector.ts';
 import { runContained } from './ews-crash-guard.ts';
+import { applyEwsLibraryQuirkFixes } from './ews-library-quirks.ts';
 import {
   applyFields,
   eventFieldsProblem,
@@ -148,6 +150,7 @@ export class EwsCalendarConnector implements CalendarConnector {
   private lastClockOffsetMs: number | null = null;
 
   constructor(options: EwsConnectorOptions) {
+    applyEwsLibraryQuirkFixes();
     validateOptions(options);
     this.version = exchangeVersionFor(options.serverType);
     this.options = {
@@ -182,10 +185,10 @@ export class EwsCalendarConnector implements CalendarConnector {
   }
 
   /** A fresh ExchangeService for one call: the library keeps per-request state on it, so calls never share one. */
-  private newService(transport: EwsTransport, mailbox: string | null, credentials?: { user: string; password: string }): ExchangeService {
+  private newService(transport: EwsTransport, mailbox: string | null): ExchangeService {
     const service = new ExchangeService(this.version, TimeZoneInfo.Utc);
     service.Url = new Uri(this.options.ewsUrl);
-    service.Credentials = new WebCredentials(credentials?.user ?? this.basicUser, credentials?.password ?? this.options.password);
+    service.Credentials = new WebCredentials(this.basicUser, this.options.password);
     service.XHRApi = transport;
     if (mailbox) {
       service.ImpersonatedUserId = new ImpersonatedUserId(ConnectingIdType.SmtpAddress, mailbox);
@@ -199,17 +202,14 @@ export class EwsCalendarConnector implements CalendarConnector {
    * Runs one connector operation: its own service and transport, contained against the library's crash, every error
    * translated into a CalendarError naming what was being done and for which mailbox.
    */
-  private call<T>(label: string, mailbox: string | null, work: (service: ExchangeService, transport: EwsTransport) => Promise<T>, login?: { user: string; password: string; authMethod?: EwsAuthMethod }): Promise<T> {
+  private call<T>(label: string, mailbox: string | null, work: (service: ExchangeService, transport: EwsTransport) => Promise<T>): Promise<T> {
     const context = mailbox ? `${label} (${mailbox})` : label;
     return runContained(context, async () => {
-      const settings: EwsTransportSettings = login
-        ? { ...this.transportSettings, ...accountNamesForTransport(login.user, this.options.domain), password: login.password, authMethod: login.authMethod ?? this.transportSettings.authMethod }
-        : this.transportSettings;
-      const transport = new EwsTransport(settings, {
+      const transport = new EwsTransport(this.transportSettings, {
         onRequest: (operation) => this.options.onRequest?.({ operation, mailbox }),
         onResponse: (record) => this.recordResponse(record),
       });
-      const service = this.newService(transport, mailbox, login ? { user: accountNames(this.options.domain, login.user).basicUser, password: login.password } : undefined);
+      const service = this.newService(transport, mailbox);
       try {
         return await work(service, transport);
       } catch (error) {
@@ -464,19 +464,27 @@ export class EwsCalendarConnector implements CalendarConnector {
     });
   }
 
-  /**
-   * Logs in as a user with their own password, without impersonation, and reads their calendar's sync state once:
-   * proves they own the mailbox. Returns the primary address Exchange knows them by; keeps nothing.
-   */
-  verifyOwnLogin(email: string, password: string, authMethod?: EwsAuthMethod): Promise<string | null> {
-    const smtp = checkMailbox(email);
-    if (typeof password !== 'string' || password === '') throw new CalendarError('auth', 'Enter your mailbox password.');
-    return this.call('Checking your mailbox login', null, async (service) => {
+  /** Opens the mailbox's calendar through impersonation with the cheapest request there is; throws what fails. */
+  probeMailboxAccess(mailbox: string): Promise<void> {
+    const smtp = checkMailbox(mailbox);
+    return this.call('Opening the calendar', smtp, async (service) => {
       await service.SyncFolderItems(new FolderId(WellKnownFolderName.Calendar), new PropertySet(BasePropertySet.IdOnly), null as unknown as ItemId[], 1, SyncFolderItemsScope.NormalItems, null as unknown as string);
+    });
+  }
+
+  /**
+   * Logs in with the connector's own credentials (a user's, not the delegate's), without impersonation, and opens
+   * the calendar of `email` explicitly: succeeds only when that login may open that mailbox. Returns the primary
+   * address Exchange knows the mailbox by; keeps nothing.
+   */
+  verifyOwnLogin(email: string): Promise<string | null> {
+    const smtp = checkMailbox(email);
+    return this.call('Checking the mailbox login', null, async (service) => {
+      await service.SyncFolderItems(new FolderId(WellKnownFolderName.Calendar, new Mailbox(smtp)), new PropertySet(BasePropertySet.IdOnly), null as unknown as ItemId[], 1, SyncFolderItemsScope.NormalItems, null as unknown as string);
       const resolutions = await service.ResolveName(smtp, ResolveNameSearchLocation.DirectoryOnly, false).catch(() => null);
       const first = resolutions?.GetEnumerator()[0]?.Mailbox?.Address;
       return typeof first === 'string' ? first.toLowerCase() : null;
-    }, { user: smtp, password, authMethod });
+    });
   }
 
   // ---- exceptions ----
@@ -570,9 +578,4 @@ function sameOccurrence(a: NonNullable<OccurrenceException['fields']>, b: NonNul
 function isDirty(appointment: Appointment): boolean {
   const bag = (appointment as unknown as { PropertyBag?: { GetIsUpdateCallNecessary?(): boolean } }).PropertyBag;
   return typeof bag?.GetIsUpdateCallNecessary === 'function' ? bag.GetIsUpdateCallNecessary() : true;
-}
-
-function accountNamesForTransport(user: string, domain: string): Pick<EwsTransportSettings, 'domain' | 'username'> {
-  const names = accountNames(domain, user);
-  return { domain: names.ntlmDomain, username: names.ntlmUser };
 }
