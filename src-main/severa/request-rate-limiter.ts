@@ -15,8 +15,11 @@ export const realClock: Clock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
-/** Slack for the gap between when a request leaves here and when the server sees it. */
-const WINDOW_MARGIN_MS = 25;
+/**
+ * Slack for the gap between when a request leaves here and when the server sees it: a request that waits for a new
+ * connection arrives later than one on a kept-alive connection sent after it.
+ */
+const WINDOW_MARGIN_MS = 100;
 
 export class RequestRateLimiter {
   private readonly perSecond: number;

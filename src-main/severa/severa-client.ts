@@ -443,12 +443,12 @@ export class SeveraClient {
   }
 
   /** Pages of activities as they arrive (NextPageToken followed). */
-  iterateActivityPages(filter: ActivityFilter = {}): AsyncGenerator<ActivityModel[]> {
-    return this.pages('v1/activities', this.activityQuery(filter), activityModel, 'activities');
+  async *iterateActivityPages(filter: ActivityFilter = {}): AsyncGenerator<ActivityModel[]> {
+    yield* this.pages('v1/activities', this.activityQuery(filter), activityModel, 'activities');
   }
 
   /** Every activity matching the filter, all pages. */
-  listActivities(filter: ActivityFilter = {}): Promise<ActivityModel[]> {
+  async listActivities(filter: ActivityFilter = {}): Promise<ActivityModel[]> {
     return this.collect(this.iterateActivityPages(filter));
   }
 

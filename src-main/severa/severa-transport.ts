@@ -83,8 +83,9 @@ export function nodeTransport(ca?: string): Transport {
           res.on('data', (chunk: Buffer) => {
             size += chunk.length;
             if (size > req.maxResponseBytes) {
-              res.destroy();
+              // Settle first: destroying the socket raises a connection error that must not win.
               fail(new TransportFailure('too-large', `answer larger than ${req.maxResponseBytes} bytes`));
+              res.destroy();
               return;
             }
             chunks.push(chunk);
