@@ -101,6 +101,8 @@ export interface UserWork {
   removeIntentIds?: string[];
   addDeferred?: DeferredItem[];
   removeDeferred?: Array<{ side: SideName; itemId: string }>;
+  /** Severa activities this work deleted: every other user's pair of them is marked gone on the Severa side. */
+  markSeveraGone?: string[];
   status?: UserReport;
   statusAt?: string;
 }
@@ -484,6 +486,8 @@ export class SyncStore {
       for (const d of work.addDeferred ?? []) addDeferred.run(email, d.side, d.itemId, d.startsAt);
       const removeDeferred = this.db.prepare('DELETE FROM deferred WHERE email = ? AND side = ? AND item_id = ?');
       for (const d of work.removeDeferred ?? []) removeDeferred.run(email, d.side, d.itemId);
+      const gone = this.db.prepare('UPDATE pairs SET severa_gone = 1 WHERE severa_guid = ? AND email <> ?');
+      for (const guid of work.markSeveraGone ?? []) gone.run(guid, email);
       if (work.status) {
         this.db.prepare('UPDATE users SET last_status = ?, last_status_at = ? WHERE email = ?')
           .run(JSON.stringify(work.status), work.statusAt ?? new Date().toISOString(), email);

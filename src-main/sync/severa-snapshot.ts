@@ -1,0 +1,269 @@
+import type { EventFields } from './calendar-event.ts';
+import { contentHash } from './event-content-hash.ts';
+import { activityToFields, severaToExchangeEligibility, type Eligibility } from './severa-activity-mapping.ts';
+import {
+  isSeveraNotFound,
+  type SeveraActivity,
+  type SeveraActivityType,
+  type SeveraParticipant,
+  type SeveraPort,
+  type SeveraUser,
+} from './severa-port.ts';
+import type { SyncStore } from '../store/sync-store.ts';
+import { zoneOr } from './zoned-time.ts';
+
+/**
+ * What one cycle knows about Severa: the directory (users, activity types; cached between cycles because they rarely
+ * change and cost pages of requests), activities read this cycle turned into neutral items, and who takes part in them.
+ * Every read goes through here so nothing is fetched twice in a cycle.
+ */
+
+export interface SeveraItem {
+  guid: string;
+  activity: SeveraActivity;
+  /** lastUpdatedDateTime: changes whenever the activity changes. */
+  version: string;
+  modified: string;
+  fields: EventFields;
+  hash: string;
+  ownerGuid: string;
+  timeZone: string;
+  eligible: Eligibility;
+  /** The series this occurrence belongs to, when the series is synced as single occurrences. */
+  flattenedFrom?: string;
+}
+
+interface Directory {
+  fetchedAt: string;
+  types: SeveraActivityType[];
+  users: SeveraUser[];
+}
+
+const DIRECTORY_KEY = 'severa-directory';
+const DIRECTORY_TTL_MS = 6 * 3600_000;
+
+export interface SeveraSnapshotOptions {
+  defaultTimeZone: string;
+  selectedTypeGuids: ReadonlySet<string>;
+  dryRun: boolean;
+  now: () => Date;
+  notes: (message: string) => void;
+}
+
+export class SeveraSnapshot {
+  private readonly port: SeveraPort;
+  private readonly store: SyncStore;
+  private readonly opts: SeveraSnapshotOptions;
+  types: SeveraActivityType[] = [];
+  typesByGuid = new Map<string, SeveraActivityType>();
+  private usersByEmail = new Map<string, SeveraUser>();
+  private usersByGuid = new Map<string, SeveraUser>();
+  private readonly activities = new Map<string, SeveraActivity | null>();
+  private readonly participantCache = new Map<string, SeveraParticipant[]>();
+  /** Series whose pattern cannot travel: synced as single occurrences. */
+  private readonly flattenedSeries = new Map<string, string>();
+  /** Activities this cycle deleted (for any user): absent for every other pair too. */
+  readonly deletedGuids = new Set<string>();
+
+  constructor(port: SeveraPort, store: SyncStore, opts: SeveraSnapshotOptions) {
+    this.port = port;
+    this.store = store;
+    this.opts = opts;
+  }
+
+  /** Users and activity types, from the cache when fresh and complete for the enrolled emails. */
+  async loadDirectory(requiredEmails: readonly string[]): Promise<void> {
+    const cached = this.store.getOrgValue<Directory>(DIRECTORY_KEY);
+    const fresh = cached && this.opts.now().getTime() - Date.parse(cached.fetchedAt) < DIRECTORY_TTL_MS;
+    if (cached && fresh) {
+      this.setDirectory(cached);
+      if (requiredEmails.every((e) => this.usersByEmail.has(e.toLowerCase())) && this.types.length > 0) return;
+    }
+    const [types, users] = [await this.port.listActivityTypes(), await this.port.listUsers()];
+    const dir: Directory = { fetchedAt: this.opts.now().toISOString(), types, users };
+    this.setDirectory(dir);
+    if (!this.opts.dryRun) this.store.setOrgValue(DIRECTORY_KEY, dir);
+  }
+
+  private setDirectory(dir: Directory): void {
+    this.types = Array.isArray(dir.types) ? dir.types : [];
+    this.typesByGuid = new Map(this.types.filter((t) => t.guid).map((t) => [t.guid as string, t]));
+    const users = Array.isArray(dir.users) ? dir.users : [];
+    this.usersByEmail = new Map(users.filter((u) => u.email).map((u) => [String(u.email).trim().toLowerCase(), u]));
+    this.usersByGuid = new Map(users.filter((u) => u.guid).map((u) => [u.guid as string, u]));
+  }
+
+  userByEmail(email: string): SeveraUser | undefined {
+    return this.usersByEmail.get(email.trim().toLowerCase());
+  }
+
+  userByGuid(guid: string): SeveraUser | undefined {
+    return this.usersByGuid.get(guid);
+  }
+
+  timeZoneOf(userGuid: string | undefined): string {
+    const user = userGuid ? this.usersByGuid.get(userGuid) : undefined;
+    return zoneOr(user?.timezone?.ianaName, this.opts.defaultTimeZone);
+  }
+
+  /** The neutral item for an activity; null (with a note) when it cannot be read. */
+  toItem(activity: SeveraActivity, flattenedFrom?: string): SeveraItem | null {
+    const guid = activity.guid;
+    if (!guid) return null;
+    const ownerGuid = activity.ownerUser?.guid ?? '';
+    const timeZone = this.timeZoneOf(ownerGuid);
+    try {
+      const source = flattenedFrom ? { ...activity, recurrence: null } : activity;
+      const { fields } = activityToFields(source, { timeZone, typesByGuid: this.typesByGuid });
+      const item: SeveraItem = {
+        guid,
+        activity,
+        version: activity.lastUpdatedDateTime ?? activity.createdDateTime ?? '',
+        modified: activity.lastUpdatedDateTime ?? activity.createdDateTime ?? '',
+        fields,
+        hash: contentHash(fields),
+        ownerGuid,
+        timeZone,
+        eligible: severaToExchangeEligibility(activity, this.opts.selectedTypeGuids, this.typesByGuid),
+      };
+      if (flattenedFrom) item.flattenedFrom = flattenedFrom;
+      return item;
+    } catch (err) {
+      this.opts.notes(`Severa activity "${activity.name ?? guid}" was skipped: ${(err as Error).message}`);
+      return null;
+    }
+  }
+
+  /**
+   * Listing rows -> items. Single activities are items. A series master is one item when its pattern can travel;
+   * otherwise the series is flattened and its occurrences (as the listing returns them) become single items.
+   * Occurrence rows of a series that travels whole are covered by the master.
+   */
+  async itemsFromRows(rows: readonly SeveraActivity[]): Promise<SeveraItem[]> {
+    const items: SeveraItem[] = [];
+    const seen = new Set<string>();
+    const push = (item: SeveraItem | null) => {
+      if (item && !seen.has(item.guid)) {
+        seen.add(item.guid);
+        items.push(item);
+      }
+    };
+    for (const row of rows) if (row.guid) this.activities.set(row.guid, row);
+    for (const row of rows) {
+      if (!row.guid) continue;
+      const parentGuid = row.recurrenceParentActivityGuid;
+      const isChild = !!parentGuid && (row.recurrenceType === 'Occurrence' || row.recurrenceType === 'Exception');
+      if (!isChild) {
+        if (row.recurrence && row.recurrenceType !== 'None') {
+          const { flattenReason } = activityToFields(row, { timeZone: this.timeZoneOf(row.ownerUser?.guid), typesByGuid: this.typesByGuid });
+          if (flattenReason) {
+            this.flattenSeries(row, flattenReason);
+            continue;
+          }
+        }
+        push(this.toItem(row));
+        continue;
+      }
+      const parent = await this.activity(parentGuid);
+      if (!parent) continue;
+      const { flattenReason } = safeFlattenReason(parent, this.timeZoneOf(parent.ownerUser?.guid), this.typesByGuid);
+      if (flattenReason) {
+        this.flattenSeries(parent, flattenReason);
+        push(this.toItem(row, parentGuid));
+      } else {
+        // A changed occurrence of a series that travels whole: the series is the item.
+        push(this.toItem(parent));
+      }
+    }
+    return items;
+  }
+
+  private flattenSeries(master: SeveraActivity, reason: string): void {
+    if (!master.guid || this.flattenedSeries.has(master.guid)) return;
+    this.flattenedSeries.set(master.guid, reason);
+    this.opts.notes(`Series "${master.name ?? master.guid}" is synced as single occurrences inside the window: ${reason}.`);
+  }
+
+  isFlattenedSeries(guid: string): boolean {
+    return this.flattenedSeries.has(guid);
+  }
+
+  /** The activity by guid, read once per cycle; null when it does not exist. */
+  async activity(guid: string): Promise<SeveraActivity | null> {
+    if (this.deletedGuids.has(guid)) return null;
+    if (this.activities.has(guid)) return this.activities.get(guid) ?? null;
+    try {
+      const a = await this.port.getActivity(guid);
+      this.activities.set(guid, a);
+      return a;
+    } catch (err) {
+      if (isSeveraNotFound(err)) {
+        this.activities.set(guid, null);
+        return null;
+      }
+      throw err;
+    }
+  }
+
+  async fetchItem(guid: string): Promise<SeveraItem | null> {
+    const a = await this.activity(guid);
+    if (!a) return null;
+    const parent = a.recurrenceParentActivityGuid;
+    if (parent && (a.recurrenceType === 'Occurrence' || a.recurrenceType === 'Exception') && this.flattenedSeries.has(parent)) {
+      return this.toItem(a, parent);
+    }
+    return this.toItem(a);
+  }
+
+  async participants(guid: string): Promise<SeveraParticipant[]> {
+    const cached = this.participantCache.get(guid);
+    if (cached) return cached;
+    let list: SeveraParticipant[];
+    try {
+      list = await this.port.listParticipants(guid);
+    } catch (err) {
+      if (!isSeveraNotFound(err)) throw err;
+      list = [];
+    }
+    this.participantCache.set(guid, list);
+    return list;
+  }
+
+  /** Owner and participating users of an activity (of the series, for a flattened occurrence). */
+  async members(item: SeveraItem): Promise<Set<string>> {
+    const source = item.flattenedFrom ?? item.guid;
+    const members = new Set<string>();
+    if (item.ownerGuid) members.add(item.ownerGuid);
+    for (const p of await this.participants(source)) {
+      if (p.participantGuid && (p.type === undefined || p.type === 'User')) members.add(p.participantGuid);
+    }
+    return members;
+  }
+
+  /** After a write: what the cycle now knows. */
+  remember(activity: SeveraActivity): void {
+    if (activity.guid) this.activities.set(activity.guid, activity);
+  }
+
+  rememberParticipant(activityGuid: string, participant: SeveraParticipant): void {
+    const list = this.participantCache.get(activityGuid);
+    if (list) list.push(participant);
+  }
+
+  forgetParticipants(activityGuid: string): void {
+    this.participantCache.delete(activityGuid);
+  }
+
+  markDeleted(guid: string): void {
+    this.deletedGuids.add(guid);
+    this.activities.set(guid, null);
+  }
+}
+
+function safeFlattenReason(activity: SeveraActivity, timeZone: string, typesByGuid: ReadonlyMap<string, SeveraActivityType>): { flattenReason?: string } {
+  try {
+    return activityToFields(activity, { timeZone, typesByGuid });
+  } catch {
+    return {};
+  }
+}

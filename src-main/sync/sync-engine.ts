@@ -1,0 +1,511 @@
+import { randomUUID } from 'node:crypto';
+import type { CycleReport, SideName, UserProblem, UserReport } from '../common/sync-report.ts';
+import { CalendarError, type CalendarConnector } from '../exchange/calendar-connector.ts';
+import type { JournalEntry, PairRecord, SyncStore } from '../store/sync-store.ts';
+import type { EventFields } from './calendar-event.ts';
+import { DEFAULT_DELETION_GUARD, type DeletionGuardSettings } from './deletion-guard.ts';
+import { contentHash } from './event-content-hash.ts';
+import type { SeveraActivity, SeveraActivityInput, SeveraPort } from './severa-port.ts';
+import { isSeveraNotFound } from './severa-port.ts';
+import { SeveraSnapshot, type SeveraItem } from './severa-snapshot.ts';
+import { problemFor, severaProblem } from './sync-problems.ts';
+import { RESTORED_TAG_PREFIX, UserAbort, UserSync, type CycleContext, type JournaledItem, type SyncLog, type UserPlan } from './user-sync.ts';
+import { isDate } from './zoned-time.ts';
+
+/**
+ * One sync cycle for the whole organization (`syncOrganization`), and the deletion journal's list/restore for the CLI
+ * and the window (`listDeletions`, `restoreDeletion`).
+ *
+ * Cost model (what the benchmark checks): a cycle with no change makes one `syncChanges` per enrolled user and a constant
+ * number of Severa requests for the whole organization (one org-wide `changedSince` listing of single activities and one
+ * of series, plus the reconciliation slice's two listings); K changes cost O(K) more requests.
+ */
+
+export type { SyncLog } from './user-sync.ts';
+export type { JournaledItem } from './user-sync.ts';
+export { RESTORED_TAG_PREFIX };
+
+export interface SyncDeps {
+  severa: SeveraPort;
+  calendar: CalendarConnector;
+  store: SyncStore;
+  now: () => Date;
+  log?: SyncLog;
+  /** Requests made so far on each side (e.g. the clients' own counters); without it, port calls are counted. */
+  requestCounts?: () => { severa: number; exchange: number };
+  /** Ids for intents; tests make them deterministic. */
+  newId?: () => string;
+}
+
+export interface SyncUser {
+  email: string;
+  /** YYYY-MM-DD: nothing that ends before this date is touched. */
+  syncStartDate: string;
+}
+
+export interface SyncProgress {
+  email: string;
+  index: number;
+  total: number;
+  phase: 'start' | 'done';
+}
+
+export interface SyncOptions {
+  users: SyncUser[];
+  /** Activity type guids that go Severa -> Exchange (project tasks never, whatever this says). */
+  activityTypesToExchange: readonly string[];
+  windowDaysAhead: number;
+  dryRun?: boolean;
+  confirmDeletions?: boolean;
+  deletionGuard?: DeletionGuardSettings;
+  /** Users re-listed in full each cycle to find deletions made in Severa (default 4). */
+  reconcileSliceSize?: number;
+  /** Zone for users whose Severa profile has none (default Europe/Helsinki). */
+  defaultTimeZone?: string;
+  onProgress?: (p: SyncProgress) => void;
+}
+
+/** changedSince is re-read this far back each cycle: a write landing during the previous listing is never missed. */
+const CURSOR_OVERLAP_MS = 2 * 60_000;
+const CLOCK_SKEW_LIMIT_MS = 60_000;
+const RECONCILE_KEY = 'reconcile-next';
+const DEFAULT_SLICE = 4;
+
+const silentLog: SyncLog = { info() {}, warn() {}, error() {} };
+
+/** Wraps a port so every method call is counted as one request. */
+function counted<T extends object>(target: T, counter: { n: number }): T {
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      const value = Reflect.get(obj, prop, receiver);
+      if (typeof value !== 'function' || prop === 'clockOffsetMs') return value;
+      return (...args: unknown[]) => {
+        counter.n++;
+        return (value as (...a: unknown[]) => unknown).apply(obj, args);
+      };
+    },
+  });
+}
+
+function emptyUserReport(email: string, outcome: UserReport['outcome'], errors: UserProblem[], firstSync = false): UserReport {
+  return {
+    email,
+    outcome,
+    toSevera: { created: 0, updated: 0, deleted: 0 },
+    toExchange: { created: 0, updated: 0, deleted: 0 },
+    conflicts: 0,
+    heldDeletions: 0,
+    changes: [],
+    errors,
+    notes: [],
+    firstSync,
+  };
+}
+
+function clockProblem(side: SideName, offset: number | null): UserProblem | null {
+  if (offset === null || Math.abs(offset) <= CLOCK_SKEW_LIMIT_MS) return null;
+  const name = side === 'severa' ? 'Severa' : 'The Exchange server';
+  const seconds = Math.round(Math.abs(offset) / 1000);
+  return {
+    code: 'clock-skew',
+    message: `${name}'s clock is ${seconds} s ${offset > 0 ? 'ahead of' : 'behind'} this computer's; collisions are decided on last-update times, so they may be decided wrongly.`,
+    fix: side === 'exchange' ? 'Set the Exchange server (or this computer) to synchronise its clock with a time server.' : "Set this computer's clock to synchronise with a time server.",
+  };
+}
+
+function validateOptions(options: SyncOptions): string[] {
+  const problems: string[] = [];
+  if (!options || typeof options !== 'object') return ['No sync options were given.'];
+  if (!Array.isArray(options.users)) problems.push('The list of enrolled users is missing.');
+  if (!Number.isInteger(options.windowDaysAhead) || options.windowDaysAhead < 1 || options.windowDaysAhead > 730) {
+    problems.push(`The window must reach 1 to 730 days ahead (got ${String(options.windowDaysAhead)}).`);
+  }
+  if (!Array.isArray(options.activityTypesToExchange)) problems.push('The activity types to sync to Exchange must be a list.');
+  const g = options.deletionGuard;
+  if (g && (!(g.maxItems >= 0) || !(g.maxPercent >= 0 && g.maxPercent <= 100))) problems.push('The deletion guard needs maxItems >= 0 and maxPercent from 0 to 100.');
+  if (options.reconcileSliceSize !== undefined && !(Number.isInteger(options.reconcileSliceSize) && options.reconcileSliceSize >= 1)) {
+    problems.push('reconcileSliceSize must be a whole number of at least 1.');
+  }
+  return problems;
+}
+
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Promise<CycleReport> {
+  const startedAt = deps.now();
+  const log = deps.log ?? silentLog;
+  const dryRun = options?.dryRun === true;
+  const counters = { severa: { n: 0 }, exchange: { n: 0 } };
+  const severa = counted(deps.severa, counters.severa);
+  const calendar = counted(deps.calendar, counters.exchange);
+  const baseCounts = deps.requestCounts?.() ?? null;
+  const report: CycleReport = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: startedAt.toISOString(),
+    dryRun,
+    outcome: 'ok',
+    users: [],
+    errors: [],
+    requests: { severa: 0, exchange: 0 },
+    clockOffsetMs: { severa: null, exchange: null },
+    severaDeletionLatencyCycles: 1,
+  };
+  const finish = (): CycleReport => {
+    report.finishedAt = deps.now().toISOString();
+    const counts = deps.requestCounts?.();
+    report.requests = counts && baseCounts
+      ? { severa: counts.severa - baseCounts.severa, exchange: counts.exchange - baseCounts.exchange }
+      : { severa: counters.severa.n, exchange: counters.exchange.n };
+    report.clockOffsetMs = { severa: deps.severa.clockOffsetMs(), exchange: deps.calendar.clockOffsetMs() };
+    for (const side of ['severa', 'exchange'] as const) {
+      const p = clockProblem(side, report.clockOffsetMs[side]);
+      if (p) report.errors.push(p);
+    }
+    if (report.outcome !== 'failed') {
+      const outcomes = report.users.map((u) => u.outcome);
+      if (outcomes.length > 0 && outcomes.every((o) => o === 'failed')) report.outcome = 'failed';
+      else if (outcomes.some((o) => o !== 'ok' && o !== 'skipped')) report.outcome = 'partial';
+    }
+    if (!dryRun) {
+      try {
+        deps.store.recordCycle(report);
+      } catch (err) {
+        log.error({ err }, 'recording the cycle failed');
+      }
+    }
+    return report;
+  };
+
+  const optionProblems = validateOptions(options);
+  if (optionProblems.length) {
+    report.outcome = 'failed';
+    report.errors.push(...optionProblems.map((message) => ({ code: 'bad-options', message, fix: 'Correct the sync settings.' })));
+    return finish();
+  }
+
+  // Enrolments: one per email; bad ones are reported, the rest go on.
+  const seen = new Set<string>();
+  const enrolments: Array<{ email: string; syncStartDate: string }> = [];
+  for (const u of options.users) {
+    const email = typeof u?.email === 'string' ? u.email.trim().toLowerCase() : '';
+    if (!EMAIL_RE.test(email)) {
+      report.users.push(emptyUserReport(email || String(u?.email), 'failed', [{ code: 'bad-enrollment', message: `"${String(u?.email)}" is not an email address.`, fix: 'Enrol the user with the email address Severa and Exchange both know.' }]));
+      continue;
+    }
+    if (!isDate(u.syncStartDate)) {
+      report.users.push(emptyUserReport(email, 'failed', [{ code: 'bad-enrollment', message: `The sync start date "${String(u.syncStartDate)}" of ${email} is not a date (YYYY-MM-DD).`, fix: 'Set a valid sync start date for this user.' }]));
+      continue;
+    }
+    if (seen.has(email)) continue;
+    seen.add(email);
+    enrolments.push({ email, syncStartDate: u.syncStartDate });
+  }
+
+  const orgNotes: string[] = [];
+  const snapshot = new SeveraSnapshot(severa, deps.store, {
+    defaultTimeZone: options.defaultTimeZone ?? 'Europe/Helsinki',
+    selectedTypeGuids: new Set(options.activityTypesToExchange),
+    dryRun,
+    now: deps.now,
+    notes: (m) => {
+      if (!orgNotes.includes(m)) orgNotes.push(m);
+    },
+  });
+
+  try {
+    await snapshot.loadDirectory(enrolments.map((e) => e.email));
+  } catch (err) {
+    report.outcome = 'failed';
+    report.errors.push(severaProblem(err, 'reading users and activity types'));
+    for (const e of enrolments) report.users.push(emptyUserReport(e.email, 'failed', [{ code: 'severa-unavailable', message: 'Nothing was synced: Severa could not be read.', fix: report.errors[0].fix }]));
+    return finish();
+  }
+
+  // Who is who: the Severa user by email, the mailbox the email resolves to.
+  const plans: UserPlan[] = [];
+  const enrolledByMailbox = new Map<string, { email: string; severaGuid: string }>();
+  for (const e of enrolments) {
+    const state = deps.store.getUser(e.email);
+    const severaUser = snapshot.userByEmail(e.email);
+    if (!severaUser?.guid) {
+      report.users.push(emptyUserReport(e.email, 'failed', [{ code: 'no-severa-user', message: `Severa has no user with the email ${e.email}.`, fix: "Use the same email address in the user's Severa profile and in Exchange (primary or secondary address)." }]));
+      continue;
+    }
+    let mailbox = state?.mailbox ?? null;
+    if (!mailbox) {
+      try {
+        mailbox = await calendar.resolveMailbox(e.email);
+      } catch (err) {
+        report.users.push(emptyUserReport(e.email, 'failed', [problemFor(err, { mailbox: e.email, what: 'finding the mailbox' })]));
+        continue;
+      }
+    }
+    if (!mailbox) {
+      report.users.push(emptyUserReport(e.email, 'failed', [{ code: 'no-mailbox', message: `Exchange has no mailbox with the address ${e.email}.`, fix: 'Add the address used in Severa to the mailbox as a primary or secondary address, or correct it in Severa.' }]));
+      continue;
+    }
+    mailbox = mailbox.toLowerCase();
+    const first = !state?.severaCursor;
+    plans.push({ email: e.email, syncStartDate: e.syncStartDate, mode: first ? 'first' : 'incremental', severaUser: severaUser as typeof severaUser & { guid: string }, mailbox, state });
+    enrolledByMailbox.set(mailbox, { email: e.email, severaGuid: severaUser.guid });
+    enrolledByMailbox.set(e.email, { email: e.email, severaGuid: severaUser.guid });
+  }
+
+  // Rolling reconciliation: a slice of the users already synced is re-listed in full (Severa deletions are invisible to changedSince).
+  const incremental = plans.filter((p) => p.mode === 'incremental').sort((a, b) => a.email.localeCompare(b.email));
+  const slice = Math.min(options.reconcileSliceSize ?? DEFAULT_SLICE, Math.max(1, incremental.length));
+  report.severaDeletionLatencyCycles = Math.max(1, Math.ceil(incremental.length / slice) || 1);
+  if (incremental.length) {
+    const start = (deps.store.getOrgValue<number>(RECONCILE_KEY) ?? 0) % incremental.length;
+    for (let i = 0; i < slice; i++) incremental[(start + i) % incremental.length].mode = 'reconcile';
+    if (!dryRun) deps.store.setOrgValue(RECONCILE_KEY, (start + slice) % incremental.length);
+  }
+
+  // One org-wide listing of what changed since the oldest position any enrolled user has consumed.
+  const cursorMs = deps.now().getTime() + (deps.severa.clockOffsetMs() ?? 0) - CURSOR_OVERLAP_MS;
+  const severaCursor = new Date(cursorMs).toISOString();
+  const orgChanged = new Map<string, SeveraItem>();
+  const since = plans.filter((p) => p.mode !== 'first').map((p) => p.state!.severaCursor!).sort()[0];
+  if (since) {
+    try {
+      const rows = [...(await severa.listActivities({ changedSince: since })), ...(await severa.listActivities({ changedSince: since, recurrenceType: 'Series' }))];
+      for (const item of await snapshot.itemsFromRows(rows)) {
+        if (item.eligible.ok || deps.store.pairsBySeveraGuid(item.guid).length > 0) orgChanged.set(item.guid, item);
+      }
+    } catch (err) {
+      report.outcome = 'failed';
+      report.errors.push(severaProblem(err, 'reading the changes'));
+      for (const p of plans) report.users.push(emptyUserReport(p.email, 'failed', [{ code: 'severa-unavailable', message: 'Nothing was synced: the changes in Severa could not be read.', fix: report.errors[0].fix }]));
+      return finish();
+    }
+  }
+
+  const ctx: CycleContext = {
+    severa,
+    calendar,
+    store: deps.store,
+    snapshot,
+    now: deps.now,
+    log,
+    newId: deps.newId ?? randomUUID,
+    dryRun,
+    confirmDeletions: options.confirmDeletions === true,
+    guard: options.deletionGuard ?? DEFAULT_DELETION_GUARD,
+    windowEndMs: deps.now().getTime() + options.windowDaysAhead * 86_400_000,
+    severaCursor,
+    orgChanged,
+    uidIndex: new Map(),
+    enrolledByMailbox,
+    offsets: () => ({ severa: deps.severa.clockOffsetMs(), exchange: deps.calendar.clockOffsetMs() }),
+  };
+
+  for (const [index, plan] of plans.entries()) {
+    options.onProgress?.({ email: plan.email, index, total: plans.length, phase: 'start' });
+    const before = orgNotes.length;
+    let userReport: UserReport;
+    const sync = new UserSync(ctx, plan);
+    try {
+      userReport = await sync.run();
+    } catch (err) {
+      const problem = err instanceof UserAbort ? err.problem : problemFor(err, { mailbox: plan.mailbox, what: `syncing ${plan.email}` });
+      log.warn({ email: plan.email, code: problem.code, err: err instanceof Error ? err.message : String(err) }, 'user sync failed');
+      userReport = emptyUserReport(plan.email, 'failed', [problem], plan.mode === 'first');
+      if (err instanceof CalendarError && err.code === 'no-mailbox' && !dryRun) {
+        // The address may have moved to another mailbox: resolve it again next cycle.
+        deps.store.commitUserWork({ email: plan.email, user: { mailbox: null } });
+      }
+      if (!dryRun) deps.store.setStatus(plan.email, userReport, deps.now().toISOString());
+    }
+    for (const n of orgNotes.slice(before)) if (!userReport.notes.includes(n)) userReport.notes.push(n);
+    report.users.push(userReport);
+    options.onProgress?.({ email: plan.email, index, total: plans.length, phase: 'done' });
+  }
+  return finish();
+}
+
+// ---- deletion journal: list and restore -------------------------------------------------------------------------------
+
+export interface DeletionListing {
+  id: number;
+  email: string;
+  side: SideName;
+  kind: 'item' | 'participation';
+  subject: string;
+  start: string;
+  reason: string;
+  deletedAt: string;
+  restoredAt: string | null;
+}
+
+export function listDeletions(store: SyncStore, filter: { email?: string; limit?: number; includeRestored?: boolean } = {}): DeletionListing[] {
+  return store.listJournal(filter).map((j) => ({
+    id: j.id,
+    email: j.email,
+    side: j.side,
+    kind: j.kind,
+    subject: j.subject,
+    start: j.start,
+    reason: j.reason,
+    deletedAt: j.deletedAt,
+    restoredAt: j.restoredAt,
+  }));
+}
+
+export class RestoreError extends Error {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, opts);
+    this.name = 'RestoreError';
+  }
+}
+
+export interface RestoreResult {
+  journalId: number;
+  side: SideName;
+  /** Id of the re-created item (Exchange id or Severa guid; for a participation, the activity guid). */
+  restoredId: string;
+  /** Paired again with the other side's item at once; otherwise the next cycle brings it to the other side. */
+  repaired: boolean;
+  message: string;
+}
+
+function activityInputFrom(a: SeveraActivity): SeveraActivityInput {
+  if (!a.name || !a.startDateTime || !a.activityType?.guid || !a.ownerUser?.guid) throw new RestoreError('The journal entry lacks the fields needed to re-create the activity.');
+  const input: SeveraActivityInput = {
+    name: a.name,
+    startDateTime: a.startDateTime,
+    endDateTime: a.endDateTime ?? null,
+    isAllDay: a.isAllDay ?? false,
+    notes: a.notes ?? null,
+    location: a.location ?? null,
+    activityType: { guid: a.activityType.guid },
+    ownerUser: { guid: a.ownerUser.guid },
+  };
+  if (a.recurrence) {
+    const { exceptions: _readOnly, ...recurrence } = a.recurrence;
+    input.recurrence = recurrence;
+  }
+  return input;
+}
+
+/**
+ * Brings back an item the sync deleted, on the side it was deleted from, and pairs it again with the other side's item
+ * when that still exists. Journal entries are never removed; a restored one is marked and cannot be restored twice.
+ */
+export async function restoreDeletion(deps: Pick<SyncDeps, 'severa' | 'calendar' | 'store' | 'now'>, journalId: number): Promise<RestoreResult> {
+  if (!Number.isInteger(journalId) || journalId < 1) throw new RestoreError(`"${String(journalId)}" is not a journal entry number.`);
+  const entry = deps.store.getJournalEntry(journalId) as JournalEntry<JournaledItem> | null;
+  if (!entry) throw new RestoreError(`There is no deletion number ${journalId} in the journal.`);
+  if (entry.restoredAt) throw new RestoreError(`Deletion number ${journalId} was already restored on ${entry.restoredAt}.`);
+  const item = entry.item;
+  const now = () => deps.now().toISOString();
+  const userState = deps.store.getUser(entry.email);
+
+  if (item.side === 'exchange') {
+    const [stillThere] = await deps.calendar.getEvents(item.mailbox, [item.event.id]);
+    if (stillThere) {
+      deps.store.markRestored(journalId, stillThere.id, now());
+      return { journalId, side: 'exchange', restoredId: stillThere.id, repaired: false, message: `"${entry.subject}" is still in the calendar of ${item.mailbox}; nothing to restore.` };
+    }
+    let activityExists = false;
+    if (item.severaGuid) {
+      try {
+        await deps.severa.getActivity(item.severaGuid);
+        activityExists = true;
+      } catch (err) {
+        if (!isSeveraNotFound(err)) throw err;
+      }
+    }
+    const fields: EventFields = item.event.fields;
+    const tag = activityExists && item.severaGuid ? item.severaGuid : `${RESTORED_TAG_PREFIX}${journalId}`;
+    const written = await deps.calendar.createEvent(item.mailbox, fields, tag);
+    let repaired = false;
+    if (activityExists && item.severaGuid) {
+      const activity = await deps.severa.getActivity(item.severaGuid);
+      const ownerGuid = activity.ownerUser?.guid;
+      const pair: PairRecord = {
+        email: entry.email,
+        mailbox: item.mailbox,
+        exchangeId: written.id,
+        severaGuid: item.severaGuid,
+        role: ownerGuid && ownerGuid === userState?.severaUserGuid ? 'owner' : 'participant',
+        origin: 'severa',
+        uid: null,
+        exchangeVersion: written.version,
+        exchangeHash: contentHash(fields),
+        exchangeModified: written.lastModified,
+        // Unknown stored content: the next cycle compares both sides afresh and records them without a write when equal.
+        severaVersion: '',
+        severaHash: '',
+        severaModified: '',
+        subject: fields.subject,
+        start: fields.start,
+        end: fields.end,
+        exchangeGone: false,
+        severaGone: false,
+      };
+      deps.store.commitUserWork({ email: entry.email, upsertPairs: [pair] });
+      repaired = true;
+    }
+    deps.store.markRestored(journalId, written.id, now());
+    return { journalId, side: 'exchange', restoredId: written.id, repaired, message: `"${entry.subject}" is back in the calendar of ${item.mailbox}.` };
+  }
+
+  if ('participation' in item) {
+    const { activityGuid, userGuid } = item.participation;
+    try {
+      await deps.severa.getActivity(activityGuid);
+    } catch (err) {
+      if (isSeveraNotFound(err)) throw new RestoreError(`The activity "${entry.subject}" no longer exists in Severa, so the participation cannot come back.`);
+      throw err;
+    }
+    const present = (await deps.severa.listParticipants(activityGuid)).some((p) => p.participantGuid === userGuid);
+    if (!present) await deps.severa.addParticipant(activityGuid, userGuid);
+    deps.store.markRestored(journalId, activityGuid, now());
+    return { journalId, side: 'severa', restoredId: activityGuid, repaired: false, message: `${entry.email} takes part in "${entry.subject}" again; the next cycle puts it back in the calendar.` };
+  }
+
+  const input = activityInputFrom(item.activity);
+  const created = await deps.severa.createActivity(input);
+  const guid = created.guid ?? '';
+  if (!guid) throw new RestoreError('Severa answered the re-created activity without a guid.');
+  const owner = input.ownerUser.guid;
+  for (const p of item.participants) {
+    if (p.participantGuid && p.participantGuid !== owner && (p.type === undefined || p.type === 'User')) {
+      try {
+        await deps.severa.addParticipant(guid, p.participantGuid);
+      } catch {
+        // A participant who left the organization cannot come back; the activity itself is what matters.
+      }
+    }
+  }
+  let repaired = false;
+  if (item.exchangeId) {
+    const [event] = await deps.calendar.getEvents(item.mailbox, [item.exchangeId]);
+    if (event) {
+      const pair: PairRecord = {
+        email: entry.email,
+        mailbox: item.mailbox,
+        exchangeId: event.id,
+        severaGuid: guid,
+        role: owner === userState?.severaUserGuid ? 'owner' : 'participant',
+        origin: 'exchange',
+        uid: event.uid ?? null,
+        exchangeVersion: event.version,
+        exchangeHash: contentHash(event.fields),
+        exchangeModified: event.lastModified,
+        severaVersion: '',
+        severaHash: '',
+        severaModified: '',
+        subject: event.fields.subject,
+        start: event.fields.start,
+        end: event.fields.end,
+        exchangeGone: false,
+        severaGone: false,
+      };
+      deps.store.commitUserWork({ email: entry.email, upsertPairs: [pair] });
+      repaired = true;
+    }
+  }
+  deps.store.markRestored(journalId, guid, now());
+  return { journalId, side: 'severa', restoredId: guid, repaired, message: `"${entry.subject}" is back in Severa.` };
+}

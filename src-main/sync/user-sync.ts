@@ -1,0 +1,933 @@
+import { randomUUID } from 'node:crypto';
+import type { ChangeLine, SideName, UserProblem, UserReport } from '../common/sync-report.ts';
+import { CalendarError, type CalendarConnector } from '../exchange/calendar-connector.ts';
+import type { DeferredItem, PairRecord, PairRole, SyncStore, UserSyncState, UserWork } from '../store/sync-store.ts';
+import type { EventFields, SideEvent } from './calendar-event.ts';
+import { evaluateDeletionGuard, type DeletionGuardSettings } from './deletion-guard.ts';
+import { contentHash } from './event-content-hash.ts';
+import {
+  activityPatches,
+  activityToFields,
+  categoryOf,
+  chooseActivityType,
+  describeFields,
+  fieldsToActivityInput,
+  mergeIntoExchangeFields,
+} from './severa-activity-mapping.ts';
+import { isSeveraNotFound, type SeveraActivity, type SeveraParticipant, type SeveraPort, type SeveraUser } from './severa-port.ts';
+import type { SeveraItem, SeveraSnapshot } from './severa-snapshot.ts';
+import { classifySide, decide, type Decision, type SideNow } from './sync-decision.ts';
+import { isItemLevel, problemFor } from './sync-problems.ts';
+import { addDays, localToMs } from './zoned-time.ts';
+
+/**
+ * One user's part of a cycle: read both sides' changes, pair them with what the store remembers, decide each item with
+ * the decision table, guard deletions, carry out the writes, and commit the user's new state in one transaction.
+ */
+
+export interface SyncLog {
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+  debug?(...args: unknown[]): void;
+}
+
+/** What every user's sync shares within one cycle. */
+export interface CycleContext {
+  severa: SeveraPort;
+  calendar: CalendarConnector;
+  store: SyncStore;
+  snapshot: SeveraSnapshot;
+  now: () => Date;
+  log: SyncLog;
+  newId: () => string;
+  dryRun: boolean;
+  confirmDeletions: boolean;
+  guard: DeletionGuardSettings;
+  windowEndMs: number;
+  /** changedSince position this cycle consumed up to (committed per user). */
+  severaCursor: string;
+  /** Severa items changed org-wide since the oldest enrolled user's cursor (incremental users). */
+  orgChanged: Map<string, SeveraItem>;
+  /** Exchange meeting UID -> Severa guid, for pairs made this cycle (before or without a commit). */
+  uidIndex: Map<string, string>;
+  /** Enrolled users by primary SMTP address and by Severa user guid. */
+  enrolledByMailbox: Map<string, { email: string; severaGuid: string }>;
+  /** Clock offsets (server minus local, ms) to put both sides' last-update times on one clock. */
+  offsets: () => { severa: number | null; exchange: number | null };
+}
+
+export interface UserPlan {
+  email: string;
+  syncStartDate: string;
+  mode: 'first' | 'reconcile' | 'incremental';
+  severaUser: SeveraUser & { guid: string };
+  mailbox: string;
+  state: UserSyncState | null;
+}
+
+export class UserAbort extends Error {
+  readonly problem: UserProblem;
+  constructor(problem: UserProblem, cause?: unknown) {
+    super(problem.message, { cause });
+    this.name = 'UserAbort';
+    this.problem = problem;
+  }
+}
+
+type SeveraSideNow = { state: SideNow; item?: SeveraItem };
+type ExchangeSideNow = { state: SideNow; event?: SideEvent };
+
+interface Candidate {
+  pair: PairRecord | null;
+  severa: SeveraSideNow;
+  exchange: ExchangeSideNow;
+  /** For pair-less candidates: the user's part in the activity and where the item came from. */
+  role: PairRole;
+  origin: SideName;
+  /** Guid of a Severa activity this Exchange item is linked to by meeting UID (membership to ensure). */
+  linkedByUid?: boolean;
+}
+
+interface CreateSeveraIntent {
+  exchangeId: string;
+  mailbox: string;
+  ownerGuid: string;
+  hash: string;
+  start: string;
+  end: string;
+  participantGuids: string[];
+}
+
+interface CreateExchangeIntent {
+  mailbox: string;
+  severaGuid: string;
+}
+
+/** The full item as journaled before a deletion. */
+export type JournaledItem =
+  | { side: 'exchange'; mailbox: string; event: SideEvent; severaGuid: string | null }
+  | { side: 'severa'; activity: SeveraActivity; participants: SeveraParticipant[]; exchangeId: string | null; mailbox: string }
+  | { side: 'severa'; participation: { activityGuid: string; userGuid: string; participantGuid: string }; activity: SeveraActivity | null; exchangeId: string | null; mailbox: string };
+
+const OVERLAP_TOLERANCE_MS = 60_000;
+
+/** Tag for an Exchange item brought back by a restore: not a Severa guid, so the next cycle syncs it like a new entry. */
+export const RESTORED_TAG_PREFIX = 'restored:';
+
+export function identityKey(fields: Pick<EventFields, 'subject' | 'start' | 'end' | 'isAllDay'>): string {
+  const t = (v: string) => (fields.isAllDay ? v.slice(0, 10) : String(Date.parse(v)));
+  return `${fields.subject.replace(/\s+/g, ' ').trim().toLowerCase()}|${fields.isAllDay ? 'd' : 't'}|${t(fields.start)}|${t(fields.end)}`;
+}
+
+/** Start and end of an item (a whole series) in ms, for window checks. Over-estimates a series' end rather than cut it. */
+export function itemRangeMs(fields: EventFields, timeZone: string): { start: number; end: number } {
+  const toMs = (v: string) => (fields.isAllDay ? localToMs(fields.timeZone || timeZone, v.slice(0, 10)) : Date.parse(v));
+  const start = toMs(fields.start);
+  let end = toMs(fields.end);
+  if (Number.isNaN(end) || end < start) end = start;
+  const r = fields.recurrence;
+  if (r) {
+    const duration = end - start;
+    if (r.until) end = localToMs(fields.timeZone || timeZone, addDays(r.until.slice(0, 10), 1)) + duration;
+    else if (r.count) {
+      const periodDays = { Daily: 1, Weekly: 7, Monthly: 31, Yearly: 366 }[r.frequency] * Math.max(1, r.interval || 1);
+      end = start + (r.count + 1) * periodDays * 86_400_000 + duration;
+    } else end = Number.POSITIVE_INFINITY;
+  }
+  return { start, end };
+}
+
+const emptyCounts = () => ({ created: 0, updated: 0, deleted: 0 });
+
+export class UserSync {
+  private readonly ctx: CycleContext;
+  private readonly plan: UserPlan;
+  private readonly report: UserReport;
+  private readonly work: Required<Pick<UserWork, 'upsertPairs' | 'deletePairIds' | 'removeIntentIds' | 'addDeferred' | 'removeDeferred'>> & UserWork;
+  private readonly windowStartMs: number;
+  private readonly markGone = new Set<string>();
+  private pairsByExchangeId = new Map<string, PairRecord>();
+  private pairsBySeveraGuid = new Map<string, PairRecord>();
+  private pairs: PairRecord[] = [];
+  private exchangeChanged = new Map<string, SideEvent>();
+  private exchangeDeleted = new Set<string>();
+  private fullExchange = false;
+  private newSyncState: string | null = null;
+  private severaView = new Map<string, SeveraItem>();
+  private lostMembership = new Set<string>();
+  private fullSevera = false;
+  /** Activities created by a crashed run and found again, by the Exchange id they came from. */
+  private recoveredSevera = new Map<string, SeveraItem>();
+  private held = { severa: 0, exchange: 0 };
+
+  constructor(ctx: CycleContext, plan: UserPlan) {
+    this.ctx = ctx;
+    this.plan = plan;
+    this.report = {
+      email: plan.email,
+      outcome: 'ok',
+      toSevera: emptyCounts(),
+      toExchange: emptyCounts(),
+      conflicts: 0,
+      heldDeletions: 0,
+      changes: [],
+      errors: [],
+      notes: [],
+      firstSync: plan.mode === 'first',
+    };
+    this.work = { email: plan.email, upsertPairs: [], deletePairIds: [], removeIntentIds: [], addDeferred: [], removeDeferred: [] };
+    this.windowStartMs = localToMs(ctx.snapshot.timeZoneOf(plan.severaUser.guid), plan.syncStartDate);
+  }
+
+  private get mailbox(): string {
+    return this.plan.mailbox;
+  }
+
+  private get userGuid(): string {
+    return this.plan.severaUser.guid;
+  }
+
+  note(message: string): void {
+    if (!this.report.notes.includes(message)) this.report.notes.push(message);
+  }
+
+  private problem(p: UserProblem): void {
+    this.report.errors.push(p);
+  }
+
+  private change(line: ChangeLine): void {
+    this.report.changes.push(line);
+    const counts = line.side === 'severa' ? this.report.toSevera : this.report.toExchange;
+    if (line.action === 'create') counts.created++;
+    else if (line.action === 'update') counts.updated++;
+    else counts.deleted++;
+  }
+
+  async run(): Promise<UserReport> {
+    this.pairs = this.ctx.store.pairsForUser(this.plan.email);
+    for (const p of this.pairs) {
+      this.pairsByExchangeId.set(p.exchangeId, p);
+      this.pairsBySeveraGuid.set(p.severaGuid, p);
+    }
+    await this.readExchange();
+    await this.readSevera();
+    await this.readDeferred();
+    await this.recoverIntents();
+    const candidates = await this.buildCandidates();
+    const decided = candidates.map((c) => ({ c, d: this.decideCandidate(c) }));
+    if (!this.applyGuard(decided)) {
+      this.report.outcome = 'failed';
+      return this.report;
+    }
+    await this.prefetch(decided);
+    for (const { c, d } of decided) await this.execute(c, d, true);
+    if (this.report.heldDeletions > 0 || this.report.errors.length > 0) this.report.outcome = 'partial';
+    this.commit();
+    return this.report;
+  }
+
+  // ---- reading -----------------------------------------------------------------------------------------------------------
+
+  private async readExchange(): Promise<void> {
+    const state = this.plan.state?.exchangeSyncState ?? null;
+    let changes;
+    try {
+      changes = await this.ctx.calendar.syncChanges(this.mailbox, state);
+      this.fullExchange = state === null;
+    } catch (err) {
+      if (!(err instanceof CalendarError) || err.code !== 'invalid-sync-state') throw err;
+      // The server forgot our position: read everything again; the pairs keep what was already synced.
+      this.note('Exchange no longer accepted the sync position for this mailbox: everything was read again and matched with the existing pairs.');
+      changes = await this.ctx.calendar.syncChanges(this.mailbox, null);
+      this.fullExchange = true;
+    }
+    for (const e of changes.changed) this.exchangeChanged.set(e.id, e);
+    for (const id of changes.deletedIds) {
+      this.exchangeDeleted.add(id);
+      this.exchangeChanged.delete(id);
+    }
+    this.newSyncState = changes.syncState;
+  }
+
+  private async readSevera(): Promise<void> {
+    const { snapshot } = this.ctx;
+    if (this.plan.mode !== 'incremental') {
+      // First sync or this user's turn in the rolling reconciliation: everything the user owns or takes part in.
+      const windowFilter = {
+        userGuids: [this.userGuid],
+        includeAsMember: true,
+        startDateTime: new Date(this.windowStartMs).toISOString(),
+        endDateTime: new Date(this.ctx.windowEndMs).toISOString(),
+      };
+      const rows = [
+        ...(await this.ctx.severa.listActivities(windowFilter)),
+        ...(await this.ctx.severa.listActivities({ ...windowFilter, recurrenceType: 'Series' })),
+      ];
+      for (const item of await snapshot.itemsFromRows(rows)) this.severaView.set(item.guid, item);
+      this.fullSevera = true;
+    }
+    // Changes seen org-wide: those of this user's activities, and memberships gained or lost.
+    for (const item of this.ctx.orgChanged.values()) {
+      if (this.severaView.has(item.guid)) continue;
+      const paired = this.pairsBySeveraGuid.get(item.guid);
+      if (paired && paired.severaVersion === item.version) continue;
+      const isMember = item.ownerGuid === this.userGuid || (await snapshot.members(item)).has(this.userGuid);
+      if (isMember) this.severaView.set(item.guid, item);
+      else if (paired) this.lostMembership.add(item.guid);
+    }
+  }
+
+  /** Items to look at again: entering the window, or left over by an item-level failure. */
+  private async readDeferred(): Promise<void> {
+    const due = this.ctx.store.deferredStartingBefore(this.plan.email, new Date(this.ctx.windowEndMs).toISOString());
+    if (due.length === 0) return;
+    const exchangeIds = due.filter((d) => d.side === 'exchange' && !this.exchangeChanged.has(d.itemId) && !this.exchangeDeleted.has(d.itemId)).map((d) => d.itemId);
+    if (exchangeIds.length) {
+      for (const e of await this.ctx.calendar.getEvents(this.mailbox, exchangeIds)) this.exchangeChanged.set(e.id, e);
+    }
+    for (const d of due.filter((x) => x.side === 'severa' && !this.severaView.has(x.itemId))) {
+      const item = await this.ctx.snapshot.fetchItem(d.itemId);
+      if (item && (item.ownerGuid === this.userGuid || (await this.ctx.snapshot.members(item)).has(this.userGuid))) this.severaView.set(item.guid, item);
+    }
+    for (const d of due) this.work.removeDeferred.push({ side: d.side, itemId: d.itemId });
+  }
+
+  private retryLater(side: SideName, itemId: string): void {
+    this.work.addDeferred.push({ email: this.plan.email, side, itemId, startsAt: '0000-00-00T00:00:00.000Z' });
+  }
+
+  // ---- crash recovery ----------------------------------------------------------------------------------------------------
+
+  private async recoverIntents(): Promise<void> {
+    for (const intent of this.ctx.store.intentsForUser(this.plan.email)) {
+      this.work.removeIntentIds.push(intent.id);
+      if (intent.kind === 'create-exchange') {
+        const p = intent.payload as CreateExchangeIntent;
+        if (this.pairsBySeveraGuid.has(p.severaGuid)) continue;
+        // The item carries the Severa guid as its tag: bring it into this cycle as if Exchange had just reported it.
+        for (const e of await this.ctx.calendar.findByTag(this.mailbox, p.severaGuid)) {
+          if (!this.pairsByExchangeId.has(e.id) && !this.exchangeDeleted.has(e.id)) this.exchangeChanged.set(e.id, e);
+        }
+      } else if (intent.kind === 'create-severa') {
+        const p = intent.payload as CreateSeveraIntent;
+        if (this.pairsByExchangeId.has(p.exchangeId)) continue;
+        const rows = await this.ctx.severa.listActivities({
+          userGuids: [p.ownerGuid],
+          startDateTime: new Date(Date.parse(p.start) - OVERLAP_TOLERANCE_MS).toISOString(),
+          endDateTime: new Date(Date.parse(p.end) + OVERLAP_TOLERANCE_MS).toISOString(),
+        });
+        for (const item of await this.ctx.snapshot.itemsFromRows(rows)) {
+          if (item.hash !== p.hash || this.ctx.store.pairsBySeveraGuid(item.guid).length > 0) continue;
+          this.recoveredSevera.set(p.exchangeId, item);
+          if (!this.ctx.dryRun) await this.ensureParticipants(item.guid, p.participantGuids);
+          break;
+        }
+      }
+    }
+  }
+
+  // ---- candidates ---------------------------------------------------------------------------------------------------------
+
+  private pairExpectedInListing(p: PairRecord): boolean {
+    const start = Date.parse(p.start.length === 10 ? `${p.start}T00:00:00Z` : p.start);
+    const end = Date.parse(p.end.length === 10 ? `${p.end}T00:00:00Z` : p.end);
+    return !(end < this.windowStartMs - 86_400_000) && !(start > this.ctx.windowEndMs);
+  }
+
+  private async severaNowForPair(p: PairRecord): Promise<SeveraSideNow> {
+    const stored = { version: p.severaVersion, hash: p.severaHash };
+    if (p.severaGone || this.ctx.snapshot.deletedGuids.has(p.severaGuid)) return { state: 'absent' };
+    const item = this.severaView.get(p.severaGuid);
+    if (item) return { state: classifySide(stored, item), item };
+    if (this.lostMembership.has(p.severaGuid)) return { state: 'absent' };
+    if (this.fullSevera && this.pairExpectedInListing(p)) {
+      // Not in the user's listing: deleted, no longer theirs, or moved out of the window.
+      const found = await this.ctx.snapshot.fetchItem(p.severaGuid);
+      if (!found) return { state: 'absent' };
+      const member = found.ownerGuid === this.userGuid || (await this.ctx.snapshot.members(found)).has(this.userGuid);
+      if (!member) return { state: 'absent' };
+      return { state: classifySide(stored, found), item: found };
+    }
+    return { state: 'unchanged' };
+  }
+
+  private exchangeNowForPair(p: PairRecord): ExchangeSideNow {
+    if (p.exchangeGone) return { state: 'absent' };
+    const event = this.exchangeChanged.get(p.exchangeId);
+    if (event) return { state: classifySide({ version: p.exchangeVersion, hash: p.exchangeHash }, { version: event.version, hash: contentHash(event.fields) }), event };
+    if (this.exchangeDeleted.has(p.exchangeId) || this.fullExchange) return { state: 'absent' };
+    return { state: 'unchanged' };
+  }
+
+  /** Is a new item inside the window? 'before': ends before the sync start date; 'after': starts beyond the window. */
+  private windowPosition(fields: EventFields, timeZone: string): 'inside' | 'before' | 'after' {
+    const { start, end } = itemRangeMs(fields, timeZone);
+    if (Number.isNaN(start)) return 'before';
+    if (end <= this.windowStartMs && !(end === start && start === this.windowStartMs)) return 'before';
+    if (start >= this.ctx.windowEndMs) return 'after';
+    return 'inside';
+  }
+
+  private async buildCandidates(): Promise<Candidate[]> {
+    const out: Candidate[] = [];
+    for (const p of this.pairs) {
+      const exchange = this.exchangeNowForPair(p);
+      const severa = await this.severaNowForPair(p);
+      out.push({ pair: p, severa, exchange, role: p.role, origin: p.origin });
+    }
+    const consumedSevera = new Set<string>(this.pairsBySeveraGuid.keys());
+    const unpairedSeveraByIdentity = new Map<string, SeveraItem>();
+    for (const item of this.severaView.values()) {
+      if (!consumedSevera.has(item.guid)) unpairedSeveraByIdentity.set(identityKey(item.fields), item);
+    }
+    const tz = this.ctx.snapshot.timeZoneOf(this.userGuid);
+
+    for (const event of this.exchangeChanged.values()) {
+      if (this.pairsByExchangeId.has(event.id)) continue;
+      const position = this.windowPosition(event.fields, tz);
+      if (position === 'before') continue;
+      if (position === 'after') {
+        const { start } = itemRangeMs(event.fields, tz);
+        this.work.addDeferred.push({ email: this.plan.email, side: 'exchange', itemId: event.id, startsAt: new Date(start).toISOString() });
+        continue;
+      }
+      const exchange: ExchangeSideNow = { state: 'changed', event };
+      // 1. Created by a crashed run of ours in Severa, found again.
+      const recovered = this.recoveredSevera.get(event.id);
+      if (recovered && !consumedSevera.has(recovered.guid)) {
+        consumedSevera.add(recovered.guid);
+        out.push({ pair: null, severa: { state: 'changed', item: recovered }, exchange, role: this.roleIn(recovered), origin: 'exchange' });
+        continue;
+      }
+      // 2. An item the sync itself created (it carries the Severa guid): never imported back as new.
+      if (event.syncTag && !event.syncTag.startsWith(RESTORED_TAG_PREFIX)) {
+        if (consumedSevera.has(event.syncTag)) {
+          this.note(`A second Exchange copy of a synced Severa activity was found ("${event.fields.subject}"); it was left alone. Another sync running in parallel creates such copies.`);
+          continue;
+        }
+        consumedSevera.add(event.syncTag);
+        const item = this.severaView.get(event.syncTag) ?? (await this.ctx.snapshot.fetchItem(event.syncTag));
+        if (item) out.push({ pair: null, severa: { state: 'changed', item }, exchange, role: this.roleIn(item), origin: 'severa' });
+        else {
+          // Its activity is gone: the copy is an orphan of ours. Pair it as "deleted in Severa" so it is removed (journaled).
+          out.push({ pair: this.syntheticPair(event, event.syncTag), severa: { state: 'absent' }, exchange: { state: 'unchanged', event }, role: 'owner', origin: 'severa' });
+        }
+        continue;
+      }
+      // 3. A meeting whose copy in another enrolled mailbox is already paired: the same activity.
+      const uidGuid = event.uid ? this.guidForUid(event.uid) : undefined;
+      if (uidGuid?.startsWith('dry-run:')) continue; // a dry run's planned activity: nothing more to plan for this copy
+      if (uidGuid && !consumedSevera.has(uidGuid)) {
+        const item = this.severaView.get(uidGuid) ?? (await this.ctx.snapshot.fetchItem(uidGuid));
+        if (item) {
+          consumedSevera.add(uidGuid);
+          out.push({ pair: null, severa: { state: 'changed', item }, exchange, role: this.roleIn(item), origin: 'exchange', linkedByUid: true });
+          continue;
+        }
+      }
+      // 4. The same entry already on both sides (first sync, or both created by hand): pair, don't duplicate.
+      const twin = unpairedSeveraByIdentity.get(identityKey(event.fields));
+      if (twin && !consumedSevera.has(twin.guid)) {
+        consumedSevera.add(twin.guid);
+        out.push({ pair: null, severa: { state: 'changed', item: twin }, exchange, role: this.roleIn(twin), origin: 'exchange' });
+        continue;
+      }
+      out.push({ pair: null, severa: { state: 'absent' }, exchange, role: 'owner', origin: 'exchange' });
+    }
+
+    for (const item of this.severaView.values()) {
+      if (consumedSevera.has(item.guid)) continue;
+      if (this.ctx.snapshot.isFlattenedSeries(item.guid)) continue;
+      out.push({ pair: null, severa: { state: 'changed', item }, exchange: { state: 'absent' }, role: this.roleIn(item), origin: 'severa' });
+    }
+    return out;
+  }
+
+  private roleIn(item: SeveraItem): PairRole {
+    return item.ownerGuid === this.userGuid ? 'owner' : 'participant';
+  }
+
+  private guidForUid(uid: string): string | undefined {
+    const inCycle = this.ctx.uidIndex.get(uid);
+    if (inCycle) return inCycle;
+    return this.ctx.store.pairsByUid(uid).find((p) => p.email !== this.plan.email)?.severaGuid;
+  }
+
+  private syntheticPair(event: SideEvent, severaGuid: string): PairRecord {
+    return {
+      email: this.plan.email,
+      mailbox: this.mailbox,
+      exchangeId: event.id,
+      severaGuid,
+      role: 'owner',
+      origin: 'severa',
+      uid: event.uid ?? null,
+      exchangeVersion: event.version,
+      exchangeHash: contentHash(event.fields),
+      exchangeModified: event.lastModified,
+      severaVersion: '',
+      severaHash: '',
+      severaModified: '',
+      subject: event.fields.subject,
+      start: event.fields.start,
+      end: event.fields.end,
+      exchangeGone: false,
+      severaGone: false,
+    };
+  }
+
+  // ---- deciding ------------------------------------------------------------------------------------------------------------
+
+  private correctedTimes(severaModified: string | undefined, exchangeModified: string | undefined): { s?: string; e?: string } {
+    const { severa, exchange } = this.ctx.offsets();
+    const shift = (v: string | undefined, offset: number | null) => {
+      if (!v || Number.isNaN(Date.parse(v))) return undefined;
+      return new Date(Date.parse(v) - (offset ?? 0)).toISOString();
+    };
+    return { s: shift(severaModified, severa), e: shift(exchangeModified, exchange) };
+  }
+
+  private decideCandidate(c: Candidate): Decision {
+    const sItem = c.severa.item;
+    const eEvent = c.exchange.event;
+    const sHash = sItem?.hash ?? (c.pair && c.severa.state === 'unchanged' ? c.pair.severaHash : undefined);
+    const eHash = eEvent ? contentHash(eEvent.fields) : c.pair && c.exchange.state === 'unchanged' ? c.pair.exchangeHash : undefined;
+    const sameContent = c.severa.state !== 'absent' && c.exchange.state !== 'absent' && sHash !== undefined && sHash === eHash;
+    const times = this.correctedTimes(sItem?.modified ?? c.pair?.severaModified, eEvent?.lastModified ?? c.pair?.exchangeModified);
+    let severaEligible = false;
+    if (!c.pair && sItem) {
+      severaEligible = sItem.eligible.ok && this.windowPosition(sItem.fields, sItem.timeZone) === 'inside';
+    }
+    return decide({
+      paired: c.pair !== null,
+      severa: c.severa.state,
+      exchange: c.exchange.state,
+      sameContent,
+      severaModified: times.s,
+      exchangeModified: times.e,
+      severaEligible,
+      exchangeEligible: true,
+    });
+  }
+
+  /** Returns false when the user's sync must stop (a side was emptied). */
+  private applyGuard(decided: Array<{ c: Candidate; d: Decision }>): boolean {
+    const pairCount = this.pairs.length;
+    const deletions = { severa: 0, exchange: 0 };
+    const goneOn = { severa: 0, exchange: 0 };
+    for (const { c, d } of decided) {
+      if (d.action === 'delete') deletions[d.side]++;
+      if (c.pair?.id !== undefined) {
+        if (c.severa.state === 'absent') goneOn.severa++;
+        if (c.exchange.state === 'absent') goneOn.exchange++;
+      }
+    }
+    const verdict = evaluateDeletionGuard({ pairCount, deletions, goneOn, settings: this.ctx.guard, confirmed: this.ctx.confirmDeletions });
+    if (verdict.emptied) {
+      const emptied = verdict.emptied === 'exchange' ? `the Exchange calendar of ${this.mailbox}` : 'Severa';
+      const other = verdict.emptied === 'exchange' ? 'Severa' : 'Exchange';
+      this.problem({
+        code: 'side-emptied',
+        message: `Every one of the ${pairCount} synced entries is gone from ${emptied} since the last sync; this user's sync stopped instead of deleting them all in ${other}.`,
+        fix: `If the entries were meant to go, run the sync with --confirm-deletions (or confirm in the settings window); otherwise check the mailbox or Severa account, e.g. after a migration.`,
+      });
+      if (!this.ctx.dryRun) this.ctx.store.setStatus(this.plan.email, this.report, this.ctx.now().toISOString());
+      return false;
+    }
+    for (const side of ['severa', 'exchange'] as const) {
+      if (!verdict.hold[side]) continue;
+      const where = side === 'severa' ? 'Severa' : `the Exchange calendar of ${this.mailbox}`;
+      this.problem({
+        code: 'mass-deletion-held',
+        message: `${deletions[side]} of ${pairCount} synced entries would be deleted in ${where}; the deletions are held.`,
+        fix: 'If they are meant to go, run the sync with --confirm-deletions (or confirm in the settings window).',
+      });
+      for (const entry of decided) {
+        if (entry.d.action === 'delete' && entry.d.side === side) {
+          this.held[side]++;
+          this.report.heldDeletions++;
+          entry.d = { action: 'none', cell: `held: ${entry.d.cell}` };
+          // Remember that the item is gone on the other side, so the deletion can follow once confirmed.
+          const p = entry.c.pair;
+          if (p) this.stagePair({ ...p, severaGone: p.severaGone || entry.c.severa.state === 'absent', exchangeGone: p.exchangeGone || entry.c.exchange.state === 'absent' });
+        }
+      }
+    }
+    return true;
+  }
+
+  // ---- writing -------------------------------------------------------------------------------------------------------------
+
+  /** Reads in batches what the writes need and this cycle has not read yet. */
+  private async prefetch(decided: Array<{ c: Candidate; d: Decision }>): Promise<void> {
+    const needExchange: Candidate[] = [];
+    for (const { c, d } of decided) {
+      if ((d.action === 'update' || d.action === 'delete') && d.side === 'exchange' && !c.exchange.event && c.pair) needExchange.push(c);
+    }
+    if (needExchange.length && !this.ctx.dryRun) {
+      const events = new Map((await this.ctx.calendar.getEvents(this.mailbox, needExchange.map((c) => c.pair!.exchangeId))).map((e) => [e.id, e]));
+      for (const c of needExchange) {
+        const e = events.get(c.pair!.exchangeId);
+        if (e) c.exchange = { state: c.exchange.state, event: e };
+      }
+    }
+  }
+
+  private stagePair(p: PairRecord): void {
+    const i = this.work.upsertPairs.findIndex((x) => (p.id !== undefined && x.id === p.id) || x.exchangeId === p.exchangeId || x.severaGuid === p.severaGuid);
+    if (i >= 0) this.work.upsertPairs.splice(i, 1);
+    this.work.upsertPairs.push(p);
+    if (p.uid) this.ctx.uidIndex.set(p.uid, p.severaGuid);
+  }
+
+  private dropPair(p: PairRecord | null): void {
+    if (p?.id !== undefined) this.work.deletePairIds.push(p.id);
+  }
+
+  private buildPair(c: Candidate, s: { guid: string; version: string; hash: string; modified: string }, e: { id: string; version: string; hash: string; modified: string; uid?: string | null }, fields: EventFields): PairRecord {
+    return {
+      id: c.pair?.id,
+      email: this.plan.email,
+      mailbox: this.mailbox,
+      exchangeId: e.id,
+      severaGuid: s.guid,
+      role: c.pair?.role ?? c.role,
+      origin: c.pair?.origin ?? c.origin,
+      uid: e.uid ?? c.pair?.uid ?? null,
+      exchangeVersion: e.version,
+      exchangeHash: e.hash,
+      exchangeModified: e.modified,
+      severaVersion: s.version,
+      severaHash: s.hash,
+      severaModified: s.modified,
+      subject: fields.subject,
+      start: fields.start,
+      end: fields.end,
+      exchangeGone: false,
+      severaGone: false,
+    };
+  }
+
+  private severaSide(c: Candidate): { guid: string; version: string; hash: string; modified: string } {
+    const i = c.severa.item;
+    if (i) return { guid: i.guid, version: i.version, hash: i.hash, modified: i.modified };
+    const p = c.pair!;
+    return { guid: p.severaGuid, version: p.severaVersion, hash: p.severaHash, modified: p.severaModified };
+  }
+
+  private exchangeSide(c: Candidate): { id: string; version: string; hash: string; modified: string; uid?: string | null } {
+    const e = c.exchange.event;
+    if (e) return { id: e.id, version: e.version, hash: contentHash(e.fields), modified: e.lastModified, uid: e.uid ?? null };
+    const p = c.pair!;
+    return { id: p.exchangeId, version: p.exchangeVersion, hash: p.exchangeHash, modified: p.exchangeModified, uid: p.uid };
+  }
+
+  private currentFields(c: Candidate): EventFields {
+    return c.exchange.event?.fields ?? c.severa.item!.fields;
+  }
+
+  private async execute(c: Candidate, d: Decision, mayRetry: boolean): Promise<void> {
+    try {
+      await this.apply(c, d);
+    } catch (err) {
+      if (err instanceof CalendarError && err.code === 'conflict' && mayRetry && c.pair) {
+        // Someone changed the Exchange item while we wrote it: read it again and decide once more.
+        const [fresh] = await this.ctx.calendar.getEvents(this.mailbox, [c.pair.exchangeId]);
+        const exchange: ExchangeSideNow = fresh
+          ? { state: classifySide({ version: c.pair.exchangeVersion, hash: c.pair.exchangeHash }, { version: fresh.version, hash: contentHash(fresh.fields) }), event: fresh }
+          : { state: 'absent' };
+        const again = { ...c, exchange };
+        await this.execute(again, this.decideCandidate(again), false);
+        return;
+      }
+      if (!isItemLevel(err)) throw err;
+      const subject = c.exchange.event?.fields.subject ?? c.severa.item?.fields.subject ?? c.pair?.subject ?? '';
+      const p = problemFor(err, { mailbox: this.mailbox, what: `syncing "${subject}"` });
+      this.problem({ ...p, message: `"${subject}": ${p.message}` });
+      if (c.exchange.event) this.retryLater('exchange', c.exchange.event.id);
+      if (c.severa.item) this.retryLater('severa', c.severa.item.guid);
+    }
+  }
+
+  private async apply(c: Candidate, d: Decision): Promise<void> {
+    if ((d.action === 'update' || d.action === 'create') && d.conflict) this.report.conflicts++;
+    switch (d.action) {
+      case 'none': {
+        // Versions may have moved without a content change: remember them, so the next cycle compares with them.
+        if (c.pair && (c.severa.item || c.exchange.event) && c.severa.state !== 'absent' && c.exchange.state !== 'absent' && !d.cell.startsWith('held')) {
+          const s = this.severaSide(c);
+          const e = this.exchangeSide(c);
+          if (s.version !== c.pair.severaVersion || e.version !== c.pair.exchangeVersion) {
+            this.stagePair({ ...this.buildPair(c, s, e, { ...this.currentFields(c) }), subject: c.pair.subject, start: c.pair.start, end: c.pair.end });
+          }
+        }
+        return;
+      }
+      case 'record': {
+        if (c.linkedByUid && c.severa.item) await this.ensureMember(c.severa.item);
+        this.stagePair(this.buildPair(c, this.severaSide(c), this.exchangeSide(c), this.currentFields(c)));
+        return;
+      }
+      case 'forget':
+        this.dropPair(c.pair);
+        return;
+      case 'create':
+        if (d.side === 'exchange') await this.createInExchange(c, d.reason);
+        else await this.createInSevera(c, d.reason);
+        return;
+      case 'update':
+        if (d.side === 'exchange') await this.updateExchange(c, d.reason);
+        else await this.updateSevera(c, d.reason);
+        return;
+      case 'delete':
+        if (d.side === 'exchange') await this.deleteInExchange(c, d.reason);
+        else await this.deleteInSevera(c, d.reason);
+        return;
+    }
+  }
+
+  private async createInExchange(c: Candidate, reason: string): Promise<void> {
+    const item = c.severa.item!;
+    const fields: EventFields = { ...item.fields, attendees: [], organizer: null };
+    this.change({ side: 'exchange', action: 'create', ...describeFields(fields), sourceId: item.guid, reason });
+    if (this.ctx.dryRun) return;
+    const intentId = this.ctx.newId();
+    this.ctx.store.addIntent({ id: intentId, email: this.plan.email, kind: 'create-exchange', payload: { mailbox: this.mailbox, severaGuid: item.guid } satisfies CreateExchangeIntent, createdAt: this.ctx.now().toISOString() });
+    const written = await this.ctx.calendar.createEvent(this.mailbox, fields, item.guid);
+    this.work.removeIntentIds.push(intentId);
+    if (c.pair) this.dropPair(c.pair);
+    const pair = this.buildPair({ ...c, pair: null, role: this.roleIn(item), origin: c.pair?.origin ?? 'severa' }, this.severaSide(c), { id: written.id, version: written.version, hash: contentHash(fields), modified: written.lastModified }, fields);
+    this.stagePair(pair);
+  }
+
+  private ownerFor(event: SideEvent): { ownerGuid: string; participantGuids: string[] } {
+    const me = this.userGuid;
+    const organizer = event.fields.organizer?.toLowerCase() ?? null;
+    const enrolledOrganizer = organizer ? this.ctx.enrolledByMailbox.get(organizer) : undefined;
+    const ownerGuid = enrolledOrganizer?.severaGuid ?? me;
+    const participants = new Set<string>();
+    for (const address of [organizer, ...event.fields.attendees.map((a) => a.toLowerCase())]) {
+      if (!address) continue;
+      const guid = this.ctx.enrolledByMailbox.get(address)?.severaGuid ?? this.ctx.snapshot.userByEmail(address)?.guid ?? undefined;
+      if (guid && guid !== ownerGuid) participants.add(guid);
+    }
+    if (ownerGuid !== me) participants.add(me);
+    return { ownerGuid, participantGuids: [...participants] };
+  }
+
+  private async createInSevera(c: Candidate, reason: string): Promise<void> {
+    const event = c.exchange.event!;
+    const { ownerGuid, participantGuids } = c.pair ? { ownerGuid: c.pair.role === 'owner' ? this.userGuid : this.ownerFor(event).ownerGuid, participantGuids: this.ownerFor(event).participantGuids } : this.ownerFor(event);
+    const owner = this.ctx.snapshot.userByGuid(ownerGuid);
+    const type = chooseActivityType(event.fields.isPrivate, owner, this.ctx.snapshot.types);
+    if (!type) {
+      this.problem({ code: 'no-activity-type', message: `"${event.fields.subject}" cannot be created in Severa: there is no active default activity type.`, fix: 'Mark one activity type as the default in Severa.' });
+      return;
+    }
+    const timeZone = this.ctx.snapshot.timeZoneOf(ownerGuid);
+    const input = fieldsToActivityInput(event.fields, { ownerGuid, activityTypeGuid: type.guid, timeZone });
+    this.change({ side: 'severa', action: 'create', ...describeFields(event.fields), sourceId: event.id, reason });
+    if (this.ctx.dryRun) {
+      if (event.uid) this.ctx.uidIndex.set(event.uid, `dry-run:${event.id}`);
+      return;
+    }
+    const expected = activityToFields({ ...input, activityType: { guid: type.guid, category: type.category } }, { timeZone, typesByGuid: this.ctx.snapshot.typesByGuid }).fields;
+    const intentId = this.ctx.newId();
+    this.ctx.store.addIntent({
+      id: intentId,
+      email: this.plan.email,
+      kind: 'create-severa',
+      payload: { exchangeId: event.id, mailbox: this.mailbox, ownerGuid, hash: contentHash(expected), start: input.startDateTime, end: input.endDateTime ?? input.startDateTime, participantGuids } satisfies CreateSeveraIntent,
+      createdAt: this.ctx.now().toISOString(),
+    });
+    const created = await this.ctx.severa.createActivity(input);
+    this.ctx.snapshot.remember(created);
+    await this.ensureParticipants(created.guid ?? '', participantGuids);
+    this.work.removeIntentIds.push(intentId);
+    const item = this.ctx.snapshot.toItem(created);
+    if (!item) throw new Error('Severa answered the new activity without a guid.');
+    if (c.pair) this.dropPair(c.pair);
+    this.stagePair(this.buildPair({ ...c, pair: null, role: ownerGuid === this.userGuid ? 'owner' : 'participant', origin: c.pair?.origin ?? 'exchange' }, item, this.exchangeSide(c), event.fields));
+  }
+
+  private async ensureParticipants(activityGuid: string, userGuids: readonly string[]): Promise<void> {
+    if (!activityGuid || userGuids.length === 0) return;
+    const present = new Set((await this.ctx.snapshot.participants(activityGuid)).map((p) => p.participantGuid));
+    for (const guid of userGuids) {
+      if (present.has(guid)) continue;
+      const added = await this.ctx.severa.addParticipant(activityGuid, guid);
+      this.ctx.snapshot.rememberParticipant(activityGuid, (added && typeof added === 'object' ? added : { participantGuid: guid }) as SeveraParticipant);
+      present.add(guid);
+    }
+  }
+
+  /** A meeting linked by UID: the user must take part in the activity. */
+  private async ensureMember(item: SeveraItem): Promise<void> {
+    if (this.ctx.dryRun || item.ownerGuid === this.userGuid) return;
+    await this.ensureParticipants(item.flattenedFrom ?? item.guid, [this.userGuid]);
+  }
+
+  private async updateExchange(c: Candidate, reason: string): Promise<void> {
+    const item = c.severa.item!;
+    const p = c.pair;
+    const current = c.exchange.event;
+    const fields = mergeIntoExchangeFields(current?.fields ?? null, item.fields);
+    this.change({ side: 'exchange', action: 'update', ...describeFields(fields), sourceId: item.guid, reason });
+    if (this.ctx.dryRun) return;
+    const id = current?.id ?? p!.exchangeId;
+    const version = current?.version ?? p!.exchangeVersion;
+    const written = await this.ctx.calendar.updateEvent(this.mailbox, id, version, fields);
+    this.stagePair(this.buildPair(c, this.severaSide(c), { id: written.id || id, version: written.version, hash: contentHash(fields), modified: written.lastModified, uid: current?.uid ?? p?.uid ?? null }, fields));
+  }
+
+  private async updateSevera(c: Candidate, reason: string): Promise<void> {
+    const event = c.exchange.event!;
+    const guid = c.severa.item?.guid ?? c.pair!.severaGuid;
+    this.change({ side: 'severa', action: 'update', ...describeFields(event.fields), sourceId: event.id, reason });
+    if (this.ctx.dryRun) return;
+    const current = c.severa.item?.activity ?? (await this.ctx.snapshot.activity(guid));
+    if (!current) {
+      // Gone meanwhile: decide again with Severa absent (the change wins over the deletion).
+      await this.createInSevera({ ...c, severa: { state: 'absent' } }, 'changed in Exchange after deletion in Severa');
+      return;
+    }
+    const category = categoryOf(current, this.ctx.snapshot.typesByGuid);
+    let activityTypeGuid: string | undefined;
+    if (event.fields.isPrivate !== (category === 'Personal')) {
+      const owner = this.ctx.snapshot.userByGuid(current.ownerUser?.guid ?? '');
+      const type = chooseActivityType(event.fields.isPrivate, owner, this.ctx.snapshot.types);
+      if (type && type.guid !== current.activityType?.guid) activityTypeGuid = type.guid;
+    }
+    const item0 = c.severa.item ?? this.ctx.snapshot.toItem(current);
+    const timeZone = item0?.timeZone ?? this.ctx.snapshot.timeZoneOf(current.ownerUser?.guid);
+    const ops = activityPatches(current, event.fields, { timeZone, activityTypeGuid });
+    let updated: SeveraActivity = current;
+    if (ops.length) {
+      const result = await this.ctx.severa.patchActivity(guid, ops);
+      updated = (Array.isArray(result) ? (result.find((a) => a.guid === guid) ?? result[0]) : result) ?? current;
+      this.ctx.snapshot.remember(updated);
+    }
+    const item = this.ctx.snapshot.toItem(updated);
+    if (!item) throw new Error('Severa answered the updated activity without a guid.');
+    this.stagePair(this.buildPair(c, item, this.exchangeSide(c), event.fields));
+  }
+
+  private async deleteInExchange(c: Candidate, reason: string): Promise<void> {
+    const p = c.pair!;
+    const event = c.exchange.event;
+    this.change({ side: 'exchange', action: 'delete', subject: event?.fields.subject ?? p.subject, start: event?.fields.start ?? p.start, sourceId: p.severaGuid, reason });
+    if (this.ctx.dryRun) return;
+    if (!event) {
+      // Already gone from Exchange too.
+      this.dropPair(p);
+      return;
+    }
+    const journalId = this.ctx.store.journalDeletion({
+      email: this.plan.email,
+      side: 'exchange',
+      kind: 'item',
+      itemId: event.id,
+      subject: event.fields.subject,
+      start: event.fields.start,
+      reason,
+      item: { side: 'exchange', mailbox: this.mailbox, event, severaGuid: p.severaGuid.startsWith('dry-run:') ? null : p.severaGuid } satisfies JournaledItem,
+      deletedAt: this.ctx.now().toISOString(),
+    });
+    try {
+      await this.ctx.calendar.deleteEvent(this.mailbox, event.id);
+    } catch (err) {
+      this.ctx.store.unjournal(journalId);
+      throw err;
+    }
+    this.dropPair(p);
+  }
+
+  private async deleteInSevera(c: Candidate, reason: string): Promise<void> {
+    const p = c.pair!;
+    const activity = c.severa.item?.activity ?? (this.ctx.dryRun ? null : await this.ctx.snapshot.activity(p.severaGuid));
+    const subject = activity?.name ?? p.subject;
+    const start = c.severa.item?.fields.start ?? p.start;
+    const owner = (activity?.ownerUser?.guid ?? (p.role === 'owner' ? this.userGuid : '')) === this.userGuid;
+    this.change({ side: 'severa', action: 'delete', subject, start, sourceId: p.exchangeId, reason: owner ? reason : `${reason} (removed as participant)` });
+    if (this.ctx.dryRun) return;
+    if (!activity) {
+      this.dropPair(p);
+      return;
+    }
+    const guid = activity.guid ?? p.severaGuid;
+    if (owner) {
+      const participants = await this.ctx.snapshot.participants(guid);
+      const journalId = this.ctx.store.journalDeletion({
+        email: this.plan.email,
+        side: 'severa',
+        kind: 'item',
+        itemId: guid,
+        subject,
+        start,
+        reason,
+        item: { side: 'severa', activity, participants, exchangeId: p.exchangeId, mailbox: this.mailbox } satisfies JournaledItem,
+        deletedAt: this.ctx.now().toISOString(),
+      });
+      try {
+        await this.ctx.severa.deleteActivity(guid);
+      } catch (err) {
+        if (!isSeveraNotFound(err)) {
+          this.ctx.store.unjournal(journalId);
+          throw err;
+        }
+      }
+      this.ctx.snapshot.markDeleted(guid);
+      this.markGone.add(guid);
+    } else {
+      // Only the owner deletes an activity: a participant's deletion ends their participation.
+      const source = c.severa.item?.flattenedFrom ?? guid;
+      const record = (await this.ctx.snapshot.participants(source)).find((x) => x.participantGuid === this.userGuid);
+      if (record?.guid) {
+        const journalId = this.ctx.store.journalDeletion({
+          email: this.plan.email,
+          side: 'severa',
+          kind: 'participation',
+          itemId: source,
+          subject,
+          start,
+          reason: `${reason} (removed as participant)`,
+          item: { side: 'severa', participation: { activityGuid: source, userGuid: this.userGuid, participantGuid: record.guid }, activity, exchangeId: p.exchangeId, mailbox: this.mailbox } satisfies JournaledItem,
+          deletedAt: this.ctx.now().toISOString(),
+        });
+        try {
+          await this.ctx.severa.removeParticipant(source, record.guid);
+        } catch (err) {
+          if (!isSeveraNotFound(err)) {
+            this.ctx.store.unjournal(journalId);
+            throw err;
+          }
+        }
+        this.ctx.snapshot.forgetParticipants(source);
+      }
+    }
+    this.dropPair(p);
+  }
+
+  // ---- commit ------------------------------------------------------------------------------------------------------------
+
+  private commit(): void {
+    if (this.ctx.dryRun) return;
+    const now = this.ctx.now().toISOString();
+    const user: UserWork['user'] = {
+      mailbox: this.mailbox,
+      severaUserGuid: this.userGuid,
+      exchangeSyncState: this.newSyncState,
+      severaCursor: this.ctx.severaCursor,
+    };
+    if (!this.plan.state?.firstSyncedAt) user.firstSyncedAt = now;
+    const work: UserWork = { ...this.work, user, status: this.report, statusAt: now };
+    // Deferred items re-added this cycle must not be removed by the same work.
+    const readded = new Set(this.work.addDeferred.map((d: DeferredItem) => `${d.side}:${d.itemId}`));
+    work.removeDeferred = this.work.removeDeferred.filter((d) => !readded.has(`${d.side}:${d.itemId}`));
+    work.markSeveraGone = [...this.markGone];
+    this.ctx.store.commitUserWork(work);
+  }
+}
+
+export const newIntentId = (): string => randomUUID();

@@ -1,0 +1,216 @@
+import type { EventFields, SideEvent } from '../../../src-main/sync/calendar-event.ts';
+import { CalendarError, type CalendarChanges, type CalendarConnector, type WriteResult } from '../../../src-main/exchange/calendar-connector.ts';
+import { FaultPlan } from './fault-plan.ts';
+
+/**
+ * An in-memory Exchange with the CalendarConnector's semantics: a change log per mailbox behind an opaque sync state,
+ * ChangeKey-like versions checked on update (stale -> 'conflict'), deletions reported once, items the sync creates
+ * tagged, meetings sharing a UID across mailboxes, aliases resolving to the primary address.
+ */
+
+interface Mailbox {
+  primary: string;
+  aliases: string[];
+  items: Map<string, SideEvent>;
+  log: Array<{ seq: number; id: string }>;
+  deleted: SideEvent[];
+  /** Sync states older than this are refused (ErrorInvalidSyncStateData). */
+  minValidSeq: number;
+  failWith?: () => Error;
+}
+
+export const fields = (over: Partial<EventFields> & Pick<EventFields, 'subject' | 'start' | 'end'>): EventFields => ({
+  isAllDay: false,
+  timeZone: 'Europe/Helsinki',
+  location: '',
+  body: '',
+  isPrivate: false,
+  recurrence: null,
+  exceptions: [],
+  attendees: [],
+  organizer: null,
+  ...over,
+});
+
+export class FakeCalendar implements CalendarConnector {
+  readonly faults: FaultPlan;
+  readonly now: () => Date;
+  private readonly boxes = new Map<string, Mailbox>();
+  private seq = 0;
+  private idSeq = 0;
+  calls: Record<string, number> = {};
+  callsByMailbox: Record<string, number> = {};
+  offsetMs: number | null = 0;
+
+  constructor(opts: { mailboxes: Array<{ primary: string; aliases?: string[] }>; now: () => Date; faults?: FaultPlan }) {
+    this.now = opts.now;
+    this.faults = opts.faults ?? new FaultPlan();
+    for (const m of opts.mailboxes) {
+      this.boxes.set(m.primary.toLowerCase(), { primary: m.primary.toLowerCase(), aliases: (m.aliases ?? []).map((a) => a.toLowerCase()), items: new Map(), log: [], deleted: [], minValidSeq: 0 });
+    }
+  }
+
+  private count(method: string, mailbox?: string): void {
+    this.calls[method] = (this.calls[method] ?? 0) + 1;
+    if (mailbox) this.callsByMailbox[mailbox] = (this.callsByMailbox[mailbox] ?? 0) + 1;
+  }
+
+  totalCalls(): number {
+    return Object.values(this.calls).reduce((a, b) => a + b, 0);
+  }
+
+  writeCalls(): number {
+    return ['createEvent', 'updateEvent', 'deleteEvent'].reduce((n, m) => n + (this.calls[m] ?? 0), 0);
+  }
+
+  resetCalls(): void {
+    this.calls = {};
+    this.callsByMailbox = {};
+  }
+
+  private box(mailbox: string): Mailbox {
+    const b = this.boxes.get(mailbox.toLowerCase());
+    if (!b) throw new CalendarError('no-mailbox', `no mailbox ${mailbox}`, { serverCode: 'ErrorNonExistentMailbox' });
+    if (b.failWith) throw b.failWith();
+    return b;
+  }
+
+  private touch(b: Mailbox, id: string): void {
+    b.log.push({ seq: ++this.seq, id });
+  }
+
+  private stamp(): string {
+    return this.now().toISOString();
+  }
+
+  // ---- back doors: a user working in Outlook ----------------------------------------------------------------------------
+
+  userCreate(mailbox: string, f: EventFields, opts: { uid?: string; syncTag?: string } = {}): SideEvent {
+    const b = this.boxes.get(mailbox.toLowerCase())!;
+    const id = `X${++this.idSeq}`;
+    const e: SideEvent = { id, version: `ck${++this.seq}`, lastModified: this.stamp(), fields: structuredClone(f), uid: opts.uid ?? `uid-${id}` };
+    if (opts.syncTag) e.syncTag = opts.syncTag;
+    b.items.set(id, e);
+    this.touch(b, id);
+    return structuredClone(e);
+  }
+
+  /** A meeting organised in one mailbox, with copies (same UID) in the attendees' mailboxes. */
+  userMeeting(organizer: string, attendees: string[], f: Omit<EventFields, 'organizer' | 'attendees'>): SideEvent[] {
+    const uid = `meeting-${++this.idSeq}`;
+    const full = { ...f, organizer: organizer.toLowerCase(), attendees: attendees.map((a) => a.toLowerCase()) };
+    return [organizer, ...attendees].filter((m) => this.boxes.has(m.toLowerCase())).map((m) => this.userCreate(m, full, { uid }));
+  }
+
+  userUpdate(mailbox: string, id: string, change: Partial<EventFields>): SideEvent {
+    const b = this.boxes.get(mailbox.toLowerCase())!;
+    const e = b.items.get(id)!;
+    e.fields = { ...e.fields, ...structuredClone(change) };
+    e.version = `ck${++this.seq}`;
+    e.lastModified = this.stamp();
+    this.touch(b, id);
+    return structuredClone(e);
+  }
+
+  userDelete(mailbox: string, id: string): void {
+    const b = this.boxes.get(mailbox.toLowerCase())!;
+    const e = b.items.get(id);
+    if (!e) return;
+    b.items.delete(id);
+    b.deleted.push(e);
+    this.touch(b, id);
+  }
+
+  items(mailbox: string): SideEvent[] {
+    return [...this.boxes.get(mailbox.toLowerCase())!.items.values()].map((e) => structuredClone(e));
+  }
+
+  bySubject(mailbox: string, subject: string): SideEvent[] {
+    return this.items(mailbox).filter((e) => e.fields.subject === subject);
+  }
+
+  invalidateSyncStates(mailbox: string): void {
+    const b = this.boxes.get(mailbox.toLowerCase())!;
+    b.minValidSeq = this.seq + 1;
+  }
+
+  failMailbox(mailbox: string, error: (() => Error) | undefined): void {
+    this.boxes.get(mailbox.toLowerCase())!.failWith = error;
+  }
+
+  // ---- the connector ----------------------------------------------------------------------------------------------------
+
+  async syncChanges(mailbox: string, syncState: string | null): Promise<CalendarChanges> {
+    this.count('syncChanges', mailbox);
+    this.faults.at('syncChanges', 'before', mailbox);
+    const b = this.box(mailbox);
+    if (syncState === null) return { changed: [...b.items.values()].map((e) => structuredClone(e)), deletedIds: [], syncState: `seq:${this.seq}` };
+    const m = /^seq:(\d+)$/.exec(syncState);
+    if (!m || Number(m[1]) < b.minValidSeq - 1) throw new CalendarError('invalid-sync-state', 'ErrorInvalidSyncStateData', { serverCode: 'ErrorInvalidSyncStateData' });
+    const since = Number(m[1]);
+    const touched = new Set(b.log.filter((l) => l.seq > since).map((l) => l.id));
+    const changed: SideEvent[] = [];
+    const deletedIds: string[] = [];
+    for (const id of touched) {
+      const e = b.items.get(id);
+      if (e) changed.push(structuredClone(e));
+      else deletedIds.push(id);
+    }
+    return { changed, deletedIds, syncState: `seq:${this.seq}` };
+  }
+
+  async getEvents(mailbox: string, ids: string[]): Promise<SideEvent[]> {
+    this.count('getEvents', mailbox);
+    this.faults.at('getEvents', 'before', mailbox);
+    const b = this.box(mailbox);
+    return ids.map((id) => b.items.get(id)).filter((e): e is SideEvent => !!e).map((e) => structuredClone(e));
+  }
+
+  async findByTag(mailbox: string, syncTag: string): Promise<SideEvent[]> {
+    this.count('findByTag', mailbox);
+    this.faults.at('findByTag', 'before', mailbox);
+    const b = this.box(mailbox);
+    return [...b.items.values()].filter((e) => e.syncTag === syncTag).map((e) => structuredClone(e));
+  }
+
+  async createEvent(mailbox: string, f: EventFields, syncTag: string): Promise<WriteResult> {
+    this.count('createEvent', mailbox);
+    this.faults.at('createEvent', 'before', mailbox);
+    this.box(mailbox);
+    const e = this.userCreate(mailbox, f, { syncTag });
+    this.faults.at('createEvent', 'after', mailbox);
+    return { id: e.id, version: e.version, lastModified: e.lastModified };
+  }
+
+  async updateEvent(mailbox: string, id: string, version: string, f: EventFields): Promise<WriteResult> {
+    this.count('updateEvent', mailbox);
+    this.faults.at('updateEvent', 'before', mailbox);
+    const b = this.box(mailbox);
+    const e = b.items.get(id);
+    if (!e) throw new CalendarError('not-found', `no item ${id}`, { serverCode: 'ErrorItemNotFound' });
+    if (e.version !== version) throw new CalendarError('conflict', 'stale ChangeKey', { serverCode: 'ErrorIrresolvableConflict' });
+    const updated = this.userUpdate(mailbox, id, f);
+    this.faults.at('updateEvent', 'after', mailbox);
+    return { id, version: updated.version, lastModified: updated.lastModified };
+  }
+
+  async deleteEvent(mailbox: string, id: string): Promise<void> {
+    this.count('deleteEvent', mailbox);
+    this.faults.at('deleteEvent', 'before', mailbox);
+    this.box(mailbox);
+    this.userDelete(mailbox, id);
+    this.faults.at('deleteEvent', 'after', mailbox);
+  }
+
+  async resolveMailbox(email: string): Promise<string | null> {
+    this.count('resolveMailbox');
+    this.faults.at('resolveMailbox', 'before');
+    const e = email.toLowerCase();
+    for (const b of this.boxes.values()) if (b.primary === e || b.aliases.includes(e)) return b.primary;
+    return null;
+  }
+
+  clockOffsetMs(): number | null {
+    return this.offsetMs;
+  }
+}
