@@ -1,0 +1,124 @@
+/**
+ * Seeded fault injection: the same seed and the same request sequence give the same faults, so a failing soak
+ * run can be replayed. Rates are per request; `forceNext` makes the next N matching requests fail a given way
+ * (for deterministic tests).
+ */
+
+export type EwsFaultKind = 'serverBusy' | 'http503' | 'nonSoap500' | 'dropConnection' | 'slow' | 'mailboxMove';
+
+export interface EwsFaultConfig {
+  seed?: number;
+  /** ErrorServerBusy SOAP fault (HTTP 500) carrying BackOffMilliseconds. */
+  serverBusyRate?: number;
+  /** BackOffMilliseconds in ErrorServerBusy; default 1000. */
+  serverBusyBackOffMs?: number;
+  /** HTTP 503 with IIS's HTML page. */
+  http503Rate?: number;
+  /** HTTP 500 with an HTML body (not SOAP). */
+  nonSoap500Rate?: number;
+  /** The socket is destroyed without an answer. */
+  dropConnectionRate?: number;
+  /** The answer is delayed by slowMs (default 2000), then given normally. */
+  slowRate?: number;
+  slowMs?: number;
+  /** ErrorMailboxMoveInProgress in each response message. */
+  mailboxMoveRate?: number;
+  /** Only these operations (e.g. ["SyncFolderItems"]) are affected. */
+  onlyOperations?: string[];
+  /** Only requests acting on these mailboxes (any of their addresses) are affected. */
+  onlyMailboxes?: string[];
+  /** The next `count` matching requests get `kind`, before any random fault. */
+  forceNext?: { kind: EwsFaultKind; count: number };
+}
+
+export interface FaultDecision {
+  kind: Exclude<EwsFaultKind, 'slow'> | null;
+  delayMs: number;
+}
+
+/** mulberry32: tiny, fast and good enough for choosing faults. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const RATE_KEYS: Array<[keyof EwsFaultConfig, EwsFaultKind]> = [
+  ['dropConnectionRate', 'dropConnection'],
+  ['http503Rate', 'http503'],
+  ['nonSoap500Rate', 'nonSoap500'],
+  ['serverBusyRate', 'serverBusy'],
+  ['mailboxMoveRate', 'mailboxMove'],
+];
+
+export function validateFaultConfig(f: EwsFaultConfig): void {
+  for (const key of ['serverBusyRate', 'http503Rate', 'nonSoap500Rate', 'dropConnectionRate', 'slowRate', 'mailboxMoveRate'] as const) {
+    const v = f[key];
+    if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v <= 1))) throw new RangeError(`Fault ${key} must be a number from 0 to 1, got ${String(v)}`);
+  }
+  for (const key of ['slowMs', 'serverBusyBackOffMs'] as const) {
+    const v = f[key];
+    if (v !== undefined && (typeof v !== 'number' || !(v >= 0))) throw new RangeError(`Fault ${key} must be a non-negative number of ms`);
+  }
+  if (f.forceNext) {
+    const kinds: EwsFaultKind[] = ['serverBusy', 'http503', 'nonSoap500', 'dropConnection', 'slow', 'mailboxMove'];
+    if (!kinds.includes(f.forceNext.kind)) throw new RangeError(`Unknown fault kind '${String(f.forceNext.kind)}'`);
+    if (!Number.isInteger(f.forceNext.count) || f.forceNext.count < 0) throw new RangeError('forceNext.count must be a non-negative integer');
+  }
+}
+
+export class FaultInjector {
+  private cfg: EwsFaultConfig = {};
+  private rng: () => number = prng(1);
+  private forcedLeft = 0;
+  readonly injected: Record<EwsFaultKind, number> = { serverBusy: 0, http503: 0, nonSoap500: 0, dropConnection: 0, slow: 0, mailboxMove: 0 };
+
+  constructor(cfg: EwsFaultConfig = {}) {
+    this.set(cfg);
+  }
+
+  set(cfg: EwsFaultConfig): void {
+    validateFaultConfig(cfg);
+    this.cfg = { ...cfg, onlyMailboxes: cfg.onlyMailboxes?.map((m) => m.toLowerCase()) };
+    this.rng = prng(cfg.seed ?? 1);
+    this.forcedLeft = cfg.forceNext?.count ?? 0;
+  }
+
+  get backOffMs(): number {
+    return this.cfg.serverBusyBackOffMs ?? 1000;
+  }
+
+  /** `mailboxAddresses`: every address of the mailbox the request acts on (empty when none). */
+  decide(operation: string, mailboxAddresses: string[]): FaultDecision {
+    const c = this.cfg;
+    if (c.onlyOperations && !c.onlyOperations.includes(operation)) return { kind: null, delayMs: 0 };
+    if (c.onlyMailboxes && !mailboxAddresses.some((a) => c.onlyMailboxes!.includes(a))) return { kind: null, delayMs: 0 };
+    if (this.forcedLeft > 0 && c.forceNext) {
+      this.forcedLeft--;
+      this.injected[c.forceNext.kind]++;
+      if (c.forceNext.kind === 'slow') return { kind: null, delayMs: c.slowMs ?? 2000 };
+      return { kind: c.forceNext.kind, delayMs: 0 };
+    }
+    // One draw per kind, always, so changing one rate does not shift the others' sequence.
+    let delayMs = 0;
+    const slowDraw = this.rng();
+    if (slowDraw < (c.slowRate ?? 0)) {
+      delayMs = c.slowMs ?? 2000;
+      this.injected.slow++;
+    }
+    let kind: FaultDecision['kind'] = null;
+    for (const [key, k] of RATE_KEYS) {
+      const draw = this.rng();
+      if (kind === null && draw < ((c[key] as number | undefined) ?? 0)) {
+        kind = k as FaultDecision['kind'];
+        this.injected[k]++;
+      }
+    }
+    return { kind, delayMs };
+  }
+}

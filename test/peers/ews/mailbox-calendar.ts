@@ -1,0 +1,275 @@
+/**
+ * One mailbox's calendar folder (and its Deleted Items), indexed so that each request costs what it returns:
+ * items by number (ItemId lookup), single items sorted by start (CalendarView), recurring masters apart (expanded
+ * on demand), and an append-only change journal (SyncFolderItems resumes from a sequence number in the sync state).
+ */
+import type { SimCalendarItem } from './calendar-model.ts';
+import { cloneItem } from './calendar-model.ts';
+import { encodeChangeKey, encodeItemId } from './item-ids.ts';
+import { expandSeries } from './recurrence.ts';
+import { ewsDateTime } from './soap-envelope.ts';
+
+export interface StoredItem {
+  number: number;
+  /** Live data; `id` and `changeKey` are kept current. */
+  data: SimCalendarItem;
+  startMs: number;
+  endMs: number;
+  version: number;
+  /** Version at which each field last changed: AutoResolve compares these with a stale ChangeKey's version. */
+  fieldVersions: Map<string, number>;
+  createdSeq: number;
+  lastSeq: number;
+}
+
+interface Tombstone {
+  id: string;
+  createdSeq: number;
+  deletedSeq: number;
+}
+
+export type DeleteMode = 'HardDelete' | 'SoftDelete' | 'MoveToDeletedItems';
+
+export interface SyncChange {
+  kind: 'Create' | 'Update' | 'Delete';
+  item?: StoredItem;
+  id: string;
+}
+
+export interface ViewEntry {
+  item: StoredItem;
+  /** Set for an occurrence or exception of a series. */
+  occurrence?: { index: number; originalStartMs: number; startMs: number; endMs: number; isException: boolean };
+  startMs: number;
+  endMs: number;
+}
+
+export class MailboxCalendar {
+  readonly guid: string;
+  readonly primary: string;
+  private nextNumber = 1;
+  private seq = 0;
+  readonly items = new Map<number, StoredItem>();
+  readonly deletedFolder = new Map<number, StoredItem>();
+  /** Soft-deleted items (Recoverable Items): not visible to the calendar or Deleted Items. */
+  readonly recoverable: SimCalendarItem[] = [];
+  private readonly tombstones = new Map<number, Tombstone>();
+  private readonly journalSeqs: number[] = [];
+  private readonly journalNumbers: number[] = [];
+  /** Single (non-recurring) items sorted by start. */
+  private readonly singles: StoredItem[] = [];
+  private readonly masters = new Set<StoredItem>();
+  private maxSingleDurationMs = 0;
+
+  constructor(guid: string, primary: string) {
+    this.guid = guid;
+    this.primary = primary;
+  }
+
+  get currentSeq(): number {
+    return this.seq;
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  private journal(number: number): number {
+    this.seq++;
+    this.journalSeqs.push(this.seq);
+    this.journalNumbers.push(number);
+    return this.seq;
+  }
+
+  private refreshIdentity(s: StoredItem): void {
+    s.data.changeKey = encodeChangeKey(s.number, s.version);
+    s.startMs = Date.parse(s.data.start);
+    s.endMs = Date.parse(s.data.end);
+  }
+
+  private indexInsert(s: StoredItem): void {
+    if (s.data.recurrence) {
+      this.masters.add(s);
+      return;
+    }
+    let lo = 0;
+    let hi = this.singles.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.singles[mid].startMs <= s.startMs) lo = mid + 1;
+      else hi = mid;
+    }
+    this.singles.splice(lo, 0, s);
+    this.maxSingleDurationMs = Math.max(this.maxSingleDurationMs, s.endMs - s.startMs);
+  }
+
+  private indexRemove(s: StoredItem): void {
+    if (this.masters.delete(s)) return;
+    let lo = 0;
+    let hi = this.singles.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.singles[mid].startMs < s.startMs) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.singles.length && this.singles[i].startMs <= s.startMs; i++) {
+      if (this.singles[i] === s) {
+        this.singles.splice(i, 1);
+        return;
+      }
+    }
+    const i = this.singles.indexOf(s);
+    if (i >= 0) this.singles.splice(i, 1);
+  }
+
+  /** Adds an item; `data` gets its id, change key and times. */
+  create(data: Omit<SimCalendarItem, 'id' | 'changeKey'>, nowMs: number): StoredItem {
+    const number = this.nextNumber++;
+    const full = data as SimCalendarItem;
+    full.id = encodeItemId(this.guid, 'item', number);
+    full.mailbox = this.primary;
+    full.dateTimeCreated ||= ewsDateTime(nowMs);
+    full.lastModifiedTime = ewsDateTime(nowMs);
+    full.calendarItemType = full.recurrence ? 'RecurringMaster' : 'Single';
+    const s: StoredItem = { number, data: full, startMs: 0, endMs: 0, version: 1, fieldVersions: new Map(), createdSeq: 0, lastSeq: 0 };
+    this.refreshIdentity(s);
+    s.createdSeq = s.lastSeq = this.journal(number);
+    this.items.set(number, s);
+    this.indexInsert(s);
+    return s;
+  }
+
+  /**
+   * Applies a change: `mutate` edits `data` in place; `fields` names what changed (for AutoResolve). Bumps the
+   * ChangeKey and LastModifiedTime and journals the change, like any write to a real store.
+   */
+  update(s: StoredItem, fields: string[], mutate: (d: SimCalendarItem) => void, nowMs: number): StoredItem {
+    this.indexRemove(s);
+    try {
+      mutate(s.data);
+    } finally {
+      s.version++;
+      for (const f of fields) s.fieldVersions.set(f, s.version);
+      s.data.lastModifiedTime = ewsDateTime(Math.max(nowMs, Date.parse(s.data.lastModifiedTime) + 1000));
+      s.data.calendarItemType = s.data.recurrence ? 'RecurringMaster' : 'Single';
+      this.refreshIdentity(s);
+      s.lastSeq = this.journal(s.number);
+      this.indexInsert(s);
+    }
+    return s;
+  }
+
+  delete(s: StoredItem, mode: DeleteMode, nowMs: number): StoredItem | null {
+    this.items.delete(s.number);
+    this.indexRemove(s);
+    const deletedSeq = this.journal(s.number);
+    this.tombstones.set(s.number, { id: s.data.id, createdSeq: s.createdSeq, deletedSeq });
+    if (mode === 'SoftDelete') {
+      this.recoverable.push(cloneItem(s.data));
+      return null;
+    }
+    if (mode === 'HardDelete') return null;
+    // Moving gives the item a new id in Deleted Items, as a move does in Exchange.
+    const number = this.nextNumber++;
+    const moved: StoredItem = { ...s, number, fieldVersions: new Map(s.fieldVersions), data: cloneItem(s.data) };
+    moved.data.id = encodeItemId(this.guid, 'deleted', number);
+    moved.data.lastModifiedTime = ewsDateTime(nowMs);
+    moved.version++;
+    this.refreshIdentity(moved);
+    this.deletedFolder.set(number, moved);
+    return moved;
+  }
+
+  /** Every occurrence/item overlapping [fromMs, toMs), sorted by start. */
+  view(fromMs: number, toMs: number): ViewEntry[] {
+    const out: ViewEntry[] = [];
+    const lowest = fromMs - this.maxSingleDurationMs;
+    let lo = 0;
+    let hi = this.singles.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.singles[mid].startMs < lowest) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.singles.length; i++) {
+      const s = this.singles[i];
+      if (s.startMs >= toMs) break;
+      if (overlaps(s.startMs, s.endMs, fromMs, toMs)) out.push({ item: s, startMs: s.startMs, endMs: s.endMs });
+    }
+    for (const m of this.masters) this.expandInto(m, fromMs, toMs, out);
+    out.sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs);
+    return out;
+  }
+
+  private expandInto(m: StoredItem, fromMs: number, toMs: number, out: ViewEntry[]): void {
+    const d = m.data;
+    if (!d.recurrence) return;
+    const overrides = new Map<number, (typeof d.modifiedOccurrences)[number]>();
+    for (const o of d.modifiedOccurrences) overrides.set(Date.parse(o.originalStart), o);
+    const deleted = new Set(d.deletedOccurrences.map((x) => Date.parse(x)));
+    const timing = { startMs: m.startMs, endMs: m.endMs, isAllDay: d.isAllDay, timeZone: d.timeZone, recurrence: d.recurrence };
+    // Exceptions may have moved anywhere, so they are checked by their own times; their pattern slot is skipped.
+    const duration = m.endMs - m.startMs;
+    const seen = new Set<number>();
+    for (const occ of expandSeries(timing, toMs + duration + 1)) {
+      seen.add(occ.startMs);
+      if (deleted.has(occ.startMs)) continue;
+      const ov = overrides.get(occ.startMs);
+      const startMs = ov?.start ? Date.parse(ov.start) : occ.startMs;
+      const endMs = ov?.end ? Date.parse(ov.end) : occ.endMs;
+      if (!overlaps(startMs, endMs, fromMs, toMs)) continue;
+      out.push({ item: m, startMs, endMs, occurrence: { index: occ.index, originalStartMs: occ.startMs, startMs, endMs, isException: ov !== undefined } });
+    }
+    // An exception moved into the window from an original slot beyond it.
+    for (const [orig, ov] of overrides) {
+      if (seen.has(orig) || deleted.has(orig)) continue;
+      const startMs = ov.start ? Date.parse(ov.start) : orig;
+      const endMs = ov.end ? Date.parse(ov.end) : orig + duration;
+      if (!overlaps(startMs, endMs, fromMs, toMs)) continue;
+      let index = 0;
+      for (const occ of expandSeries(timing, orig + 1)) if (occ.startMs === orig) index = occ.index;
+      if (index) out.push({ item: m, startMs, endMs, occurrence: { index, originalStartMs: orig, startMs, endMs, isException: true } });
+    }
+  }
+
+  /**
+   * Changes after `sinceSeq`, each item once in the position of its latest change. Returns the sequence number the
+   * next sync continues from and whether nothing is left.
+   */
+  changesSince(sinceSeq: number, max: number, ignore: Set<string>): { changes: SyncChange[]; nextSeq: number; includesLast: boolean } {
+    const changes: SyncChange[] = [];
+    let lo = 0;
+    let hi = this.journalSeqs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.journalSeqs[mid] <= sinceSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    let nextSeq = sinceSeq;
+    for (let i = lo; i < this.journalSeqs.length; i++) {
+      const seq = this.journalSeqs[i];
+      const number = this.journalNumbers[i];
+      const live = this.items.get(number);
+      let change: SyncChange | null = null;
+      if (live && live.lastSeq === seq) {
+        change = { kind: live.createdSeq > sinceSeq ? 'Create' : 'Update', item: live, id: live.data.id };
+      } else if (!live) {
+        const t = this.tombstones.get(number);
+        if (t && t.deletedSeq === seq && t.createdSeq <= sinceSeq) change = { kind: 'Delete', id: t.id };
+      }
+      if (!change) {
+        nextSeq = seq;
+        continue;
+      }
+      if (changes.length >= max) return { changes, nextSeq, includesLast: false };
+      nextSeq = seq;
+      if (!ignore.has(change.id)) changes.push(change);
+    }
+    return { changes, nextSeq: this.seq, includesLast: true };
+  }
+}
+
+function overlaps(startMs: number, endMs: number, fromMs: number, toMs: number): boolean {
+  if (startMs === endMs) return startMs >= fromMs && startMs < toMs;
+  return startMs < toMs && endMs > fromMs;
+}
