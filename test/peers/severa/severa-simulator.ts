@@ -43,6 +43,8 @@ export interface SeveraSimulatorOptions {
   validateResponses?: boolean;
   /** Largest request body accepted, bytes. */
   maxRequestBytes?: number;
+  /** Record the CPU time spent handling each request, per route (benchmarks). */
+  measureCpu?: boolean;
 }
 
 export interface SeveraCounters {
@@ -52,6 +54,8 @@ export interface SeveraCounters {
   /** Most requests that arrived within any one-second window (sliding), for rate-limit checks without timing asserts. */
   peakPerSecond: number;
   faultsInjected: number;
+  /** With measureCpu: CPU microseconds (user + system) spent in the handler, per route. */
+  cpuMicrosByRoute: Record<string, number>;
 }
 
 export interface SeveraSimulator {
@@ -244,7 +248,7 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
   const buckets = new Map<string, { tokens: number; at: number }>();
   const violations: string[] = [];
 
-  let counters: SeveraCounters = { total: 0, byRoute: {}, rateLimited: 0, peakPerSecond: 0, faultsInjected: 0 };
+  let counters: SeveraCounters = { total: 0, byRoute: {}, rateLimited: 0, peakPerSecond: 0, faultsInjected: 0, cpuMicrosByRoute: {} };
   let arrivals: number[] = [];
   let arrivalsHead = 0;
 
@@ -415,7 +419,9 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
 
   // ---------- request pipeline ----------
 
-  function recordArrival(routeKey: string): void {
+  const routeOfRequest = new WeakMap<IncomingMessage, string>();
+  function recordArrival(req: IncomingMessage, routeKey: string): void {
+    routeOfRequest.set(req, routeKey);
     counters.total += 1;
     counters.byRoute[routeKey] = (counters.byRoute[routeKey] ?? 0) + 1;
     const t = performance.now();
@@ -505,7 +511,7 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
       }
     }
     const op = matched ? contract.byId(matched.operationId) : null;
-    recordArrival(op ? `${method} ${op.path}` : `${method} (unknown)`);
+    recordArrival(req, op ? `${method} ${op.path}` : `${method} (unknown)`);
 
     // Faults strike before anything is processed, so a retried request never applies twice.
     const r = random();
@@ -597,7 +603,16 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
 
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
+    const cpuBefore = o.measureCpu ? process.cpuUsage() : null;
+    const done = handle(req, res);
+    if (cpuBefore) {
+      void done.finally(() => {
+        const used = process.cpuUsage(cpuBefore);
+        const key = routeOfRequest.get(req) ?? '(unknown)';
+        counters.cpuMicrosByRoute[key] = (counters.cpuMicrosByRoute[key] ?? 0) + used.user + used.system;
+      });
+    }
+    done.catch((e: unknown) => {
       violations.push(`Simulator crashed on a request: ${(e as Error).message}`);
       if (!res.headersSent) {
         res.writeHead(500, { 'Content-Type': 'application/json' });
@@ -631,9 +646,9 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
-    counters: () => ({ ...counters, byRoute: { ...counters.byRoute } }),
+    counters: () => ({ ...counters, byRoute: { ...counters.byRoute }, cpuMicrosByRoute: { ...counters.cpuMicrosByRoute } }),
     resetCounters: () => {
-      counters = { total: 0, byRoute: {}, rateLimited: 0, peakPerSecond: 0, faultsInjected: 0 };
+      counters = { total: 0, byRoute: {}, rateLimited: 0, peakPerSecond: 0, faultsInjected: 0, cpuMicrosByRoute: {} };
       arrivals = [];
       arrivalsHead = 0;
     },

@@ -44,7 +44,40 @@ export function assertTimeZone(zone: string): void {
   }
 }
 
+/** Offsets change at most on quarter-hour boundaries, so one Intl call per zone and quarter hour is enough. */
+const QUARTER_HOUR = 900_000;
+const offsetCache = new Map<string, Map<number, number>>();
+
+/** Zone offset in ms at an instant (local = utc + offset). */
+export function zoneOffsetMs(utcMs: number, zone: string): number {
+  let byBucket = offsetCache.get(zone);
+  if (!byBucket) offsetCache.set(zone, (byBucket = new Map()));
+  const bucket = Math.floor(utcMs / QUARTER_HOUR);
+  let offset = byBucket.get(bucket);
+  if (offset === undefined) {
+    const at = bucket * QUARTER_HOUR;
+    const w = intlWallTime(at, zone);
+    offset = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - at;
+    if (byBucket.size > 200_000) byBucket.clear();
+    byBucket.set(bucket, offset);
+  }
+  return offset;
+}
+
 export function wallTime(utcMs: number, zone: string): WallTime {
+  const d = new Date(utcMs + zoneOffsetMs(utcMs, zone));
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+    weekday: d.getUTCDay(),
+  };
+}
+
+function intlWallTime(utcMs: number, zone: string): WallTime {
   const parts = formatterFor(zone).formatToParts(new Date(utcMs));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
   const year = get('year');
@@ -59,13 +92,6 @@ export function wallTime(utcMs: number, zone: string): WallTime {
     second: get('second'),
     weekday: new Date(Date.UTC(year, month - 1, day)).getUTCDay(),
   };
-}
-
-/** Zone offset in ms at an instant (local = utc + offset). Whole seconds only, like every real zone since 1972. */
-export function zoneOffsetMs(utcMs: number, zone: string): number {
-  const w = wallTime(utcMs, zone);
-  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
-  return asUtc - Math.floor(utcMs / 1000) * 1000;
 }
 
 /**
