@@ -90,9 +90,8 @@ export interface ActivityFilter {
 }
 
 export interface AuthorizationReport {
-  grantedScopes: string[];
-  /** Scopes the sync needs that the API client was not granted. */
-  missingScopes: string[];
+  /** The scopes the token was granted. */
+  scopes: string[];
   /** Server clock minus local clock, ms. */
   clockOffsetMs: number | null;
 }
@@ -540,16 +539,23 @@ export class SeveraClient {
   }
 
   /**
-   * Logs in afresh and calls the authorized heartbeat: proves the id, secret and address work, and reports which of the
-   * scopes the sync needs were not granted. Throws SeveraError for anything that stops the sync outright.
+   * Logs in afresh and calls the authorized heartbeat: proves the id, secret and address work. Throws SeveraError
+   * ('forbidden', with `missingScopes`) when a scope the sync needs was not granted, and for anything else that stops
+   * the sync ('auth', 'config', 'tls', 'transient', ...).
    */
   async checkAuthorization(): Promise<AuthorizationReport> {
     this.token = null;
     const token = await this.accessToken();
     const res = await this.send({ method: 'GET', path: 'heartbeat/authorized', idempotent: true }, token.access);
     this.throwForStatus(res, 'checking the login');
-    const granted = token.scopes;
-    const missing = SCOPES_NEEDED.filter((s) => !granted.includes(s));
-    return { grantedScopes: granted, missingScopes: missing, clockOffsetMs: this.offsetMs };
+    const missing = SCOPES_NEEDED.filter((s) => !token.scopes.includes(s));
+    if (missing.length) {
+      throw new SeveraError(
+        'forbidden',
+        `The Severa API client ${this.clientId} lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')} that the sync needs; add ${missing.length > 1 ? 'them' : 'it'} to the client in Severa's REST API settings.`,
+        { missingScopes: missing },
+      );
+    }
+    return { scopes: token.scopes, clockOffsetMs: this.offsetMs };
   }
 }

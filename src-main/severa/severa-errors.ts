@@ -19,13 +19,16 @@ export class SeveraError extends Error {
   readonly retryAfterMs: number | undefined;
   /** The API's ExceptionTypeEnum value when it sent one, e.g. 'InsufficientApiScope'. */
   readonly serverType: string | undefined;
+  /** checkAuthorization: the scopes the sync needs that the API client was not granted. */
+  readonly missingScopes: string[] | undefined;
 
-  constructor(code: SeveraErrorCode, message: string, opts: { status?: number; retryAfterMs?: number; serverType?: string } = {}) {
+  constructor(code: SeveraErrorCode, message: string, opts: { status?: number; retryAfterMs?: number; serverType?: string; missingScopes?: string[] } = {}) {
     super(message);
     this.name = 'SeveraError';
     this.code = code;
     this.status = opts.status;
     this.retryAfterMs = opts.retryAfterMs;
     this.serverType = opts.serverType;
+    this.missingScopes = opts.missingScopes;
   }
 }

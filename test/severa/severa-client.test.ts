@@ -207,11 +207,12 @@ describe('SeveraClient against the simulator', () => {
     seed.apiClients.push({ clientId: 'mikko', clientSecret: 'demo-mikko-secret', actAsUserGuid: MIKKO });
     const full = await harness({}, {}, seed);
     const report = await full.client.checkAuthorization();
-    expect(report.missingScopes).toEqual([]);
+    expect(report.scopes).toEqual(['activities:read', 'activities:write', 'activities:delete', 'users:read', 'settings:read']);
     expect(report.clockOffsetMs).not.toBeNull();
     const reader = new SeveraClient({ baseUrl: full.sim.baseUrl, clientId: 'reader', clientSecret: 'demo-reader-secret', fetch: full.checker.fetch });
-    const partial = await reader.checkAuthorization();
+    const partial = await expectSeveraError(reader.checkAuthorization(), 'forbidden');
     expect(partial.missingScopes).toEqual(['activities:write', 'activities:delete', 'settings:read']);
+    expect(partial.message).toMatch(/activities:write, activities:delete, settings:read/);
     const e = await expectSeveraError(reader.listActivityTypes(), 'forbidden');
     expect(e.serverType).toBe('InsufficientApiScope');
     const mikko = new SeveraClient({ baseUrl: full.sim.baseUrl, clientId: 'mikko', clientSecret: 'demo-mikko-secret', fetch: full.checker.fetch });
