@@ -265,12 +265,17 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
   const cursorMs = deps.now().getTime() + (deps.severa.clockOffsetMs() ?? 0) - CURSOR_OVERLAP_MS;
   const severaCursor = new Date(cursorMs).toISOString();
   const orgChanged = new Map<string, SeveraItem>();
+  const settledGuids = new Set<string>();
   const since = plans.filter((p) => p.mode !== 'first').map((p) => p.state!.severaCursor!).sort()[0];
   if (since) {
     try {
       const rows = [...(await severa.listActivities({ changedSince: since })), ...(await severa.listActivities({ changedSince: since, recurrenceType: 'Series' }))];
       for (const item of await snapshot.itemsFromRows(rows)) {
-        if (item.eligible.ok || deps.store.pairsBySeveraGuid(item.guid).length > 0) orgChanged.set(item.guid, item);
+        const pairs = deps.store.pairsBySeveraGuid(item.guid);
+        if (!item.eligible.ok && pairs.length === 0) continue;
+        orgChanged.set(item.guid, item);
+        // Unchanged since the sync last saw it (typically our own write read back): no membership lookups needed.
+        if (pairs.some((p) => p.severaVersion === item.version)) settledGuids.add(item.guid);
       }
     } catch (err) {
       report.outcome = 'failed';
@@ -294,6 +299,7 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
     windowEndMs: deps.now().getTime() + options.windowDaysAhead * 86_400_000,
     severaCursor,
     orgChanged,
+    settledGuids,
     uidIndex: new Map(),
     enrolledByMailbox,
     offsets: () => ({ severa: deps.severa.clockOffsetMs(), exchange: deps.calendar.clockOffsetMs() }),

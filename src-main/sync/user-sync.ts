@@ -49,6 +49,8 @@ export interface CycleContext {
   severaCursor: string;
   /** Severa items changed org-wide since the oldest enrolled user's cursor (incremental users). */
   orgChanged: Map<string, SeveraItem>;
+  /** Of those, the ones whose version a stored pair already has: no one changed them since the sync saw them. */
+  settledGuids: Set<string>;
   /** Exchange meeting UID -> Severa guid, for pairs made this cycle (before or without a commit). */
   uidIndex: Map<string, string>;
   /** Enrolled users by primary SMTP address and by Severa user guid. */
@@ -272,6 +274,7 @@ export class UserSync {
       if (this.severaView.has(item.guid)) continue;
       const paired = this.pairsBySeveraGuid.get(item.guid);
       if (paired && paired.severaVersion === item.version) continue;
+      if (!paired && this.ctx.settledGuids.has(item.guid)) continue;
       const isMember = item.ownerGuid === this.userGuid || (await snapshot.members(item)).has(this.userGuid);
       if (isMember) this.severaView.set(item.guid, item);
       else if (paired) this.lostMembership.add(item.guid);
