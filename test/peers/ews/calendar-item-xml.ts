@@ -22,7 +22,7 @@ import type { XmlElement } from './xml-parser.ts';
 import { child, childText, childrenNamed } from './xml-parser.ts';
 import type { ApiVersion } from './soap-envelope.ts';
 import { EwsError, TYPES_NS, attrEscape, el, ewsDateTime, versionAtLeast, xmlEscape } from './soap-envelope.ts';
-import { fixedOffsetZone, formatDate, ianaForWindowsId, offsetMinutes, parseEwsDate, parseEwsDateTime, utcToLocal, windowsZoneFor } from './time-zones.ts';
+import { fixedOffsetZone, formatDate, ianaForWindowsId, offsetMinutes, parseEwsDate, parseEwsDateTime, utcToLocal, windowsZoneFor, zoneRules } from './time-zones.ts';
 
 const T = TYPES_NS;
 
@@ -807,10 +807,42 @@ const EMITTERS: Array<[string, Emitter]> = [
 export const SUPPORTED_URIS = new Set(EMITTERS.map(([u]) => u).filter((u) => !u.startsWith('@')));
 const ALL_PROPERTY_URIS = [...SUPPORTED_URIS].filter((u) => !ALL_PROPERTIES_EXCLUDED.has(u));
 
+const DAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+function minutesDuration(minutes: number): string {
+  const sign = minutes < 0 ? '-' : '';
+  const abs = Math.abs(minutes);
+  return `${sign}PT${Math.floor(abs / 60)}H${abs % 60 ? `${abs % 60}M` : ''}`;
+}
+
+/** A full TimeZoneDefinition (periods, transition groups, transitions), as Exchange 2010+ returns one. */
+export function timeZoneDefinitionXml(tag: string, zone: string): string {
+  const z = windowsZoneFor(zone);
+  const r = zoneRules(zone);
+  const base = `trule:Microsoft/Registry/${z.id}/2026`;
+  const stdId = `${base}-Standard`;
+  const dltId = `${base}-Daylight`;
+  let periods = `<t:Period Bias="${minutesDuration(-r.standardOffset)}" Name="Standard" Id="${attrEscape(stdId)}"/>`;
+  let group: string;
+  if (r.daylightOffset !== null && r.toDaylight && r.toStandard) {
+    periods += `<t:Period Bias="${minutesDuration(-r.daylightOffset)}" Name="Daylight" Id="${attrEscape(dltId)}"/>`;
+    const tr = (to: string, rule: NonNullable<typeof r.toDaylight>): string =>
+      `<t:RecurringDayTransition><t:To Kind="Period">${xmlEscape(to)}</t:To>${el('t:TimeOffset', minutesDuration(rule.localMinutes))}` +
+      `${el('t:Month', rule.month)}${el('t:DayOfWeek', DAY_NAMES[rule.weekday])}${el('t:Occurrence', rule.occurrence)}</t:RecurringDayTransition>`;
+    group = tr(dltId, r.toDaylight) + tr(stdId, r.toStandard);
+  } else {
+    group = `<t:Transition><t:To Kind="Period">${xmlEscape(stdId)}</t:To></t:Transition>`;
+  }
+  return (
+    `<t:${tag} Id="${attrEscape(z.id)}" Name="${attrEscape(z.name)}"><t:Periods>${periods}</t:Periods>` +
+    `<t:TransitionsGroups><t:TransitionsGroup Id="0">${group}</t:TransitionsGroup></t:TransitionsGroups>` +
+    `<t:Transitions><t:Transition><t:To Kind="Group">0</t:To></t:Transition></t:Transitions></t:${tag}>`
+  );
+}
+
 function timeZoneXml(tag: string, zone: string, version: ApiVersion): string {
   if (!versionAtLeast(version, 'Exchange2010')) return '';
-  const z = windowsZoneFor(zone);
-  return `<t:${tag} Id="${attrEscape(z.id)}" Name="${attrEscape(z.name)}"/>`;
+  return timeZoneDefinitionXml(tag, zone);
 }
 
 function occurrenceInfo(tag: string, v: ItemView, o: { startMs: number; endMs: number } | null | undefined): string {

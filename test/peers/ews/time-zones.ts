@@ -264,3 +264,68 @@ export function fixedOffsetZone(offsetMinutesEast: number): string | undefined {
   // Etc/GMT signs are inverted (POSIX).
   return `Etc/GMT${h > 0 ? '-' : '+'}${Math.abs(h)}`;
 }
+
+export interface DstTransitionRule {
+  month: number; // 1..12
+  weekday: number; // 0 = Sunday
+  /** 1..4, or -1 for the last such weekday of the month. */
+  occurrence: number;
+  /** Wall-clock minutes after midnight, in the offset before the transition. */
+  localMinutes: number;
+}
+
+export interface ZoneRules {
+  standardOffset: number;
+  daylightOffset: number | null;
+  toDaylight: DstTransitionRule | null;
+  toStandard: DstTransitionRule | null;
+}
+
+const rulesCache = new Map<string, ZoneRules>();
+
+/** The zone's yearly DST rule as Windows describes it (observed in 2026 through Intl). */
+export function zoneRules(zone: string): ZoneRules {
+  const cached = rulesCache.get(zone);
+  if (cached) return cached;
+  const year = 2026;
+  const transitions: Array<{ atMs: number; from: number; to: number }> = [];
+  let prev = offsetMinutes(zone, Date.UTC(year, 0, 1));
+  for (let day = 1; day <= 366; day++) {
+    const t = Date.UTC(year, 0, 1) + day * 86_400_000;
+    const off = offsetMinutes(zone, t);
+    if (off !== prev) {
+      let lo = t - 86_400_000;
+      let hi = t;
+      while (hi - lo > 900_000) {
+        const mid = lo + Math.floor((hi - lo) / 1_800_000) * 900_000;
+        if (offsetMinutes(zone, mid) === prev) lo = mid;
+        else hi = mid;
+      }
+      transitions.push({ atMs: hi, from: prev, to: off });
+      prev = off;
+    }
+  }
+  const rule = (tr: { atMs: number; from: number }): DstTransitionRule => {
+    const local = new Date(tr.atMs + tr.from * 60_000);
+    const d = local.getUTCDate();
+    const dim = new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth() + 1, 0)).getUTCDate();
+    return {
+      month: local.getUTCMonth() + 1,
+      weekday: local.getUTCDay(),
+      occurrence: d + 7 > dim ? -1 : Math.ceil(d / 7),
+      localMinutes: local.getUTCHours() * 60 + local.getUTCMinutes(),
+    };
+  };
+  let r: ZoneRules;
+  if (transitions.length >= 2) {
+    const std = Math.min(transitions[0].from, transitions[0].to);
+    const dst = Math.max(transitions[0].from, transitions[0].to);
+    const toDst = transitions.find((t) => t.to === dst)!;
+    const toStd = transitions.find((t) => t.to === std)!;
+    r = { standardOffset: std, daylightOffset: dst, toDaylight: rule(toDst), toStandard: rule(toStd) };
+  } else {
+    r = { standardOffset: prev, daylightOffset: null, toDaylight: null, toStandard: null };
+  }
+  rulesCache.set(zone, r);
+  return r;
+}
