@@ -295,6 +295,15 @@ describe('Severa simulator over HTTP, checked against the OpenAPI document', () 
     expect((await errorOf(badQuery)).message).toMatch(/rowCount.*changedSince.*recurrenceType|rowCount/);
     const unknownGuid = await raw('/v1/activities/00000000-0000-0000-0000-000000000000', { method: 'GET' });
     expect(unknownGuid.status).toBe(404);
+    expect((await raw('/v1/activities/%E0%A4%A', { method: 'GET' })).status).toBe(404); // a broken %-escape
+    const notAnArray = await raw(`/v1/activities/${VISIT}`, { method: 'PATCH', body: JSON.stringify({ op: 'Replace', path: '/name', value: 'x' }) });
+    expect(notAnArray.status).toBe(400);
+    const wrongContentType = await raw('/v1/activities', { method: 'POST', body: 'name=x', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    expect(wrongContentType.status).toBe(400);
+    const nullBody = await raw('/v1/activities', { method: 'POST', body: 'null' });
+    expect(nullBody.status).toBe(400);
+    const participantWithoutActivity = await raw('/v1/activityparticipants', { method: 'POST', body: JSON.stringify({ participantGuid: AINO }) });
+    expect(participantWithoutActivity.status).toBe(400);
     const unknownRoute = await raw('/v1/nothing-here', { method: 'GET' });
     expect(unknownRoute.status).toBe(404);
     expect((await errorOf(unknownRoute)).type).toBe('InvalidRequest');

@@ -145,6 +145,15 @@ export function errorBody(status: number, type: ErrorType, message: string): Jso
   return { error: { httpStatusCode: status, type, details: [{ message }], stack: null } };
 }
 
+/** A path segment with a broken %-escape stays as sent (and then matches no activity) rather than failing the request. */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** mulberry32: small, seeded, good enough to decide which request fails. */
 function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
@@ -506,7 +515,7 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
         pathKnown = true;
         if (r.method !== method) continue;
         matched = r;
-        params = Object.fromEntries(r.names.map((n, i) => [n, decodeURIComponent(m[i + 1])]));
+        params = Object.fromEntries(r.names.map((n, i) => [n, safeDecode(m[i + 1])]));
         break;
       }
     }
