@@ -448,9 +448,11 @@ describe('Severa simulator: rate limit, faults, clock', () => {
     await expect(api.get('/v1/users')).rejects.toThrow();
     sim.setFaults({ dropConnectionRate: 0 });
     expect((await api.get('/v1/users')).status).toBe(200);
+    sim.setFaults({ slowRate: 1, slowMs: 20 });
+    expect((await api.get('/v1/users')).status).toBe(200); // late, but whole
     const c = sim.counters();
-    expect(c.byRoute['GET /v1/users']).toBe(8);
-    expect(c.faultsInjected).toBe(7);
+    expect(c.byRoute['GET /v1/users']).toBe(9);
+    expect(c.faultsInjected).toBe(8);
   });
 
   it('skews its Date header by the configured offset', async () => {
