@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { formatInZone } from './zoned-time.ts';
-import { lastOccurrenceStart, occurrenceStarts, OPEN_SERIES_HORIZON_DAYS, toRRule, type RecurrenceSpec } from './recurrence-expansion.ts';
+import { lastOccurrenceStart, occurrenceStarts, toRRule, type RecurrenceSpec } from './recurrence-expansion.ts';
 
 /**
  * The simulator's data: users, activity types and activities with their participants, indexed so that a request costs
@@ -321,7 +321,7 @@ export class SeveraStore {
     return p;
   }
 
-  /** Resolves a guid to a stored record, turning a known occurrence into a stored exception first when `materialize`. */
+  /** Resolves a guid to a stored record for a write; a known occurrence is first turned into a stored exception. */
   private resolveForWrite(guid: string, actor: string | null): ActivityRec {
     const rec = this.activities.get(guid);
     if (rec && !rec.deleted) return rec;
@@ -761,4 +761,3 @@ export class SeveraStore {
   }
 }
 
-export { OPEN_SERIES_HORIZON_DAYS };
