@@ -1,14 +1,156 @@
-import type { SecretSource } from '../common/secrets-contract.ts';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SecretName, SecretSource } from '../common/secrets-contract.ts';
+import type { Enrollment } from '../common/settings-schema.ts';
+import { writeJsonAtomically } from '../runner/runner-state-file.ts';
 import type { ConnectorFactory } from '../runner/runner-types.ts';
+import { loadEwsSeed, startEwsSimulator } from '../../test/peers/ews/ews-simulator.ts';
+import type { EwsSimulator } from '../../test/peers/ews/ews-simulator.ts';
+import { loadSeveraSeed, startSeveraSimulator } from '../../test/peers/severa/severa-simulator.ts';
+import type { SeveraSimulator } from '../../test/peers/severa/severa-simulator.ts';
+import { loadDemoPeerState, saveDemoPeerState } from './demo-peer-state.ts';
+
+/**
+ * `--demo`: both simulators in this process, loaded with the demo firm (five people, both sides populated), and a
+ * settings file + secrets for them in the demo data dir. The simulators' state is saved into the data dir when the
+ * demo ends and loaded next time, beside the sync store, so a second run continues where the first stopped.
+ */
+
+const DEMO_SEEDS = fileURLToPath(new URL('../../test/peers/demo/', import.meta.url));
+
+/** The demo firm's activity types that go to Exchange: all active ones but the project task (never synced anyway). */
+const DEMO_TYPES_TO_EXCHANGE = [
+  '00000000-0000-4000-8000-0000000000b1', // Meeting
+  '00000000-0000-4000-8000-0000000000b2', // Customer visit
+  '00000000-0000-4000-8000-0000000000b3', // Personal
+  '00000000-0000-4000-8000-0000000000b4', // Sales call
+  '00000000-0000-4000-8000-0000000000b5', // Vacation
+];
+
+/** The five people, with the email each has in Severa (Sara's is her mailbox's secondary address). */
+const DEMO_USERS = [
+  'aino.virtanen@contoso.example',
+  'mikko.lahtinen@contoso.example',
+  's.nieminen@contoso.example',
+  'jussi.korhonen@contoso.example',
+  'leena.makela@contoso.example',
+];
+
+/** Obviously fake demo credentials, the same as in the simulators' demo seeds. */
+const DEMO_SECRETS: Partial<Record<SecretName, string>> = {
+  'exchange-delegate-password': 'demo-delegate-password',
+  'severa-client-secret': 'demo-client-secret',
+};
 
 export interface DemoEnvironment {
   configPath: string;
   secrets: SecretSource;
   connectors?: ConnectorFactory;
+  /** Whether this run continues a saved demo (false: fresh from the demo seeds). */
+  resumed: boolean;
+  ews: EwsSimulator;
+  severa: SeveraSimulator;
+  /** Saves the simulators' state into the data dir and stops them. */
   stop(): Promise<void>;
 }
 
-/** Starts both simulators with the demo firm (wired once the simulators land). */
-export async function startDemoEnvironment(_opts: { dataDir: string; log: (line: string) => void }): Promise<DemoEnvironment> {
-  throw new Error('The demo simulators are not available in this build yet.');
+/** Reads the demo secrets file the demo wrote; never used outside --demo. */
+class DemoSecretSource implements SecretSource {
+  readonly #path: string;
+  constructor(path: string) {
+    this.#path = path;
+  }
+  async get(name: SecretName): Promise<string | null> {
+    try {
+      const values = JSON.parse(readFileSync(this.#path, 'utf8')) as Record<string, unknown>;
+      const value = values[name];
+      return typeof value === 'string' && value !== '' ? value : null;
+    } catch {
+      return null;
+    }
+  }
+}
+
+function todayIn(timeZone: string, now: Date): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
+
+function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+/** Enrollments kept from the previous demo run (their sync start date is part of the state), else all five from today-30. */
+function demoEnrollments(configPath: string, now: Date): Enrollment[] {
+  if (existsSync(configPath)) {
+    try {
+      const previous = JSON.parse(readFileSync(configPath, 'utf8')) as { enrollments?: Enrollment[] };
+      if (Array.isArray(previous.enrollments) && previous.enrollments.length > 0) return previous.enrollments;
+    } catch {
+      // A damaged demo config is rewritten from scratch.
+    }
+  }
+  // Thirty days back, so the demo's recurring meeting that began two weeks ago is in the window.
+  const start = addDays(todayIn('Europe/Helsinki', now), -30);
+  return DEMO_USERS.map((email) => ({ email, syncStartDate: start, enabledAt: now.toISOString(), paused: false }));
+}
+
+export async function startDemoEnvironment(opts: { dataDir: string; log: (line: string) => void; now?: () => Date }): Promise<DemoEnvironment> {
+  const now = opts.now ?? (() => new Date());
+  mkdirSync(opts.dataDir, { recursive: true });
+  const saved = loadDemoPeerState(opts.dataDir);
+  const ewsSeed = saved?.ews ?? loadEwsSeed(join(DEMO_SEEDS, 'ews-demo.json'));
+  const severaSeed = saved?.severa ?? loadSeveraSeed(join(DEMO_SEEDS, 'severa-demo.json'));
+  const ews = await startEwsSimulator({ seed: ewsSeed, port: 0 });
+  let severa: SeveraSimulator;
+  try {
+    severa = await startSeveraSimulator({ seed: severaSeed, port: 0 });
+  } catch (error) {
+    await ews.close();
+    throw error;
+  }
+  try {
+    await saved?.afterStart?.({ ews, severa });
+  } catch (error) {
+    await Promise.all([ews.close(), severa.close()]);
+    throw error;
+  }
+  opts.log(
+    saved
+      ? `Demo: continuing the demo firm saved in ${opts.dataDir} (Exchange simulator ${ews.url}, Severa simulator ${severa.baseUrl}).`
+      : `Demo: a fresh demo firm of five people (Exchange simulator ${ews.url}, Severa simulator ${severa.baseUrl}); state goes to ${opts.dataDir}.`,
+  );
+
+  const configPath = join(opts.dataDir, 'config.json');
+  writeJsonAtomically(configPath, {
+    schemaVersion: 1,
+    exchange: { serverType: 'Exchange2016', ewsUrl: ews.url, domain: 'CONTOSO', username: 'svc-severa-sync', authMethod: 'ntlm' },
+    severa: { apiUrl: severa.baseUrl, clientId: 'demo-client-id' },
+    activityTypesToExchange: DEMO_TYPES_TO_EXCHANGE,
+    intervalMinutes: 15,
+    windowDaysAhead: 365,
+    enrollments: demoEnrollments(configPath, now()),
+  });
+  const secretsPath = join(opts.dataDir, 'demo-secrets.json');
+  writeJsonAtomically(secretsPath, DEMO_SECRETS);
+
+  let stopped = false;
+  return {
+    configPath,
+    secrets: new DemoSecretSource(secretsPath),
+    resumed: saved !== null,
+    ews,
+    severa,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        saveDemoPeerState(opts.dataDir, { ews, severa, ewsSeed, severaSeed });
+      } finally {
+        await Promise.all([ews.close(), severa.close()]);
+      }
+    },
+  };
 }

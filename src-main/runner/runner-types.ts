@@ -62,9 +62,13 @@ export interface CycleRequest {
   onProgress: (progress: CycleProgress) => void;
 }
 
+/** A peer that can say how many HTTP requests it sent (retries and logins included), for the cycle report. */
+export type CountedCalendar = CalendarConnector & { requestCount?: () => number };
+export type CountedSevera = SeveraPort & { requestCount?: () => number; checkAuthorization?: () => Promise<unknown> };
+
 /** Opens the peers of a cycle from settings + secrets; tests and the demo pass their own. */
 export interface ConnectorFactory {
   /** Throws an Error with a plain message when the settings or secrets cannot make a connector. */
-  createCalendar(settings: OrgSettings, secrets: SecretSource): Promise<CalendarConnector>;
-  createSevera(settings: OrgSettings, secrets: SecretSource): Promise<SeveraPort>;
+  createCalendar(settings: OrgSettings, secrets: SecretSource): Promise<CountedCalendar>;
+  createSevera(settings: OrgSettings, secrets: SecretSource): Promise<CountedSevera>;
 }
