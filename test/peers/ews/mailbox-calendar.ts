@@ -233,8 +233,10 @@ export class MailboxCalendar {
   }
 
   /**
-   * Changes after `sinceSeq`, each item once in the position of its latest change. Returns the sequence number the
-   * next sync continues from and whether nothing is left.
+   * Changes after `sinceSeq`. An item is reported at its creation entry (as Create, with its current data) and at its
+   * latest entry (as Update) unless that would repeat it within one answer; intermediate entries are skipped. So
+   * an initial sync lists every item once, in creation order, and an item changed while a client pages through is
+   * reported again later, never lost. Returns the sequence number the next sync continues from.
    */
   changesSince(sinceSeq: number, max: number, ignore: Set<string>): { changes: SyncChange[]; nextSeq: number; includesLast: boolean } {
     const changes: SyncChange[] = [];
@@ -251,19 +253,18 @@ export class MailboxCalendar {
       const number = this.journalNumbers[i];
       const live = this.items.get(number);
       let change: SyncChange | null = null;
-      if (live && live.lastSeq === seq) {
-        change = { kind: live.createdSeq > sinceSeq ? 'Create' : 'Update', item: live, id: live.data.id };
-      } else if (!live) {
+      if (live) {
+        if (seq === live.createdSeq) change = { kind: 'Create', item: live, id: live.data.id };
+        else if (seq === live.lastSeq && live.createdSeq <= sinceSeq) change = { kind: 'Update', item: live, id: live.data.id };
+      } else {
         const t = this.tombstones.get(number);
         if (t && t.deletedSeq === seq && t.createdSeq <= sinceSeq) change = { kind: 'Delete', id: t.id };
       }
-      if (!change) {
-        nextSeq = seq;
-        continue;
+      if (change && !ignore.has(change.id)) {
+        if (changes.length >= max) return { changes, nextSeq, includesLast: false };
+        changes.push(change);
       }
-      if (changes.length >= max) return { changes, nextSeq, includesLast: false };
       nextSeq = seq;
-      if (!ignore.has(change.id)) changes.push(change);
     }
     return { changes, nextSeq: this.seq, includesLast: true };
   }

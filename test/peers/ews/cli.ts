@@ -1,0 +1,78 @@
+/**
+ * `npm run peer:ews -- --port <p> --data <file.json>`: runs the EWS simulator until interrupted.
+ * Prints `listening on http://127.0.0.1:<p>` once it accepts requests (scripts wait for that line).
+ */
+import { parseArgs } from 'node:util';
+import { loadEwsSeed, startEwsSimulator } from './ews-simulator.ts';
+import type { EwsFaultConfig } from './ews-simulator.ts';
+
+const USAGE = `Usage: npm run peer:ews -- --data <seed.json> [--port <p>] [--clock-skew-ms <ms>] [--faults '<json>'] [--log]
+
+  --data           seed file (see test/peers/ews/README.md), e.g. test/peers/demo/ews-demo.json
+  --port           port on 127.0.0.1 (default 0: any free port)
+  --clock-skew-ms  added to the HTTP Date header
+  --faults         fault injection as JSON, e.g. '{"seed":7,"serverBusyRate":0.05}'
+  --log            one line per request on stderr`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        port: { type: 'string' },
+        data: { type: 'string' },
+        'clock-skew-ms': { type: 'string' },
+        faults: { type: 'string' },
+        log: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (!values.data) fail('--data <seed.json> is required');
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${values.port}`);
+  const skew = values['clock-skew-ms'] === undefined ? 0 : Number(values['clock-skew-ms']);
+  if (!Number.isFinite(skew)) fail(`--clock-skew-ms must be a number, got ${values['clock-skew-ms']}`);
+  let faults: EwsFaultConfig | undefined;
+  if (values.faults) {
+    try {
+      faults = JSON.parse(values.faults) as EwsFaultConfig;
+    } catch (e) {
+      fail(`--faults is not JSON: ${(e as Error).message}`);
+    }
+  }
+  let seed;
+  try {
+    seed = loadEwsSeed(values.data);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const sim = await startEwsSimulator({
+    seed,
+    port,
+    clockSkewMs: skew,
+    faults,
+    onRequest: values.log ? (e) => process.stderr.write(`${JSON.stringify(e)}\n`) : undefined,
+  }).catch((e: unknown) => fail(`Cannot start the EWS simulator: ${(e as Error).message}`));
+  const base = sim.url.replace(/\/EWS\/Exchange\.asmx$/, '');
+  process.stdout.write(`listening on ${base}\nEWS endpoint: ${sim.url}\n`);
+  const stop = (): void => {
+    void sim.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+void main();
