@@ -244,6 +244,60 @@ export function activityToFields(activity: SeveraActivity, ctx: SeveraReadContex
   return flattenReason ? { fields, flattenReason } : { fields };
 }
 
+// ---- series exceptions -------------------------------------------------------------------------------------------------
+
+/** The key of an occurrence: its original start as an instant (ms), or its local date for an all-day series. */
+export function occurrenceKey(originalStart: string, isAllDay: boolean, timeZone: string): string {
+  if (isAllDay) {
+    const ms = Date.parse(originalStart);
+    return originalStart.length === 10 || Number.isNaN(ms) ? originalStart.slice(0, 10) : localDate(ms, timeZone);
+  }
+  const ms = Date.parse(originalStart);
+  return Number.isNaN(ms) ? originalStart : new Date(ms).toISOString();
+}
+
+export interface SeveraSeriesExceptions {
+  exceptions: OccurrenceException[];
+  /** Occurrence key -> guid of the Exception activity holding the changed occurrence. */
+  rowGuidByKey: Map<string, string>;
+}
+
+/**
+ * A Severa series' changed and deleted occurrences, in the neutral form. The master lists the original starts of every
+ * changed or deleted occurrence; each changed one is an Exception activity of the series. The API does not say which
+ * original start an Exception activity replaced, so each is matched to the nearest listed original start.
+ */
+export function severaSeriesExceptions(master: SeveraActivity, exceptionRows: readonly SeveraActivity[], ctx: SeveraReadContext): SeveraSeriesExceptions {
+  const isAllDay = master.isAllDay === true;
+  const dates = (master.recurrence?.exceptions ?? []).map((d) => ({ d, ms: Date.parse(d) })).filter((x) => !Number.isNaN(x.ms));
+  const rows = exceptionRows.filter((r) => r.guid && !Number.isNaN(Date.parse(r.startDateTime ?? '')));
+  const candidates: Array<{ di: number; ri: number; distance: number }> = [];
+  dates.forEach((d, di) => rows.forEach((r, ri) => candidates.push({ di, ri, distance: Math.abs(Date.parse(r.startDateTime!) - d.ms) })));
+  candidates.sort((a, b) => a.distance - b.distance || a.di - b.di || a.ri - b.ri);
+  const rowForDate = new Map<number, SeveraActivity>();
+  const usedRows = new Set<number>();
+  for (const c of candidates) {
+    if (rowForDate.has(c.di) || usedRows.has(c.ri)) continue;
+    rowForDate.set(c.di, rows[c.ri]);
+    usedRows.add(c.ri);
+  }
+  const exceptions: OccurrenceException[] = [];
+  const rowGuidByKey = new Map<string, string>();
+  dates.forEach((d, di) => {
+    const originalStart = isAllDay ? localDate(d.ms, ctx.timeZone) : new Date(d.ms).toISOString();
+    const row = rowForDate.get(di);
+    if (!row) {
+      exceptions.push({ originalStart, fields: null });
+      return;
+    }
+    const { recurrence: _none, ...fields } = activityToFields({ ...row, recurrence: null, recurrenceType: 'None' }, { ...ctx, exceptions: [] }).fields;
+    exceptions.push({ originalStart, fields });
+    rowGuidByKey.set(occurrenceKey(originalStart, isAllDay, ctx.timeZone), row.guid!);
+  });
+  exceptions.sort((a, b) => (a.originalStart < b.originalStart ? -1 : a.originalStart > b.originalStart ? 1 : 0));
+  return { exceptions, rowGuidByKey };
+}
+
 // ---- neutral -> Severa ------------------------------------------------------------------------------------------------
 
 function severaName(subject: string): string {

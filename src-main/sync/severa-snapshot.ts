@@ -1,6 +1,6 @@
 import type { EventFields } from './calendar-event.ts';
 import { contentHash } from './event-content-hash.ts';
-import { activityToFields, severaToExchangeEligibility, type Eligibility } from './severa-activity-mapping.ts';
+import { activityToFields, severaSeriesExceptions, severaToExchangeEligibility, type Eligibility, type SeveraSeriesExceptions } from './severa-activity-mapping.ts';
 import {
   isSeveraNotFound,
   type SeveraActivity,
@@ -31,6 +31,8 @@ export interface SeveraItem {
   eligible: Eligibility;
   /** The series this occurrence belongs to, when the series is synced as single occurrences. */
   flattenedFrom?: string;
+  /** A series: occurrence key -> guid of the Exception activity holding that changed occurrence. */
+  exceptionRowGuids?: Map<string, string>;
 }
 
 interface Directory {
@@ -60,6 +62,8 @@ export class SeveraSnapshot {
   private usersByGuid = new Map<string, SeveraUser>();
   private readonly activities = new Map<string, SeveraActivity | null>();
   private readonly participantCache = new Map<string, SeveraParticipant[]>();
+  /** Exception activities per owner (one listing per owner and cycle). */
+  private readonly exceptionRowsByOwner = new Map<string, SeveraActivity[]>();
   /** Series whose pattern cannot travel: synced as single occurrences. */
   private readonly flattenedSeries = new Map<string, string>();
   /** Activities this cycle deleted (for any user): absent for every other pair too. */
@@ -106,20 +110,26 @@ export class SeveraSnapshot {
     return zoneOr(user?.timezone?.ianaName, this.opts.defaultTimeZone);
   }
 
-  /** The neutral item for an activity; null (with a note) when it cannot be read. */
-  toItem(activity: SeveraActivity, flattenedFrom?: string): SeveraItem | null {
+  /**
+   * The neutral item for an activity; null (with a note) when it cannot be read. A series master needs its exceptions
+   * (see `itemFor`); without them it is read as a series with none.
+   */
+  toItem(activity: SeveraActivity, flattenedFrom?: string, series?: SeveraSeriesExceptions & { exceptionRows: readonly SeveraActivity[] }): SeveraItem | null {
     const guid = activity.guid;
     if (!guid) return null;
     const ownerGuid = activity.ownerUser?.guid ?? '';
     const timeZone = this.timeZoneOf(ownerGuid);
     try {
-      const source = flattenedFrom ? { ...activity, recurrence: null } : activity;
-      const { fields } = activityToFields(source, { timeZone, typesByGuid: this.typesByGuid });
+      const source = flattenedFrom ? { ...activity, recurrence: null, recurrenceType: 'None' as const } : activity;
+      const { fields } = activityToFields(source, { timeZone, typesByGuid: this.typesByGuid, exceptions: series?.exceptions });
+      // A changed occurrence does not touch its series' own stamp: the series' version covers its exceptions too.
+      const stamps = [activity.lastUpdatedDateTime ?? activity.createdDateTime ?? '', ...(series?.exceptionRows ?? []).map((r) => r.lastUpdatedDateTime ?? '')];
+      const latest = stamps.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a), stamps[0]);
       const item: SeveraItem = {
         guid,
         activity,
-        version: activity.lastUpdatedDateTime ?? activity.createdDateTime ?? '',
-        modified: activity.lastUpdatedDateTime ?? activity.createdDateTime ?? '',
+        version: series?.exceptionRows.length ? `${stamps[0]}|${latest}` : stamps[0],
+        modified: latest,
         fields,
         hash: contentHash(fields),
         ownerGuid,
@@ -127,6 +137,7 @@ export class SeveraSnapshot {
         eligible: severaToExchangeEligibility(activity, this.opts.selectedTypeGuids, this.typesByGuid),
       };
       if (flattenedFrom) item.flattenedFrom = flattenedFrom;
+      if (series) item.exceptionRowGuids = series.rowGuidByKey;
       return item;
     } catch (err) {
       this.opts.notes(`Severa activity "${activity.name ?? guid}" was skipped: ${(err as Error).message}`);
@@ -134,10 +145,43 @@ export class SeveraSnapshot {
     }
   }
 
+  /** A series master that travels whole (its pattern fits the neutral rule). */
+  isWholeSeries(a: SeveraActivity): boolean {
+    if (!a.recurrence || a.recurrenceType === 'Occurrence' || a.recurrenceType === 'Exception' || a.recurrenceType === 'None') return false;
+    return !safeFlattenReason(a, this.timeZoneOf(a.ownerUser?.guid), this.typesByGuid).flattenReason;
+  }
+
+  /** The Exception activities of a series (read once per owner and cycle). */
+  async exceptionRows(master: SeveraActivity): Promise<SeveraActivity[]> {
+    const owner = master.ownerUser?.guid ?? '';
+    let rows = this.exceptionRowsByOwner.get(owner);
+    if (!rows) {
+      rows = await this.port.listActivities({ userGuids: [owner], recurrenceType: 'Exception' });
+      this.exceptionRowsByOwner.set(owner, rows);
+    }
+    return rows.filter((r) => r.recurrenceParentActivityGuid === master.guid && r.recurrenceType === 'Exception');
+  }
+
+  /** The item of any activity: a whole series with its exceptions, a flattened occurrence, or a single activity. */
+  async itemFor(a: SeveraActivity): Promise<SeveraItem | null> {
+    const parent = a.recurrenceParentActivityGuid;
+    if (parent && (a.recurrenceType === 'Occurrence' || a.recurrenceType === 'Exception') && this.flattenedSeries.has(parent)) return this.toItem(a, parent);
+    if (!this.isWholeSeries(a)) return this.toItem(a);
+    const rows = await this.exceptionRows(a);
+    const tz = this.timeZoneOf(a.ownerUser?.guid);
+    try {
+      const ex = severaSeriesExceptions(a, rows, { timeZone: tz, typesByGuid: this.typesByGuid });
+      return this.toItem(a, undefined, { ...ex, exceptionRows: rows });
+    } catch (err) {
+      this.opts.notes(`Severa series "${a.name ?? a.guid}" was skipped: ${(err as Error).message}`);
+      return null;
+    }
+  }
+
   /**
-   * Listing rows -> items. Single activities are items. A series master is one item when its pattern can travel;
-   * otherwise the series is flattened and its occurrences (as the listing returns them) become single items.
-   * Occurrence rows of a series that travels whole are covered by the master.
+   * Listing rows -> items. Single activities are items. A series master is one item (with its changed and deleted
+   * occurrences) when its pattern can travel; otherwise the series is flattened and its occurrences, as the listing
+   * returns them, become single items. Occurrence rows of a series that travels whole are covered by the master.
    */
   async itemsFromRows(rows: readonly SeveraActivity[]): Promise<SeveraItem[]> {
     const items: SeveraItem[] = [];
@@ -154,28 +198,31 @@ export class SeveraSnapshot {
       const parentGuid = row.recurrenceParentActivityGuid;
       const isChild = !!parentGuid && (row.recurrenceType === 'Occurrence' || row.recurrenceType === 'Exception');
       if (!isChild) {
-        if (row.recurrence && row.recurrenceType !== 'None') {
-          const { flattenReason } = activityToFields(row, { timeZone: this.timeZoneOf(row.ownerUser?.guid), typesByGuid: this.typesByGuid });
-          if (flattenReason) {
-            this.flattenSeries(row, flattenReason);
-            continue;
-          }
+        if (row.recurrence && row.recurrenceType !== 'None' && !this.isWholeSeries(row)) {
+          this.flattenSeries(row, safeFlattenReason(row, this.timeZoneOf(row.ownerUser?.guid), this.typesByGuid).flattenReason ?? 'pattern not supported');
+          continue;
         }
-        push(this.toItem(row));
+        if (seen.has(row.guid)) continue;
+        push(await this.itemFor(row));
         continue;
       }
       const parent = await this.activity(parentGuid);
       if (!parent) continue;
-      const { flattenReason } = safeFlattenReason(parent, this.timeZoneOf(parent.ownerUser?.guid), this.typesByGuid);
-      if (flattenReason) {
-        this.flattenSeries(parent, flattenReason);
+      if (!this.isWholeSeries(parent)) {
+        this.flattenSeries(parent, safeFlattenReason(parent, this.timeZoneOf(parent.ownerUser?.guid), this.typesByGuid).flattenReason ?? 'pattern not supported');
         push(this.toItem(row, parentGuid));
-      } else {
+      } else if (!seen.has(parent.guid!)) {
         // A changed occurrence of a series that travels whole: the series is the item.
-        push(this.toItem(parent));
+        push(await this.itemFor(parent));
       }
     }
     return items;
+  }
+
+  /** Forget what this cycle read of an activity (after writing it), so the next read is fresh. */
+  invalidate(guid: string, ownerGuid?: string): void {
+    this.activities.delete(guid);
+    if (ownerGuid) this.exceptionRowsByOwner.delete(ownerGuid);
   }
 
   private flattenSeries(master: SeveraActivity, reason: string): void {
@@ -207,12 +254,7 @@ export class SeveraSnapshot {
 
   async fetchItem(guid: string): Promise<SeveraItem | null> {
     const a = await this.activity(guid);
-    if (!a) return null;
-    const parent = a.recurrenceParentActivityGuid;
-    if (parent && (a.recurrenceType === 'Occurrence' || a.recurrenceType === 'Exception') && this.flattenedSeries.has(parent)) {
-      return this.toItem(a, parent);
-    }
-    return this.toItem(a);
+    return a ? this.itemFor(a) : null;
   }
 
   async participants(guid: string): Promise<SeveraParticipant[]> {

@@ -105,15 +105,18 @@ export function decide(input: DecisionInput): Decision {
 }
 
 /**
- * A side's state relative to the stored pair: same version -> unchanged without looking further; a new version with the
- * same content hash -> unchanged (only the version needs recording); otherwise changed.
+ * A side's state relative to the stored pair: same version -> unchanged without looking further (when the side's versions
+ * are exact, like EWS ChangeKeys); a new version with the same content hash -> unchanged (only the version needs
+ * recording); otherwise changed. A side whose version is only a coarse timestamp (Severa's lastUpdatedDateTime, in whole
+ * seconds) passes `exactVersions: false`: there the content hash decides even when the version looks the same.
  */
 export function classifySide(
   stored: { version: string; hash: string } | null,
   now: { version: string; hash: string } | null,
+  exactVersions = true,
 ): SideNow {
   if (!now) return 'absent';
   if (!stored) return 'changed';
-  if (stored.version === now.version) return 'unchanged';
+  if (exactVersions && stored.version === now.version) return 'unchanged';
   return stored.hash === now.hash ? 'unchanged' : 'changed';
 }

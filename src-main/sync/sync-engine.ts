@@ -275,7 +275,7 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
         if (!item.eligible.ok && pairs.length === 0) continue;
         orgChanged.set(item.guid, item);
         // Unchanged since the sync last saw it (typically our own write read back): no membership lookups needed.
-        if (pairs.some((p) => p.severaVersion === item.version)) settledGuids.add(item.guid);
+        if (pairs.some((p) => p.severaVersion === item.version && p.severaHash === item.hash)) settledGuids.add(item.guid);
       }
     } catch (err) {
       report.outcome = 'failed';

@@ -8,6 +8,7 @@ import { contentHash } from './event-content-hash.ts';
 import {
   activityPatches,
   activityToFields,
+  occurrenceKey,
   categoryOf,
   chooseActivityType,
   describeFields,
@@ -89,6 +90,8 @@ interface Candidate {
   origin: SideName;
   /** Guid of a Severa activity this Exchange item is linked to by meeting UID (membership to ensure). */
   linkedByUid?: boolean;
+  /** The Severa activity was created from this Exchange item by a run that crashed before pairing them. */
+  recovered?: boolean;
 }
 
 interface CreateSeveraIntent {
@@ -116,6 +119,9 @@ const OVERLAP_TOLERANCE_MS = 60_000;
 
 /** Tag for an Exchange item brought back by a restore: not a Severa guid, so the next cycle syncs it like a new entry. */
 export const RESTORED_TAG_PREFIX = 'restored:';
+
+/** Content hash without a series' exceptions. */
+const baseHash = (f: EventFields): string => contentHash({ ...f, exceptions: [] });
 
 export function identityKey(fields: Pick<EventFields, 'subject' | 'start' | 'end' | 'isAllDay'>): string {
   const t = (v: string) => (fields.isAllDay ? v.slice(0, 10) : String(Date.parse(v)));
@@ -273,7 +279,7 @@ export class UserSync {
     for (const item of this.ctx.orgChanged.values()) {
       if (this.severaView.has(item.guid)) continue;
       const paired = this.pairsBySeveraGuid.get(item.guid);
-      if (paired && paired.severaVersion === item.version) continue;
+      if (paired && paired.severaVersion === item.version && paired.severaHash === item.hash) continue;
       if (!paired && this.ctx.settledGuids.has(item.guid)) continue;
       const isMember = item.ownerGuid === this.userGuid || (await snapshot.members(item)).has(this.userGuid);
       if (isMember) this.severaView.set(item.guid, item);
@@ -315,13 +321,15 @@ export class UserSync {
       } else if (intent.kind === 'create-severa') {
         const p = intent.payload as CreateSeveraIntent;
         if (this.pairsByExchangeId.has(p.exchangeId)) continue;
-        const rows = await this.ctx.severa.listActivities({
+        const range = {
           userGuids: [p.ownerGuid],
           startDateTime: new Date(Date.parse(p.start) - OVERLAP_TOLERANCE_MS).toISOString(),
           endDateTime: new Date(Date.parse(p.end) + OVERLAP_TOLERANCE_MS).toISOString(),
-        });
+        };
+        const rows = [...(await this.ctx.severa.listActivities(range)), ...(await this.ctx.severa.listActivities({ ...range, recurrenceType: 'Series' }))];
         for (const item of await this.ctx.snapshot.itemsFromRows(rows)) {
-          if (item.hash !== p.hash || this.ctx.store.pairsBySeveraGuid(item.guid).length > 0) continue;
+          // Exceptions may or may not have been written before the crash: compare without them.
+          if (baseHash(item.fields) !== p.hash || this.ctx.store.pairsBySeveraGuid(item.guid).length > 0) continue;
           this.recoveredSevera.set(p.exchangeId, item);
           if (!this.ctx.dryRun) await this.ensureParticipants(item.guid, p.participantGuids);
           break;
@@ -342,7 +350,7 @@ export class UserSync {
     const stored = { version: p.severaVersion, hash: p.severaHash };
     if (p.severaGone || this.ctx.snapshot.deletedGuids.has(p.severaGuid)) return { state: 'absent' };
     const item = this.severaView.get(p.severaGuid);
-    if (item) return { state: classifySide(stored, item), item };
+    if (item) return { state: classifySide(stored, item, false), item };
     if (this.lostMembership.has(p.severaGuid)) return { state: 'absent' };
     if (this.fullSevera && this.pairExpectedInListing(p)) {
       // Not in the user's listing: deleted, no longer theirs, or moved out of the window.
@@ -350,7 +358,7 @@ export class UserSync {
       if (!found) return { state: 'absent' };
       const member = found.ownerGuid === this.userGuid || (await this.ctx.snapshot.members(found)).has(this.userGuid);
       if (!member) return { state: 'absent' };
-      return { state: classifySide(stored, found), item: found };
+      return { state: classifySide(stored, found, false), item: found };
     }
     return { state: 'unchanged' };
   }
@@ -400,7 +408,7 @@ export class UserSync {
       const recovered = this.recoveredSevera.get(event.id);
       if (recovered && !consumedSevera.has(recovered.guid)) {
         consumedSevera.add(recovered.guid);
-        out.push({ pair: null, severa: { state: 'changed', item: recovered }, exchange, role: this.roleIn(recovered), origin: 'exchange' });
+        out.push({ pair: null, severa: { state: 'changed', item: recovered }, exchange, role: this.roleIn(recovered), origin: 'exchange', recovered: true });
         continue;
       }
       // 2. An item the sync itself created (it carries the Severa guid): never imported back as new.
@@ -492,6 +500,15 @@ export class UserSync {
   }
 
   private decideCandidate(c: Candidate): Decision {
+    // An activity a crashed run created from this Exchange item: Exchange is the source, finish the job.
+    if (c.recovered && !c.pair && c.severa.item && c.exchange.event) {
+      return c.severa.item.hash === contentHash(c.exchange.event.fields)
+        ? { action: 'record', cell: 'new: recovered, same content' }
+        : { action: 'update', side: 'severa', cell: 'new: recovered', reason: 'finishing an interrupted copy from Exchange', conflict: false };
+    }
+    // A meeting's copy in another enrolled mailbox is the same meeting as the activity it links to: pair, don't copy.
+    // (Its content may differ only by what Severa cannot hold; the next change on either side flows as usual.)
+    if (c.linkedByUid && !c.pair && c.severa.item && c.exchange.event) return { action: 'record', cell: 'new: linked by meeting UID' };
     const sItem = c.severa.item;
     const eEvent = c.exchange.event;
     const sHash = sItem?.hash ?? (c.pair && c.severa.state === 'unchanged' ? c.pair.severaHash : undefined);
@@ -741,15 +758,16 @@ export class UserSync {
       id: intentId,
       email: this.plan.email,
       kind: 'create-severa',
-      payload: { exchangeId: event.id, mailbox: this.mailbox, ownerGuid, hash: contentHash(expected), start: input.startDateTime, end: input.endDateTime ?? input.startDateTime, participantGuids } satisfies CreateSeveraIntent,
+      payload: { exchangeId: event.id, mailbox: this.mailbox, ownerGuid, hash: baseHash(expected), start: input.startDateTime, end: input.endDateTime ?? input.startDateTime, participantGuids } satisfies CreateSeveraIntent,
       createdAt: this.ctx.now().toISOString(),
     });
     const created = await this.ctx.severa.createActivity(input);
     this.ctx.snapshot.remember(created);
     await this.ensureParticipants(created.guid ?? '', participantGuids);
-    this.work.removeIntentIds.push(intentId);
-    const item = this.ctx.snapshot.toItem(created);
+    let item = this.ctx.snapshot.toItem(created);
     if (!item) throw new Error('Severa answered the new activity without a guid.');
+    if (event.fields.recurrence && event.fields.exceptions.length) item = await this.writeSeveraExceptions(item, event.fields);
+    this.work.removeIntentIds.push(intentId);
     if (c.pair) this.dropPair(c.pair);
     this.stagePair(this.buildPair({ ...c, pair: null, role: ownerGuid === this.userGuid ? 'owner' : 'participant', origin: c.pair?.origin ?? 'exchange' }, item, this.exchangeSide(c), event.fields));
   }
@@ -802,8 +820,7 @@ export class UserSync {
       const type = chooseActivityType(event.fields.isPrivate, owner, this.ctx.snapshot.types);
       if (type && type.guid !== current.activityType?.guid) activityTypeGuid = type.guid;
     }
-    const item0 = c.severa.item ?? this.ctx.snapshot.toItem(current);
-    const timeZone = item0?.timeZone ?? this.ctx.snapshot.timeZoneOf(current.ownerUser?.guid);
+    const timeZone = c.severa.item?.timeZone ?? this.ctx.snapshot.timeZoneOf(current.ownerUser?.guid);
     const ops = activityPatches(current, event.fields, { timeZone, activityTypeGuid });
     let updated: SeveraActivity = current;
     if (ops.length) {
@@ -811,9 +828,62 @@ export class UserSync {
       updated = (Array.isArray(result) ? (result.find((a) => a.guid === guid) ?? result[0]) : result) ?? current;
       this.ctx.snapshot.remember(updated);
     }
-    const item = this.ctx.snapshot.toItem(updated);
+    let item = await this.ctx.snapshot.itemFor(updated);
     if (!item) throw new Error('Severa answered the updated activity without a guid.');
+    if (event.fields.recurrence) item = await this.writeSeveraExceptions(item, event.fields);
     this.stagePair(this.buildPair(c, item, this.exchangeSide(c), event.fields));
+  }
+
+  /**
+   * Brings a Severa series' changed and deleted occurrences in line with Exchange's: an occurrence is changed by patching
+   * it (Severa turns it into an exception) and deleted by deleting it. Returns the series as Severa then holds it.
+   */
+  private async writeSeveraExceptions(series: SeveraItem, fields: EventFields): Promise<SeveraItem> {
+    const { snapshot } = this.ctx;
+    const tz = series.timeZone;
+    const isAllDay = fields.isAllDay;
+    const current = new Map(series.fields.exceptions.map((x) => [occurrenceKey(x.originalStart, isAllDay, tz), x]));
+    let wrote = false;
+    for (const ex of fields.exceptions) {
+      const key = occurrenceKey(ex.originalStart, isAllDay, tz);
+      const have = current.get(key);
+      if (ex.fields === null && have && have.fields === null) continue;
+      if (ex.fields && have?.fields && contentHash({ ...have.fields, recurrence: null, exceptions: [] }) === contentHash({ ...ex.fields, recurrence: null, exceptions: [] })) continue;
+      const target = await this.occurrenceActivity(series, key, isAllDay);
+      if (!target?.guid) {
+        this.note(`An occurrence of "${fields.subject}" (${ex.originalStart}) was not found in Severa; its change was not copied.`);
+        continue;
+      }
+      if (ex.fields === null) {
+        await this.ctx.severa.deleteActivity(target.guid);
+      } else {
+        const ops = activityPatches(target, { ...ex.fields, recurrence: null, exceptions: [] }, { timeZone: tz });
+        if (ops.length) await this.ctx.severa.patchActivity(target.guid, ops);
+      }
+      wrote = true;
+    }
+    for (const [key, x] of current) {
+      if (!fields.exceptions.some((e) => occurrenceKey(e.originalStart, isAllDay, tz) === key)) {
+        this.note(`"${fields.subject}": an occurrence changed in Severa (${x.originalStart}) is a regular occurrence again in Exchange; Severa keeps its change.`);
+      }
+    }
+    if (!wrote) return series;
+    snapshot.invalidate(series.guid, series.ownerGuid);
+    return (await snapshot.fetchItem(series.guid)) ?? series;
+  }
+
+  /** The Severa activity of one occurrence of a series: its Exception activity, or the occurrence as the API lists it. */
+  private async occurrenceActivity(series: SeveraItem, key: string, isAllDay: boolean): Promise<SeveraActivity | null> {
+    const rowGuid = series.exceptionRowGuids?.get(key);
+    if (rowGuid) return this.ctx.snapshot.activity(rowGuid);
+    const originalMs = isAllDay ? localToMs(series.timeZone, key) : Date.parse(key);
+    const rows = await this.ctx.severa.listActivities({
+      userGuids: [series.ownerGuid],
+      recurrenceType: 'Occurrence',
+      startDateTime: new Date(originalMs - OVERLAP_TOLERANCE_MS).toISOString(),
+      endDateTime: new Date(originalMs + OVERLAP_TOLERANCE_MS).toISOString(),
+    });
+    return rows.find((r) => r.recurrenceParentActivityGuid === series.guid && Math.abs(Date.parse(r.startDateTime ?? '') - originalMs) < 1000) ?? null;
   }
 
   private async deleteInExchange(c: Candidate, reason: string): Promise<void> {

@@ -8,6 +8,8 @@ import {
   fieldsToActivityInput,
   mergeIntoExchangeFields,
   NO_SUBJECT,
+  occurrenceKey,
+  severaSeriesExceptions,
   recurrencePatches,
   ruleToSeveraRecurrence,
   severaRecurrenceToRule,
@@ -191,5 +193,36 @@ describe('content hash', () => {
     const x1 = { originalStart: '2026-03-06T07:00:00.000Z', fields: null };
     const x2 = { originalStart: '2026-03-09T09:00:00+02:00', fields: null };
     expect(contentHash(ev({ recurrence: r1, exceptions: [x2, x1] }))).toBe(contentHash(ev({ recurrence: r2, exceptions: [x1, x2] })));
+  });
+});
+
+describe('Severa series exceptions', () => {
+  const master = activity({
+    recurrenceType: 'Series',
+    startDateTime: '2026-03-02T09:00:00+02:00',
+    endDateTime: '2026-03-02T10:00:00+02:00',
+    recurrence: {
+      frequency: 'Weekly', pattern: { weekly: { interval: 1, monday: true } }, range: { maxOccurrences: 6 },
+      exceptions: ['2026-03-09T09:00:00+02:00', '2026-03-16T09:00:00+02:00', '2026-03-23T09:00:00+02:00'],
+    },
+  });
+  it('matches each Exception activity to the nearest listed original start; the others are deleted occurrences', () => {
+    const moved = activity({ guid: 'E1', recurrenceType: 'Exception', recurrenceParentActivityGuid: 'S1', name: 'Moved', startDateTime: '2026-03-16T13:00:00+02:00', endDateTime: '2026-03-16T14:00:00+02:00' });
+    const renamed = activity({ guid: 'E2', recurrenceType: 'Exception', recurrenceParentActivityGuid: 'S1', name: 'Renamed', startDateTime: '2026-03-23T09:00:00+02:00', endDateTime: '2026-03-23T10:00:00+02:00' });
+    const { exceptions, rowGuidByKey } = severaSeriesExceptions(master, [renamed, moved], { timeZone: HEL, typesByGuid });
+    expect(exceptions.map((x) => [x.originalStart, x.fields?.subject ?? null])).toEqual([
+      ['2026-03-09T07:00:00.000Z', null],
+      ['2026-03-16T07:00:00.000Z', 'Moved'],
+      ['2026-03-23T07:00:00.000Z', 'Renamed'],
+    ]);
+    expect(exceptions[1].fields).toMatchObject({ start: '2026-03-16T11:00:00.000Z', end: '2026-03-16T12:00:00.000Z' });
+    expect([...rowGuidByKey.entries()]).toEqual([['2026-03-16T07:00:00.000Z', 'E1'], ['2026-03-23T07:00:00.000Z', 'E2']]);
+    const fields = activityToFields(master, { timeZone: HEL, typesByGuid, exceptions }).fields;
+    expect(fields.exceptions).toHaveLength(3);
+  });
+  it('all-day series key their occurrences by local date', () => {
+    expect(occurrenceKey('2026-03-09T00:00:00+02:00', true, HEL)).toBe('2026-03-09');
+    expect(occurrenceKey('2026-03-09', true, HEL)).toBe('2026-03-09');
+    expect(occurrenceKey('2026-03-09T09:00:00+02:00', false, HEL)).toBe('2026-03-09T07:00:00.000Z');
   });
 });

@@ -106,6 +106,10 @@ describe('classifySide', () => {
   it('unchanged on a new version with the same content', () => {
     expect(classifySide({ version: 'v1', hash: 'h1' }, { version: 'v2', hash: 'h1' })).toBe('unchanged');
   });
+  it('a coarse version (a timestamp) is only a hint: the content decides', () => {
+    expect(classifySide({ version: 't1', hash: 'h1' }, { version: 't1', hash: 'h2' }, false)).toBe('changed');
+    expect(classifySide({ version: 't1', hash: 'h1' }, { version: 't2', hash: 'h1' }, false)).toBe('unchanged');
+  });
   it('changed on a new version with new content', () => {
     expect(classifySide({ version: 'v1', hash: 'h1' }, { version: 'v2', hash: 'h2' })).toBe('changed');
   });
