@@ -100,7 +100,7 @@ function demoEnrollments(configPath: string, now: Date): Enrollment[] {
 export async function startDemoEnvironment(opts: { dataDir: string; log: (line: string) => void; now?: () => Date }): Promise<DemoEnvironment> {
   const now = opts.now ?? (() => new Date());
   mkdirSync(opts.dataDir, { recursive: true });
-  const saved = loadDemoPeerState(opts.dataDir);
+  const saved = loadDemoPeerState(opts.dataDir, opts.log);
   const ewsSeed = saved?.ews ?? loadEwsSeed(join(DEMO_SEEDS, 'ews-demo.json'));
   const severaSeed = saved?.severa ?? loadSeveraSeed(join(DEMO_SEEDS, 'severa-demo.json'));
   const ews = await startEwsSimulator({ seed: ewsSeed, port: 0 });
@@ -112,7 +112,7 @@ export async function startDemoEnvironment(opts: { dataDir: string; log: (line: 
     throw error;
   }
   try {
-    await saved?.afterStart?.({ ews, severa });
+    await saved?.afterStart({ ews, severa });
   } catch (error) {
     await Promise.all([ews.close(), severa.close()]);
     throw error;
