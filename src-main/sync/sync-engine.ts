@@ -269,7 +269,14 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
   const since = plans.filter((p) => p.mode !== 'first').map((p) => p.state!.severaCursor!).sort()[0];
   if (since) {
     try {
-      const rows = [...(await severa.listActivities({ changedSince: since })), ...(await severa.listActivities({ changedSince: since, recurrenceType: 'Series' }))];
+      // Only what can matter: from the earliest sync start date (a day early, for zones) to the end of the window.
+      const earliest = plans.map((p) => p.syncStartDate).sort()[0];
+      const range = {
+        changedSince: since,
+        startDateTime: new Date(Date.parse(`${earliest}T00:00:00Z`) - 86_400_000).toISOString(),
+        endDateTime: new Date(deps.now().getTime() + options.windowDaysAhead * 86_400_000).toISOString(),
+      };
+      const rows = [...(await severa.listActivities(range)), ...(await severa.listActivities({ ...range, recurrenceType: 'Series' }))];
       for (const item of await snapshot.itemsFromRows(rows)) {
         const pairs = deps.store.pairsBySeveraGuid(item.guid);
         if (!item.eligible.ok && pairs.length === 0) continue;
@@ -323,6 +330,7 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
       if (!dryRun) deps.store.setStatus(plan.email, userReport, deps.now().toISOString());
     }
     for (const n of orgNotes.slice(before)) if (!userReport.notes.includes(n)) userReport.notes.push(n);
+    log.info({ email: plan.email, outcome: userReport.outcome, toSevera: userReport.toSevera, toExchange: userReport.toExchange, conflicts: userReport.conflicts, held: userReport.heldDeletions }, 'user synced');
     report.users.push(userReport);
     options.onProgress?.({ email: plan.email, index, total: plans.length, phase: 'done' });
   }
