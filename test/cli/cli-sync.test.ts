@@ -1,0 +1,97 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CycleReport } from '../../src-main/common/sync-report.ts';
+import { loadEwsSeed, startEwsSimulator } from '../peers/ews/ews-simulator.ts';
+import type { EwsSimulator } from '../peers/ews/ews-simulator.ts';
+import { loadSeveraSeed, startSeveraSimulator } from '../peers/severa/severa-simulator.ts';
+import type { SeveraSimulator } from '../peers/severa/severa-simulator.ts';
+import { runCli } from './cli-helpers.ts';
+
+/** The CLI as a separate process against both simulators (started here) with a config file and secrets in env vars. */
+
+const demo = (name: string) => join(import.meta.dirname, '..', 'peers', 'demo', name);
+const WRITES_EWS = ['CreateItem', 'UpdateItem', 'DeleteItem'];
+
+let ews: EwsSimulator;
+let severa: SeveraSimulator;
+let dir: string;
+let config: string;
+const env = { SCS_EXCHANGE_PASSWORD: 'demo-delegate-password', SCS_SEVERA_CLIENT_SECRET: 'demo-client-secret' };
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cli-sync-'));
+  ews = await startEwsSimulator({ seed: loadEwsSeed(demo('ews-demo.json')), port: 0 });
+  severa = await startSeveraSimulator({ seed: loadSeveraSeed(demo('severa-demo.json')), port: 0 });
+  config = join(dir, 'config.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      exchange: { serverType: 'Exchange2016', ewsUrl: ews.url, domain: 'CONTOSO', username: 'svc-severa-sync', authMethod: 'ntlm' },
+      severa: { apiUrl: severa.baseUrl, clientId: 'demo-client-id' },
+      activityTypesToExchange: ['00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000000b2'],
+      enrollments: [
+        { email: 'mikko.lahtinen@contoso.example', syncStartDate: '2026-01-01', enabledAt: '2026-01-01T00:00:00Z' },
+        { email: 's.nieminen@contoso.example', syncStartDate: '2026-01-01', enabledAt: '2026-01-01T00:00:00Z' },
+      ],
+    }),
+  );
+});
+afterAll(async () => {
+  await Promise.all([ews?.close(), severa?.close()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const severaWrites = () => Object.entries(severa.counters().byRoute).filter(([route, n]) => n > 0 && /^(POST|PATCH|DELETE) .*activit/i.test(route));
+const ewsWrites = () => WRITES_EWS.reduce((n, op) => n + (ews.counters().byOperation[op] ?? 0), 0);
+
+describe('severa-calendar-sync sync', () => {
+  it('--dry-run --json prints the planned changes as a CycleReport and writes nothing on either side or in the store', async () => {
+    const dataDir = join(dir, 'dry');
+    ews.resetCounters();
+    severa.resetCounters();
+    const run = await runCli(['sync', '--once', '--dry-run', '--json', '--config', config, '--data-dir', dataDir], { env });
+    expect(run.stderr).toBe('');
+    const report = JSON.parse(run.stdout) as CycleReport;
+    expect(report.dryRun).toBe(true);
+    expect(report.users.map((u) => u.email).sort()).toEqual(['mikko.lahtinen@contoso.example', 's.nieminen@contoso.example']);
+    const planned = report.users.flatMap((u) => u.changes);
+    expect(planned.some((c) => c.side === 'exchange' && c.action === 'create')).toBe(true);
+    expect(planned.some((c) => c.side === 'severa' && c.action === 'create')).toBe(true);
+    // Nothing changed anywhere: no write reached either server, and the store holds no pair.
+    expect(ewsWrites()).toBe(0);
+    expect(severaWrites()).toEqual([]);
+    expect(ews.counters().total).toBeGreaterThan(0);
+    const storeFile = join(dataDir, 'sync-store.sqlite');
+    if (existsSync(storeFile)) {
+      const db = new DatabaseSync(storeFile, { readOnly: true });
+      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name);
+      for (const table of tables.filter((t) => /pair/i.test(t))) {
+        expect((db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n).toBe(0);
+      }
+      db.close();
+    }
+    expect(existsSync(join(dataDir, 'runner-state.json'))).toBe(false);
+  });
+
+  it('a human dry run lists what would change per user', async () => {
+    const run = await runCli(['sync', '--dry-run', '--config', config, '--data-dir', join(dir, 'dry-human')], { env });
+    expect(run.stdout).toContain('Dry run (nothing was changed)');
+    expect(run.stdout).toMatch(/mikko\.lahtinen@contoso\.example would change:\n\s+create/);
+  });
+
+  it('check exits 0 when every activation check passes', async () => {
+    const run = await runCli(['check', '--config', config, '--data-dir', join(dir, 'check')], { env });
+    expect(run.stdout).toMatch(/All \d+ checks passed\./);
+    expect(run.code).toBe(0);
+  });
+
+  it('check exits 1 and prints the fix when a secret is missing', async () => {
+    const run = await runCli(['check', '--json', '--config', config, '--data-dir', join(dir, 'check2')], { env: { SCS_EXCHANGE_PASSWORD: 'demo-delegate-password' } });
+    expect(run.code).toBe(1);
+    const results = JSON.parse(run.stdout) as Array<{ id: string; ok: boolean; fix?: string }>;
+    expect(results.find((r) => r.id === 'severa-credentials')).toMatchObject({ ok: false, fix: expect.stringContaining('SCS_SEVERA_CLIENT_SECRET') });
+  });
+});
