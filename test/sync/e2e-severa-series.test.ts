@@ -16,7 +16,7 @@ const day = (n: number) => addDays(today(), n);
 const at = (n: number, hh: number, mm = 0) => new Date(localToMs(HEL, day(n), hh, mm)).toISOString();
 const weekdayOf = (date: string) => new Date(`${date}T12:00:00Z`).getUTCDay();
 
-function seed() {
+function seed(extra: unknown[] = []) {
   const wd = WEEKDAY_NAMES[weekdayOf(day(1))];
   return {
     timeZone: HEL,
@@ -40,6 +40,7 @@ function seed() {
           { originalStart: 'today+15T09:00', deleted: true },
         ],
       },
+      ...extra,
     ],
   };
 }
@@ -50,9 +51,9 @@ afterEach(async () => {
   world = null;
 });
 
-async function start() {
+async function start(extra: unknown[] = []) {
   const calendar = new FakeCalendar({ mailboxes: [{ primary: AINO.email }, { primary: MIKKO.email }], now: () => new Date() });
-  world = await startE2e({ severaSeed: seed(), calendar, users: [AINO.email, MIKKO.email] });
+  world = await startE2e({ severaSeed: seed(extra), calendar, users: [AINO.email, MIKKO.email] });
   world.options.activityTypesToExchange = [TYPE.meeting];
   return { w: world, calendar };
 }
@@ -117,5 +118,66 @@ describe('e2e over HTTP with the Severa simulator: series', () => {
     const [renamed] = calendar.bySubject(MIKKO.email, 'Design review v2');
     expect(renamed.fields.exceptions).toHaveLength(3);
     expect(renamed.fields.exceptions.map((x) => x.fields?.subject ?? null)).toEqual([null, 'Design review (moved)', 'Design review (remote)']);
+  });
+
+  it('a series whose pattern Exchange cannot hold is synced as its occurrences inside the window, with a note', async () => {
+    const { w, calendar } = await start([
+      {
+        guid: '00000000-0000-4000-8000-0000000000d1',
+        name: 'Month-end close',
+        activityTypeGuid: TYPE.meeting,
+        ownerGuid: MIKKO.guid,
+        start: 'today+1T15:00',
+        end: 'today+1T16:00',
+        recurrence: { frequency: 'Monthly', pattern: { monthly: { interval: 1, dayOrdinal: 'Last', dayOrdinalOption: 'WeekDay' } }, range: { maxOccurrences: 12 } },
+      },
+    ]);
+    w.options.windowDaysAhead = 70;
+    const r = await w.cycle();
+    const mikko = r.users.find((u) => u.email === MIKKO.email)!;
+    expect(mikko.notes.join(' ')).toMatch(/Month-end close.*single occurrences.*Last WeekDay/);
+    const copies = calendar.bySubject(MIKKO.email, 'Month-end close');
+    expect(copies.length).toBeGreaterThanOrEqual(2);
+    expect(copies.length).toBeLessThanOrEqual(3);
+    expect(copies.every((c) => c.fields.recurrence === null)).toBe(true);
+    // Each copy is the last weekday of its month.
+    for (const c of copies) {
+      const d = new Date(Date.parse(c.fields.start) + 2 * 3600_000);
+      const next = new Date(d);
+      do next.setUTCDate(next.getUTCDate() + 1); while (next.getUTCDay() === 0 || next.getUTCDay() === 6);
+      expect(next.getUTCMonth()).not.toBe(d.getUTCMonth());
+    }
+    calendar.resetCalls();
+    w.severaSim.resetCounters();
+    await w.cycle();
+    expect(calendar.writeCalls() + severaWrites(w)).toBe(0);
+    // Moving one copy in Exchange changes that occurrence only.
+    calendar.userUpdate(MIKKO.email, copies[0].id, { location: 'Finance corner' });
+    await w.cycle();
+    const stored = w.severaSim.activities() as Array<{ name: string; recurrenceType: string; location: string | null }>;
+    expect(stored.filter((a) => a.name === 'Month-end close' && a.recurrenceType === 'Exception').map((a) => a.location)).toEqual(['Finance corner']);
+  });
+
+  it('all-day and private entries keep their dates and privacy both ways', async () => {
+    const { w, calendar } = await start([
+      { guid: '00000000-0000-4000-8000-0000000000d2', name: 'Offsite day', activityTypeGuid: TYPE.meeting, ownerGuid: AINO.guid, start: 'today+3', end: 'today+5', isAllDay: true },
+      { guid: '00000000-0000-4000-8000-0000000000d3', name: 'Physio', activityTypeGuid: TYPE.personal, ownerGuid: AINO.guid, start: 'today+2T07:30', end: 'today+2T08:15' },
+    ]);
+    w.options.activityTypesToExchange = [TYPE.meeting, TYPE.personal];
+    calendar.userCreate(MIKKO.email, fields({ subject: 'Holiday', start: day(6), end: day(8), isAllDay: true }));
+    calendar.userCreate(MIKKO.email, fields({ subject: 'Bank', start: at(4, 12), end: at(4, 13), isPrivate: true }));
+    await w.cycle();
+    const [offsite] = calendar.bySubject(AINO.email, 'Offsite day');
+    expect(offsite.fields).toMatchObject({ isAllDay: true, start: day(3), end: day(5) });
+    expect(calendar.bySubject(AINO.email, 'Physio')[0].fields.isPrivate).toBe(true);
+    const stored = w.severaSim.activities() as Array<{ name: string; isAllDay: boolean; startDateTime: string; endDateTime: string; activityType: { guid: string } }>;
+    const holiday = stored.find((a) => a.name === 'Holiday')!;
+    expect(holiday.isAllDay).toBe(true);
+    expect(localDate(Date.parse(holiday.startDateTime), HEL)).toBe(day(6));
+    expect(stored.find((a) => a.name === 'Bank')!.activityType.guid).toBe(TYPE.personal);
+    calendar.resetCalls();
+    w.severaSim.resetCounters();
+    await w.cycle();
+    expect(calendar.writeCalls() + severaWrites(w)).toBe(0);
   });
 });
