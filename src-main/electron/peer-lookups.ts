@@ -1,4 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import type { SecretSource } from '../common/secrets-contract.ts';
+import { verifyOwnMailboxLogin as verifyWithEws } from '../exchange/ews/ews-diagnostics.ts';
+import type { EwsConnectorOptions } from '../exchange/ews/ews-calendar-connector.ts';
 import type { OrgSettings } from '../common/settings-schema.ts';
 import { defaultConnectorFactory } from '../runner/connector-factory.ts';
 import type { ConnectorFactory } from '../runner/runner-types.ts';
@@ -12,11 +15,38 @@ import type { ActivityTypeInfo, OwnMailboxCheck, PeerLookups } from './window-re
 export interface PeerLookupDeps {
   secrets: SecretSource;
   connectors?: ConnectorFactory;
-  /** Logs in to Exchange as the user, without impersonation (the EWS connector's diagnostics). */
-  verifyOwnMailboxLogin?: (settings: OrgSettings, email: string, password: string) => Promise<OwnMailboxCheck>;
+  /** Logs in to Exchange as the user, without impersonation; default: the EWS connector's diagnostics. */
+  verifyOwnMailboxLogin?: (settings: OrgSettings, email: string, password: string, loginName?: string) => Promise<OwnMailboxCheck>;
+}
+
+/** The EWS connection settings without credentials, for a login that is not the delegate's. */
+export async function ewsSettingsOf(settings: OrgSettings): Promise<Omit<EwsConnectorOptions, 'username' | 'password'>> {
+  const ex = settings.exchange;
+  if (ex.serverType === 'Office365') throw new Error('Exchange Online has no EWS login with a password; it needs the Microsoft Graph connector.');
+  let caCertificates: string | undefined;
+  if (ex.caFile) {
+    try {
+      caCertificates = await readFile(ex.caFile, 'utf8');
+    } catch (error) {
+      throw new Error(`The CA certificate file ${ex.caFile} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return { ewsUrl: ex.ewsUrl, serverType: ex.serverType, domain: ex.domain, authMethod: ex.authMethod, ...(caCertificates ? { caCertificates } : {}) };
+}
+
+/** Logs in to EWS as the user with their own password, no impersonation (the password is used for that login only). */
+export async function verifyOwnMailboxLoginWithEws(settings: OrgSettings, email: string, password: string, loginName?: string): Promise<OwnMailboxCheck> {
+  let ews: Omit<EwsConnectorOptions, 'username' | 'password'>;
+  try {
+    ews = await ewsSettingsOf(settings);
+  } catch (error) {
+    return { ok: false, message: error instanceof Error ? error.message : String(error), fix: 'Correct the Exchange settings in the Admin section.' };
+  }
+  return verifyWithEws(ews, email, password, loginName);
 }
 
 export function createPeerLookups(deps: PeerLookupDeps): PeerLookups {
+  const verify = deps.verifyOwnMailboxLogin ?? verifyOwnMailboxLoginWithEws;
   const connectors = deps.connectors ?? defaultConnectorFactory;
   const severa = async (settings: OrgSettings) => (await connectors.createSevera(settings, deps.secrets)) as SeveraPort;
   return {
@@ -38,9 +68,6 @@ export function createPeerLookups(deps: PeerLookupDeps): PeerLookups {
       const calendar = await connectors.createCalendar(settings, deps.secrets);
       return calendar.resolveMailbox(email);
     },
-    async verifyOwnMailboxLogin(settings, email, password) {
-      if (!deps.verifyOwnMailboxLogin) return { ok: false, message: 'Checking a mailbox login is not available in this build.', fix: 'Ask the admin to update the app.' };
-      return deps.verifyOwnMailboxLogin(settings, email, password);
-    },
+    verifyOwnMailboxLogin: (settings, email, password, loginName) => verify(settings, email, password, loginName),
   };
 }

@@ -55,7 +55,8 @@ export interface PeerLookups {
   findSeveraUser(settings: OrgSettings, email: string): Promise<{ known: boolean; detail: string }>;
   /** The mailbox's primary address when Exchange knows the address (primary or secondary), else null. */
   resolveMailbox(settings: OrgSettings, email: string): Promise<string | null>;
-  verifyOwnMailboxLogin(settings: OrgSettings, email: string, password: string): Promise<OwnMailboxCheck>;
+  /** `loginName`: the sign-in name when it is not the typed address (a secondary address is no sign-in name). */
+  verifyOwnMailboxLogin(settings: OrgSettings, email: string, password: string, loginName?: string): Promise<OwnMailboxCheck>;
 }
 
 export interface DeletionJournal {
@@ -290,7 +291,9 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
         throw new UserFacingError(`Severa has no active user with the email ${email}.`, 'Use the same email address as your Severa user, or ask the Severa admin to set it on your user.');
       }
       // The password proves the mailbox is the user's own; it is used for this one login and not kept anywhere.
-      const login = await deps.peers.verifyOwnMailboxLogin(settings, email, password);
+      // Sign-in names are primary addresses (UPNs): someone whose Severa email is a secondary address signs in as the primary.
+      const loginName = identity.exchange.primaryAddress && identity.exchange.primaryAddress !== email ? identity.exchange.primaryAddress : undefined;
+      const login = await deps.peers.verifyOwnMailboxLogin(settings, email, password, loginName);
       if (!login.ok) throw new UserFacingError(login.message, login.fix);
       const verified = login.primaryAddress ? { ...identity, exchange: { known: true, primaryAddress: login.primaryAddress, detail: login.primaryAddress === email ? 'Exchange knows this address as the primary address.' : `Exchange knows this address as a secondary address of ${login.primaryAddress}.` } } : identity;
 

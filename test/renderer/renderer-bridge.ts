@@ -78,6 +78,8 @@ export async function startRendererBridge(options: { rendererDir: string; handle
     });
   });
   await context.addInitScript({ content: preload });
+  // Fail in seconds rather than wait half a minute for an element that is not coming.
+  context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   return {
     page,

@@ -11,16 +11,13 @@ import { createPeerLookups } from '../../src-main/electron/peer-lookups.ts';
 import { recordCycle } from '../../src-main/electron/user-status-book.ts';
 import type { UserStatusBook } from '../../src-main/electron/user-status-book.ts';
 import { createWindowRequestHandlers } from '../../src-main/electron/window-requests.ts';
-import type { OwnMailboxCheck } from '../../src-main/electron/window-requests.ts';
 import { CONTENT_SECURITY_POLICY } from '../../src-main/electron/window-security.ts';
-import type { ConnectorFactory } from '../../src-main/runner/runner-types.ts';
-import type { CalendarConnector } from '../../src-main/exchange/calendar-connector.ts';
-import type { SeveraPort } from '../../src-main/sync/severa-port.ts';
 import { SyncRunner } from '../../src-main/runner/sync-runner.ts';
-import { SeveraClient } from '../../src-main/severa/severa-client.ts';
 import { SettingsStore } from '../../src-main/settings/settings-store.ts';
 import { loadSeveraSeed, startSeveraSimulator } from '../peers/severa/severa-simulator.ts';
 import type { SeveraSimulator } from '../peers/severa/severa-simulator.ts';
+import { loadEwsSeed, startEwsSimulator } from '../peers/ews/ews-simulator.ts';
+import type { EwsSimulator } from '../peers/ews/ews-simulator.ts';
 import { buildRenderer, startRendererBridge } from './renderer-bridge.ts';
 import type { RendererBridge } from './renderer-bridge.ts';
 
@@ -47,24 +44,9 @@ class MemorySecrets implements SecretSource, SecretSink {
   }
 }
 
-/**
- * Exchange side for the window's identity checks. The demo firm's directory: primary and secondary addresses and the
- * users' own demo passwords (test/peers share the same table).
- */
-const DEMO_MAILBOXES: Record<string, { primary: string; password: string }> = {
-  'sara.nieminen@contoso.example': { primary: 'sara.nieminen@contoso.example', password: 'demo-sara-password' },
-  's.nieminen@contoso.example': { primary: 'sara.nieminen@contoso.example', password: 'demo-sara-password' },
-  'aino.virtanen@contoso.example': { primary: 'aino.virtanen@contoso.example', password: 'demo-aino-password' },
-};
-async function verifyDemoMailboxLogin(_settings: OrgSettings, email: string, password: string): Promise<OwnMailboxCheck> {
-  const box = DEMO_MAILBOXES[email];
-  if (!box) return { ok: false, message: `Exchange has no mailbox with the address ${email}.`, fix: 'Use the address of your own mailbox.' };
-  if (box.password !== password) return { ok: false, message: 'Exchange did not accept the password for this mailbox.', fix: 'Type the password you use to sign in to Outlook.' };
-  return { ok: true, primaryAddress: box.primary };
-}
-
 let dir: string;
 let severa: SeveraSimulator;
+let ews: EwsSimulator;
 let bridge: RendererBridge;
 let settings: SettingsStore;
 const secrets = new MemorySecrets();
@@ -75,29 +57,19 @@ beforeAll(async () => {
   await mkdir(screenshots, { recursive: true });
   await buildRenderer(path.join(dir, 'renderer'));
   severa = await startSeveraSimulator({ seed: loadSeveraSeed(path.join(repoRoot, 'test/peers/demo/severa-demo.json')), port: 0 });
+  // The demo firm, except that the delegate may not impersonate Jussi: his sync fails with a fix to show.
+  const ewsSeed = loadEwsSeed(path.join(repoRoot, 'test/peers/demo/ews-demo.json'));
+  ewsSeed.delegates![0].impersonation = ewsSeed.mailboxes.map((m) => m.primarySmtp).filter((a) => a !== 'jussi.korhonen@contoso.example');
+  ews = await startEwsSimulator({ seed: ewsSeed, port: 0 });
   settings = new SettingsStore(new Conf<Record<string, unknown>>({ cwd: dir, configName: 'settings', projectName: 'severa-calendar-sync-test' }));
-  const connectors: ConnectorFactory = {
-    async createSevera(s, sec) {
-      const client = new SeveraClient({ baseUrl: s.severa.apiUrl, clientId: s.severa.clientId, clientSecret: (await sec.get('severa-client-secret')) ?? '', maxRetries: 0 });
-      // The port's deleteActivity returns void where the client's returns boolean (still being aligned upstream).
-      return client as unknown as SeveraPort;
-    },
-    async createCalendar() {
-      const resolveOnly: Pick<CalendarConnector, 'resolveMailbox'> = {
-        async resolveMailbox(email: string) {
-          return DEMO_MAILBOXES[email]?.primary ?? null;
-        },
-      };
-      return resolveOnly as CalendarConnector;
-    },
-  };
-  const runner = new SyncRunner({ loadSettings: () => settings.requireOrg(), secrets, dataDir: path.join(dir, 'data'), connectors });
+  // The runner and the lookups use the product's own connector factory: the real Severa client and EWS connector.
+  const runner = new SyncRunner({ loadSettings: () => settings.requireOrg(), secrets, dataDir: path.join(dir, 'data') });
   runner.onReport((report) => (book = recordCycle(book, report)));
   const handlers = createWindowRequestHandlers({
     settings,
     secrets,
     runner,
-    peers: createPeerLookups({ secrets, connectors, verifyOwnMailboxLogin: verifyDemoMailboxLogin }),
+    peers: createPeerLookups({ secrets }),
     userStatus: () => book,
     logPath: path.join(dir, 'severa-calendar-sync.log'),
     exportLog: async () => path.join(dir, 'exported.log'),
@@ -110,6 +82,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await bridge?.close();
   await severa?.close();
+  await ews?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -135,7 +108,7 @@ describe('settings window in headless Chromium over the real request handlers an
     await page.getByLabel('Exchange server').selectOption('Exchange2019');
 
     await page.getByLabel('EWS address').fill('ftp://mail.contoso.example/EWS/Exchange.asmx');
-    await page.getByLabel('Delegate user name').fill('svc-severa-sync');
+    await page.getByLabel('Delegate user name').fill('svc-severa-sync@contoso.example');
     await page.getByLabel('Severa API address').fill(severa.baseUrl);
     await page.getByLabel('Severa API client id').fill('demo-client-id');
     await page.getByRole('button', { name: 'Save settings' }).click();
@@ -144,16 +117,18 @@ describe('settings window in headless Chromium over the real request handlers an
     expect(await page.getByLabel('EWS address').getAttribute('aria-invalid')).toBe('true');
     expect(settings.loadOrg()).toBeNull();
 
-    await page.getByLabel('EWS address').fill('https://mail.contoso.example/EWS/Exchange.asmx');
-    await page.getByLabel('NetBIOS domain').fill('CONTOSO');
-    await page.getByLabel('Delegate password').fill('demo-delegate-password');
-    await page.getByLabel('Severa API client secret').fill('not-the-client-secret');
+    await page.getByLabel('EWS address').fill(ews.url);
+    // A UPN as the user name: no NetBIOS domain needed.
+    await page.getByLabel('NetBIOS domain').fill('');
+    await page.getByLabel('Delegate password').fill('not-the-delegate-password');
+    await page.getByLabel('Severa API client secret').fill('demo-client-secret');
     await page.getByLabel('Sync every (minutes)').fill('10');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await expect.poll(() => page.locator('.actions .ok-text').textContent()).toContain('Saved');
 
-    expect(settings.loadOrg()).toMatchObject({ exchange: { serverType: 'Exchange2019', ewsUrl: 'https://mail.contoso.example/EWS/Exchange.asmx', domain: 'CONTOSO', username: 'svc-severa-sync' }, severa: { apiUrl: severa.baseUrl, clientId: 'demo-client-id' }, intervalMinutes: 10 });
-    expect(secrets.values.get('exchange-delegate-password')).toBe('demo-delegate-password');
+    expect(settings.loadOrg()).toMatchObject({ exchange: { serverType: 'Exchange2019', ewsUrl: ews.url, domain: '', username: 'svc-severa-sync@contoso.example' }, severa: { apiUrl: severa.baseUrl, clientId: 'demo-client-id' }, intervalMinutes: 10 });
+    expect(secrets.values.get('exchange-delegate-password')).toBe('not-the-delegate-password');
+    expect(secrets.values.get('severa-client-secret')).toBe('demo-client-secret');
     // Write-only: the fields are emptied, the page only learns that a value is stored.
     expect(await page.getByLabel('Delegate password').inputValue()).toBe('');
     expect(await page.getByLabel('Delegate password').getAttribute('placeholder')).toMatch(/Stored in the keychain/);
@@ -164,21 +139,26 @@ describe('settings window in headless Chromium over the real request handlers an
     await page.screenshot({ path: path.join(screenshots, 'admin.png'), fullPage: true });
   });
 
-  it('admin: Test connection shows a failing check with its fix, and after the fix the check passes', async () => {
+  it('admin: Test connection shows a failing check with its fix (wrong delegate password), and after the fix every check passes', async () => {
     const { page } = bridge;
-    const severaCheck = page.locator('[data-check="severa-credentials"]');
+    const login = page.locator('[data-check="delegate-login"]');
     await page.getByRole('button', { name: 'Test connection' }).click();
-    await expect.poll(() => severaCheck.getAttribute('class'), { timeout: 30_000 }).toContain('check-failed');
-    expect(await severaCheck.locator('.check-fix').textContent()).toMatch(/^Fix: \S/);
+    await expect.poll(() => login.getAttribute('class'), { timeout: 30_000 }).toContain('check-failed');
+    expect(await login.locator('.check-fix').textContent()).toMatch(/^Fix: \S/);
+    expect(await page.locator('[data-check="severa-credentials"]').getAttribute('class')).toContain('check-ok');
     await page.locator('.checks').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(screenshots, 'test-connection.png'), fullPage: true });
 
-    await page.getByLabel('Severa API client secret').fill('demo-client-secret');
+    await page.getByLabel('Delegate password').fill('demo-delegate-password');
     await page.getByRole('button', { name: 'Save settings' }).click();
-    await expect.poll(() => secrets.values.get('severa-client-secret')).toBe('demo-client-secret');
+    await expect.poll(() => secrets.values.get('exchange-delegate-password')).toBe('demo-delegate-password');
     await page.getByRole('button', { name: 'Test connection' }).click();
-    await expect.poll(() => severaCheck.getAttribute('class'), { timeout: 30_000 }).toContain('check-ok');
-    expect(await severaCheck.textContent()).toContain('demo-client-id');
+    await expect.poll(() => login.getAttribute('class'), { timeout: 30_000 }).toContain('check-ok');
+    expect(await login.textContent()).toContain('svc-severa-sync@contoso.example');
+    const failed = await page.locator('.check-failed').allTextContents();
+    expect(failed).toEqual([]);
+    expect(await page.locator('.checks .summary').textContent()).toMatch(/^All \d+ checks passed\.$/);
+    await page.screenshot({ path: path.join(screenshots, 'test-connection-passed.png'), fullPage: true });
   });
 
   it('admin: activity types come from Severa, project tasks and inactive types cannot be chosen', async () => {
@@ -204,7 +184,7 @@ describe('settings window in headless Chromium over the real request handlers an
     await page.getByLabel('Your mailbox password').fill('not-my-password');
     await page.getByRole('button', { name: 'Turn on my sync' }).click();
     const alert = page.locator('#panel-personal [role="alert"]');
-    await expect.poll(() => alert.textContent()).toContain('did not accept the password');
+    await expect.poll(() => alert.textContent()).toMatch(/did not accept this address and password/);
     expect(await alert.textContent()).toContain('Fix:');
     expect(settings.loadOrg()!.enrollments).toEqual([]);
 
@@ -223,12 +203,19 @@ describe('settings window in headless Chromium over the real request handlers an
 
   it('status: Sync now runs a real cycle; the status shows each person and an error with its fix; pause and resume', async () => {
     const { page } = bridge;
+    // Jussi turned his sync on from his own desktop; the delegate may not open his mailbox (see the EWS seed above).
+    const org = settings.requireOrg();
+    settings.saveOrg({ ...org, enrollments: [...org.enrollments, { email: 'jussi.korhonen@contoso.example', syncStartDate: '2026-11-20', enabledAt: '2026-11-20T08:00:00.000Z', paused: false }] });
     await page.getByRole('tab', { name: 'Status' }).click();
     await page.getByRole('button', { name: 'Sync now' }).click();
     const card = page.locator('[data-user="s.nieminen@contoso.example"]');
     await expect.poll(() => card.count()).toBe(1);
-    await expect.poll(() => page.locator('#panel-status .callout-fix').count(), { timeout: 30_000 }).toBeGreaterThan(0);
-    expect(await page.locator('#panel-status .callout-fix').first().textContent()).toMatch(/^Fix: \S/);
+    const jussi = page.locator('[data-user="jussi.korhonen@contoso.example"]');
+    await expect.poll(() => jussi.locator('[data-code="impersonation-denied"]').count(), { timeout: 30_000 }).toBe(1);
+    expect(await jussi.locator('.outcome-badge').textContent()).toBe('Failed');
+    expect(await jussi.locator('[data-code="impersonation-denied"] .callout-fix').textContent()).toMatch(/^Fix: .*ApplicationImpersonation/);
+    expect(await card.locator('.outcome-badge').textContent()).toMatch(/^Synced/);
+    expect(await card.locator('dd').nth(1).textContent()).toMatch(/\d+ new|no changes/);
     await expect.poll(() => page.locator('#sync-now').isEnabled()).toBe(true);
     await page.screenshot({ path: path.join(screenshots, 'status-with-error.png'), fullPage: true });
 
