@@ -9,6 +9,7 @@ import { DEFAULT_BACKOFF_CAP_MS, isDue, nextDelayMs } from './schedule-policy.ts
 import { settingsIssueLines } from './settings-problems.ts';
 import { silentLog } from './runner-types.ts';
 import type { CheckResult, ConnectorFactory, CycleProgress, CycleRequest, RunnerLog, RunnerStatus } from './runner-types.ts';
+import type { JournalEntryView, RestoreResultView } from '../common/ipc-contract.ts';
 
 /** Runs one cycle; the default one drives the sync engine over the connectors and the store in the data dir. */
 export type CycleFunction = (request: CycleRequest) => Promise<CycleReport>;
@@ -59,6 +60,8 @@ export class SyncRunner {
   readonly #now: () => number;
   #persisted: RunnerStateFile;
   #running: Promise<CycleReport> | null = null;
+  /** A restore under way: cycles wait for it, so the two never write the store at once. */
+  #restoring: Promise<unknown> | null = null;
   #busy = false;
   #progress: CycleProgress | undefined;
   #ticker: { stop(): void } | null = null;
@@ -86,7 +89,8 @@ export class SyncRunner {
     if (this.#running) return this.#running;
     // Set before the cycle starts so the 'syncing' status it emits is already true.
     this.#busy = true;
-    const run = this.#runCycle(opts).finally(() => {
+    const restoring = this.#restoring;
+    const run = (restoring ? restoring.then(() => this.#runCycle(opts)) : this.#runCycle(opts)).finally(() => {
       this.#busy = false;
       this.#running = null;
       this.#progress = undefined;
@@ -197,6 +201,27 @@ export class SyncRunner {
     if (this.#options.checks) return this.#options.checks(settings);
     const { runActivationChecks } = await import('./activation-checks.ts');
     return runActivationChecks({ settings, secrets: this.#options.secrets, connectors: await this.#connectors(), log: this.#log, now: this.#now });
+  }
+
+  /** The deletion journal: every deletion the sync made, newest first (restored ones included, marked). */
+  async listDeletions(email?: string): Promise<JournalEntryView[]> {
+    const { listJournalEntries } = await import('./journal-actions.ts');
+    return listJournalEntries(this.#options.dataDir, email);
+  }
+
+  /** Brings deleted items back, one result per id; never while a cycle writes (it waits for the cycle to end). */
+  restoreDeletions(ids: string[]): Promise<RestoreResultView[]> {
+    const work = (async () => {
+      if (this.#running) await this.#running;
+      const { restoreJournalEntries } = await import('./journal-actions.ts');
+      return restoreJournalEntries({ dataDir: this.#options.dataDir, settings: this.#options.loadSettings(), secrets: this.#options.secrets, connectors: await this.#connectors(), now: this.#now }, ids);
+    })();
+    const settled = work.catch(() => undefined);
+    this.#restoring = settled;
+    void settled.finally(() => {
+      if (this.#restoring === settled) this.#restoring = null;
+    });
+    return work;
   }
 
   onStatus(cb: Listener<RunnerStatus>): () => void {
