@@ -370,3 +370,25 @@ describe('SyncRunner: events', () => {
     expect(runner.status().progress).toBeUndefined();
   });
 });
+
+describe('SyncRunner: restore and cycles never overlap', () => {
+  it('a restore waits for the running cycle, and a cycle asked for during a restore waits for it', async () => {
+    const fakePeers = { createCalendar: async () => ({}) as never, createSevera: async () => ({}) as never };
+    const { runner, requests, finish } = makeRunner({ connectors: fakePeers });
+    const cycle = runner.runNow();
+    await new Promise((r) => setImmediate(r));
+    let restored = false;
+    const restore = runner.restoreDeletions(['not-a-number']).then((results) => {
+      restored = true;
+      return results;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(restored).toBe(false);
+    await finish();
+    await cycle;
+    const results = await restore;
+    expect(results).toEqual([{ id: 'not-a-number', ok: false, message: '"not-a-number" is not a journal entry number (see "restore --list").' }]);
+    expect(requests).toHaveLength(1);
+  });
+});
+
