@@ -275,8 +275,15 @@ export class UserSync {
       for (const item of await snapshot.itemsFromRows(rows)) this.severaView.set(item.guid, item);
       this.fullSevera = true;
     }
-    // Changes seen org-wide: those of this user's activities, and memberships gained or lost.
-    for (const item of this.ctx.orgChanged.values()) {
+    // Changes seen org-wide: those of this user's activities, and memberships gained or lost. Only the user's own pairs
+    // and the activities nobody has seen in this state can matter (settled ones are the sync's own writes read back).
+    const relevant = new Map<string, SeveraItem>();
+    for (const p of this.pairs) {
+      const item = this.ctx.orgChanged.get(p.severaGuid);
+      if (item) relevant.set(item.guid, item);
+    }
+    for (const item of this.ctx.orgChanged.values()) if (!this.ctx.settledGuids.has(item.guid)) relevant.set(item.guid, item);
+    for (const item of relevant.values()) {
       if (this.severaView.has(item.guid)) continue;
       const paired = this.pairsBySeveraGuid.get(item.guid);
       if (paired && paired.severaVersion === item.version && paired.severaHash === item.hash) continue;
