@@ -181,4 +181,15 @@ describe('SyncStore', () => {
     expect(store.allStatuses().map((s) => s.email)).toEqual(['b@contoso.example']);
     store.close();
   });
+
+  it('marks every other user\'s pair of a deleted activity as gone on the Severa side, in the same transaction', () => {
+    const store = SyncStore.open(':memory:');
+    store.commitUserWork({ email: 'a@contoso.example', upsertPairs: [pair({ email: 'a@contoso.example' })] });
+    store.commitUserWork({ email: 'b@contoso.example', upsertPairs: [pair({ email: 'b@contoso.example', role: 'participant' })] });
+    const [mine] = store.pairsForUser('a@contoso.example');
+    store.commitUserWork({ email: 'a@contoso.example', deletePairIds: [mine.id!], markSeveraGone: ['S1'] });
+    expect(store.pairsForUser('a@contoso.example')).toEqual([]);
+    expect(store.pairsForUser('b@contoso.example')[0].severaGone).toBe(true);
+    store.close();
+  });
 });
