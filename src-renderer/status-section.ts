@@ -1,4 +1,4 @@
-import type { AppStatusView, ProgressView, RunnerStatusView, UserStatusView } from '../src-main/common/ipc-contract.ts';
+import type { AppStatusView, JournalEntryView, ProgressView, RunnerStatusView, UserStatusView } from '../src-main/common/ipc-contract.ts';
 import type { UserProblem } from '../src-main/common/sync-report.ts';
 import { clear, errorParts, h, problemBox } from './dom.ts';
 import { counts, plural, when } from './format.ts';
@@ -27,6 +27,7 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
   const openLog = h('button', { type: 'button', id: 'open-log' }, 'Open log');
   const exportLog = h('button', { type: 'button', id: 'export-log' }, 'Export log…');
   const logLine = h('p', { class: 'muted log-path' });
+  const journal = h('div', { class: 'journal', 'aria-live': 'polite' });
 
   clear(
     panel,
@@ -35,6 +36,9 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
     orgErrors,
     h('h3', {}, 'People'),
     users,
+    h('h3', {}, 'Deleted by the sync'),
+    h('p', { class: 'field-hint' }, 'Every item the sync deleted on either side is kept here first, so it can be brought back.'),
+    journal,
     h('h3', {}, 'Log'),
     h('div', { class: 'actions' }, openLog, exportLog),
     logLine,
@@ -60,6 +64,7 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
     run(syncNow, async () => {
       showRunner({ ...(current?.runner ?? { consecutiveFailures: 0 }), state: 'syncing' });
       show(await api.invoke('sync:now'));
+      showJournal(await api.invoke('journal:list', {}));
     }),
   );
   const pause = (mode: 'hour' | 'untilResumed', button: HTMLButtonElement) => () =>
@@ -162,6 +167,35 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
     );
   };
 
+  const showJournal = (entries: JournalEntryView[]) => {
+    const recent = entries.slice(0, 20);
+    clear(
+      journal,
+      recent.length === 0
+        ? h('p', { class: 'muted empty' }, 'Nothing deleted so far.')
+        : h(
+            'table',
+            { class: 'journal-table' },
+            h('thead', {}, h('tr', {}, ['Item', 'Person', 'Deleted in', 'Deleted', ''].map((t) => h('th', { scope: 'col' }, t)))),
+            h(
+              'tbody',
+              {},
+              recent.map((e) => {
+                const restore = h('button', { type: 'button', 'data-restore': e.id, disabled: e.restored }, e.restored ? 'Restored' : 'Restore');
+                restore.addEventListener('click', () =>
+                  run(restore, async () => {
+                    const [result] = await api.invoke('journal:restore', { ids: [e.id] });
+                    if (!result?.ok) clear(message, problemBox(result?.message ?? 'The item could not be restored.', undefined, 'warning'));
+                    showJournal(await api.invoke('journal:list', {}));
+                  }),
+                );
+                return h('tr', {}, h('td', {}, e.subject, h('span', { class: 'muted' }, ` · ${when(e.start)}`)), h('td', {}, e.email), h('td', {}, e.side === 'exchange' ? 'Exchange' : 'Severa'), h('td', {}, when(e.deletedAt)), h('td', {}, restore));
+              }),
+            ),
+          ),
+    );
+  };
+
   const show = (status: AppStatusView) => {
     current = status;
     showRunner(status.runner);
@@ -186,6 +220,7 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
     async refresh() {
       try {
         show(await api.invoke('status:get'));
+        showJournal(await api.invoke('journal:list', {}));
       } catch (error) {
         const e = errorParts(error);
         clear(message, problemBox(e.message, e.fix));

@@ -35,6 +35,8 @@ export interface WindowRunner {
   status(): RunnerStatus;
   check(): Promise<CheckResult[]>;
   triggerSoon?(reason: string): void;
+  listDeletions?(email?: string): Promise<JournalEntryView[]>;
+  restoreDeletions?(ids: string[]): Promise<RestoreResultView[]>;
 }
 
 export interface ActivityTypeInfo {
@@ -172,6 +174,12 @@ const todayIso = () => new Date().toLocaleDateString('sv-SE');
 export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandlers {
   const now = deps.now ?? Date.now;
   const today = deps.today ?? todayIso;
+  const runner = deps.runner;
+  const journal: DeletionJournal | undefined =
+    deps.journal ??
+    (runner.listDeletions && runner.restoreDeletions
+      ? { list: (email) => runner.listDeletions!(email), restore: (ids) => runner.restoreDeletions!(ids) }
+      : undefined);
 
   const requireSettings = (): OrgSettings => {
     let org: OrgSettings | null;
@@ -343,12 +351,12 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
     },
 
     async 'journal:list'({ email }) {
-      return deps.journal ? deps.journal.list(email) : [];
+      return journal ? journal.list(email) : [];
     },
 
     async 'journal:restore'({ ids }) {
-      if (!deps.journal) throw new UserFacingError('Restoring deleted items is not available in this build.', 'Use the command line: severa-calendar-sync restore.');
-      return deps.journal.restore(ids);
+      if (!journal) throw new UserFacingError('Restoring deleted items is not available in this build.', 'Use the command line: severa-calendar-sync restore.');
+      return journal.restore(ids);
     },
 
     async 'deletions:confirm'({ email }) {

@@ -225,6 +225,25 @@ describe('settings window in headless Chromium over the real request handlers an
     await expect.poll(() => page.locator('#state-pill').textContent()).not.toContain('Paused');
   });
 
+  it('status: an item deleted in Exchange is deleted in Severa by the sync, listed under "Deleted by the sync", and restored from there', async () => {
+    const { page } = bridge;
+    const severaNames = new Set(severa.activities().map((a) => String(a.name)));
+    const sara = ews.mailbox('sara.nieminen@contoso.example');
+    const victim = sara.items().find((i) => severaNames.has(i.subject) && !('recurrence' in i && (i as { recurrence?: unknown }).recurrence));
+    expect(victim, 'a paired single item in Sara\'s calendar').toBeTruthy();
+    sara.delete(victim!.id);
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    const row = page.locator('.journal-table tbody tr', { hasText: victim!.subject });
+    await expect.poll(() => row.count(), { timeout: 30_000 }).toBe(1);
+    expect(await row.textContent()).toContain('Severa');
+    expect(severa.activities().some((a) => a.name === victim!.subject)).toBe(false);
+    await page.locator('.journal').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(screenshots, 'status-journal.png'), fullPage: true });
+    await row.getByRole('button', { name: 'Restore' }).click();
+    await expect.poll(() => row.getByRole('button').textContent()).toBe('Restored');
+    expect(severa.activities().some((a) => a.name === victim!.subject)).toBe(true);
+  });
+
   it('a notification click (navigate push) opens the status; progress pushes show', async () => {
     const { page } = bridge;
     await page.getByRole('tab', { name: 'Admin' }).click();
