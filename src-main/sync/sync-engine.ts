@@ -9,7 +9,7 @@ import type { SeveraActivity, SeveraActivityInput, SeveraPort } from './severa-p
 import { isSeveraNotFound } from './severa-port.ts';
 import { SeveraSnapshot, type SeveraItem } from './severa-snapshot.ts';
 import { problemFor, severaProblem } from './sync-problems.ts';
-import { RESTORED_TAG_PREFIX, UserAbort, UserSync, type CycleContext, type JournaledItem, type SyncLog, type UserPlan } from './user-sync.ts';
+import { RESTORED_TAG_PREFIX, UserSync, type CycleContext, type JournaledItem, type SyncLog, type UserPlan } from './user-sync.ts';
 import { isDate } from './zoned-time.ts';
 
 /**
@@ -320,7 +320,7 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
     try {
       userReport = await sync.run();
     } catch (err) {
-      const problem = err instanceof UserAbort ? err.problem : problemFor(err, { mailbox: plan.mailbox, what: `syncing ${plan.email}` });
+      const problem = problemFor(err, { mailbox: plan.mailbox, what: `syncing ${plan.email}` });
       log.warn({ email: plan.email, code: problem.code, err: err instanceof Error ? err.message : String(err) }, 'user sync failed');
       userReport = emptyUserReport(plan.email, 'failed', [problem], plan.mode === 'first');
       if (err instanceof CalendarError && err.code === 'no-mailbox' && !dryRun) {

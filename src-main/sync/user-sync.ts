@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ChangeLine, SideName, UserProblem, UserReport } from '../common/sync-report.ts';
 import { CalendarError, type CalendarConnector } from '../exchange/calendar-connector.ts';
 import type { DeferredItem, PairRecord, PairRole, SyncStore, UserSyncState, UserWork } from '../store/sync-store.ts';
@@ -67,15 +66,6 @@ export interface UserPlan {
   severaUser: SeveraUser & { guid: string };
   mailbox: string;
   state: UserSyncState | null;
-}
-
-export class UserAbort extends Error {
-  readonly problem: UserProblem;
-  constructor(problem: UserProblem, cause?: unknown) {
-    super(problem.message, { cause });
-    this.name = 'UserAbort';
-    this.problem = problem;
-  }
 }
 
 type SeveraSideNow = { state: SideNow; item?: SeveraItem };
@@ -1009,5 +999,3 @@ export class UserSync {
     this.ctx.store.commitUserWork(work);
   }
 }
-
-export const newIntentId = (): string => randomUUID();
