@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util';
+import { formatSoakResult, runSoak } from './soak-harness.ts';
+
+/**
+ * `npm run soak -- --seed N --cycles N --users N [--kill-share 0.35] [--no-faults] [--no-series] [--quiet] [--json]`
+ * A longer chaos soak than CI's; prints cycles, kills, faults per kind, items per side, duplicates and losses.
+ * Exit code 0 when there is no duplicate, no loss and no other disagreement; 1 otherwise; 2 for bad arguments.
+ */
+
+const USAGE = 'Usage: npm run soak -- [--seed N] [--cycles N] [--users N] [--kill-share 0..1] [--no-faults] [--no-series] [--quiet] [--json]';
+
+function wholeNumber(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} takes a whole number from ${min} to ${max}, not "${value}".`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        seed: { type: 'string' },
+        cycles: { type: 'string' },
+        users: { type: 'string' },
+        'kill-share': { type: 'string' },
+        'no-faults': { type: 'boolean' },
+        'no-series': { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let seed: number, cycles: number, users: number, killShare: number;
+  try {
+    seed = wholeNumber(values.seed, 'seed', 1, 0, 2 ** 32 - 1);
+    cycles = wholeNumber(values.cycles, 'cycles', 60, 1, 100_000);
+    users = wholeNumber(values.users, 'users', 5, 1, 200);
+    killShare = values['kill-share'] === undefined ? 0.35 : Number(values['kill-share']);
+    if (!(killShare >= 0 && killShare <= 1)) throw new Error(`--kill-share takes a number from 0 to 1, not "${values['kill-share']}".`);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const result = await runSoak({
+    seed,
+    cycles,
+    users,
+    killShare,
+    faults: !values['no-faults'],
+    series: !values['no-series'],
+    log: values.quiet || values.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatSoakResult(result)}\n`);
+  return result.duplicates === 0 && result.losses === 0 && result.mismatches === 0 && result.quiet ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`The soak stopped on an unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

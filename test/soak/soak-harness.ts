@@ -1,0 +1,242 @@
+import type { CycleReport } from '../../src-main/common/sync-report.ts';
+import { checkAgreement, type AgreementReport } from './agreement-check.ts';
+import { SeededRandom } from './seeded-random.ts';
+import { SoakWorkload, type EditKind } from './soak-workload.ts';
+import { firmOf, startSyncWorld, type CycleRun, type KillPlan, type SyncWorld } from './sync-world.ts';
+
+/**
+ * The chaos soak: users edit both sides between (and during) sync cycles, both simulators inject faults, and the sync
+ * process, a child running the real CLI, is killed at a random request in a share of the cycles. Then the faults stop,
+ * the users stop, cycles run until nothing changes, and both sides are checked against each other and against what the
+ * users did: duplicates and lost entries are counted, never assumed.
+ */
+
+export interface SoakOptions {
+  seed: number;
+  /** Cycles with chaos (edits, faults, kills); the quiet cycles at the end come on top. */
+  cycles: number;
+  users: number;
+  /** Share of chaos cycles in which the sync process is killed (default 0.35). */
+  killShare?: number;
+  /** Fault injection on both simulators (default true). */
+  faults?: boolean;
+  /** Recurring series with changed and deleted occurrences in the workload (default true). */
+  series?: boolean;
+  /** Chance per request that a user edits something while the cycle runs (default 0.02). */
+  midCycleEditRate?: number;
+  /** Chance that a write's answer is lost after the server carried it out (default 0.04). */
+  lostAnswerRate?: number;
+  /** Severa simulator's request limit per second before 429 (default 8; the client itself keeps to 10). */
+  severaRateLimitPerSecond?: number;
+  /** At most this many cycles to become quiet after the chaos (default 12). */
+  maxSettleCycles?: number;
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+  /** Keep the world's files here instead of a temporary dir (kept after the run). */
+  dataDir?: string;
+}
+
+export interface SoakResult {
+  seed: number;
+  users: number;
+  /** Chaos cycles run. */
+  cycles: number;
+  /** Cycles run after the chaos until quiet. */
+  settleCycles: number;
+  /** Whether a run of cycles with no change and no error was reached. */
+  quiet: boolean;
+  kills: number;
+  killsAfterServer: number;
+  /** Faults by kind: ews.<kind>, severa.<kind>, severa.http429, proxy.answerLostAfterWrite. */
+  faults: Record<string, number>;
+  faultsTotal: number;
+  edits: number;
+  midCycleEdits: number;
+  editsByKind: Partial<Record<EditKind, number>>;
+  outcomes: { ok: number; partial: number; failed: number; killed: number; noReport: number };
+  items: { severa: number; exchange: number };
+  duplicates: number;
+  losses: number;
+  mismatches: number;
+  tasksInExchange: number;
+  untracked: number;
+  details: AgreementReport['details'];
+  /** Child runs that ended without a report and were not killed (crashes), with their stderr tail. */
+  crashes: string[];
+  durationMs: number;
+}
+
+type SeveraFaultKind = 'serverError' | 'dropConnection' | 'slow' | 'none';
+
+function changes(report: CycleReport): number {
+  return report.users.reduce((n, u) => n + u.toSevera.created + u.toSevera.updated + u.toSevera.deleted + u.toExchange.created + u.toExchange.updated + u.toExchange.deleted + u.heldDeletions, 0);
+}
+
+function isQuiet(report: CycleReport | null): boolean {
+  return report !== null && report.outcome === 'ok' && report.users.every((u) => u.outcome === 'ok' && u.errors.length === 0) && changes(report) === 0;
+}
+
+export async function runSoak(options: SoakOptions): Promise<SoakResult> {
+  const started = Date.now();
+  const log = options.log ?? (() => {});
+  const rng = new SeededRandom(options.seed);
+  const faultRng = rng.fork('faults');
+  const killRng = rng.fork('kills');
+  const editRng = rng.fork('edits');
+  const world: SyncWorld = await startSyncWorld({ people: firmOf(options.users), severaRateLimitPerSecond: options.severaRateLimitPerSecond ?? 8, dataDir: options.dataDir });
+  const workload = new SoakWorkload(world, editRng, { series: options.series ?? true });
+  const faults: Record<string, number> = {};
+  const add = (kind: string, n: number) => {
+    if (n > 0) faults[kind] = (faults[kind] ?? 0) + n;
+  };
+  const outcomes = { ok: 0, partial: 0, failed: 0, killed: 0, noReport: 0 };
+  const crashes: string[] = [];
+  let kills = 0;
+  let killsAfterServer = 0;
+  let edits = 0;
+  let midCycleEdits = 0;
+  let lastRequests = 40;
+
+  const tally = (run: CycleRun): void => {
+    if (run.killed) outcomes.killed++;
+    else if (!run.report) {
+      outcomes.noReport++;
+      crashes.push(`exit ${String(run.exitCode)}${run.timedOut ? ' (timed out)' : ''}: ${run.stderr.slice(-1500)}`);
+    } else outcomes[run.report.outcome]++;
+  };
+
+  try {
+    // Before the first sync: the same entry typed on both sides by some users, and a few entries on either side.
+    for (let i = 0; i < Math.max(1, Math.ceil(options.users / 2)); i++) workload.edit('both.twin');
+    edits += workload.step(options.users * 2).length + Math.max(1, Math.ceil(options.users / 2));
+
+    const chaosOn = options.faults ?? true;
+    const midRate = options.midCycleEditRate ?? 0.02;
+    const lostRate = options.lostAnswerRate ?? 0.04;
+    world.chaos.onRequest = (r) => {
+      if (midRate > 0 && !r.isWrite && editRng.chance(midRate)) {
+        if (workload.edit()) midCycleEdits++;
+      }
+      return 'forward';
+    };
+    world.chaos.onResponse = (r, status) => {
+      if (chaosOn && lostRate > 0 && r.isWrite && status < 300 && faultRng.chance(lostRate)) {
+        add('proxy.answerLostAfterWrite', 1);
+        return 'drop';
+      }
+      return 'deliver';
+    };
+
+    for (let cycle = 1; cycle <= options.cycles; cycle++) {
+      if (cycle > 1) edits += workload.step(editRng.int(1, Math.max(2, options.users * 2))).length;
+      let severaKind: SeveraFaultKind = 'none';
+      if (chaosOn) {
+        world.ews.setFaults({
+          seed: faultRng.int(1, 1_000_000),
+          serverBusyRate: 0.02,
+          serverBusyBackOffMs: 200,
+          http503Rate: 0.015,
+          nonSoap500Rate: 0.015,
+          dropConnectionRate: 0.015,
+          slowRate: 0.03,
+          slowMs: 300,
+          mailboxMoveRate: 0.01,
+        });
+        severaKind = faultRng.pick<SeveraFaultKind>(['serverError', 'dropConnection', 'slow', 'none']);
+        const rate = { serverError: { serverErrorRate: 0.06 }, dropConnection: { dropConnectionRate: 0.04 }, slow: { slowRate: 0.1, slowMs: 300 }, none: {} }[severaKind];
+        world.severa.setFaults({ seed: faultRng.int(1, 1_000_000), ...rate });
+      }
+      const ewsBefore = world.ews.faultsInjected();
+      const severaBefore = world.severa.counters();
+      const kill: KillPlan | undefined = killRng.chance(options.killShare ?? 0.35)
+        ? { count: 'request', n: killRng.int(1, Math.max(2, lastRequests)), mode: killRng.chance(0.5) ? 'after-server' : 'before-server' }
+        : undefined;
+      const run = await world.runCycle({ kill });
+      const ewsAfter = world.ews.faultsInjected();
+      for (const [kind, n] of Object.entries(ewsAfter)) add(`ews.${kind}`, n - (ewsBefore[kind] ?? 0));
+      const severaAfter = world.severa.counters();
+      if (severaKind !== 'none') add(`severa.${severaKind}`, severaAfter.faultsInjected - severaBefore.faultsInjected);
+      add('severa.http429', severaAfter.rateLimited - severaBefore.rateLimited);
+      tally(run);
+      if (run.killed) {
+        kills++;
+        if (run.killedAt?.mode === 'after-server') killsAfterServer++;
+        log(`cycle ${cycle}: killed at request ${run.killedAt?.seq} (${run.killedAt?.side} ${run.killedAt?.operation}, ${run.killedAt?.mode})`);
+      } else {
+        lastRequests = Math.max(lastRequests, run.requests);
+        log(`cycle ${cycle}: ${run.report ? `${run.report.outcome}, ${changes(run.report)} changes` : `no report (exit ${String(run.exitCode)})`}, ${run.requests} requests`);
+      }
+    }
+
+    // Settle: no more faults, lost answers, kills or edits; cycles until nothing changes for as long as a deletion in
+    // Severa can take to be noticed (the rolling reconciliation).
+    world.ews.setFaults({});
+    world.severa.setFaults({});
+    world.chaos.onRequest = undefined;
+    world.chaos.onResponse = undefined;
+    let settleCycles = 0;
+    let quietRun = 0;
+    let quiet = false;
+    const maxSettle = options.maxSettleCycles ?? 12;
+    while (settleCycles < maxSettle) {
+      settleCycles++;
+      const before = world.severa.counters().rateLimited;
+      const run = await world.runCycle();
+      add('severa.http429', world.severa.counters().rateLimited - before);
+      tally(run);
+      const needed = run.report?.severaDeletionLatencyCycles ?? 1;
+      quietRun = isQuiet(run.report) ? quietRun + 1 : 0;
+      log(`settle ${settleCycles}: ${run.report ? `${run.report.outcome}, ${changes(run.report)} changes${run.report.users.some((u) => u.errors.length) ? `, errors: ${run.report.users.flatMap((u) => u.errors.map((e) => `${u.email}: ${e.message}`)).join(' / ')}` : ''}` : `no report (exit ${String(run.exitCode)})`}`);
+      if (quietRun >= needed) {
+        quiet = true;
+        break;
+      }
+    }
+
+    const agreement = checkAgreement(world, workload.entries);
+    const result: SoakResult = {
+      seed: options.seed,
+      users: options.users,
+      cycles: options.cycles,
+      settleCycles,
+      quiet,
+      kills,
+      killsAfterServer,
+      faults,
+      faultsTotal: Object.values(faults).reduce((a, b) => a + b, 0),
+      edits: edits + midCycleEdits,
+      midCycleEdits,
+      editsByKind: { ...workload.done },
+      outcomes,
+      items: agreement.itemsPerSide,
+      duplicates: agreement.duplicates,
+      losses: agreement.losses,
+      mismatches: agreement.mismatches,
+      tasksInExchange: agreement.tasksInExchange,
+      untracked: agreement.untracked,
+      details: agreement.details,
+      crashes,
+      durationMs: Date.now() - started,
+    };
+    return result;
+  } finally {
+    await world.close();
+  }
+}
+
+/** The figures as lines of text (what `npm run soak` prints). */
+export function formatSoakResult(r: SoakResult): string {
+  const lines = [
+    `Chaos soak: seed ${r.seed}, ${r.users} users, ${r.cycles} chaos cycles + ${r.settleCycles} settle cycles (${r.quiet ? 'quiet at the end' : 'NOT quiet at the end'}), ${(r.durationMs / 1000).toFixed(1)} s`,
+    `  cycles: ${r.outcomes.ok} ok, ${r.outcomes.partial} partial, ${r.outcomes.failed} failed, ${r.outcomes.killed} killed (${r.killsAfterServer} after the server carried out the request), ${r.outcomes.noReport} without a report`,
+    `  edits by users: ${r.edits} (${r.midCycleEdits} while a cycle ran): ${Object.entries(r.editsByKind).map(([k, n]) => `${k} ${n}`).join(', ')}`,
+    `  faults injected: ${r.faultsTotal}: ${Object.entries(r.faults).sort().map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
+    `  items at the end: Severa ${r.items.severa}, Exchange ${r.items.exchange}`,
+    `  duplicates: ${r.duplicates}`,
+    `  losses: ${r.losses}`,
+    `  other disagreements: ${r.mismatches} (project tasks in Exchange: ${r.tasksInExchange}, untracked items: ${r.untracked})`,
+  ];
+  for (const [what, list] of Object.entries(r.details)) for (const d of list.slice(0, 20)) lines.push(`    ${what}: ${d}`);
+  for (const c of r.crashes.slice(0, 5)) lines.push(`    crash: ${c}`);
+  return lines.join('\n');
+}
