@@ -171,7 +171,12 @@ async function start(): Promise<void> {
   });
 
   powerMonitor.on('resume', () => runner.triggerSoon('resumed from sleep'));
-  watchConnectivity(() => net.isOnline(), () => runner.triggerSoon('network is back'));
+  const connectivity = watchConnectivity(() => net.isOnline(), () => runner.triggerSoon('network is back'));
+  app.on('will-quit', () => {
+    runner.stopSchedule();
+    connectivity.stop();
+    tray?.destroy();
+  });
 
   app.setLoginItemSettings({ openAtLogin: settings.local().startAtLogin });
   refreshTray();
