@@ -3,7 +3,7 @@
  * belong to which mailbox (primary SMTP and secondary aliases), and who may impersonate whom.
  */
 import { createHash } from 'node:crypto';
-import { MailboxCalendar } from './mailbox-calendar.ts';
+import { MailboxCalendar, UidIndex } from './mailbox-calendar.ts';
 import type { ParsedEwsSeed } from './seed.ts';
 
 export interface Mailbox {
@@ -47,6 +47,7 @@ export class Directory {
   private readonly byGuid = new Map<string, Mailbox>();
   private readonly principals = new Map<string, Principal>();
   readonly mailboxes: Mailbox[] = [];
+  readonly uids = new UidIndex();
 
   constructor(seed: ParsedEwsSeed) {
     this.netbiosDomain = seed.server?.netbiosDomain ?? 'CONTOSO';
@@ -79,7 +80,7 @@ export class Directory {
       aliases: (m.aliases ?? []).map((a) => a.toLowerCase()),
       displayName: m.displayName,
       upn,
-      calendar: new MailboxCalendar(guid, primary),
+      calendar: new MailboxCalendar(guid, primary, this.uids),
     };
     for (const addr of [primary, ...mb.aliases]) {
       if (this.byAddress.has(addr)) throw new DirectoryError(`The address ${addr} belongs to two mailboxes`);

@@ -20,8 +20,9 @@ import type { EwsService } from './ews-service.ts';
 import type { FolderKind } from './item-ids.ts';
 import { FOLDER_KINDS, decodeChangeKey, decodeFolderId, decodeItemId, decodeSyncState, encodeFolderId, encodeItemId, encodeSyncState } from './item-ids.ts';
 import type { DeleteMode, StoredItem, ViewEntry } from './mailbox-calendar.ts';
+import { extendedLookupKey } from './mailbox-calendar.ts';
 import { lastOccurrence, occurrenceAt, occurrenceByIndex } from './recurrence.ts';
-import { evaluateRestriction, readRestriction, sortItems } from './restriction.ts';
+import { evaluateRestriction, indexableTerm, readRestriction, sortItems } from './restriction.ts';
 import type { ApiVersion } from './soap-envelope.ts';
 import { EwsError, MESSAGES_NS, TYPES_NS, attrEscape, el, errorMessage, operationResponse, successMessage, xmlEscape } from './soap-envelope.ts';
 import { ianaForWindowsId, parseEwsDateTime, windowsZoneFor } from './time-zones.ts';
@@ -414,11 +415,11 @@ function checkChangeKey(t: ItemTarget, mode: string, keys: Set<string>): void {
   if (mode === 'NeverOverwrite') throw new EwsError('ErrorIrresolvableConflict');
   // AutoResolve: a stale key is fine unless someone changed one of the same fields since that version.
   for (const k of keys) {
-    const v = s.fieldVersions.get(k === 'timeZone' ? 'start' : k) ?? 0;
-    if (v > ck.version || (k === 'start' && (s.fieldVersions.get('timeZone') ?? 0) > ck.version)) throw new EwsError('ErrorIrresolvableConflict');
+    const v = s.fieldVersions?.get(k === 'timeZone' ? 'start' : k) ?? 0;
+    if (v > ck.version || (k === 'start' && (s.fieldVersions?.get('timeZone') ?? 0) > ck.version)) throw new EwsError('ErrorIrresolvableConflict');
   }
   // Changes to an occurrence's series count too.
-  if (t.occurrence && (s.fieldVersions.get('modifiedOccurrences') ?? 0) > ck.version) throw new EwsError('ErrorIrresolvableConflict');
+  if (t.occurrence && (s.fieldVersions?.get('modifiedOccurrences') ?? 0) > ck.version) throw new EwsError('ErrorIrresolvableConflict');
 }
 
 const updateItem: OperationHandler = (body, ctx) => {
@@ -562,7 +563,9 @@ const findItem: OperationHandler = (body, ctx) => {
       );
     }
     let stored: StoredItem[];
-    if (folder.kind === 'calendar') stored = [...mb.calendar.items.values()];
+    const term = restriction && folder.kind === 'calendar' ? indexableTerm(restriction) : null;
+    if (term) stored = mb.calendar.withExtendedValue(extendedLookupKey(term.key, term.value));
+    else if (folder.kind === 'calendar') stored = [...mb.calendar.items.values()];
     else if (folder.kind === 'deleteditems') stored = [...mb.calendar.deletedFolder.values()];
     else stored = [];
     if (traversal !== 'Shallow') stored = [];

@@ -65,6 +65,8 @@ export class EwsService {
   readonly serverVersion: ApiVersion;
   readonly defaultTimeZone: string;
   readonly findCountLimit: number;
+  /** The seed's server settings (auth methods, names, limits) for the HTTP layer. */
+  readonly server: NonNullable<ParsedEwsSeed['server']>;
   /** Signs sync states: a state from another simulator run is refused. */
   readonly syncKey = randomBytes(32);
 
@@ -73,6 +75,7 @@ export class EwsService {
     this.serverVersion = (seed.server?.version as ApiVersion | undefined) ?? 'Exchange2016';
     this.defaultTimeZone = seed.timeZone;
     this.findCountLimit = seed.server?.findCountLimit ?? 1000;
+    this.server = seed.server ?? {};
     for (const [i, it] of (seed.items ?? []).entries()) {
       try {
         this.seedItem(it, i, nowMs);
@@ -213,9 +216,10 @@ export class EwsService {
   /** Attendees' copies of a meeting, found by UID. */
   private copiesOf(uid: string, except: string): Array<{ mailbox: Mailbox; stored: StoredItem }> {
     const out: Array<{ mailbox: Mailbox; stored: StoredItem }> = [];
-    for (const mb of this.directory.mailboxes) {
-      if (mb.primary === except) continue;
-      for (const s of mb.calendar.items.values()) if (s.data.uid === uid) out.push({ mailbox: mb, stored: s });
+    for (const s of this.directory.uids.get(uid)) {
+      if (s.data.mailbox === except) continue;
+      const mb = this.directory.mailboxByPrimary(s.data.mailbox);
+      if (mb) out.push({ mailbox: mb, stored: s });
     }
     return out;
   }
@@ -362,11 +366,10 @@ export class EwsService {
       for (const a of [...stored.data.requiredAttendees, ...stored.data.optionalAttendees]) {
         const amb = this.directory.mailboxByAddress(a);
         if (!amb || amb === mb) continue;
-        for (const s of amb.calendar.items.values()) {
-          if (s.data.uid === stored.data.uid) {
-            s.data.myResponseType = 'Accept';
-            s.data.legacyFreeBusyStatus = stored.data.legacyFreeBusyStatus;
-          }
+        for (const s of this.directory.uids.get(stored.data.uid)) {
+          if (s.data.mailbox !== amb.primary) continue;
+          s.data.myResponseType = 'Accept';
+          s.data.legacyFreeBusyStatus = stored.data.legacyFreeBusyStatus;
         }
       }
     }

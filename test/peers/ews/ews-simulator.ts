@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SimCalendarItem } from './calendar-model.ts';
 import type { Mailbox, Principal } from './directory.ts';
 import type { MailboxBackDoor } from './ews-service.ts';
 import { EwsService } from './ews-service.ts';
@@ -62,6 +61,8 @@ export interface EwsRequestLogEntry {
   user: string | null;
   /** The ResponseCode of a SOAP fault, the injected fault kind, or why a login failed. */
   note: string | null;
+  /** CPU (user + system, µs) spent parsing, processing and writing this request's SOAP, when it got that far. */
+  cpuMicros?: number;
 }
 
 export interface EwsCounters {
@@ -128,20 +129,34 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
 }
 
 export async function startEwsSimulator(o: EwsSimulatorOptions): Promise<EwsSimulator> {
-  const seed = validateEwsSeed(o.seed);
-  const service = new EwsService(seed);
+  return startEwsServer(new EwsService(validateEwsSeed(o.seed)), o);
+}
+
+/**
+ * Serves an already built store. For the benchmark, which fills a million items straight into the store rather
+ * than through a seed file; everything else uses startEwsSimulator.
+ */
+export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOptions, 'seed'>): Promise<EwsSimulator> {
   const serverVersion = service.serverVersion;
   const dir = service.directory;
-  const methods: AuthMethod[] = (seed.server?.authMethods as AuthMethod[] | undefined) ?? ['Negotiate', 'NTLM'];
-  const computer = seed.server?.computerName ?? 'EXCH01';
+  const methods: AuthMethod[] = (service.server.authMethods as AuthMethod[] | undefined) ?? ['Negotiate', 'NTLM'];
+  const computer = service.server.computerName ?? 'EXCH01';
   const auth = new HttpAuthenticator(dir, methods, { netbiosDomain: dir.netbiosDomain, dnsDomain: dir.dnsDomain, netbiosComputer: computer });
   const faults = new FaultInjector(o.faults ?? {});
-  const maxBytes = seed.server?.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  const maxBytes = service.server.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   let skewMs = o.clockSkewMs ?? 0;
   let counters: EwsCounters = { total: 0, byOperation: {}, byMailbox: {} };
 
+  // CPU of the synchronous part of a request (everything after the body arrived), for the benchmark.
+  let cpuStart: NodeJS.CpuUsage | null = null;
   const log = (status: number, operation: string | null, mailbox: Mailbox | undefined, principal: Principal | null, note: string | null): void => {
-    o.onRequest?.({ status, operation, mailbox: mailbox?.primary ?? null, user: principal?.username ?? null, note });
+    if (!o.onRequest) return;
+    const entry: EwsRequestLogEntry = { status, operation, mailbox: mailbox?.primary ?? null, user: principal?.username ?? null, note };
+    if (cpuStart) {
+      const d = process.cpuUsage(cpuStart);
+      entry.cpuMicros = d.user + d.system;
+    }
+    o.onRequest(entry);
   };
 
   const send = (res: ServerResponse, status: number, body: string, contentType = 'text/xml; charset=utf-8', extra: Record<string, string | string[]> = {}): void => {
@@ -165,6 +180,7 @@ export async function startEwsSimulator(o: EwsSimulatorOptions): Promise<EwsSimu
       return;
     }
     let bodyText: string;
+    cpuStart = null;
     try {
       bodyText = await readBody(req, maxBytes);
     } catch (e) {
@@ -176,6 +192,7 @@ export async function startEwsSimulator(o: EwsSimulatorOptions): Promise<EwsSimu
       }
       throw e;
     }
+    cpuStart = o.onRequest ? process.cpuUsage() : null;
     const authResult = auth.authenticate(req);
     if (!authResult.ok) {
       log(401, null, undefined, null, authResult.reason);
@@ -280,7 +297,10 @@ export async function startEwsSimulator(o: EwsSimulatorOptions): Promise<EwsSimu
     if (mailbox) counters.byMailbox[mailbox.primary] = (counters.byMailbox[mailbox.primary] ?? 0) + 1;
 
     const decision = faults.decide(operation, mailbox ? [mailbox.primary, ...mailbox.aliases] : []);
-    if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
+    if (decision.delayMs > 0) {
+      cpuStart = null;
+      await new Promise((r) => setTimeout(r, decision.delayMs));
+    }
     switch (decision.kind) {
       case 'dropConnection':
         log(0, operation, mailbox, principal, 'dropConnection');
@@ -332,8 +352,9 @@ export async function startEwsSimulator(o: EwsSimulatorOptions): Promise<EwsSimu
       }
       throw e;
     }
+    const xml = envelope(serverVersionInfo(serverVersion, version), responseBody);
     log(200, operation, mailbox, principal, null);
-    send(res, 200, envelope(serverVersionInfo(serverVersion, version), responseBody));
+    send(res, 200, xml);
   };
 
   const server = createServer({ keepAlive: true }, (req, res) => {

@@ -4,9 +4,9 @@
  * on demand), and an append-only change journal (SyncFolderItems resumes from a sequence number in the sync state).
  */
 import type { SimCalendarItem } from './calendar-model.ts';
-import { cloneItem } from './calendar-model.ts';
+import { cloneItem, extendedPropertyKey } from './calendar-model.ts';
 import { encodeChangeKey, encodeItemId } from './item-ids.ts';
-import { expandSeries } from './recurrence.ts';
+import { expandSeries, lastOccurrence } from './recurrence.ts';
 import { ewsDateTime } from './soap-envelope.ts';
 
 export interface StoredItem {
@@ -17,7 +17,7 @@ export interface StoredItem {
   endMs: number;
   version: number;
   /** Version at which each field last changed: AutoResolve compares these with a stale ChangeKey's version. */
-  fieldVersions: Map<string, number>;
+  fieldVersions: Map<string, number> | null;
   createdSeq: number;
   lastSeq: number;
 }
@@ -44,6 +44,32 @@ export interface ViewEntry {
   endMs: number;
 }
 
+/** Every copy of each meeting by UID, across mailboxes (organizer's and attendees' copies). */
+export class UidIndex {
+  // Most UIDs have one copy: keep the item itself, an array only for meetings with copies (memory at 1M items).
+  private readonly byUid = new Map<string, StoredItem | StoredItem[]>();
+  add(s: StoredItem): void {
+    const cur = this.byUid.get(s.data.uid);
+    if (cur === undefined) this.byUid.set(s.data.uid, s);
+    else if (Array.isArray(cur)) {
+      if (!cur.includes(s)) cur.push(s);
+    } else if (cur !== s) this.byUid.set(s.data.uid, [cur, s]);
+  }
+  remove(s: StoredItem, uid = s.data.uid): void {
+    const cur = this.byUid.get(uid);
+    if (cur === s) this.byUid.delete(uid);
+    else if (Array.isArray(cur)) {
+      const rest = cur.filter((x) => x !== s);
+      if (rest.length === 0) this.byUid.delete(uid);
+      else this.byUid.set(uid, rest.length === 1 ? rest[0] : rest);
+    }
+  }
+  get(uid: string): StoredItem[] {
+    const cur = this.byUid.get(uid);
+    return cur === undefined ? [] : Array.isArray(cur) ? [...cur] : [cur];
+  }
+}
+
 export class MailboxCalendar {
   readonly guid: string;
   readonly primary: string;
@@ -58,12 +84,18 @@ export class MailboxCalendar {
   private readonly journalNumbers: number[] = [];
   /** Single (non-recurring) items sorted by start. */
   private readonly singles: StoredItem[] = [];
-  private readonly masters = new Set<StoredItem>();
+  /** Series masters with the span their occurrences (and exceptions) can cover: most are skipped without expanding. */
+  private readonly masters = new Map<StoredItem, { fromMs: number; toMs: number }>();
+  /** Items by extended property value (string properties): finding the item a sync tagged costs a map lookup. */
+  private readonly byExtended = new Map<string, StoredItem | StoredItem[]>();
   private maxSingleDurationMs = 0;
 
-  constructor(guid: string, primary: string) {
+  private readonly uids: UidIndex;
+
+  constructor(guid: string, primary: string, uids: UidIndex) {
     this.guid = guid;
     this.primary = primary;
+    this.uids = uids;
   }
 
   get currentSeq(): number {
@@ -88,8 +120,14 @@ export class MailboxCalendar {
   }
 
   private indexInsert(s: StoredItem): void {
+    for (const k of extendedKeys(s.data)) {
+      const cur = this.byExtended.get(k);
+      if (cur === undefined) this.byExtended.set(k, s);
+      else if (Array.isArray(cur)) cur.push(s);
+      else this.byExtended.set(k, [cur, s]);
+    }
     if (s.data.recurrence) {
-      this.masters.add(s);
+      this.masters.set(s, seriesSpan(s));
       return;
     }
     let lo = 0;
@@ -104,6 +142,15 @@ export class MailboxCalendar {
   }
 
   private indexRemove(s: StoredItem): void {
+    for (const k of extendedKeys(s.data)) {
+      const cur = this.byExtended.get(k);
+      if (cur === s) this.byExtended.delete(k);
+      else if (Array.isArray(cur)) {
+        const rest = cur.filter((x) => x !== s);
+        if (rest.length === 0) this.byExtended.delete(k);
+        else this.byExtended.set(k, rest.length === 1 ? rest[0] : rest);
+      }
+    }
     if (this.masters.delete(s)) return;
     let lo = 0;
     let hi = this.singles.length;
@@ -131,11 +178,12 @@ export class MailboxCalendar {
     full.dateTimeCreated ||= ewsDateTime(nowMs);
     full.lastModifiedTime = ewsDateTime(nowMs);
     full.calendarItemType = full.recurrence ? 'RecurringMaster' : 'Single';
-    const s: StoredItem = { number, data: full, startMs: 0, endMs: 0, version: 1, fieldVersions: new Map(), createdSeq: 0, lastSeq: 0 };
+    const s: StoredItem = { number, data: full, startMs: 0, endMs: 0, version: 1, fieldVersions: null, createdSeq: 0, lastSeq: 0 };
     this.refreshIdentity(s);
     s.createdSeq = s.lastSeq = this.journal(number);
     this.items.set(number, s);
     this.indexInsert(s);
+    this.uids.add(s);
     return s;
   }
 
@@ -145,11 +193,17 @@ export class MailboxCalendar {
    */
   update(s: StoredItem, fields: string[], mutate: (d: SimCalendarItem) => void, nowMs: number): StoredItem {
     this.indexRemove(s);
+    const uid = s.data.uid;
     try {
       mutate(s.data);
     } finally {
+      if (s.data.uid !== uid) {
+        this.uids.remove(s, uid);
+        this.uids.add(s);
+      }
       s.version++;
-      for (const f of fields) s.fieldVersions.set(f, s.version);
+      if (fields.length) s.fieldVersions ??= new Map();
+      for (const f of fields) s.fieldVersions!.set(f, s.version);
       s.data.lastModifiedTime = ewsDateTime(Math.max(nowMs, Date.parse(s.data.lastModifiedTime) + 1000));
       s.data.calendarItemType = s.data.recurrence ? 'RecurringMaster' : 'Single';
       this.refreshIdentity(s);
@@ -162,6 +216,7 @@ export class MailboxCalendar {
   delete(s: StoredItem, mode: DeleteMode, nowMs: number): StoredItem | null {
     this.items.delete(s.number);
     this.indexRemove(s);
+    this.uids.remove(s);
     const deletedSeq = this.journal(s.number);
     this.tombstones.set(s.number, { id: s.data.id, createdSeq: s.createdSeq, deletedSeq });
     if (mode === 'SoftDelete') {
@@ -171,13 +226,19 @@ export class MailboxCalendar {
     if (mode === 'HardDelete') return null;
     // Moving gives the item a new id in Deleted Items, as a move does in Exchange.
     const number = this.nextNumber++;
-    const moved: StoredItem = { ...s, number, fieldVersions: new Map(s.fieldVersions), data: cloneItem(s.data) };
+    const moved: StoredItem = { ...s, number, fieldVersions: null, data: cloneItem(s.data) };
     moved.data.id = encodeItemId(this.guid, 'deleted', number);
     moved.data.lastModifiedTime = ewsDateTime(nowMs);
     moved.version++;
     this.refreshIdentity(moved);
     this.deletedFolder.set(number, moved);
     return moved;
+  }
+
+  /** Items carrying this extended property value (see extendedLookupKey). */
+  withExtendedValue(lookupKey: string): StoredItem[] {
+    const cur = this.byExtended.get(lookupKey);
+    return cur === undefined ? [] : Array.isArray(cur) ? [...cur] : [cur];
   }
 
   /** Every occurrence/item overlapping [fromMs, toMs), sorted by start. */
@@ -196,7 +257,7 @@ export class MailboxCalendar {
       if (s.startMs >= toMs) break;
       if (overlaps(s.startMs, s.endMs, fromMs, toMs)) out.push({ item: s, startMs: s.startMs, endMs: s.endMs });
     }
-    for (const m of this.masters) this.expandInto(m, fromMs, toMs, out);
+    for (const [m, span] of this.masters) if (span.fromMs < toMs && span.toMs > fromMs) this.expandInto(m, fromMs, toMs, out);
     out.sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs);
     return out;
   }
@@ -211,7 +272,7 @@ export class MailboxCalendar {
     // Exceptions may have moved anywhere, so they are checked by their own times; their pattern slot is skipped.
     const duration = m.endMs - m.startMs;
     const seen = new Set<number>();
-    for (const occ of expandSeries(timing, toMs + duration + 1)) {
+    for (const occ of expandSeries(timing, toMs + duration + 1, Infinity, fromMs)) {
       seen.add(occ.startMs);
       if (deleted.has(occ.startMs)) continue;
       const ov = overrides.get(occ.startMs);
@@ -268,6 +329,38 @@ export class MailboxCalendar {
     }
     return { changes, nextSeq: this.seq, includesLast: true };
   }
+}
+
+/** Items whose extended property `key` (see extendedPropertyKey) has the string value `value`. */
+export function extendedLookupKey(key: string, value: string): string {
+  return `${key}\u0000${value}`;
+}
+
+function extendedKeys(d: SimCalendarItem): string[] {
+  if (!d.extendedProperties.length) return [];
+  const out: string[] = [];
+  for (const p of d.extendedProperties) if (typeof p.value === 'string') out.push(extendedLookupKey(extendedPropertyKey(p), p.value));
+  return out;
+}
+
+/** From the first occurrence's start to the last one's end (open-ended for NoEnd), widened by any moved exception. */
+function seriesSpan(s: StoredItem): { fromMs: number; toMs: number } {
+  const d = s.data;
+  let fromMs = s.startMs;
+  let toMs = Infinity;
+  if (d.recurrence && d.recurrence.range.type !== 'NoEnd') {
+    try {
+      const last = lastOccurrence({ startMs: s.startMs, endMs: s.endMs, isAllDay: d.isAllDay, timeZone: d.timeZone, recurrence: d.recurrence });
+      if (last) toMs = last.endMs;
+    } catch {
+      // an invalid pattern never got stored; keep the open span
+    }
+  }
+  for (const o of d.modifiedOccurrences) {
+    if (o.start) fromMs = Math.min(fromMs, Date.parse(o.start));
+    if (o.end) toMs = Math.max(toMs, Date.parse(o.end));
+  }
+  return { fromMs, toMs };
 }
 
 function overlaps(startMs: number, endMs: number, fromMs: number, toMs: number): boolean {

@@ -128,9 +128,10 @@ function rangeStartDay(r: SimRecurrence): number {
 
 /**
  * Occurrences of the series in pattern order. `untilMs`: stop once an occurrence starts at or after it
- * (needed for NoEnd series). `maxIndex`: stop after that many.
+ * (needed for NoEnd series). `maxIndex`: stop after that many. `fromMs`: occurrences ending well before it are
+ * counted (indexes stay right) but not computed, which keeps a view late in a long series cheap.
  */
-export function* expandSeries(s: SeriesTiming, untilMs: number, maxIndex = Infinity): Generator<ExpandedOccurrence> {
+export function* expandSeries(s: SeriesTiming, untilMs: number, maxIndex = Infinity, fromMs = -Infinity): Generator<ExpandedOccurrence> {
   validatePattern(s.recurrence.pattern);
   const local = utcToLocal(s.timeZone, s.startMs);
   const startDay = rangeStartDay(s.recurrence);
@@ -145,8 +146,14 @@ export function* expandSeries(s: SeriesTiming, untilMs: number, maxIndex = Infin
   const durationMs = s.endMs - s.startMs;
   const allDayDays = s.isAllDay ? Math.max(1, Math.round(durationMs / DAY_MS)) : 0;
   let index = 0;
+  // Two days of slack for time zone offsets, plus the occurrence's own length.
+  const skipBeforeDay = Number.isFinite(fromMs) ? Math.floor(fromMs / DAY_MS) - 2 - Math.ceil(durationMs / DAY_MS) : -Infinity;
   for (const day of patternDays(s.recurrence.pattern, startDay)) {
     if (day > endDay || index >= count || index >= maxIndex) return;
+    if (day < skipBeforeDay) {
+      index++;
+      continue;
+    }
     const [y, m, d] = civil(day);
     const startMs = s.isAllDay ? localToUtc(s.timeZone, y, m, d) : localToUtc(s.timeZone, y, m, d, local.hour, local.minute, local.second);
     if (startMs >= untilMs) return;

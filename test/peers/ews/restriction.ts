@@ -197,6 +197,21 @@ export function evaluateRestriction(r: Restriction, d: SimCalendarItem): boolean
   }
 }
 
+/**
+ * An equality on a string extended property that every match must satisfy (the restriction itself or a term of an
+ * And), so FindItem can start from the folder's index instead of scanning it. Null when there is none.
+ */
+export function indexableTerm(r: Restriction): { key: string; value: string } | null {
+  if (r.op === 'IsEqualTo' && 'ext' in r.path && !r.path.ext.propertyType.endsWith('Array')) return { key: r.path.key, value: r.value };
+  if (r.op === 'And') {
+    for (const p of r.parts) {
+      const t = indexableTerm(p);
+      if (t) return t;
+    }
+  }
+  return null;
+}
+
 /** Applies `m:SortOrder` (FieldOrder elements, first is primary); without one, items come in creation order. */
 export function sortItems(items: StoredItem[], sortOrder: XmlElement | undefined): StoredItem[] {
   const orders = childrenNamed(sortOrder, T, 'FieldOrder').map((fo) => ({ path: readPath(fo), desc: fo.attrs.Order === 'Descending' }));
