@@ -69,6 +69,8 @@ export function firmOf(size: number): Person[] {
 export interface WorldSecrets {
   delegatePassword: string;
   severaClientSecret: string;
+  /** Each user's own mailbox password by primary address (default demo-<firstname>-password). */
+  mailboxPasswords?: Record<string, string>;
 }
 
 export const DEMO_SECRETS: WorldSecrets = { delegatePassword: 'demo-delegate-password', severaClientSecret: 'demo-client-secret' };
@@ -84,7 +86,7 @@ export function ewsSeedFor(people: Person[], secrets: WorldSecrets, items: EwsSe
       aliases: p.aliases,
       displayName: `${p.first} ${p.last}`,
       username: p.mailbox.split('@')[0],
-      password: `demo-${p.first.toLowerCase()}-password`,
+      password: secrets.mailboxPasswords?.[p.mailbox] ?? `demo-${p.first.toLowerCase()}-password`,
     })),
     items,
   };
@@ -142,6 +144,8 @@ export interface RunCycleOptions {
   timeoutMs?: number;
   /** Extra CLI arguments (e.g. a restore command instead of sync). */
   args?: string[];
+  /** Environment variables to add or replace for this run (e.g. a wrong password). */
+  env?: Record<string, string>;
 }
 
 export interface SyncWorld {
@@ -230,7 +234,7 @@ export async function startSyncWorld(opts: WorldOptions): Promise<SyncWorld> {
     let requests = 0;
     let writes = 0;
     let killedAt: CycleRun['killedAt'];
-    const child = spawn(process.execPath, [CLI_PATH, ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI_PATH, ...args], { env: { ...childEnv, ...run.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const kill = () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     };
