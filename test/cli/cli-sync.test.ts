@@ -8,7 +8,8 @@ import { loadEwsSeed, startEwsSimulator } from '../peers/ews/ews-simulator.ts';
 import type { EwsSimulator } from '../peers/ews/ews-simulator.ts';
 import { loadSeveraSeed, startSeveraSimulator } from '../peers/severa/severa-simulator.ts';
 import type { SeveraSimulator } from '../peers/severa/severa-simulator.ts';
-import { runCli } from './cli-helpers.ts';
+import { spawn } from 'node:child_process';
+import { CLI_PATH, runCli } from './cli-helpers.ts';
 
 /** The CLI as a separate process against both simulators (started here) with a config file and secrets in env vars. */
 
@@ -95,3 +96,27 @@ describe('severa-calendar-sync sync', () => {
     expect(results.find((r) => r.id === 'severa-credentials')).toMatchObject({ ok: false, fix: expect.stringContaining('SCS_SEVERA_CLIENT_SECRET') });
   });
 });
+
+describe('severa-calendar-sync sync --watch', () => {
+  it('syncs at once, prints one JSON report per line, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, [CLI_PATH, 'sync', '--watch', '--json', '--config', config, '--data-dir', join(dir, 'watch')], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, SCS_NO_KEYCHAIN: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    const firstLine = new Promise<string>((resolve) => {
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        if (stdout.includes('\n')) resolve(stdout.split('\n')[0]);
+      });
+    });
+    const report = JSON.parse(await firstLine) as CycleReport;
+    expect(report.users.map((u) => u.email).sort()).toEqual(['mikko.lahtinen@contoso.example', 's.nieminen@contoso.example']);
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(report.outcome === 'ok' ? 0 : 1);
+    const status = await runCli(['status', '--json', '--config', config, '--data-dir', join(dir, 'watch')], { env });
+    expect(JSON.parse(status.stdout)).toMatchObject({ lastReport: { startedAt: report.startedAt } });
+  });
+});
+
