@@ -382,6 +382,10 @@ describe('fault injection, counters and the clock', () => {
     expect(html.headers.get('content-type')).toContain('text/html');
     expect(html.text).toContain('500 - Internal server error.');
 
+    sim.setFaults({ forceNext: { kind: 'nonSoap500', count: 1 }, nonSoap500Body: '<x/>' });
+    const bare = await soap(sim.url, body, { impersonate: AINO });
+    expect([bare.status, bare.text, bare.headers.get('content-type')]).toEqual([500, '<x/>', 'text/xml; charset=utf-8']);
+
     sim.setFaults({ forceNext: { kind: 'http503', count: 1 } });
     expect((await soap(sim.url, body, { impersonate: AINO })).status).toBe(503);
 
@@ -392,7 +396,7 @@ describe('fault injection, counters and the clock', () => {
     expect(messages(await soap(sim.url, body, { impersonate: AINO }), 'GetFolder')[0].ResponseCode).toBe('ErrorMailboxMoveInProgress');
 
     expect((await soap(sim.url, body, { impersonate: AINO })).status).toBe(200);
-    expect(sim.faultsInjected()).toMatchObject({ nonSoap500: 1, http503: 1, dropConnection: 1, mailboxMove: 1 });
+    expect(sim.faultsInjected()).toMatchObject({ nonSoap500: 2, http503: 1, dropConnection: 1, mailboxMove: 1 });
     sim.setFaults({});
   });
 

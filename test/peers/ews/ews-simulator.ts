@@ -312,7 +312,8 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
         return;
       case 'nonSoap500':
         log(500, operation, mailbox, principal, 'nonSoap500');
-        send(res, 500, IIS_500, 'text/html');
+        const custom = faults.nonSoap500Body;
+        send(res, 500, custom ?? IIS_500, custom === undefined ? 'text/html' : contentTypeOf(custom));
         return;
       case 'serverBusy':
         fault(500, new EwsError('ErrorServerBusy', undefined, { messageXml: `<t:Value Name="BackOffMilliseconds">${faults.backOffMs}</t:Value>` }), operation, mailbox);
@@ -391,6 +392,14 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
     mailbox: (smtp) => service.backDoor(smtp),
     faultsInjected: () => ({ ...faults.injected }),
   };
+}
+
+/** What a custom fault body looks like to a client: an HTML page, some XML, or plain text. */
+function contentTypeOf(body: string): string {
+  const b = body.trimStart();
+  if (/^<(!doctype html|html)/i.test(b)) return 'text/html';
+  if (b.startsWith('<')) return 'text/xml; charset=utf-8';
+  return 'text/plain';
 }
 
 /** How many response messages the request expects (one per id/item/folder), for request-wide errors. */

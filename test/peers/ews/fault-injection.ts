@@ -16,6 +16,8 @@ export interface EwsFaultConfig {
   http503Rate?: number;
   /** HTTP 500 with an HTML body (not SOAP). */
   nonSoap500Rate?: number;
+  /** The body of that 500 (default: IIS's "500 - Internal server error." page); e.g. '<x/>'. */
+  nonSoap500Body?: string;
   /** The socket is destroyed without an answer. */
   dropConnectionRate?: number;
   /** The answer is delayed by slowMs (default 2000), then given normally. */
@@ -87,6 +89,10 @@ export class FaultInjector {
     this.cfg = { ...cfg, onlyMailboxes: cfg.onlyMailboxes?.map((m) => m.toLowerCase()) };
     this.rng = prng(cfg.seed ?? 1);
     this.forcedLeft = cfg.forceNext?.count ?? 0;
+  }
+
+  get nonSoap500Body(): string | undefined {
+    return this.cfg.nonSoap500Body;
   }
 
   get backOffMs(): number {
