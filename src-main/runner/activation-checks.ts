@@ -37,7 +37,7 @@ export async function runActivationChecks(deps: ActivationCheckDeps): Promise<Ch
     add({ id: 'severa-credentials', title: 'Severa API credentials', ok: false, message: 'No Severa API client secret is stored.', fix: 'Enter the client secret in the settings window (it goes to the OS keychain), or set SCS_SEVERA_CLIENT_SECRET for the CLI.' });
   } else {
     try {
-      severa = await deps.connectors.createSevera(settings, deps.secrets);
+      severa = await deps.connectors.createSevera(settings, deps.secrets, 'check');
       // The real client logs in afresh and compares the granted scopes; other ports prove the login with a read.
       const detail = severa.checkAuthorization ? await withTimeout(severa.checkAuthorization(), 'Severa') : await withTimeout(severa.listActivityTypes(), 'Severa');
       add({ id: 'severa-credentials', title: 'Severa API credentials', ok: true, message: `Severa accepted client id ${settings.severa.clientId}${describeScopes(detail)}.` });

@@ -53,9 +53,10 @@ export const defaultConnectorFactory: ConnectorFactory = {
     const connector = new EwsCalendarConnector({ ...options, onRequest: () => void requests++ });
     return Object.assign(connector, { requestCount: () => requests });
   },
-  async createSevera(settings, secrets): Promise<CountedSevera> {
+  async createSevera(settings, secrets, purpose = 'sync'): Promise<CountedSevera> {
     const clientSecret = await requireSecret(secrets, 'severa-client-secret', 'Severa API client secret', 'SCS_SEVERA_CLIENT_SECRET');
-    const client = new SeveraClient({ baseUrl: settings.severa.apiUrl, clientId: settings.severa.clientId, clientSecret });
+    const quick = purpose === 'check' ? { maxRetries: 1, timeoutMs: 15_000 } : {};
+    const client = new SeveraClient({ baseUrl: settings.severa.apiUrl, clientId: settings.severa.clientId, clientSecret, ...quick });
     return client;
   },
 };

@@ -70,5 +70,6 @@ export type CountedSevera = SeveraPort & { requestCount?: () => number; checkAut
 export interface ConnectorFactory {
   /** Throws an Error with a plain message when the settings or secrets cannot make a connector. */
   createCalendar(settings: OrgSettings, secrets: SecretSource): Promise<CountedCalendar>;
-  createSevera(settings: OrgSettings, secrets: SecretSource): Promise<CountedSevera>;
+  /** `purpose` 'check': one quick try, since an admin waiting on a diagnostic wants the answer, not retries. */
+  createSevera(settings: OrgSettings, secrets: SecretSource, purpose?: 'sync' | 'check'): Promise<CountedSevera>;
 }
