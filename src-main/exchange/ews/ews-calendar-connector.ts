@@ -312,7 +312,7 @@ export class EwsCalendarConnector implements CalendarConnector {
 
   // ---- CalendarConnector ----
 
-  syncChanges(mailbox: string, syncState: string | null): Promise<CalendarChanges> {
+  async syncChanges(mailbox: string, syncState: string | null): Promise<CalendarChanges> {
     const smtp = checkMailbox(mailbox);
     if (syncState !== null && typeof syncState !== 'string') throw new CalendarError('invalid-sync-state', 'The stored sync state is not text.');
     return this.call('Reading calendar changes', smtp, async (service) => {
@@ -350,15 +350,15 @@ export class EwsCalendarConnector implements CalendarConnector {
     });
   }
 
-  getEvents(mailbox: string, ids: string[]): Promise<SideEvent[]> {
+  async getEvents(mailbox: string, ids: string[]): Promise<SideEvent[]> {
     const smtp = checkMailbox(mailbox);
     if (!Array.isArray(ids)) throw new CalendarError('other', 'getEvents needs a list of ids.');
     const unique = [...new Set(ids.map((id) => checkId(id)))];
-    if (unique.length === 0) return Promise.resolve([]);
+    if (unique.length === 0) return [];
     return this.call('Reading calendar items', smtp, async (service) => (await this.readEvents(service, unique, `Reading calendar items (${smtp})`)).events);
   }
 
-  findByTag(mailbox: string, syncTag: string): Promise<SideEvent[]> {
+  async findByTag(mailbox: string, syncTag: string): Promise<SideEvent[]> {
     const smtp = checkMailbox(mailbox);
     if (typeof syncTag !== 'string' || syncTag.trim() === '') throw new CalendarError('other', 'The sync tag to look for is empty.');
     return this.call('Finding items the sync created', smtp, async (service) => {
@@ -373,7 +373,7 @@ export class EwsCalendarConnector implements CalendarConnector {
     });
   }
 
-  createEvent(mailbox: string, fields: EventFields, syncTag: string): Promise<WriteResult> {
+  async createEvent(mailbox: string, fields: EventFields, syncTag: string): Promise<WriteResult> {
     const smtp = checkMailbox(mailbox);
     const problem = eventFieldsProblem(fields);
     if (problem) throw new CalendarError('other', problem);
@@ -392,7 +392,7 @@ export class EwsCalendarConnector implements CalendarConnector {
     });
   }
 
-  updateEvent(mailbox: string, id: string, version: string, fields: EventFields): Promise<WriteResult> {
+  async updateEvent(mailbox: string, id: string, version: string, fields: EventFields): Promise<WriteResult> {
     const smtp = checkMailbox(mailbox);
     checkId(id);
     if (typeof version !== 'string' || version === '') throw new CalendarError('conflict', 'The update carries no version (ChangeKey); re-read the item first.');
@@ -430,7 +430,7 @@ export class EwsCalendarConnector implements CalendarConnector {
     });
   }
 
-  deleteEvent(mailbox: string, id: string): Promise<void> {
+  async deleteEvent(mailbox: string, id: string): Promise<void> {
     const smtp = checkMailbox(mailbox);
     checkId(id);
     return this.call('Deleting a calendar item', smtp, async (service) => {
@@ -441,8 +441,8 @@ export class EwsCalendarConnector implements CalendarConnector {
     });
   }
 
-  resolveMailbox(email: string): Promise<string | null> {
-    if (typeof email !== 'string' || !EMAIL_RE.test(email.trim())) return Promise.resolve(null);
+  async resolveMailbox(email: string): Promise<string | null> {
+    if (typeof email !== 'string' || !EMAIL_RE.test(email.trim())) return null;
     const wanted = email.trim().toLowerCase();
     return this.call('Resolving a mailbox address', null, async (service) => {
       let resolutions;
@@ -465,7 +465,7 @@ export class EwsCalendarConnector implements CalendarConnector {
   }
 
   /** Opens the mailbox's calendar through impersonation with the cheapest request there is; throws what fails. */
-  probeMailboxAccess(mailbox: string): Promise<void> {
+  async probeMailboxAccess(mailbox: string): Promise<void> {
     const smtp = checkMailbox(mailbox);
     return this.call('Opening the calendar', smtp, async (service) => {
       await service.SyncFolderItems(new FolderId(WellKnownFolderName.Calendar), new PropertySet(BasePropertySet.IdOnly), null as unknown as ItemId[], 1, SyncFolderItemsScope.NormalItems, null as unknown as string);
@@ -477,7 +477,7 @@ export class EwsCalendarConnector implements CalendarConnector {
    * the calendar of `email` explicitly: succeeds only when that login may open that mailbox. Returns the primary
    * address Exchange knows the mailbox by; keeps nothing.
    */
-  verifyOwnLogin(email: string): Promise<string | null> {
+  async verifyOwnLogin(email: string): Promise<string | null> {
     const smtp = checkMailbox(email);
     return this.call('Checking the mailbox login', null, async (service) => {
       await service.SyncFolderItems(new FolderId(WellKnownFolderName.Calendar, new Mailbox(smtp)), new PropertySet(BasePropertySet.IdOnly), null as unknown as ItemId[], 1, SyncFolderItemsScope.NormalItems, null as unknown as string);

@@ -151,8 +151,13 @@ export function ianaTimeZoneFor(windowsId: string | null | undefined, preferred:
 
 // ---- DateTime helpers ----
 
+/**
+ * An instant for Start/End. Kind Unspecified on purpose: the library scopes Start/End to the item's StartTimeZone and
+ * refuses a Utc-kind value there ("DateTime Kind mismatch"); an Unspecified value built from the instant keeps the
+ * instant through that conversion and is written as UTC.
+ */
 export function toEwsDateTime(instantMs: number): DateTime {
-  return new DateTime(instantMs, DateTimeKind.Utc);
+  return new DateTime(instantMs, DateTimeKind.Unspecified);
 }
 
 export function instantOf(value: DateTime | null | undefined): number | null {
@@ -261,9 +266,9 @@ export function recurrenceFromEws(recurrence: Recurrence | null | undefined): Re
   if (!recurrence) return { rule: null, firstDayOfWeek: 0 };
   const startDate = recurrenceDateOf(recurrence.StartDate);
   const end: Pick<RecurrenceRule, 'count' | 'until'> = {};
-  const count = read(() => recurrence.NumberOfOccurrences, null as number | null);
+  const count = Number(read(() => recurrence.NumberOfOccurrences, null as number | null) ?? NaN);
   const endDate = read(() => recurrence.EndDate, null as DateTime | null);
-  if (typeof count === 'number' && count > 0) end.count = count;
+  if (Number.isInteger(count) && count > 0) end.count = count;
   else if (endDate) end.until = recurrenceDateOf(endDate);
   const r = recurrence as unknown as {
     Interval?: number;
@@ -274,21 +279,26 @@ export function recurrenceFromEws(recurrence: Recurrence | null | undefined): Re
     DayOfTheWeekIndex?: DayOfTheWeekIndex;
     Month?: number;
   };
-  const interval = read(() => r.Interval, 1);
+  // The library leaves some numbers as the strings it parsed from XML.
+  const num = (get: () => unknown, fallback: number): number => {
+    const n = Number(read(get as () => number, fallback));
+    return Number.isFinite(n) ? n : fallback;
+  };
+  const interval = num(() => r.Interval, 1);
   const unsupported = (what: string): RecurrenceReading => ({ rule: null, unsupported: what, firstDayOfWeek: 0 });
   if (recurrence instanceof Recurrence.DailyPattern) return { rule: { frequency: 'Daily', interval, startDate, ...end }, firstDayOfWeek: 0 };
   if (recurrence instanceof Recurrence.WeeklyPattern) {
     const days = read(() => r.DaysOfTheWeek?.GetEnumerator() ?? [], [] as DayOfTheWeek[]);
     const names = days.map(weekdayName);
     if (names.some((n) => n === null) || names.length === 0) return unsupported('a weekly pattern on day groups');
-    const firstDayOfWeek = read(() => r.FirstDayOfWeek, 0) ?? 0;
+    const firstDayOfWeek = num(() => r.FirstDayOfWeek, 0);
     return { rule: { frequency: 'Weekly', interval, daysOfWeek: names as Weekday[], startDate, ...end }, firstDayOfWeek };
   }
   if (recurrence instanceof Recurrence.MonthlyPattern) {
-    return { rule: { frequency: 'Monthly', interval, dayOfMonth: read(() => r.DayOfMonth, 1), startDate, ...end }, firstDayOfWeek: 0 };
+    return { rule: { frequency: 'Monthly', interval, dayOfMonth: num(() => r.DayOfMonth, 1), startDate, ...end }, firstDayOfWeek: 0 };
   }
   if (recurrence instanceof Recurrence.YearlyPattern) {
-    return { rule: { frequency: 'Yearly', interval: 1, month: read(() => r.Month, 1), dayOfMonth: read(() => r.DayOfMonth, 1), startDate, ...end }, firstDayOfWeek: 0 };
+    return { rule: { frequency: 'Yearly', interval: 1, month: num(() => r.Month, 1), dayOfMonth: num(() => r.DayOfMonth, 1), startDate, ...end }, firstDayOfWeek: 0 };
   }
   if (recurrence instanceof Recurrence.RelativeMonthlyPattern || recurrence instanceof Recurrence.RelativeYearlyPattern) {
     const day = weekdayName(read(() => r.DayOfTheWeek as DayOfTheWeek, DayOfTheWeek.Day));
@@ -297,7 +307,7 @@ export function recurrenceFromEws(recurrence: Recurrence | null | undefined): Re
     if (recurrence instanceof Recurrence.RelativeMonthlyPattern) {
       return { rule: { frequency: 'Monthly', interval, weekOrdinal: ordinal, dayOfWeek: day, startDate, ...end }, firstDayOfWeek: 0 };
     }
-    return { rule: { frequency: 'Yearly', interval: 1, weekOrdinal: ordinal, dayOfWeek: day, month: read(() => r.Month, 1), startDate, ...end }, firstDayOfWeek: 0 };
+    return { rule: { frequency: 'Yearly', interval: 1, weekOrdinal: ordinal, dayOfWeek: day, month: num(() => r.Month, 1), startDate, ...end }, firstDayOfWeek: 0 };
   }
   return unsupported('a regenerating (task) pattern');
 }
