@@ -191,9 +191,12 @@ export function readTimeZoneDefinition(e: XmlElement): string {
   throw new EwsError('ErrorTimeZone', `The time zone '${id || '(no Id)'}' is not known to this server.`);
 }
 
-/** MeetingTimeZone (Exchange 2007): TimeZoneName if known, else BaseOffset as a fixed zone. */
+/**
+ * MeetingTimeZone (Exchange 2007): TimeZoneName if known, else BaseOffset as a fixed zone. exchangelib writes the
+ * 2010 attributes (Id, Name) here instead; Exchange tolerates that, so do we.
+ */
 function readMeetingTimeZone(e: XmlElement): string {
-  const name = e.attrs.TimeZoneName;
+  const name = e.attrs.TimeZoneName ?? e.attrs.Id ?? e.attrs.Name;
   const iana = name ? ianaForWindowsId(name) : undefined;
   if (iana) return iana;
   const base = parseDurationMinutes(childText(e, T, 'BaseOffset') ?? '');

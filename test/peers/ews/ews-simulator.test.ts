@@ -318,6 +318,110 @@ describe('calendar items', () => {
   });
 });
 
+describe('calendar data', () => {
+  const get = (id: string, props: string, mailbox = AINO, version?: string, bodyType?: string) =>
+    soap(
+      sim.url,
+      `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape>${bodyType ? `<t:BodyType>${bodyType}</t:BodyType>` : ''}<t:AdditionalProperties>${props}</t:AdditionalProperties></m:ItemShape><m:ItemIds><t:ItemId Id="${id}"/></m:ItemIds></m:GetItem>`,
+      { impersonate: mailbox, version },
+    ).then((r) => messages(r, 'GetItem')[0].Items.CalendarItem[0]);
+
+  it('finds an extended property however the client names its set or tag', async () => {
+    const a = await createOne(
+      sim.url,
+      AINO,
+      'Tagged',
+      '2026-06-01T10:00:00Z',
+      '2026-06-01T11:00:00Z',
+      '<t:ExtendedProperty><t:ExtendedFieldURI DistinguishedPropertySetId="PublicStrings" PropertyName="SyncTag" PropertyType="String"/><t:Value>abc</t:Value></t:ExtendedProperty>' +
+        '<t:ExtendedProperty><t:ExtendedFieldURI PropertyTag="0x3A4D" PropertyType="Integer"/><t:Value>42</t:Value></t:ExtendedProperty>',
+    );
+    const item = await get(
+      a.id,
+      '<t:ExtendedFieldURI PropertySetId="00020329-0000-0000-C000-000000000046" PropertyName="SyncTag" PropertyType="String"/><t:ExtendedFieldURI PropertyTag="14925" PropertyType="Integer"/>',
+    );
+    const props = item.ExtendedProperty as any[];
+    expect(props.map((p) => p.Value)).toEqual(['abc', '42']);
+    expect(props[0].ExtendedFieldURI['@PropertySetId']).toBe('00020329-0000-0000-C000-000000000046');
+    const bad = await soap(sim.url, createXml(calendarItemXml('Bad', '2026-06-01T10:00:00Z', '2026-06-01T11:00:00Z', '<t:ExtendedProperty><t:ExtendedFieldURI PropertyTag="0x3A4D" PropertyType="Integer"/><t:Value>forty-two</t:Value></t:ExtendedProperty>')), { impersonate: AINO });
+    expect(messages(bad, 'CreateItem')[0].ResponseCode).toBe('ErrorInvalidExtendedPropertyValue');
+  });
+
+  it('reads local times in the Exchange 2007 MeetingTimeZone and in a TimeZoneContext, and answers in UTC', async () => {
+    const r2007 = await soap(
+      sim.url,
+      createXml(calendarItemXml('From 2007', '2026-07-01T09:00:00', '2026-07-01T10:00:00', '<t:MeetingTimeZone TimeZoneName="Pacific Standard Time"><t:BaseOffset>PT8H</t:BaseOffset></t:MeetingTimeZone>').replace(/(<t:MeetingTimeZone[\s\S]*<\/t:MeetingTimeZone>)(<t:Start>.*<\/t:End>)/, '$2$1')),
+      { impersonate: AINO, version: 'Exchange2007_SP1' },
+    );
+    expect(messages(r2007, 'CreateItem')[0].ResponseCode).toBe('NoError');
+    const item2007 = sim.mailbox(AINO).items().find((i) => i.subject === 'From 2007')!;
+    expect([item2007.start, item2007.timeZone]).toEqual(['2026-07-01T16:00:00Z', 'America/Los_Angeles']);
+    const readBack = await get(item2007.id, '<t:FieldURI FieldURI="calendar:Start"/><t:FieldURI FieldURI="calendar:MeetingTimeZone"/><t:FieldURI FieldURI="calendar:StartTimeZone"/>', AINO, 'Exchange2007_SP1');
+    expect(readBack.Start).toBe('2026-07-01T16:00:00Z');
+    expect(readBack.MeetingTimeZone['@TimeZoneName']).toBe('Pacific Standard Time');
+    expect(readBack.StartTimeZone).toBeUndefined(); // not before Exchange 2010
+
+    const ctx = '<t:TimeZoneContext><t:TimeZoneDefinition Id="Tokyo Standard Time"/></t:TimeZoneContext>';
+    const rCtx = await soap(sim.url, createXml(calendarItemXml('In Tokyo', '2026-07-02T09:00:00', '2026-07-02T10:00:00')), { impersonate: AINO, header: ctx });
+    expect(messages(rCtx, 'CreateItem')[0].ResponseCode).toBe('NoError');
+    const tokyo = sim.mailbox(AINO).items().find((i) => i.subject === 'In Tokyo')!;
+    expect([tokyo.start, tokyo.timeZone]).toEqual(['2026-07-02T00:00:00Z', 'Asia/Tokyo']);
+    const full = await get(tokyo.id, '<t:FieldURI FieldURI="calendar:StartTimeZone"/>');
+    expect(full.StartTimeZone['@Id']).toBe('Tokyo Standard Time');
+    expect(full.StartTimeZone.Periods.Period['@Bias']).toBe('-PT9H');
+  });
+
+  it('keeps all-day items on local midnights of their zone', async () => {
+    const r = await soap(
+      sim.url,
+      createXml(calendarItemXml('Holiday', '2026-12-24T10:00:00Z', '2026-12-25T09:00:00Z', '<t:IsAllDayEvent>true</t:IsAllDayEvent>').replace('<t:Start>', '<t:StartTimeZone Id="FLE Standard Time"/><t:Start>')),
+      { impersonate: AINO },
+    );
+    expect(messages(r, 'CreateItem')[0].ResponseCode).toBe('NoError');
+    const item = sim.mailbox(AINO).items().find((i) => i.subject === 'Holiday')!;
+    expect([item.start, item.end, item.isAllDay]).toEqual(['2026-12-23T22:00:00Z', '2026-12-25T22:00:00Z', true]);
+  });
+
+  it('converts the body to the type the shape asks for', async () => {
+    const a = await createOne(sim.url, AINO, 'With body', '2026-06-03T10:00:00Z', '2026-06-03T11:00:00Z', '<t:Body BodyType="HTML">&lt;p&gt;Agenda &amp;amp; notes&lt;/p&gt;</t:Body>');
+    const asText = await get(a.id, '<t:FieldURI FieldURI="item:Body"/>', AINO, undefined, 'Text');
+    expect(asText.Body).toMatchObject({ '@BodyType': 'Text', '#text': 'Agenda & notes' });
+    const best = await get(a.id, '<t:FieldURI FieldURI="item:Body"/>');
+    expect(best.Body['@BodyType']).toBe('HTML');
+  });
+
+  it('sends meeting invitations, updates and cancellations to attendees\' calendars unless SendToNone', async () => {
+    const attendees = `<t:RequiredAttendees><t:Attendee><t:Mailbox><t:EmailAddress>${MIKKO}</t:EmailAddress></t:Mailbox></t:Attendee></t:RequiredAttendees>`;
+    const silent = await soap(sim.url, createXml(calendarItemXml('Quiet meeting', '2026-06-04T10:00:00Z', '2026-06-04T11:00:00Z', attendees), 'SendToNone'), { impersonate: AINO });
+    expect(messages(silent, 'CreateItem')[0].ResponseCode).toBe('NoError');
+    expect(sim.mailbox(MIKKO).items().some((i) => i.subject === 'Quiet meeting')).toBe(false);
+
+    const sent = await soap(sim.url, createXml(calendarItemXml('Planning', '2026-06-05T10:00:00Z', '2026-06-05T11:00:00Z', attendees), 'SendToAllAndSaveCopy'), { impersonate: AINO });
+    const id = messages(sent, 'CreateItem')[0].Items.CalendarItem[0].ItemId;
+    const org = sim.mailbox(AINO).items().find((i) => i.id === id['@Id'])!;
+    const copy = sim.mailbox(MIKKO).items().find((i) => i.uid === org.uid)!;
+    expect(copy).toMatchObject({ subject: 'Planning', organizer: AINO, myResponseType: 'NoResponseReceived' });
+
+    const upd = await soap(
+      sim.url,
+      `<m:UpdateItem ConflictResolution="AutoResolve" SendMeetingInvitationsOrCancellations="SendToAllAndSaveCopy"><m:ItemChanges><t:ItemChange><t:ItemId Id="${id['@Id']}" ChangeKey="${id['@ChangeKey']}"/><t:Updates><t:SetItemField><t:FieldURI FieldURI="calendar:Location"/><t:CalendarItem><t:Location>Room 7</t:Location></t:CalendarItem></t:SetItemField></t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>`,
+      { impersonate: AINO },
+    );
+    expect(messages(upd, 'UpdateItem')[0].ResponseCode).toBe('NoError');
+    expect(sim.mailbox(MIKKO).items().find((i) => i.uid === org.uid)!.location).toBe('Room 7');
+
+    const del = await soap(sim.url, `<m:DeleteItem DeleteType="MoveToDeletedItems" SendMeetingCancellations="SendToAllAndSaveCopy"><m:ItemIds><t:ItemId Id="${id['@Id']}"/></m:ItemIds></m:DeleteItem>`, { impersonate: AINO });
+    expect(messages(del, 'DeleteItem')[0].ResponseCode).toBe('NoError');
+    expect(sim.mailbox(MIKKO).items().find((i) => i.uid === org.uid)).toMatchObject({ subject: 'Canceled: Planning', isCancelled: true });
+  });
+
+  it('lists the server time zones', async () => {
+    const r = await soap(sim.url, '<m:GetServerTimeZones ReturnFullTimeZoneData="false"><m:Ids><t:Id>FLE Standard Time</t:Id></m:Ids></m:GetServerTimeZones>');
+    const defs = pick(messages(r, 'GetServerTimeZones')[0], 'TimeZoneDefinitions', 'TimeZoneDefinition');
+    expect(defs['@Id']).toBe('FLE Standard Time');
+  });
+});
+
 describe('SyncFolderItems', () => {
   const sync = (state: string | null, max = 512, mailbox = MIKKO) =>
     soap(
