@@ -44,6 +44,7 @@ import {
   exceptionKey,
   exchangeVersionFor,
   isoOf,
+  patternOccurrence,
   readCalendarItem,
   recurrenceToEws,
   sameRecurrence,
@@ -541,11 +542,7 @@ export class EwsCalendarConnector implements CalendarConnector {
       if (wanted.has(key) || !have.itemId || have.fields === null) continue;
       const occurrence = await Appointment.Bind(service, new ItemId(have.itemId), this.occurrencePropertySet());
       const before = readCalendarItem(occurrence, { defaultTimeZone: fields.timeZone }).event.fields;
-      const duration = Date.parse(fields.end) - Date.parse(fields.start);
-      const revert = fields.isAllDay
-        ? { ...fields, start: key, end: shiftDate(key, fields.start, fields.end) }
-        : { ...fields, start: new Date(Date.parse(key)).toISOString(), end: new Date(Date.parse(key) + duration).toISOString() };
-      const { exceptions: _e, ...revertFields } = { ...revert, recurrence: null };
+      const { exceptions: _e, ...revertFields } = { ...patternOccurrence(fields, key), recurrence: null };
       applyFields(occurrence, revertFields, { version: this.version, current: { ...before, recurrence: null }, includeRecurrence: false });
       if (isDirty(occurrence)) await occurrence.Update(ConflictResolutionMode.NeverOverwrite, SendInvitationsOrCancellationsMode.SendToNone);
     }
@@ -554,11 +551,6 @@ export class EwsCalendarConnector implements CalendarConnector {
 
 function normalizedKey(originalStart: string, series: Pick<EventFields, 'isAllDay'>): string {
   return series.isAllDay ? originalStart : new Date(Date.parse(originalStart)).toISOString();
-}
-
-function shiftDate(date: string, seriesStart: string, seriesEnd: string): string {
-  const days = Math.round((Date.parse(seriesEnd) - Date.parse(seriesStart)) / 86_400_000);
-  return new Date(Date.parse(date) + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 function sameOccurrence(a: NonNullable<OccurrenceException['fields']>, b: NonNullable<OccurrenceException['fields']>): boolean {

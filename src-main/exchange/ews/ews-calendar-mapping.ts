@@ -443,14 +443,41 @@ export function withExceptions(item: ReadCalendarItem, occurrences: Map<string, 
     const occurrence = occurrences.get(ref.itemId);
     if (!occurrence) continue;
     const isAllDay = read(() => occurrence.IsAllDayEvent, series.isAllDay);
-    exceptions.push({
-      originalStart: exceptionKey(ref.originalStart, series),
-      fields: { ...commonFields(occurrence, series.timeZone, isAllDay), exceptions: [] },
-    });
+    const key = exceptionKey(ref.originalStart, series);
+    const fields = { ...commonFields(occurrence, series.timeZone, isAllDay), exceptions: [] };
+    // Exchange keeps an occurrence edited back to the series' own values as an exception; it is not one.
+    if (sameAsPattern(fields, key, series)) continue;
+    exceptions.push({ originalStart: key, fields });
   }
   for (const originalStart of item.deletedOccurrences) exceptions.push({ originalStart: exceptionKey(originalStart, series), fields: null });
   exceptions.sort((a, b) => (a.originalStart < b.originalStart ? -1 : a.originalStart > b.originalStart ? 1 : 0));
   return { ...item.event, fields: { ...series, exceptions } };
+}
+
+/** What the occurrence at `key` looks like when nobody changed it. */
+export function patternOccurrence(series: EventFields, key: string): Omit<EventFields, 'recurrence'> {
+  const { recurrence: _r, ...rest } = series;
+  if (series.isAllDay) {
+    const days = Math.round((parseDate(series.end) - parseDate(series.start)) / 86_400_000);
+    return { ...rest, start: key, end: new Date(parseDate(key) + days * 86_400_000).toISOString().slice(0, 10), exceptions: [] };
+  }
+  const startMs = Date.parse(key);
+  const duration = Date.parse(series.end) - Date.parse(series.start);
+  return { ...rest, start: new Date(startMs).toISOString(), end: new Date(startMs + duration).toISOString(), exceptions: [] };
+}
+
+function sameAsPattern(fields: Omit<EventFields, 'recurrence'>, key: string, series: EventFields): boolean {
+  const p = patternOccurrence(series, key);
+  return (
+    fields.subject === p.subject &&
+    fields.start === p.start &&
+    fields.end === p.end &&
+    fields.isAllDay === p.isAllDay &&
+    fields.location === p.location &&
+    fields.body === p.body &&
+    fields.isPrivate === p.isPrivate &&
+    fields.attendees.join(',') === [...p.attendees].sort().join(',')
+  );
 }
 
 // ---- validation of what the engine asks us to write ----
