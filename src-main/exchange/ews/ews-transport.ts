@@ -215,7 +215,7 @@ function ntlmProvider(settings: EwsTransportSettings, agents: AgentPair, signal:
   const provider = {
     providerName: 'ntlm',
     client: null,
-    async preCall(options: { url?: string; headers?: Record<string, unknown> }) {
+    async preCall(options: { url?: string; headers?: Record<string, unknown> }): Promise<unknown> {
       const url = new URL(String(options.url));
       const workstation = 'SEVERA-SYNC';
       const domain = settings.domain.toUpperCase();
@@ -240,8 +240,15 @@ function ntlmProvider(settings: EwsTransportSettings, agents: AgentPair, signal:
         req.end();
       });
       onChallenge(challenge.wwwAuthenticate);
+      // Not a login question at all (wrong path, redirect, server trouble): say what it is.
+      if (challenge.status !== 401 && challenge.status !== 200) {
+        const verdict = inspectEwsResponse(challenge.status, { 'www-authenticate': challenge.wwwAuthenticate }, '');
+        if (!verdict.pass) throw new NtlmHandshakeError(verdict.error);
+      }
+      // A server that lets the request in without a login needs no handshake.
+      if (challenge.status === 200) return options;
       const ntlmChallenge = challenge.wwwAuthenticate?.split(/,\s*/).find((v) => /^NTLM\s+\S+/.test(v));
-      if (challenge.status !== 401 || !ntlmChallenge) {
+      if (!ntlmChallenge) {
         const offered = challenge.wwwAuthenticate ? ` It offers: ${challenge.wwwAuthenticate}.` : '';
         throw new NtlmHandshakeError(new CalendarError('auth', `Exchange did not start an NTLM login (HTTP ${challenge.status}).${offered}`, { serverCode: `HTTP${challenge.status}` }));
       }
