@@ -818,8 +818,20 @@ function minutesDuration(minutes: number): string {
   return `${sign}PT${Math.floor(abs / 60)}H${abs % 60 ? `${abs % 60}M` : ''}`;
 }
 
+const tzXmlCache = new Map<string, string>();
+
 /** A full TimeZoneDefinition (periods, transition groups, transitions), as Exchange 2010+ returns one. */
 export function timeZoneDefinitionXml(tag: string, zone: string): string {
+  const key = `${tag}|${zone}`;
+  let xml = tzXmlCache.get(key);
+  if (xml === undefined) {
+    xml = buildTimeZoneDefinitionXml(tag, zone);
+    tzXmlCache.set(key, xml);
+  }
+  return xml;
+}
+
+function buildTimeZoneDefinitionXml(tag: string, zone: string): string {
   const z = windowsZoneFor(zone);
   const r = zoneRules(zone);
   const base = `trule:Microsoft/Registry/${z.id}/2026`;

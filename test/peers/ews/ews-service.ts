@@ -206,8 +206,9 @@ export class EwsService {
       master,
       ['deletedOccurrences'],
       (d) => {
+        // Copy-on-write: stored arrays may be shared (the benchmark shares empty ones).
         d.modifiedOccurrences = d.modifiedOccurrences.filter((o) => o.originalStart !== orig);
-        if (!d.deletedOccurrences.includes(orig)) d.deletedOccurrences.push(orig);
+        if (!d.deletedOccurrences.includes(orig)) d.deletedOccurrences = [...d.deletedOccurrences, orig];
       },
       nowMs,
     );
