@@ -48,6 +48,11 @@ describe('e2e over HTTP: the demo firm on both simulators', () => {
     expect(weekly[0].ownerUser.guid).toBe(G.aino);
     expect(participants(w, weekly[0].guid)).toEqual([G.mikko, G.sara, G.jussi, G.leena].sort());
     expect(weekly[0].recurrence?.exceptions ?? []).toHaveLength(2);
+    const moved = (w.severaSim.activities() as unknown as Activity[]).filter((a) => a.recurrenceType === 'Exception' && a.name === 'Weekly team meeting (moved)');
+    expect(moved).toHaveLength(1);
+    expect(moved[0].location).toBe('Meeting room Kota');
+    // The Severa series reaches every participant's calendar as one series.
+    for (const m of [AINO, MIKKO]) expect(exchangeNamed(w, m, 'Weekly consulting team meeting')[0].recurrence?.pattern).toMatchObject({ type: 'Weekly', daysOfWeek: ['Monday'] });
     expect(severaNamed(w, 'Sales call: Northwind Traders')[0].activityType.guid).toBe('00000000-0000-4000-8000-0000000000b4');
 
     // Severa -> Exchange: selected types only, project tasks never, into each enrolled participant's calendar.
