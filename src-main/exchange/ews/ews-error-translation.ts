@@ -27,7 +27,8 @@ const CODE_BY_RESPONSE: Record<string, CalendarErrorCode> = {
   ErrorExceededConnectionCount: 'transient',
   ErrorBatchProcessingStopped: 'transient',
   ErrorInternalServerError: 'transient',
-  ErrorAccessDenied: 'auth',
+  // The login worked; this account may not open that mailbox or item.
+  ErrorAccessDenied: 'impersonation-denied',
   ErrorInvalidServerVersion: 'config',
   ErrorIncorrectSchemaVersion: 'config',
 };
@@ -45,6 +46,7 @@ const PLAIN_MESSAGE: Record<string, string> = {
   ErrorMailboxMoveInProgress: 'The mailbox is being moved; try again later.',
   ErrorMailboxStoreUnavailable: 'The mailbox database is unavailable; try again later.',
   ErrorInvalidServerVersion: 'The Exchange server is older than the server type chosen in the settings.',
+  ErrorAccessDenied: 'The account has no access to this mailbox or item.',
 };
 
 export function responseCodeName(code: unknown): string | undefined {
