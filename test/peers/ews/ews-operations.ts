@@ -24,7 +24,7 @@ import { extendedLookupKey } from './mailbox-calendar.ts';
 import { lastOccurrence, occurrenceAt, occurrenceByIndex } from './recurrence.ts';
 import { evaluateRestriction, indexableTerm, readRestriction, sortItems } from './restriction.ts';
 import type { ApiVersion } from './soap-envelope.ts';
-import { EwsError, MESSAGES_NS, TYPES_NS, attrEscape, el, errorMessage, operationResponse, successMessage, xmlEscape } from './soap-envelope.ts';
+import { EwsError, MESSAGES_NS, TYPES_NS, attrEscape, el, errorMessage, ewsDateTime, operationResponse, successMessage, xmlEscape } from './soap-envelope.ts';
 import { ianaForWindowsId, parseEwsDateTime, windowsZoneFor } from './time-zones.ts';
 import type { XmlElement } from './xml-parser.ts';
 import { child, childText, childrenNamed } from './xml-parser.ts';
@@ -137,7 +137,7 @@ function resolveItem(e: XmlElement, ctx: RequestContext): ItemTarget {
     if (decoded.kind === 'occurrence') {
       const orig = decoded.originalStartMs!;
       const occ = findOccurrence(s, orig);
-      if (!occ || s.data.deletedOccurrences.includes(new Date(orig).toISOString().replace(/\.\d{3}Z$/, 'Z'))) throw new EwsError('ErrorItemNotFound');
+      if (!occ || s.data.deletedOccurrences.includes(ewsDateTime(orig))) throw new EwsError('ErrorItemNotFound');
       return { mailbox, stored: s, folder: 'calendar', occurrence: { originalStartMs: orig, ...occ }, changeKey: ck };
     }
     return { mailbox, stored: s, folder: 'calendar', changeKey: ck };
