@@ -5,6 +5,23 @@ import { SyncStore } from '../../src-main/store/sync-store.ts';
 import { syncOrganization, type SyncOptions } from '../../src-main/sync/sync-engine.ts';
 import { loadEwsSeed, startEwsSimulator, type EwsSimulator } from '../peers/ews/ews-simulator.ts';
 import { loadSeveraSeed, startSeveraSimulator, type SeveraSimulator } from '../peers/severa/severa-simulator.ts';
+import { FaultPlan } from './fakes/fault-plan.ts';
+
+/** The port with the fault plan around every call: it can kill "the process" just before or after a side effect. */
+function withFaults<T extends object>(target: T, plan: FaultPlan): T {
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      const value = Reflect.get(obj, prop, receiver);
+      if (typeof value !== 'function' || prop === 'clockOffsetMs') return value;
+      return async (...args: unknown[]) => {
+        plan.at(String(prop), 'before');
+        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
+        plan.at(String(prop), 'after');
+        return result;
+      };
+    },
+  });
+}
 
 /**
  * Both simulators over real HTTP, the real SeveraClient and EwsCalendarConnector, and the engine between them:
@@ -34,6 +51,8 @@ export interface E2eWorld {
   store: SyncStore;
   options: SyncOptions;
   requests: { severa: number; exchange: number };
+  /** Faults armed here fire around the real connectors' calls. */
+  faults: FaultPlan;
   cycle(over?: Partial<SyncOptions>): ReturnType<typeof syncOrganization>;
   close(): Promise<void>;
 }
@@ -56,9 +75,14 @@ export async function startE2e(opts: { ewsSeed?: unknown; severaSeed?: unknown; 
     windowDaysAhead: 60,
     reconcileSliceSize: 2,
   };
+  const faults = new FaultPlan();
   return {
-    ews, severaSim, severa, calendar, store, options, requests,
-    cycle: (over = {}) => syncOrganization({ severa, calendar, store, now: () => new Date(), requestCounts: opts.calendar ? undefined : () => ({ ...requests }) }, { ...options, ...over }),
+    ews, severaSim, severa, calendar, store, options, requests, faults,
+    cycle: (over = {}) =>
+      syncOrganization(
+        { severa: withFaults(severa, faults), calendar: withFaults(calendar, faults), store, now: () => new Date(), requestCounts: opts.calendar ? undefined : () => ({ ...requests }) },
+        { ...options, ...over },
+      ),
     close: async () => {
       store.close();
       await ews?.close();
