@@ -166,6 +166,31 @@ describe('server versions', () => {
     expect((await c.getEvents(AINO, [written.id]))[0].fields).toEqual(input);
   });
 
+  it('Exchange2007_SP1: the zone travels as MeetingTimeZone and comes back', async () => {
+    const old = await startEwsSimulator({ seed: ewsTestSeed({ version: 'Exchange2007_SP1' }) });
+    try {
+      const c = connector({ serverType: 'Exchange2007_SP1', defaultTimeZone: 'UTC' }, old.url);
+      const input = {
+        subject: 'On Exchange 2007',
+        start: '2026-03-05T13:30:00.000Z',
+        end: '2026-03-05T14:00:00.000Z',
+        isAllDay: false,
+        timeZone: 'America/New_York',
+        location: '',
+        body: '',
+        isPrivate: false,
+        recurrence: { frequency: 'Weekly' as const, interval: 1, daysOfWeek: ['Thursday' as const], startDate: '2026-03-05', count: 3 },
+        exceptions: [],
+        attendees: [],
+        organizer: AINO,
+      };
+      const written = await c.createEvent(AINO, input, 'c0000000-0000-4000-8000-000000002007');
+      expect((await c.getEvents(AINO, [written.id]))[0].fields).toEqual(input);
+    } finally {
+      await old.close();
+    }
+  });
+
   it('a version newer than the server -> config', async () => {
     const old = await startEwsSimulator({ seed: ewsTestSeed({ version: 'Exchange2010_SP2' }) });
     try {

@@ -239,7 +239,7 @@ export class EwsCalendarConnector implements CalendarConnector {
       AppointmentSchema.ICalUid,
       syncTagDefinition(),
     ];
-    if (this.version !== ExchangeVersion.Exchange2007_SP1) properties.push(AppointmentSchema.StartTimeZone);
+    properties.push(this.version === ExchangeVersion.Exchange2007_SP1 ? AppointmentSchema.MeetingTimeZone : AppointmentSchema.StartTimeZone);
     const set = new PropertySet(BasePropertySet.IdOnly, properties);
     // Let Exchange do the HTML -> text conversion; html-to-text.ts still handles servers that send HTML anyway.
     set.RequestedBodyType = BodyType.Text;

@@ -350,9 +350,29 @@ function bodyTextOf(appointment: Appointment): string {
   return text.replace(/\r\n?/g, '\n').trim();
 }
 
+/** Text of a zone's display name without its "(UTC+02:00) " / "(GMT+02:00) " prefix, for matching across Windows versions. */
+function displayKey(name: string): string {
+  return decodeXmlText(name).replace(/^\((UTC|GMT)[^)]*\)\s*/i, '').trim().toLowerCase();
+}
+
+/** A Windows zone id from what Exchange 2007 puts in MeetingTimeZone/@TimeZoneName: an id, or a display name. */
+export function windowsIdFromName(name: string | null | undefined): string | null {
+  if (!name) return null;
+  if (libraryZone(name)) return name;
+  const key = displayKey(name);
+  for (const id of TimeZoneInfo.ListWindowsTimeZones()) {
+    const zone = libraryZone(id);
+    if (zone && displayKey(zone.DisplayName) === key) return id;
+  }
+  return null;
+}
+
 function timeZoneOf(appointment: Appointment, ctx: ReadContext): string {
   const zone = read(() => appointment.StartTimeZone, null as TimeZoneInfo | null);
-  return ianaTimeZoneFor(zone?.Id, ctx.defaultTimeZone);
+  if (zone?.Id) return ianaTimeZoneFor(zone.Id, ctx.defaultTimeZone);
+  // Exchange 2007 SP1 names the zone in MeetingTimeZone instead.
+  const meeting = read(() => (appointment as unknown as { MeetingTimeZone?: { Name?: string } }).MeetingTimeZone?.Name, null as string | null);
+  return ianaTimeZoneFor(windowsIdFromName(meeting), ctx.defaultTimeZone);
 }
 
 /** Fields shared by a series, a single item and an occurrence. */
