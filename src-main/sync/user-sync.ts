@@ -825,6 +825,12 @@ export class UserSync {
       updated = (Array.isArray(result) ? (result.find((a) => a.guid === guid) ?? result[0]) : result) ?? current;
       this.ctx.snapshot.remember(updated);
     }
+    // Attendees added to the meeting in the organizer's calendar take part in the activity too (never removed here:
+    // an attendee who declines keeps what they did in Severa).
+    if ((current.ownerUser?.guid ?? '') === this.userGuid && event.fields.attendees.length > 0) {
+      const wanted = this.ownerFor(event).participantGuids.filter((g) => g !== this.userGuid);
+      if (wanted.length) await this.ensureParticipants(guid, wanted);
+    }
     let item = await this.ctx.snapshot.itemFor(updated);
     if (!item) throw new Error('Severa answered the updated activity without a guid.');
     if (event.fields.recurrence) item = await this.writeSeveraExceptions(item, event.fields);

@@ -186,6 +186,18 @@ describe('engine: meetings and users', () => {
     expect(w.writes()).toBe(0);
   });
 
+  it('an attendee added later to the meeting becomes a participant of the activity', async () => {
+    const w = new World({ enrol: [AINO] });
+    const [organizerCopy] = w.calendar.userMeeting(AINO.email, [], fields({ subject: 'Planning poker', start: at(4, '10:00'), end: at(4, '11:00') }));
+    await w.cycle();
+    const [act] = meetingOf(w, 'Planning poker');
+    expect(w.severa.participantsOf(act.guid!)).toEqual([]);
+    w.calendar.userUpdate(AINO.email, organizerCopy.id, { attendees: [MIKKO.email, 'guest@fabrikam.example'], location: 'Sauna' });
+    await w.cycle();
+    expect(meetingOf(w, 'Planning poker')[0].location).toBe('Sauna');
+    expect(w.severa.participantsOf(act.guid!)).toEqual([MIKKO.guid]);
+  });
+
   it('the same meeting seen first from the attendee (organizer processed later) is still one activity', async () => {
     const w = new World({ enrol: [MIKKO, AINO] });
     w.calendar.userMeeting(AINO.email, [MIKKO.email], fields({ subject: 'Offsite', start: at(5, '09:00'), end: at(5, '17:00') }));
