@@ -67,7 +67,10 @@ describe('error translation', () => {
     [ServiceError.ErrorMailboxStoreUnavailable, 'transient'],
     [ServiceError.ErrorCalendarViewRangeTooBig, 'other'],
   ])('ServiceResponseException %s -> %s', (code, expected) => {
-    const error = translateEwsError(new ServiceResponseException(new ServiceResponse(code, 'server says no')), 'Updating', null);
+    // The typings hide these constructors; the library builds them exactly so from a response message.
+    const response = new (ServiceResponse as unknown as new (code: ServiceError, message: string) => ServiceResponse)(code, 'server says no');
+    const exception = new (ServiceResponseException as unknown as new (r: ServiceResponse) => ServiceResponseException)(response);
+    const error = translateEwsError(exception, 'Updating', null);
     expect(error.code).toBe(expected);
     expect(error.serverCode).toBe(ServiceError[code]);
   });
