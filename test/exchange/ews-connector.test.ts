@@ -132,6 +132,14 @@ describe('reading a calendar over NTLM with impersonation', () => {
     expect(afterDelete.deletedIds).toEqual([made.id]);
   });
 
+  it('pages through SyncFolderItems and batches GetItem', async () => {
+    sim.resetCounters();
+    const paged = await connector({ syncPageSize: 2, batchSize: 2 }).syncChanges(MIKKO, null);
+    expect(paged.changed.map((e) => e.fields.subject).sort()).toEqual(['Dentist', 'Steering group', 'Team weekly']);
+    // 3 items: two pages of changes, two GetItem batches of masters, one of the series' modified occurrence.
+    expect(sim.counters().byOperation).toEqual({ SyncFolderItems: 2, GetItem: 3 });
+  });
+
   it('a sync state Exchange does not accept is reported as invalid-sync-state', async () => {
     const error = await rejection(connector().syncChanges(AINO, 'bm90IGEgcmVhbCBzeW5jIHN0YXRl'));
     expect(error.code).toBe('invalid-sync-state');

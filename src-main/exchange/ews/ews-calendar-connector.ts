@@ -75,12 +75,16 @@ export interface EwsConnectorOptions {
   defaultTimeZone?: string;
   /** Items per GetItem request (default 50). */
   batchSize?: number;
+  /** MaxChangesReturned per SyncFolderItems page, 1..512 (default 512). */
+  syncPageSize?: number;
   /** Called once per EWS request, for request counting. `mailbox` is null for requests made without impersonation. */
   onRequest?: (info: { operation: string; mailbox: string | null }) => void;
 }
 
 const EMAIL_RE = /^[^\s@<>()"',;:\\]+@[^\s@<>()"',;:\\]+\.[^\s@<>()"',;:\\]+$/;
 const SYNC_PAGE_SIZE = 512;
+/** 512 changes a page: two million changes before a server that never says "last page" is given up on. */
+const MAX_SYNC_PAGES = 4096;
 
 function chunks<T>(values: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -117,6 +121,8 @@ function validateOptions(options: EwsConnectorOptions): void {
   if (options.authMethod !== 'ntlm' && options.authMethod !== 'basic') fail(`Unknown authentication method "${String(options.authMethod)}" (ntlm or basic).`);
   if (options.defaultTimeZone !== undefined && !isValidTimeZone(options.defaultTimeZone)) fail(`"${options.defaultTimeZone}" is not a known time zone.`);
   if (options.caCertificates !== undefined && !/-----BEGIN CERTIFICATE-----/.test(options.caCertificates)) fail('The CA file does not hold a PEM certificate.');
+  if (options.syncPageSize !== undefined && !(Number.isInteger(options.syncPageSize) && options.syncPageSize >= 1 && options.syncPageSize <= 512)) fail('The sync page size must be from 1 to 512.');
+  if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize >= 1 && options.batchSize <= 500)) fail('The batch size must be from 1 to 500.');
 }
 
 function checkMailbox(mailbox: string): string {
@@ -144,7 +150,7 @@ interface CurrentException {
 }
 
 export class EwsCalendarConnector implements CalendarConnector {
-  private readonly options: Required<Pick<EwsConnectorOptions, 'timeoutMs' | 'maxResponseBytes' | 'defaultTimeZone' | 'batchSize'>> & EwsConnectorOptions;
+  private readonly options: Required<Pick<EwsConnectorOptions, 'timeoutMs' | 'maxResponseBytes' | 'defaultTimeZone' | 'batchSize' | 'syncPageSize'>> & EwsConnectorOptions;
   private readonly version: ExchangeVersion;
   private readonly transportSettings: EwsTransportSettings;
   private readonly basicUser: string;
@@ -159,6 +165,7 @@ export class EwsCalendarConnector implements CalendarConnector {
       maxResponseBytes: 64 * 1_048_576,
       defaultTimeZone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
       batchSize: 50,
+      syncPageSize: SYNC_PAGE_SIZE,
       ...options,
     };
     const names = accountNames(options.domain ?? '', options.username);
@@ -320,12 +327,13 @@ export class EwsCalendarConnector implements CalendarConnector {
       let state = syncState && syncState.length > 0 ? syncState : null;
       const changed = new Set<string>();
       const deleted = new Set<string>();
+      let pages = 0;
       for (;;) {
         const page = await service.SyncFolderItems(
           new FolderId(WellKnownFolderName.Calendar),
           new PropertySet(BasePropertySet.IdOnly),
           null as unknown as ItemId[],
-          SYNC_PAGE_SIZE,
+          this.options.syncPageSize,
           SyncFolderItemsScope.NormalItems,
           state as string,
         );
@@ -341,8 +349,11 @@ export class EwsCalendarConnector implements CalendarConnector {
           }
         }
         if (!page.SyncState) throw new CalendarError('bad-response', 'Exchange answered SyncFolderItems without a sync state.');
+        // "More to come" with nothing in it and the same state would loop forever.
+        const stuck = page.MoreChangesAvailable && (page.Count === 0 || page.SyncState === state);
         state = page.SyncState;
         if (!page.MoreChangesAvailable) break;
+        if (stuck || ++pages > MAX_SYNC_PAGES) throw new CalendarError('bad-response', 'Exchange keeps announcing more calendar changes without sending them.');
       }
       const { events, missing } = changed.size > 0 ? await this.readEvents(service, [...changed], `Reading calendar changes (${smtp})`) : { events: [], missing: [] };
       // Deleted between the two requests: report as deleted, the next sync state will say so too.
