@@ -201,3 +201,31 @@ describe('server versions', () => {
     }
   });
 });
+
+describe('secrets stay out of errors', () => {
+  it('no error, however deep its causes, holds the password or the Basic header', async () => {
+    const { inspect } = await import('node:util');
+    const password = 'demo-delegate-password';
+    const basic = Buffer.from(`CONTOSO\\svc-severa-sync:${password}`).toString('base64');
+    const errors: unknown[] = [];
+    const kinds = ['dropConnection', 'http503', 'nonSoap500', 'serverBusy', 'mailboxMove'] as const;
+    for (const authMethod of ['basic', 'ntlm'] as const) {
+      for (const kind of kinds) {
+        sim.setFaults({ forceNext: { kind, count: 1 } });
+        errors.push(await rejection(connector({ authMethod }).syncChanges(AINO, null)));
+      }
+      sim.setFaults({ slowMs: 2_000, forceNext: { kind: 'slow', count: 1 } });
+      errors.push(await rejection(connector({ authMethod, timeoutMs: 300 }).syncChanges(AINO, null)));
+      errors.push(await rejection(connector({ authMethod }, 'http://127.0.0.1:1/EWS/Exchange.asmx').syncChanges(AINO, null)));
+    }
+    sim.setFaults({});
+    errors.push(await rejection(connector({ authMethod: 'basic', password: 'wrong-demo-password' }).syncChanges(AINO, null)));
+    expect(errors).toHaveLength(15);
+    for (const error of errors) {
+      const text = inspect(error, { depth: 20, showHidden: true }) + JSON.stringify(error);
+      expect(text).not.toContain(password);
+      expect(text).not.toContain(basic);
+      expect(text).not.toContain('wrong-demo-password');
+    }
+  });
+});

@@ -95,5 +95,7 @@ export function translateEwsError(error: unknown, context: string, transportFail
     return calendarErrorFor(name, error.Response?.ErrorMessage ?? error.Message, context, name === 'ErrorServerBusy' ? backOff : undefined, error);
   }
   const message = error instanceof Error ? error.message : (error as { message?: string })?.message ?? String(error);
-  return new CalendarError('other', `${context}: ${message}`, { cause: error });
+  // Anything carrying a request configuration (HTTP client errors) may hold the Authorization header: keep only the text.
+  const safe = error instanceof Error && !('config' in error) && !('headers' in error) ? error : new Error(message);
+  return new CalendarError('other', `${context}: ${message}`, { cause: safe });
 }

@@ -145,11 +145,22 @@ const TLS_PROBLEMS: Record<string, string> = {
   EPROTO: 'the TLS handshake failed (the server may not speak TLS on this port)',
 };
 
+/**
+ * The low-level error reduced to its message and code. HTTP client errors carry the request configuration, whose
+ * Authorization header holds the Basic credentials: that must never reach a log through `cause`.
+ */
+function sanitizedCause(message: string, code: string): Error {
+  const error = new Error(message);
+  if (code) (error as Error & { code?: string }).code = code;
+  return error;
+}
+
 /** A failure before any HTTP status arrived, as a CalendarError. */
-export function classifyNetworkError(error: unknown, settings: Pick<EwsTransportSettings, 'timeoutMs' | 'maxResponseBytes'>, timedOut: boolean): CalendarError {
-  const e = (error ?? {}) as { code?: string; message?: string; cause?: { code?: string } };
+export function classifyNetworkError(raw: unknown, settings: Pick<EwsTransportSettings, 'timeoutMs' | 'maxResponseBytes'>, timedOut: boolean): CalendarError {
+  const e = (raw ?? {}) as { code?: string; message?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code ?? '';
-  const message = typeof e.message === 'string' ? e.message : String(error);
+  const message = typeof e.message === 'string' ? e.message : String(raw);
+  const error = sanitizedCause(message, code);
   if (timedOut || code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ERR_CANCELED') {
     return new CalendarError('transient', `Exchange did not answer within ${Math.round(settings.timeoutMs / 1000)} s.`, { serverCode: 'TIMEOUT', cause: error });
   }
