@@ -71,6 +71,13 @@ describe('HTTP 500 with a non-SOAP body', () => {
     expect(result.lines.at(-1)).toMatchObject({ outcome: 'alive' });
   });
 
+  it('leaves errors that are not the library\'s to end the process as before', async () => {
+    const result = await runChild('unrelated', `${base}/x/EWS/Exchange.asmx`);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toMatch(/an unhandled application rejection|an application bug/);
+    expect(result.lines.find((l) => l.outcome === 'alive')).toBeUndefined();
+  });
+
   it.each([
     ['<x/>', 'x'],
     ['an HTML error page', 'html'],
