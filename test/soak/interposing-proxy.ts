@@ -23,8 +23,9 @@ export interface InterposedRequest {
   operation: string;
   /** Changes data on the server (EWS CreateItem/UpdateItem/DeleteItem; Severa POST/PATCH/DELETE outside the token routes). */
   isWrite: boolean;
-  /** NTLM negotiation legs carry no operation a server carries out (401 answers); they are requests all the same. */
   body: string;
+  /** The server's HTTP status, once it answered (absent while held or when the connection dropped). */
+  status?: number;
 }
 
 /** forward: pass it on; hold: never pass it on and never answer (the test kills the client meanwhile). */
@@ -141,6 +142,7 @@ export async function startInterposingProxy(opts: { side: PeerSide; target: stri
       req.socket.destroy();
       return;
     }
+    request.status = upstream.status;
     const verdict = (await opts.control.hooks.onResponse?.(request, upstream.status)) ?? 'deliver';
     if (verdict === 'hold') return;
     if (verdict === 'drop' || req.socket.destroyed) {

@@ -72,8 +72,31 @@ function changes(report: CycleReport): number {
   return report.users.reduce((n, u) => n + u.toSevera.created + u.toSevera.updated + u.toSevera.deleted + u.toExchange.created + u.toExchange.updated + u.toExchange.deleted + u.heldDeletions, 0);
 }
 
-function isQuiet(report: CycleReport | null): boolean {
+/** A cycle that changed nothing and met no problem. */
+export function isQuiet(report: CycleReport | null): boolean {
   return report !== null && report.outcome === 'ok' && report.users.every((u) => u.outcome === 'ok' && u.errors.length === 0) && changes(report) === 0;
+}
+
+/**
+ * Runs cycles until enough quiet ones follow each other (as many as a Severa deletion may take to be noticed), or
+ * `maxCycles` ran. Returns the runs and whether it got quiet.
+ */
+export async function settle(world: SyncWorld, maxCycles: number): Promise<{ quiet: boolean; runs: CycleRun[] }> {
+  const runs: CycleRun[] = [];
+  let quietRun = 0;
+  while (runs.length < maxCycles) {
+    const run = await world.runCycle();
+    runs.push(run);
+    quietRun = isQuiet(run.report) ? quietRun + 1 : 0;
+    if (quietRun >= (run.report?.severaDeletionLatencyCycles ?? 1)) return { quiet: true, runs };
+  }
+  return { quiet: false, runs };
+}
+
+/** What a cycle's report says went wrong, one line per problem (for failure messages). */
+export function problemsOf(run: CycleRun): string[] {
+  if (!run.report) return [`no report (exit ${String(run.exitCode)}${run.killed ? ', killed' : ''}): ${run.stderr.slice(-800)}`];
+  return [...run.report.errors.map((e) => `${e.code}: ${e.message}`), ...run.report.users.flatMap((u) => u.errors.map((e) => `${u.email}: ${e.code}: ${e.message}`))];
 }
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
