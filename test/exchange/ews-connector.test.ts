@@ -246,6 +246,35 @@ describe('writing', () => {
   });
 });
 
+describe('connection reuse', () => {
+  it('NTLM logs in once per connection and keeps it for the next calls; a closed connection just logs in again', async () => {
+    const c = connector();
+    proxy.clear();
+    const before = proxy.connectionCount();
+    for (let i = 0; i < 5; i++) await c.syncChanges(AINO, null);
+    const negotiations = (text: string) => (text.match(/Authorization: NTLM TlRMTVNTUAAB/g) ?? []).length;
+    expect(negotiations(proxy.sentText())).toBe(1);
+    expect(proxy.connectionCount() - before).toBe(1);
+
+    // The server closes its idle connections: the next call opens a new one and logs in there.
+    proxy.dropConnections();
+    await new Promise((r) => setTimeout(r, 20));
+    proxy.clear();
+    await expect(c.syncChanges(AINO, null)).resolves.toHaveProperty('syncState');
+    expect(negotiations(proxy.sentText())).toBe(1);
+    c.close();
+  });
+
+  it('parallel calls each get a connection of their own', async () => {
+    const c = connector();
+    const before = proxy.connectionCount();
+    const results = await Promise.all([AINO, MIKKO, SARA].map((m) => c.syncChanges(m, null)));
+    expect(results.every((r) => typeof r.syncState === 'string')).toBe(true);
+    expect(proxy.connectionCount() - before).toBe(3);
+    c.close();
+  });
+});
+
 describe('mailboxes and permissions', () => {
   it('resolves a primary address, an alias, and nothing for an unknown address', async () => {
     const c = connector();

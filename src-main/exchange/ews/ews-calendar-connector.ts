@@ -53,7 +53,7 @@ import {
   type ReadCalendarItem,
 } from './ews-calendar-mapping.ts';
 import { calendarErrorFor, responseCodeName, translateEwsError } from './ews-error-translation.ts';
-import { EwsTransport, type EwsAuthMethod, type EwsExchangeRecord, type EwsTransportSettings } from './ews-transport.ts';
+import { ConnectionPool, EwsTransport, type EwsAuthMethod, type EwsExchangeRecord, type EwsTransportSettings } from './ews-transport.ts';
 import { occurrenceIndexOf } from './recurrence-expansion.ts';
 import { isValidTimeZone, localDateOf } from './time-zone-conversion.ts';
 
@@ -155,6 +155,8 @@ export class EwsCalendarConnector implements CalendarConnector {
   private readonly transportSettings: EwsTransportSettings;
   private readonly basicUser: string;
   private lastClockOffsetMs: number | null = null;
+  /** Connections (and NTLM logins) reused across this connector's calls; always for the same account. */
+  private readonly pool: ConnectionPool;
 
   constructor(options: EwsConnectorOptions) {
     applyEwsLibraryQuirkFixes();
@@ -179,6 +181,12 @@ export class EwsCalendarConnector implements CalendarConnector {
       timeoutMs: this.options.timeoutMs,
       maxResponseBytes: this.options.maxResponseBytes,
     };
+    this.pool = new ConnectionPool(this.transportSettings);
+  }
+
+  /** Closes the connections kept for reuse (they never hold a finished process open; this frees them early). */
+  close(): void {
+    this.pool.close();
   }
 
   clockOffsetMs(): number | null {
@@ -216,7 +224,7 @@ export class EwsCalendarConnector implements CalendarConnector {
       const transport = new EwsTransport(this.transportSettings, {
         onRequest: (operation) => this.options.onRequest?.({ operation, mailbox }),
         onResponse: (record) => this.recordResponse(record),
-      });
+      }, this.pool);
       const service = this.newService(transport, mailbox);
       try {
         return await work(service, transport);

@@ -189,10 +189,10 @@ interface AgentPair {
 }
 
 /**
- * A fresh pair of single-socket keep-alive agents per request: NTLM authenticates a *connection*, so the
- * challenge and the authenticated request must share one socket, and nothing may reuse it afterwards.
+ * A pair of single-socket keep-alive agents: NTLM authenticates a *connection*, so the challenge and the
+ * authenticated request must share one socket, and only requests for the same account may reuse it (see ConnectionPool).
  */
-function agentsFor(settings: EwsTransportSettings): AgentPair {
+function agentsFor(settings: Pick<EwsTransportSettings, 'caCertificates'>): AgentPair {
   const ca = settings.caCertificates ? [...tls.rootCertificates, settings.caCertificates] : undefined;
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 1, ...(ca ? { ca } : {}) });
@@ -204,6 +204,76 @@ function agentsFor(settings: EwsTransportSettings): AgentPair {
       httpsAgent.destroy();
     },
   };
+}
+
+export interface ConnectionLease {
+  agents: AgentPair;
+  /** NTLM: the connection already completed a login (IIS keeps NTLM logins per connection). */
+  authenticated: boolean;
+}
+
+/**
+ * Idle connections kept for the next request: saves a TCP (and TLS) handshake per request, and with NTLM the
+ * negotiate/challenge round trip too, since IIS keeps an NTLM login for the life of the connection. Idle sockets are
+ * unref'd by Node, so a kept connection never holds a finished process open. If the server turns out not to keep
+ * logins, reuse stops for that pool.
+ */
+export class ConnectionPool {
+  private idle: Array<{ lease: ConnectionLease; since: number }> = [];
+  private readonly settings: Pick<EwsTransportSettings, 'caCertificates' | 'authMethod'>;
+  private readonly maxIdle: number;
+  private readonly maxIdleMs: number;
+  private reuseLogins = true;
+  private loginMisses = 0;
+
+  constructor(settings: Pick<EwsTransportSettings, 'caCertificates' | 'authMethod'>, maxIdle = 8, maxIdleMs = 50_000) {
+    this.settings = settings;
+    this.maxIdle = maxIdle;
+    this.maxIdleMs = maxIdleMs;
+  }
+
+  acquire(): ConnectionLease {
+    const now = Date.now();
+    while (this.idle.length > 0) {
+      const { lease, since } = this.idle.pop()!;
+      if (now - since < this.maxIdleMs) return lease;
+      lease.agents.destroy();
+    }
+    return this.fresh();
+  }
+
+  fresh(): ConnectionLease {
+    return { agents: agentsFor(this.settings), authenticated: false };
+  }
+
+  release(lease: ConnectionLease, reusable: boolean): void {
+    const keep = reusable && this.idle.length < this.maxIdle && (this.settings.authMethod !== 'ntlm' || this.reuseLogins);
+    if (!keep) {
+      lease.agents.destroy();
+      return;
+    }
+    this.idle.push({ lease: { agents: lease.agents, authenticated: this.settings.authMethod === 'ntlm' }, since: Date.now() });
+  }
+
+  /** A kept NTLM connection was asked to log in again (closed by the server, or logins not kept at all). */
+  sawLoginNotKept(): void {
+    // One miss is usually a connection the server closed; several in a row mean it does not keep logins.
+    if (++this.loginMisses >= 3) this.reuseLogins = false;
+  }
+
+  sawLoginKept(): void {
+    this.loginMisses = 0;
+  }
+
+  /** Idle connections kept right now (for tests). */
+  idleCount(): number {
+    return this.idle.length;
+  }
+
+  close(): void {
+    for (const { lease } of this.idle) lease.agents.destroy();
+    this.idle = [];
+  }
 }
 
 type NtlmProviderShape = Parameters<XhrApi['setAuthProvider']>[0];
@@ -282,6 +352,10 @@ interface XhrLikeResponse {
   isAxiosError?: boolean;
 }
 
+function isHttpAnswer(outcome: XhrLikeResponse): boolean {
+  return !!outcome && typeof outcome === 'object' && !outcome.isAxiosError && typeof outcome.status === 'number' && outcome.status > 0;
+}
+
 /** A rejection ews-javascript-api handles without parsing anything (status 0 takes its non-500 path). */
 function neutralRejection(error: CalendarError): XMLHttpRequest {
   return {
@@ -304,10 +378,13 @@ export class EwsTransport implements IXHRApi {
   lastStatus: number | null = null;
   private readonly settings: EwsTransportSettings;
   private readonly hooks: EwsTransportHooks;
+  private readonly pool: ConnectionPool;
 
-  constructor(settings: EwsTransportSettings, hooks: EwsTransportHooks = {}) {
+  /** `pool`: connections to reuse across calls (one per connector); without it every request opens its own. */
+  constructor(settings: EwsTransportSettings, hooks: EwsTransportHooks = {}, pool?: ConnectionPool) {
     this.settings = settings;
     this.hooks = hooks;
+    this.pool = pool ?? new ConnectionPool(settings, 0);
   }
 
   async xhr(request: IXHROptions): Promise<XMLHttpRequest> {
@@ -315,7 +392,6 @@ export class EwsTransport implements IXHRApi {
     this.lastStatus = null;
     const operation = soapOperationOf(request.data);
     this.hooks.onRequest?.(operation);
-    const agents = agentsFor(this.settings);
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -327,34 +403,28 @@ export class EwsTransport implements IXHRApi {
       // The library always adds a Basic header from its credentials; never send the password that way here.
       for (const key of Object.keys(headers)) if (key.toLowerCase() === 'authorization') delete headers[key];
     }
-    const options: XhrRequestOptions = {
-      httpAgent: agents.httpAgent,
-      httpsAgent: agents.httpsAgent,
-      signal: controller.signal,
-      maxContentLength: this.settings.maxResponseBytes,
-      maxBodyLength: this.settings.maxResponseBytes,
-      decompress: true,
-    };
-    const inner = new XhrApi(options);
-    if (this.settings.authMethod === 'ntlm') {
-      inner.setAuthProvider(ntlmProvider(this.settings, agents, controller.signal, (offered) => {
-        this.lastWwwAuthenticate = offered;
-      }));
-    }
     let outcome: XhrLikeResponse;
     try {
-      outcome = (await inner.xhr({ ...request, headers })) as unknown as XhrLikeResponse;
-    } catch (thrown) {
-      outcome = thrown as XhrLikeResponse;
+      let lease = this.pool.acquire();
+      outcome = await this.attempt(request, headers, lease, controller.signal);
+      if (lease.authenticated && outcome.status === 401 && this.settings.authMethod === 'ntlm') {
+        // The kept connection was closed or the server does not keep NTLM logins per connection: log in afresh.
+        this.pool.release(lease, false);
+        this.pool.sawLoginNotKept();
+        lease = this.pool.fresh();
+        outcome = await this.attempt(request, headers, lease, controller.signal);
+      }
+      // Only answers that went through the login (EWS answered, even with a fault) leave a connection worth keeping.
+      const reusable = isHttpAnswer(outcome) && (outcome.status === 200 || outcome.status === 500) && !timedOut;
+      if (reusable && lease.authenticated) this.pool.sawLoginKept();
+      this.pool.release(lease, reusable);
     } finally {
       clearTimeout(timer);
-      agents.destroy();
     }
     const receivedAtMs = Date.now();
 
     if (outcome instanceof NtlmHandshakeError) return this.reject(outcome.calendarError, operation, null, receivedAtMs);
-    const isHttpAnswer = outcome && typeof outcome === 'object' && !outcome.isAxiosError && typeof outcome.status === 'number' && outcome.status > 0;
-    if (!isHttpAnswer) {
+    if (!isHttpAnswer(outcome)) {
       return this.reject(classifyNetworkError(outcome, this.settings, timedOut), operation, null, receivedAtMs);
     }
     const status = outcome.status as number;
@@ -374,6 +444,29 @@ export class EwsTransport implements IXHRApi {
     if (status === 200) return outcome as unknown as XMLHttpRequest;
     // A SOAP fault (HTTP 500): the library reads it from a rejection.
     throw outcome;
+  }
+
+  /** One HTTP exchange through @ewsjs/xhr on the lease's connection; NTLM logs in first unless the connection already is. */
+  private async attempt(request: IXHROptions, headers: Record<string, unknown>, lease: ConnectionLease, signal: AbortSignal): Promise<XhrLikeResponse> {
+    const options: XhrRequestOptions = {
+      httpAgent: lease.agents.httpAgent,
+      httpsAgent: lease.agents.httpsAgent,
+      signal,
+      maxContentLength: this.settings.maxResponseBytes,
+      maxBodyLength: this.settings.maxResponseBytes,
+      decompress: true,
+    };
+    const inner = new XhrApi(options);
+    if (this.settings.authMethod === 'ntlm' && !lease.authenticated) {
+      inner.setAuthProvider(ntlmProvider(this.settings, lease.agents, signal, (offered) => {
+        this.lastWwwAuthenticate = offered;
+      }));
+    }
+    try {
+      return (await inner.xhr({ ...request, headers })) as unknown as XhrLikeResponse;
+    } catch (thrown) {
+      return thrown as XhrLikeResponse;
+    }
   }
 
   private reject(error: CalendarError, operation: string, status: number | null, receivedAtMs: number): never {
