@@ -7,7 +7,7 @@ import { benchEmail, benchEwsSeed, benchSeveraSeed, fillSevera } from './bench-w
  * "by users"), so the memory and CPU the benchmark reports are the sync's own.
  */
 
-export type HostRequest = { type: 'counters' } | { type: 'reset' } | { type: 'edit'; exchange: number; severa: number; round: number } | { type: 'close' };
+export type HostRequest = { type: 'counters' } | { type: 'reset' } | { type: 'advance'; ms: number } | { type: 'edit'; exchange: number; severa: number; round: number } | { type: 'close' };
 export interface HostCounters {
   ews: { total: number; byOperation: Record<string, number> };
   severa: { total: number; byRoute: Record<string, number> };
@@ -30,6 +30,7 @@ async function main(): Promise<void> {
   const severaGuids = fillSevera(severa, users, perUser);
   send({ type: 'ready', ewsUrl: ews.url, severaUrl: severa.baseUrl, seedMs: performance.now() - t0 });
 
+  let advancedMs = 0;
   process.on('message', async (req: HostRequest) => {
     try {
       switch (req.type) {
@@ -39,6 +40,14 @@ async function main(): Promise<void> {
           send({ type: 'counters', counters: { ews: { total: e.total, byOperation: e.byOperation }, severa: { total: s.total, byRoute: s.byRoute } } });
           break;
         }
+        case 'advance':
+          // Time passes for both servers alike (the benchmark's own clock moves with them), so the cycles run
+          // interval-apart as they would in production without the benchmark waiting.
+          advancedMs += req.ms;
+          severa.advanceClock(req.ms);
+          ews.setClockSkewMs(advancedMs);
+          send({ type: 'done' });
+          break;
         case 'reset':
           ews.resetCounters();
           severa.resetCounters();
