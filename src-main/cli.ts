@@ -141,6 +141,12 @@ function currentInterval(context: CliContext): string {
 
 async function openContext(command: Extract<CliCommand, CommonOptions>, io: CliIo): Promise<CliContext> {
   const log = stderrLog(io, command.json);
+  if (command.demo && command.command === 'status') {
+    // The status is on disk: no need to start the simulators to show it.
+    const dataDir = resolve(io.cwd, command.dataDir ?? join('.sync-data', 'demo'));
+    const loadSettings = () => readSettingsFile(join(dataDir, 'config.json'));
+    return { runner: new SyncRunner({ loadSettings, secrets: { get: async () => null }, dataDir, log }), dataDir, loadSettings, close: async () => {} };
+  }
   if (command.demo) {
     const dataDir = resolve(io.cwd, command.dataDir ?? join('.sync-data', 'demo'));
     const { startDemoEnvironment } = await import('./cli/demo-environment.ts');
