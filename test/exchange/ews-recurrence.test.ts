@@ -141,6 +141,18 @@ describe('recurring series', () => {
     expect(sim.mailbox(AINO).items().find((i) => i.id === h.id)!.deletedOccurrences).toEqual(['2026-03-30T06:00:00Z']);
   });
 
+  it('a pattern the neutral model cannot hold (the last weekday of the month) comes back without a recurrence, not as an error', async () => {
+    const made = sim.mailbox(AINO).create({
+      subject: 'Month-end close',
+      start: '2026-04-30T12:00:00Z',
+      end: '2026-04-30T13:00:00Z',
+      timeZone: 'Europe/Helsinki',
+      recurrence: { pattern: { type: 'RelativeMonthly', interval: 1, daysOfWeek: 'Weekday', dayOfWeekIndex: 'Last' }, range: { type: 'Numbered', startDate: '2026-04-30', count: 3 } },
+    });
+    const [read] = await c.getEvents(AINO, [made.id]);
+    expect(read.fields).toMatchObject({ subject: 'Month-end close', recurrence: null, exceptions: [], start: '2026-04-30T12:00:00.000Z' });
+  });
+
   it('all-day yearly and relative monthly series round-trip; an exception on a day the series misses is refused', async () => {
     const birthday = series({
       subject: 'Company birthday',
