@@ -127,6 +127,15 @@ describe('activation diagnostics against the simulator', () => {
     expect(login.message).toMatch(/refused CONTOSO\\svc-severa-sync with Basic; the server offers: .*NTLM/);
   });
 
+  it('a wrong password fails the login check even with no enrolled user and a bare account name', async () => {
+    for (const authMethod of ['ntlm', 'basic'] as const) {
+      const checks = await runEwsDiagnostics({ connector: settings({ password: 'wrong', authMethod }), emails: [] });
+      expect(checks.find((c) => c.id === 'delegate-login')).toMatchObject({ ok: false });
+      const good = await runEwsDiagnostics({ connector: settings({ authMethod }), emails: [] });
+      expect(good.find((c) => c.id === 'delegate-login')).toMatchObject({ ok: true });
+    }
+  });
+
   it('Basic where the server offers only NTLM: the fix says to switch methods', async () => {
     const ntlmOnly = await startEwsSimulator({ seed: ewsTestSeed({ authMethods: ['Negotiate', 'NTLM'] }) });
     try {

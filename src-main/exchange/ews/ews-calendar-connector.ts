@@ -485,6 +485,22 @@ export class EwsCalendarConnector implements CalendarConnector {
   }
 
   /** Opens the mailbox's calendar through impersonation with the cheapest request there is; throws what fails. */
+  /**
+   * One authenticated request as the connector's own account, without impersonation, whatever the account name looks
+   * like: throws CalendarError('auth') when the login is refused. Any EWS answer (even "no such name") proves the login.
+   */
+  async verifyLogin(): Promise<void> {
+    const name = this.options.username.trim().replace(/^.*\\/, '').replace(/@.*$/, '') || 'login-check';
+    await this.call('Logging in', null, async (service) => {
+      try {
+        await service.ResolveName(name, ResolveNameSearchLocation.DirectoryOnly, false);
+      } catch (error) {
+        if (error instanceof ServiceResponseException) return;
+        throw error;
+      }
+    });
+  }
+
   async probeMailboxAccess(mailbox: string): Promise<void> {
     const smtp = checkMailbox(mailbox);
     return this.call('Opening the calendar', smtp, async (service) => {

@@ -179,9 +179,8 @@ export async function runEwsDiagnostics(options: EwsDiagnosticsOptions): Promise
   const connector = new EwsCalendarConnector({ ...settings, timeoutMs: options.timeoutMs ?? settings.timeoutMs ?? 20_000 });
   const offered = probe.wwwAuthenticate ?? '';
   const offersChosen = offered === '' || new RegExp(`\\b${settings.authMethod === 'basic' ? 'Basic' : '(NTLM|Negotiate)'}\\b`, 'i').test(offered);
-  const firstEmail = options.emails.find((e) => typeof e === 'string' && e.includes('@')) ?? '';
   try {
-    await connector.resolveMailbox(firstEmail || account.replace(/^.*\\/, ''));
+    await connector.verifyLogin();
     add({ id: 'delegate-login', title: 'Delegate login', ok: true, message: `${account} logged in with ${authName}.` });
   } catch (error) {
     const e = error instanceof CalendarError ? error : new CalendarError('other', String(error));
