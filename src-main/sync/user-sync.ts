@@ -1,4 +1,4 @@
-import type { ChangeLine, SideName, UserProblem, UserReport } from '../common/sync-report.ts';
+import type { ChangeLine, SideCounts, SideName, UserProblem, UserReport } from '../common/sync-report.ts';
 import { CalendarError, type CalendarConnector } from '../exchange/calendar-connector.ts';
 import type { DeferredItem, PairRecord, PairRole, SyncStore, UserSyncState, UserWork } from '../store/sync-store.ts';
 import type { EventFields, SideEvent } from './calendar-event.ts';
@@ -192,6 +192,19 @@ export class UserSync {
 
   private problem(p: UserProblem): void {
     this.report.errors.push(p);
+  }
+
+  private reportMark(): { changes: number; toSevera: SideCounts; toExchange: SideCounts; conflicts: number } {
+    const r = this.report;
+    return { changes: r.changes.length, toSevera: { ...r.toSevera }, toExchange: { ...r.toExchange }, conflicts: r.conflicts };
+  }
+
+  private rollBackReport(mark: ReturnType<UserSync['reportMark']>): void {
+    const r = this.report;
+    r.changes.length = mark.changes;
+    r.toSevera = mark.toSevera;
+    r.toExchange = mark.toExchange;
+    r.conflicts = mark.conflicts;
   }
 
   private change(line: ChangeLine): void {
@@ -645,9 +658,12 @@ export class UserSync {
   }
 
   private async execute(c: Candidate, d: Decision, mayRetry: boolean): Promise<void> {
+    const mark = this.reportMark();
     try {
       await this.apply(c, d);
     } catch (err) {
+      // The change lines were written before the side effect (so a dry run lists them); a write that failed did not happen.
+      this.rollBackReport(mark);
       if (err instanceof CalendarError && err.code === 'conflict' && mayRetry && c.pair) {
         // Someone changed the Exchange item while we wrote it: read it again and decide once more.
         const [fresh] = await this.ctx.calendar.getEvents(this.mailbox, [c.pair.exchangeId]);

@@ -267,6 +267,19 @@ describe('fault tolerance', () => {
     expect(w.calendar.bySubject(AINO.email, 'Severa A')).toHaveLength(1);
   });
 
+  it('a write that fails is reported as a problem, not counted as a change', async () => {
+    const w = new World({ enrol: [AINO, MIKKO] });
+    scenario(w);
+    w.faults.arm({ method: 'createEvent', when: 'before', nth: 1, error: () => new CalendarError('other', 'ErrorInternalServerError') });
+    const r = await w.cycle();
+    const aino = r.users.find((u) => u.email === AINO.email)!;
+    const created = w.calendar.items(AINO.email).filter((i) => i.syncTag).length;
+    expect(aino.toExchange.created).toBe(created);
+    expect(aino.changes.filter((l) => l.side === 'exchange' && l.action === 'create')).toHaveLength(created);
+    expect(aino.errors.some((e) => /ErrorInternalServerError/.test(e.message))).toBe(true);
+    expect(aino.outcome).toBe('partial');
+  });
+
   it('a Severa login failure fails the cycle cleanly with a fix', async () => {
     const w = new World();
     w.faults.arm({ method: 'listActivityTypes', when: 'before', error: () => Object.assign(new Error('401'), { name: 'SeveraError', code: 'auth' }) });
