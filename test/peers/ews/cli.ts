@@ -2,13 +2,17 @@
  * `npm run peer:ews -- --port <p> --data <file.json>`: runs the EWS simulator until interrupted.
  * Prints `listening on http://127.0.0.1:<p>` once it accepts requests (scripts wait for that line).
  */
+import { renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadEwsSeed, startEwsSimulator } from './ews-simulator.ts';
+import { loadEwsSeed, loadEwsState, startEwsSimulator } from './ews-simulator.ts';
 import type { EwsFaultConfig } from './ews-simulator.ts';
 
-const USAGE = `Usage: npm run peer:ews -- --data <seed.json> [--port <p>] [--clock-skew-ms <ms>] [--faults '<json>'] [--log]
+const USAGE = `Usage: npm run peer:ews -- (--data <seed.json> | --state <state.json>) [--save-state <state.json>] [--port <p>]
+                          [--clock-skew-ms <ms>] [--faults '<json>'] [--log]
 
   --data           seed file (see test/peers/ews/README.md), e.g. test/peers/demo/ews-demo.json
+  --state          start from a state snapshot instead (written by --save-state or exportState())
+  --save-state     on SIGINT/SIGTERM, write the whole state to this file before exiting
   --port           port on 127.0.0.1 (default 0: any free port)
   --clock-skew-ms  added to the HTTP Date header
   --faults         fault injection as JSON, e.g. '{"seed":7,"serverBusyRate":0.05}'
@@ -26,6 +30,8 @@ async function main(): Promise<void> {
       options: {
         port: { type: 'string' },
         data: { type: 'string' },
+        state: { type: 'string' },
+        'save-state': { type: 'string' },
         'clock-skew-ms': { type: 'string' },
         faults: { type: 'string' },
         log: { type: 'boolean' },
@@ -40,7 +46,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (!values.data) fail('--data <seed.json> is required');
+  if (!values.data === !values.state) fail('give either --data <seed.json> or --state <state.json>');
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${values.port}`);
   const skew = values['clock-skew-ms'] === undefined ? 0 : Number(values['clock-skew-ms']);
@@ -53,14 +59,14 @@ async function main(): Promise<void> {
       fail(`--faults is not JSON: ${(e as Error).message}`);
     }
   }
-  let seed;
+  let start;
   try {
-    seed = loadEwsSeed(values.data);
+    start = values.state ? { state: loadEwsState(values.state) } : { seed: loadEwsSeed(values.data!) };
   } catch (e) {
     fail((e as Error).message);
   }
   const sim = await startEwsSimulator({
-    seed,
+    ...start,
     port,
     clockSkewMs: skew,
     faults,
@@ -68,8 +74,20 @@ async function main(): Promise<void> {
   }).catch((e: unknown) => fail(`Cannot start the EWS simulator: ${(e as Error).message}`));
   const base = sim.url.replace(/\/EWS\/Exchange\.asmx$/, '');
   process.stdout.write(`listening on ${base}\nEWS endpoint: ${sim.url}\n`);
+  const saveTo = values['save-state'];
   const stop = (): void => {
-    void sim.close().then(() => process.exit(0));
+    let code = 0;
+    if (saveTo) {
+      try {
+        // Written beside and renamed, so a stop at the wrong moment never leaves half a file.
+        writeFileSync(`${saveTo}.tmp`, `${JSON.stringify(sim.exportState())}\n`);
+        renameSync(`${saveTo}.tmp`, saveTo);
+      } catch (e) {
+        process.stderr.write(`Cannot save the EWS simulator state to ${saveTo}: ${(e as Error).message}\n`);
+        code = 1;
+      }
+    }
+    void sim.close().then(() => process.exit(code));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

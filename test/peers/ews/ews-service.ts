@@ -67,10 +67,15 @@ export class EwsService {
   readonly findCountLimit: number;
   /** The seed's server settings (auth methods, names, limits) for the HTTP layer. */
   readonly server: NonNullable<ParsedEwsSeed['server']>;
-  /** Signs sync states: a state from another simulator run is refused. */
-  readonly syncKey = randomBytes(32);
+  /** Signs sync states: a state from another simulator run is refused (a run restored from a snapshot keeps the key). */
+  readonly syncKey: Buffer;
+  /** The seed's accounts, mailboxes and server settings (everything but the items), kept for state snapshots. */
+  readonly config: Omit<ParsedEwsSeed, 'items'>;
 
-  constructor(seed: ParsedEwsSeed, nowMs = Date.now()) {
+  constructor(seed: ParsedEwsSeed, nowMs = Date.now(), syncKey: Buffer = randomBytes(32)) {
+    const { items: _items, ...config } = seed;
+    this.config = structuredClone(config);
+    this.syncKey = syncKey;
     this.directory = new Directory(seed);
     this.serverVersion = (seed.server?.version as ApiVersion | undefined) ?? 'Exchange2016';
     this.defaultTimeZone = seed.timeZone;

@@ -16,7 +16,9 @@ import { FaultInjector } from './fault-injection.ts';
 import type { AuthMethod } from './http-auth.ts';
 import { HttpAuthenticator } from './http-auth.ts';
 import type { EwsSeed } from './seed.ts';
-import { loadEwsSeed, validateEwsSeed } from './seed.ts';
+import { SeedError, loadEwsSeed, validateEwsSeed } from './seed.ts';
+import type { EwsState } from './ews-state.ts';
+import { exportEwsState, loadEwsState, restoreEwsService } from './ews-state.ts';
 import type { ApiVersion } from './soap-envelope.ts';
 import {
   EwsError,
@@ -37,13 +39,17 @@ import type { XmlElement } from './xml-parser.ts';
 import { XmlParseError, child, childText, parseXml } from './xml-parser.ts';
 
 export type { EwsSeed } from './seed.ts';
+export type { EwsState } from './ews-state.ts';
+export { EwsStateError } from './ews-state.ts';
 export type { EwsFaultConfig, EwsFaultKind } from './fault-injection.ts';
 export type { SimCalendarItem, SimExtendedProperty, SimRecurrence, SimOccurrenceOverride } from './calendar-model.ts';
-export { loadEwsSeed };
+export { loadEwsSeed, loadEwsState };
 
 export interface EwsSimulatorOptions {
-  /** Parsed seed (see README), or use loadEwsSeed(path). */
-  seed: EwsSeed;
+  /** Parsed seed (see README), or use loadEwsSeed(path). Give either this or `state`. */
+  seed?: EwsSeed;
+  /** A snapshot from exportState() (or loadEwsState(path)): the simulator carries on exactly where that one stopped. */
+  state?: EwsState;
   /** Default 0: an ephemeral port. */
   port?: number;
   /** Added to the HTTP Date header. */
@@ -83,6 +89,8 @@ export interface EwsSimulator {
   mailbox(smtp: string): MailboxBackDoor;
   /** How many faults of each kind were injected so far. */
   faultsInjected(): Record<string, number>;
+  /** Everything the simulator holds, as JSON data for `startEwsSimulator({ state })` (see README, "State snapshots"). */
+  exportState(): EwsState;
 }
 
 const EWS_PATH = '/ews/exchange.asmx';
@@ -129,14 +137,16 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
 }
 
 export async function startEwsSimulator(o: EwsSimulatorOptions): Promise<EwsSimulator> {
-  return startEwsServer(new EwsService(validateEwsSeed(o.seed)), o);
+  if ((o.seed === undefined) === (o.state === undefined)) throw new SeedError('Start the EWS simulator with either a seed or a state snapshot (exactly one of them).');
+  const service = o.state !== undefined ? restoreEwsService(o.state) : new EwsService(validateEwsSeed(o.seed));
+  return startEwsServer(service, o);
 }
 
 /**
  * Serves an already built store. For the benchmark, which fills a million items straight into the store rather
  * than through a seed file; everything else uses startEwsSimulator.
  */
-export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOptions, 'seed'>): Promise<EwsSimulator> {
+export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOptions, 'seed' | 'state'>): Promise<EwsSimulator> {
   const serverVersion = service.serverVersion;
   const dir = service.directory;
   const methods: AuthMethod[] = (service.server.authMethods as AuthMethod[] | undefined) ?? ['Negotiate', 'NTLM'];
@@ -391,6 +401,7 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
     },
     mailbox: (smtp) => service.backDoor(smtp),
     faultsInjected: () => ({ ...faults.injected }),
+    exportState: () => exportEwsState(service),
   };
 }
 

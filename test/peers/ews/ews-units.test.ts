@@ -197,7 +197,12 @@ describe('command line', () => {
     expect(ok.out).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+\n/);
     const missing = await run(['--port', '0']);
     expect(missing.code).toBe(2);
-    expect(missing.err).toContain('--data <seed.json> is required');
+    expect(missing.err).toContain('give either --data <seed.json> or --state <state.json>');
+    const both = await run(['--data', demo, '--state', demo]);
+    expect(both.code).toBe(2);
+    const notAState = await run(['--state', demo]);
+    expect(notAState.code).toBe(2);
+    expect(notAState.err).toMatch(/is not an EWS simulator state snapshot/);
     const badFile = await run(['--data', '/nonexistent/seed.json']);
     expect(badFile.code).toBe(2);
     expect(badFile.err).toContain('Cannot read EWS seed file');

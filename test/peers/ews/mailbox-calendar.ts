@@ -6,6 +6,7 @@
 import type { SimCalendarItem } from './calendar-model.ts';
 import { cloneItem, extendedPropertyKey } from './calendar-model.ts';
 import { encodeChangeKey, encodeItemId } from './item-ids.ts';
+import type { IdKind } from './item-ids.ts';
 import { expandSeries, lastOccurrence } from './recurrence.ts';
 import { ewsDateTime } from './soap-envelope.ts';
 
@@ -29,6 +30,35 @@ interface Tombstone {
 }
 
 export type DeleteMode = 'HardDelete' | 'SoftDelete' | 'MoveToDeletedItems';
+
+/** One stored item in a state snapshot: the item and the bookkeeping its id, ChangeKey and sync answers derive from. */
+export interface StoredItemState {
+  number: number;
+  version: number;
+  fieldVersions: Record<string, number> | null;
+  createdSeq: number;
+  lastSeq: number;
+  item: SimCalendarItem;
+}
+
+/** A calendar folder (with Deleted Items and Recoverable Items) as plain JSON data; see ews-state.ts. */
+export interface CalendarState {
+  nextNumber: number;
+  seq: number;
+  /** The change journal: entry i is change number i + 1 and names the item number it touched. */
+  journal: number[];
+  items: StoredItemState[];
+  deletedItems: StoredItemState[];
+  recoverable: SimCalendarItem[];
+  tombstones: Array<{ number: number; id: string; createdSeq: number; deletedSeq: number }>;
+}
+
+export class CalendarStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CalendarStateError';
+  }
+}
 
 export interface SyncChange {
   kind: 'Create' | 'Update' | 'Delete';
@@ -233,6 +263,91 @@ export class MailboxCalendar {
     this.refreshIdentity(moved);
     this.deletedFolder.set(number, moved);
     return moved;
+  }
+
+  /** Everything this folder holds, as JSON data: restoreState(exportState()) gives back the same answers to every request. */
+  exportState(): CalendarState {
+    const stored = (s: StoredItem): StoredItemState => ({
+      number: s.number,
+      version: s.version,
+      fieldVersions: s.fieldVersions ? Object.fromEntries(s.fieldVersions) : null,
+      createdSeq: s.createdSeq,
+      lastSeq: s.lastSeq,
+      item: cloneItem(s.data),
+    });
+    return {
+      nextNumber: this.nextNumber,
+      seq: this.seq,
+      journal: [...this.journalNumbers],
+      items: [...this.items.values()].sort((a, b) => a.number - b.number).map(stored),
+      deletedItems: [...this.deletedFolder.values()].sort((a, b) => a.number - b.number).map(stored),
+      recoverable: this.recoverable.map(cloneItem),
+      tombstones: [...this.tombstones].sort((a, b) => a[0] - b[0]).map(([number, t]) => ({ number, ...t })),
+    };
+  }
+
+  /**
+   * Loads a snapshot into this (empty) folder. Every id, ChangeKey and journal position is checked against the numbers it
+   * derives from, so a hand-edited or mixed-up snapshot is refused with the item named rather than served wrongly.
+   */
+  restoreState(state: CalendarState): void {
+    if (this.nextNumber !== 1 || this.seq !== 0) throw new CalendarStateError(`the calendar of ${this.primary} is not empty`);
+    const where = `mailbox ${this.primary}`;
+    const fail = (what: string): never => {
+      throw new CalendarStateError(`${where}: ${what}`);
+    };
+    if (state.journal.length !== state.seq) fail(`the journal has ${state.journal.length} entries but seq is ${state.seq}`);
+    for (const [i, n] of state.journal.entries()) if (n < 1 || n >= state.nextNumber) fail(`journal entry ${i + 1} names item ${n}, not below nextNumber ${state.nextNumber}`);
+    const journalNames = (seq: number, n: number): boolean => seq >= 1 && seq <= state.seq && state.journal[seq - 1] === n;
+    const numbers = new Set<number>();
+    const toStored = (x: StoredItemState, kind: IdKind): StoredItem => {
+      const what = `item ${x.number} ('${x.item.subject}')`;
+      if (x.number < 1 || x.number >= state.nextNumber) fail(`${what}: its number is not below nextNumber ${state.nextNumber}`);
+      if (numbers.has(x.number)) fail(`${what}: the number is used twice`);
+      numbers.add(x.number);
+      if (x.item.id !== encodeItemId(this.guid, kind, x.number)) fail(`${what}: its ItemId does not belong to this mailbox and number`);
+      if (x.item.changeKey !== encodeChangeKey(x.number, x.version)) fail(`${what}: its ChangeKey does not match version ${x.version}`);
+      if (x.item.mailbox !== this.primary) fail(`${what}: it says it is in the mailbox ${x.item.mailbox}`);
+      const startMs = Date.parse(x.item.start);
+      const endMs = Date.parse(x.item.end);
+      if (Number.isNaN(startMs) || Number.isNaN(endMs) || endMs < startMs) fail(`${what}: start/end are not a valid time span`);
+      if (!(x.createdSeq <= x.lastSeq && x.lastSeq <= state.seq)) fail(`${what}: createdSeq ${x.createdSeq} / lastSeq ${x.lastSeq} do not fit seq ${state.seq}`);
+      return {
+        number: x.number,
+        data: cloneItem(x.item),
+        startMs,
+        endMs,
+        version: x.version,
+        fieldVersions: x.fieldVersions ? new Map(Object.entries(x.fieldVersions)) : null,
+        createdSeq: x.createdSeq,
+        lastSeq: x.lastSeq,
+      };
+    };
+    const live = state.items.map((x) => {
+      if (!journalNames(x.createdSeq, x.number) || !journalNames(x.lastSeq, x.number)) fail(`item ${x.number}: the journal does not record its creation and last change where it says`);
+      return toStored(x, 'item');
+    });
+    const deleted = state.deletedItems.map((x) => toStored(x, 'deleted'));
+    const tombstones = new Map<number, Tombstone>();
+    for (const t of state.tombstones) {
+      if (numbers.has(t.number) || tombstones.has(t.number)) fail(`deleted item ${t.number}: the number is also in use elsewhere`);
+      if (!journalNames(t.deletedSeq, t.number) || t.createdSeq > t.deletedSeq) fail(`deleted item ${t.number}: the journal does not record its deletion where it says`);
+      if (t.id !== encodeItemId(this.guid, 'item', t.number)) fail(`deleted item ${t.number}: its ItemId does not belong to this mailbox and number`);
+      tombstones.set(t.number, { id: t.id, createdSeq: t.createdSeq, deletedSeq: t.deletedSeq });
+    }
+
+    this.nextNumber = state.nextNumber;
+    this.seq = state.seq;
+    this.journalNumbers.push(...state.journal);
+    for (let seq = 1; seq <= state.seq; seq++) this.journalSeqs.push(seq);
+    for (const s of live) {
+      this.items.set(s.number, s);
+      this.indexInsert(s);
+      this.uids.add(s);
+    }
+    for (const s of deleted) this.deletedFolder.set(s.number, s);
+    this.recoverable.push(...state.recoverable.map(cloneItem));
+    for (const [n, t] of tombstones) this.tombstones.set(n, t);
   }
 
   /** Items carrying this extended property value (see extendedLookupKey). */

@@ -15,7 +15,7 @@ const dayIndex = z.enum(DAY_INDEXES as [string, ...string[]]);
 const month = z.enum(MONTHS as [string, ...string[]]);
 const interval = z.number().int().min(1).max(999);
 
-const patternSchema = z.discriminatedUnion('type', [
+export const patternSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('Daily'), interval }),
   z.object({ type: z.literal('Weekly'), interval, daysOfWeek: z.array(weekday).min(1), firstDayOfWeek: weekday.optional() }),
   z.object({ type: z.literal('AbsoluteMonthly'), interval, dayOfMonth: z.number().int().min(1).max(31) }),
@@ -29,7 +29,7 @@ const rangeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('Numbered'), startDate: z.string(), count: z.number().int().min(1).max(999) }),
 ]);
 
-const extendedPropertySchema = z
+export const extendedPropertySchema = z
   .object({
     propertySetId: z.string().optional(),
     distinguishedPropertySetId: z.string().optional(),
