@@ -6,6 +6,7 @@ import { applyModelPatch, applyPatchOperations, inputFromActivityModel, type Pat
 import { ContractViolation, severaContract, type OperationContract } from './openapi-contract.ts';
 import { loadSeveraSeed, parseSeveraSeed, type ParsedSeveraSeed, type SeveraSeed } from './severa-seed.ts';
 import { parseSeedDate, parseSeedDateTime } from './zoned-time.ts';
+import { SeveraStateError, exportSeveraState, loadSeveraState, restoreSeveraStore, validateSeveraState, type ApiClientState, type SeveraState } from './severa-state.ts';
 
 /**
  * A Severa REST API simulator on 127.0.0.1 under /rest-api: the operations and shapes of the public OpenAPI document
@@ -14,8 +15,8 @@ import { parseSeedDate, parseSeedDateTime } from './zoned-time.ts';
  * document (ajv). Behaviour and seed format: README.md beside this file.
  */
 
-export { loadSeveraSeed };
-export type { SeveraSeed };
+export { loadSeveraSeed, loadSeveraState, SeveraStateError };
+export type { SeveraSeed, SeveraState };
 
 export interface SeveraFaults {
   /** Seed of the fault generator, so a failing run can be repeated. */
@@ -30,13 +31,16 @@ export interface SeveraFaults {
 }
 
 export interface SeveraSimulatorOptions {
-  seed: SeveraSeed;
+  /** Seed data (see README). Give either this or `state`. */
+  seed?: SeveraSeed;
+  /** A snapshot from exportState() (or loadSeveraState(path)): the simulator carries on exactly where that one stopped. */
+  state?: SeveraState;
   port?: number;
   /** Requests per second per API client before 429 (token bucket of this size, refilled continuously). 0 = no limit. */
   rateLimitPerSecond?: number;
   tokenLifetimeSeconds?: number;
   refreshTokenLifetimeSeconds?: number;
-  /** Server clock minus real clock: the Date header and every timestamp the server stamps. */
+  /** Server clock minus real clock: the Date header and every timestamp the server stamps (default: the state's, else 0). */
   clockSkewMs?: number;
   faults?: SeveraFaults;
   /** Check every response against the document; a mismatch becomes a 500 and is recorded (default true). */
@@ -80,6 +84,8 @@ export interface SeveraSimulator {
   addParticipant(activityGuid: string, userGuid: string): JsonRecord;
   /** The data behind the API, for benchmarks and white-box tests. */
   store: SeveraStore;
+  /** Everything the simulator holds, as JSON data for `startSeveraSimulator({ state })` (see README, "State snapshots"). */
+  exportState(): SeveraState;
 }
 
 interface ClientState {
@@ -234,12 +240,16 @@ function loadSeedInto(store: SeveraStore, seed: ParsedSeveraSeed, nowMs: number)
 }
 
 export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<SeveraSimulator> {
-  const seed = parseSeveraSeed(o.seed);
+  if ((o.seed === undefined) === (o.state === undefined)) throw new Error('Start the Severa simulator with either a seed or a state snapshot (exactly one of them).');
+  const state = o.state !== undefined ? validateSeveraState(o.state) : null;
+  const seed = state ? null : parseSeveraSeed(o.seed);
   const contract = severaContract();
-  let clockOffsetMs = o.clockSkewMs ?? 0;
+  let clockOffsetMs = o.clockSkewMs ?? state?.clockOffsetMs ?? 0;
   const serverNow = () => Date.now() + clockOffsetMs;
-  const store = new SeveraStore(seed.timeZone, serverNow);
-  loadSeedInto(store, seed, serverNow());
+  const store = new SeveraStore(state?.timeZone ?? seed!.timeZone, serverNow);
+  if (state) restoreSeveraStore(store, state);
+  else loadSeedInto(store, seed!, serverNow());
+  const apiClients: ApiClientState[] = state?.apiClients ?? seed!.apiClients;
 
   const validateResponses = o.validateResponses ?? true;
   const tokenLifetimeMs = (o.tokenLifetimeSeconds ?? 3600) * 1000;
@@ -250,7 +260,7 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
   let random = seededRandom(faults.seed ?? 1);
 
   const clients = new Map<string, ClientState>(
-    seed.apiClients.map((c) => [c.clientId, { clientId: c.clientId, clientSecret: c.clientSecret, scopes: new Set(c.scopes), actAsUserGuid: c.actAsUserGuid ?? null }]),
+    apiClients.map((c) => [c.clientId, { clientId: c.clientId, clientSecret: c.clientSecret, scopes: new Set(c.scopes), actAsUserGuid: c.actAsUserGuid ?? null }]),
   );
   const accessTokens = new Map<string, TokenGrant>();
   const refreshTokens = new Map<string, TokenGrant>();
@@ -644,7 +654,7 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
   });
   const port = (server.address() as AddressInfo).port;
 
-  const typeForBackDoor = () => seed.activityTypes.find((t) => t.isDefault)?.guid;
+  const typeForBackDoor = () => store.typeList.find((t) => t.isDefault)?.guid;
 
   return {
     baseUrl: `http://127.0.0.1:${port}/rest-api`,
@@ -672,6 +682,7 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
       clockOffsetMs += ms;
     },
     contractViolations: () => [...violations],
+    exportState: () => exportSeveraState(store, apiClients, clockOffsetMs),
     activities: () => store.allStored().map((rec) => store.renderActivity({ rec, occurrenceStartMs: null })),
     createActivity: (model) => {
       const input = inputFromActivityModel(model, { typeGuid: typeForBackDoor() });
