@@ -13,8 +13,9 @@ import { loadDemoPeerState, saveDemoPeerState } from './demo-peer-state.ts';
 
 /**
  * `--demo`: both simulators in this process, loaded with the demo firm (five people, both sides populated), and a
- * settings file + secrets for them in the demo data dir. The simulators' state is saved into the data dir when the
- * demo ends and loaded next time, beside the sync store, so a second run continues where the first stopped.
+ * settings file + secrets for them in the demo data dir. The simulators' state snapshots are saved into the data dir
+ * when the demo ends and loaded next time, beside the sync store, so a second run continues exactly where the first
+ * stopped (see demo-peer-state.ts).
  */
 
 const DEMO_SEEDS = fileURLToPath(new URL('../../test/peers/demo/', import.meta.url));
@@ -100,21 +101,15 @@ function demoEnrollments(configPath: string, now: Date): Enrollment[] {
 export async function startDemoEnvironment(opts: { dataDir: string; log: (line: string) => void; now?: () => Date }): Promise<DemoEnvironment> {
   const now = opts.now ?? (() => new Date());
   mkdirSync(opts.dataDir, { recursive: true });
-  const saved = loadDemoPeerState(opts.dataDir, opts.log);
-  const ewsSeed = saved?.ews ?? loadEwsSeed(join(DEMO_SEEDS, 'ews-demo.json'));
-  const severaSeed = saved?.severa ?? loadSeveraSeed(join(DEMO_SEEDS, 'severa-demo.json'));
-  const ews = await startEwsSimulator({ seed: ewsSeed, port: 0 });
+  // A later run starts the simulators from their saved state, never from the seeds again: the seeds' relative dates
+  // would move, and new item ids and sync states would not match the sync store's pairs and positions.
+  const saved = loadDemoPeerState(opts.dataDir);
+  const ews = await startEwsSimulator(saved ? { state: saved.ews, port: 0 } : { seed: loadEwsSeed(join(DEMO_SEEDS, 'ews-demo.json')), port: 0 });
   let severa: SeveraSimulator;
   try {
-    severa = await startSeveraSimulator({ seed: severaSeed, port: 0 });
+    severa = await startSeveraSimulator(saved ? { state: saved.severa, port: 0 } : { seed: loadSeveraSeed(join(DEMO_SEEDS, 'severa-demo.json')), port: 0 });
   } catch (error) {
     await ews.close();
-    throw error;
-  }
-  try {
-    await saved?.afterStart({ ews, severa });
-  } catch (error) {
-    await Promise.all([ews.close(), severa.close()]);
     throw error;
   }
   opts.log(
@@ -147,7 +142,7 @@ export async function startDemoEnvironment(opts: { dataDir: string; log: (line: 
       if (stopped) return;
       stopped = true;
       try {
-        saveDemoPeerState(opts.dataDir, { ews, severa, ewsSeed, severaSeed });
+        saveDemoPeerState(opts.dataDir, { ews, severa });
       } finally {
         await Promise.all([ews.close(), severa.close()]);
       }
