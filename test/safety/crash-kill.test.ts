@@ -36,7 +36,7 @@ async function scenario(phase: Phase): Promise<Scenario> {
     // Enough entries per user that the deletions below are ordinary edits, not an emptied side.
     for (const kind of BEFORE_FIRST_SYNC) workload.edit(kind);
     if (phase === 'incremental sync') {
-      const first = await settle(world, 4);
+      const first = await settle(world, 4, workload);
       if (!first.quiet) throw new Error(`The sync before the killed one did not settle: ${first.runs.flatMap(problemsOf).join(' / ')}`);
       for (const kind of BETWEEN_SYNCS) workload.edit(kind);
     }

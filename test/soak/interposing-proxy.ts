@@ -28,8 +28,17 @@ export interface InterposedRequest {
   status?: number;
 }
 
-/** forward: pass it on; hold: never pass it on and never answer (the test kills the client meanwhile). */
-export type RequestVerdict = 'forward' | 'hold';
+/**
+ * forward: pass it on; hold: never pass it on and never answer (the test kills the client meanwhile); an answer: give
+ * it instead of the server's (e.g. a 429 the server never sent).
+ */
+export type RequestVerdict = 'forward' | 'hold' | CannedAnswer;
+
+export interface CannedAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
 /** deliver: pass the answer back; hold: keep it back for good; drop: close the connection without an answer. */
 export type ResponseVerdict = 'deliver' | 'hold' | 'drop';
 
@@ -121,8 +130,15 @@ export async function startInterposingProxy(opts: { side: PeerSide; target: stri
     const path = req.url ?? '/';
     const text = body.toString('utf8');
     const request = opts.control.record({ side: opts.side, method, path, body: text, ...classify(opts.side, method, path, text) });
-    if ((await opts.control.hooks.onRequest?.(request)) === 'hold') return;
-    if (req.socket.destroyed) return;
+    const verdict0 = (await opts.control.hooks.onRequest?.(request)) ?? 'forward';
+    if (verdict0 === 'hold' || req.socket.destroyed) return;
+    if (verdict0 !== 'forward') {
+      const body = verdict0.body ?? '';
+      request.status = verdict0.status;
+      res.writeHead(verdict0.status, { ...verdict0.headers, 'content-length': String(Buffer.byteLength(body)) });
+      res.end(body);
+      return;
+    }
 
     const upstream = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer } | null>((resolve) => {
       const out = httpRequest(

@@ -1,7 +1,7 @@
 import type { CycleReport } from '../../src-main/common/sync-report.ts';
 import { checkAgreement, type AgreementReport } from './agreement-check.ts';
 import { SeededRandom } from './seeded-random.ts';
-import { SoakWorkload, type EditKind } from './soak-workload.ts';
+import { SoakWorkload, tokenOf, type EditKind } from './soak-workload.ts';
 import { firmOf, startSyncWorld, type CycleRun, type KillPlan, type SyncWorld } from './sync-world.ts';
 
 /**
@@ -26,14 +26,21 @@ export interface SoakOptions {
   midCycleEditRate?: number;
   /** Chance that a write's answer is lost after the server carried it out (default 0.04). */
   lostAnswerRate?: number;
-  /** Severa simulator's request limit per second before 429 (default 8; the client itself keeps to 10). */
+  /**
+   * Severa simulator's own request limit per second before 429 (default 0: off). Its 429s depend on timing, so runs with
+   * it are not repeatable; the soak's 429s come from the proxy instead (`severa429Rate`), seeded.
+   */
   severaRateLimitPerSecond?: number;
+  /** Chance per Severa request of a 429 with Retry-After: 1, answered by the proxy in the server's place (default 0.03). */
+  severa429Rate?: number;
   /** At most this many cycles to become quiet after the chaos (default 12). */
   maxSettleCycles?: number;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
   /** Keep the world's files here instead of a temporary dir (kept after the run). */
   dataDir?: string;
+  /** Called after every cycle (diagnostics: look at the simulators or the run). */
+  onCycle?: (label: string, run: CycleRun, world: SyncWorld) => void;
 }
 
 export interface SoakResult {
@@ -46,6 +53,8 @@ export interface SoakResult {
   /** Whether a run of cycles with no change and no error was reached. */
   quiet: boolean;
   kills: number;
+  /** Kills planned at a request the cycle never reached (it ended first). */
+  killsMissed: number;
   killsAfterServer: number;
   /** Faults by kind: ews.<kind>, severa.<kind>, severa.http429, proxy.answerLostAfterWrite. */
   faults: Record<string, number>;
@@ -81,12 +90,13 @@ export function isQuiet(report: CycleReport | null): boolean {
  * Runs cycles until enough quiet ones follow each other (as many as a Severa deletion may take to be noticed), or
  * `maxCycles` ran. Returns the runs and whether it got quiet.
  */
-export async function settle(world: SyncWorld, maxCycles: number): Promise<{ quiet: boolean; runs: CycleRun[] }> {
+export async function settle(world: SyncWorld, maxCycles: number, workload?: SoakWorkload): Promise<{ quiet: boolean; runs: CycleRun[] }> {
   const runs: CycleRun[] = [];
   let quietRun = 0;
   while (runs.length < maxCycles) {
     const run = await world.runCycle();
     runs.push(run);
+    workload?.observeCycle(run.report);
     quietRun = isQuiet(run.report) ? quietRun + 1 : 0;
     if (quietRun >= (run.report?.severaDeletionLatencyCycles ?? 1)) return { quiet: true, runs };
   }
@@ -106,7 +116,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const faultRng = rng.fork('faults');
   const killRng = rng.fork('kills');
   const editRng = rng.fork('edits');
-  const world: SyncWorld = await startSyncWorld({ people: firmOf(options.users), severaRateLimitPerSecond: options.severaRateLimitPerSecond ?? 8, dataDir: options.dataDir });
+  const world: SyncWorld = await startSyncWorld({ people: firmOf(options.users), severaRateLimitPerSecond: options.severaRateLimitPerSecond ?? 0, dataDir: options.dataDir });
   const workload = new SoakWorkload(world, editRng, { series: options.series ?? true });
   const faults: Record<string, number> = {};
   const add = (kind: string, n: number) => {
@@ -118,9 +128,40 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   let killsAfterServer = 0;
   let edits = 0;
   let midCycleEdits = 0;
-  let lastRequests = 40;
+  // Kill points are drawn within the size of the last cycle that ran to its end, so most planned kills strike.
+  let lastRequests = 30;
+  let plannedKills = 0;
+
+  let cycleLabel = 'c1';
+  // What the sync did to each entry, in its history, so a disagreement at the end can be read as a story.
+  const trace = (run: CycleRun): void => {
+    if (run.killed) {
+      for (const e of workload.entries.values()) if (!e.deletedByUser) e.history.push(`${cycleLabel}: (cycle killed at ${run.killedAt?.side} ${run.killedAt?.operation}, ${run.killedAt?.mode})`);
+      return;
+    }
+    for (const u of run.report?.users ?? []) {
+      for (const c of u.changes) {
+        const token = tokenOf(c.subject);
+        const entry = token ? workload.entries.get(token) : undefined;
+        entry?.history.push(`${cycleLabel}: sync for ${u.email.split('@')[0]}: ${c.action} in ${c.side}${c.reason ? ` (${c.reason})` : ''}`);
+      }
+      for (const e of u.errors) {
+        const token = tokenOf(e.message);
+        const entry = token ? workload.entries.get(token) : undefined;
+        entry?.history.push(`${cycleLabel}: sync for ${u.email.split('@')[0]}: error ${e.code}: ${e.message}`);
+      }
+      for (const n of u.notes) {
+        const token = tokenOf(n);
+        const entry = token ? workload.entries.get(token) : undefined;
+        entry?.history.push(`${cycleLabel}: sync for ${u.email.split('@')[0]}: note: ${n}`);
+      }
+    }
+  };
 
   const tally = (run: CycleRun): void => {
+    trace(run);
+    workload.observeCycle(run.report);
+    options.onCycle?.(cycleLabel, run, world);
     if (run.killed) outcomes.killed++;
     else if (!run.report) {
       outcomes.noReport++;
@@ -136,9 +177,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const chaosOn = options.faults ?? true;
     const midRate = options.midCycleEditRate ?? 0.02;
     const lostRate = options.lostAnswerRate ?? 0.04;
+    const rate429 = chaosOn ? (options.severa429Rate ?? 0.03) : 0;
     world.chaos.onRequest = (r) => {
       if (midRate > 0 && !r.isWrite && editRng.chance(midRate)) {
+        workload.moment = `during ${cycleLabel}`;
         if (workload.edit()) midCycleEdits++;
+      }
+      if (r.side === 'severa' && rate429 > 0 && faultRng.chance(rate429)) {
+        add('severa.http429', 1);
+        return { status: 429, headers: { 'content-type': 'application/json', 'retry-after': '1' }, body: JSON.stringify({ error: { httpStatusCode: 429, type: 'InvalidOperation', details: [{ message: 'Too many requests.' }], stack: null } }) };
       }
       return 'forward';
     };
@@ -151,6 +198,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     };
 
     for (let cycle = 1; cycle <= options.cycles; cycle++) {
+      cycleLabel = `c${cycle}`;
+      workload.moment = `before ${cycleLabel}`;
       if (cycle > 1) edits += workload.step(editRng.int(1, Math.max(2, options.users * 2))).length;
       let severaKind: SeveraFaultKind = 'none';
       if (chaosOn) {
@@ -172,21 +221,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       const ewsBefore = world.ews.faultsInjected();
       const severaBefore = world.severa.counters();
       const kill: KillPlan | undefined = killRng.chance(options.killShare ?? 0.35)
-        ? { count: 'request', n: killRng.int(1, Math.max(2, lastRequests)), mode: killRng.chance(0.5) ? 'after-server' : 'before-server' }
+        ? { count: 'request', n: killRng.int(1, Math.max(2, lastRequests - 1)), mode: killRng.chance(0.5) ? 'after-server' : 'before-server' }
         : undefined;
+      if (kill) plannedKills++;
       const run = await world.runCycle({ kill });
       const ewsAfter = world.ews.faultsInjected();
       for (const [kind, n] of Object.entries(ewsAfter)) add(`ews.${kind}`, n - (ewsBefore[kind] ?? 0));
       const severaAfter = world.severa.counters();
       if (severaKind !== 'none') add(`severa.${severaKind}`, severaAfter.faultsInjected - severaBefore.faultsInjected);
-      add('severa.http429', severaAfter.rateLimited - severaBefore.rateLimited);
+      add('severa.rateLimit429', severaAfter.rateLimited - severaBefore.rateLimited);
       tally(run);
       if (run.killed) {
         kills++;
         if (run.killedAt?.mode === 'after-server') killsAfterServer++;
         log(`cycle ${cycle}: killed at request ${run.killedAt?.seq} (${run.killedAt?.side} ${run.killedAt?.operation}, ${run.killedAt?.mode})`);
       } else {
-        lastRequests = Math.max(lastRequests, run.requests);
+        lastRequests = run.requests;
         log(`cycle ${cycle}: ${run.report ? `${run.report.outcome}, ${changes(run.report)} changes` : `no report (exit ${String(run.exitCode)})`}, ${run.requests} requests`);
       }
     }
@@ -203,9 +253,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const maxSettle = options.maxSettleCycles ?? 12;
     while (settleCycles < maxSettle) {
       settleCycles++;
+      cycleLabel = `s${settleCycles}`;
       const before = world.severa.counters().rateLimited;
       const run = await world.runCycle();
-      add('severa.http429', world.severa.counters().rateLimited - before);
+      add('severa.rateLimit429', world.severa.counters().rateLimited - before);
       tally(run);
       const needed = run.report?.severaDeletionLatencyCycles ?? 1;
       quietRun = isQuiet(run.report) ? quietRun + 1 : 0;
@@ -224,6 +275,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       settleCycles,
       quiet,
       kills,
+      killsMissed: plannedKills - kills,
       killsAfterServer,
       faults,
       faultsTotal: Object.values(faults).reduce((a, b) => a + b, 0),
@@ -251,7 +303,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 export function formatSoakResult(r: SoakResult): string {
   const lines = [
     `Chaos soak: seed ${r.seed}, ${r.users} users, ${r.cycles} chaos cycles + ${r.settleCycles} settle cycles (${r.quiet ? 'quiet at the end' : 'NOT quiet at the end'}), ${(r.durationMs / 1000).toFixed(1)} s`,
-    `  cycles: ${r.outcomes.ok} ok, ${r.outcomes.partial} partial, ${r.outcomes.failed} failed, ${r.outcomes.killed} killed (${r.killsAfterServer} after the server carried out the request), ${r.outcomes.noReport} without a report`,
+    `  cycles: ${r.outcomes.ok} ok, ${r.outcomes.partial} partial, ${r.outcomes.failed} failed, ${r.outcomes.killed} killed (${r.killsAfterServer} after the server carried out the request; ${r.killsMissed} planned kills came after the cycle's end), ${r.outcomes.noReport} without a report`,
     `  edits by users: ${r.edits} (${r.midCycleEdits} while a cycle ran): ${Object.entries(r.editsByKind).map(([k, n]) => `${k} ${n}`).join(', ')}`,
     `  faults injected: ${r.faultsTotal}: ${Object.entries(r.faults).sort().map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
     `  items at the end: Severa ${r.items.severa}, Exchange ${r.items.exchange}`,

@@ -1,3 +1,4 @@
+import type { CycleReport } from '../../src-main/common/sync-report.ts';
 import type { SimCalendarItem, SimRecurrence } from '../peers/ews/ews-simulator.ts';
 import { expandSeries } from '../peers/ews/recurrence.ts';
 import { ewsDateTime } from '../peers/ews/soap-envelope.ts';
@@ -37,6 +38,11 @@ export interface LedgerEntry {
   deletedByUser: boolean;
   rev: number;
   history: string[];
+  /**
+   * A twin (the same entry typed on both sides) stays untouched until its owner's first sync went through: the first
+   * sync pairs twins by subject and time, so renaming one side before that makes two different entries, rightly.
+   */
+  frozenUntilSyncOf: Person | null;
 }
 
 export type EditKind =
@@ -73,6 +79,8 @@ const SEVERA_TYPES_FOR_EVENTS = [TYPES.meeting, TYPES.customerVisit, TYPES.sales
 export class SoakWorkload {
   readonly entries = new Map<string, LedgerEntry>();
   readonly done: Partial<Record<EditKind, number>> = {};
+  /** Prefix of history lines: where in the run an edit happened (e.g. "before c3", "during c3"). */
+  moment = 'before c1';
   readonly #world: SyncWorld;
   readonly #rng: SeededRandom;
   readonly #series: boolean;
@@ -90,6 +98,14 @@ export class SoakWorkload {
 
   get people(): Person[] {
     return this.#world.people;
+  }
+
+  /** Tells the workload which users' syncs went through (committed), so their twins may be edited from now on. */
+  observeCycle(report: CycleReport | null): void {
+    for (const u of report?.users ?? []) {
+      if (u.outcome !== 'ok' && u.outcome !== 'partial') continue;
+      for (const e of this.entries.values()) if (e.frozenUntilSyncOf?.severaEmail === u.email) e.frozenUntilSyncOf = null;
+    }
   }
 
   /** Several random edits; returns what was done, one line each. */
@@ -133,8 +149,12 @@ export class SoakWorkload {
 
   // ---- helpers -------------------------------------------------------------------------------------------------------
 
-  #newEntry(e: Omit<LedgerEntry, 'token' | 'deletedByUser' | 'rev' | 'history'>): LedgerEntry {
-    const entry: LedgerEntry = { ...e, token: `K${this.#next++}`, deletedByUser: false, rev: 1, history: [] };
+  #note(entry: LedgerEntry, line: string): void {
+    entry.history.push(`${this.moment}: ${line}`);
+  }
+
+  #newEntry(e: Omit<LedgerEntry, 'token' | 'deletedByUser' | 'rev' | 'history' | 'frozenUntilSyncOf'>): LedgerEntry {
+    const entry: LedgerEntry = { ...e, token: `K${this.#next++}`, deletedByUser: false, rev: 1, history: [], frozenUntilSyncOf: null };
     this.entries.set(entry.token, entry);
     return entry;
   }
@@ -196,7 +216,7 @@ export class SoakWorkload {
   }
 
   #pickLive(filter: (e: LedgerEntry) => boolean): LedgerEntry | null {
-    const options = [...this.entries.values()].filter((e) => !e.deletedByUser && filter(e));
+    const options = [...this.entries.values()].filter((e) => !e.deletedByUser && !e.frozenUntilSyncOf && filter(e));
     return options.length ? this.#rng.pick(options) : null;
   }
 
@@ -264,7 +284,7 @@ export class SoakWorkload {
       recurrence: series ? this.#weeklyRecurrence(startMs, this.#rng.int(3, 5)) : null,
     });
     const what = `${owner.first} creates in Outlook ${entry.kind} ${entry.token}${attendees.length ? ` with ${attendees.map((a) => a.first).join(', ')}` : ''}${isPrivate ? ' (private)' : ''}${allDay ? ' (all day)' : ''} at ${item.start}`;
-    entry.history.push(what);
+    this.#note(entry, what);
     return what;
   }
 
@@ -319,7 +339,7 @@ export class SoakWorkload {
     }
     this.#world.ews.mailbox(person.mailbox).update(item.id, patch);
     const line = `${person.first} changes ${entry.token} in Outlook: ${changes.join(', ')}`;
-    entry.history.push(line);
+    this.#note(entry, line);
     return line;
   }
 
@@ -351,7 +371,7 @@ export class SoakWorkload {
       mailbox.update(item.id, { modifiedOccurrences: [...item.modifiedOccurrences, override] });
       line = `${person.first} changes one occurrence of ${entry.token} in Outlook (${override.originalStart})`;
     }
-    entry.history.push(line);
+    this.#note(entry, line);
     return line;
   }
 
@@ -370,7 +390,7 @@ export class SoakWorkload {
     }
     entry.deletedByUser = true;
     const line = `${entry.owner.first} deletes ${entry.token} in Outlook`;
-    entry.history.push(line);
+    this.#note(entry, line);
     return line;
   }
 
@@ -381,7 +401,7 @@ export class SoakWorkload {
     for (const item of this.#exItems(member, entry.token)) this.#world.ews.mailbox(member.mailbox).delete(item.id);
     entry.members.delete(member);
     const line = `${member.first} removes ${entry.token} from their Outlook calendar (leaves it)`;
-    entry.history.push(line);
+    this.#note(entry, line);
     return line;
   }
 
@@ -409,7 +429,7 @@ export class SoakWorkload {
     });
     for (const p of participants) this.#world.severa.addParticipant(String(created.guid), p.severaGuid);
     const line = `${owner.first} creates in Severa ${series ? 'series' : 'activity'} ${entry.token} (${typeName(type)})${participants.length ? ` with ${participants.map((p) => p.first).join(', ')}` : ''} at ${String(created.startDateTime)}`;
-    entry.history.push(line);
+    this.#note(entry, line);
     return line;
   }
 
@@ -450,7 +470,7 @@ export class SoakWorkload {
     this.#world.severa.updateActivity(rec.guid, patch);
     const editor = this.#personByGuid(rec.ownerGuid) ?? entry.owner;
     const line = `${editor.first} changes ${entry.token} in Severa: ${change}`;
-    entry.history.push(line);
+    this.#note(entry, line);
     return line;
   }
 
@@ -479,7 +499,7 @@ export class SoakWorkload {
       });
       line = `${entry.owner.first} changes one occurrence of ${entry.token} in Severa (${new Date(view.occurrenceStartMs!).toISOString()})`;
     }
-    entry.history.push(line);
+    this.#note(entry, line);
     return line;
   }
 
@@ -489,7 +509,7 @@ export class SoakWorkload {
     for (const rec of this.#svRecs(entry.token)) this.#world.severa.deleteActivity(rec.guid);
     entry.deletedByUser = true;
     const line = `${entry.owner.first} deletes ${entry.token} in Severa`;
-    entry.history.push(line);
+    this.#note(entry, line);
     return line;
   }
 
@@ -504,7 +524,7 @@ export class SoakWorkload {
     this.#world.severa.addParticipant(rec.guid, person.severaGuid);
     entry.members.add(person);
     const line = `${entry.owner.first} adds ${person.first} to ${entry.token} in Severa`;
-    entry.history.push(line);
+    this.#note(entry, line);
     return line;
   }
 
@@ -517,7 +537,7 @@ export class SoakWorkload {
     const person = this.#personByGuid(participant.userGuid);
     if (person) entry.members.delete(person);
     const line = `${entry.owner.first} removes ${person?.first ?? participant.userGuid} from ${entry.token} in Severa`;
-    entry.history.push(line);
+    this.#note(entry, line);
     return line;
   }
 
@@ -525,12 +545,13 @@ export class SoakWorkload {
   #twin(): string {
     const owner = this.#rng.pick(this.people);
     const entry = this.#newEntry({ origin: 'exchange', kind: 'single', owner, members: new Set(), allDay: false, severaType: TYPES.meeting, neverToExchange: false });
+    entry.frozenUntilSyncOf = owner;
     const { startMs, endMs } = this.#slot();
     const subject = this.#subject(entry);
     this.#world.ews.mailbox(owner.mailbox).create({ subject, start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString(), timeZone: TIME_ZONE, location: '', body: '', bodyType: 'Text' });
     this.#world.severa.createActivity({ name: subject, startDateTime: new Date(startMs).toISOString(), endDateTime: new Date(endMs).toISOString(), activityType: { guid: TYPES.meeting }, ownerUser: { guid: owner.severaGuid } });
     const line = `${owner.first} has ${entry.token} in both Outlook and Severa before the first sync`;
-    entry.history.push(line);
+    this.#note(entry, line);
     return line;
   }
 }

@@ -163,6 +163,8 @@ export interface SyncWorld {
   runCycle(options?: RunCycleOptions): Promise<CycleRun>;
   /** Runs the CLI with any arguments (same config, data dir and secrets). */
   runCli(args: string[], options?: Omit<RunCycleOptions, 'args'>): Promise<CycleRun>;
+  /** Rewrites the settings so exactly these people have sync enabled (as when a user enables it later). */
+  enroll(people: Person[]): void;
   close(): Promise<void>;
 }
 
@@ -179,6 +181,8 @@ export interface WorldOptions {
   dataDir?: string;
   /** Extra settings merged into the config file. */
   settings?: Record<string, unknown>;
+  /** Who has enabled sync at the start (default: everyone). */
+  enrolled?: Person[];
 }
 
 export async function startSyncWorld(opts: WorldOptions): Promise<SyncWorld> {
@@ -197,8 +201,8 @@ export async function startSyncWorld(opts: WorldOptions): Promise<SyncWorld> {
 
   const today = todayInFirm();
   const configPath = join(root, 'config.json');
-  writeFileSync(
-    configPath,
+  const enrollmentsOf = (people: Person[]) => people.map((p) => ({ email: p.severaEmail, syncStartDate: today, enabledAt: new Date().toISOString(), paused: false }));
+  const settingsWith = (people: Person[]) =>
     JSON.stringify(
       {
         schemaVersion: 1,
@@ -207,14 +211,14 @@ export async function startSyncWorld(opts: WorldOptions): Promise<SyncWorld> {
         activityTypesToExchange: TYPES_TO_EXCHANGE,
         intervalMinutes: 15,
         windowDaysAhead: opts.windowDaysAhead ?? 60,
-        enrollments: opts.people.map((p) => ({ email: p.severaEmail, syncStartDate: today, enabledAt: new Date().toISOString(), paused: false })),
+        enrollments: enrollmentsOf(people),
         deletionGuard: opts.deletionGuard ?? { maxItems: 10, maxPercent: 20 },
         ...opts.settings,
       },
       null,
       2,
-    ),
-  );
+    );
+  writeFileSync(configPath, settingsWith(opts.enrolled ?? opts.people));
   const childEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? root,
@@ -305,6 +309,7 @@ export async function startSyncWorld(opts: WorldOptions): Promise<SyncWorld> {
     today,
     childEnv,
     runCli,
+    enroll: (people) => writeFileSync(configPath, settingsWith(people)),
     runCycle: (run = {}) => {
       const args = run.args ?? ['sync', '--once', '--json', '--config', configPath, '--data-dir', dataDir, ...(run.confirmDeletions ? ['--confirm-deletions'] : []), ...(run.dryRun ? ['--dry-run'] : [])];
       return runCli(args, run);

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { formatSoakResult, runSoak } from './soak-harness.ts';
+
+/**
+ * CI's bounded chaos soak (the long one is `npm run soak`): three users edit both sides between and during cycles,
+ * both simulators inject faults, answers to writes get lost, the sync process is killed at random requests. After the
+ * chaos: every entry agrees on both sides, nothing is doubled, nothing a user kept is missing. The counts of faults and
+ * kills are asserted too, so a run in which the chaos did not happen cannot pass.
+ */
+
+describe('chaos soak (bounded)', () => {
+  it('3 users, 15 chaos cycles, seed 20261121: no duplicate, no loss, both sides agree', { timeout: 420_000 }, async () => {
+    const result = await runSoak({ seed: 20261121, cycles: 15, users: 3, killShare: 0.4 });
+    const summary = formatSoakResult(result);
+    // The figures go to the test log, as `npm run soak` prints them.
+    console.log(summary);
+
+    expect(result.kills, summary).toBeGreaterThan(0);
+    expect(result.killsAfterServer, summary).toBeGreaterThan(0);
+    expect(result.faultsTotal, summary).toBeGreaterThan(10);
+    expect(Object.keys(result.faults).filter((k) => k.startsWith('ews.')).length, summary).toBeGreaterThanOrEqual(3);
+    expect(Object.keys(result.faults).filter((k) => k.startsWith('severa.')).length, summary).toBeGreaterThanOrEqual(2);
+    expect(result.edits, summary).toBeGreaterThan(30);
+    expect(result.items.severa, summary).toBeGreaterThan(10);
+
+    expect(result.crashes, summary).toEqual([]);
+    expect(result.quiet, summary).toBe(true);
+    expect(result.duplicates, summary).toBe(0);
+    expect(result.losses, summary).toBe(0);
+    expect(result.mismatches, summary).toBe(0);
+  });
+});
