@@ -1,4 +1,4 @@
-import type { EventFields, SideEvent } from '../sync/calendar-event.ts';
+import type { EventFields, RecurrenceRule, SideEvent } from '../sync/calendar-event.ts';
 
 /**
  * What the sync engine needs from a mailbox calendar. The EWS connector (on-premises Exchange) implements it now;
@@ -27,6 +27,12 @@ export interface CalendarConnector {
   resolveMailbox(email: string): Promise<string | null>;
   /** Server clock minus local clock in ms, measured from the last response's HTTP Date header; null before any. */
   clockOffsetMs(): number | null;
+  /**
+   * Optional: one plain sentence when this calendar cannot hold a series with this rule (e.g. Exchange 2007 has no week
+   * start for "every 2 weeks"), else null. The engine then syncs such a series' occurrences inside the window as single
+   * items. A connector without it is taken to hold every valid rule.
+   */
+  recurrenceProblem?(rule: RecurrenceRule): string | null;
 }
 
 export interface CalendarChanges {

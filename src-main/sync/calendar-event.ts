@@ -11,8 +11,18 @@
 
 export type Weekday = 'Monday' | 'Tuesday' | 'Wednesday' | 'Thursday' | 'Friday' | 'Saturday' | 'Sunday';
 export type WeekOrdinal = 'First' | 'Second' | 'Third' | 'Fourth' | 'Last';
+/**
+ * Groups of days a relative monthly/yearly pattern can count in: "the last weekday of the month" is
+ * `{ weekOrdinal: 'Last', dayOfWeek: 'Weekday' }`. EWS DaysOfWeek Day/Weekday/WeekendDay; Severa DayOrdinalOption
+ * Day/WeekDay/WeekendDay.
+ */
+export type DayGroup = 'Day' | 'Weekday' | 'WeekendDay';
 
-/** A recurrence both EWS and Severa can express. Patterns outside this shape are flattened to occurrences. */
+/**
+ * A recurrence pattern. It holds everything both EWS and Severa can say; where one side cannot write a rule the other
+ * side made (see each mapping's "problem" check), the engine syncs the series' occurrences inside the window as
+ * single items instead.
+ */
 export interface RecurrenceRule {
   frequency: 'Daily' | 'Weekly' | 'Monthly' | 'Yearly';
   /** Every `interval` days/weeks/months (1 for yearly). */
@@ -21,9 +31,15 @@ export interface RecurrenceRule {
   daysOfWeek?: Weekday[];
   /** Monthly/Yearly absolute: day of the month, 1..31. */
   dayOfMonth?: number;
-  /** Monthly/Yearly relative: e.g. the Last Friday. */
+  /** Monthly/Yearly relative: e.g. the Last Friday, or the Last Weekday (a day group). */
   weekOrdinal?: WeekOrdinal;
-  dayOfWeek?: Weekday;
+  dayOfWeek?: Weekday | DayGroup;
+  /**
+   * Weekly with an interval above 1: the day weeks start on, which decides which days share a week and so which weeks
+   * are skipped. Absent means Sunday (Exchange's default). Set only where it changes the occurrences (see
+   * `canonicalRule` in recurrence-rule.ts), so two sides with different week starts agree whenever the dates agree.
+   */
+  firstDayOfWeek?: Weekday;
   /** Yearly: 1..12. */
   month?: number;
   /** First occurrence's local date, YYYY-MM-DD. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EventFields, OccurrenceException, RecurrenceRule } from './calendar-event.ts';
+import { canonicalRule } from './recurrence-rule.ts';
 
 /**
  * A hash of what the two sides have in common (subject, times, all-day, location, text, private, recurrence and its
@@ -31,8 +32,9 @@ function normaliseTime(value: string, isAllDay: boolean): string {
 
 const WEEK_ORDER = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 
-function normaliseRule(r: RecurrenceRule | null): unknown {
-  if (!r) return null;
+function normaliseRule(rule: RecurrenceRule | null): unknown {
+  if (!rule) return null;
+  const r = canonicalRule(rule);
   return {
     f: r.frequency,
     i: r.frequency === 'Yearly' ? 1 : Math.max(1, r.interval || 1),
@@ -44,6 +46,8 @@ function normaliseRule(r: RecurrenceRule | null): unknown {
     s: r.startDate.slice(0, 10),
     c: r.count ?? null,
     u: r.until ? r.until.slice(0, 10) : null,
+    // Only where the week start moves dates (canonical rules carry it nowhere else), so older hashes stay valid.
+    ...(r.firstDayOfWeek ? { w: r.firstDayOfWeek } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { EventFields, OccurrenceException, RecurrenceRule, Weekday, WeekOrdinal } from './calendar-event.ts';
+import type { DayGroup, EventFields, OccurrenceException, RecurrenceRule, Weekday, WeekOrdinal } from './calendar-event.ts';
 import type {
   ActivityCategory,
   SeveraActivity,
@@ -9,6 +9,8 @@ import type {
   SeveraRecurrence,
   SeveraUser,
 } from './severa-port.ts';
+import { canonicalRule, sameDatesWithWeekStart } from './recurrence-rule.ts';
+import type { SeveraDayOrdinalOption } from './severa-port.ts';
 import { addDays, formatWithOffset, isDate, localDate, localParts, localToMs } from './zoned-time.ts';
 
 /**
@@ -74,12 +76,24 @@ const WEEKLY_KEYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'fr
 const MONTHS: SeveraMonth[] = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
 const isWeekday = (v: unknown): v is Weekday => typeof v === 'string' && (WEEKDAYS as string[]).includes(v);
+const WORK_WEEK: Weekday[] = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'];
+
+/** Severa's DayOrdinalOption day groups <-> the neutral ones (Severa spells "WeekDay"). */
+const GROUP_FROM_SEVERA: Partial<Record<SeveraDayOrdinalOption, DayGroup>> = { Day: 'Day', WeekDay: 'Weekday', WeekendDay: 'WeekendDay' };
+const GROUP_TO_SEVERA: Record<DayGroup, SeveraDayOrdinalOption> = { Day: 'Day', Weekday: 'WeekDay', WeekendDay: 'WeekendDay' };
+
+function dayToSevera(day: Weekday | DayGroup): SeveraDayOrdinalOption {
+  return isWeekday(day) ? day : GROUP_TO_SEVERA[day];
+}
 
 export type RuleResult = { rule: RecurrenceRule } | { rule: null; reason: string };
 
+/** Severa counts "every N weeks" in weeks that start on Monday. */
+export const SEVERA_FIRST_DAY_OF_WEEK: Weekday = 'Monday';
+
 /**
- * Severa's ActivityRecurrenceModel -> RecurrenceRule. `startDate` is the series' first local date. Patterns the neutral
- * rule cannot carry (e.g. "the last weekday of the month") give a reason instead, and the series is then flattened.
+ * Severa's ActivityRecurrenceModel -> RecurrenceRule (canonical). `startDate` is the series' first local date. A pattern
+ * the neutral rule cannot carry (an unknown frequency or day) gives a reason instead, and the series is then flattened.
  */
 export function severaRecurrenceToRule(rec: SeveraRecurrence, startDate: string, timeZone: string): RuleResult {
   const p = rec.pattern ?? {};
@@ -91,17 +105,18 @@ export function severaRecurrenceToRule(rec: SeveraRecurrence, startDate: string,
     end.until = localDate(Date.parse(rec.lastOccurrenceDateTime), timeZone);
   }
   const weekdayOfStart = WEEKDAYS[new Date(`${startDate}T00:00:00Z`).getUTCDay()];
+  const done = (rule: RecurrenceRule): RuleResult => ({ rule: canonicalRule(rule) });
   switch (rec.frequency) {
     case 'Daily': {
-      if (p.daily?.everyWeekday) {
-        return { rule: { frequency: 'Weekly', interval: 1, daysOfWeek: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'], startDate, ...end } };
-      }
-      return { rule: { frequency: 'Daily', interval: Math.max(1, p.daily?.interval ?? 1), startDate, ...end } };
+      // "Every weekday" is Exchange's weekly Monday-Friday, every week.
+      if (p.daily?.everyWeekday) return done({ frequency: 'Weekly', interval: 1, daysOfWeek: [...WORK_WEEK], startDate, ...end });
+      return done({ frequency: 'Daily', interval: Math.max(1, p.daily?.interval ?? 1), startDate, ...end });
     }
     case 'Weekly': {
       const w = p.weekly ?? {};
       const days = [1, 2, 3, 4, 5, 6, 0].filter((i) => w[WEEKLY_KEYS[i]] === true).map((i) => WEEKDAYS[i]);
-      return { rule: { frequency: 'Weekly', interval: Math.max(1, w.interval ?? 1), daysOfWeek: days.length ? days : [weekdayOfStart], startDate, ...end } };
+      const interval = Math.max(1, w.interval ?? 1);
+      return done({ frequency: 'Weekly', interval, daysOfWeek: days.length ? days : [weekdayOfStart], startDate, ...end, firstDayOfWeek: SEVERA_FIRST_DAY_OF_WEEK });
     }
     case 'Monthly':
     case 'Yearly': {
@@ -110,17 +125,30 @@ export function severaRecurrenceToRule(rec: SeveraRecurrence, startDate: string,
         ? { frequency: 'Monthly', interval: Math.max(1, p.monthly?.interval ?? 1), startDate, ...end }
         : { frequency: 'Yearly', interval: 1, month: p.yearly?.month ? MONTHS.indexOf(p.yearly.month) + 1 : Number(startDate.slice(5, 7)), startDate, ...end };
       if (m.dayOrdinal && m.dayOrdinalOption) {
-        if (!isWeekday(m.dayOrdinalOption)) {
-          return { rule: null, reason: `the pattern "${m.dayOrdinal} ${m.dayOrdinalOption}" has no equivalent in Exchange's recurrence` };
-        }
-        return { rule: { ...base, weekOrdinal: m.dayOrdinal as WeekOrdinal, dayOfWeek: m.dayOrdinalOption } };
+        const day = isWeekday(m.dayOrdinalOption) ? m.dayOrdinalOption : GROUP_FROM_SEVERA[m.dayOrdinalOption];
+        if (!day) return { rule: null, reason: `the pattern "${m.dayOrdinal} ${String(m.dayOrdinalOption)}" has no equivalent in Exchange's recurrence` };
+        return done({ ...base, weekOrdinal: m.dayOrdinal as WeekOrdinal, dayOfWeek: day });
       }
-      return { rule: { ...base, dayOfMonth: m.dayOfMonth ?? Number(startDate.slice(8, 10)) } };
+      return done({ ...base, dayOfMonth: m.dayOfMonth ?? Number(startDate.slice(8, 10)) });
     }
     default:
       return { rule: null, reason: `unknown recurrence frequency "${String((rec as { frequency?: unknown }).frequency)}"` };
   }
 }
+
+/**
+ * One plain sentence (no full stop) when Severa cannot hold a series with this rule, else null: then the engine syncs
+ * the series' occurrences inside the window as single activities.
+ */
+export function severaRecurrenceProblem(rule: RecurrenceRule): string | null {
+  if (rule.frequency === 'Weekly' && rule.interval > 1 && !sameDatesWithWeekStart(rule, SEVERA_FIRST_DAY_OF_WEEK)) {
+    return `Severa counts "every ${rule.interval} weeks" in weeks that start on Monday, which would put this series (weeks starting on ${rule.firstDayOfWeek ?? 'Sunday'}) on other dates`;
+  }
+  if (rule.frequency === 'Yearly' && rule.interval !== 1) return 'Severa repeats a yearly series every year';
+  return null;
+}
+
+const isWorkWeek = (days: readonly Weekday[] | undefined) => !!days && days.length === 5 && WORK_WEEK.every((d) => days.includes(d));
 
 export function ruleToSeveraRecurrence(rule: RecurrenceRule): SeveraRecurrence {
   const range = rule.count ? { maxOccurrences: rule.count, recursUntilDate: null } : rule.until ? { maxOccurrences: null, recursUntilDate: rule.until.slice(0, 10) } : null;
@@ -128,6 +156,8 @@ export function ruleToSeveraRecurrence(rule: RecurrenceRule): SeveraRecurrence {
     case 'Daily':
       return { frequency: 'Daily', pattern: { daily: { everyWeekday: false, interval: Math.max(1, rule.interval) } }, range };
     case 'Weekly': {
+      // Weekly Monday-Friday every week is what Severa calls "every weekday".
+      if (rule.interval <= 1 && isWorkWeek(rule.daysOfWeek)) return { frequency: 'Daily', pattern: { daily: { everyWeekday: true, interval: 1 } }, range };
       const weekly: NonNullable<NonNullable<SeveraRecurrence['pattern']>['weekly']> = { interval: Math.max(1, rule.interval) };
       // Every day spelled out, so a patch also switches off the days the series no longer falls on.
       for (const key of [1, 2, 3, 4, 5, 6, 0].map((i) => WEEKLY_KEYS[i])) weekly[key] = false;
@@ -139,7 +169,7 @@ export function ruleToSeveraRecurrence(rule: RecurrenceRule): SeveraRecurrence {
         frequency: 'Monthly',
         pattern: {
           monthly: rule.weekOrdinal && rule.dayOfWeek
-            ? { interval: Math.max(1, rule.interval), dayOfMonth: null, dayOrdinal: rule.weekOrdinal, dayOrdinalOption: rule.dayOfWeek }
+            ? { interval: Math.max(1, rule.interval), dayOfMonth: null, dayOrdinal: rule.weekOrdinal, dayOrdinalOption: dayToSevera(rule.dayOfWeek) }
             : { interval: Math.max(1, rule.interval), dayOfMonth: rule.dayOfMonth ?? Number(rule.startDate.slice(8, 10)), dayOrdinal: null, dayOrdinalOption: null },
         },
         range,
@@ -150,7 +180,7 @@ export function ruleToSeveraRecurrence(rule: RecurrenceRule): SeveraRecurrence {
         frequency: 'Yearly',
         pattern: {
           yearly: rule.weekOrdinal && rule.dayOfWeek
-            ? { month, dayOfMonth: null, dayOrdinal: rule.weekOrdinal, dayOrdinalOption: rule.dayOfWeek }
+            ? { month, dayOfMonth: null, dayOrdinal: rule.weekOrdinal, dayOrdinalOption: dayToSevera(rule.dayOfWeek) }
             : { month, dayOfMonth: rule.dayOfMonth ?? Number(rule.startDate.slice(8, 10)), dayOrdinal: null, dayOrdinalOption: null },
         },
         range,

@@ -1,4 +1,4 @@
-import type { EventFields } from './calendar-event.ts';
+import type { EventFields, RecurrenceRule } from './calendar-event.ts';
 import { contentHash } from './event-content-hash.ts';
 import { activityToFields, severaSeriesExceptions, severaToExchangeEligibility, type Eligibility, type SeveraSeriesExceptions } from './severa-activity-mapping.ts';
 import {
@@ -50,6 +50,8 @@ export interface SeveraSnapshotOptions {
   dryRun: boolean;
   now: () => Date;
   notes: (message: string) => void;
+  /** Why the calendar cannot hold a series with this rule (then its occurrences travel as single items), or null. */
+  seriesProblem?: (rule: RecurrenceRule) => string | null;
 }
 
 export class SeveraSnapshot {
@@ -148,7 +150,22 @@ export class SeveraSnapshot {
   /** A series master that travels whole (its pattern fits the neutral rule). */
   isWholeSeries(a: SeveraActivity): boolean {
     if (!a.recurrence || a.recurrenceType === 'Occurrence' || a.recurrenceType === 'Exception' || a.recurrenceType === 'None') return false;
-    return !safeFlattenReason(a, this.timeZoneOf(a.ownerUser?.guid), this.typesByGuid).flattenReason;
+    return !this.flattenReasonOf(a);
+  }
+
+  /** Why a series cannot travel whole: a pattern the neutral rule cannot carry, or one the calendar cannot hold. */
+  private flattenReasonOf(a: SeveraActivity): string | undefined {
+    let read: ReturnType<typeof activityToFields>;
+    try {
+      read = activityToFields(a, { timeZone: this.timeZoneOf(a.ownerUser?.guid), typesByGuid: this.typesByGuid });
+    } catch {
+      return undefined;
+    }
+    if (read.flattenReason) return read.flattenReason;
+    const rule = read.fields.recurrence;
+    if (!rule || !this.opts.seriesProblem) return undefined;
+    const problem = this.opts.seriesProblem(rule);
+    return typeof problem === 'string' && problem !== '' ? problem : undefined;
   }
 
   /** The Exception activities of a series (read once per owner and cycle). */
@@ -199,7 +216,7 @@ export class SeveraSnapshot {
       const isChild = !!parentGuid && (row.recurrenceType === 'Occurrence' || row.recurrenceType === 'Exception');
       if (!isChild) {
         if (row.recurrence && row.recurrenceType !== 'None' && !this.isWholeSeries(row)) {
-          this.flattenSeries(row, safeFlattenReason(row, this.timeZoneOf(row.ownerUser?.guid), this.typesByGuid).flattenReason ?? 'pattern not supported');
+          this.flattenSeries(row, this.flattenReasonOf(row) ?? 'pattern not supported');
           continue;
         }
         if (seen.has(row.guid)) continue;
@@ -209,7 +226,7 @@ export class SeveraSnapshot {
       const parent = await this.activity(parentGuid);
       if (!parent) continue;
       if (!this.isWholeSeries(parent)) {
-        this.flattenSeries(parent, safeFlattenReason(parent, this.timeZoneOf(parent.ownerUser?.guid), this.typesByGuid).flattenReason ?? 'pattern not supported');
+        this.flattenSeries(parent, this.flattenReasonOf(parent) ?? 'pattern not supported');
         push(this.toItem(row, parentGuid));
       } else if (!seen.has(parent.guid!)) {
         // A changed occurrence of a series that travels whole: the series is the item.
@@ -228,7 +245,7 @@ export class SeveraSnapshot {
   private flattenSeries(master: SeveraActivity, reason: string): void {
     if (!master.guid || this.flattenedSeries.has(master.guid)) return;
     this.flattenedSeries.set(master.guid, reason);
-    this.opts.notes(`Series "${master.name ?? master.guid}" is synced as single occurrences inside the window: ${reason}.`);
+    this.opts.notes(`Series "${master.name ?? master.guid}" is synced as single occurrences inside the window: ${reason.replace(/\.$/, '')}.`);
   }
 
   isFlattenedSeries(guid: string): boolean {
@@ -299,13 +316,5 @@ export class SeveraSnapshot {
   markDeleted(guid: string): void {
     this.deletedGuids.add(guid);
     this.activities.set(guid, null);
-  }
-}
-
-function safeFlattenReason(activity: SeveraActivity, timeZone: string, typesByGuid: ReadonlyMap<string, SeveraActivityType>): { flattenReason?: string } {
-  try {
-    return activityToFields(activity, { timeZone, typesByGuid });
-  } catch {
-    return {};
   }
 }

@@ -210,6 +210,12 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
     notes: (m) => {
       if (!orgNotes.includes(m)) orgNotes.push(m);
     },
+    // Asked of the connector itself (no request; not counted). Anything but a sentence (e.g. a wrapped, async answer) is "can hold".
+    seriesProblem: (rule) => {
+      const answer: unknown = deps.calendar.recurrenceProblem?.(rule) ?? null;
+      if (answer instanceof Promise) answer.catch(() => undefined);
+      return typeof answer === 'string' ? answer : null;
+    },
   });
 
   try {

@@ -141,7 +141,7 @@ describe('recurring series', () => {
     expect(sim.mailbox(AINO).items().find((i) => i.id === h.id)!.deletedOccurrences).toEqual(['2026-03-30T06:00:00Z']);
   });
 
-  it('a pattern the neutral model cannot hold (the last weekday of the month) comes back without a recurrence, not as an error', async () => {
+  it('the last weekday of the month (a day group) made in Outlook reads as that rule; groups round-trip both ways', async () => {
     const made = sim.mailbox(AINO).create({
       subject: 'Month-end close',
       start: '2026-04-30T12:00:00Z',
@@ -150,7 +150,72 @@ describe('recurring series', () => {
       recurrence: { pattern: { type: 'RelativeMonthly', interval: 1, daysOfWeek: 'Weekday', dayOfWeekIndex: 'Last' }, range: { type: 'Numbered', startDate: '2026-04-30', count: 3 } },
     });
     const [read] = await c.getEvents(AINO, [made.id]);
-    expect(read.fields).toMatchObject({ subject: 'Month-end close', recurrence: null, exceptions: [], start: '2026-04-30T12:00:00.000Z' });
+    expect(read.fields).toMatchObject({ subject: 'Month-end close', start: '2026-04-30T12:00:00.000Z', exceptions: [] });
+    expect(read.fields.recurrence).toEqual({ frequency: 'Monthly', interval: 1, weekOrdinal: 'Last', dayOfWeek: 'Weekday', startDate: '2026-04-30', count: 3 });
+
+    // Written by the connector: the first weekend day of every second month, and the second day of each May; the server
+    // stores the group names and an occurrence addressed by index lands where the neutral expansion says.
+    const weekend = series({
+      subject: 'Weekend on-call',
+      start: '2026-03-01T08:00:00.000Z',
+      end: '2026-03-01T09:00:00.000Z',
+      recurrence: { frequency: 'Monthly', interval: 2, weekOrdinal: 'First', dayOfWeek: 'WeekendDay', startDate: '2026-03-01', count: 4 },
+      // The third occurrence: the first weekend day of July 2026 is Saturday 4 July (10:00 local is 07:00Z in summer).
+      exceptions: [{ originalStart: '2026-07-04T07:00:00.000Z', fields: null }],
+    });
+    const w = await c.createEvent(AINO, weekend, 'b0000000-0000-4000-8000-000000000011');
+    const stored = sim.mailbox(AINO).items().find((i) => i.id === w.id)!;
+    expect(stored.recurrence?.pattern).toEqual({ type: 'RelativeMonthly', interval: 2, daysOfWeek: 'WeekendDay', dayOfWeekIndex: 'First' });
+    expect(stored.deletedOccurrences).toEqual(['2026-07-04T07:00:00Z']);
+    expect((await c.getEvents(AINO, [w.id]))[0].fields).toEqual(weekend);
+
+    const second = series({
+      subject: 'Second of May',
+      isAllDay: true,
+      start: '2026-05-02',
+      end: '2026-05-03',
+      location: '',
+      recurrence: { frequency: 'Yearly', interval: 1, month: 5, weekOrdinal: 'Second', dayOfWeek: 'Day', startDate: '2026-05-02', until: '2028-12-31' },
+    });
+    const y = await c.createEvent(AINO, second, 'b0000000-0000-4000-8000-000000000012');
+    expect(sim.mailbox(AINO).items().find((i) => i.id === y.id)!.recurrence?.pattern).toEqual({ type: 'RelativeYearly', daysOfWeek: 'Day', dayOfWeekIndex: 'Second', month: 'May' });
+    expect((await c.getEvents(AINO, [y.id]))[0].fields).toEqual(second);
+  });
+
+  it('"every 2 weeks" names its week start: written as FirstDayOfWeek, read back, and exceptions land on the right dates', async () => {
+    // Sunday and Wednesday every second week from Wednesday 4 March, weeks starting on Monday: 4, 8, 18, 22 March...
+    // (weeks starting on Sunday would give 4, 15, 18, 29).
+    const biweekly = series({
+      subject: 'Fortnightly',
+      organizer: MIKKO,
+      start: '2026-03-04T10:00:00.000Z',
+      end: '2026-03-04T11:00:00.000Z',
+      recurrence: { frequency: 'Weekly', interval: 2, daysOfWeek: ['Sunday', 'Wednesday'], startDate: '2026-03-04', count: 6, firstDayOfWeek: 'Monday' },
+      exceptions: [{ originalStart: '2026-03-22T10:00:00.000Z', fields: null }],
+    });
+    const made = await c.createEvent(MIKKO, biweekly, 'b0000000-0000-4000-8000-000000000013');
+    const stored = sim.mailbox(MIKKO).items().find((i) => i.id === made.id)!;
+    expect(stored.recurrence?.pattern).toMatchObject({ type: 'Weekly', interval: 2, firstDayOfWeek: 'Monday' });
+    expect(stored.deletedOccurrences).toEqual(['2026-03-22T10:00:00Z']);
+    expect((await c.getEvents(MIKKO, [made.id]))[0].fields).toEqual(biweekly);
+    // A week start that does not move any date is no part of the rule (both sides then agree on it).
+    const tuesdays = series({ organizer: MIKKO, subject: 'Tuesdays', start: '2026-03-03T10:00:00.000Z', end: '2026-03-03T11:00:00.000Z', recurrence: { frequency: 'Weekly', interval: 2, daysOfWeek: ['Tuesday'], startDate: '2026-03-03', count: 3, firstDayOfWeek: 'Monday' } });
+    const t = await c.createEvent(MIKKO, tuesdays, 'b0000000-0000-4000-8000-000000000014');
+    const { firstDayOfWeek: _dropped, ...canonical } = tuesdays.recurrence!;
+    expect((await c.getEvents(MIKKO, [t.id]))[0].fields.recurrence).toEqual(canonical);
+  });
+
+  it('Exchange 2007 has no week start: the connector names the rule it cannot write, and refuses to write it', async () => {
+    const old = new EwsCalendarConnector({
+      ewsUrl: sim.url, serverType: 'Exchange2007_SP1', domain: 'CONTOSO', username: 'svc-severa-sync', password: 'demo-delegate-password', authMethod: 'ntlm', defaultTimeZone: 'Europe/Helsinki',
+    });
+    const mondayWeeks = { frequency: 'Weekly', interval: 2, daysOfWeek: ['Sunday', 'Wednesday'], startDate: '2026-03-04', count: 6, firstDayOfWeek: 'Monday' } as const;
+    expect(old.recurrenceProblem({ ...mondayWeeks, daysOfWeek: [...mondayWeeks.daysOfWeek] })).toMatch(/Exchange 2007.*Sunday/);
+    expect(c.recurrenceProblem({ ...mondayWeeks, daysOfWeek: [...mondayWeeks.daysOfWeek] })).toBeNull();
+    expect(old.recurrenceProblem({ frequency: 'Weekly', interval: 2, daysOfWeek: ['Wednesday'], startDate: '2026-03-04' })).toBeNull();
+    expect(c.recurrenceProblem({ frequency: 'Daily', interval: 1, startDate: '2026-03-04', count: 1500 })).toMatch(/1 to 999/);
+    await expect(old.createEvent(AINO, series({ recurrence: { ...mondayWeeks, daysOfWeek: [...mondayWeeks.daysOfWeek] } }), 'b0000000-0000-4000-8000-000000000015')).rejects.toThrow(/Exchange 2007/);
+    old.close();
   });
 
   it('all-day yearly and relative monthly series round-trip; an exception on a day the series misses is refused', async () => {

@@ -1,3 +1,4 @@
+import type { ExchangeServerType } from '../../src-main/common/settings-schema.ts';
 import type { CalendarConnector } from '../../src-main/exchange/calendar-connector.ts';
 import { EwsCalendarConnector } from '../../src-main/exchange/ews/ews-calendar-connector.ts';
 import { SeveraClient } from '../../src-main/severa/severa-client.ts';
@@ -12,7 +13,9 @@ function withFaults<T extends object>(target: T, plan: FaultPlan): T {
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value = Reflect.get(obj, prop, receiver);
-      if (typeof value !== 'function' || prop === 'clockOffsetMs') return value;
+      // Synchronous questions that make no request pass through as they are.
+      // (Own properties are state, not operations, even when they hold a function.)
+      if (typeof value !== 'function' || prop === 'clockOffsetMs' || prop === 'recurrenceProblem' || Object.hasOwn(obj, prop)) return value;
       return async (...args: unknown[]) => {
         plan.at(String(prop), 'before');
         const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
@@ -58,13 +61,13 @@ export interface E2eWorld {
 }
 
 /** `calendar`: a connector to use instead of the EWS simulator + EwsCalendarConnector (e.g. the in-memory fake). */
-export async function startE2e(opts: { ewsSeed?: unknown; severaSeed?: unknown; users?: string[]; calendar?: CalendarConnector } = {}): Promise<E2eWorld> {
+export async function startE2e(opts: { ewsSeed?: unknown; severaSeed?: unknown; users?: string[]; calendar?: CalendarConnector; serverType?: ExchangeServerType } = {}): Promise<E2eWorld> {
   const ews = opts.calendar ? null : await startEwsSimulator({ seed: (opts.ewsSeed ?? loadEwsSeed('test/peers/demo/ews-demo.json')) as never, port: 0 });
   const severaSim = await startSeveraSimulator({ seed: (opts.severaSeed ?? loadSeveraSeed('test/peers/demo/severa-demo.json')) as never, port: 0, rateLimitPerSecond: 0 });
   const requests = { severa: 0, exchange: 0 };
   const severa = new SeveraClient({ baseUrl: severaSim.baseUrl, clientId: 'demo-client-id', clientSecret: 'demo-client-secret', rateLimitPerSecond: 0, onRequest: () => void requests.severa++ });
   const calendar = opts.calendar ?? new EwsCalendarConnector({
-    ewsUrl: ews!.url, serverType: 'Exchange2016', domain: 'CONTOSO', username: 'svc-severa-sync', password: 'demo-delegate-password', authMethod: 'ntlm',
+    ewsUrl: ews!.url, serverType: opts.serverType ?? 'Exchange2016', domain: 'CONTOSO', username: 'svc-severa-sync', password: 'demo-delegate-password', authMethod: 'ntlm',
     defaultTimeZone: 'Europe/Helsinki', onRequest: () => void requests.exchange++,
   });
   const store = SyncStore.open(':memory:');

@@ -12,6 +12,7 @@ import {
   severaSeriesExceptions,
   recurrencePatches,
   ruleToSeveraRecurrence,
+  severaRecurrenceProblem,
   severaRecurrenceToRule,
   severaToExchangeEligibility,
 } from '../../src-main/sync/severa-activity-mapping.ts';
@@ -74,8 +75,11 @@ describe('Severa -> neutral', () => {
     const weekly = activityToFields(activity({ recurrenceType: 'Series', recurrence: { frequency: 'Weekly', pattern: { weekly: { interval: 1, monday: true, wednesday: true } }, range: { maxOccurrences: 10 } } }), { timeZone: HEL, typesByGuid });
     expect(weekly.fields.recurrence).toEqual({ frequency: 'Weekly', interval: 1, daysOfWeek: ['Monday', 'Wednesday'], startDate: '2026-03-02', count: 10 });
     const lastWeekday = activityToFields(activity({ recurrenceType: 'Series', recurrence: { frequency: 'Monthly', pattern: { monthly: { interval: 1, dayOrdinal: 'Last', dayOrdinalOption: 'WeekDay' } } } }), { timeZone: HEL, typesByGuid });
-    expect(lastWeekday.fields.recurrence).toBeNull();
-    expect(lastWeekday.flattenReason).toMatch(/Last WeekDay/);
+    expect(lastWeekday.fields.recurrence).toEqual({ frequency: 'Monthly', interval: 1, weekOrdinal: 'Last', dayOfWeek: 'Weekday', startDate: '2026-03-02' });
+    expect(lastWeekday.flattenReason).toBeUndefined();
+    const unknownDay = activityToFields(activity({ recurrenceType: 'Series', recurrence: { frequency: 'Monthly', pattern: { monthly: { interval: 1, dayOrdinal: 'Last', dayOrdinalOption: 'Holiday' as never } } } }), { timeZone: HEL, typesByGuid });
+    expect(unknownDay.fields.recurrence).toBeNull();
+    expect(unknownDay.flattenReason).toMatch(/Last Holiday/);
   });
 });
 
@@ -87,6 +91,12 @@ describe('recurrence both ways', () => {
     { frequency: 'Monthly', interval: 3, weekOrdinal: 'Last', dayOfWeek: 'Friday', startDate: '2026-03-27', count: 4 },
     { frequency: 'Yearly', interval: 1, dayOfMonth: 6, month: 12, startDate: '2026-12-06' },
     { frequency: 'Yearly', interval: 1, weekOrdinal: 'First', dayOfWeek: 'Monday', month: 9, startDate: '2026-09-07', until: '2030-12-31' },
+    { frequency: 'Monthly', interval: 1, weekOrdinal: 'Last', dayOfWeek: 'Weekday', startDate: '2026-03-31', count: 12 },
+    { frequency: 'Monthly', interval: 2, weekOrdinal: 'First', dayOfWeek: 'WeekendDay', startDate: '2026-03-01' },
+    { frequency: 'Yearly', interval: 1, weekOrdinal: 'Second', dayOfWeek: 'Day', month: 1, startDate: '2027-01-02' },
+    { frequency: 'Weekly', interval: 1, daysOfWeek: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'], startDate: '2026-03-02', count: 20 },
+    // Sunday and Wednesday every second week, weeks starting on Monday: the week start is part of the rule.
+    { frequency: 'Weekly', interval: 2, daysOfWeek: ['Wednesday', 'Sunday'], startDate: '2026-03-04', count: 6, firstDayOfWeek: 'Monday' },
   ];
   for (const rule of rules) {
     it(`${rule.frequency} ${rule.weekOrdinal ?? ''} survives the round trip`, () => {
@@ -97,6 +107,31 @@ describe('recurrence both ways', () => {
   it('Severa "every weekday" is a weekly Monday-to-Friday rule', () => {
     expect(severaRecurrenceToRule({ frequency: 'Daily', pattern: { daily: { everyWeekday: true } } }, '2026-03-02', HEL).rule)
       .toEqual({ frequency: 'Weekly', interval: 1, daysOfWeek: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'], startDate: '2026-03-02' });
+  });
+  it('day groups travel as Severa spells them; weekly Monday-Friday every week is written as "every weekday"', () => {
+    expect(ruleToSeveraRecurrence({ frequency: 'Monthly', interval: 1, weekOrdinal: 'Last', dayOfWeek: 'Weekday', startDate: '2026-03-31' }).pattern?.monthly)
+      .toMatchObject({ dayOrdinal: 'Last', dayOrdinalOption: 'WeekDay', dayOfMonth: null });
+    expect(ruleToSeveraRecurrence({ frequency: 'Yearly', interval: 1, month: 5, weekOrdinal: 'First', dayOfWeek: 'WeekendDay', startDate: '2026-05-02' }).pattern?.yearly)
+      .toMatchObject({ month: 'May', dayOrdinal: 'First', dayOrdinalOption: 'WeekendDay' });
+    expect(ruleToSeveraRecurrence({ frequency: 'Weekly', interval: 1, daysOfWeek: ['Friday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday'], startDate: '2026-03-02', count: 5 }))
+      .toEqual({ frequency: 'Daily', pattern: { daily: { everyWeekday: true, interval: 1 } }, range: { maxOccurrences: 5, recursUntilDate: null } });
+    // Every second week Monday-Friday is a weekly pattern, not "every weekday".
+    expect(ruleToSeveraRecurrence({ frequency: 'Weekly', interval: 2, daysOfWeek: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'], startDate: '2026-03-02' }).frequency).toBe('Weekly');
+  });
+  it('Severa weeks start on Monday: a week start that moves dates is kept, one that does not is dropped', () => {
+    const sundayAndWednesday = severaRecurrenceToRule({ frequency: 'Weekly', pattern: { weekly: { interval: 2, sunday: true, wednesday: true } } }, '2026-03-04', HEL).rule;
+    expect(sundayAndWednesday?.firstDayOfWeek).toBe('Monday');
+    const tuesdays = severaRecurrenceToRule({ frequency: 'Weekly', pattern: { weekly: { interval: 2, tuesday: true } } }, '2026-03-03', HEL).rule;
+    expect(tuesdays).toEqual({ frequency: 'Weekly', interval: 2, daysOfWeek: ['Tuesday'], startDate: '2026-03-03' });
+  });
+  it('names what Severa cannot hold: "every 2 weeks" counted in weeks that start on Sunday, where that moves dates', () => {
+    // 2026-03-04 is a Wednesday. Weeks from Sunday: Wed 4, Sun 15, Wed 18...; weeks from Monday: Wed 4, Sun 8, Wed 18...
+    const sundayWeeks: RecurrenceRule = { frequency: 'Weekly', interval: 2, daysOfWeek: ['Sunday', 'Wednesday'], startDate: '2026-03-04' };
+    expect(severaRecurrenceProblem(sundayWeeks)).toMatch(/weeks that start on Monday.*Sunday/);
+    expect(severaRecurrenceProblem({ ...sundayWeeks, firstDayOfWeek: 'Monday' })).toBeNull();
+    expect(severaRecurrenceProblem({ ...sundayWeeks, daysOfWeek: ['Tuesday', 'Thursday'] })).toBeNull();
+    expect(severaRecurrenceProblem({ ...sundayWeeks, interval: 1 })).toBeNull();
+    expect(severaRecurrenceProblem({ frequency: 'Monthly', interval: 1, weekOrdinal: 'Last', dayOfWeek: 'Weekday', startDate: '2026-03-31' })).toBeNull();
   });
   it('a series end given only as the last occurrence becomes an until date', () => {
     expect(severaRecurrenceToRule({ frequency: 'Daily', pattern: { daily: { interval: 1 } }, lastOccurrenceDateTime: '2026-03-09T09:00:00+02:00' }, '2026-03-02', HEL).rule?.until).toBe('2026-03-09');

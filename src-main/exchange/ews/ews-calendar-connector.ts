@@ -34,7 +34,7 @@ import {
 } from 'ews-javascript-api';
 import type { ServiceResponse } from 'ews-javascript-api';
 import type { ExchangeServerType } from '../../common/settings-schema.ts';
-import type { EventFields, OccurrenceException, SideEvent } from '../../sync/calendar-event.ts';
+import type { EventFields, OccurrenceException, RecurrenceRule, SideEvent } from '../../sync/calendar-event.ts';
 import { CalendarError, type CalendarChanges, type CalendarConnector, type WriteResult } from '../calendar-connector.ts';
 import { runContained } from './ews-crash-guard.ts';
 import { applyEwsLibraryQuirkFixes } from './ews-library-quirks.ts';
@@ -48,13 +48,14 @@ import {
   readCalendarItem,
   recurrenceToEws,
   sameRecurrence,
+  supportsFirstDayOfWeek,
   syncTagDefinition,
   withExceptions,
   type ReadCalendarItem,
 } from './ews-calendar-mapping.ts';
 import { calendarErrorFor, responseCodeName, translateEwsError } from './ews-error-translation.ts';
 import { ConnectionPool, EwsTransport, type EwsAuthMethod, type EwsExchangeRecord, type EwsTransportSettings } from './ews-transport.ts';
-import { occurrenceIndexOf } from './recurrence-expansion.ts';
+import { occurrenceIndexOf, recurrenceProblemForVersion } from './recurrence-expansion.ts';
 import { isValidTimeZone, localDateOf } from './time-zone-conversion.ts';
 
 export interface EwsConnectorOptions {
@@ -191,6 +192,10 @@ export class EwsCalendarConnector implements CalendarConnector {
 
   clockOffsetMs(): number | null {
     return this.lastClockOffsetMs;
+  }
+
+  recurrenceProblem(rule: RecurrenceRule): string | null {
+    return recurrenceProblemForVersion(rule, supportsFirstDayOfWeek(this.version));
   }
 
   // ---- plumbing ----
@@ -438,7 +443,7 @@ export class EwsCalendarConnector implements CalendarConnector {
       const restoreDeleted =
         fields.recurrence !== null &&
         [...currentExceptions].some(([key, e]) => !e.itemId && !fields.exceptions.some((x) => normalizedKey(x.originalStart, fields) === key && x.fields === null));
-      if (restoreDeleted && fields.recurrence) appointment.Recurrence = recurrenceToEws(fields.recurrence);
+      if (restoreDeleted && fields.recurrence) appointment.Recurrence = recurrenceToEws(fields.recurrence, supportsFirstDayOfWeek(this.version));
       const patternRewritten = restoreDeleted || !sameRecurrence(current.recurrence, fields.recurrence);
       if (isDirty(appointment)) {
         await appointment.Update(ConflictResolutionMode.NeverOverwrite, SendInvitationsOrCancellationsMode.SendToNone);

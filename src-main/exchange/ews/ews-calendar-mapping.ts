@@ -16,11 +16,12 @@ import {
   TimeSpan,
   TimeZoneInfo,
 } from 'ews-javascript-api';
-import type { EventFields, OccurrenceException, RecurrenceRule, SideEvent, WeekOrdinal, Weekday } from '../../sync/calendar-event.ts';
+import type { DayGroup, EventFields, OccurrenceException, RecurrenceRule, SideEvent, WeekOrdinal, Weekday } from '../../sync/calendar-event.ts';
+import { canonicalRule } from '../../sync/recurrence-rule.ts';
 import type { ExchangeServerType } from '../../common/settings-schema.ts';
 import { CalendarError } from '../calendar-connector.ts';
 import { htmlToText, looksLikeHtml } from './html-to-text.ts';
-import { WEEKDAYS, recurrenceRuleProblem } from './recurrence-expansion.ts';
+import { WEEKDAYS, recurrenceProblemForVersion, recurrenceRuleProblem } from './recurrence-expansion.ts';
 import { isIsoDate, isValidTimeZone, localDateOf, parseDate, parseInstant, startOfLocalDate, utcOffsetMs } from './time-zone-conversion.ts';
 
 /**
@@ -193,7 +194,7 @@ function read<T>(get: () => T | null | undefined, fallback: T): T {
 
 // ---- recurrence ----
 
-const DAY_OF_THE_WEEK_BY_NAME: Record<Weekday, DayOfTheWeek> = {
+const DAY_OF_THE_WEEK_BY_NAME: Record<Weekday | DayGroup, DayOfTheWeek> = {
   Sunday: DayOfTheWeek.Sunday,
   Monday: DayOfTheWeek.Monday,
   Tuesday: DayOfTheWeek.Tuesday,
@@ -201,6 +202,9 @@ const DAY_OF_THE_WEEK_BY_NAME: Record<Weekday, DayOfTheWeek> = {
   Thursday: DayOfTheWeek.Thursday,
   Friday: DayOfTheWeek.Friday,
   Saturday: DayOfTheWeek.Saturday,
+  Day: DayOfTheWeek.Day,
+  Weekday: DayOfTheWeek.Weekday,
+  WeekendDay: DayOfTheWeek.WeekendDay,
 };
 const ORDINAL_BY_NAME: Record<WeekOrdinal, DayOfTheWeekIndex> = {
   First: DayOfTheWeekIndex.First,
@@ -212,6 +216,22 @@ const ORDINAL_BY_NAME: Record<WeekOrdinal, DayOfTheWeekIndex> = {
 
 function weekdayName(value: DayOfTheWeek): Weekday | null {
   return value >= 0 && value <= 6 ? WEEKDAYS[value] : null;
+}
+/** A relative pattern's day: a weekday or a day group. */
+function dayValueName(value: DayOfTheWeek): Weekday | DayGroup | null {
+  const n = Number(value);
+  if (n === DayOfTheWeek.Day) return 'Day';
+  if (n === DayOfTheWeek.Weekday) return 'Weekday';
+  if (n === DayOfTheWeek.WeekendDay) return 'WeekendDay';
+  return weekdayName(n);
+}
+/** A weekly pattern's DaysOfWeek entry as the days it stands for (Exchange accepts the groups there too). */
+function weekdaysOf(value: DayOfTheWeek): Weekday[] | null {
+  const name = dayValueName(value);
+  if (name === 'Day') return [...WEEKDAYS];
+  if (name === 'Weekday') return ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'];
+  if (name === 'WeekendDay') return ['Saturday', 'Sunday'];
+  return name ? [name] : null;
 }
 function ordinalName(value: DayOfTheWeekIndex): WeekOrdinal | null {
   return (['First', 'Second', 'Third', 'Fourth', 'Last'] as const)[value] ?? null;
@@ -225,8 +245,17 @@ const RelativeMonthlyPattern = Recurrence.RelativeMonthlyPattern as unknown as P
 const YearlyPattern = Recurrence.YearlyPattern as unknown as PatternCtor<[DateTime, number, number]>;
 const RelativeYearlyPattern = Recurrence.RelativeYearlyPattern as unknown as PatternCtor<[DateTime, number, DayOfTheWeek, DayOfTheWeekIndex]>;
 
-export function recurrenceToEws(rule: RecurrenceRule): Recurrence {
-  const problem = recurrenceRuleProblem(rule);
+/** Exchange 2010 SP1 and later take a weekly pattern's FirstDayOfWeek; Exchange 2007 SP1 counts weeks from Sunday. */
+export function supportsFirstDayOfWeek(version: ExchangeVersion): boolean {
+  return version >= ExchangeVersion.Exchange2010_SP1;
+}
+
+/**
+ * The EWS pattern for a rule. `withFirstDayOfWeek`: the server takes FirstDayOfWeek; an "every N weeks" pattern then
+ * always names its week start, so the server's own default (a mailbox setting) never moves the dates.
+ */
+export function recurrenceToEws(rule: RecurrenceRule, withFirstDayOfWeek = true): Recurrence {
+  const problem = recurrenceProblemForVersion(rule, withFirstDayOfWeek);
   if (problem) throw new CalendarError('other', problem);
   const start = recurrenceDateValue(rule.startDate);
   let recurrence: Recurrence;
@@ -234,17 +263,22 @@ export function recurrenceToEws(rule: RecurrenceRule): Recurrence {
     case 'Daily':
       recurrence = new DailyPattern(start, rule.interval);
       break;
-    case 'Weekly':
+    case 'Weekly': {
       recurrence = new WeeklyPattern(start, rule.interval, (rule.daysOfWeek ?? []).map((d) => DAY_OF_THE_WEEK_BY_NAME[d]));
+      if (withFirstDayOfWeek && rule.interval > 1) {
+        // DayOfWeek (System.DayOfWeek) numbers Sunday..Saturday as 0..6, like DayOfTheWeek.
+        (recurrence as unknown as { FirstDayOfWeek: number }).FirstDayOfWeek = WEEKDAYS.indexOf(rule.firstDayOfWeek ?? 'Sunday');
+      }
       break;
+    }
     case 'Monthly':
       recurrence = rule.weekOrdinal
-        ? new RelativeMonthlyPattern(start, rule.interval, DAY_OF_THE_WEEK_BY_NAME[rule.dayOfWeek as Weekday], ORDINAL_BY_NAME[rule.weekOrdinal])
+        ? new RelativeMonthlyPattern(start, rule.interval, DAY_OF_THE_WEEK_BY_NAME[rule.dayOfWeek as Weekday | DayGroup], ORDINAL_BY_NAME[rule.weekOrdinal])
         : new MonthlyPattern(start, rule.interval, rule.dayOfMonth as number);
       break;
     case 'Yearly':
       recurrence = rule.weekOrdinal
-        ? new RelativeYearlyPattern(start, rule.month as number, DAY_OF_THE_WEEK_BY_NAME[rule.dayOfWeek as Weekday], ORDINAL_BY_NAME[rule.weekOrdinal])
+        ? new RelativeYearlyPattern(start, rule.month as number, DAY_OF_THE_WEEK_BY_NAME[rule.dayOfWeek as Weekday | DayGroup], ORDINAL_BY_NAME[rule.weekOrdinal])
         : new YearlyPattern(start, rule.month as number, rule.dayOfMonth as number);
       break;
   }
@@ -256,7 +290,7 @@ export function recurrenceToEws(rule: RecurrenceRule): Recurrence {
 
 export interface RecurrenceReading {
   rule: RecurrenceRule | null;
-  /** Set when the series uses a pattern the neutral model cannot hold (e.g. "the last weekday of the month"). */
+  /** Set when the series uses a pattern the neutral model cannot hold (a task's regenerating pattern). */
   unsupported?: string;
   /** Week start the server uses for weekly intervals (0 = Sunday). */
   firstDayOfWeek: number;
@@ -286,28 +320,31 @@ export function recurrenceFromEws(recurrence: Recurrence | null | undefined): Re
   };
   const interval = num(() => r.Interval, 1);
   const unsupported = (what: string): RecurrenceReading => ({ rule: null, unsupported: what, firstDayOfWeek: 0 });
-  if (recurrence instanceof Recurrence.DailyPattern) return { rule: { frequency: 'Daily', interval, startDate, ...end }, firstDayOfWeek: 0 };
+  const done = (rule: RecurrenceRule, firstDayOfWeek = 0): RecurrenceReading => ({ rule: canonicalRule(rule), firstDayOfWeek });
+  if (recurrence instanceof Recurrence.DailyPattern) return done({ frequency: 'Daily', interval, startDate, ...end });
   if (recurrence instanceof Recurrence.WeeklyPattern) {
     const days = read(() => r.DaysOfTheWeek?.GetEnumerator() ?? [], [] as DayOfTheWeek[]);
-    const names = days.map(weekdayName);
-    if (names.some((n) => n === null) || names.length === 0) return unsupported('a weekly pattern on day groups');
+    const expanded = days.map(weekdaysOf);
+    if (expanded.some((n) => n === null) || expanded.length === 0) return unsupported('a weekly pattern without days');
+    const names = WEEKDAYS.filter((d) => expanded.some((list) => list!.includes(d)));
     const firstDayOfWeek = num(() => r.FirstDayOfWeek, 0);
-    return { rule: { frequency: 'Weekly', interval, daysOfWeek: names as Weekday[], startDate, ...end }, firstDayOfWeek };
+    const weekStart = weekdayName(firstDayOfWeek) ?? 'Sunday';
+    return done({ frequency: 'Weekly', interval, daysOfWeek: names, startDate, ...end, ...(weekStart !== 'Sunday' ? { firstDayOfWeek: weekStart } : {}) }, firstDayOfWeek);
   }
   if (recurrence instanceof Recurrence.MonthlyPattern) {
-    return { rule: { frequency: 'Monthly', interval, dayOfMonth: num(() => r.DayOfMonth, 1), startDate, ...end }, firstDayOfWeek: 0 };
+    return done({ frequency: 'Monthly', interval, dayOfMonth: num(() => r.DayOfMonth, 1), startDate, ...end });
   }
   if (recurrence instanceof Recurrence.YearlyPattern) {
-    return { rule: { frequency: 'Yearly', interval: 1, month: num(() => r.Month, 1), dayOfMonth: num(() => r.DayOfMonth, 1), startDate, ...end }, firstDayOfWeek: 0 };
+    return done({ frequency: 'Yearly', interval: 1, month: num(() => r.Month, 1), dayOfMonth: num(() => r.DayOfMonth, 1), startDate, ...end });
   }
   if (recurrence instanceof Recurrence.RelativeMonthlyPattern || recurrence instanceof Recurrence.RelativeYearlyPattern) {
-    const day = weekdayName(read(() => r.DayOfTheWeek as DayOfTheWeek, DayOfTheWeek.Day));
-    const ordinal = ordinalName(read(() => r.DayOfTheWeekIndex as DayOfTheWeekIndex, -1 as DayOfTheWeekIndex));
-    if (!day || !ordinal) return unsupported('a relative pattern on "day", "weekday" or "weekend day"');
+    const day = dayValueName(read(() => r.DayOfTheWeek as DayOfTheWeek, -1 as DayOfTheWeek));
+    const ordinal = ordinalName(Number(read(() => r.DayOfTheWeekIndex as DayOfTheWeekIndex, -1 as DayOfTheWeekIndex)));
+    if (!day || !ordinal) return unsupported('a relative pattern without a day or week of the month');
     if (recurrence instanceof Recurrence.RelativeMonthlyPattern) {
-      return { rule: { frequency: 'Monthly', interval, weekOrdinal: ordinal, dayOfWeek: day, startDate, ...end }, firstDayOfWeek: 0 };
+      return done({ frequency: 'Monthly', interval, weekOrdinal: ordinal, dayOfWeek: day, startDate, ...end });
     }
-    return { rule: { frequency: 'Yearly', interval: 1, weekOrdinal: ordinal, dayOfWeek: day, month: num(() => r.Month, 1), startDate, ...end }, firstDayOfWeek: 0 };
+    return done({ frequency: 'Yearly', interval: 1, weekOrdinal: ordinal, dayOfWeek: day, month: num(() => r.Month, 1), startDate, ...end });
   }
   return unsupported('a regenerating (task) pattern');
 }
@@ -566,8 +603,10 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return sa.every((v, i) => v === sb[i]);
 }
 
-export function sameRecurrence(a: RecurrenceRule | null, b: RecurrenceRule | null): boolean {
-  if (!a || !b) return a === b;
+export function sameRecurrence(x: RecurrenceRule | null, y: RecurrenceRule | null): boolean {
+  if (!x || !y) return x === y;
+  const a = canonicalRule(x);
+  const b = canonicalRule(y);
   return (
     a.frequency === b.frequency &&
     a.interval === b.interval &&
@@ -576,6 +615,7 @@ export function sameRecurrence(a: RecurrenceRule | null, b: RecurrenceRule | nul
     a.weekOrdinal === b.weekOrdinal &&
     a.dayOfWeek === b.dayOfWeek &&
     a.month === b.month &&
+    a.firstDayOfWeek === b.firstDayOfWeek &&
     a.startDate === b.startDate &&
     a.count === b.count &&
     a.until === b.until
@@ -614,7 +654,7 @@ export function applyFields(appointment: Appointment, fields: Omit<EventFields, 
     appointment.End = toEwsDateTime(endMs);
   }
   if (options.includeRecurrence && (!current || !sameRecurrence(current.recurrence, fields.recurrence))) {
-    if (fields.recurrence) appointment.Recurrence = recurrenceToEws(fields.recurrence);
+    if (fields.recurrence) appointment.Recurrence = recurrenceToEws(fields.recurrence, supportsFirstDayOfWeek(options.version));
     else if (current?.recurrence) appointment.Recurrence = null as unknown as Recurrence;
   }
   const wanted = new Set(fields.attendees.map((a) => a.trim().toLowerCase()).filter((a) => a !== fields.organizer));

@@ -1,18 +1,15 @@
-import type { RecurrenceRule, WeekOrdinal, Weekday } from '../../sync/calendar-event.ts';
-import { addDays, dayOfWeek, daysInMonth, isIsoDate, makeDate, parseDate } from './time-zone-conversion.ts';
+import type { RecurrenceRule } from '../../sync/calendar-event.ts';
+import { WEEKDAYS, WEEK_ORDINALS, isDayGroup, isWeekday } from '../../sync/recurrence-rule.ts';
+import { isIsoDate } from './time-zone-conversion.ts';
 
 /**
- * Expands a RecurrenceRule into its occurrence dates the way Exchange does (MS-OXOCAL): the series starts at
- * `startDate`, weekly intervals count whole weeks from the week holding the start, a monthly day beyond the end of a
- * shorter month falls on that month's last day. EWS addresses an occurrence by its 1-based position in this
- * sequence (OccurrenceItemId InstanceIndex), which is why the connector needs it to edit or delete one occurrence.
+ * What Exchange accepts as a recurrence, and the occurrence positions it addresses occurrences by. The expansion itself
+ * is the neutral one (src-main/sync/recurrence-rule.ts), which counts the way Exchange does (MS-OXOCAL): EWS addresses an
+ * occurrence by its 1-based position (OccurrenceItemId InstanceIndex), which is why the connector needs it to edit or
+ * delete one occurrence.
  */
 
-export const WEEKDAYS: readonly Weekday[] = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-const ORDINALS: readonly WeekOrdinal[] = ['First', 'Second', 'Third', 'Fourth', 'Last'];
-
-/** Safety bound: no real series has more positions than this before the date we look for. */
-const MAX_POSITIONS = 100_000;
+export { WEEKDAYS, occurrenceDates, occurrenceIndexOf } from '../../sync/recurrence-rule.ts';
 
 /** One plain sentence when the rule cannot be written to Exchange, else null. */
 export function recurrenceRuleProblem(rule: RecurrenceRule): string | null {
@@ -21,12 +18,12 @@ export function recurrenceRuleProblem(rule: RecurrenceRule): string | null {
   if (!Number.isInteger(rule.interval) || rule.interval < 1 || rule.interval > 999) return `The recurrence interval must be a whole number from 1 to 999, not ${String(rule.interval)}.`;
   if (!isIsoDate(rule.startDate)) return `The recurrence start date "${String(rule.startDate)}" is not a date (YYYY-MM-DD).`;
   if (rule.count !== undefined && rule.until !== undefined) return 'A recurrence ends either after a count or on a date, not both.';
-  if (rule.count !== undefined && (!Number.isInteger(rule.count) || rule.count < 1 || rule.count > 999)) return `The occurrence count must be from 1 to 999, not ${String(rule.count)}.`;
+  if (rule.count !== undefined && (!Number.isInteger(rule.count) || rule.count < 1 || rule.count > 999)) return `Exchange counts a series' occurrences from 1 to 999, not ${String(rule.count)}.`;
   if (rule.until !== undefined) {
     if (!isIsoDate(rule.until)) return `The recurrence end date "${String(rule.until)}" is not a date (YYYY-MM-DD).`;
     if (rule.until < rule.startDate) return `The recurrence ends (${rule.until}) before it starts (${rule.startDate}).`;
   }
-  const isWeekday = (d: unknown) => typeof d === 'string' && (WEEKDAYS as readonly string[]).includes(d);
+  if (rule.firstDayOfWeek !== undefined && !isWeekday(rule.firstDayOfWeek)) return `Unknown first day of the week "${String(rule.firstDayOfWeek)}".`;
   switch (rule.frequency) {
     case 'Weekly':
       if (!Array.isArray(rule.daysOfWeek) || rule.daysOfWeek.length === 0 || !rule.daysOfWeek.every(isWeekday))
@@ -36,8 +33,8 @@ export function recurrenceRuleProblem(rule: RecurrenceRule): string | null {
     case 'Yearly': {
       const relative = rule.weekOrdinal !== undefined || rule.dayOfWeek !== undefined;
       if (relative) {
-        if (!(ORDINALS as readonly string[]).includes(rule.weekOrdinal as string)) return `Unknown week of the month "${String(rule.weekOrdinal)}".`;
-        if (!isWeekday(rule.dayOfWeek)) return `Unknown day of the week "${String(rule.dayOfWeek)}".`;
+        if (!(WEEK_ORDINALS as readonly string[]).includes(rule.weekOrdinal as string)) return `Unknown week of the month "${String(rule.weekOrdinal)}".`;
+        if (!isWeekday(rule.dayOfWeek) && !isDayGroup(rule.dayOfWeek)) return `Unknown day of the week "${String(rule.dayOfWeek)}".`;
       } else if (!Number.isInteger(rule.dayOfMonth) || (rule.dayOfMonth as number) < 1 || (rule.dayOfMonth as number) > 31) {
         return `The day of the month must be from 1 to 31, not ${String(rule.dayOfMonth)}.`;
       }
@@ -51,77 +48,12 @@ export function recurrenceRuleProblem(rule: RecurrenceRule): string | null {
   return null;
 }
 
-function nthWeekdayOfMonth(year: number, month: number, weekday: number, ordinal: WeekOrdinal): string {
-  if (ordinal === 'Last') {
-    const last = makeDate(year, month, daysInMonth(year, month));
-    return addDays(last, -((dayOfWeek(last) - weekday + 7) % 7));
-  }
-  const first = makeDate(year, month, 1);
-  const firstMatch = addDays(first, (weekday - dayOfWeek(first) + 7) % 7);
-  return addDays(firstMatch, 7 * ORDINALS.indexOf(ordinal));
-}
-
-/** Candidate dates in order, before the range end is applied; never yields a date before startDate. */
-function* patternDates(rule: RecurrenceRule, firstDayOfWeek: number): Generator<string> {
-  const start = rule.startDate;
-  const startTime = new Date(parseDate(start));
-  const startYear = startTime.getUTCFullYear();
-  const startMonth = startTime.getUTCMonth() + 1;
-  switch (rule.frequency) {
-    case 'Daily':
-      for (let k = 0; ; k++) yield addDays(start, k * rule.interval);
-    case 'Weekly': {
-      const wanted = new Set((rule.daysOfWeek ?? []).map((d) => WEEKDAYS.indexOf(d)));
-      const weekStart = addDays(start, -((dayOfWeek(start) - firstDayOfWeek + 7) % 7));
-      for (let w = 0; ; w += rule.interval) {
-        for (let i = 0; i < 7; i++) {
-          const date = addDays(weekStart, w * 7 + i);
-          if (date >= start && wanted.has(dayOfWeek(date))) yield date;
-        }
-      }
-    }
-    case 'Monthly':
-    case 'Yearly': {
-      const step = rule.frequency === 'Monthly' ? rule.interval : 12;
-      let year = startYear;
-      let month = rule.frequency === 'Monthly' ? startMonth : (rule.month as number);
-      for (;;) {
-        const date = rule.weekOrdinal
-          ? nthWeekdayOfMonth(year, month, WEEKDAYS.indexOf(rule.dayOfWeek as Weekday), rule.weekOrdinal)
-          : makeDate(year, month, Math.min(rule.dayOfMonth as number, daysInMonth(year, month)));
-        if (date >= start) yield date;
-        month += step;
-        while (month > 12) {
-          month -= 12;
-          year += 1;
-        }
-        if (year > 9999) return;
-      }
-    }
-  }
-}
-
-/** Occurrence dates of the series in order, honouring count / until. Unbounded series never end: take what you need. */
-export function* occurrenceDates(rule: RecurrenceRule, firstDayOfWeek = 0): Generator<string> {
-  let n = 0;
-  for (const date of patternDates(rule, firstDayOfWeek)) {
-    if (rule.until !== undefined && date > rule.until) return;
-    if (rule.count !== undefined && n >= rule.count) return;
-    n++;
-    yield date;
-    if (n >= MAX_POSITIONS) return;
-  }
-}
-
-/** 1-based position of the occurrence on `date`, or null when the series has no occurrence that day. */
-export function occurrenceIndexOf(rule: RecurrenceRule, date: string, firstDayOfWeek = 0): number | null {
-  if (date < rule.startDate) return null;
-  let index = 0;
-  for (const d of occurrenceDates(rule, firstDayOfWeek)) {
-    index++;
-    if (d === date) return index;
-    if (d > date) return null;
+/** Exchange 2007 SP1 has no FirstDayOfWeek: its weeks start on Sunday, so a rule that needs another week start cannot be written. */
+export function recurrenceProblemForVersion(rule: RecurrenceRule, supportsFirstDayOfWeek: boolean): string | null {
+  const problem = recurrenceRuleProblem(rule);
+  if (problem) return problem;
+  if (!supportsFirstDayOfWeek && rule.frequency === 'Weekly' && rule.interval > 1 && rule.firstDayOfWeek && rule.firstDayOfWeek !== 'Sunday') {
+    return `Exchange 2007 counts "every ${rule.interval} weeks" in weeks that start on Sunday, which puts this series (weeks starting on ${rule.firstDayOfWeek}) on other dates`;
   }
   return null;
 }
-

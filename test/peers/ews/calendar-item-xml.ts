@@ -245,7 +245,12 @@ export function readRecurrence(e: XmlElement): SimRecurrence {
         break;
       case 'WeeklyRecurrence': {
         const days = (childText(c, T, 'DaysOfWeek') ?? '').trim().split(/\s+/).filter(Boolean);
-        const daysOfWeek = days.map((d) => oneOf(d, WEEKDAYS, 'WeeklyRecurrence/DaysOfWeek'));
+        // Exchange keeps a weekly pattern's days as a set of weekdays: a day group (Weekday, WeekendDay, Day) is stored,
+        // and read back, as the days it stands for.
+        const named = days.map((d) => oneOf(d, [...WEEKDAYS, 'Day', 'Weekday', 'WeekendDay'] as DaysOfWeekValue[], 'WeeklyRecurrence/DaysOfWeek'));
+        const daysOfWeek = WEEKDAYS.filter((w, i) =>
+          named.some((d) => d === w || d === 'Day' || (d === 'Weekday' && i >= 1 && i <= 5) || (d === 'WeekendDay' && (i === 0 || i === 6))),
+        );
         if (!daysOfWeek.length) throw new EwsError('ErrorInvalidRecurrence', 'A weekly recurrence needs DaysOfWeek.');
         const first = childText(c, T, 'FirstDayOfWeek');
         pattern = { type: 'Weekly', interval: interval(), daysOfWeek: daysOfWeek as Weekday[] };

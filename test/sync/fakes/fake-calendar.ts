@@ -1,4 +1,4 @@
-import type { EventFields, SideEvent } from '../../../src-main/sync/calendar-event.ts';
+import type { EventFields, RecurrenceRule, SideEvent } from '../../../src-main/sync/calendar-event.ts';
 import { CalendarError, type CalendarChanges, type CalendarConnector, type WriteResult } from '../../../src-main/exchange/calendar-connector.ts';
 import { FaultPlan } from './fault-plan.ts';
 
@@ -41,9 +41,12 @@ export class FakeCalendar implements CalendarConnector {
   calls: Record<string, number> = {};
   callsByMailbox: Record<string, number> = {};
   offsetMs: number | null = 0;
+  private readonly ruleProblem: (rule: RecurrenceRule) => string | null;
 
-  constructor(opts: { mailboxes: Array<{ primary: string; aliases?: string[] }>; now: () => Date; faults?: FaultPlan }) {
+  /** `recurrenceProblem`: the rules this calendar cannot hold as series (default: it holds every rule). */
+  constructor(opts: { mailboxes: Array<{ primary: string; aliases?: string[] }>; now: () => Date; faults?: FaultPlan; recurrenceProblem?: (rule: RecurrenceRule) => string | null }) {
     this.now = opts.now;
+    this.ruleProblem = opts.recurrenceProblem ?? (() => null);
     this.faults = opts.faults ?? new FaultPlan();
     for (const m of opts.mailboxes) {
       this.boxes.set(m.primary.toLowerCase(), { primary: m.primary.toLowerCase(), aliases: (m.aliases ?? []).map((a) => a.toLowerCase()), items: new Map(), log: [], deleted: [], minValidSeq: 0 });
@@ -212,5 +215,9 @@ export class FakeCalendar implements CalendarConnector {
 
   clockOffsetMs(): number | null {
     return this.offsetMs;
+  }
+
+  recurrenceProblem(rule: RecurrenceRule): string | null {
+    return this.ruleProblem(rule);
   }
 }
