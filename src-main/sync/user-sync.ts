@@ -4,10 +4,13 @@ import type { DeferredItem, PairRecord, PairRole, SyncStore, UserSyncState, User
 import type { EventFields, SideEvent } from './calendar-event.ts';
 import { evaluateDeletionGuard, type DeletionGuardSettings } from './deletion-guard.ts';
 import { contentHash } from './event-content-hash.ts';
+import { firstOccurrenceFrom, occurrencesInWindow } from './recurrence-rule.ts';
+import { occurrenceEvent, occurrenceEventAt, parseOccurrenceItemId, seriesWithOccurrence, serverItemId } from './series-flattening.ts';
 import {
   activityPatches,
   activityToFields,
   occurrenceKey,
+  severaRecurrenceProblem,
   categoryOf,
   chooseActivityType,
   describeFields,
@@ -69,7 +72,8 @@ export interface UserPlan {
 }
 
 type SeveraSideNow = { state: SideNow; item?: SeveraItem };
-type ExchangeSideNow = { state: SideNow; event?: SideEvent };
+/** `reshaped`: the Exchange series now travels in the other shape (whole vs. as occurrences); its old pair goes. */
+type ExchangeSideNow = { state: SideNow; event?: SideEvent; reshaped?: boolean };
 
 interface Candidate {
   pair: PairRecord | null;
@@ -158,6 +162,14 @@ export class UserSync {
   /** Activities created by a crashed run and found again, by the Exchange id they came from. */
   private recoveredSevera = new Map<string, SeveraItem>();
   private held = { severa: 0, exchange: 0 };
+  /** Exchange series read this cycle whose pattern Severa cannot hold: synced as their occurrences, by series id. */
+  private flattenedSeries = new Map<string, SideEvent>();
+  /** Series read this cycle that travel whole, though earlier cycles synced them as occurrences. */
+  private wholeAgain = new Set<string>();
+  /** Pairs of single occurrences of an Exchange series, by series id. */
+  private occurrencePairsBySeries = new Map<string, PairRecord[]>();
+  /** The latest known state of series whose occurrences this cycle writes (each write gives a new ChangeKey). */
+  private seriesNow = new Map<string, SideEvent>();
 
   constructor(ctx: CycleContext, plan: UserPlan) {
     this.ctx = ctx;
@@ -220,11 +232,14 @@ export class UserSync {
     for (const p of this.pairs) {
       this.pairsByExchangeId.set(p.exchangeId, p);
       this.pairsBySeveraGuid.set(p.severaGuid, p);
+      const ref = parseOccurrenceItemId(p.exchangeId);
+      if (ref) this.occurrencePairsBySeries.set(ref.seriesId, [...(this.occurrencePairsBySeries.get(ref.seriesId) ?? []), p]);
     }
     await this.readExchange();
     await this.readSevera();
     await this.readDeferred();
     await this.recoverIntents();
+    this.flattenExchangeSeries();
     const candidates = await this.buildCandidates();
     const decided = candidates.map((c) => ({ c, d: this.decideCandidate(c) }));
     if (!this.applyGuard(decided)) {
@@ -301,7 +316,7 @@ export class UserSync {
   private async readDeferred(): Promise<void> {
     const due = this.ctx.store.deferredStartingBefore(this.plan.email, new Date(this.ctx.windowEndMs).toISOString());
     if (due.length === 0) return;
-    const exchangeIds = due.filter((d) => d.side === 'exchange' && !this.exchangeChanged.has(d.itemId) && !this.exchangeDeleted.has(d.itemId)).map((d) => d.itemId);
+    const exchangeIds = [...new Set(due.filter((d) => d.side === 'exchange').map((d) => serverItemId(d.itemId)))].filter((id) => !this.exchangeChanged.has(id) && !this.exchangeDeleted.has(id));
     if (exchangeIds.length) {
       for (const e of await this.ctx.calendar.getEvents(this.mailbox, exchangeIds)) this.exchangeChanged.set(e.id, e);
     }
@@ -313,7 +328,78 @@ export class UserSync {
   }
 
   private retryLater(side: SideName, itemId: string): void {
-    this.work.addDeferred.push({ email: this.plan.email, side, itemId, startsAt: '0000-00-00T00:00:00.000Z' });
+    this.work.addDeferred.push({ email: this.plan.email, side, itemId: side === 'exchange' ? serverItemId(itemId) : itemId, startsAt: '0000-00-00T00:00:00.000Z' });
+  }
+
+  // ---- Exchange series Severa cannot hold ----------------------------------------------------------------------------
+
+  /**
+   * An Exchange series whose pattern Severa cannot hold is replaced, in this cycle's view of Exchange, by its occurrences
+   * inside the window, each a single event of its own (see series-flattening.ts). The series is looked at again when its
+   * next occurrence enters the window, so occurrences keep arriving while nothing changes.
+   */
+  private flattenExchangeSeries(): void {
+    for (const event of [...this.exchangeChanged.values()]) {
+      const rule = event.fields.recurrence;
+      if (!rule) continue;
+      const reason = severaRecurrenceProblem(rule);
+      if (!reason) {
+        if (this.occurrencePairsBySeries.has(event.id)) this.wholeAgain.add(event.id);
+        continue;
+      }
+      this.exchangeChanged.delete(event.id);
+      this.flattenedSeries.set(event.id, event);
+      this.seriesNow.set(event.id, event);
+      this.note(`Exchange series "${describeFields(event.fields).subject}" is synced to Severa as single occurrences inside the window: ${reason}.`);
+      for (const occurrence of occurrencesInWindow(event.fields, this.windowStartMs, this.ctx.windowEndMs)) {
+        const single = occurrenceEvent(event, occurrence);
+        this.exchangeChanged.set(single.id, single);
+      }
+      const next = firstOccurrenceFrom(event.fields, this.ctx.windowEndMs);
+      if (next !== null) this.work.addDeferred.push({ email: this.plan.email, side: 'exchange', itemId: event.id, startsAt: new Date(next).toISOString() });
+    }
+  }
+
+  /** The occurrence paired under an occurrence id, as this cycle knows it. */
+  private exchangeNowForOccurrence(p: PairRecord, seriesId: string, key: string): ExchangeSideNow {
+    if (this.exchangeDeleted.has(seriesId)) return { state: 'absent' };
+    const series = this.flattenedSeries.get(seriesId);
+    if (series) {
+      // Inside the window it was expanded already; outside it (moved there, or paired before) it is looked up.
+      const event = this.exchangeChanged.get(p.exchangeId) ?? occurrenceEventAt(series, key);
+      if (!event) return { state: 'absent' };
+      return { state: classifySide({ version: p.exchangeVersion, hash: p.exchangeHash }, { version: event.version, hash: contentHash(event.fields) }), event };
+    }
+    if (this.wholeAgain.has(seriesId)) return { state: 'absent', reshaped: true };
+    if (this.fullExchange) return { state: 'absent' };
+    return { state: 'unchanged' };
+  }
+
+  /** Reads an item again by the id the engine holds (an occurrence id reads its series). */
+  private async freshExchangeEvent(id: string): Promise<SideEvent | undefined> {
+    const ref = parseOccurrenceItemId(id);
+    const [event] = await this.ctx.calendar.getEvents(this.mailbox, [ref?.seriesId ?? id]);
+    if (!ref) return event;
+    if (!event) return undefined;
+    this.seriesNow.set(event.id, event);
+    return occurrenceEventAt(event, ref.key) ?? undefined;
+  }
+
+  /** Writes one occurrence of a series synced as occurrences: as an exception of the series (null: deleted). */
+  private async writeOccurrence(id: string, fields: EventFields | null): Promise<{ version: string; lastModified: string }> {
+    const ref = parseOccurrenceItemId(id)!;
+    const series = this.seriesNow.get(ref.seriesId) ?? (await this.ctx.calendar.getEvents(this.mailbox, [ref.seriesId]))[0];
+    if (!series?.fields.recurrence) throw new CalendarError('not-found', 'The Exchange series of this occurrence is gone.');
+    const occurrence = fields ? (({ recurrence: _r, exceptions: _x, ...rest }) => rest)(fields) : null;
+    const updated = seriesWithOccurrence(series.fields, ref.key, occurrence);
+    try {
+      const written = await this.ctx.calendar.updateEvent(this.mailbox, series.id, series.version, updated);
+      this.seriesNow.set(series.id, { ...series, version: written.version, lastModified: written.lastModified, fields: updated });
+      return written;
+    } catch (err) {
+      this.seriesNow.delete(series.id);
+      throw err;
+    }
   }
 
   // ---- crash recovery ----------------------------------------------------------------------------------------------------
@@ -375,6 +461,10 @@ export class UserSync {
 
   private exchangeNowForPair(p: PairRecord): ExchangeSideNow {
     if (p.exchangeGone) return { state: 'absent' };
+    const ref = parseOccurrenceItemId(p.exchangeId);
+    if (ref) return this.exchangeNowForOccurrence(p, ref.seriesId, ref.key);
+    // Synced whole until now, but its pattern changed into one Severa cannot hold.
+    if (this.flattenedSeries.has(p.exchangeId)) return { state: 'absent', reshaped: true };
     const event = this.exchangeChanged.get(p.exchangeId);
     if (event) return { state: classifySide({ version: p.exchangeVersion, hash: p.exchangeHash }, { version: event.version, hash: contentHash(event.fields) }), event };
     if (this.exchangeDeleted.has(p.exchangeId) || this.fullExchange) return { state: 'absent' };
@@ -422,7 +512,8 @@ export class UserSync {
         continue;
       }
       // 2. An item the sync itself created (it carries the Severa guid): never imported back as new.
-      if (event.syncTag && !event.syncTag.startsWith(RESTORED_TAG_PREFIX)) {
+      // (Not a series that was synced as occurrences until now: its tag names the activity that gave way to them.)
+      if (event.syncTag && !event.syncTag.startsWith(RESTORED_TAG_PREFIX) && !this.occurrencePairsBySeries.has(event.id)) {
         if (consumedSevera.has(event.syncTag)) {
           this.note(`A second Exchange copy of a synced Severa activity was found ("${event.fields.subject}"); it was left alone. Another sync running in parallel creates such copies.`);
           continue;
@@ -510,6 +601,10 @@ export class UserSync {
   }
 
   private decideCandidate(c: Candidate): Decision {
+    // The series changed shape in Exchange: the other shape's Severa side gives way to the new one (created as new).
+    if (c.exchange.reshaped && c.pair) {
+      return { action: 'delete', side: 'severa', cell: 'paired: Exchange series changed shape', reason: 'the Exchange series changed its pattern; Severa gets it in its new shape' };
+    }
     // An activity a crashed run created from this Exchange item: Exchange is the source, finish the job.
     if (c.recovered && !c.pair && c.severa.item && c.exchange.event) {
       return c.severa.item.hash === contentHash(c.exchange.event.fields)
@@ -547,6 +642,8 @@ export class UserSync {
     const deletions = { severa: 0, exchange: 0 };
     const goneOn = { severa: 0, exchange: 0 };
     for (const { c, d } of decided) {
+      // A series changing shape replaces its Severa side with the same occurrences: nothing is lost.
+      if (c.exchange.reshaped) continue;
       if (d.action === 'delete') deletions[d.side]++;
       if (c.pair?.id !== undefined) {
         if (c.severa.state === 'absent') goneOn.severa++;
@@ -574,7 +671,7 @@ export class UserSync {
         fix: 'If they are meant to go, run the sync with --confirm-deletions (or confirm in the settings window).',
       });
       for (const entry of decided) {
-        if (entry.d.action === 'delete' && entry.d.side === side) {
+        if (entry.d.action === 'delete' && entry.d.side === side && !entry.c.exchange.reshaped) {
           this.held[side]++;
           this.report.heldDeletions++;
           entry.d = { action: 'none', cell: `held: ${entry.d.cell}` };
@@ -596,9 +693,13 @@ export class UserSync {
       if ((d.action === 'update' || d.action === 'delete') && d.side === 'exchange' && !c.exchange.event && c.pair) needExchange.push(c);
     }
     if (needExchange.length && !this.ctx.dryRun) {
-      const events = new Map((await this.ctx.calendar.getEvents(this.mailbox, needExchange.map((c) => c.pair!.exchangeId))).map((e) => [e.id, e]));
+      const ids = [...new Set(needExchange.map((c) => serverItemId(c.pair!.exchangeId)))];
+      const events = new Map((await this.ctx.calendar.getEvents(this.mailbox, ids)).map((e) => [e.id, e]));
       for (const c of needExchange) {
-        const e = events.get(c.pair!.exchangeId);
+        const ref = parseOccurrenceItemId(c.pair!.exchangeId);
+        const read = events.get(ref?.seriesId ?? c.pair!.exchangeId);
+        if (ref && read) this.seriesNow.set(read.id, read);
+        const e = ref ? (read ? occurrenceEventAt(read, ref.key) : null) : read;
         if (e) c.exchange = { state: c.exchange.state, event: e };
       }
     }
@@ -666,7 +767,7 @@ export class UserSync {
       this.rollBackReport(mark);
       if (err instanceof CalendarError && err.code === 'conflict' && mayRetry && c.pair) {
         // Someone changed the Exchange item while we wrote it: read it again and decide once more.
-        const [fresh] = await this.ctx.calendar.getEvents(this.mailbox, [c.pair.exchangeId]);
+        const fresh = await this.freshExchangeEvent(c.pair.exchangeId);
         const exchange: ExchangeSideNow = fresh
           ? { state: classifySide({ version: c.pair.exchangeVersion, hash: c.pair.exchangeHash }, { version: fresh.version, hash: contentHash(fresh.fields) }), event: fresh }
           : { state: 'absent' };
@@ -811,8 +912,16 @@ export class UserSync {
     if (this.ctx.dryRun) return;
     const id = current?.id ?? p!.exchangeId;
     const version = current?.version ?? p!.exchangeVersion;
+    const uid = current?.uid ?? p?.uid ?? null;
+    if (parseOccurrenceItemId(id)) {
+      // One occurrence of a series synced as occurrences: an exception of the series; its version is its content.
+      const written = await this.writeOccurrence(id, fields);
+      const hash = contentHash({ ...fields, recurrence: null, exceptions: [] });
+      this.stagePair(this.buildPair(c, this.severaSide(c), { id, version: hash, hash, modified: written.lastModified, uid }, fields));
+      return;
+    }
     const written = await this.ctx.calendar.updateEvent(this.mailbox, id, version, fields);
-    this.stagePair(this.buildPair(c, this.severaSide(c), { id: written.id || id, version: written.version, hash: contentHash(fields), modified: written.lastModified, uid: current?.uid ?? p?.uid ?? null }, fields));
+    this.stagePair(this.buildPair(c, this.severaSide(c), { id: written.id || id, version: written.version, hash: contentHash(fields), modified: written.lastModified, uid }, fields));
   }
 
   private async updateSevera(c: Candidate, reason: string): Promise<void> {
@@ -927,7 +1036,9 @@ export class UserSync {
       deletedAt: this.ctx.now().toISOString(),
     });
     try {
-      await this.ctx.calendar.deleteEvent(this.mailbox, event.id);
+      // One occurrence of a series synced as occurrences is deleted from the series, never the series itself.
+      if (parseOccurrenceItemId(event.id)) await this.writeOccurrence(event.id, null);
+      else await this.ctx.calendar.deleteEvent(this.mailbox, event.id);
     } catch (err) {
       this.ctx.store.unjournal(journalId);
       throw err;

@@ -1,0 +1,359 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { addDays, localDate, localToMs } from '../../src-main/sync/zoned-time.ts';
+import { itemShape, messages, pick, soap } from '../peers/ews/ews-test-client.ts';
+import { DEMO_TYPES, startE2e, type E2eWorld } from './e2e-harness.ts';
+
+/**
+ * Recurring series end to end over HTTP (both simulators, the real connectors): patterns both sides can hold stay
+ * series both ways (the last weekday of the month, Severa's "every weekday"); a pattern Severa cannot hold travels as
+ * its occurrences inside the window, paired one by one. Every test counts the occurrences on both servers over the
+ * window: none lost, none twice.
+ */
+
+const HEL = 'Europe/Helsinki';
+const AINO = 'aino.virtanen@contoso.example';
+const MIKKO = 'mikko.lahtinen@contoso.example';
+const G = { aino: '00000000-0000-4000-8000-0000000000a1', mikko: '00000000-0000-4000-8000-0000000000a2' };
+const DAYS = 120;
+const DAY_MS = 86_400_000;
+
+const today = () => localDate(Date.now(), HEL);
+const weekdayOf = (date: string) => new Date(`${date}T12:00:00Z`).getUTCDay();
+
+function seeds(ewsItems: unknown[], activities: unknown[]) {
+  const ews = JSON.parse(readFileSync('test/peers/demo/ews-demo.json', 'utf8'));
+  const severa = JSON.parse(readFileSync('test/peers/demo/severa-demo.json', 'utf8'));
+  return { ewsSeed: { ...ews, items: ewsItems }, severaSeed: { ...severa, activities } };
+}
+
+let world: E2eWorld | null = null;
+afterEach(async () => {
+  await world?.close();
+  world = null;
+});
+
+async function start(ewsItems: unknown[], activities: unknown[]) {
+  const w = (world = await startE2e({ ...seeds(ewsItems, activities), users: [AINO, MIKKO] }));
+  w.options.windowDaysAhead = DAYS;
+  w.options.activityTypesToExchange = [DEMO_TYPES.meeting];
+  return w;
+}
+
+/** The sync window as the next cycle sees it, for counting: from the start date to a little before the window's end. */
+function countWindow(): { from: number; to: number } {
+  return { from: localToMs(HEL, today()), to: Date.now() + DAYS * DAY_MS };
+}
+
+/** Occurrences and single items of a subject in a mailbox over the range, by CalendarView (FindItem) over HTTP. */
+async function exchangeOccurrences(w: E2eWorld, mailbox: string, subject: string, range = countWindow()): Promise<Array<{ start: number; type: string; subject: string; location: string }>> {
+  const fields = ['item:Subject', 'calendar:Start', 'calendar:CalendarItemType', 'calendar:Location'].map((f) => `<t:FieldURI FieldURI="${f}"/>`).join('');
+  const r = await soap(
+    w.ews!.url,
+    `<m:FindItem Traversal="Shallow">${itemShape('IdOnly', fields)}<m:CalendarView StartDate="${new Date(range.from).toISOString()}" EndDate="${new Date(range.to).toISOString()}"/><m:ParentFolderIds><t:DistinguishedFolderId Id="calendar"/></m:ParentFolderIds></m:FindItem>`,
+    { impersonate: mailbox },
+  );
+  const m = messages(r, 'FindItem')[0];
+  if (m?.ResponseCode !== 'NoError') throw new Error(`CalendarView failed: ${r.text.slice(0, 300)}`);
+  const items = (pick(m, 'RootFolder', 'Items', 'CalendarItem') ?? []) as Array<Record<string, string>>;
+  return items
+    .filter((i) => String(i.Subject).startsWith(subject))
+    .map((i) => ({ start: Date.parse(i.Start), type: i.CalendarItemType, subject: i.Subject, location: i.Location ?? '' }))
+    .sort((a, b) => a.start - b.start);
+}
+
+interface Row { guid?: string | null; name?: string; startDateTime?: string; recurrenceType?: string; location?: string | null; recurrenceParentActivityGuid?: string | null }
+
+/** What Severa lists (singles, occurrences, exceptions) for a user over the range, by subject, over HTTP. */
+async function severaOccurrences(w: E2eWorld, userGuid: string, subject: string, range = countWindow()): Promise<Row[]> {
+  const rows = (await w.severa.listActivities({ userGuids: [userGuid], startDateTime: new Date(range.from).toISOString(), endDateTime: new Date(range.to).toISOString() })) as Row[];
+  return rows
+    .filter((a) => (a.name ?? '').startsWith(subject) && Date.parse(a.startDateTime!) >= range.from && Date.parse(a.startDateTime!) < range.to)
+    .sort((a, b) => Date.parse(a.startDateTime!) - Date.parse(b.startDateTime!));
+}
+
+const startsOf = (list: Array<{ start: number } | Row>) => list.map((x) => ('start' in x ? x.start : Date.parse(x.startDateTime!)));
+
+const severaWrites = (w: E2eWorld) =>
+  Object.entries(w.severaSim.counters().byRoute).filter(([k]) => /^(POST|PATCH|DELETE) \/v1\/(activities|activityparticipants)/.test(k)).reduce((n, [, v]) => n + v, 0);
+const exchangeWrites = (w: E2eWorld) => {
+  const byOp = w.ews!.counters().byOperation;
+  return ['CreateItem', 'UpdateItem', 'DeleteItem'].reduce((n, op) => n + (byOp[op] ?? 0), 0);
+};
+
+async function expectQuiet(w: E2eWorld) {
+  w.severaSim.resetCounters();
+  w.ews!.resetCounters();
+  const r = await w.cycle();
+  expect(r.users.flatMap((u) => u.errors)).toEqual([]);
+  expect(r.users.flatMap((u) => u.changes)).toEqual([]);
+  expect(severaWrites(w) + exchangeWrites(w)).toBe(0);
+  return r;
+}
+
+describe('e2e over HTTP: recurring series', () => {
+  it('the last weekday of the month: an Exchange series becomes a Severa series and a Severa one an Exchange series, edits flow back', async () => {
+    const w = await start(
+      [
+        {
+          mailbox: AINO,
+          subject: 'Month-end close',
+          start: 'today+1T15:00',
+          end: 'today+1T16:00',
+          timeZone: HEL,
+          recurrence: { pattern: { type: 'RelativeMonthly', interval: 1, daysOfWeek: 'Weekday', dayOfWeekIndex: 'Last' }, range: { type: 'Numbered', startDate: 'today+1', count: 8 } },
+        },
+      ],
+      [
+        {
+          guid: '00000000-0000-4000-8000-0000000000e1',
+          name: 'Invoicing day',
+          activityTypeGuid: DEMO_TYPES.meeting,
+          ownerGuid: G.mikko,
+          start: 'today+1T08:00',
+          end: 'today+1T09:00',
+          recurrence: { frequency: 'Monthly', pattern: { monthly: { interval: 1, dayOrdinal: 'Last', dayOrdinalOption: 'WeekDay' } }, range: { maxOccurrences: 6 } },
+        },
+      ],
+    );
+    const r1 = await w.cycle();
+    expect(r1.users.flatMap((u) => u.errors)).toEqual([]);
+    expect(r1.users.flatMap((u) => u.notes).join(' ')).not.toMatch(/single occurrences/);
+
+    // Exchange -> Severa: one Severa series with Severa's own "Last WeekDay".
+    const masters = (w.severaSim.activities() as unknown as Array<Row & { recurrence: { pattern: { monthly: unknown } } | null }>).filter((a) => a.name === 'Month-end close');
+    expect(masters).toHaveLength(1);
+    expect(masters[0].recurrenceType).toBe('Series');
+    expect(masters[0].recurrence?.pattern.monthly).toMatchObject({ dayOrdinal: 'Last', dayOrdinalOption: 'WeekDay' });
+    const inExchange = await exchangeOccurrences(w, AINO, 'Month-end close');
+    const inSevera = await severaOccurrences(w, G.aino, 'Month-end close');
+    expect(inExchange.length).toBeGreaterThanOrEqual(3);
+    expect(startsOf(inSevera)).toEqual(startsOf(inExchange));
+    for (const o of inExchange) {
+      // Each is the last weekday of its month: the next weekday is in another month.
+      let next = localDate(o.start, HEL);
+      do next = addDays(next, 1); while ([0, 6].includes(weekdayOf(next)));
+      expect(next.slice(5, 7)).not.toBe(localDate(o.start, HEL).slice(5, 7));
+    }
+
+    // Severa -> Exchange: one Exchange series, RelativeMonthly on the last Weekday.
+    const invoicing = w.ews!.mailbox(MIKKO).items().filter((i) => i.subject === 'Invoicing day');
+    expect(invoicing).toHaveLength(1);
+    expect(invoicing[0].recurrence?.pattern).toEqual({ type: 'RelativeMonthly', interval: 1, daysOfWeek: 'Weekday', dayOfWeekIndex: 'Last' });
+    expect(startsOf(await exchangeOccurrences(w, MIKKO, 'Invoicing day'))).toEqual(startsOf(await severaOccurrences(w, G.mikko, 'Invoicing day')));
+
+    await expectQuiet(w);
+
+    // And back: a rename in Severa reaches the Exchange series, which keeps its pattern.
+    w.severaSim.updateActivity(masters[0].guid!, { name: 'Month-end close (finance)' });
+    const r3 = await w.cycle();
+    expect(r3.users.find((u) => u.email === AINO)).toMatchObject({ toExchange: { updated: 1, created: 0, deleted: 0 } });
+    const [renamed] = w.ews!.mailbox(AINO).items().filter((i) => i.subject.startsWith('Month-end close'));
+    expect(renamed.subject).toBe('Month-end close (finance)');
+    expect(renamed.recurrence?.pattern).toEqual({ type: 'RelativeMonthly', interval: 1, daysOfWeek: 'Weekday', dayOfWeekIndex: 'Last' });
+    expect(startsOf(await exchangeOccurrences(w, AINO, 'Month-end close'))).toEqual(startsOf(inExchange));
+    await expectQuiet(w);
+  });
+
+  it("Severa's every-weekday series becomes a weekly Monday-to-Friday Exchange series with the same occurrences", async () => {
+    const w = await start(
+      [],
+      [
+        {
+          guid: '00000000-0000-4000-8000-0000000000e2',
+          name: 'Stand-up',
+          activityTypeGuid: DEMO_TYPES.meeting,
+          ownerGuid: G.mikko,
+          start: 'today+1T09:00',
+          end: 'today+1T09:15',
+          recurrence: { frequency: 'Daily', pattern: { daily: { everyWeekday: true } }, range: { maxOccurrences: 15 } },
+        },
+      ],
+    );
+    const r1 = await w.cycle();
+    expect(r1.users.flatMap((u) => u.errors)).toEqual([]);
+    const items = w.ews!.mailbox(MIKKO).items().filter((i) => i.subject === 'Stand-up');
+    expect(items).toHaveLength(1);
+    expect(items[0].recurrence?.pattern).toMatchObject({ type: 'Weekly', interval: 1, daysOfWeek: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'] });
+    expect(items[0].recurrence?.range).toMatchObject({ type: 'Numbered', count: 15 });
+    const inExchange = await exchangeOccurrences(w, MIKKO, 'Stand-up');
+    expect(inExchange).toHaveLength(15);
+    expect(inExchange.every((o) => ![0, 6].includes(weekdayOf(localDate(o.start, HEL))))).toBe(true);
+    expect(startsOf(inExchange)).toEqual(startsOf(await severaOccurrences(w, G.mikko, 'Stand-up')));
+    await expectQuiet(w);
+
+    // A change in Exchange keeps Severa's own "every weekday".
+    w.ews!.mailbox(MIKKO).update(items[0].id, { location: 'Teams' });
+    await w.cycle();
+    const master = (w.severaSim.activities() as unknown as Array<Row & { recurrence: { frequency: string; pattern: { daily?: { everyWeekday?: boolean } } } | null }>).find((a) => a.name === 'Stand-up' && a.recurrenceType === 'Series')!;
+    expect(master.location).toBe('Teams');
+    expect(master.recurrence).toMatchObject({ frequency: 'Daily', pattern: { daily: { everyWeekday: true } } });
+    await expectQuiet(w);
+  });
+
+  it('a pattern Severa cannot hold travels as single occurrences inside the window: edits and deletions flow both ways, none lost, none twice', async () => {
+    // Every second week on Sunday and Wednesday, weeks starting on Sunday, no end, begun ten days ago. Severa counts
+    // weeks from Monday: as a Severa series every Sunday would move a week.
+    const w = await start(
+      [
+        {
+          mailbox: AINO,
+          subject: 'Fortnightly ops',
+          start: 'today-10T12:00',
+          end: 'today-10T13:00',
+          timeZone: HEL,
+          location: 'Room Kallio',
+          recurrence: { pattern: { type: 'Weekly', interval: 2, daysOfWeek: ['Sunday', 'Wednesday'], firstDayOfWeek: 'Sunday' }, range: { type: 'NoEnd', startDate: 'today-10' } },
+        },
+      ],
+      [],
+    );
+    const [series] = w.ews!.mailbox(AINO).items().filter((i) => i.subject === 'Fortnightly ops');
+    const r1 = await w.cycle();
+    const aino = r1.users.find((u) => u.email === AINO)!;
+    expect(aino.errors).toEqual([]);
+    expect(aino.notes.join(' ')).toMatch(/"Fortnightly ops" is synced to Severa as single occurrences inside the window: Severa counts "every 2 weeks" in weeks that start on Monday/);
+
+    const check = async () => {
+      const ex = await exchangeOccurrences(w, AINO, 'Fortnightly ops');
+      const sv = await severaOccurrences(w, G.aino, 'Fortnightly ops');
+      expect(sv.every((a) => a.recurrenceType === 'None')).toBe(true);
+      // Same occurrences on both sides over the window: none lost, none twice.
+      expect(startsOf(sv)).toEqual(startsOf(ex));
+      expect(sv.map((a) => a.name)).toEqual(ex.map((o) => o.subject));
+      // Nothing before the window (the series began ten days ago), nothing twice anywhere.
+      const all = (w.severaSim.activities() as Row[]).filter((a) => (a.name ?? '').startsWith('Fortnightly ops'));
+      expect(all.every((a) => Date.parse(a.startDateTime!) >= localToMs(HEL, today()))).toBe(true);
+      expect(new Set(all.map((a) => a.startDateTime)).size).toBe(all.length);
+      return { ex, sv };
+    };
+    const first = await check();
+    expect(first.ex.length).toBeGreaterThanOrEqual(14);
+    expect(aino.toSevera.created).toBe(first.sv.length);
+    // Every Sunday and Wednesday of every second week (Sunday-started weeks), as Exchange has them.
+    expect(first.ex.every((o) => [0, 3].includes(weekdayOf(localDate(o.start, HEL))))).toBe(true);
+
+    await expectQuiet(w);
+
+    // 1. One occurrence edited in Exchange (Outlook makes it an exception): that Severa activity only changes.
+    const door = w.ews!.mailbox(AINO);
+    const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+    const [, second, third, fourth, fifth] = first.ex;
+    door.update(series.id, { modifiedOccurrences: [{ originalStart: iso(second.start), subject: 'Fortnightly ops (retro)', start: iso(second.start + 3600_000), end: iso(second.start + 7200_000), lastModifiedTime: new Date().toISOString() }] });
+    const r2 = await w.cycle();
+    expect(r2.users.find((u) => u.email === AINO)).toMatchObject({ toSevera: { created: 0, updated: 1, deleted: 0 }, toExchange: { created: 0, updated: 0, deleted: 0 } });
+    const afterEdit = await check();
+    expect(afterEdit.sv.find((a) => a.name === 'Fortnightly ops (retro)')?.startDateTime).toBeDefined();
+    expect(Date.parse(afterEdit.sv.find((a) => a.name === 'Fortnightly ops (retro)')!.startDateTime!)).toBe(second.start + 3600_000);
+
+    // 2. One occurrence deleted in Exchange: its Severa activity goes, the rest stay.
+    door.update(series.id, { deletedOccurrences: [iso(third.start)] });
+    const r3 = await w.cycle();
+    expect(r3.users.find((u) => u.email === AINO)).toMatchObject({ toSevera: { created: 0, updated: 0, deleted: 1 } });
+    const afterDelete = await check();
+    expect(afterDelete.sv).toHaveLength(first.sv.length - 1);
+
+    // 3. One occurrence edited in Severa: it becomes an exception of the Exchange series (not a new item).
+    const fourthInSevera = afterDelete.sv.find((a) => Date.parse(a.startDateTime!) === fourth.start)!;
+    w.severaSim.updateActivity(fourthInSevera.guid!, { location: 'Room Vallila' });
+    const r4 = await w.cycle();
+    expect(r4.users.find((u) => u.email === AINO)).toMatchObject({ toExchange: { created: 0, updated: 1, deleted: 0 }, toSevera: { created: 0, updated: 0, deleted: 0 } });
+    expect(door.items().filter((i) => i.subject.startsWith('Fortnightly ops'))).toHaveLength(1);
+    const afterSeveraEdit = await check();
+    expect(afterSeveraEdit.ex.find((o) => o.start === fourth.start)?.location).toBe('Room Vallila');
+    expect(afterSeveraEdit.ex.filter((o) => o.location === 'Room Vallila')).toHaveLength(1);
+
+    // 4. One occurrence deleted in Severa: deleted from the Exchange series, which stays.
+    const fifthInSevera = afterSeveraEdit.sv.find((a) => Date.parse(a.startDateTime!) === fifth.start)!;
+    w.severaSim.deleteActivity(fifthInSevera.guid!);
+    // Deletions in Severa are found by re-listing a user (the rolling reconciliation); a slice of 2 covers both users.
+    const r5 = await w.cycle();
+    expect(r5.users.find((u) => u.email === AINO)).toMatchObject({ toExchange: { created: 0, updated: 0, deleted: 1 } });
+    const afterSeveraDelete = await check();
+    expect(afterSeveraDelete.ex.some((o) => o.start === fifth.start)).toBe(false);
+    expect(afterSeveraDelete.ex).toHaveLength(first.ex.length - 2);
+    expect(door.items().find((i) => i.id === series.id)!.deletedOccurrences).toHaveLength(2);
+
+    await expectQuiet(w);
+
+    // 5. The whole series renamed in Exchange: every occurrence's activity follows, the changed one keeps its own name.
+    door.update(series.id, { subject: 'Fortnightly ops v2' });
+    const r6 = await w.cycle();
+    const renamed = await check();
+    expect(r6.users.find((u) => u.email === AINO)!.toSevera.updated).toBe(renamed.sv.filter((a) => a.name === 'Fortnightly ops v2').length);
+    expect(renamed.sv.map((a) => a.name).filter((n) => n !== 'Fortnightly ops v2')).toEqual(['Fortnightly ops (retro)']);
+    await expectQuiet(w);
+  });
+
+  it('a flattened series that changes shape: occurrences give way to a Severa series and back, never both', async () => {
+    const w = await start(
+      [
+        {
+          mailbox: AINO,
+          subject: 'Ops sync',
+          start: 'today+1T12:00',
+          end: 'today+1T12:30',
+          timeZone: HEL,
+          recurrence: { pattern: { type: 'Weekly', interval: 2, daysOfWeek: ['Sunday', 'Wednesday'], firstDayOfWeek: 'Sunday' }, range: { type: 'Numbered', startDate: 'today+1', count: 10 } },
+        },
+      ],
+      [],
+    );
+    const [series] = w.ews!.mailbox(AINO).items().filter((i) => i.subject === 'Ops sync');
+    await w.cycle();
+    const severaRows = () => (w.severaSim.activities() as Row[]).filter((a) => a.name === 'Ops sync' && a.recurrenceType !== 'Occurrence');
+    const flat = severaRows();
+    expect(flat.length).toBeGreaterThanOrEqual(6);
+    expect(flat.every((a) => a.recurrenceType === 'None')).toBe(true);
+
+    // The user makes it weekly on the same days: Severa can hold that, so it becomes one Severa series.
+    const door = w.ews!.mailbox(AINO);
+    door.update(series.id, { recurrence: { ...series.recurrence!, pattern: { type: 'Weekly', interval: 1, daysOfWeek: ['Sunday', 'Wednesday'], firstDayOfWeek: 'Sunday' } } });
+    const r2 = await w.cycle();
+    expect(r2.users.flatMap((u) => u.errors)).toEqual([]);
+    expect(r2.users.find((u) => u.email === AINO)).toMatchObject({ toSevera: { created: 1, deleted: flat.length }, heldDeletions: 0 });
+    const whole = severaRows();
+    expect(whole).toHaveLength(1);
+    expect(whole[0].recurrenceType).toBe('Series');
+    expect(startsOf(await severaOccurrences(w, G.aino, 'Ops sync'))).toEqual(startsOf(await exchangeOccurrences(w, AINO, 'Ops sync')));
+    await expectQuiet(w);
+
+    // And back to every second week: the Severa series gives way to single occurrences again.
+    door.update(series.id, { recurrence: { ...series.recurrence! } });
+    const r3 = await w.cycle();
+    expect(r3.users.find((u) => u.email === AINO)).toMatchObject({ toSevera: { deleted: 1 }, heldDeletions: 0 });
+    const again = severaRows();
+    expect(again.every((a) => a.recurrenceType === 'None')).toBe(true);
+    expect(startsOf(await severaOccurrences(w, G.aino, 'Ops sync'))).toEqual(startsOf(await exchangeOccurrences(w, AINO, 'Ops sync')));
+    // The Exchange series itself was never touched by the sync.
+    expect(door.items().filter((i) => i.subject === 'Ops sync')).toHaveLength(1);
+    await expectQuiet(w);
+  });
+
+  it('a flattened series keeps arriving: an occurrence entering the window later is synced then', async () => {
+    const w = await start(
+      [
+        {
+          mailbox: AINO,
+          subject: 'Long fortnightly',
+          start: 'today+1T12:00',
+          end: 'today+1T12:30',
+          timeZone: HEL,
+          recurrence: { pattern: { type: 'Weekly', interval: 2, daysOfWeek: ['Sunday', 'Wednesday'], firstDayOfWeek: 'Sunday' }, range: { type: 'NoEnd', startDate: 'today+1' } },
+        },
+      ],
+      [],
+    );
+    w.options.windowDaysAhead = 30;
+    await w.cycle();
+    const within30 = await severaOccurrences(w, G.aino, 'Long fortnightly', { from: localToMs(HEL, today()), to: Date.now() + 120 * DAY_MS });
+    expect(within30.length).toBeGreaterThanOrEqual(3);
+    expect(within30.every((a) => Date.parse(a.startDateTime!) < Date.now() + 31 * DAY_MS)).toBe(true);
+    // The window grows (as it does when time passes): the next cycle reads the series again and adds what entered.
+    w.options.windowDaysAhead = DAYS;
+    const r = await w.cycle();
+    expect(r.users.find((u) => u.email === AINO)!.toSevera.created).toBeGreaterThan(0);
+    expect(startsOf(await severaOccurrences(w, G.aino, 'Long fortnightly'))).toEqual(startsOf(await exchangeOccurrences(w, AINO, 'Long fortnightly')));
+    await expectQuiet(w);
+  });
+});
