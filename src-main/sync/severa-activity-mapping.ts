@@ -9,7 +9,7 @@ import type {
   SeveraRecurrence,
   SeveraUser,
 } from './severa-port.ts';
-import { canonicalRule, sameDatesWithWeekStart } from './recurrence-rule.ts';
+import { canonicalRule, occurrenceDates, sameDatesWithWeekStart } from './recurrence-rule.ts';
 import type { SeveraDayOrdinalOption } from './severa-port.ts';
 import { addDays, formatWithOffset, isDate, localDate, localParts, localToMs } from './zoned-time.ts';
 
@@ -146,6 +146,37 @@ export function severaRecurrenceProblem(rule: RecurrenceRule): string | null {
   }
   if (rule.frequency === 'Yearly' && rule.interval !== 1) return 'Severa repeats a yearly series every year';
   return null;
+}
+
+/**
+ * Severa shows a series' occurrences up to about two years past its start (its advice: keep series under a year; the
+ * simulator stops at 2 x 366 days). A day less, so a DST change between the two ends can never cut the last one off.
+ */
+export const SEVERA_SERIES_HORIZON_DAYS = 2 * 366 - 1;
+
+/** The last local date Severa shows an occurrence of a series with this rule on. */
+export function severaHorizonDate(rule: RecurrenceRule): string {
+  return addDays(rule.startDate, SEVERA_SERIES_HORIZON_DAYS);
+}
+
+/** Whether the series has occurrences after Severa's horizon. */
+export function reachesBeyondSeveraHorizon(rule: RecurrenceRule): boolean {
+  const horizon = severaHorizonDate(rule);
+  if (rule.until !== undefined) return rule.until > horizon;
+  if (rule.count === undefined) return true;
+  let last = rule.startDate;
+  for (const date of occurrenceDates(rule)) last = date;
+  return last > horizon;
+}
+
+/**
+ * One plain sentence (no full stop) when Severa, holding this series, would not show some of its occurrences inside a
+ * window that ends on `windowEndDate` (the series reaches past Severa's horizon, and so does the window).
+ */
+export function severaHorizonProblem(rule: RecurrenceRule, windowEndDate: string): string | null {
+  const horizon = severaHorizonDate(rule);
+  if (windowEndDate <= horizon || !reachesBeyondSeveraHorizon(rule)) return null;
+  return `Severa shows a series' occurrences for about two years after it starts (${rule.startDate}), and this one goes on past ${horizon}`;
 }
 
 const isWorkWeek = (days: readonly Weekday[] | undefined) => !!days && days.length === 5 && WORK_WEEK.every((d) => days.includes(d));

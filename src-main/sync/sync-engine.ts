@@ -10,6 +10,8 @@ import { isSeveraNotFound } from './severa-port.ts';
 import { SeveraSnapshot, type SeveraItem } from './severa-snapshot.ts';
 import { problemFor, severaProblem } from './sync-problems.ts';
 import { RESTORED_TAG_PREFIX, UserSync, type CycleContext, type JournaledItem, type SyncLog, type UserPlan } from './user-sync.ts';
+import { occurrenceAt } from './recurrence-rule.ts';
+import { parseOccurrenceItemId, seriesWithOccurrence } from './series-flattening.ts';
 import { isDate } from './zoned-time.ts';
 
 /**
@@ -371,6 +373,28 @@ export function listDeletions(store: SyncStore, filter: { email?: string; limit?
   }));
 }
 
+/** Puts a deleted occurrence back into its Exchange series; null when the series (or that date in it) is gone. */
+async function restoreOccurrence(
+  deps: Pick<SyncDeps, 'severa' | 'calendar' | 'store' | 'now'>,
+  entry: JournalEntry<JournaledItem>,
+  item: Extract<JournaledItem, { side: 'exchange' }>,
+  ref: { seriesId: string; key: string },
+): Promise<RestoreResult | null> {
+  const [series] = await deps.calendar.getEvents(item.mailbox, [ref.seriesId]);
+  if (!series?.fields.recurrence) return null;
+  const now = occurrenceAt(series.fields, ref.key);
+  if (now === undefined) return null;
+  if (now) {
+    deps.store.markRestored(entry.id, item.event.id, deps.now().toISOString());
+    return { journalId: entry.id, side: 'exchange', restoredId: item.event.id, repaired: false, message: `"${entry.subject}" is still in its series in the calendar of ${item.mailbox}; nothing to restore.` };
+  }
+  const { recurrence: _r, exceptions: _x, ...fields } = item.event.fields;
+  await deps.calendar.updateEvent(item.mailbox, series.id, series.version, seriesWithOccurrence(series.fields, ref.key, fields));
+  deps.store.markRestored(entry.id, item.event.id, deps.now().toISOString());
+  // Not paired here: the next cycle reads the series (it changed) and brings the occurrence to Severa like a new one.
+  return { journalId: entry.id, side: 'exchange', restoredId: item.event.id, repaired: false, message: `"${entry.subject}" is back in its series in the calendar of ${item.mailbox}.` };
+}
+
 export class RestoreError extends Error {
   constructor(message: string, opts: { cause?: unknown } = {}) {
     super(message, opts);
@@ -421,7 +445,13 @@ export async function restoreDeletion(deps: Pick<SyncDeps, 'severa' | 'calendar'
   const userState = deps.store.getUser(entry.email);
 
   if (item.side === 'exchange') {
-    const [stillThere] = await deps.calendar.getEvents(item.mailbox, [item.event.id]);
+    // One occurrence of a series synced as occurrences: it goes back into its series, while the series exists.
+    const occurrence = parseOccurrenceItemId(item.event.id);
+    if (occurrence) {
+      const restored = await restoreOccurrence(deps, entry, item, occurrence);
+      if (restored) return restored;
+    }
+    const [stillThere] = occurrence ? [] : await deps.calendar.getEvents(item.mailbox, [item.event.id]);
     if (stillThere) {
       deps.store.markRestored(journalId, stillThere.id, now());
       return { journalId, side: 'exchange', restoredId: stillThere.id, repaired: false, message: `"${entry.subject}" is still in the calendar of ${item.mailbox}; nothing to restore.` };

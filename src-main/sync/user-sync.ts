@@ -10,6 +10,9 @@ import {
   activityPatches,
   activityToFields,
   occurrenceKey,
+  reachesBeyondSeveraHorizon,
+  severaHorizonDate,
+  severaHorizonProblem,
   severaRecurrenceProblem,
   categoryOf,
   chooseActivityType,
@@ -21,7 +24,7 @@ import { isSeveraNotFound, type SeveraActivity, type SeveraParticipant, type Sev
 import type { SeveraItem, SeveraSnapshot } from './severa-snapshot.ts';
 import { classifySide, decide, type Decision, type SideNow } from './sync-decision.ts';
 import { isItemLevel, problemFor } from './sync-problems.ts';
-import { addDays, localToMs } from './zoned-time.ts';
+import { addDays, localDate, localToMs } from './zoned-time.ts';
 
 /**
  * One user's part of a cycle: read both sides' changes, pair them with what the store remembers, decide each item with
@@ -342,9 +345,15 @@ export class UserSync {
     for (const event of [...this.exchangeChanged.values()]) {
       const rule = event.fields.recurrence;
       if (!rule) continue;
-      const reason = severaRecurrenceProblem(rule);
+      const windowEndDate = localDate(this.ctx.windowEndMs, event.fields.timeZone);
+      const reason = severaRecurrenceProblem(rule) ?? severaHorizonProblem(rule, windowEndDate);
       if (!reason) {
         if (this.occurrencePairsBySeries.has(event.id)) this.wholeAgain.add(event.id);
+        // Whole for now; once the window reaches past Severa's horizon it must travel as occurrences: look again then.
+        if (reachesBeyondSeveraHorizon(rule)) {
+          const after = localToMs(event.fields.timeZone, addDays(severaHorizonDate(rule), 1));
+          this.work.addDeferred.push({ email: this.plan.email, side: 'exchange', itemId: event.id, startsAt: new Date(after).toISOString() });
+        }
         continue;
       }
       this.exchangeChanged.delete(event.id);

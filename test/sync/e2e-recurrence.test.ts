@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addDays, localDate, localToMs } from '../../src-main/sync/zoned-time.ts';
 import { itemShape, messages, pick, soap } from '../peers/ews/ews-test-client.ts';
+import { listDeletions, restoreDeletion } from '../../src-main/sync/sync-engine.ts';
 import { DEMO_TYPES, startE2e, type E2eWorld } from './e2e-harness.ts';
 
 /**
@@ -20,6 +21,7 @@ const DAY_MS = 86_400_000;
 
 const today = () => localDate(Date.now(), HEL);
 const weekdayOf = (date: string) => new Date(`${date}T12:00:00Z`).getUTCDay();
+const WEEKDAYS_OF_WEEK = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 function seeds(ewsItems: unknown[], activities: unknown[]) {
   const ews = JSON.parse(readFileSync('test/peers/demo/ews-demo.json', 'utf8'));
@@ -273,7 +275,21 @@ describe('e2e over HTTP: recurring series', () => {
     expect(afterSeveraDelete.ex.some((o) => o.start === fifth.start)).toBe(false);
     expect(afterSeveraDelete.ex).toHaveLength(first.ex.length - 2);
     expect(door.items().find((i) => i.id === series.id)!.deletedOccurrences).toHaveLength(2);
+    await expectQuiet(w);
 
+    // The deletion the sync made in Exchange is journaled: restoring it puts the occurrence back into the series, and
+    // the next cycle brings it to Severa again.
+    const journaled = listDeletions(w.store, { email: AINO }).find((d) => d.side === 'exchange');
+    expect(journaled).toMatchObject({ subject: 'Fortnightly ops' });
+    const restored = await restoreDeletion({ severa: w.severa, calendar: w.calendar, store: w.store, now: () => new Date() }, journaled!.id);
+    expect(restored.message).toMatch(/back in its series/);
+    expect(door.items().filter((i) => i.subject.startsWith('Fortnightly ops'))).toHaveLength(1);
+    expect(door.items().find((i) => i.id === series.id)!.deletedOccurrences).toHaveLength(1);
+    const r5b = await w.cycle();
+    expect(r5b.users.find((u) => u.email === AINO)).toMatchObject({ toSevera: { created: 1, updated: 0, deleted: 0 }, toExchange: { created: 0, updated: 0, deleted: 0 } });
+    const afterRestore = await check();
+    expect(afterRestore.ex).toHaveLength(first.ex.length - 1);
+    expect(afterRestore.ex.some((o) => o.start === fifth.start)).toBe(true);
     await expectQuiet(w);
 
     // 5. The whole series renamed in Exchange: every occurrence's activity follows, the changed one keeps its own name.
@@ -354,6 +370,104 @@ describe('e2e over HTTP: recurring series', () => {
     const r = await w.cycle();
     expect(r.users.find((u) => u.email === AINO)!.toSevera.created).toBeGreaterThan(0);
     expect(startsOf(await severaOccurrences(w, G.aino, 'Long fortnightly'))).toEqual(startsOf(await exchangeOccurrences(w, AINO, 'Long fortnightly')));
+    await expectQuiet(w);
+  });
+
+  it("a series reaching past Severa's two-year horizon travels as occurrences: at once, or when the window gets there", async () => {
+    // Weekly since long ago, no end: Severa would show none of it by now.
+    const dayName = (date: string) => WEEKDAYS_OF_WEEK[weekdayOf(date)];
+    const w = await start(
+      [
+        {
+          mailbox: AINO,
+          subject: 'Old weekly',
+          start: 'today-800T09:00',
+          end: 'today-800T09:30',
+          timeZone: HEL,
+          recurrence: { pattern: { type: 'Weekly', interval: 1, daysOfWeek: [dayName(addDays(today(), -800))] }, range: { type: 'NoEnd', startDate: 'today-800' } },
+        },
+        {
+          mailbox: MIKKO,
+          subject: 'Nearly old weekly',
+          start: 'today-720T10:00',
+          end: 'today-720T10:30',
+          timeZone: HEL,
+          recurrence: { pattern: { type: 'Weekly', interval: 1, daysOfWeek: [dayName(addDays(today(), -720))] }, range: { type: 'NoEnd', startDate: 'today-720' } },
+        },
+      ],
+      [],
+    );
+    w.options.windowDaysAhead = 10;
+    const r1 = await w.cycle();
+    expect(r1.users.flatMap((u) => u.errors)).toEqual([]);
+    expect(r1.users.find((u) => u.email === AINO)!.notes.join(' ')).toMatch(/"Old weekly" is synced to Severa as single occurrences inside the window: Severa shows a series' occurrences for about two years/);
+    const tenDays = { from: localToMs(HEL, today()), to: Date.now() + 10 * DAY_MS };
+    const old = await severaOccurrences(w, G.aino, 'Old weekly', tenDays);
+    expect(old.length).toBeGreaterThanOrEqual(1);
+    expect(old.every((a) => a.recurrenceType === 'None')).toBe(true);
+    expect(startsOf(old)).toEqual(startsOf(await exchangeOccurrences(w, AINO, 'Old weekly', tenDays)));
+    // Still inside the horizon for these ten days: one Severa series.
+    const nearly = (w.severaSim.activities() as Row[]).filter((a) => a.name === 'Nearly old weekly' && a.recurrenceType !== 'Occurrence');
+    expect(nearly.map((a) => a.recurrenceType)).toEqual(['Series']);
+    expect(startsOf(await severaOccurrences(w, G.mikko, 'Nearly old weekly', tenDays))).toEqual(startsOf(await exchangeOccurrences(w, MIKKO, 'Nearly old weekly', tenDays)));
+    await expectQuiet(w);
+
+    // The window reaches past the horizon (as it does when days pass): the series is read again and swaps to occurrences.
+    w.options.windowDaysAhead = 40;
+    const r2 = await w.cycle();
+    const mikko = r2.users.find((u) => u.email === MIKKO)!;
+    expect(mikko.errors).toEqual([]);
+    expect(mikko.heldDeletions).toBe(0);
+    expect(mikko.toSevera.deleted).toBe(1);
+    const fortyDays = { from: localToMs(HEL, today()), to: Date.now() + 40 * DAY_MS };
+    const swapped = await severaOccurrences(w, G.mikko, 'Nearly old weekly', fortyDays);
+    expect(swapped.every((a) => a.recurrenceType === 'None')).toBe(true);
+    expect(startsOf(swapped)).toEqual(startsOf(await exchangeOccurrences(w, MIKKO, 'Nearly old weekly', fortyDays)));
+    expect(swapped.length).toBeGreaterThanOrEqual(5);
+    expect(startsOf(await severaOccurrences(w, G.aino, 'Old weekly', fortyDays))).toEqual(startsOf(await exchangeOccurrences(w, AINO, 'Old weekly', fortyDays)));
+    await expectQuiet(w);
+  });
+
+  it('Exchange 2007 cannot hold a Severa "every 2 weeks" counted from Mondays: its occurrences arrive as single items, paired both ways', async () => {
+    const tomorrow = WEEKDAYS_OF_WEEK[weekdayOf(addDays(today(), 1))].toLowerCase();
+    const w = (world = await startE2e({
+      ...seeds([], [
+        {
+          guid: '00000000-0000-4000-8000-0000000000e3',
+          name: 'Biweekly planning',
+          activityTypeGuid: DEMO_TYPES.meeting,
+          ownerGuid: G.mikko,
+          start: 'today+1T14:00',
+          end: 'today+1T15:00',
+          recurrence: { frequency: 'Weekly', pattern: { weekly: { interval: 2, sunday: true, [tomorrow === 'sunday' ? 'wednesday' : tomorrow]: true } }, range: { maxOccurrences: 12 } },
+        },
+      ]),
+      users: [AINO, MIKKO],
+      serverType: 'Exchange2007_SP1',
+    }));
+    w.options.windowDaysAhead = DAYS;
+    w.options.activityTypesToExchange = [DEMO_TYPES.meeting];
+    const r1 = await w.cycle();
+    const mikko = r1.users.find((u) => u.email === MIKKO)!;
+    expect(mikko.errors).toEqual([]);
+    expect(mikko.notes.join(' ')).toMatch(/"Biweekly planning" is synced as single occurrences inside the window: Exchange 2007 counts "every 2 weeks" in weeks that start on Sunday/);
+    const singles = () => w.ews!.mailbox(MIKKO).items().filter((i) => i.subject.startsWith('Biweekly planning'));
+    expect(singles().every((i) => i.calendarItemType === 'Single')).toBe(true);
+    const inSevera = await severaOccurrences(w, G.mikko, 'Biweekly planning');
+    expect(inSevera).toHaveLength(12);
+    expect(startsOf(await exchangeOccurrences(w, MIKKO, 'Biweekly planning'))).toEqual(startsOf(inSevera));
+    await expectQuiet(w);
+
+    // One occurrence changed and one deleted in Outlook: Severa changes and deletes those occurrences of its series.
+    const [first, second] = singles().sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+    w.ews!.mailbox(MIKKO).update(first.id, { location: 'Room Pasila' });
+    w.ews!.mailbox(MIKKO).delete(second.id);
+    const r2 = await w.cycle();
+    expect(r2.users.find((u) => u.email === MIKKO)).toMatchObject({ toSevera: { created: 0, updated: 1, deleted: 1 }, toExchange: { created: 0, updated: 0, deleted: 0 } });
+    const after = await severaOccurrences(w, G.mikko, 'Biweekly planning');
+    expect(after).toHaveLength(11);
+    expect(after.filter((a) => a.recurrenceType === 'Exception').map((a) => a.location)).toEqual(['Room Pasila']);
+    expect(startsOf(await exchangeOccurrences(w, MIKKO, 'Biweekly planning'))).toEqual(startsOf(after));
     await expectQuiet(w);
   });
 });
