@@ -3,6 +3,16 @@ import { contentHash } from './event-content-hash.ts';
 import { occurrenceAt, occurrenceKeyOf, type SeriesOccurrence } from './recurrence-rule.ts';
 
 /**
+ * Where one side cannot hold the other's series, the occurrences inside the window travel as single items, and the
+ * report says so (one note per series). What each side cannot hold, as far as this project knows:
+ *
+ * - Severa (severaRecurrenceProblem, severaHorizonProblem in severa-activity-mapping.ts): "every N weeks" counted in
+ *   weeks that start on another day than Monday where that moves dates; a series going on past about two years after
+ *   its start while the window reaches that far (Severa shows no occurrence beyond that).
+ * - Exchange (the connector's recurrenceProblem): more than 999 occurrences; on Exchange 2007 SP1, "every N weeks"
+ *   counted from another day than Sunday where that moves dates. The Severa side of this is flattened by the snapshot
+ *   (its occurrences are listed by the API as rows of their own).
+ *
  * An Exchange series whose pattern Severa cannot hold travels as its occurrences inside the window, each one paired
  * with a single Severa activity. Pure helpers for that: the id an occurrence is paired under, the occurrence as a
  * single event, and the series after one occurrence changed (how a change made in Severa is written back: as an
