@@ -13,6 +13,7 @@ import { expandSeries, firstOccurrence, lastOccurrence, occurrenceByIndex } from
 import { SeedError, resolveSeedDate, resolveSeedDateTime, validateEwsSeed } from './seed.ts';
 import { localToUtc, parseEwsDateTime, windowsZoneFor, zoneRules } from './time-zones.ts';
 import { XmlParseError, child, parseXml } from './xml-parser.ts';
+import { readRecurrence } from './calendar-item-xml.ts';
 
 describe('XML reader', () => {
   it('resolves namespaces whatever the prefixes, including default and redeclared ones', () => {
@@ -117,6 +118,21 @@ describe('recurrence', () => {
     expect(starts(firstWeekday, at(2026, 8, 3, 10)).map((s) => s.slice(0, 10))).toEqual(['2026-08-03', '2027-08-02']);
     const yearly: SimRecurrence = { pattern: { type: 'AbsoluteYearly', dayOfMonth: 29, month: 'February' }, range: { type: 'Numbered', startDate: '2027-01-01', count: 2 } };
     expect(starts(yearly, at(2027, 2, 28, 10)).map((s) => s.slice(0, 10))).toEqual(['2027-02-28', '2028-02-29']);
+  });
+
+  it('reads a weekly DaysOfWeek day group as its days, and a week start that decides which weeks "every 2 weeks" skips', () => {
+    const T = 'http://schemas.microsoft.com/exchange/services/2006/types';
+    const read = (pattern: string) =>
+      readRecurrence(parseXml(`<t:Recurrence xmlns:t="${T}">${pattern}<t:NumberedRecurrence><t:StartDate>2026-03-04</t:StartDate><t:NumberOfOccurrences>4</t:NumberOfOccurrences></t:NumberedRecurrence></t:Recurrence>`));
+    expect(read('<t:WeeklyRecurrence><t:Interval>1</t:Interval><t:DaysOfWeek>Weekday</t:DaysOfWeek></t:WeeklyRecurrence>').pattern)
+      .toEqual({ type: 'Weekly', interval: 1, daysOfWeek: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'] });
+    expect(read('<t:WeeklyRecurrence><t:Interval>1</t:Interval><t:DaysOfWeek>WeekendDay Monday</t:DaysOfWeek></t:WeeklyRecurrence>').pattern)
+      .toEqual({ type: 'Weekly', interval: 1, daysOfWeek: ['Sunday', 'Monday', 'Saturday'] });
+    const fromSunday = read('<t:WeeklyRecurrence><t:Interval>2</t:Interval><t:DaysOfWeek>Sunday Wednesday</t:DaysOfWeek><t:FirstDayOfWeek>Sunday</t:FirstDayOfWeek></t:WeeklyRecurrence>');
+    const fromMonday = read('<t:WeeklyRecurrence><t:Interval>2</t:Interval><t:DaysOfWeek>Sunday Wednesday</t:DaysOfWeek><t:FirstDayOfWeek>Monday</t:FirstDayOfWeek></t:WeeklyRecurrence>');
+    expect(starts(fromSunday, at(2026, 3, 4, 12)).map((s) => s.slice(0, 10))).toEqual(['2026-03-04', '2026-03-15', '2026-03-18', '2026-03-29']);
+    expect(starts(fromMonday, at(2026, 3, 4, 12)).map((s) => s.slice(0, 10))).toEqual(['2026-03-04', '2026-03-08', '2026-03-18', '2026-03-22']);
+    expect(() => read('<t:WeeklyRecurrence><t:Interval>1</t:Interval><t:DaysOfWeek>Someday</t:DaysOfWeek></t:WeeklyRecurrence>')).toThrow(/DaysOfWeek/);
   });
 
   it('finds the first, the last and the n-th occurrence, and stops a NoEnd series where asked', () => {
