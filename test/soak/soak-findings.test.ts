@@ -3,6 +3,9 @@ import { checkAgreement } from './agreement-check.ts';
 import { localMs } from './firm-time.ts';
 import { problemsOf, settle } from './soak-harness.ts';
 import { firmOf, startSyncWorld, TIME_ZONE, TYPES } from './sync-world.ts';
+import { join } from 'node:path';
+import { SYNC_STORE_FILE } from '../../src-main/runner/engine-cycle.ts';
+import { SyncStore } from '../../src-main/store/sync-store.ts';
 import { occurrenceGuid } from '../peers/severa/activity-store.ts';
 import { ewsDateTime } from '../peers/ews/soap-envelope.ts';
 import { weekdayOf } from './firm-time.ts';
@@ -74,6 +77,56 @@ describe('soak findings', () => {
       expect(after.quiet, after.runs.flatMap(problemsOf).join(' / ')).toBe(true);
       // Both changes stand everywhere: three occurrences, the second an hour later.
       expect(checkAgreement(world, new Map()).details.mismatches).toEqual([]);
+    } finally {
+      await world.close();
+    }
+  });
+
+  it("a meeting in two enrolled calendars stays one activity when the first user's sync fails right after creating it", { timeout: 120_000 }, async () => {
+    // Five users, so the rolling reconciliation leaves one of them in plain incremental mode each cycle: that user only
+    // sees what changed in Severa before the cycle began.
+    const world = await startSyncWorld({ people: firmOf(5) });
+    try {
+      expect((await settle(world, 4)).quiet).toBe(true);
+      const aino = world.people[0];
+      const byEmail = [...world.people].sort((a, b) => a.severaEmail.localeCompare(b.severaEmail));
+      const nextIncremental = () => {
+        const store = SyncStore.open(join(world.dataDir, SYNC_STORE_FILE));
+        try {
+          return byEmail[((store.getOrgValue<number>('reconcile-next') ?? 0) + 4) % 5];
+        } finally {
+          store.close();
+        }
+      };
+      while (nextIncremental() === aino) await world.runCycle();
+      const organizer = nextIncremental();
+      // The organizer invites Aino, who is synced first: her copy becomes the activity (owner: the organizer), then
+      // Severa fails her sync on the very next write (adding her as participant). The others go on in the same cycle.
+      const start = localMs(world.today, 6, 11);
+      world.ews.mailbox(organizer.mailbox).create({
+        subject: 'K1 steering group',
+        start: new Date(start).toISOString(),
+        end: new Date(start + 3_600_000).toISOString(),
+        timeZone: TIME_ZONE,
+        requiredAttendees: [aino.mailbox],
+      });
+      let failed = false;
+      world.chaos.onRequest = (r) => {
+        if (!failed && r.side === 'severa' && r.operation === 'POST /v1/activityparticipants') {
+          failed = true;
+          return { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { httpStatusCode: 500, type: 'InternalSystemError', details: [{ message: 'Internal error.' }], stack: null } }) };
+        }
+        return 'forward';
+      };
+      const first = await world.runCycle();
+      world.chaos.onRequest = undefined;
+      expect(failed).toBe(true);
+      expect(first.report!.users.find((u) => u.email === aino.severaEmail)!.outcome).toBe('failed');
+      const after = await settle(world, 4);
+      expect(after.quiet, after.runs.flatMap(problemsOf).join(' / ')).toBe(true);
+      expect(world.severa.activities().filter((a) => String(a.name).startsWith('K1 ')).length).toBe(1);
+      expect(world.ews.mailbox(aino.mailbox).items().filter((i) => i.subject.startsWith('K1 ')).length).toBe(1);
+      expect(checkAgreement(world, new Map()).details).toEqual({ duplicates: [], losses: [], mismatches: [] });
     } finally {
       await world.close();
     }
