@@ -131,4 +131,27 @@ describe('soak findings', () => {
       await world.close();
     }
   });
+  it('a participant removed in Severa after changing their own copy in Outlook: no second activity, no second copy', { timeout: 120_000 }, async () => {
+    const [aino, mikko] = firmOf(2);
+    const world = await startSyncWorld({ people: [aino, mikko] });
+    try {
+      const start = localMs(world.today, 4, 9);
+      const activity = world.severa.createActivity({ name: 'K1 customer workshop', startDateTime: new Date(start).toISOString(), endDateTime: new Date(start + 7_200_000).toISOString(), activityType: { guid: TYPES.customerVisit }, ownerUser: { guid: aino.severaGuid } });
+      world.severa.addParticipant(String(activity.guid), mikko.severaGuid);
+      expect((await settle(world, 3)).quiet).toBe(true);
+      // Mikko adds a note to his copy in Outlook; meanwhile Aino takes him off the activity in Severa.
+      const mailbox = world.ews.mailbox(mikko.mailbox);
+      const copy = mailbox.items().find((i) => i.subject.startsWith('K1 '))!;
+      mailbox.update(copy.id, { body: 'Bring the demo laptop.', bodyType: 'Text' });
+      const record = world.severa.store.participantsOf(String(activity.guid)).participants.find((p) => p.userGuid === mikko.severaGuid)!;
+      world.severa.store.removeParticipant(String(activity.guid), record.guid, null);
+      const after = await settle(world, 4);
+      expect(after.quiet, after.runs.flatMap(problemsOf).join(' / ')).toBe(true);
+      expect(world.severa.activities().filter((a) => String(a.name).startsWith('K1 ')).length).toBe(1);
+      expect(mailbox.items().filter((i) => i.subject.startsWith('K1 ')).length).toBeLessThanOrEqual(1);
+      expect(checkAgreement(world, new Map()).details).toEqual({ duplicates: [], losses: [], mismatches: [] });
+    } finally {
+      await world.close();
+    }
+  });
 });
