@@ -15,6 +15,7 @@ import { SoakWorkload } from '../soak/soak-workload.ts';
 import { SeededRandom } from '../soak/seeded-random.ts';
 import { firmOf, startSyncWorld, TYPES_TO_EXCHANGE, type CycleRun, type SyncWorld } from '../soak/sync-world.ts';
 import { filesUnder, findLeaks, secretForms, type Haystack } from './secret-search.ts';
+import { startThrowawayKeyring } from './throwaway-keyring.ts';
 
 /**
  * Known secrets go in through every path the product has (settings window, keychain stand-in, CLI environment, a
@@ -137,6 +138,32 @@ describe('secrets never leak', () => {
 
     haystacks.push(...filesUnder(join(world.dataDir, '..')));
     expect(haystacks.filter((h) => h.where.endsWith('.sqlite')).length).toBeGreaterThan(0);
+    expect(findLeaks(haystacks, ALL_SECRETS)).toEqual([]);
+  });
+
+  it('the command line reading its secrets from the OS keychain (a throwaway gnome-keyring over D-Bus): sync, check, a kill', async (ctx) => {
+    const keyring = await startThrowawayKeyring();
+    if ('unavailable' in keyring) {
+      // Only on a machine without D-Bus or gnome-keyring; CI installs both (scripts/install-test-deps.sh).
+      console.warn(`keychain leak test skipped: ${keyring.unavailable}`);
+      ctx.skip();
+      return;
+    }
+    cleanups.push(() => keyring.stop());
+    const world = await worldWithWork();
+    keyring.store('exchange-delegate-password', DELEGATE);
+    keyring.store('severa-client-secret', SEVERA);
+    // No secret in the environment: the keychain is the only source.
+    const env = { ...keyring.env, SCS_NO_KEYCHAIN: '0', SCS_EXCHANGE_PASSWORD: '', SCS_SEVERA_CLIENT_SECRET: '' };
+    const haystacks: Haystack[] = [];
+    const synced = await world.runCycle({ env });
+    expect(synced.report?.users.map((u) => u.outcome), synced.stdout + synced.stderr).toEqual(['ok', 'ok']);
+    haystacks.push(...outputsOf('sync (keychain)', synced));
+    haystacks.push(...outputsOf('check (keychain)', await world.runCli(['check', '--config', world.configPath, '--data-dir', world.dataDir], { env })));
+    const killed = await world.runCycle({ env, kill: { count: 'request', n: 3, mode: 'after-server' } });
+    expect(killed.killed).toBe(true);
+    haystacks.push(...outputsOf('killed sync (keychain)', killed));
+    haystacks.push(...filesUnder(join(world.dataDir, '..')));
     expect(findLeaks(haystacks, ALL_SECRETS)).toEqual([]);
   });
 
