@@ -85,4 +85,10 @@ export const MIGRATIONS: readonly string[] = [
     report TEXT NOT NULL
   );
   `,
+  // 2: per side, a series' own fields and changed occurrences as last synced, so a series changed on both sides can be
+  // merged occurrence by occurrence (opaque JSON written by the engine; NULL for anything that is not a series).
+  `
+  ALTER TABLE pairs ADD COLUMN severa_series_base TEXT;
+  ALTER TABLE pairs ADD COLUMN exchange_series_base TEXT;
+  `,
 ];

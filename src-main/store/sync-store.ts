@@ -44,6 +44,12 @@ export interface PairRecord {
   /** Seen deleted on that side while the deletion guard held the deletion on the other side. */
   exchangeGone: boolean;
   severaGone: boolean;
+  /**
+   * A series: what each side held as last synced, per occurrence (opaque to the store: the engine's JSON, see
+   * series-merge.ts). Absent or null for single items and pairs stored before schema 2.
+   */
+  severaSeriesBase?: string | null;
+  exchangeSeriesBase?: string | null;
 }
 
 export interface UserSyncState {
@@ -140,6 +146,8 @@ function rowToPair(r: Row): PairRecord {
     end: str(r.end_at),
     exchangeGone: Number(r.exchange_gone) === 1,
     severaGone: Number(r.severa_gone) === 1,
+    severaSeriesBase: strOrNull(r.severa_series_base),
+    exchangeSeriesBase: strOrNull(r.exchange_series_base),
   };
 }
 
@@ -443,12 +451,14 @@ export class SyncStore {
       const update = this.db.prepare(`UPDATE pairs SET mailbox = $mailbox, exchange_id = $exchangeId, severa_guid = $severaGuid, role = $role,
         origin = $origin, uid = $uid, exchange_version = $exchangeVersion, exchange_hash = $exchangeHash, exchange_modified = $exchangeModified,
         severa_version = $severaVersion, severa_hash = $severaHash, severa_modified = $severaModified, subject = $subject, start_at = $start,
-        end_at = $end, exchange_gone = $exchangeGone, severa_gone = $severaGone WHERE id = $id AND email = $email`);
+        end_at = $end, exchange_gone = $exchangeGone, severa_gone = $severaGone, severa_series_base = $severaSeriesBase,
+        exchange_series_base = $exchangeSeriesBase WHERE id = $id AND email = $email`);
       const clear = this.db.prepare('DELETE FROM pairs WHERE email = ? AND (exchange_id = ? OR severa_guid = ?) AND id IS NOT ?');
       const insert = this.db.prepare(`INSERT INTO pairs (email, mailbox, exchange_id, severa_guid, role, origin, uid, exchange_version, exchange_hash,
-        exchange_modified, severa_version, severa_hash, severa_modified, subject, start_at, end_at, exchange_gone, severa_gone)
+        exchange_modified, severa_version, severa_hash, severa_modified, subject, start_at, end_at, exchange_gone, severa_gone,
+        severa_series_base, exchange_series_base)
         VALUES ($email, $mailbox, $exchangeId, $severaGuid, $role, $origin, $uid, $exchangeVersion, $exchangeHash, $exchangeModified,
-        $severaVersion, $severaHash, $severaModified, $subject, $start, $end, $exchangeGone, $severaGone)`);
+        $severaVersion, $severaHash, $severaModified, $subject, $start, $end, $exchangeGone, $severaGone, $severaSeriesBase, $exchangeSeriesBase)`);
       for (const pair of work.upsertPairs ?? []) {
         if (pair.email.toLowerCase() !== email) throw new SyncStoreError(`A pair of ${pair.email} was staged in the work of ${email}.`);
         const params = {
@@ -470,6 +480,8 @@ export class SyncStore {
           $end: pair.end,
           $exchangeGone: pair.exchangeGone ? 1 : 0,
           $severaGone: pair.severaGone ? 1 : 0,
+          $severaSeriesBase: pair.severaSeriesBase ?? null,
+          $exchangeSeriesBase: pair.exchangeSeriesBase ?? null,
         };
         // Another row holding either id (an item re-created on one side) would break the unique keys: it is superseded.
         clear.run(email, pair.exchangeId, pair.severaGuid, pair.id ?? null);

@@ -30,6 +30,11 @@ export interface DecisionInput {
   severaEligible: boolean;
   /** Without a pair: may this Exchange item go to Severa (inside the window)? Every Exchange entry is otherwise eligible. */
   exchangeEligible: boolean;
+  /**
+   * Paired, and both sides hold it as a series with a stored per-occurrence base (see series-merge.ts): when both changed,
+   * each occurrence and the series' own fields are decided on their own instead of the later side winning whole.
+   */
+  mergeable?: boolean;
 }
 
 export type Decision =
@@ -40,6 +45,8 @@ export type Decision =
   | { action: 'forget'; cell: string }
   | { action: 'create'; side: SideName; cell: string; reason: string; conflict: boolean }
   | { action: 'update'; side: SideName; cell: string; reason: string; conflict: boolean }
+  /** Both sides get what the other changed, part by part (a series, occurrence by occurrence). */
+  | { action: 'merge'; cell: string; reason: string }
   | { action: 'delete'; side: SideName; cell: string; reason: string };
 
 /**
@@ -101,6 +108,7 @@ export function decide(input: DecisionInput): Decision {
   if (s === 'unchanged' && e === 'unchanged') return { action: 'none', cell: 'paired: unchanged/unchanged' };
   if (s === 'changed' && e === 'unchanged') return { action: 'update', side: 'exchange', cell: 'paired: changed/unchanged', reason: 'changed in Severa', conflict: false };
   if (s === 'unchanged' && e === 'changed') return { action: 'update', side: 'severa', cell: 'paired: unchanged/changed', reason: 'changed in Exchange', conflict: false };
+  if (input.mergeable) return { action: 'merge', cell: 'paired: changed/changed, series', reason: 'changed on both sides: merged occurrence by occurrence' };
   return conflictUpdate(input, 'paired: changed/changed');
 }
 

@@ -6,6 +6,7 @@ import { evaluateDeletionGuard, type DeletionGuardSettings } from './deletion-gu
 import { contentHash } from './event-content-hash.ts';
 import { firstOccurrenceFrom, occurrencesInWindow } from './recurrence-rule.ts';
 import { occurrenceEvent, occurrenceEventAt, parseOccurrenceItemId, seriesWithOccurrence, serverItemId } from './series-flattening.ts';
+import { decodeSeriesBase, encodeSeriesBase, mergeSeries, seriesBaseOf } from './series-merge.ts';
 import {
   activityPatches,
   activityToFields,
@@ -113,6 +114,25 @@ export type JournaledItem =
   | { side: 'severa'; participation: { activityGuid: string; userGuid: string; participantGuid: string }; activity: SeveraActivity | null; exchangeId: string | null; mailbox: string };
 
 const OVERLAP_TOLERANCE_MS = 60_000;
+
+/**
+ * One side as a pair records it. `fields` (what the side holds now) or `base` (already encoded, e.g. from the stored
+ * pair) give the series base kept for a per-occurrence merge (series-merge.ts).
+ */
+interface SideState {
+  version: string;
+  hash: string;
+  modified: string;
+  fields?: EventFields;
+  base?: string | null;
+}
+type SeveraState = SideState & { guid: string };
+type ExchangeState = SideState & { id: string; uid?: string | null };
+
+function seriesBaseText(side: SideState): string | null {
+  if (side.base !== undefined) return side.base;
+  return encodeSeriesBase(seriesBaseOf(side.fields));
+}
 
 /** Tag for an Exchange item brought back by a restore: not a Severa guid, so the next cycle syncs it like a new entry. */
 export const RESTORED_TAG_PREFIX = 'restored:';
@@ -620,9 +640,10 @@ export class UserSync {
         ? { action: 'record', cell: 'new: recovered, same content' }
         : { action: 'update', side: 'severa', cell: 'new: recovered', reason: 'finishing an interrupted copy from Exchange', conflict: false };
     }
-    // A meeting's copy in another enrolled mailbox is the same meeting as the activity it links to: pair, don't copy.
-    // (Its content may differ only by what Severa cannot hold; the next change on either side flows as usual.)
-    if (c.linkedByUid && !c.pair && c.severa.item && c.exchange.event) return { action: 'record', cell: 'new: linked by meeting UID' };
+    // A meeting's copy in another enrolled mailbox is the same meeting as the activity it links to (never a second
+    // activity). Like any entry found on both sides without a pair, it goes through the table: the same content is
+    // recorded; different content (say the activity changed after this copy was last written, and the sync updates no
+    // attendee's copy but an enrolled one's) is brought in line with the side changed later.
     const sItem = c.severa.item;
     const eEvent = c.exchange.event;
     const sHash = sItem?.hash ?? (c.pair && c.severa.state === 'unchanged' ? c.pair.severaHash : undefined);
@@ -633,6 +654,8 @@ export class UserSync {
     if (!c.pair && sItem) {
       severaEligible = sItem.eligible.ok && this.windowPosition(sItem.fields, sItem.timeZone) === 'inside';
     }
+    const mergeable = !!c.pair && !!sItem?.fields.recurrence && !!eEvent?.fields.recurrence
+      && decodeSeriesBase(c.pair.severaSeriesBase) !== null && decodeSeriesBase(c.pair.exchangeSeriesBase) !== null;
     return decide({
       paired: c.pair !== null,
       severa: c.severa.state,
@@ -642,6 +665,7 @@ export class UserSync {
       exchangeModified: times.e,
       severaEligible,
       exchangeEligible: true,
+      mergeable,
     });
   }
 
@@ -725,7 +749,7 @@ export class UserSync {
     if (p?.id !== undefined) this.work.deletePairIds.push(p.id);
   }
 
-  private buildPair(c: Candidate, s: { guid: string; version: string; hash: string; modified: string }, e: { id: string; version: string; hash: string; modified: string; uid?: string | null }, fields: EventFields): PairRecord {
+  private buildPair(c: Candidate, s: SeveraState, e: ExchangeState, fields: EventFields): PairRecord {
     return {
       id: c.pair?.id,
       email: this.plan.email,
@@ -746,21 +770,23 @@ export class UserSync {
       end: fields.end,
       exchangeGone: false,
       severaGone: false,
+      severaSeriesBase: seriesBaseText(s),
+      exchangeSeriesBase: seriesBaseText(e),
     };
   }
 
-  private severaSide(c: Candidate): { guid: string; version: string; hash: string; modified: string } {
+  private severaSide(c: Candidate): SeveraState {
     const i = c.severa.item;
-    if (i) return { guid: i.guid, version: i.version, hash: i.hash, modified: i.modified };
+    if (i) return { guid: i.guid, version: i.version, hash: i.hash, modified: i.modified, fields: i.fields };
     const p = c.pair!;
-    return { guid: p.severaGuid, version: p.severaVersion, hash: p.severaHash, modified: p.severaModified };
+    return { guid: p.severaGuid, version: p.severaVersion, hash: p.severaHash, modified: p.severaModified, base: p.severaSeriesBase ?? null };
   }
 
-  private exchangeSide(c: Candidate): { id: string; version: string; hash: string; modified: string; uid?: string | null } {
+  private exchangeSide(c: Candidate): ExchangeState {
     const e = c.exchange.event;
-    if (e) return { id: e.id, version: e.version, hash: contentHash(e.fields), modified: e.lastModified, uid: e.uid ?? null };
+    if (e) return { id: e.id, version: e.version, hash: contentHash(e.fields), modified: e.lastModified, uid: e.uid ?? null, fields: e.fields };
     const p = c.pair!;
-    return { id: p.exchangeId, version: p.exchangeVersion, hash: p.exchangeHash, modified: p.exchangeModified, uid: p.uid };
+    return { id: p.exchangeId, version: p.exchangeVersion, hash: p.exchangeHash, modified: p.exchangeModified, uid: p.uid, base: p.exchangeSeriesBase ?? null };
   }
 
   private currentFields(c: Candidate): EventFields {
@@ -795,6 +821,8 @@ export class UserSync {
 
   private async apply(c: Candidate, d: Decision): Promise<void> {
     if ((d.action === 'update' || d.action === 'create') && d.conflict) this.report.conflicts++;
+    // A meeting's copy linked to its activity by UID: this user takes part in the activity, whichever way it is paired.
+    if (c.linkedByUid && !c.pair && c.severa.item && (d.action === 'record' || d.action === 'update')) await this.ensureMember(c.severa.item);
     switch (d.action) {
       case 'none': {
         // Versions may have moved without a content change: remember them, so the next cycle compares with them.
@@ -808,7 +836,6 @@ export class UserSync {
         return;
       }
       case 'record': {
-        if (c.linkedByUid && c.severa.item) await this.ensureMember(c.severa.item);
         this.stagePair(this.buildPair(c, this.severaSide(c), this.exchangeSide(c), this.currentFields(c)));
         return;
       }
@@ -827,6 +854,46 @@ export class UserSync {
         if (d.side === 'exchange') await this.deleteInExchange(c, d.reason);
         else await this.deleteInSevera(c, d.reason);
         return;
+      case 'merge':
+        await this.mergeBothWays(c, d.reason);
+        return;
+    }
+  }
+
+  /**
+   * A series both sides changed: each side gets what the other changed, occurrence by occurrence (series-merge.ts).
+   * The pair is staged once, after both writes: if the second fails, the stored pair still shows both sides changed, so
+   * the next cycle merges again (what was written already then counts as the same on both sides) instead of taking one
+   * side's series whole.
+   */
+  private async mergeBothWays(c: Candidate, reason: string): Promise<void> {
+    const item = c.severa.item!;
+    const event = c.exchange.event!;
+    const p = c.pair!;
+    const times = this.correctedTimes(item.modified, event.lastModified);
+    const plan = mergeSeries({
+      severa: item.fields,
+      exchange: event.fields,
+      severaBase: decodeSeriesBase(p.severaSeriesBase)!,
+      exchangeBase: decodeSeriesBase(p.exchangeSeriesBase)!,
+      severaModified: times.s,
+      exchangeModified: times.e,
+    });
+    if (plan.conflicts > 0) this.report.conflicts++;
+    const staged = (x: PairRecord) => (p.id !== undefined && x.id === p.id) || x.exchangeId === p.exchangeId || x.severaGuid === p.severaGuid;
+    const stagedBefore = this.work.upsertPairs.filter(staged);
+    let now = c;
+    try {
+      if (plan.toExchange) {
+        const written = await this.updateExchange(now, reason, plan.exchange);
+        if (written) now = { ...now, exchange: { state: 'changed', event: written } };
+      }
+      if (plan.toSevera) await this.updateSevera(now, reason, plan.severa);
+      else if (!this.ctx.dryRun) this.stagePair(this.buildPair(now, this.severaSide(now), this.exchangeSide(now), this.currentFields(now)));
+    } catch (err) {
+      const others = this.work.upsertPairs.filter((x) => !staged(x));
+      this.work.upsertPairs.splice(0, this.work.upsertPairs.length, ...others, ...stagedBefore);
+      throw err;
     }
   }
 
@@ -840,7 +907,7 @@ export class UserSync {
     const written = await this.ctx.calendar.createEvent(this.mailbox, fields, item.guid);
     this.work.removeIntentIds.push(intentId);
     if (c.pair) this.dropPair(c.pair);
-    const pair = this.buildPair({ ...c, pair: null, role: this.roleIn(item), origin: c.pair?.origin ?? 'severa' }, this.severaSide(c), { id: written.id, version: written.version, hash: contentHash(fields), modified: written.lastModified }, fields);
+    const pair = this.buildPair({ ...c, pair: null, role: this.roleIn(item), origin: c.pair?.origin ?? 'severa' }, this.severaSide(c), { id: written.id, version: written.version, hash: contentHash(fields), modified: written.lastModified, fields }, fields);
     this.stagePair(pair);
   }
 
@@ -886,6 +953,10 @@ export class UserSync {
     });
     const created = await this.ctx.severa.createActivity(input);
     this.ctx.snapshot.remember(created);
+    // The meeting has its activity from now on, whatever fails next in this user's sync: the other enrolled copies of
+    // the meeting, synced later in this cycle, link to it instead of creating it again (this user's next cycle finds
+    // it by the intent, or by the UID of the pair those copies made).
+    if (event.uid && created.guid) this.ctx.uidIndex.set(event.uid, created.guid);
     await this.ensureParticipants(created.guid ?? '', participantGuids);
     let item = this.ctx.snapshot.toItem(created);
     if (!item) throw new Error('Severa answered the new activity without a guid.');
@@ -912,13 +983,14 @@ export class UserSync {
     await this.ensureParticipants(item.flattenedFrom ?? item.guid, [this.userGuid]);
   }
 
-  private async updateExchange(c: Candidate, reason: string): Promise<void> {
+  /** Writes Severa's item (or `merged`, the fields a merge decided) to Exchange; returns the item as written. */
+  private async updateExchange(c: Candidate, reason: string, merged?: EventFields): Promise<SideEvent | undefined> {
     const item = c.severa.item!;
     const p = c.pair;
     const current = c.exchange.event;
-    const fields = mergeIntoExchangeFields(current?.fields ?? null, item.fields);
+    const fields = merged ?? mergeIntoExchangeFields(current?.fields ?? null, item.fields);
     this.change({ side: 'exchange', action: 'update', ...describeFields(fields), sourceId: item.guid, reason });
-    if (this.ctx.dryRun) return;
+    if (this.ctx.dryRun) return undefined;
     const id = current?.id ?? p!.exchangeId;
     const version = current?.version ?? p!.exchangeVersion;
     const uid = current?.uid ?? p?.uid ?? null;
@@ -926,15 +998,19 @@ export class UserSync {
       // One occurrence of a series synced as occurrences: an exception of the series; its version is its content.
       const written = await this.writeOccurrence(id, fields);
       const hash = contentHash({ ...fields, recurrence: null, exceptions: [] });
-      this.stagePair(this.buildPair(c, this.severaSide(c), { id, version: hash, hash, modified: written.lastModified, uid }, fields));
-      return;
+      this.stagePair(this.buildPair(c, this.severaSide(c), { id, version: hash, hash, modified: written.lastModified, uid, base: null }, fields));
+      return { id, version: hash, lastModified: written.lastModified, fields: { ...fields, recurrence: null, exceptions: [] }, ...(uid ? { uid } : {}) };
     }
     const written = await this.ctx.calendar.updateEvent(this.mailbox, id, version, fields);
-    this.stagePair(this.buildPair(c, this.severaSide(c), { id: written.id || id, version: written.version, hash: contentHash(fields), modified: written.lastModified, uid }, fields));
+    const after: SideEvent = { id: written.id || id, version: written.version, lastModified: written.lastModified, fields, ...(uid ? { uid } : {}) };
+    this.stagePair(this.buildPair(c, this.severaSide(c), { id: after.id, version: after.version, hash: contentHash(fields), modified: after.lastModified, uid, fields }, fields));
+    return after;
   }
 
-  private async updateSevera(c: Candidate, reason: string): Promise<void> {
-    const event = c.exchange.event!;
+  /** Writes the Exchange item (or `merged`, the fields a merge decided) to Severa. */
+  private async updateSevera(c: Candidate, reason: string, merged?: EventFields): Promise<void> {
+    const source = c.exchange.event!;
+    const event: SideEvent = merged ? { ...source, fields: merged } : source;
     const guid = c.severa.item?.guid ?? c.pair!.severaGuid;
     this.change({ side: 'severa', action: 'update', ...describeFields(event.fields), sourceId: event.id, reason });
     if (this.ctx.dryRun) return;
