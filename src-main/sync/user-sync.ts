@@ -75,7 +75,11 @@ export interface UserPlan {
   state: UserSyncState | null;
 }
 
-type SeveraSideNow = { state: SideNow; item?: SeveraItem };
+/**
+ * `leftBy`: absent for this user only: the activity still exists, but the user no longer owns it or takes part in it
+ * (removed as participant). A change of the user's copy then brings the participation back, not a second activity.
+ */
+type SeveraSideNow = { state: SideNow; item?: SeveraItem; leftBy?: SeveraItem };
 /** `reshaped`: the Exchange series now travels in the other shape (whole vs. as occurrences); its old pair goes. */
 type ExchangeSideNow = { state: SideNow; event?: SideEvent; reshaped?: boolean };
 
@@ -180,7 +184,8 @@ export class UserSync {
   private fullExchange = false;
   private newSyncState: string | null = null;
   private severaView = new Map<string, SeveraItem>();
-  private lostMembership = new Set<string>();
+  /** Paired activities this user no longer owns or takes part in, by guid. */
+  private lostMembership = new Map<string, SeveraItem>();
   private fullSevera = false;
   /** Activities created by a crashed run and found again, by the Exchange id they came from. */
   private recoveredSevera = new Map<string, SeveraItem>();
@@ -331,7 +336,7 @@ export class UserSync {
       if (!paired && this.ctx.settledGuids.has(item.guid)) continue;
       const isMember = item.ownerGuid === this.userGuid || (await snapshot.members(item)).has(this.userGuid);
       if (isMember) this.severaView.set(item.guid, item);
-      else if (paired) this.lostMembership.add(item.guid);
+      else if (paired) this.lostMembership.set(item.guid, item);
     }
   }
 
@@ -476,13 +481,14 @@ export class UserSync {
     if (p.severaGone || this.ctx.snapshot.deletedGuids.has(p.severaGuid)) return { state: 'absent' };
     const item = this.severaView.get(p.severaGuid);
     if (item) return { state: classifySide(stored, item, false), item };
-    if (this.lostMembership.has(p.severaGuid)) return { state: 'absent' };
+    const left = this.lostMembership.get(p.severaGuid);
+    if (left) return { state: 'absent', leftBy: left };
     if (this.fullSevera && this.pairExpectedInListing(p)) {
       // Not in the user's listing: deleted, no longer theirs, or moved out of the window.
       const found = await this.ctx.snapshot.fetchItem(p.severaGuid);
       if (!found) return { state: 'absent' };
       const member = found.ownerGuid === this.userGuid || (await this.ctx.snapshot.members(found)).has(this.userGuid);
-      if (!member) return { state: 'absent' };
+      if (!member) return { state: 'absent', leftBy: found };
       return { state: classifySide(stored, found, false), item: found };
     }
     return { state: 'unchanged' };
@@ -844,6 +850,7 @@ export class UserSync {
         return;
       case 'create':
         if (d.side === 'exchange') await this.createInExchange(c, d.reason);
+        else if (c.severa.leftBy && c.pair) await this.rejoinInSevera(c, d.reason);
         else await this.createInSevera(c, d.reason);
         return;
       case 'update':
@@ -858,6 +865,29 @@ export class UserSync {
         await this.mergeBothWays(c, d.reason);
         return;
     }
+  }
+
+  /**
+   * The user's copy changed after they were removed from the activity in Severa: as a change beats a deletion, the
+   * removal is undone (the user takes part again) and the item is then decided as usual against the activity as it is,
+   * so a change made meanwhile in Severa is not overwritten unseen. Never a second activity: the first one still exists.
+   */
+  private async rejoinInSevera(c: Candidate, reason: string): Promise<void> {
+    const item = c.severa.leftBy!;
+    const p = c.pair!;
+    if (!this.ctx.dryRun) await this.ensureMember(item);
+    const again: Candidate = {
+      ...c,
+      pair: { ...p, role: this.roleIn(item) },
+      severa: { state: classifySide({ version: p.severaVersion, hash: p.severaHash }, item, false), item },
+    };
+    const next = this.decideCandidate(again);
+    const writesSevera = next.action === 'merge' || ((next.action === 'update' || next.action === 'create') && next.side === 'severa');
+    if (!writesSevera) {
+      const event = c.exchange.event;
+      this.change({ side: 'severa', action: 'update', subject: item.fields.subject, start: item.fields.start, sourceId: event?.id ?? p.exchangeId, reason: `${reason}: takes part again` });
+    }
+    await this.apply(again, next);
   }
 
   /**
