@@ -97,6 +97,36 @@ describe('SyncStore', () => {
     store.close();
   });
 
+  it("keeps each side's series base with the pair, on insert and on update; none for a single item", () => {
+    const store = SyncStore.open(':memory:');
+    const email = 'aino.virtanen@contoso.example';
+    store.commitUserWork({ email, upsertPairs: [pair({ severaSeriesBase: '{"series":"s1","occurrences":{}}', exchangeSeriesBase: '{"series":"e1","occurrences":{}}' })] });
+    const stored = store.pairsForUser(email)[0];
+    expect([stored.severaSeriesBase, stored.exchangeSeriesBase]).toEqual(['{"series":"s1","occurrences":{}}', '{"series":"e1","occurrences":{}}']);
+    store.commitUserWork({ email, upsertPairs: [{ ...stored, exchangeSeriesBase: '{"series":"e2","occurrences":{}}' }] });
+    expect(store.pairsForUser(email)[0].exchangeSeriesBase).toBe('{"series":"e2","occurrences":{}}');
+    store.commitUserWork({ email, upsertPairs: [pair({ exchangeId: 'X2', severaGuid: 'S2' })] });
+    expect(store.pairsForUser(email).find((p) => p.exchangeId === 'X2')).toMatchObject({ severaSeriesBase: null, exchangeSeriesBase: null });
+    store.close();
+  });
+
+  it('brings a schema 1 store forward, its pairs intact and without series bases', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sync-store-'));
+    dirs.push(dir);
+    const file = join(dir, 'old.db');
+    const db = new DatabaseSync(file);
+    db.exec(MIGRATIONS[0]);
+    db.exec('PRAGMA user_version = 1');
+    db.prepare(`INSERT INTO pairs (email, mailbox, exchange_id, severa_guid, role, origin, exchange_version, exchange_hash, exchange_modified,
+      severa_version, severa_hash, severa_modified, subject, start_at, end_at) VALUES ('a@contoso.example', 'a@contoso.example', 'X1', 'S1',
+      'owner', 'severa', 'ck1', 'h', '2026-03-01T10:00:00.000Z', 't', 'h', 't', 'Planning', '2026-03-02T08:00:00.000Z', '2026-03-02T09:00:00.000Z')`).run();
+    db.close();
+    const store = SyncStore.open(file);
+    expect(store.schemaVersion()).toBe(MIGRATIONS.length);
+    expect(store.pairsForUser('a@contoso.example')).toEqual([expect.objectContaining({ exchangeId: 'X1', severaGuid: 'S1', severaSeriesBase: null, exchangeSeriesBase: null })]);
+    store.close();
+  });
+
   it('keeps intents until the work that fulfils them commits', () => {
     const store = SyncStore.open(':memory:');
     store.addIntent({ id: 'i1', email: 'A@contoso.example', kind: 'create-exchange', payload: { tag: 'S1' }, createdAt: '2026-03-01T10:00:00Z' });

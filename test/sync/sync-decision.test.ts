@@ -75,6 +75,17 @@ describe('decision table: stored pair', () => {
     expect(decide(base({ severa: 'changed', exchange: 'changed', severaModified: EARLY, exchangeModified: EARLY })))
       .toMatchObject({ action: 'update', side: 'exchange', conflict: true });
   });
+  it('both changed, a series with a per-occurrence base on both sides: merged part by part, whatever the times', () => {
+    for (const [s, e] of [[LATE, EARLY], [EARLY, LATE]]) {
+      expect(decide(base({ severa: 'changed', exchange: 'changed', severaModified: s, exchangeModified: e, mergeable: true })))
+        .toMatchObject({ action: 'merge', cell: 'paired: changed/changed, series' });
+    }
+  });
+  it('mergeable changes nothing where only one side changed, the content is the same, or there is no pair', () => {
+    expect(decide(base({ severa: 'changed', exchange: 'unchanged', mergeable: true }))).toMatchObject({ action: 'update', side: 'exchange' });
+    expect(decide(base({ severa: 'changed', exchange: 'changed', sameContent: true, mergeable: true }))).toMatchObject({ action: 'record' });
+    expect(decide(base({ paired: false, severa: 'changed', exchange: 'changed', mergeable: true, severaModified: LATE, exchangeModified: EARLY }))).toMatchObject({ action: 'update', side: 'exchange', conflict: true });
+  });
   it('eligibility does not matter for paired items (changes of paired items always flow)', () => {
     expect(decide(base({ severa: 'changed', exchange: 'unchanged', severaEligible: false })))
       .toMatchObject({ action: 'update', side: 'exchange' });
