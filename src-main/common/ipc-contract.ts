@@ -7,7 +7,8 @@ import type { CycleReport, UserProblem, UserReport } from './sync-report.ts';
 /**
  * The one contract between the main process and the settings window (GitHub Desktop style): every request channel is a
  * key of `RequestChannels` (`channel -> (payload) => Promise<result>`), every payload has a zod schema in
- * `requestSchemas`, every push from main is a key of `EventChannels`. The preload exposes `RendererApi` on
+ * `requestSchemas`, every push from main is a key of `EventChannels` with a zod schema in `eventSchemas` (checked in main
+ * before sending and in the window on receipt). The preload exposes `RendererApi` on
  * `window[RENDERER_API_KEY]`; the main process serves it through one generic wrapper (src-main/electron/ipc-router.ts).
  *
  * Plain data only. No result ever carries a secret: secrets are write-only from the window's side (`secret:set`,
@@ -63,6 +64,8 @@ export type AdminSettingsDraft = z.infer<typeof adminSettingsDraftSchema>;
 const secretNameSchema = z.enum(SECRET_NAMES);
 const emptyPayload = z.undefined();
 const emailText = shortText(320).trim().min(1, 'Enter your email address.');
+/** Names one Test connection run, so the window can tell that run's live results from any other's. */
+const runIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'Expected a run id of 1 to 64 letters, digits, - or _.');
 
 export const requestSchemas = {
   'settings:get': emptyPayload,
@@ -71,7 +74,8 @@ export const requestSchemas = {
   'secret:has': z.object({ name: secretNameSchema }).strict(),
   'secret:delete': z.object({ name: secretNameSchema }).strict(),
   'activityTypes:list': emptyPayload,
-  'connection:test': emptyPayload,
+  /** With a runId, each check is also pushed on 'connection:check' as it completes; the reply is the full list either way. */
+  'connection:test': z.object({ runId: runIdSchema }).strict().optional(),
   'personal:get': emptyPayload,
   'personal:enable': z
     .object({
@@ -133,6 +137,15 @@ export interface CheckView {
   ok: boolean;
   message: string;
   fix?: string;
+}
+
+/** One check of a running Test connection, pushed as soon as it passed or failed. */
+export interface CheckProgressView {
+  /** The runId of the 'connection:test' request it belongs to. */
+  runId: string;
+  /** Its position in that request's final list. */
+  index: number;
+  check: CheckView;
 }
 
 export interface IdentityView {
@@ -234,9 +247,7 @@ export interface RequestResults {
 
 /** The type map: one function per channel. The main process implements it; the window calls it through `invoke`. */
 export type RequestChannels = {
-  [C in RequestChannel]: RequestPayload<C> extends undefined
-    ? () => Promise<RequestResults[C]>
-    : (payload: RequestPayload<C>) => Promise<RequestResults[C]>;
+  [C in RequestChannel]: (...args: InvokeArgs<C>) => Promise<RequestResults[C]>;
 };
 
 /** Pushes from main to the window. */
@@ -246,9 +257,65 @@ export interface EventChannels {
   progress: ProgressView;
   /** A notification was clicked: show this section. */
   navigate: { section: 'admin' | 'personal' | 'status' };
+  /** One check of the Test connection run named by `runId` completed (passed or failed). */
+  'connection:check': CheckProgressView;
 }
 export type EventChannel = keyof EventChannels;
-export const EVENT_CHANNELS: readonly EventChannel[] = ['status', 'report', 'progress', 'navigate'];
+
+// ---------- push schemas (what main may send) ----------
+
+const longText = z.string().max(20_000);
+const instant = z.string().max(64);
+const problemSchema = z.object({ code: z.string().max(200), message: longText, fix: longText.optional() }).loose();
+const progressSchema = z.object({
+  usersDone: z.number().int().nonnegative(),
+  usersTotal: z.number().int().nonnegative(),
+  currentUser: z.string().max(320).optional(),
+  phase: z.string().max(500).optional(),
+});
+const runnerStatusSchema = z.object({
+  state: z.enum(['idle', 'syncing', 'error', 'paused']),
+  lastRunAt: instant.optional(),
+  nextRunAt: instant.optional(),
+  pausedUntil: instant.nullable().optional(),
+  progress: progressSchema.optional(),
+  consecutiveFailures: z.number().int().nonnegative(),
+});
+const checkViewSchema = z.object({ id: z.string().min(1).max(400), title: z.string().max(400), ok: z.boolean(), message: longText, fix: longText.optional() });
+
+/**
+ * Every push's shape. Unknown keys are dropped (the window sees only what the contract names), except inside a user's
+ * status, whose counts and outcome come straight from the sync report.
+ */
+export const eventSchemas = {
+  status: runnerStatusSchema,
+  report: z.object({
+    runner: runnerStatusSchema,
+    users: z.array(z.object({ email: z.string().max(320), conflicts: z.number(), heldDeletions: z.number(), errors: z.array(problemSchema), notes: z.array(longText), firstSyncDone: z.boolean() }).loose()),
+    orgErrors: z.array(problemSchema),
+    lastCycle: z.object({ startedAt: instant, finishedAt: instant, outcome: z.enum(['ok', 'partial', 'failed']) }).optional(),
+    logPath: z.string().max(4096).nullable(),
+  }),
+  progress: progressSchema,
+  navigate: z.object({ section: z.enum(['admin', 'personal', 'status']) }),
+  'connection:check': z.object({ runId: runIdSchema, index: z.number().int().nonnegative().max(10_000), check: checkViewSchema }),
+} satisfies Record<EventChannel, z.ZodType>;
+
+export const EVENT_CHANNELS = Object.keys(eventSchemas) as EventChannel[];
+
+/** Compiles only while every schema's output is its channel's type, so the two cannot drift apart. */
+export type EventSchemasMatchContract = AssertTrue<{ [E in EventChannel]: z.infer<(typeof eventSchemas)[E]> extends EventChannels[E] ? true : false }[EventChannel]>;
+type AssertTrue<T extends true> = T;
+
+export type ParsedEvent<E extends EventChannel> = { ok: true; data: EventChannels[E] } | { ok: false; issues: FieldIssue[] };
+
+/** Checks a push against its schema: main calls it before sending, the window on receipt. */
+export function parseEvent<E extends EventChannel>(event: E, data: unknown): ParsedEvent<E> {
+  if (!Object.hasOwn(eventSchemas, event)) return { ok: false, issues: [{ path: '', message: `Unknown event "${String(event)}".` }] };
+  const parsed = (eventSchemas[event] as z.ZodType).safeParse(data);
+  if (parsed.success) return { ok: true, data: parsed.data as EventChannels[E] };
+  return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) };
+}
 
 /** What crosses the wire for every request: errors travel as data so the window gets the message and the fix intact. */
 export type IpcEnvelope<T> = { ok: true; value: T } | { ok: false; error: IpcFailure };
@@ -287,7 +354,11 @@ export class IpcRequestError extends Error {
 
 // ---------- the window's side ----------
 
-export type InvokeArgs<C extends RequestChannel> = RequestPayload<C> extends undefined ? [] : [payload: RequestPayload<C>];
+export type InvokeArgs<C extends RequestChannel> = RequestPayload<C> extends undefined
+  ? []
+  : undefined extends RequestPayload<C>
+    ? [payload?: RequestPayload<C>]
+    : [payload: RequestPayload<C>];
 
 /** What `window.severaSync` is. */
 export interface RendererApi {
@@ -307,9 +378,12 @@ const isEnvelope = (value: unknown): value is IpcEnvelope<unknown> =>
 
 /**
  * Builds the window's API over a transport. Only known channels leave the window: a typo or a script injected into the
- * page cannot reach an arbitrary IPC channel through it.
+ * page cannot reach an arbitrary IPC channel through it. A push that does not match its schema never reaches a listener.
  */
-export function createRendererApi(transport: RendererTransport): RendererApi {
+export function createRendererApi(
+  transport: RendererTransport,
+  onInvalidEvent: (event: EventChannel, issues: FieldIssue[]) => void = (event, issues) => console.warn(`Ignored a malformed "${event}" push:`, issues),
+): RendererApi {
   const requestChannels = new Set<string>(REQUEST_CHANNELS);
   const eventChannels = new Set<string>(EVENT_CHANNELS);
   return {
@@ -322,7 +396,11 @@ export function createRendererApi(transport: RendererTransport): RendererApi {
     },
     on(event, listener) {
       if (!eventChannels.has(event)) throw new Error(`Unknown event "${String(event)}".`);
-      return transport.subscribe(event, (data) => listener(data as never));
+      return transport.subscribe(event, (data) => {
+        const parsed = parseEvent(event, data);
+        if (parsed.ok) listener(parsed.data);
+        else onInvalidEvent(event, parsed.issues);
+      });
     },
   };
 }

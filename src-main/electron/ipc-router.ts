@@ -1,6 +1,6 @@
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
-import { APP_HOST, APP_SCHEME, REQUEST_CHANNELS, UserFacingError, ipcChannelName, requestSchemas } from '../common/ipc-contract.ts';
-import type { FieldIssue, IpcEnvelope, RequestChannel, RequestPayload, RequestResults } from '../common/ipc-contract.ts';
+import { APP_HOST, APP_SCHEME, REQUEST_CHANNELS, UserFacingError, ipcChannelName, parseEvent, requestSchemas } from '../common/ipc-contract.ts';
+import type { EventChannel, EventChannels, FieldIssue, IpcEnvelope, RequestChannel, RequestPayload, RequestResults } from '../common/ipc-contract.ts';
 
 /** What the main process implements: one async function per request channel. */
 export type IpcHandlers = { [C in RequestChannel]: (payload: RequestPayload<C>) => Promise<RequestResults[C]> };
@@ -72,13 +72,52 @@ export async function dispatchRequest(
     return { ok: false, error: { code: 'internal', message: err instanceof Error ? err.message : 'Something went wrong in the app.' } };
   }
   const serialized = JSON.stringify(value ?? null);
-  const secrets = (await options.knownSecrets().catch(() => [] as string[])).filter((s) => s.length >= MIN_CHECKED_SECRET_LENGTH);
-  if (secrets.some((s) => serialized.includes(s) || serialized.includes(JSON.stringify(s).slice(1, -1)))) {
+  if (await containsStoredSecret(serialized, options.knownSecrets)) {
     log?.error({ channel }, 'IPC reply withheld: it contained a stored secret');
     return { ok: false, error: { code: 'internal', message: 'The reply was withheld because it contained a secret.' } };
   }
   // A plain JSON copy: no prototype, function or Error object crosses to the window.
   return { ok: true, value: JSON.parse(serialized) };
+}
+
+async function containsStoredSecret(serialized: string, knownSecrets: () => Promise<string[]>): Promise<boolean> {
+  const secrets = (await knownSecrets().catch(() => [] as string[])).filter((s) => s.length >= MIN_CHECKED_SECRET_LENGTH);
+  return secrets.some((s) => serialized.includes(s) || serialized.includes(JSON.stringify(s).slice(1, -1)));
+}
+
+/** Sends one push to the window (webContents.send in the app, the test bridge in tests). */
+export type EventSender = (event: EventChannel, data: unknown) => void | Promise<void>;
+export type EventPush = <E extends EventChannel>(event: E, data: EventChannels[E]) => Promise<void>;
+
+/**
+ * Pushes go through the same guards as replies: the payload must match its schema and may not contain a stored
+ * secret; otherwise it is dropped and logged (without the payload). Pushes leave in the order they were made, so a
+ * live list in the window fills in order. The returned promise settles when the push was sent or dropped; never rejects.
+ */
+export function createEventPusher(send: EventSender, options: Pick<RouterOptions, 'knownSecrets' | 'log'>): EventPush {
+  let tail: Promise<void> = Promise.resolve();
+  return (event, data) => {
+    const next = tail.then(async () => {
+      try {
+        const parsed = parseEvent(event, data);
+        if (!parsed.ok) {
+          options.log?.error({ event, issues: parsed.issues.map((i) => i.path) }, 'push with an invalid payload dropped');
+          return;
+        }
+        const serialized = JSON.stringify(parsed.data);
+        if (await containsStoredSecret(serialized, options.knownSecrets)) {
+          options.log?.error({ event }, 'push withheld: it contained a stored secret');
+          return;
+        }
+        await send(event, JSON.parse(serialized));
+      } catch (error) {
+        // E.g. the window was closed meanwhile: nothing to update, and the pushes after this one still go.
+        options.log?.warn({ event, err: error instanceof Error ? error.message : String(error) }, 'push could not be sent');
+      }
+    });
+    tail = next;
+    return next;
+  };
 }
 
 /** Registers every channel on Electron's ipcMain; returns a function that removes them. */

@@ -5,12 +5,12 @@ import type { MenuItemConstructorOptions } from 'electron';
 import ElectronStore from 'electron-store';
 import pino from 'pino';
 import { APP_ENTRY_URL, APP_SCHEME, ipcChannelName } from '../common/ipc-contract.ts';
-import type { EventChannel, EventChannels } from '../common/ipc-contract.ts';
 import { SyncRunner } from '../runner/sync-runner.ts';
 import { KeychainSecretStore } from '../secrets/keychain-secret-store.ts';
 import { SettingsStore } from '../settings/settings-store.ts';
 import { watchConnectivity } from './connectivity-watch.ts';
-import { isTrustedSenderUrl, registerIpcHandlers } from './ipc-router.ts';
+import { createEventPusher, isTrustedSenderUrl, registerIpcHandlers } from './ipc-router.ts';
+import type { EventPush } from './ipc-router.ts';
 import { decideNotifications } from './notification-policy.ts';
 import { createPeerLookups } from './peer-lookups.ts';
 import { claimSingleInstance } from './single-instance.ts';
@@ -40,6 +40,8 @@ const paths = {
 let settingsWindow: BrowserWindow | null = null;
 let tray: Tray | null = null;
 let quitting = false;
+/** Every push to the window goes through here: schema-checked, secret-checked, in order. Set once started. */
+let push: EventPush | null = null;
 
 if (claimSingleInstance(app, () => showWindow('status'))) {
   app.on('window-all-closed', () => {
@@ -77,6 +79,13 @@ async function start(): Promise<void> {
     }
   };
   const currentStatus = () => appStatusView(runner.status(), book, enrolled(), paths.log);
+  const pushToWindow = createEventPusher(
+    (event, data) => {
+      if (settingsWindow && !settingsWindow.isDestroyed()) settingsWindow.webContents.send(ipcChannelName(event), data);
+    },
+    { knownSecrets: () => secrets.values(), log },
+  );
+  push = pushToWindow;
 
   const handlers = createWindowRequestHandlers({
     settings,
@@ -92,12 +101,9 @@ async function start(): Promise<void> {
       return target.filePath;
     },
     openLog: async () => (await shell.openPath(paths.log)) === '',
+    push: pushToWindow,
   });
   registerIpcHandlers(ipcMain, handlers, { isTrustedSender: isTrustedSenderUrl, knownSecrets: () => secrets.values(), log });
-
-  const push = <E extends EventChannel>(event: E, data: EventChannels[E]) => {
-    if (settingsWindow && !settingsWindow.isDestroyed()) settingsWindow.webContents.send(ipcChannelName(event), data);
-  };
 
   tray = new Tray(trayImage('idle'));
   tray.on('click', () => showWindow('status'));
@@ -147,9 +153,9 @@ async function start(): Promise<void> {
 
   runner.onStatus((status) => {
     refreshTray();
-    push('status', runnerStatusView(status));
+    void pushToWindow('status', runnerStatusView(status));
   });
-  runner.onProgress((progress) => push('progress', progress));
+  runner.onProgress((progress) => void pushToWindow('progress', progress));
   runner.onReport((report) => {
     book = recordCycle(book, report);
     try {
@@ -166,7 +172,7 @@ async function start(): Promise<void> {
         notification.show();
       }
     }
-    push('report', currentStatus());
+    void pushToWindow('report', currentStatus());
     refreshTray();
   });
 
@@ -205,7 +211,7 @@ function lastSyncSummary(report: import('../common/sync-report.ts').CycleReport 
 
 function showWindow(section: 'admin' | 'personal' | 'status'): void {
   if (settingsWindow && !settingsWindow.isDestroyed()) {
-    settingsWindow.webContents.send(ipcChannelName('navigate'), { section });
+    void push?.('navigate', { section });
     if (settingsWindow.isMinimized()) settingsWindow.restore();
     settingsWindow.show();
     settingsWindow.focus();

@@ -17,7 +17,7 @@ import type { SecretName, SecretSink } from '../common/secrets-contract.ts';
 import type { CycleReport } from '../common/sync-report.ts';
 import type { CheckResult, RunnerStatus } from '../runner/runner-types.ts';
 import type { SettingsStore } from '../settings/settings-store.ts';
-import type { IpcHandlers } from './ipc-router.ts';
+import type { EventPush, IpcHandlers } from './ipc-router.ts';
 import { pauseUntil } from './tray-model.ts';
 import { statusRows } from './user-status-book.ts';
 import type { UserStatusBook } from './user-status-book.ts';
@@ -33,7 +33,7 @@ export interface WindowRunner {
   pause(untilMs: number | null): void;
   resume(): void;
   status(): RunnerStatus;
-  check(): Promise<CheckResult[]>;
+  check(opts?: { onResult?: (result: CheckResult, index: number) => void }): Promise<CheckResult[]>;
   triggerSoon?(reason: string): void;
   listDeletions?(email?: string): Promise<JournalEntryView[]>;
   restoreDeletions?(ids: string[]): Promise<RestoreResultView[]>;
@@ -80,6 +80,8 @@ export interface WindowRequestDeps {
   now?: () => number;
   /** YYYY-MM-DD of today in the user's zone: the default sync start date. */
   today?: () => string;
+  /** Pushes to the window (createEventPusher); without it, Test connection answers only with the full list. */
+  push?: EventPush;
 }
 
 const OFFICE_365_EXPLANATION =
@@ -279,8 +281,13 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
       }
     },
 
-    async 'connection:test'() {
-      return (await deps.runner.check()).map(checkView);
+    async 'connection:test'(payload) {
+      const runId = payload?.runId;
+      const push = deps.push;
+      if (!runId || !push) return (await deps.runner.check()).map(checkView);
+      // Each check goes to the window as it completes; the reply still carries the whole list, which the window trusts.
+      const results = await deps.runner.check({ onResult: (result, index) => void push('connection:check', { runId, index, check: checkView(result) }) });
+      return results.map(checkView);
     },
 
     async 'personal:get'() {

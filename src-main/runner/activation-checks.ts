@@ -21,14 +21,22 @@ export interface ActivationCheckDeps {
   connectors: ConnectorFactory;
   log: RunnerLog;
   now: () => number;
-  /** The Exchange side's checks; default: the EWS diagnostics over the configured server. */
-  exchangeChecks?: (settings: OrgSettings, secrets: SecretSource) => Promise<CheckResult[]>;
+  /**
+   * The Exchange side's checks; default: the EWS diagnostics over the configured server. They may report each result
+   * through `onResult` as it comes; results they only return are reported when they return.
+   */
+  exchangeChecks?: (settings: OrgSettings, secrets: SecretSource, onResult?: (result: CheckResult) => void) => Promise<CheckResult[]>;
+  /** Called with each result as soon as it is known, in the order of the returned list. */
+  onResult?: (result: CheckResult) => void;
 }
 
 export async function runActivationChecks(deps: ActivationCheckDeps): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const { settings } = deps;
-  const add = (r: CheckResult) => results.push(r);
+  const add = (r: CheckResult) => {
+    results.push(r);
+    deps.onResult?.(r);
+  };
 
   // ---------- Severa ----------
   let severa: CountedSevera | null = null;
@@ -76,39 +84,45 @@ export async function runActivationChecks(deps: ActivationCheckDeps): Promise<Ch
       message: 'Exchange Online no longer accepts a delegate user name and password (basic authentication and ApplicationImpersonation were retired), so this sync cannot log in there yet.',
       fix: 'The replacement is a Microsoft Graph app registration (tenant id, client id, secret) with Calendars.ReadWrite; that connector is not built yet. Until then, sync only on-premises Exchange mailboxes.',
     });
-    return finishWithClock(results, severa);
+    return finishWithClock(results, add, severa);
   }
   const password = await deps.secrets.get('exchange-delegate-password');
   if (!password) {
     add({ id: 'delegate-login', title: 'Delegate login', ok: false, message: 'No delegate account password is stored.', fix: 'Enter the delegate password in the settings window, or set SCS_EXCHANGE_PASSWORD for the CLI.' });
-    return finishWithClock(results, severa);
+    return finishWithClock(results, add, severa);
   }
+  let reported = 0;
   try {
-    results.push(...(await (deps.exchangeChecks ?? ewsChecks)(settings, deps.secrets)));
+    const exchangeResults = await (deps.exchangeChecks ?? ewsChecks)(settings, deps.secrets, (r) => {
+      add(r);
+      reported++;
+    });
+    for (const r of exchangeResults.slice(reported)) add(r);
   } catch (error) {
     add({ id: 'delegate-login', title: 'Delegate login', ok: false, message: `The Exchange connection cannot be set up: ${describeError(error)}`, fix: 'Correct the Exchange settings.' });
   }
-  return finishWithClock(results, severa);
+  return finishWithClock(results, add, severa);
 }
 
 /** The EWS side: address, TLS, delegate login, each mailbox and its impersonation, the clock (ews-diagnostics.ts). */
-async function ewsChecks(settings: OrgSettings, secrets: SecretSource): Promise<CheckResult[]> {
+async function ewsChecks(settings: OrgSettings, secrets: SecretSource, onResult?: (result: CheckResult) => void): Promise<CheckResult[]> {
   const exchange = settings.exchange as OnPremisesExchangeSettings;
   return runEwsDiagnostics({
     connector: await ewsConnectorOptions(settings, secrets),
     emails: settings.enrollments.map((e) => e.email),
     allowInsecureHttp: exchange.allowInsecureHttp,
     timeoutMs: CHECK_TIMEOUT_MS,
+    ...(onResult ? { onResult } : {}),
   });
 }
 
-function finishWithClock(results: CheckResult[], severa: SeveraPort | null): CheckResult[] {
+function finishWithClock(results: CheckResult[], add: (r: CheckResult) => void, severa: SeveraPort | null): CheckResult[] {
   // The Exchange clock is checked by the EWS diagnostics; Severa's is checked here.
   const offset = severa ? severa.clockOffsetMs() : null;
   if (offset === null) return results;
   const seconds = Math.round(Math.abs(offset) / 1000);
   const skewed = Math.abs(offset) > CLOCK_SKEW_LIMIT_MS;
-  results.push({
+  add({
     id: 'severa-clock',
     title: 'Severa clock',
     ok: !skewed,

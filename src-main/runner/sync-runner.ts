@@ -30,7 +30,16 @@ export interface SyncRunnerOptions {
   /** How long triggerSoon waits so a burst of wake/network events makes one cycle. */
   triggerDelayMs?: number;
   backoffCapMs?: number;
-  checks?: (settings: OrgSettings) => Promise<CheckResult[]>;
+  /** Replaces the activation diagnostics (tests); may report results through `onResult` as they come. */
+  checks?: (settings: OrgSettings, onResult?: (result: CheckResult) => void) => Promise<CheckResult[]>;
+}
+
+export interface CheckOptions {
+  /**
+   * Called with each result as soon as it is known: every result of the returned list exactly once, in its order,
+   * before check() resolves; `index` is its position in that list.
+   */
+  onResult?: (result: CheckResult, index: number) => void;
 }
 
 export interface RunNowOptions {
@@ -190,17 +199,27 @@ export class SyncRunner {
     if (isDue({ nowMs, nextRunAtMs: this.#nextRunAtMs, pausedUntilMs })) void this.runNow();
   }
 
-  /** The activation diagnostics (see activation-checks.ts). */
-  async check(): Promise<CheckResult[]> {
+  /** The activation diagnostics (see activation-checks.ts), each result also reported as it comes when asked. */
+  async check(opts: CheckOptions = {}): Promise<CheckResult[]> {
+    let reported = 0;
+    const report = (result: CheckResult) => {
+      const index = reported++;
+      if (opts.onResult) safeCall((r: CheckResult) => opts.onResult!(r, index), result, this.#log);
+    };
+    // Whatever the checks did not report as they went (an early return, a replacement that only returns) is reported here.
+    const finish = (results: CheckResult[]) => {
+      for (const r of results.slice(reported)) report(r);
+      return results;
+    };
     let settings: OrgSettings;
     try {
       settings = this.#options.loadSettings();
     } catch (error) {
-      return [{ id: 'settings', title: 'Settings', ok: false, message: `The settings are not valid: ${settingsIssueLines(error).join('; ')}`, fix: 'Correct the settings and check again.' }];
+      return finish([{ id: 'settings', title: 'Settings', ok: false, message: `The settings are not valid: ${settingsIssueLines(error).join('; ')}`, fix: 'Correct the settings and check again.' }]);
     }
-    if (this.#options.checks) return this.#options.checks(settings);
+    if (this.#options.checks) return finish(await this.#options.checks(settings, report));
     const { runActivationChecks } = await import('./activation-checks.ts');
-    return runActivationChecks({ settings, secrets: this.#options.secrets, connectors: await this.#connectors(), log: this.#log, now: this.#now });
+    return finish(await runActivationChecks({ settings, secrets: this.#options.secrets, connectors: await this.#connectors(), log: this.#log, now: this.#now, onResult: report }));
   }
 
   /** The deletion journal: every deletion the sync made, newest first (restored ones included, marked). */

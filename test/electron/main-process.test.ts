@@ -139,7 +139,8 @@ describe('main process wiring (Electron faked)', () => {
     expect(h.notifications[0].title).toBe('Calendar sync problem');
     h.notifications[0].click();
     expect(h.windows).toHaveLength(1);
-    expect(h.windows[0].sent).toContainEqual(['scs:navigate', { section: 'status' }]);
+    // Pushes go through the checked, ordered pusher, so they land a moment later.
+    await vi.waitFor(() => expect(h.windows[0].sent).toContainEqual(['scs:navigate', { section: 'status' }]));
     expect(tray.menu.find((i) => i.label?.startsWith('Last sync'))?.label).toMatch(/failed/);
   });
 
@@ -154,6 +155,18 @@ describe('main process wiring (Electron faked)', () => {
     click('Start at login', true);
     expect(h.calls).toContain('login item true');
     expect(tray.menu.find((i) => i.label === 'Start at login')).toMatchObject({ checked: true });
+  });
+
+  it('Test connection with a run id pushes each check to the window as it completes, then answers with the whole list', async () => {
+    const test = h.ipcHandlers.get('scs:connection:test')!;
+    const sentBefore = h.windows[0].sent.length;
+    const reply = (await test({ senderFrame: { url: 'app://severa-sync/index.html', parent: null } }, { runId: 'run-1' })) as { ok: boolean; value: { id: string }[] };
+    expect(reply.ok).toBe(true);
+    // No settings saved yet: the one check says so.
+    expect(reply.value.map((c) => c.id)).toEqual(['settings']);
+    await vi.waitFor(() => expect(h.windows[0].sent.slice(sentBefore).filter(([ch]) => ch === 'scs:connection:check')).toHaveLength(1));
+    const pushed = h.windows[0].sent.slice(sentBefore).find(([ch]) => ch === 'scs:connection:check')!;
+    expect(pushed[1]).toEqual({ runId: 'run-1', index: 0, check: reply.value[0] });
   });
 
   it('a request on ipcMain from a foreign frame is refused; from the app frame it is answered', async () => {

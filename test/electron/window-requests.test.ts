@@ -9,7 +9,7 @@ import type { CycleReport, UserReport } from '../../src-main/common/sync-report.
 import { watchConnectivity } from '../../src-main/electron/connectivity-watch.ts';
 import { readUserStatusBook, recordCycle, statusRows, writeUserStatusBook } from '../../src-main/electron/user-status-book.ts';
 import { activityTypeViews, createWindowRequestHandlers, draftOf, settingsFromDraft } from '../../src-main/electron/window-requests.ts';
-import type { PeerLookups, WindowRunner } from '../../src-main/electron/window-requests.ts';
+import type { PeerLookups, WindowRequestDeps, WindowRunner } from '../../src-main/electron/window-requests.ts';
 import type { RunnerStatus } from '../../src-main/runner/runner-types.ts';
 import { SettingsStore } from '../../src-main/settings/settings-store.ts';
 
@@ -21,7 +21,7 @@ const draft: AdminSettingsDraft = {
   windowDaysAhead: 365,
 };
 
-async function setup(peers: Partial<PeerLookups> = {}) {
+async function setup(peers: Partial<PeerLookups> = {}, extra: Partial<WindowRequestDeps> = {}) {
   const cwd = await mkdtemp(path.join(os.tmpdir(), 'scs-requests-'));
   const settings = new SettingsStore(new Conf<Record<string, unknown>>({ cwd, configName: 'settings', projectName: 'scs-test' }));
   const values = new Map<SecretName, string>();
@@ -60,6 +60,7 @@ async function setup(peers: Partial<PeerLookups> = {}) {
   const handlers = createWindowRequestHandlers({
     settings, secrets, runner, peers: lookups, userStatus: () => ({}), logPath: '/tmp/x.log',
     exportLog: async () => '/tmp/export.log', openLog: async () => true, now: () => Date.parse('2026-11-20T10:00:00Z'), today: () => '2026-11-20',
+    ...extra,
   });
   return { settings, values, runner, lookups, handlers };
 }
@@ -159,6 +160,33 @@ describe('window requests', () => {
     await handlers['deletions:confirm']({ email: 'a@contoso.example' });
     expect(runner.calls).toEqual([`pause ${Date.parse('2026-11-20T11:00:00Z')}`, 'pause null', 'resume', 'run {}', 'run {"users":["a@contoso.example"],"confirmDeletions":true}']);
     expect(await handlers['connection:test'](undefined)).toEqual([{ id: 'x', title: 'X', ok: false, message: 'bad', fix: 'do this' }]);
+  });
+
+  it('Test connection with a run id pushes each check as the runner reports it, tagged with that run; without one it only answers', async () => {
+    const pushed: unknown[] = [];
+    const { handlers, runner } = await setup({}, { push: async (event, data) => void pushed.push([event, data]) });
+    const log: string[] = [];
+    runner.check = async (opts) => {
+      const results = [
+        { id: 'severa-credentials', title: 'Severa API credentials', ok: true, message: 'accepted' },
+        { id: 'delegate-login', title: 'Delegate login', ok: false, message: 'refused', fix: 'check the password' },
+      ];
+      results.forEach((r, i) => {
+        opts?.onResult?.(r, i);
+        log.push(`reported ${r.id}, pushed ${pushed.length}`);
+      });
+      return results;
+    };
+    const reply = await handlers['connection:test']({ runId: 'run-7' });
+    expect(reply.map((c) => c.id)).toEqual(['severa-credentials', 'delegate-login']);
+    expect(log).toEqual(['reported severa-credentials, pushed 1', 'reported delegate-login, pushed 2']);
+    expect(pushed).toEqual([
+      ['connection:check', { runId: 'run-7', index: 0, check: reply[0] }],
+      ['connection:check', { runId: 'run-7', index: 1, check: { id: 'delegate-login', title: 'Delegate login', ok: false, message: 'refused', fix: 'check the password' } }],
+    ]);
+    pushed.length = 0;
+    expect(await handlers['connection:test'](undefined)).toHaveLength(2);
+    expect(pushed).toEqual([]);
   });
 
   it('a Severa failure while loading activity types becomes a message with a fix', async () => {

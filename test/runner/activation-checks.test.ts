@@ -97,6 +97,37 @@ describe('runActivationChecks', () => {
     expect(results.find((r) => r.id === 'delegate-login')?.fix).toContain('SCS_EXCHANGE_PASSWORD');
   });
 
+  it("reports each result through onResult as it is added, the Exchange checks' own reports included, each once and in order", async () => {
+    const reported: string[] = [];
+    let exchangeStarted = false;
+    const results = await runActivationChecks({
+      settings: settings(),
+      secrets: allSecrets,
+      connectors: fakeConnectors(),
+      log: silentLog,
+      now: Date.now,
+      onResult: (r) => reported.push(r.id),
+      exchangeChecks: async (_settings, _secrets, onResult) => {
+        exchangeStarted = true;
+        // Severa's checks were already reported before Exchange was asked anything.
+        expect(reported).toEqual(['severa-credentials', 'severa-user:aino.virtanen@contoso.example', 'severa-user:nobody@contoso.example']);
+        onResult!({ id: 'ews-url', title: 'EWS address', ok: true, message: 'answers' });
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        expect(reported.at(-1)).toBe('ews-url');
+        onResult!({ id: 'delegate-login', title: 'Delegate login', ok: true, message: 'logged in' });
+        // A check only returned (not reported) is reported when the list comes back.
+        return [
+          { id: 'ews-url', title: 'EWS address', ok: true, message: 'answers' },
+          { id: 'delegate-login', title: 'Delegate login', ok: true, message: 'logged in' },
+          { id: 'clock', title: 'Server clock', ok: true, message: 'agrees' },
+        ];
+      },
+    });
+    expect(exchangeStarted).toBe(true);
+    expect(reported).toEqual(results.map((r) => r.id));
+    expect(reported).toEqual(['severa-credentials', 'severa-user:aino.virtanen@contoso.example', 'severa-user:nobody@contoso.example', 'ews-url', 'delegate-login', 'clock', 'severa-clock']);
+  });
+
   it('explains that Office 365 no longer takes a delegate password and names the Graph replacement', async () => {
     const o365 = orgSettings.parse({ exchange: { serverType: 'Office365' }, severa: { clientId: 'demo-client-id' } });
     const results = await runActivationChecks({ settings: o365, secrets: allSecrets, connectors: fakeConnectors(), log: silentLog, now: Date.now, exchangeChecks: exchangeOk });

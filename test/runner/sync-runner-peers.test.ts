@@ -57,6 +57,29 @@ describe('SyncRunner.check against the simulators', () => {
     expect(results.find((r) => r.id === 'mailbox:s.nieminen@contoso.example')?.message).toContain('sara.nieminen@contoso.example');
   });
 
+  it("reports each check as it completes, in order: Severa's come before Exchange is asked, each Exchange check after its requests", async () => {
+    const runner = new SyncRunner({ loadSettings: () => settingsFor(['aino.virtanen@contoso.example', 'jussi.korhonen@contoso.example']), secrets: secrets('demo-client-secret'), dataDir: join(dir, 'c') });
+    const before = ews.counters().total;
+    let resolved = false;
+    const seen: { id: string; index: number; ewsRequests: number; afterResolve: boolean }[] = [];
+    const results = await runner
+      .check({ onResult: (r, index) => seen.push({ id: r.id, index, ewsRequests: ews.counters().total - before, afterResolve: resolved }) })
+      .finally(() => (resolved = true));
+    // Every result exactly once, in the order of the final list, all before check() resolved.
+    expect(seen.map((s) => s.id)).toEqual(results.map((r) => r.id));
+    expect(seen.map((s) => s.index)).toEqual(results.map((_, i) => i));
+    expect(seen.some((s) => s.afterResolve)).toBe(false);
+    // One by one, not all at the end: when Severa's first check arrived Exchange had not been asked anything yet,
+    // and the Exchange requests seen grow along the list.
+    const at = (id: string) => seen.find((s) => s.id === id)!.ewsRequests;
+    expect(at('severa-credentials')).toBe(0);
+    expect(at('severa-user:jussi.korhonen@contoso.example')).toBe(0);
+    expect(at('delegate-login')).toBeGreaterThan(0);
+    expect(at('impersonation:jussi.korhonen@contoso.example')).toBeGreaterThan(at('delegate-login'));
+    expect(seen.map((s) => s.ewsRequests)).toEqual([...seen.map((s) => s.ewsRequests)].sort((a, b) => a - b));
+    expect(results.find((r) => r.id === 'impersonation:jussi.korhonen@contoso.example')?.ok).toBe(false);
+  });
+
   it('fails with the reason and the fix for a wrong Severa secret and a mailbox without impersonation rights', async () => {
     const runner = new SyncRunner({ loadSettings: () => settingsFor(['jussi.korhonen@contoso.example']), secrets: secrets('wrong-secret'), dataDir: join(dir, 'b') });
     const results = await runner.check();

@@ -392,3 +392,62 @@ describe('SyncRunner: restore and cycles never overlap', () => {
   });
 });
 
+
+describe('SyncRunner.check: results as they come', () => {
+  const result = (id: string, ok = true) => ({ id, title: id, ok, message: `${id} ${ok ? 'passed' : 'failed'}` });
+
+  it('passes each result on with its index as the checks report it, then any they only returned, each once and in order', async () => {
+    const order: string[] = [];
+    const { runner } = makeRunner({
+      checks: async (_settings, onResult) => {
+        onResult!(result('first'));
+        order.push('first reported');
+        await new Promise((r) => setImmediate(r));
+        onResult!(result('second', false));
+        order.push('second reported');
+        return [result('first'), result('second', false), result('third')];
+      },
+    });
+    const seen: string[] = [];
+    const results = await runner.check({
+      onResult: (r, index) => {
+        seen.push(`${index}:${r.id}:${r.ok}`);
+        order.push(`listener got ${r.id}`);
+      },
+    });
+    expect(seen).toEqual(['0:first:true', '1:second:false', '2:third:true']);
+    expect(results.map((r) => r.id)).toEqual(['first', 'second', 'third']);
+    // Delivered while the checks ran, not in a batch at the end.
+    expect(order).toEqual(['listener got first', 'first reported', 'listener got second', 'second reported', 'listener got third']);
+  });
+
+  it('reports the invalid-settings result too, and a failing listener stops neither the checks nor the other results', async () => {
+    const bad = makeRunner({}, () => {
+      throw new Error('intervalMinutes: too small');
+    });
+    const got: string[] = [];
+    const invalid = await bad.runner.check({ onResult: (r) => got.push(r.id) });
+    expect(got).toEqual(['settings']);
+    expect(invalid).toHaveLength(1);
+
+    const warnings: string[] = [];
+    const { runner } = makeRunner({
+      log: { info() {}, warn: (_o, msg) => void warnings.push(String(msg)), error() {} },
+      checks: async (_settings, onResult) => {
+        onResult!(result('a'));
+        onResult!(result('b'));
+        return [result('a'), result('b')];
+      },
+    });
+    const indexes: number[] = [];
+    const results = await runner.check({
+      onResult: (_r, index) => {
+        indexes.push(index);
+        if (index === 0) throw new Error('window closed');
+      },
+    });
+    expect(indexes).toEqual([0, 1]);
+    expect(results.map((r) => r.id)).toEqual(['a', 'b']);
+    expect(warnings).toHaveLength(1);
+  });
+});

@@ -118,12 +118,15 @@ export interface EwsDiagnosticsOptions {
   /** Allow http:// to a host other than this computer (settings: allowInsecureHttp). */
   allowInsecureHttp?: boolean;
   timeoutMs?: number;
+  /** Called with each result as soon as it is known, in the order of the returned list (for a live display). */
+  onResult?: (result: EwsCheckResult) => void;
 }
 
 export async function runEwsDiagnostics(options: EwsDiagnosticsOptions): Promise<EwsCheckResult[]> {
   const results: EwsCheckResult[] = [];
   const add = (r: EwsCheckResult) => {
     results.push(r);
+    options.onResult?.(r);
     return r;
   };
   const { connector: settings } = options;
