@@ -443,7 +443,10 @@ export class UserSync {
       this.work.removeIntentIds.push(intent.id);
       if (intent.kind === 'create-exchange') {
         const p = intent.payload as CreateExchangeIntent;
-        if (this.pairsBySeveraGuid.has(p.severaGuid)) continue;
+        // Paired already, with an item still there: nothing was left behind. (A pair whose item was deleted in Exchange
+        // is the case of a copy created again: it may be the one this intent announced.)
+        const pair = this.pairsBySeveraGuid.get(p.severaGuid);
+        if (pair && !this.exchangeDeleted.has(pair.exchangeId) && !pair.exchangeGone) continue;
         // The item carries the Severa guid as its tag: bring it into this cycle as if Exchange had just reported it.
         for (const e of await this.ctx.calendar.findByTag(this.mailbox, p.severaGuid)) {
           if (!this.pairsByExchangeId.has(e.id) && !this.exchangeDeleted.has(e.id)) this.exchangeChanged.set(e.id, e);
@@ -515,10 +518,34 @@ export class UserSync {
     return 'inside';
   }
 
+  /**
+   * Unpaired Exchange items carrying a paired activity's tag, by that guid: copies the sync created for the pair (say,
+   * re-created after a deletion in Outlook) in a run that died before it could record them.
+   */
+  private taggedCopiesOfPairs(): Map<string, SideEvent> {
+    const out = new Map<string, SideEvent>();
+    for (const event of this.exchangeChanged.values()) {
+      const tag = event.syncTag;
+      if (!tag || tag.startsWith(RESTORED_TAG_PREFIX) || this.pairsByExchangeId.has(event.id) || parseOccurrenceItemId(event.id)) continue;
+      if (this.pairsBySeveraGuid.has(tag) && !out.has(tag)) out.set(tag, event);
+    }
+    return out;
+  }
+
   private async buildCandidates(): Promise<Candidate[]> {
     const out: Candidate[] = [];
+    const taggedCopies = this.taggedCopiesOfPairs();
+    /** Exchange items that took the place of a pair's vanished item. */
+    const adopted = new Set<string>();
     for (const p of this.pairs) {
-      const exchange = this.exchangeNowForPair(p);
+      let exchange = this.exchangeNowForPair(p);
+      const copy = taggedCopies.get(p.severaGuid);
+      if (exchange.state === 'absent' && !exchange.reshaped && copy && !parseOccurrenceItemId(p.exchangeId)) {
+        // The pair's item is gone and a copy of ours for the same activity is there: it is the pair's item now, decided
+        // against what the pair remembers (typically the same content as the activity: recorded, nothing written).
+        adopted.add(copy.id);
+        exchange = { state: classifySide({ version: p.exchangeVersion, hash: p.exchangeHash }, { version: copy.version, hash: contentHash(copy.fields) }), event: copy };
+      }
       const severa = await this.severaNowForPair(p);
       out.push({ pair: p, severa, exchange, role: p.role, origin: p.origin });
     }
@@ -530,7 +557,7 @@ export class UserSync {
     const tz = this.ctx.snapshot.timeZoneOf(this.userGuid);
 
     for (const event of this.exchangeChanged.values()) {
-      if (this.pairsByExchangeId.has(event.id)) continue;
+      if (this.pairsByExchangeId.has(event.id) || adopted.has(event.id)) continue;
       const position = this.windowPosition(event.fields, tz);
       if (position === 'before') continue;
       if (position === 'after') {

@@ -195,6 +195,28 @@ describe('crash safety', () => {
     expect(w.store.countPairs(AINO.email)).toBe(1);
   });
 
+  it('a paired copy created again after a deletion in Outlook, just before a crash, becomes the pair\'s item, not created twice', async () => {
+    const w = new World({ enrol: [AINO] });
+    const s = w.severa.userCreate({ name: 'Planning r1', startDateTime: at(1, '09:00'), endDateTime: at(1, '10:00'), activityType: { guid: TYPE.meeting }, ownerUser: { guid: AINO.guid } });
+    await w.cycle();
+    // Renamed in Severa, deleted in Outlook: the change wins, so the copy is created again, and the run dies right then.
+    w.tick();
+    w.severa.userUpdate(s.guid!, { name: 'Planning r2' });
+    for (const e of w.calendar.items(AINO.email)) w.calendar.userDelete(AINO.email, e.id);
+    w.faults.arm({ method: 'createEvent', when: 'after' });
+    await w.cycle();
+    expect(w.calendar.bySubject(AINO.email, 'Planning r2')).toHaveLength(1);
+    w.faults.revive();
+    const r = await w.cycle();
+    expect(r.users[0].notes.join(' ')).not.toMatch(/second Exchange copy/);
+    expect(w.calendar.items(AINO.email).map((e) => e.fields.subject)).toEqual(['Planning r2']);
+    expect(w.store.pairsForUser(AINO.email).map((p) => p.exchangeId)).toEqual(w.calendar.items(AINO.email).map((e) => e.id));
+    expect(w.store.intentsForUser(AINO.email)).toHaveLength(0);
+    w.resetCalls();
+    await w.cycle();
+    expect(w.writes()).toBe(0);
+  });
+
   it('a Severa activity created just before a crash is adopted from its intent, not created twice', async () => {
     const w = new World({ enrol: [AINO] });
     w.calendar.userCreate(AINO.email, fields({ subject: 'Adopt me', start: at(1, '09:00'), end: at(1, '10:00'), body: 'x' }));
