@@ -1,4 +1,4 @@
-import type { ActivityTypeView, AdminSettingsDraft, CheckView, FieldIssue } from '../src-main/common/ipc-contract.ts';
+import type { ActivityTypeView, AdminSettingsDraft, CheckProgressView, CheckView, FieldIssue } from '../src-main/common/ipc-contract.ts';
 import type { ExchangeServerType } from '../src-main/common/settings-schema.ts';
 import type { SecretName } from '../src-main/common/secrets-contract.ts';
 import { clear, errorParts, h, problemBox, uniqueId } from './dom.ts';
@@ -75,7 +75,10 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi): { refr
     'What replaces it is an app registration in Microsoft Entra ID with app-only OAuth (Microsoft Graph, Calendars.ReadWrite limited to the synced mailboxes). Enter its ids below; the Exchange Online connector comes as a separate update.',
     'info',
   );
-  const onPremFields = h('div', { class: 'field-grid' }, f.ewsUrl.row, f.domain.row, f.username.row, f.password.row, f.authMethod.row);
+  // Addresses are long: they get two columns where the window is wide enough (styles.css .field-wide).
+  f.ewsUrl.row.classList.add('field-wide');
+  f.severaUrl.row.classList.add('field-wide');
+  const onPremFields = h('div', { class: 'field-grid' }, f.ewsUrl.row, f.authMethod.row, f.domain.row, f.username.row, f.password.row);
   const onlineFields = h('div', { class: 'field-grid' }, f.tenantId.row, f.appClientId.row);
 
   const typesList = h('div', { class: 'type-list', role: 'group', 'aria-label': 'Activity types that go to Exchange' });
@@ -83,7 +86,8 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi): { refr
   let selectedTypes = new Set<string>();
 
   const saveStatus = h('div', { class: 'form-status', 'aria-live': 'polite' });
-  const checksOut = h('div', { class: 'checks', 'aria-live': 'polite' });
+  const checksOut = h('div', { class: 'checks' });
+  const checks = createCheckList(checksOut);
   const secretsStored: Record<SecretName, boolean> = { 'exchange-delegate-password': false, 'severa-client-secret': false, 'graph-client-secret': false };
 
   const saveButton = h('button', { type: 'submit', class: 'primary', id: 'save-admin' }, 'Save settings');
@@ -120,7 +124,8 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi): { refr
   };
   f.serverType.input.addEventListener('change', showServerFields);
 
-  const secretPlaceholder = (stored: boolean) => (stored ? 'Stored in the keychain — type to replace' : 'Not stored yet');
+  // Short enough to be read whole in the field; the lead paragraph says where secrets are kept.
+  const secretPlaceholder = (stored: boolean) => (stored ? 'Stored — type to replace' : 'Not stored yet');
 
   const fill = (draft: AdminSettingsDraft) => {
     const ex = draft.exchange;
@@ -251,15 +256,17 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi): { refr
     }
   });
 
+  // Each check arrives as it completes, tagged with the run it belongs to; pushes of any other run are ignored.
+  api.on('connection:check', (event) => checks.add(event));
   testButton.addEventListener('click', async () => {
     testButton.disabled = true;
-    clear(checksOut, h('p', { class: 'muted' }, 'Testing the connection to Severa and Exchange…'));
+    const runId = newRunId();
+    checks.start(runId);
     try {
-      const checks = await api.invoke('connection:test');
-      renderChecks(checksOut, checks);
+      checks.finish(runId, await api.invoke('connection:test', { runId }));
     } catch (error) {
       const e = errorParts(error);
-      clear(checksOut, problemBox(e.message, e.fix));
+      checks.fail(runId, e.message, e.fix);
     } finally {
       testButton.disabled = false;
     }
@@ -281,28 +288,89 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi): { refr
   };
 }
 
-export function renderChecks(target: HTMLElement, checks: CheckView[]): void {
-  const failed = checks.filter((c) => !c.ok).length;
-  clear(
-    target,
-    h('p', { class: failed ? 'summary summary-bad' : 'summary summary-good' }, failed ? `${failed} of ${checks.length} checks failed.` : `All ${checks.length} checks passed.`),
+const newRunId = () => (typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : `run-${Date.now()}-${Math.floor(Math.random() * 1e9)}`);
+
+const NOT_RUN_HINT = 'Not run yet. Test connection checks the saved settings with Severa and Exchange, one step after another, and shows how to fix what fails.';
+
+function checkItem(c: CheckView): HTMLLIElement {
+  return h(
+    'li',
+    { class: `check ${c.ok ? 'check-ok' : 'check-failed'}`, 'data-check': c.id },
+    h('span', { class: 'check-mark', 'aria-hidden': 'true' }, c.ok ? '✓' : '✕'),
     h(
-      'ul',
-      { class: 'check-list' },
-      checks.map((c) =>
-        h(
-          'li',
-          { class: `check ${c.ok ? 'check-ok' : 'check-failed'}`, 'data-check': c.id },
-          h('span', { class: 'check-mark', 'aria-hidden': 'true' }, c.ok ? '✓' : '✕'),
-          h(
-            'div',
-            { class: 'check-body' },
-            h('p', { class: 'check-title' }, h('span', { class: 'visually-hidden' }, c.ok ? 'Passed: ' : 'Failed: '), c.title),
-            h('p', { class: 'check-message' }, c.message),
-            c.fix ? h('p', { class: 'check-fix' }, h('strong', {}, 'Fix: '), c.fix) : null,
-          ),
-        ),
-      ),
+      'div',
+      { class: 'check-body' },
+      h('p', { class: 'check-title' }, h('span', { class: 'visually-hidden' }, c.ok ? 'Passed: ' : 'Failed: '), c.title),
+      h('p', { class: 'check-message' }, c.message),
+      c.fix ? h('p', { class: 'check-fix' }, h('strong', {}, 'Fix: '), c.fix) : null,
     ),
   );
+}
+
+const sameCheck = (a: CheckView, b: CheckView) => a.id === b.id && a.title === b.title && a.ok === b.ok && a.message === b.message && a.fix === b.fix;
+
+const summaryText = (checks: CheckView[]) => {
+  const failed = checks.filter((c) => !c.ok).length;
+  return failed ? `${failed} of ${checks.length} checks failed.` : `All ${checks.length} checks passed.`;
+};
+
+/**
+ * The connection test's list, filled while the test runs: each check appears (passed or failed, with its fix) as it
+ * completes, in order, above a "checking" row that stays until the last one. The list is a polite live region that
+ * announces additions only, so a screen reader reads each new check once; the summary line is a status that speaks
+ * at the start and at the end. The final reply is the authority: the list is made to match it.
+ */
+export function createCheckList(target: HTMLElement) {
+  const summary = h('p', { class: 'summary muted', role: 'status' }, NOT_RUN_HINT);
+  const list = h('ul', { class: 'check-list', 'aria-live': 'polite', 'aria-relevant': 'additions', hidden: true });
+  const running = h(
+    'li',
+    { class: 'check check-running', 'aria-hidden': 'true' },
+    h('span', { class: 'check-mark' }),
+    h('div', { class: 'check-body' }, h('p', { class: 'check-title' }, 'Checking…'), h('p', { class: 'check-message' }, 'The next result appears here as soon as it is known.')),
+  );
+  const problem = h('div', { class: 'checks-problem' });
+  clear(target, summary, problem, list);
+  let runId: string | null = null;
+  let shown: CheckView[] = [];
+
+  const showSummary = (text: string, kind: 'muted' | 'summary-good' | 'summary-bad') => {
+    summary.className = `summary ${kind}`;
+    summary.textContent = text;
+  };
+
+  return {
+    start(id: string) {
+      runId = id;
+      shown = [];
+      clear(list, running);
+      clear(problem);
+      list.hidden = false;
+      showSummary('Testing the connection to Severa and Exchange…', 'muted');
+    },
+    /** One pushed result; only the running test's, and only the next one in order (a gap waits for the reply). */
+    add(event: CheckProgressView) {
+      if (event.runId !== runId || event.index !== shown.length) return;
+      shown.push(event.check);
+      list.insertBefore(checkItem(event.check), running);
+    },
+    finish(id: string, checks: CheckView[]) {
+      if (id !== runId) return;
+      runId = null;
+      running.remove();
+      // Normally every check is already shown; if a push was lost, the reply's list replaces what is there.
+      const same = shown.length === checks.length && shown.every((c, i) => sameCheck(c, checks[i]));
+      if (!same) clear(list, checks.map(checkItem));
+      shown = checks;
+      showSummary(summaryText(checks), checks.some((c) => !c.ok) ? 'summary-bad' : 'summary-good');
+    },
+    fail(id: string, message: string, fix?: string) {
+      if (id !== runId) return;
+      runId = null;
+      running.remove();
+      list.hidden = shown.length === 0;
+      clear(problem, problemBox(`The connection test stopped: ${message}`, fix));
+      showSummary(shown.length ? `${shown.length} checks finished before the test stopped.` : 'The connection test could not run.', 'summary-bad');
+    },
+  };
 }

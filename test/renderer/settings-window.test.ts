@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecretName, SecretSink, SecretSource } from '../../src-main/common/secrets-contract.ts';
 import { SECRET_NAMES } from '../../src-main/common/secrets-contract.ts';
 import type { OrgSettings } from '../../src-main/common/settings-schema.ts';
+import { createEventPusher } from '../../src-main/electron/ipc-router.ts';
 import { createPeerLookups } from '../../src-main/electron/peer-lookups.ts';
 import { recordCycle } from '../../src-main/electron/user-status-book.ts';
 import type { UserStatusBook } from '../../src-main/electron/user-status-book.ts';
@@ -19,10 +20,19 @@ import type { SeveraSimulator } from '../peers/severa/severa-simulator.ts';
 import { loadEwsSeed, startEwsSimulator } from '../peers/ews/ews-simulator.ts';
 import type { EwsSimulator } from '../peers/ews/ews-simulator.ts';
 import { buildRenderer, startRendererBridge } from './renderer-bridge.ts';
+import type { Page } from 'playwright-core';
 import type { RendererBridge } from './renderer-bridge.ts';
+import { startRequestGateProxy } from './request-gate-proxy.ts';
+import type { RequestGateProxy } from './request-gate-proxy.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const screenshots = path.join(repoRoot, 'docs', 'screenshots');
+
+/** A full-page screenshot for the docs, with the pointer moved off the page so no button shows its hover colour. */
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: path.join(screenshots, name), fullPage: true });
+}
 
 /** The keychain's stand-in for this test (the real keychain is tested in test/secrets): same read and write contracts. */
 class MemorySecrets implements SecretSource, SecretSink {
@@ -47,7 +57,11 @@ class MemorySecrets implements SecretSource, SecretSink {
 let dir: string;
 let severa: SeveraSimulator;
 let ews: EwsSimulator;
+/** The window talks to Exchange through this pass-through, which can hold one request back while the test looks. */
+let ewsGate: RequestGateProxy;
+let ewsUrl: string;
 let bridge: RendererBridge;
+let runner: SyncRunner;
 let settings: SettingsStore;
 const secrets = new MemorySecrets();
 let book: UserStatusBook = {};
@@ -61,9 +75,13 @@ beforeAll(async () => {
   const ewsSeed = loadEwsSeed(path.join(repoRoot, 'test/peers/demo/ews-demo.json'));
   ewsSeed.delegates![0].impersonation = ewsSeed.mailboxes.map((m) => m.primarySmtp).filter((a) => a !== 'jussi.korhonen@contoso.example');
   ews = await startEwsSimulator({ seed: ewsSeed, port: 0 });
+  ewsGate = await startRequestGateProxy(Number(new URL(ews.url).port));
+  ewsUrl = ews.url.replace(/:\d+\//, `:${ewsGate.port}/`);
   settings = new SettingsStore(new Conf<Record<string, unknown>>({ cwd: dir, configName: 'settings', projectName: 'severa-calendar-sync-test' }));
   // The runner and the lookups use the product's own connector factory: the real Severa client and EWS connector.
-  const runner = new SyncRunner({ loadSettings: () => settings.requireOrg(), secrets, dataDir: path.join(dir, 'data') });
+  // Automatic sync is scheduled as in the app, but its ticker never fires: cycles run when the test says.
+  runner = new SyncRunner({ loadSettings: () => settings.requireOrg(), secrets, dataDir: path.join(dir, 'data'), scheduler: () => ({ stop() {} }) });
+  const knownSecrets = async () => [...secrets.values.values()];
   runner.onReport((report) => (book = recordCycle(book, report)));
   const handlers = createWindowRequestHandlers({
     settings,
@@ -71,16 +89,21 @@ beforeAll(async () => {
     runner,
     peers: createPeerLookups({ secrets }),
     userStatus: () => book,
-    logPath: path.join(dir, 'severa-calendar-sync.log'),
+    // Where Electron keeps an app's logs on Linux (the window only shows the path; this test writes no log).
+    logPath: '/home/aino/.config/Severa Calendar Sync/logs/severa-calendar-sync.log',
     exportLog: async () => path.join(dir, 'exported.log'),
     openLog: async () => false,
     today: () => '2026-11-20',
+    // The main process's own pusher (schema and secret checks, order kept), delivering into the page.
+    push: createEventPusher((event, data) => bridge.push(event, data as never), { knownSecrets }),
   });
-  bridge = await startRendererBridge({ rendererDir: path.join(dir, 'renderer'), handlers, knownSecrets: async () => [...secrets.values.values()] });
+  bridge = await startRendererBridge({ rendererDir: path.join(dir, 'renderer'), handlers, knownSecrets });
 });
 
 afterAll(async () => {
+  runner?.stopSchedule();
   await bridge?.close();
+  await ewsGate?.close();
   await severa?.close();
   await ews?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -117,7 +140,7 @@ describe('settings window in headless Chromium over the real request handlers an
     expect(await page.getByLabel('EWS address').getAttribute('aria-invalid')).toBe('true');
     expect(settings.loadOrg()).toBeNull();
 
-    await page.getByLabel('EWS address').fill(ews.url);
+    await page.getByLabel('EWS address').fill(ewsUrl);
     // A UPN as the user name: no NetBIOS domain needed.
     await page.getByLabel('NetBIOS domain').fill('');
     await page.getByLabel('Delegate password').fill('not-the-delegate-password');
@@ -126,39 +149,62 @@ describe('settings window in headless Chromium over the real request handlers an
     await page.getByRole('button', { name: 'Save settings' }).click();
     await expect.poll(() => page.locator('.actions .ok-text').textContent()).toContain('Saved');
 
-    expect(settings.loadOrg()).toMatchObject({ exchange: { serverType: 'Exchange2019', ewsUrl: ews.url, domain: '', username: 'svc-severa-sync@contoso.example' }, severa: { apiUrl: severa.baseUrl, clientId: 'demo-client-id' }, intervalMinutes: 10 });
+    expect(settings.loadOrg()).toMatchObject({ exchange: { serverType: 'Exchange2019', ewsUrl, domain: '', username: 'svc-severa-sync@contoso.example' }, severa: { apiUrl: severa.baseUrl, clientId: 'demo-client-id' }, intervalMinutes: 10 });
     expect(secrets.values.get('exchange-delegate-password')).toBe('not-the-delegate-password');
     expect(secrets.values.get('severa-client-secret')).toBe('demo-client-secret');
     // Write-only: the fields are emptied, the page only learns that a value is stored.
     expect(await page.getByLabel('Delegate password').inputValue()).toBe('');
-    expect(await page.getByLabel('Delegate password').getAttribute('placeholder')).toMatch(/Stored in the keychain/);
+    expect(await page.getByLabel('Delegate password').getAttribute('placeholder')).toBe('Stored — type to replace');
     await page.reload();
     await expect.poll(() => page.getByLabel('Severa API client id').inputValue()).toBe('demo-client-id');
     const html = await page.content();
     for (const secret of secrets.values.values()) expect(html).not.toContain(secret);
-    await page.screenshot({ path: path.join(screenshots, 'admin.png'), fullPage: true });
+    await screenshot(page, 'admin.png');
   });
 
-  it('admin: Test connection shows a failing check with its fix (wrong delegate password), and after the fix every check passes', async () => {
+  it('admin: Test connection shows each check as it completes: a failing check with its fix (wrong delegate password), and after the fix every check passes', async () => {
     const { page } = bridge;
     const login = page.locator('[data-check="delegate-login"]');
+    const summary = page.locator('.checks .summary');
+    expect(await summary.textContent()).toMatch(/^Not run yet/);
     await page.getByRole('button', { name: 'Test connection' }).click();
     await expect.poll(() => login.getAttribute('class'), { timeout: 30_000 }).toContain('check-failed');
     expect(await login.locator('.check-fix').textContent()).toMatch(/^Fix: \S/);
     expect(await page.locator('[data-check="severa-credentials"]').getAttribute('class')).toContain('check-ok');
+    await expect.poll(() => summary.textContent()).toBe('1 of 5 checks failed.');
+    expect(await page.locator('.check-running').count()).toBe(0);
     await page.locator('.checks').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(screenshots, 'test-connection.png'), fullPage: true });
+    await screenshot(page, 'test-connection.png');
 
     await page.getByLabel('Delegate password').fill('demo-delegate-password');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await expect.poll(() => secrets.values.get('exchange-delegate-password')).toBe('demo-delegate-password');
+
+    // The delegate login (EWS ResolveNames) is held at the gate: the checks before it are on screen, it is still running.
+    const held = ewsGate.hold('ResolveNames');
     await page.getByRole('button', { name: 'Test connection' }).click();
+    await held;
+    const shownIds = () => page.locator('.check-list [data-check]').evaluateAll((items) => items.map((i) => `${i.getAttribute('data-check')} ${i.classList.contains('check-ok') ? 'ok' : 'failed'}`));
+    await expect.poll(shownIds).toEqual(['severa-credentials ok', 'ews-url ok', 'tls ok']);
+    expect(await page.locator('.check-list .check-running').isVisible()).toBe(true);
+    expect(await page.locator('.check-list .check-running').textContent()).toContain('Checking…');
+    expect(await summary.textContent()).toBe('Testing the connection to Severa and Exchange…');
+    expect(await page.getByRole('button', { name: 'Test connection' }).isDisabled()).toBe(true);
+    // The list is a polite live region announcing additions; the running row is not read out.
+    expect(await page.locator('.check-list').getAttribute('aria-live')).toBe('polite');
+    expect(await page.locator('.check-list').getAttribute('aria-relevant')).toBe('additions');
+    expect(await page.locator('.check-running').getAttribute('aria-hidden')).toBe('true');
+    await page.locator('.checks').scrollIntoViewIfNeeded();
+    await screenshot(page, 'test-connection-running.png');
+
+    ewsGate.release();
     await expect.poll(() => login.getAttribute('class'), { timeout: 30_000 }).toContain('check-ok');
+    await expect.poll(() => summary.textContent()).toMatch(/^All \d+ checks passed\.$/);
     expect(await login.textContent()).toContain('svc-severa-sync@contoso.example');
-    const failed = await page.locator('.check-failed').allTextContents();
-    expect(failed).toEqual([]);
-    expect(await page.locator('.checks .summary').textContent()).toMatch(/^All \d+ checks passed\.$/);
-    await page.screenshot({ path: path.join(screenshots, 'test-connection-passed.png'), fullPage: true });
+    expect(await shownIds()).toEqual(['severa-credentials ok', 'ews-url ok', 'tls ok', 'delegate-login ok', 'clock ok', 'severa-clock ok']);
+    expect(await page.locator('.check-running').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Test connection' }).isEnabled()).toBe(true);
+    await screenshot(page, 'test-connection-passed.png');
   });
 
   it('admin: activity types come from Severa, project tasks and inactive types cannot be chosen', async () => {
@@ -174,7 +220,7 @@ describe('settings window in headless Chromium over the real request handlers an
     await page.getByRole('button', { name: 'Save settings' }).click();
     await expect.poll(() => settings.loadOrg()?.activityTypesToExchange.sort()).toEqual(['00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000000b2']);
     await page.locator('.type-list').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(screenshots, 'admin-activity-types.png'), fullPage: true });
+    await screenshot(page, 'admin-activity-types.png');
   });
 
   it('my sync: a wrong mailbox password is refused with the fix; the right one enables sync without keeping it', async () => {
@@ -198,7 +244,7 @@ describe('settings window in headless Chromium over the real request handlers an
     expect(settings.local().myEmail).toBe('s.nieminen@contoso.example');
     expect(JSON.stringify(settings.loadOrg())).not.toContain('demo-sara-password');
     expect([...secrets.values.values()]).not.toContain('demo-sara-password');
-    await page.screenshot({ path: path.join(screenshots, 'personal.png'), fullPage: true });
+    await screenshot(page, 'personal.png');
   });
 
   it('status: Sync now runs a real cycle; the status shows each person and an error with its fix; pause and resume', async () => {
@@ -207,6 +253,8 @@ describe('settings window in headless Chromium over the real request handlers an
     const org = settings.requireOrg();
     settings.saveOrg({ ...org, enrollments: [...org.enrollments, { email: 'jussi.korhonen@contoso.example', syncStartDate: '2026-11-20', enabledAt: '2026-11-20T08:00:00.000Z', paused: false }] });
     await page.getByRole('tab', { name: 'Status' }).click();
+    // Automatic sync starts as in the app (its first cycle is due at once); Sync now joins that cycle, never a second one.
+    runner.startSchedule();
     await page.getByRole('button', { name: 'Sync now' }).click();
     const card = page.locator('[data-user="s.nieminen@contoso.example"]');
     await expect.poll(() => card.count()).toBe(1);
@@ -217,7 +265,10 @@ describe('settings window in headless Chromium over the real request handlers an
     expect(await card.locator('.outcome-badge').textContent()).toMatch(/^Synced/);
     expect(await card.locator('dd').nth(1).textContent()).toMatch(/\d+ new|no changes/);
     await expect.poll(() => page.locator('#sync-now').isEnabled()).toBe(true);
-    await page.screenshot({ path: path.join(screenshots, 'status-with-error.png'), fullPage: true });
+    // The schedule put the next cycle one interval (10 minutes) after this one.
+    expect(runner.status().nextRunAt).toBeDefined();
+    expect(await page.locator('.status-card .facts dd').nth(1).textContent()).toMatch(/^\d{1,2} \w{3}, \d{2}:\d{2}$/);
+    await screenshot(page, 'status-with-error.png');
 
     await page.getByRole('button', { name: 'Pause until resumed' }).click();
     await expect.poll(() => page.locator('#state-pill').textContent()).toContain('Paused until resumed');
@@ -238,7 +289,7 @@ describe('settings window in headless Chromium over the real request handlers an
     expect(await row.textContent()).toContain('Severa');
     expect(severa.activities().some((a) => a.name === victim!.subject)).toBe(false);
     await page.locator('.journal').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(screenshots, 'status-journal.png'), fullPage: true });
+    await screenshot(page, 'status-journal.png');
     await row.getByRole('button', { name: 'Restore' }).click();
     await expect.poll(() => row.getByRole('button').textContent()).toBe('Restored');
     expect(severa.activities().some((a) => a.name === victim!.subject)).toBe(true);
