@@ -170,7 +170,8 @@ export async function runEwsDiagnostics(options: EwsDiagnosticsOptions): Promise
     add({ id: 'ews-url', title: 'EWS address', ok: false, message: `${url.host} answers, but there is no EWS service at ${url.pathname} (HTTP 404).`, fix: 'The address usually ends in /EWS/Exchange.asmx.' });
     return results;
   }
-  add({ id: 'ews-url', title: 'EWS address', ok: true, message: `${url.host} answers at ${url.pathname} (HTTP ${probe.status}).` });
+  const answer = probe.status === 401 ? 'and asks for a login, as an EWS endpoint should' : `(HTTP ${probe.status})`;
+  add({ id: 'ews-url', title: 'EWS address', ok: true, message: `${url.host} answers at ${url.pathname} ${answer}.` });
   if (url.protocol === 'https:') {
     const cert = probe.certificate;
     add({ id: 'tls', title: 'Server certificate', ok: true, message: cert ? `The certificate for ${cert.subject} (issued by ${cert.issuer}) is valid until ${cert.validTo}.` : 'The server certificate is valid.' });
