@@ -148,4 +148,30 @@ describe('a copy re-created in Exchange, killed before the sync recorded it', ()
       await world.close();
     }
   });
+
+  it("an update the killed run made is not mistaken for a user's change when the entry is then deleted in Severa", { timeout: 120_000 }, async () => {
+    const world = await startSyncWorld({ people: firmOf(1) });
+    try {
+      const aino = world.people[0];
+      const guids: string[] = [];
+      for (let i = 1; i <= 3; i++) {
+        const start = localMs(world.today, 2 + i, 10);
+        const created = world.severa.createActivity({ name: `K${i} planning r1`, startDateTime: new Date(start).toISOString(), endDateTime: new Date(start + 3_600_000).toISOString(), activityType: { guid: TYPES.meeting }, ownerUser: { guid: aino.severaGuid } });
+        guids.push(String(created.guid));
+      }
+      expect((await settle(world, 3)).quiet).toBe(true);
+      // Aino edits K1's notes in Severa; the sync copies them to Exchange and is killed before recording that.
+      world.severa.updateActivity(guids[0], { notes: 'Agenda attached.' });
+      const killed = await world.runCycle({ kill: { count: 'write', n: 1, mode: 'after-server' } });
+      expect(killed.killedAt?.operation).toBe('UpdateItem');
+      // Then she deletes K1 in Severa: it must go from Exchange too, not come back from the sync's own copy.
+      world.severa.deleteActivity(guids[0]);
+      const after = await settle(world, 4);
+      expect(after.quiet, after.runs.flatMap(problemsOf).join(' / ')).toBe(true);
+      expect(world.severa.activities().map((a) => String(a.name)).sort()).toEqual(['K2 planning r1', 'K3 planning r1']);
+      expect(world.ews.mailbox(aino.mailbox).items().map((i) => i.subject).sort()).toEqual(['K2 planning r1', 'K3 planning r1']);
+    } finally {
+      await world.close();
+    }
+  });
 });
