@@ -191,12 +191,25 @@ export async function startSyncWorld(opts: WorldOptions): Promise<SyncWorld> {
   const root = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'scs-world-'));
   const dataDir = join(root, 'data');
   mkdirSync(dataDir, { recursive: true });
-  const ews = await startEwsSimulator({ seed: ewsSeedFor(opts.people, secrets, opts.ewsItems), port: 0 });
-  const severa = await startSeveraSimulator({ seed: severaSeedFor(opts.people, secrets, opts.severaActivities), port: 0, rateLimitPerSecond: opts.severaRateLimitPerSecond ?? 0 });
+  // Whatever started is stopped again if a later step fails, so a bad seed leaves no server behind.
+  const started: Array<{ close(): Promise<void> }> = [];
+  const startOrUndo = async <T extends { close(): Promise<void> }>(start: () => Promise<T>): Promise<T> => {
+    try {
+      const peer = await start();
+      started.push(peer);
+      return peer;
+    } catch (error) {
+      for (const s of started.reverse()) await s.close();
+      if (ownDir) rmSync(root, { recursive: true, force: true });
+      throw error;
+    }
+  };
+  const ews = await startOrUndo(() => startEwsSimulator({ seed: ewsSeedFor(opts.people, secrets, opts.ewsItems), port: 0 }));
+  const severa = await startOrUndo(() => startSeveraSimulator({ seed: severaSeedFor(opts.people, secrets, opts.severaActivities), port: 0, rateLimitPerSecond: opts.severaRateLimitPerSecond ?? 0 }));
   const control = new InterposerControl();
   const proxies: InterposingProxy[] = [];
-  proxies.push(await startInterposingProxy({ side: 'exchange', target: new URL(ews.url).origin, control }));
-  proxies.push(await startInterposingProxy({ side: 'severa', target: new URL(severa.baseUrl).origin, control }));
+  proxies.push(await startOrUndo(() => startInterposingProxy({ side: 'exchange', target: new URL(ews.url).origin, control })));
+  proxies.push(await startOrUndo(() => startInterposingProxy({ side: 'severa', target: new URL(severa.baseUrl).origin, control })));
   const [ewsProxy, severaProxy] = proxies;
 
   const today = todayInFirm();
