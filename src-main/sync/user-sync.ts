@@ -94,6 +94,8 @@ interface Candidate {
   linkedByUid?: boolean;
   /** The Severa activity was created from this Exchange item by a run that crashed before pairing them. */
   recovered?: boolean;
+  /** The pair was brought forward to a write a killed run made (see UpdateIntent): it is stored again whatever happens. */
+  pairRepaired?: boolean;
 }
 
 interface CreateSeveraIntent {
@@ -109,6 +111,23 @@ interface CreateSeveraIntent {
 interface CreateExchangeIntent {
   mailbox: string;
   severaGuid: string;
+}
+
+/**
+ * Written before the sync copies one side of a pair onto the other (kinds 'update-exchange', 'update-severa'). A run
+ * killed after the write but before its commit leaves the pair as it was, so the next run would take the sync's own
+ * write for a user's change (and, say, bring back an entry deleted meanwhile on the other side). With this it knows
+ * better: when the written side still holds exactly what was written, the pair is first brought to where the killed run
+ * would have left it.
+ */
+interface UpdateIntent {
+  exchangeId: string;
+  severaGuid: string;
+  /** The written side's content hash (as the pair stores it) and series base once the write landed. */
+  writtenHash: string;
+  writtenBase: string | null;
+  /** The other side as it was copied from. */
+  source: { version: string; hash: string; modified: string; base: string | null };
 }
 
 /** The full item as journaled before a deletion. */
@@ -189,6 +208,8 @@ export class UserSync {
   private fullSevera = false;
   /** Activities created by a crashed run and found again, by the Exchange id they came from. */
   private recoveredSevera = new Map<string, SeveraItem>();
+  /** Updates a killed run made (or may have made) before recording them, by the pair's Exchange id. */
+  private unrecordedWrites = new Map<string, Array<UpdateIntent & { side: SideName }>>();
   private held = { severa: 0, exchange: 0 };
   /** Exchange series read this cycle whose pattern Severa cannot hold: synced as their occurrences, by series id. */
   private flattenedSeries = new Map<string, SideEvent>();
@@ -451,6 +472,11 @@ export class UserSync {
         for (const e of await this.ctx.calendar.findByTag(this.mailbox, p.severaGuid)) {
           if (!this.pairsByExchangeId.has(e.id) && !this.exchangeDeleted.has(e.id)) this.exchangeChanged.set(e.id, e);
         }
+      } else if (intent.kind === 'update-exchange' || intent.kind === 'update-severa') {
+        const p = intent.payload as UpdateIntent;
+        if (!p || typeof p.exchangeId !== 'string' || typeof p.writtenHash !== 'string' || !p.source) continue;
+        const side: SideName = intent.kind === 'update-exchange' ? 'exchange' : 'severa';
+        this.unrecordedWrites.set(p.exchangeId, [...(this.unrecordedWrites.get(p.exchangeId) ?? []), { ...p, side }]);
       } else if (intent.kind === 'create-severa') {
         const p = intent.payload as CreateSeveraIntent;
         if (this.pairsByExchangeId.has(p.exchangeId)) continue;
@@ -532,12 +558,45 @@ export class UserSync {
     return out;
   }
 
+  /**
+   * The pair as a killed run left it after copying one side onto the other (UpdateIntent): when the written side holds
+   * exactly what was written, the pair records that write, with the other side as it was copied from. Otherwise (the
+   * write never landed, or someone changed the item since) the pair stays as stored.
+   */
+  private async withUnrecordedWrites(stored: PairRecord): Promise<{ pair: PairRecord; repaired: boolean }> {
+    const writes = (this.unrecordedWrites.get(stored.exchangeId) ?? []).filter((w) => w.severaGuid === stored.severaGuid);
+    let pair = stored;
+    let repaired = false;
+    for (const w of writes) {
+      if (w.side === 'exchange') {
+        const now = this.exchangeNowForPair(pair).event;
+        if (!now || contentHash(now.fields) !== w.writtenHash) continue;
+        pair = {
+          ...pair,
+          exchangeVersion: now.version, exchangeHash: w.writtenHash, exchangeModified: now.lastModified, exchangeSeriesBase: w.writtenBase,
+          severaVersion: w.source.version, severaHash: w.source.hash, severaModified: w.source.modified, severaSeriesBase: w.source.base,
+        };
+      } else {
+        const now = (await this.severaNowForPair(pair)).item;
+        if (!now || now.hash !== w.writtenHash) continue;
+        pair = {
+          ...pair,
+          severaVersion: now.version, severaHash: now.hash, severaModified: now.modified, severaSeriesBase: encodeSeriesBase(seriesBaseOf(now.fields)),
+          exchangeVersion: w.source.version, exchangeHash: w.source.hash, exchangeModified: w.source.modified, exchangeSeriesBase: w.source.base,
+        };
+      }
+      repaired = true;
+    }
+    return { pair, repaired };
+  }
+
   private async buildCandidates(): Promise<Candidate[]> {
     const out: Candidate[] = [];
     const taggedCopies = this.taggedCopiesOfPairs();
     /** Exchange items that took the place of a pair's vanished item. */
     const adopted = new Set<string>();
-    for (const p of this.pairs) {
+    for (const stored of this.pairs) {
+      const { pair: p, repaired } = await this.withUnrecordedWrites(stored);
       let exchange = this.exchangeNowForPair(p);
       const copy = taggedCopies.get(p.severaGuid);
       if (exchange.state === 'absent' && !exchange.reshaped && copy && !parseOccurrenceItemId(p.exchangeId)) {
@@ -547,7 +606,7 @@ export class UserSync {
         exchange = { state: classifySide({ version: p.exchangeVersion, hash: p.exchangeHash }, { version: copy.version, hash: contentHash(copy.fields) }), event: copy };
       }
       const severa = await this.severaNowForPair(p);
-      out.push({ pair: p, severa, exchange, role: p.role, origin: p.origin });
+      out.push({ pair: p, severa, exchange, role: p.role, origin: p.origin, ...(repaired ? { pairRepaired: true } : {}) });
     }
     const consumedSevera = new Set<string>(this.pairsBySeveraGuid.keys());
     const unpairedSeveraByIdentity = new Map<string, SeveraItem>();
@@ -862,7 +921,7 @@ export class UserSync {
         if (c.pair && (c.severa.item || c.exchange.event) && c.severa.state !== 'absent' && c.exchange.state !== 'absent' && !d.cell.startsWith('held')) {
           const s = this.severaSide(c);
           const e = this.exchangeSide(c);
-          if (s.version !== c.pair.severaVersion || e.version !== c.pair.exchangeVersion) {
+          if (c.pairRepaired || s.version !== c.pair.severaVersion || e.version !== c.pair.exchangeVersion) {
             this.stagePair({ ...this.buildPair(c, s, e, { ...this.currentFields(c) }), subject: c.pair.subject, start: c.pair.start, end: c.pair.end });
           }
         }
@@ -1051,14 +1110,23 @@ export class UserSync {
     const id = current?.id ?? p!.exchangeId;
     const version = current?.version ?? p!.exchangeVersion;
     const uid = current?.uid ?? p?.uid ?? null;
-    if (parseOccurrenceItemId(id)) {
+    const occurrence = parseOccurrenceItemId(id) !== null;
+    // A merge's half-done writes are left to the next merge, which needs the pair as it was (see mergeBothWays).
+    const intentId = merged ? null : this.announceUpdate('exchange', c, {
+      writtenHash: occurrence ? contentHash({ ...fields, recurrence: null, exceptions: [] }) : contentHash(fields),
+      writtenBase: occurrence ? null : encodeSeriesBase(seriesBaseOf(fields)),
+      source: this.severaSide(c),
+    });
+    if (occurrence) {
       // One occurrence of a series synced as occurrences: an exception of the series; its version is its content.
       const written = await this.writeOccurrence(id, fields);
+      if (intentId) this.work.removeIntentIds.push(intentId);
       const hash = contentHash({ ...fields, recurrence: null, exceptions: [] });
       this.stagePair(this.buildPair(c, this.severaSide(c), { id, version: hash, hash, modified: written.lastModified, uid, base: null }, fields));
       return { id, version: hash, lastModified: written.lastModified, fields: { ...fields, recurrence: null, exceptions: [] }, ...(uid ? { uid } : {}) };
     }
     const written = await this.ctx.calendar.updateEvent(this.mailbox, id, version, fields);
+    if (intentId) this.work.removeIntentIds.push(intentId);
     const after: SideEvent = { id: written.id || id, version: written.version, lastModified: written.lastModified, fields, ...(uid ? { uid } : {}) };
     this.stagePair(this.buildPair(c, this.severaSide(c), { id: after.id, version: after.version, hash: contentHash(fields), modified: after.lastModified, uid, fields }, fields));
     return after;
@@ -1086,6 +1154,11 @@ export class UserSync {
     }
     const timeZone = c.severa.item?.timeZone ?? this.ctx.snapshot.timeZoneOf(current.ownerUser?.guid);
     const ops = activityPatches(current, event.fields, { timeZone, activityTypeGuid });
+    const intentId = merged ? null : this.announceUpdate('severa', c, {
+      writtenHash: contentHash(event.fields),
+      writtenBase: encodeSeriesBase(seriesBaseOf(event.fields)),
+      source: this.exchangeSide(c),
+    });
     let updated: SeveraActivity = current;
     if (ops.length) {
       const result = await this.ctx.severa.patchActivity(guid, ops);
@@ -1101,7 +1174,25 @@ export class UserSync {
     let item = await this.ctx.snapshot.itemFor(updated);
     if (!item) throw new Error('Severa answered the updated activity without a guid.');
     if (event.fields.recurrence) item = await this.writeSeveraExceptions(item, event.fields);
+    if (intentId) this.work.removeIntentIds.push(intentId);
     this.stagePair(this.buildPair(c, item, this.exchangeSide(c), event.fields));
+  }
+
+  /** Writes the intent of copying onto `side` of a stored pair (see UpdateIntent); null when there is no pair. */
+  private announceUpdate(side: SideName, c: Candidate, what: { writtenHash: string; writtenBase: string | null; source: SideState }): string | null {
+    const p = c.pair;
+    if (!p || this.ctx.dryRun) return null;
+    const { source } = what;
+    const payload: UpdateIntent = {
+      exchangeId: p.exchangeId,
+      severaGuid: p.severaGuid,
+      writtenHash: what.writtenHash,
+      writtenBase: what.writtenBase,
+      source: { version: source.version, hash: source.hash, modified: source.modified, base: seriesBaseText(source) },
+    };
+    const id = this.ctx.newId();
+    this.ctx.store.addIntent({ id, email: this.plan.email, kind: side === 'exchange' ? 'update-exchange' : 'update-severa', payload, createdAt: this.ctx.now().toISOString() });
+    return id;
   }
 
   /**

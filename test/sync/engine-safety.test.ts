@@ -217,6 +217,51 @@ describe('crash safety', () => {
     expect(w.writes()).toBe(0);
   });
 
+  it("an update a crashed run made is the sync's own, not a user's change: a deletion on the other side then still goes through", async () => {
+    for (const wrote of ['exchange', 'severa'] as const) {
+      const w = new World({ enrol: [AINO] });
+      const s = w.severa.userCreate({ name: 'Planning', startDateTime: at(1, '09:00'), endDateTime: at(1, '10:00'), activityType: { guid: TYPE.meeting }, ownerUser: { guid: AINO.guid } });
+      w.severa.userCreate({ name: 'Other', startDateTime: at(2, '09:00'), endDateTime: at(2, '10:00'), activityType: { guid: TYPE.meeting }, ownerUser: { guid: AINO.guid } });
+      await w.cycle();
+      const [copy] = w.calendar.bySubject(AINO.email, 'Planning');
+      w.tick();
+      // A change on one side; the run copying it to the other side dies once the write landed.
+      if (wrote === 'exchange') w.severa.userUpdate(s.guid!, { notes: 'Agenda attached.' });
+      else w.calendar.userUpdate(AINO.email, copy.id, { body: 'Agenda attached.' });
+      w.faults.arm({ method: wrote === 'exchange' ? 'updateEvent' : 'patchActivity', when: 'after' });
+      await w.cycle();
+      expect(w.faults.fired, wrote).toHaveLength(1);
+      w.faults.revive();
+      // Then the entry is deleted on the side the change came from: it goes from the other side too.
+      if (wrote === 'exchange') w.severa.userDelete(s.guid!);
+      else w.calendar.userDelete(AINO.email, copy.id);
+      await w.cycle();
+      expect(w.severa.all().map((a) => a.name), wrote).toEqual(['Other']);
+      expect(w.calendar.items(AINO.email).map((e) => e.fields.subject), wrote).toEqual(['Other']);
+      expect(w.store.intentsForUser(AINO.email), wrote).toEqual([]);
+      w.resetCalls();
+      await w.cycle();
+      expect(w.writes(), wrote).toBe(0);
+    }
+  });
+
+  it('an update a crashed run made, changed again by the user afterwards, is a change: it beats a deletion on the other side', async () => {
+    const w = new World({ enrol: [AINO] });
+    const s = w.severa.userCreate({ name: 'Planning', startDateTime: at(1, '09:00'), endDateTime: at(1, '10:00'), activityType: { guid: TYPE.meeting }, ownerUser: { guid: AINO.guid } });
+    await w.cycle();
+    w.tick();
+    w.severa.userUpdate(s.guid!, { notes: 'Agenda attached.' });
+    w.faults.arm({ method: 'updateEvent', when: 'after' });
+    await w.cycle();
+    w.faults.revive();
+    const [copy] = w.calendar.bySubject(AINO.email, 'Planning');
+    w.calendar.userUpdate(AINO.email, copy.id, { location: 'Room Koli' });
+    w.severa.userDelete(s.guid!);
+    await w.cycle();
+    expect(w.severa.all().map((a) => [a.name, a.location])).toEqual([['Planning', 'Room Koli']]);
+    expect(w.calendar.items(AINO.email)).toHaveLength(1);
+  });
+
   it('a Severa activity created just before a crash is adopted from its intent, not created twice', async () => {
     const w = new World({ enrol: [AINO] });
     w.calendar.userCreate(AINO.email, fields({ subject: 'Adopt me', start: at(1, '09:00'), end: at(1, '10:00'), body: 'x' }));
