@@ -205,6 +205,8 @@ describe('secrets never leak', () => {
       exportLog: async () => null,
       openLog: async () => false,
       today: () => world.today,
+      // Events pushed to the window (each activation check as it completes) are searched like replies.
+      push: async (event, data) => void events.push({ where: `push ${event}`, content: JSON.stringify(data) }),
     });
     const replies: Haystack[] = [];
     const withheld: string[] = [];
@@ -229,7 +231,7 @@ describe('secrets never leak', () => {
     expect((await call('secret:set', { name: 'severa-client-secret', value: WRONG_SEVERA })).ok).toBe(true);
     expect((await call('settings:save', draft)).ok).toBe(true);
     expect((await call('activityTypes:list')).ok).toBe(false);
-    await call('connection:test');
+    await call('connection:test', { runId: 'wrong-secrets' });
     await call('sync:now');
     // A window (or a script in it) trying to smuggle a secret into the settings, or to store one under a made-up name.
     expect((await call('settings:save', { ...draft, exchange: { ...draft.exchange, password: DELEGATE } })).ok).toBe(false);
@@ -239,6 +241,7 @@ describe('secrets never leak', () => {
     await call('secret:set', { name: 'severa-client-secret', value: SEVERA });
     await call('secret:set', { name: 'graph-client-secret', value: GRAPH });
     expect((await call('activityTypes:list')).ok).toBe(true);
+    await call('connection:test', { runId: 'right-secrets' });
     await call('connection:test');
     // Aino enables her own sync: a wrong own password first, then the right one (used for one login, never kept).
     const aino = world.people[0];
@@ -254,6 +257,7 @@ describe('secrets never leak', () => {
     log.flush();
 
     expect(withheld).toEqual([]);
+    expect(events.filter((e) => e.where === 'push connection:check').length).toBeGreaterThan(1);
     // The sync really ran for Aino (it read and wrote both sides), so its reports, store and log are worth searching.
     const lastReport = JSON.parse(String(events.filter((e) => e.where === 'report event').at(-1)!.content)) as { users: Array<{ email: string; toSevera: { created: number } }> };
     expect(lastReport.users.map((u) => u.email)).toEqual([aino.severaEmail]);
