@@ -27,6 +27,7 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
       hour: 'numeric',
       minute: 'numeric',
       second: 'numeric',
+      era: 'short',
     });
     formatters.set(timeZone, f);
   }
@@ -51,25 +52,39 @@ export function zoneOr(timeZone: string | null | undefined, fallback: string): s
 export function localParts(ms: number, timeZone: string): LocalParts {
   const parts = formatterFor(timeZone).formatToParts(new Date(ms));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour') % 24, minute: get('minute'), second: get('second') };
+  // Intl counts years before 1 CE backwards within the BC era (DateTime.MinValue in a zone west of Greenwich lands there).
+  const year = parts.find((p) => p.type === 'era')?.value === 'BC' ? 1 - get('year') : get('year');
+  return { year, month: get('month'), day: get('day'), hour: get('hour') % 24, minute: get('minute'), second: get('second') };
+}
+
+/** Milliseconds of a wall time read as UTC; unlike Date.UTC, years 0..99 stay themselves. */
+function wallAsUtcMs(l: LocalParts): number {
+  const t = new Date(0);
+  t.setUTCFullYear(l.year, l.month - 1, l.day);
+  t.setUTCHours(l.hour, l.minute, l.second, 0);
+  return t.getTime();
 }
 
 /** Offset of the zone at an instant, ms (local = utc + offset). */
 export function offsetMs(ms: number, timeZone: string): number {
-  const l = localParts(ms, timeZone);
-  return Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second) - Math.floor(ms / 1000) * 1000;
+  return wallAsUtcMs(localParts(ms, timeZone)) - Math.floor(ms / 1000) * 1000;
 }
 
 /** The instant of a local wall time; a time in a spring-forward gap moves forward, an ambiguous one takes the earlier instant. */
-export function localToMs(timeZone: string, date: string, hour = 0, minute = 0, second = 0): number {
-  const [y, m, d] = date.split('-').map(Number);
-  const naive = Date.UTC(y, m - 1, d, hour, minute, second);
+export function wallTimeToMs(timeZone: string, wall: LocalParts): number {
+  const naive = wallAsUtcMs(wall);
   const candidates = [naive - offsetMs(naive - 36 * 3600_000, timeZone), naive - offsetMs(naive + 36 * 3600_000, timeZone)].sort((a, b) => a - b);
   for (const c of candidates) {
     const l = localParts(c, timeZone);
-    if (l.year === y && l.month === m && l.day === d && l.hour === hour && l.minute === minute) return c;
+    if (l.year === wall.year && l.month === wall.month && l.day === wall.day && l.hour === wall.hour && l.minute === wall.minute && l.second === wall.second) return c;
   }
   return candidates[1];
+}
+
+/** The instant of a local wall time on a YYYY-MM-DD date (see wallTimeToMs). */
+export function localToMs(timeZone: string, date: string, hour = 0, minute = 0, second = 0): number {
+  const [year, month, day] = date.split('-').map(Number);
+  return wallTimeToMs(timeZone, { year, month, day, hour, minute, second });
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');

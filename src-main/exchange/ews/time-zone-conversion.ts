@@ -4,69 +4,21 @@
  * decision (all-day dates, occurrence dates of a series) is made here instead.
  */
 
-export interface LocalDateTime {
-  year: number;
-  month: number; // 1..12
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
+import { isTimeZone, localParts, offsetMs, wallTimeToMs, type LocalParts } from '../../sync/zoned-time.ts';
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-      era: 'short',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
+export type LocalDateTime = LocalParts;
 
 export function isValidTimeZone(timeZone: string): boolean {
-  if (typeof timeZone !== 'string' || timeZone.length === 0) return false;
-  try {
-    formatterFor(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
+  return isTimeZone(timeZone);
 }
 
 export function toLocal(instantMs: number, timeZone: string): LocalDateTime {
-  const parts = formatterFor(timeZone).formatToParts(new Date(instantMs));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? NaN);
-  let year = get('year');
-  if (parts.find((p) => p.type === 'era')?.value === 'BC') year = 1 - year;
-  return { year, month: get('month'), day: get('day'), hour: get('hour') % 24, minute: get('minute'), second: get('second') };
-}
-
-function localAsUtcMs(l: LocalDateTime): number {
-  const d = new Date(0);
-  d.setUTCFullYear(l.year, l.month - 1, l.day);
-  d.setUTCHours(l.hour, l.minute, l.second, 0);
-  return d.getTime();
+  return localParts(instantMs, timeZone);
 }
 
 /** UTC offset of the zone at that instant, in ms (positive east of Greenwich). */
 export function utcOffsetMs(instantMs: number, timeZone: string): number {
-  const whole = Math.floor(instantMs / 1000) * 1000;
-  return localAsUtcMs(toLocal(whole, timeZone)) - whole;
-}
-
-function sameLocal(a: LocalDateTime, b: LocalDateTime): boolean {
-  return a.year === b.year && a.month === b.month && a.day === b.day && a.hour === b.hour && a.minute === b.minute && a.second === b.second;
+  return offsetMs(instantMs, timeZone);
 }
 
 /**
@@ -75,13 +27,7 @@ function sameLocal(a: LocalDateTime, b: LocalDateTime): boolean {
  * after the gap (02:30 on a spring-forward night in New York becomes 03:30 EDT), as calendar clients do.
  */
 export function fromLocal(local: LocalDateTime, timeZone: string): number {
-  const asUtc = localAsUtcMs(local);
-  const day = 86_400_000;
-  const before = utcOffsetMs(asUtc - day, timeZone);
-  const after = utcOffsetMs(asUtc + day, timeZone);
-  const candidates = [asUtc - before, asUtc - after].filter((t) => sameLocal(toLocal(t, timeZone), local));
-  if (candidates.length > 0) return Math.min(...candidates);
-  return asUtc - before;
+  return wallTimeToMs(timeZone, local);
 }
 
 // ---- civil dates (YYYY-MM-DD), computed on UTC midnights so no zone can shift them ----
