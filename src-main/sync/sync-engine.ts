@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CycleReport, SideName, UserProblem, UserReport } from '../common/sync-report.ts';
 import { CalendarError, type CalendarConnector } from '../exchange/calendar-connector.ts';
-import type { JournalEntry, PairRecord, SyncStore } from '../store/sync-store.ts';
+import type { JournalEntry, SyncStore } from '../store/sync-store.ts';
 import type { EventFields } from './calendar-event.ts';
 import { DEFAULT_DELETION_GUARD, type DeletionGuardSettings } from './deletion-guard.ts';
 import { contentHash } from './event-content-hash.ts';
@@ -9,7 +9,7 @@ import type { SeveraActivity, SeveraActivityInput, SeveraPort } from './severa-p
 import { isSeveraNotFound } from './severa-port.ts';
 import { SeveraSnapshot, type SeveraItem } from './severa-snapshot.ts';
 import { problemFor, severaProblem } from './sync-problems.ts';
-import { RESTORED_TAG_PREFIX, UserSync, type CycleContext, type JournaledItem, type SyncLog, type UserPlan } from './user-sync.ts';
+import { exchangeOnlyPair, RESTORED_TAG_PREFIX, UserSync, type CycleContext, type JournaledItem, type SyncLog, type UserPlan } from './user-sync.ts';
 import { occurrenceAt } from './recurrence-rule.ts';
 import { parseOccurrenceItemId, seriesWithOccurrence } from './series-flattening.ts';
 import { isDate } from './zoned-time.ts';
@@ -472,27 +472,11 @@ export async function restoreDeletion(deps: Pick<SyncDeps, 'severa' | 'calendar'
     if (activityExists && item.severaGuid) {
       const activity = await deps.severa.getActivity(item.severaGuid);
       const ownerGuid = activity.ownerUser?.guid;
-      const pair: PairRecord = {
-        email: entry.email,
-        mailbox: item.mailbox,
-        exchangeId: written.id,
-        severaGuid: item.severaGuid,
-        role: ownerGuid && ownerGuid === userState?.severaUserGuid ? 'owner' : 'participant',
-        origin: 'severa',
-        uid: null,
-        exchangeVersion: written.version,
-        exchangeHash: contentHash(fields),
-        exchangeModified: written.lastModified,
-        // Unknown stored content: the next cycle compares both sides afresh and records them without a write when equal.
-        severaVersion: '',
-        severaHash: '',
-        severaModified: '',
-        subject: fields.subject,
-        start: fields.start,
-        end: fields.end,
-        exchangeGone: false,
-        severaGone: false,
-      };
+      // Unknown stored Severa content: the next cycle compares both sides afresh and records them without a write when equal.
+      const pair = exchangeOnlyPair(
+        { id: written.id, version: written.version, lastModified: written.lastModified, fields },
+        { email: entry.email, mailbox: item.mailbox, severaGuid: item.severaGuid, role: ownerGuid && ownerGuid === userState?.severaUserGuid ? 'owner' : 'participant', origin: 'severa' },
+      );
       deps.store.commitUserWork({ email: entry.email, upsertPairs: [pair] });
       repaired = true;
     }
@@ -532,26 +516,7 @@ export async function restoreDeletion(deps: Pick<SyncDeps, 'severa' | 'calendar'
   if (item.exchangeId) {
     const [event] = await deps.calendar.getEvents(item.mailbox, [item.exchangeId]);
     if (event) {
-      const pair: PairRecord = {
-        email: entry.email,
-        mailbox: item.mailbox,
-        exchangeId: event.id,
-        severaGuid: guid,
-        role: owner === userState?.severaUserGuid ? 'owner' : 'participant',
-        origin: 'exchange',
-        uid: event.uid ?? null,
-        exchangeVersion: event.version,
-        exchangeHash: contentHash(event.fields),
-        exchangeModified: event.lastModified,
-        severaVersion: '',
-        severaHash: '',
-        severaModified: '',
-        subject: event.fields.subject,
-        start: event.fields.start,
-        end: event.fields.end,
-        exchangeGone: false,
-        severaGone: false,
-      };
+      const pair = exchangeOnlyPair(event, { email: entry.email, mailbox: item.mailbox, severaGuid: guid, role: owner === userState?.severaUserGuid ? 'owner' : 'participant', origin: 'exchange' });
       deps.store.commitUserWork({ email: entry.email, upsertPairs: [pair] });
       repaired = true;
     }

@@ -188,6 +188,26 @@ export function itemRangeMs(fields: EventFields, timeZone: string): { start: num
 
 const emptyCounts = () => ({ created: 0, updated: 0, deleted: 0 });
 
+/** A pair known so far only from its Exchange side: the Severa side is filled in when that side is read or written. */
+export function exchangeOnlyPair(event: SideEvent, who: Pick<PairRecord, 'email' | 'mailbox' | 'severaGuid' | 'role' | 'origin'>): PairRecord {
+  return {
+    ...who,
+    exchangeId: event.id,
+    uid: event.uid ?? null,
+    exchangeVersion: event.version,
+    exchangeHash: contentHash(event.fields),
+    exchangeModified: event.lastModified,
+    severaVersion: '',
+    severaHash: '',
+    severaModified: '',
+    subject: event.fields.subject,
+    start: event.fields.start,
+    end: event.fields.end,
+    exchangeGone: false,
+    severaGone: false,
+  };
+}
+
 export class UserSync {
   private readonly ctx: CycleContext;
   private readonly plan: UserPlan;
@@ -688,26 +708,7 @@ export class UserSync {
   }
 
   private syntheticPair(event: SideEvent, severaGuid: string): PairRecord {
-    return {
-      email: this.plan.email,
-      mailbox: this.mailbox,
-      exchangeId: event.id,
-      severaGuid,
-      role: 'owner',
-      origin: 'severa',
-      uid: event.uid ?? null,
-      exchangeVersion: event.version,
-      exchangeHash: contentHash(event.fields),
-      exchangeModified: event.lastModified,
-      severaVersion: '',
-      severaHash: '',
-      severaModified: '',
-      subject: event.fields.subject,
-      start: event.fields.start,
-      end: event.fields.end,
-      exchangeGone: false,
-      severaGone: false,
-    };
+    return exchangeOnlyPair(event, { email: this.plan.email, mailbox: this.mailbox, severaGuid, role: 'owner', origin: 'severa' });
   }
 
   // ---- deciding ------------------------------------------------------------------------------------------------------------
