@@ -154,4 +154,49 @@ describe('soak findings', () => {
       await world.close();
     }
   });
+  it('one failed re-create of a copy deleted in Outlook does not leave the entry stuck on an error for good', { timeout: 120_000 }, async () => {
+    const world = await startSyncWorld({ people: firmOf(1) });
+    try {
+      const [aino] = world.people;
+      const guids: string[] = [];
+      for (let i = 1; i <= 3; i++) {
+        const start = localMs(world.today, 3 + i, 10);
+        const a = world.severa.createActivity({ name: `K${i} kickoff`, startDateTime: new Date(start).toISOString(), endDateTime: new Date(start + 3_600_000).toISOString(), activityType: { guid: TYPES.meeting }, ownerUser: { guid: aino.severaGuid } });
+        guids.push(String(a.guid));
+      }
+      expect((await settle(world, 3)).quiet).toBe(true);
+      // Aino deletes K1's copy in Outlook and changes K1 in Severa: the change wins, the copy is to be created again. That
+      // one create fails with an item-level error (the server refuses it once).
+      const mailbox = world.ews.mailbox(aino.mailbox);
+      for (const item of mailbox.items().filter((i) => i.subject.startsWith('K1 '))) mailbox.delete(item.id);
+      world.severa.updateActivity(guids[0], { location: 'Teams' });
+      let refused = false;
+      world.chaos.onRequest = (r) => {
+        if (!refused && r.operation === 'CreateItem') {
+          refused = true;
+          return { status: 200, headers: { 'content-type': 'text/xml; charset=utf-8' }, body: ewsItemError('CreateItem', 'ErrorInvalidPropertySet') };
+        }
+        return 'forward';
+      };
+      const after = await settle(world, 5);
+      expect(refused).toBe(true);
+      expect(after.quiet, after.runs.flatMap(problemsOf).join(' / ')).toBe(true);
+      expect(mailbox.items().filter((i) => i.subject.startsWith('K1 ')).map((i) => i.location)).toEqual(['Teams']);
+    } finally {
+      await world.close();
+    }
+  });
 });
+
+/** An EWS answer in which the server refused the one item of a request, as Exchange words it (HTTP 200). */
+function ewsItemError(operation: string, responseCode: string): string {
+  const m = 'http://schemas.microsoft.com/exchange/services/2006/messages';
+  const t = 'http://schemas.microsoft.com/exchange/services/2006/types';
+  return (
+    '<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header>' +
+    `<h:ServerVersionInfo MajorVersion="15" MinorVersion="1" MajorBuildNumber="2507" MinorBuildNumber="6" Version="V2017_07_11" xmlns:h="${t}"/></s:Header>` +
+    `<s:Body><m:${operation}Response xmlns:m="${m}" xmlns:t="${t}"><m:ResponseMessages><m:${operation}ResponseMessage ResponseClass="Error">` +
+    `<m:MessageText>The request failed on the server.</m:MessageText><m:ResponseCode>${responseCode}</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey><m:Items/>` +
+    `</m:${operation}ResponseMessage></m:ResponseMessages></m:${operation}Response></s:Body></s:Envelope>`
+  );
+}
