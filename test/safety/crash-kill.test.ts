@@ -3,8 +3,8 @@ import { checkAgreement } from '../soak/agreement-check.ts';
 import { problemsOf, settle } from '../soak/soak-harness.ts';
 import { SeededRandom } from '../soak/seeded-random.ts';
 import { SoakWorkload, type EditKind } from '../soak/soak-workload.ts';
-import { firmOf, startSyncWorld, TYPES, type KillPlan, type SyncWorld } from '../soak/sync-world.ts';
 import { localMs } from '../soak/firm-time.ts';
+import { firmOf, startSyncWorld, TYPES, type KillPlan, type SyncWorld } from '../soak/sync-world.ts';
 
 /**
  * Crash safety, proven with real processes: the sync (the real CLI, a child process) is killed with SIGKILL after its

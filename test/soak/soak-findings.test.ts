@@ -1,18 +1,18 @@
-import { describe, expect, it } from 'vitest';
-import { checkAgreement } from './agreement-check.ts';
-import { localMs } from './firm-time.ts';
-import { problemsOf, settle } from './soak-harness.ts';
-import { firmOf, startSyncWorld, TIME_ZONE, TYPES } from './sync-world.ts';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { SYNC_STORE_FILE } from '../../src-main/runner/engine-cycle.ts';
 import { SyncStore } from '../../src-main/store/sync-store.ts';
-import { occurrenceGuid } from '../peers/severa/activity-store.ts';
 import { ewsDateTime } from '../peers/ews/soap-envelope.ts';
-import { weekdayOf } from './firm-time.ts';
+import { occurrenceGuid } from '../peers/severa/activity-store.ts';
+import { checkAgreement } from './agreement-check.ts';
+import { localMs, weekdayOf } from './firm-time.ts';
+import { problemsOf, settle } from './soak-harness.ts';
+import { firmOf, startSyncWorld, TIME_ZONE, TYPES } from './sync-world.ts';
 
 /**
- * Disagreements the chaos soak found, each cut down to a deterministic scenario (no faults, no kills), so the cause is
- * plain and a fix can be checked in seconds.
+ * Disagreements the chaos soak found, each cut down to a deterministic scenario of a few seconds (no random faults or
+ * kills; at most one failure injected at a chosen request), so the cause is plain and a fix can be checked quickly.
+ * See docs/safety.md for the list.
  */
 
 describe('soak findings', () => {
