@@ -909,7 +909,28 @@ export class UserSync {
       this.problem({ ...p, message: `"${subject}": ${p.message}` });
       if (c.exchange.event) this.retryLater('exchange', c.exchange.event.id);
       if (c.severa.item) this.retryLater('severa', c.severa.item.guid);
+      this.keepGoneSides(c, d, err);
     }
+  }
+
+  /**
+   * A failed write leaves its pair as stored, yet the cycle still commits both sides' change positions: a deletion read
+   * this cycle is not reported again. Unless the pair remembers which side is gone, the next cycle takes that side for
+   * unchanged (an entry deleted in Outlook and changed in Severa is then "updated" in Exchange, and fails, for good; a
+   * deletion to carry over is dropped). So the pair keeps the gone marks, as a held deletion does, and the next cycle
+   * decides it again with that side absent. A write that found the Exchange item missing marks it gone too (this also
+   * frees a pair a store left in that state earlier). Not a side that is only absent for this user (removed as
+   * participant, the activity still exists) or an Exchange series that changed shape: neither is gone.
+   */
+  private keepGoneSides(c: Candidate, d: Decision, err: unknown): void {
+    const p = c.pair;
+    if (!p || this.ctx.dryRun) return;
+    const writesExchange = d.action === 'merge' || ((d.action === 'update' || d.action === 'delete') && d.side === 'exchange');
+    const exchangeMissing = writesExchange && err instanceof CalendarError && err.code === 'not-found';
+    const exchangeGone = p.exchangeGone || (c.exchange.state === 'absent' && !c.exchange.reshaped) || exchangeMissing;
+    const severaGone = p.severaGone || (c.severa.state === 'absent' && !c.severa.leftBy);
+    if (exchangeGone === p.exchangeGone && severaGone === p.severaGone) return;
+    this.stagePair({ ...p, exchangeGone, severaGone });
   }
 
   private async apply(c: Candidate, d: Decision): Promise<void> {

@@ -385,6 +385,69 @@ describe('fault tolerance', () => {
     expect(bad).toMatchObject({ outcome: 'failed', errors: [expect.objectContaining({ code: 'bad-options', message: expect.stringMatching(/1 to 730/) })] });
   });
 
+  it('a failed re-create of a copy deleted in Outlook (changed in Severa) is tried again next cycle, not updated into the void', async () => {
+    const w = new World({ enrol: [AINO] });
+    const s = w.severa.userCreate({ name: 'Planning r1', startDateTime: at(1, '09:00'), endDateTime: at(1, '10:00'), activityType: { guid: TYPE.meeting }, ownerUser: { guid: AINO.guid } });
+    await w.cycle();
+    w.tick();
+    w.severa.userUpdate(s.guid!, { name: 'Planning r2' });
+    for (const e of w.calendar.items(AINO.email)) w.calendar.userDelete(AINO.email, e.id);
+    w.faults.arm({ method: 'createEvent', when: 'before', error: () => new CalendarError('other', 'ErrorInvalidPropertySet') });
+    const failed = await w.cycle();
+    expect(failed.users[0].errors.map((e) => e.code)).toEqual(['exchange-error']);
+    const next = await w.cycle();
+    expect(next.users[0].errors).toEqual([]);
+    expect(w.calendar.items(AINO.email).map((e) => e.fields.subject)).toEqual(['Planning r2']);
+    expect(w.store.pairsForUser(AINO.email).map((p) => [p.exchangeId, p.exchangeGone])).toEqual([[w.calendar.items(AINO.email)[0].id, false]]);
+    w.resetCalls();
+    expect((await w.cycle()).users[0].errors).toEqual([]);
+    expect(w.writes()).toBe(0);
+  });
+
+  it('a deletion whose copy to the other side failed once still goes through next cycle, either way', async () => {
+    for (const deletedIn of ['exchange', 'severa'] as const) {
+      const w = new World({ enrol: [AINO] });
+      const s = w.severa.userCreate({ name: 'Planning', startDateTime: at(1, '09:00'), endDateTime: at(1, '10:00'), activityType: { guid: TYPE.meeting }, ownerUser: { guid: AINO.guid } });
+      w.severa.userCreate({ name: 'Other', startDateTime: at(2, '09:00'), endDateTime: at(2, '10:00'), activityType: { guid: TYPE.meeting }, ownerUser: { guid: AINO.guid } });
+      await w.cycle();
+      w.tick();
+      if (deletedIn === 'exchange') {
+        w.calendar.userDelete(AINO.email, w.calendar.bySubject(AINO.email, 'Planning')[0].id);
+        w.faults.arm({ method: 'deleteActivity', when: 'before', error: () => Object.assign(new Error('refused'), { name: 'SeveraError', code: 'bad-request' }) });
+      } else {
+        w.severa.userDelete(s.guid!);
+        w.faults.arm({ method: 'deleteEvent', when: 'before', error: () => new CalendarError('other', 'ErrorInternalServerError') });
+      }
+      const failed = await w.cycle();
+      expect(failed.users[0].errors, deletedIn).toHaveLength(1);
+      const next = await w.cycle();
+      expect(next.users[0].errors, deletedIn).toEqual([]);
+      expect(w.severa.all().map((a) => a.name), deletedIn).toEqual(['Other']);
+      expect(w.calendar.items(AINO.email).map((e) => e.fields.subject), deletedIn).toEqual(['Other']);
+      expect(w.store.countPairs(AINO.email), deletedIn).toBe(1);
+    }
+  });
+
+  it('a pair whose Exchange item is missing when written (left so by an earlier version) is decided again with it gone', async () => {
+    const w = new World({ enrol: [AINO] });
+    const s = w.severa.userCreate({ name: 'Planning r1', startDateTime: at(1, '09:00'), endDateTime: at(1, '10:00'), activityType: { guid: TYPE.meeting }, ownerUser: { guid: AINO.guid } });
+    await w.cycle();
+    w.tick();
+    w.severa.userUpdate(s.guid!, { name: 'Planning r2' });
+    for (const e of w.calendar.items(AINO.email)) w.calendar.userDelete(AINO.email, e.id);
+    w.faults.arm({ method: 'createEvent', when: 'before', error: () => new CalendarError('other', 'ErrorInvalidPropertySet') });
+    await w.cycle();
+    // The store as an earlier version left it: the deletion consumed, the pair not marked gone.
+    const [stuck] = w.store.pairsForUser(AINO.email);
+    expect(stuck.exchangeGone).toBe(true);
+    w.store.commitUserWork({ email: AINO.email, upsertPairs: [{ ...stuck, exchangeGone: false }] });
+    const missing = await w.cycle();
+    expect(missing.users[0].errors.map((e) => e.code)).toEqual(['exchange-not-found']);
+    const next = await w.cycle();
+    expect(next.users[0].errors).toEqual([]);
+    expect(w.calendar.items(AINO.email).map((e) => e.fields.subject)).toEqual(['Planning r2']);
+  });
+
   it('an item-level failure is reported and retried next cycle, the rest goes on', async () => {
     const w = new World({ enrol: [AINO] });
     w.calendar.userCreate(AINO.email, fields({ subject: 'Fails once', start: at(1, '09:00'), end: at(1, '10:00') }));
