@@ -4,7 +4,7 @@ import { problemsOf, settle } from '../soak/soak-harness.ts';
 import { SeededRandom } from '../soak/seeded-random.ts';
 import { SoakWorkload, type EditKind } from '../soak/soak-workload.ts';
 import { localMs } from '../soak/firm-time.ts';
-import { firmOf, startSyncWorld, TYPES, type KillPlan, type SyncWorld } from '../soak/sync-world.ts';
+import { firmOf, startSyncWorld, TIME_ZONE, TYPES, type KillPlan, type SyncWorld } from '../soak/sync-world.ts';
 
 /**
  * Crash safety, proven with real processes: the sync (the real CLI, a child process) is killed with SIGKILL after its
@@ -170,6 +170,34 @@ describe('a copy re-created in Exchange, killed before the sync recorded it', ()
       expect(after.quiet, after.runs.flatMap(problemsOf).join(' / ')).toBe(true);
       expect(world.severa.activities().map((a) => String(a.name)).sort()).toEqual(['K2 planning r1', 'K3 planning r1']);
       expect(world.ews.mailbox(aino.mailbox).items().map((i) => i.subject).sort()).toEqual(['K2 planning r1', 'K3 planning r1']);
+    } finally {
+      await world.close();
+    }
+  });
+
+  it('an activity created just before a kill and changed by its owner before the next run is still recognised, not doubled', { timeout: 120_000 }, async () => {
+    const world = await startSyncWorld({ people: firmOf(1) });
+    try {
+      const mikko = world.people[0];
+      const mailbox = world.ews.mailbox(mikko.mailbox);
+      for (let i = 2; i <= 3; i++) {
+        const start = localMs(world.today, 5 + i, 9);
+        mailbox.create({ subject: `K${i} anchor`, start: new Date(start).toISOString(), end: new Date(start + 3_600_000).toISOString(), timeZone: TIME_ZONE });
+      }
+      expect((await settle(world, 3)).quiet).toBe(true);
+      // Mikko's new Outlook entry: the sync creates its activity and is killed before it hears back.
+      const start = localMs(world.today, 4, 9);
+      mailbox.create({ subject: 'K1 retro', start: new Date(start).toISOString(), end: new Date(start + 3_600_000).toISOString(), timeZone: TIME_ZONE });
+      const killed = await world.runCycle({ kill: { count: 'write', n: 1, mode: 'after-server' } });
+      expect(killed.killedAt?.operation).toBe('POST /v1/activities');
+      // Before the next run Mikko finds the activity in Severa and moves it an hour later.
+      const created = world.severa.activities().find((a) => String(a.name).startsWith('K1 '))!;
+      world.severa.updateActivity(String(created.guid), { startDateTime: new Date(start + 3_600_000).toISOString(), endDateTime: new Date(start + 7_200_000).toISOString() });
+      const after = await settle(world, 4);
+      expect(after.quiet, after.runs.flatMap(problemsOf).join(' / ')).toBe(true);
+      expect(world.severa.activities().filter((a) => String(a.name).startsWith('K1 '))).toHaveLength(1);
+      expect(mailbox.items().filter((i) => i.subject.startsWith('K1 '))).toHaveLength(1);
+      expect(checkAgreement(world, new Map()).details).toEqual({ duplicates: [], losses: [], mismatches: [] });
     } finally {
       await world.close();
     }
