@@ -7,8 +7,8 @@ import type { AddressInfo, Socket } from 'node:net';
  * after the server carried it out but before the answer arrives (the case that breeds duplicates), lose an answer on
  * purpose, or let a "user" edit something while the cycle runs.
  *
- * Each client connection gets its own upstream connection (an agent with one socket), because NTLM authenticates a
- * connection, not a request: pooling upstream sockets across clients would break the handshake.
+ * On the EWS side each client connection gets its own upstream connection (an agent with one socket), because NTLM
+ * authenticates a connection, not a request: pooling upstream sockets across clients would break the handshake.
  */
 
 export type PeerSide = 'exchange' | 'severa';
@@ -142,7 +142,16 @@ export async function startInterposingProxy(opts: { side: PeerSide; target: stri
 
     const upstream = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer } | null>((resolve) => {
       const out = httpRequest(
-        { host: target.hostname, port: target.port, method, path, agent: agentFor(req.socket), headers: forwardHeaders(req.headers, target.host, body.length) },
+        {
+          host: target.hostname,
+          port: target.port,
+          method,
+          path,
+          // Severa needs no connection identity: a fresh connection per request, so an idle upstream connection the
+          // server closed (its keep-alive is short) never turns into a dropped request the client did not cause.
+          agent: opts.side === 'exchange' ? agentFor(req.socket) : false,
+          headers: forwardHeaders(req.headers, target.host, body.length),
+        },
         (answer) => {
           readAll(answer).then(
             (b) => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: b }),
