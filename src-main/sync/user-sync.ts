@@ -21,7 +21,7 @@ import {
   fieldsToActivityInput,
   mergeIntoExchangeFields,
 } from './severa-activity-mapping.ts';
-import { isSeveraNotFound, type SeveraActivity, type SeveraParticipant, type SeveraPort, type SeveraUser } from './severa-port.ts';
+import { isSeveraNotFound, type SeveraActivity, type SeveraActivityFilter, type SeveraParticipant, type SeveraPort, type SeveraUser } from './severa-port.ts';
 import type { SeveraItem, SeveraSnapshot } from './severa-snapshot.ts';
 import { classifySide, decide, type Decision, type SideNow } from './sync-decision.ts';
 import { isItemLevel, problemFor } from './sync-problems.ts';
@@ -106,6 +106,8 @@ interface CreateSeveraIntent {
   start: string;
   end: string;
   participantGuids: string[];
+  /** The activity's name as written (absent in intents of older versions). */
+  name?: string;
 }
 
 interface CreateExchangeIntent {
@@ -137,6 +139,8 @@ export type JournaledItem =
   | { side: 'severa'; participation: { activityGuid: string; userGuid: string; participantGuid: string }; activity: SeveraActivity | null; exchangeId: string | null; mailbox: string };
 
 const OVERLAP_TOLERANCE_MS = 60_000;
+/** How long after its intent an activity the sync created may carry as its creation time (retries, slow answers). */
+const CREATE_RECOVERY_WINDOW_MS = 5 * 60_000;
 
 /**
  * One side as a pair records it. `fields` (what the side holds now) or `base` (already encoded, e.g. from the stored
@@ -226,8 +230,11 @@ export class UserSync {
   /** Paired activities this user no longer owns or takes part in, by guid. */
   private lostMembership = new Map<string, SeveraItem>();
   private fullSevera = false;
-  /** Activities created by a crashed run and found again, by the Exchange id they came from. */
-  private recoveredSevera = new Map<string, SeveraItem>();
+  /**
+   * Activities created by a crashed run and found again, by the Exchange id they came from; `changedSince`: changed
+   * after the sync wrote it (found by its identity, not its content).
+   */
+  private recoveredSevera = new Map<string, { item: SeveraItem; changedSince: boolean }>();
   /** Updates a killed run made (or may have made) before recording them, by the pair's Exchange id. */
   private unrecordedWrites = new Map<string, Array<UpdateIntent & { side: SideName }>>();
   private held = { severa: 0, exchange: 0 };
@@ -480,7 +487,9 @@ export class UserSync {
   // ---- crash recovery ----------------------------------------------------------------------------------------------------
 
   private async recoverIntents(): Promise<void> {
-    for (const intent of this.ctx.store.intentsForUser(this.plan.email)) {
+    const intents = this.ctx.store.intentsForUser(this.plan.email);
+    const severaCreates: Array<{ intent: CreateSeveraIntent; at: string; next?: string }> = [];
+    for (const [index, intent] of intents.entries()) {
       this.work.removeIntentIds.push(intent.id);
       if (intent.kind === 'create-exchange') {
         const p = intent.payload as CreateExchangeIntent;
@@ -499,21 +508,70 @@ export class UserSync {
         this.unrecordedWrites.set(p.exchangeId, [...(this.unrecordedWrites.get(p.exchangeId) ?? []), { ...p, side }]);
       } else if (intent.kind === 'create-severa') {
         const p = intent.payload as CreateSeveraIntent;
-        if (this.pairsByExchangeId.has(p.exchangeId)) continue;
-        const range = {
-          userGuids: [p.ownerGuid],
-          startDateTime: new Date(Date.parse(p.start) - OVERLAP_TOLERANCE_MS).toISOString(),
-          endDateTime: new Date(Date.parse(p.end) + OVERLAP_TOLERANCE_MS).toISOString(),
-        };
-        const rows = [...(await this.ctx.severa.listActivities(range)), ...(await this.ctx.severa.listActivities({ ...range, recurrenceType: 'Series' }))];
-        for (const item of await this.ctx.snapshot.itemsFromRows(rows)) {
-          // Exceptions may or may not have been written before the crash: compare without them.
-          if (baseHash(item.fields) !== p.hash || this.ctx.store.pairsBySeveraGuid(item.guid).length > 0) continue;
-          this.recoveredSevera.set(p.exchangeId, item);
-          if (!this.ctx.dryRun) await this.ensureParticipants(item.guid, p.participantGuids);
-          break;
-        }
+        if (!p || typeof p.exchangeId !== 'string' || typeof p.ownerGuid !== 'string' || this.pairsByExchangeId.has(p.exchangeId)) continue;
+        // The run wrote its intents one after the other: the create happened before the next one was written.
+        severaCreates.push({ intent: p, at: intent.createdAt, next: intents[index + 1]?.createdAt });
       }
+    }
+    await this.recoverSeveraCreates(severaCreates);
+  }
+
+  /**
+   * Finds the activities killed runs created from Exchange items without pairing them. First by content: the activity
+   * still holds what was written. Then by identity, for an activity its owner changed before this run: the one created
+   * for that owner at the moment of the intent, still holding either the name or the times written (a user's own
+   * activity created at that moment, when the sync's create never landed, holds neither). Its content no longer says
+   * which side is current: it is decided like any entry found on both sides, so the owner's change is kept when later.
+   */
+  private async recoverSeveraCreates(creates: ReadonlyArray<{ intent: CreateSeveraIntent; at: string; next?: string }>): Promise<void> {
+    const claimed = new Set<string>();
+    const free = (item: SeveraItem) => !claimed.has(item.guid) && this.ctx.store.pairsBySeveraGuid(item.guid).length === 0;
+    const adopt = async (p: CreateSeveraIntent, item: SeveraItem, changedSince: boolean) => {
+      claimed.add(item.guid);
+      this.recoveredSevera.set(p.exchangeId, { item, changedSince });
+      if (!this.ctx.dryRun) await this.ensureParticipants(item.guid, p.participantGuids);
+    };
+    const listBoth = async (filter: SeveraActivityFilter) => this.ctx.snapshot.itemsFromRows([
+      ...(await this.ctx.severa.listActivities(filter)),
+      ...(await this.ctx.severa.listActivities({ ...filter, recurrenceType: 'Series' })),
+    ]);
+    const unmatched: typeof creates[number][] = [];
+    for (const c of creates) {
+      const p = c.intent;
+      const range = {
+        userGuids: [p.ownerGuid],
+        startDateTime: new Date(Date.parse(p.start) - OVERLAP_TOLERANCE_MS).toISOString(),
+        endDateTime: new Date(Date.parse(p.end) + OVERLAP_TOLERANCE_MS).toISOString(),
+      };
+      // Exceptions may or may not have been written before the crash: compare without them.
+      const found = (await listBoth(range)).find((item) => baseHash(item.fields) === p.hash && free(item));
+      if (found) await adopt(p, found, false);
+      else if (!Number.isNaN(Date.parse(c.at))) unmatched.push(c);
+    }
+    if (unmatched.length === 0) return;
+    // Intent times are this machine's clock, creation stamps Severa's.
+    const offset = this.ctx.offsets().severa ?? 0;
+    const severaMs = (local: string) => Date.parse(local) + offset;
+    const byOwner = new Map<string, SeveraItem[]>();
+    for (const c of unmatched) {
+      const owner = c.intent.ownerGuid;
+      if (!byOwner.has(owner)) {
+        const since = Math.min(...unmatched.filter((u) => u.intent.ownerGuid === owner).map((u) => severaMs(u.at))) - OVERLAP_TOLERANCE_MS;
+        const items = await listBoth({ userGuids: [owner], changedSince: new Date(since).toISOString() });
+        byOwner.set(owner, items.filter((item) => item.ownerGuid === owner && !item.flattenedFrom && !Number.isNaN(Date.parse(item.activity.createdDateTime ?? ''))));
+      }
+      const from = severaMs(c.at) - OVERLAP_TOLERANCE_MS;
+      const nextMs = c.next ? severaMs(c.next) : NaN;
+      const to = Math.min(severaMs(c.at) + CREATE_RECOVERY_WINDOW_MS, Number.isNaN(nextMs) ? Infinity : nextMs) + OVERLAP_TOLERANCE_MS;
+      const distance = (item: SeveraItem) => Math.abs(Date.parse(item.activity.createdDateTime!) - severaMs(c.at));
+      const sameName = (item: SeveraItem) => c.intent.name !== undefined && item.activity.name === c.intent.name;
+      const sameTimes = (item: SeveraItem) => Date.parse(item.activity.startDateTime ?? '') === Date.parse(c.intent.start)
+        && Date.parse(item.activity.endDateTime ?? item.activity.startDateTime ?? '') === Date.parse(c.intent.end);
+      const best = byOwner.get(c.intent.ownerGuid)!
+        .filter((item) => free(item) && (sameName(item) || sameTimes(item)))
+        .filter((item) => Date.parse(item.activity.createdDateTime!) >= from && Date.parse(item.activity.createdDateTime!) <= to)
+        .sort((a, b) => distance(a) - distance(b))[0];
+      if (best) await adopt(c.intent, best, true);
     }
   }
 
@@ -647,9 +705,10 @@ export class UserSync {
       const exchange: ExchangeSideNow = { state: 'changed', event };
       // 1. Created by a crashed run of ours in Severa, found again.
       const recovered = this.recoveredSevera.get(event.id);
-      if (recovered && !consumedSevera.has(recovered.guid)) {
-        consumedSevera.add(recovered.guid);
-        out.push({ pair: null, severa: { state: 'changed', item: recovered }, exchange, role: this.roleIn(recovered), origin: 'exchange', recovered: true });
+      if (recovered && !consumedSevera.has(recovered.item.guid)) {
+        const item = recovered.item;
+        consumedSevera.add(item.guid);
+        out.push({ pair: null, severa: { state: 'changed', item }, exchange, role: this.roleIn(item), origin: 'exchange', recovered: !recovered.changedSince });
         continue;
       }
       // 2. An item the sync itself created (it carries the Severa guid): never imported back as new.
@@ -1086,7 +1145,7 @@ export class UserSync {
       id: intentId,
       email: this.plan.email,
       kind: 'create-severa',
-      payload: { exchangeId: event.id, mailbox: this.mailbox, ownerGuid, hash: baseHash(expected), start: input.startDateTime, end: input.endDateTime ?? input.startDateTime, participantGuids } satisfies CreateSeveraIntent,
+      payload: { exchangeId: event.id, mailbox: this.mailbox, ownerGuid, hash: baseHash(expected), start: input.startDateTime, end: input.endDateTime ?? input.startDateTime, participantGuids, name: input.name } satisfies CreateSeveraIntent,
       createdAt: this.ctx.now().toISOString(),
     });
     const created = await this.ctx.severa.createActivity(input);

@@ -274,6 +274,34 @@ describe('crash safety', () => {
     expect(w.severa.byName('Adopt me')).toHaveLength(1);
     expect(w.store.countPairs(AINO.email)).toBe(1);
   });
+
+  it('a Severa activity created just before a crash and changed by its owner before the next run is adopted by its intent, and the change is kept', async () => {
+    const w = new World({ enrol: [AINO] });
+    w.severa.userCreate({ name: 'Earlier', startDateTime: at(2, '09:00'), endDateTime: at(2, '10:00'), activityType: { guid: TYPE.meeting }, ownerUser: { guid: AINO.guid } });
+    await w.cycle();
+    w.tick();
+    w.calendar.userCreate(AINO.email, fields({ subject: 'Retro', start: at(1, '09:00'), end: at(1, '10:00'), body: 'x' }));
+    w.faults.arm({ method: 'createActivity', when: 'after' });
+    await w.cycle();
+    w.faults.revive();
+    const [created] = w.severa.byName('Retro');
+    expect(w.store.countPairs(AINO.email)).toBe(1);
+    // Aino moves the new activity in Severa an hour later (its content no longer what the sync wrote), and, unrelated,
+    // creates an activity of her own right then in the slot it left: that one stays a separate entry.
+    w.tick();
+    w.severa.userUpdate(created.guid!, { startDateTime: at(1, '10:00'), endDateTime: at(1, '11:00') });
+    w.severa.userCreate({ name: 'Own', startDateTime: at(1, '09:00'), endDateTime: at(1, '10:00'), activityType: { guid: TYPE.meeting }, ownerUser: { guid: AINO.guid } });
+    await w.cycle();
+    const expected = [['Earlier', at(2, '09:00')], ['Own', at(1, '09:00')], ['Retro', at(1, '10:00')]];
+    const instant = (v: string | null | undefined) => new Date(String(v)).toISOString();
+    expect(w.severa.all().map((a) => [a.name, instant(a.startDateTime)]).sort()).toEqual(expected);
+    expect(w.calendar.items(AINO.email).map((e) => [e.fields.subject, instant(e.fields.start)]).sort()).toEqual(expected);
+    expect(w.store.intentsForUser(AINO.email)).toEqual([]);
+    expect(w.store.countPairs(AINO.email)).toBe(3);
+    w.resetCalls();
+    await w.cycle();
+    expect(w.writes()).toBe(0);
+  });
 });
 
 describe('dry run', () => {
