@@ -4,6 +4,8 @@
  * sends without an offset, and for expanding a recurring series at the same wall-clock time across DST changes.
  */
 
+import { wallTime, zoneOffsetMs, type WallTime } from '../common/zoned-time.ts';
+
 /** Windows zone id -> [IANA zone, display name]. The common zones from the CLDR windowsZones table. */
 const WINDOWS_ZONES: Record<string, [string, string]> = {
   'Dateline Standard Time': ['Etc/GMT+12', '(UTC-12:00) International Date Line West'],
@@ -141,62 +143,15 @@ export function isValidIana(name: string): boolean {
   return ok;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const offsetCache = new Map<string, number>();
-
 /** Offset of `zone` from UTC in minutes at the instant `utcMs` (positive east of Greenwich). */
 export function offsetMinutes(zone: string, utcMs: number): number {
-  // Offsets only change at transitions, which fall on quarter hours: cache per quarter hour.
-  const bucket = Math.floor(utcMs / 900_000);
-  const key = `${zone}|${bucket}`;
-  const cached = offsetCache.get(key);
-  if (cached !== undefined) return cached;
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(zone, f);
-  }
-  const at = bucket * 900_000;
-  const p: Record<string, number> = {};
-  for (const part of f.formatToParts(at)) if (part.type !== 'literal') p[part.type] = Number(part.value);
-  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
-  const off = Math.round((asUtc - at) / 60_000);
-  if (offsetCache.size > 200_000) offsetCache.clear();
-  offsetCache.set(key, off);
-  return off;
+  return Math.round(zoneOffsetMs(utcMs, zone) / 60_000);
 }
 
-export interface LocalParts {
-  year: number;
-  month: number; // 1..12
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-  /** 0 = Sunday. */
-  weekday: number;
-}
+export type LocalParts = WallTime;
 
 export function utcToLocal(zone: string, utcMs: number): LocalParts {
-  const d = new Date(utcMs + offsetMinutes(zone, utcMs) * 60_000);
-  return {
-    year: d.getUTCFullYear(),
-    month: d.getUTCMonth() + 1,
-    day: d.getUTCDate(),
-    hour: d.getUTCHours(),
-    minute: d.getUTCMinutes(),
-    second: d.getUTCSeconds(),
-    weekday: d.getUTCDay(),
-  };
+  return wallTime(utcMs, zone);
 }
 
 /**

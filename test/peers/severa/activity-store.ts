@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { formatInZone } from './zoned-time.ts';
+import { formatInZone } from '../common/zoned-time.ts';
 import { lastOccurrenceStart, occurrenceStarts, toRRule, type RecurrenceSpec } from './recurrence-expansion.ts';
 
 /**

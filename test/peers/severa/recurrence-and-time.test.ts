@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatInZone, parseSeedDate, parseSeedDateTime, wallToUtc, zoneOffsetMs } from './zoned-time.ts';
+import { formatInZone, parseSeedDate, parseSeedDateTime, wallToUtc, zoneOffsetMs } from '../common/zoned-time.ts';
 import { lastOccurrenceStart, occurrenceStarts, recurrenceProblems, toRRule, type RecurrenceSpec } from './recurrence-expansion.ts';
 
 const HEL = 'Europe/Helsinki';

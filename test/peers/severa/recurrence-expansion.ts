@@ -1,4 +1,4 @@
-import { addDays, wallTime, wallToUtc } from './zoned-time.ts';
+import { addDays, wallTime, wallToUtc } from '../common/zoned-time.ts';
 
 /**
  * Expands a Severa recurrence (ActivityRecurrenceModel: frequency + pattern + range) into occurrence start instants.

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { assertTimeZone } from './zoned-time.ts';
+import { assertTimeZone } from '../common/zoned-time.ts';
 
 /**
  * The Severa simulator's seed data: API clients, users, activity types and activities. Dates may be absolute ISO 8601 or

@@ -5,7 +5,7 @@ import { SeveraStore, StoreError, type ActivityFilter, type ErrorType, type Json
 import { applyModelPatch, applyPatchOperations, inputFromActivityModel, type PatchOp } from './activity-input.ts';
 import { ContractViolation, severaContract, type OperationContract } from './openapi-contract.ts';
 import { loadSeveraSeed, parseSeveraSeed, type ParsedSeveraSeed, type SeveraSeed } from './severa-seed.ts';
-import { parseSeedDate, parseSeedDateTime } from './zoned-time.ts';
+import { parseSeedDate, parseSeedDateTime } from '../common/zoned-time.ts';
 import { SeveraStateError, exportSeveraState, loadSeveraState, restoreSeveraStore, validateSeveraState, type ApiClientState, type SeveraState } from './severa-state.ts';
 
 /**

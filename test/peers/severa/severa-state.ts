@@ -12,7 +12,7 @@ import { StoreStateError } from './activity-store.ts';
 import { recurrenceProblems } from './recurrence-expansion.ts';
 import type { RecurrenceSpec } from './recurrence-expansion.ts';
 import { seedApiClient } from './severa-seed.ts';
-import { assertTimeZone } from './zoned-time.ts';
+import { assertTimeZone } from '../common/zoned-time.ts';
 
 export const SEVERA_STATE_FORMAT = 'severa-simulator-state';
 export const SEVERA_STATE_VERSION = 1;
