@@ -336,6 +336,17 @@ export class SyncStore {
     }));
   }
 
+  /** Every user's pending intents, by user and then in the order they were written. */
+  allIntents(): IntentRecord[] {
+    return (this.db.prepare('SELECT * FROM intents ORDER BY email, created_at, id').all() as Row[]).map((r) => ({
+      id: str(r.id),
+      email: str(r.email),
+      kind: str(r.kind),
+      payload: parseJson(r.payload, 'intent'),
+      createdAt: str(r.created_at),
+    }));
+  }
+
   removeIntent(id: string): void {
     this.db.prepare('DELETE FROM intents WHERE id = ?').run(id);
   }

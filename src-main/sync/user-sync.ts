@@ -1,6 +1,6 @@
 import type { ChangeLine, SideCounts, SideName, UserProblem, UserReport } from '../common/sync-report.ts';
 import { CalendarError, type CalendarConnector } from '../exchange/calendar-connector.ts';
-import type { DeferredItem, PairRecord, PairRole, SyncStore, UserSyncState, UserWork } from '../store/sync-store.ts';
+import type { DeferredItem, IntentRecord, PairRecord, PairRole, SyncStore, UserSyncState, UserWork } from '../store/sync-store.ts';
 import type { EventFields, SideEvent } from './calendar-event.ts';
 import { evaluateDeletionGuard, type DeletionGuardSettings } from './deletion-guard.ts';
 import { contentHash } from './event-content-hash.ts';
@@ -108,6 +108,15 @@ interface CreateSeveraIntent {
   participantGuids: string[];
   /** The activity's name as written (absent in intents of older versions). */
   name?: string;
+  /** The meeting's UID, when the item is a meeting (absent in intents of older versions). */
+  uid?: string;
+}
+
+/** A create in Severa announced by an intent, with the time of that intent and of the same run's next one. */
+interface PendingSeveraCreate {
+  intent: CreateSeveraIntent;
+  at: string;
+  next?: string;
 }
 
 interface CreateExchangeIntent {
@@ -235,6 +244,8 @@ export class UserSync {
    * after the sync wrote it (found by its identity, not its content).
    */
   private recoveredSevera = new Map<string, { item: SeveraItem; changedSince: boolean }>();
+  /** Other users' pending creates from meeting copies, by UID (read once, when a copy first needs them). */
+  private othersPendingCreates: Map<string, PendingSeveraCreate[]> | null = null;
   /** Updates a killed run made (or may have made) before recording them, by the pair's Exchange id. */
   private unrecordedWrites = new Map<string, Array<UpdateIntent & { side: SideName }>>();
   private held = { severa: 0, exchange: 0 };
@@ -488,7 +499,7 @@ export class UserSync {
 
   private async recoverIntents(): Promise<void> {
     const intents = this.ctx.store.intentsForUser(this.plan.email);
-    const severaCreates: Array<{ intent: CreateSeveraIntent; at: string; next?: string }> = [];
+    const severaCreates: PendingSeveraCreate[] = [];
     for (const [index, intent] of intents.entries()) {
       this.work.removeIntentIds.push(intent.id);
       if (intent.kind === 'create-exchange') {
@@ -508,7 +519,8 @@ export class UserSync {
         this.unrecordedWrites.set(p.exchangeId, [...(this.unrecordedWrites.get(p.exchangeId) ?? []), { ...p, side }]);
       } else if (intent.kind === 'create-severa') {
         const p = intent.payload as CreateSeveraIntent;
-        if (!p || typeof p.exchangeId !== 'string' || typeof p.ownerGuid !== 'string' || this.pairsByExchangeId.has(p.exchangeId)) continue;
+        // (Also for an Exchange item that is paired: the run may have re-created the pair's activity deleted in Severa.)
+        if (!p || typeof p.exchangeId !== 'string' || typeof p.ownerGuid !== 'string') continue;
         // The run wrote its intents one after the other: the create happened before the next one was written.
         severaCreates.push({ intent: p, at: intent.createdAt, next: intents[index + 1]?.createdAt });
       }
@@ -523,19 +535,27 @@ export class UserSync {
    * activity created at that moment, when the sync's create never landed, holds neither). Its content no longer says
    * which side is current: it is decided like any entry found on both sides, so the owner's change is kept when later.
    */
-  private async recoverSeveraCreates(creates: ReadonlyArray<{ intent: CreateSeveraIntent; at: string; next?: string }>): Promise<void> {
+  private async recoverSeveraCreates(creates: readonly PendingSeveraCreate[]): Promise<void> {
+    for (const { create, item, changedSince } of await this.findCreatedActivities(creates)) {
+      this.recoveredSevera.set(create.intent.exchangeId, { item, changedSince });
+      if (!this.ctx.dryRun) await this.ensureParticipants(item.guid, create.intent.participantGuids);
+    }
+  }
+
+  /** The activities these creates made, each claimed once and only when no pair holds it yet (see recoverSeveraCreates). */
+  private async findCreatedActivities(creates: readonly PendingSeveraCreate[]): Promise<Array<{ create: PendingSeveraCreate; item: SeveraItem; changedSince: boolean }>> {
+    const out: Array<{ create: PendingSeveraCreate; item: SeveraItem; changedSince: boolean }> = [];
     const claimed = new Set<string>();
     const free = (item: SeveraItem) => !claimed.has(item.guid) && this.ctx.store.pairsBySeveraGuid(item.guid).length === 0;
-    const adopt = async (p: CreateSeveraIntent, item: SeveraItem, changedSince: boolean) => {
+    const adopt = (create: PendingSeveraCreate, item: SeveraItem, changedSince: boolean) => {
       claimed.add(item.guid);
-      this.recoveredSevera.set(p.exchangeId, { item, changedSince });
-      if (!this.ctx.dryRun) await this.ensureParticipants(item.guid, p.participantGuids);
+      out.push({ create, item, changedSince });
     };
     const listBoth = async (filter: SeveraActivityFilter) => this.ctx.snapshot.itemsFromRows([
       ...(await this.ctx.severa.listActivities(filter)),
       ...(await this.ctx.severa.listActivities({ ...filter, recurrenceType: 'Series' })),
     ]);
-    const unmatched: typeof creates[number][] = [];
+    const unmatched: PendingSeveraCreate[] = [];
     for (const c of creates) {
       const p = c.intent;
       const range = {
@@ -545,10 +565,10 @@ export class UserSync {
       };
       // Exceptions may or may not have been written before the crash: compare without them.
       const found = (await listBoth(range)).find((item) => baseHash(item.fields) === p.hash && free(item));
-      if (found) await adopt(p, found, false);
+      if (found) adopt(c, found, false);
       else if (!Number.isNaN(Date.parse(c.at))) unmatched.push(c);
     }
-    if (unmatched.length === 0) return;
+    if (unmatched.length === 0) return out;
     // Intent times are this machine's clock, creation stamps Severa's.
     const offset = this.ctx.offsets().severa ?? 0;
     const severaMs = (local: string) => Date.parse(local) + offset;
@@ -571,8 +591,43 @@ export class UserSync {
         .filter((item) => free(item) && (sameName(item) || sameTimes(item)))
         .filter((item) => Date.parse(item.activity.createdDateTime!) >= from && Date.parse(item.activity.createdDateTime!) <= to)
         .sort((a, b) => distance(a) - distance(b))[0];
-      if (best) await adopt(c.intent, best, true);
+      if (best) adopt(c, best, true);
     }
+    return out;
+  }
+
+  /**
+   * A meeting copy with no activity known by its UID: another enrolled user's run may have created the activity from
+   * their copy of the same meeting and died before pairing it (its intent is still pending, and that user's next sync,
+   * which would find it, may come after this one in the cycle). Found here, the activity is the meeting's: linked,
+   * never created a second time, and given the participants the interrupted run meant to add.
+   */
+  private async activityOfOthersInterruptedCreate(uid: string): Promise<SeveraItem | null> {
+    if (!this.othersPendingCreates) {
+      this.othersPendingCreates = new Map();
+      const byUser = new Map<string, IntentRecord[]>();
+      for (const intent of this.ctx.store.allIntents()) {
+        if (intent.email === this.plan.email.toLowerCase()) continue;
+        byUser.set(intent.email, [...(byUser.get(intent.email) ?? []), intent]);
+      }
+      for (const intents of byUser.values()) {
+        for (const [index, intent] of intents.entries()) {
+          const p = intent.payload as CreateSeveraIntent;
+          if (intent.kind !== 'create-severa' || !p || typeof p.uid !== 'string' || typeof p.ownerGuid !== 'string') continue;
+          const pending = this.othersPendingCreates.get(p.uid) ?? [];
+          pending.push({ intent: p, at: intent.createdAt, next: intents[index + 1]?.createdAt });
+          this.othersPendingCreates.set(p.uid, pending);
+        }
+      }
+    }
+    const pending = this.othersPendingCreates.get(uid);
+    if (!pending?.length) return null;
+    this.othersPendingCreates.delete(uid);
+    const [found] = await this.findCreatedActivities(pending);
+    if (!found) return null;
+    if (!this.ctx.dryRun) await this.ensureParticipants(found.item.guid, found.create.intent.participantGuids);
+    this.ctx.uidIndex.set(uid, found.item.guid);
+    return found.item;
   }
 
   // ---- candidates ---------------------------------------------------------------------------------------------------------
@@ -670,6 +725,7 @@ export class UserSync {
 
   private async buildCandidates(): Promise<Candidate[]> {
     const out: Candidate[] = [];
+    const consumedSevera = new Set<string>(this.pairsBySeveraGuid.keys());
     const taggedCopies = this.taggedCopiesOfPairs();
     /** Exchange items that took the place of a pair's vanished item. */
     const adopted = new Set<string>();
@@ -684,9 +740,15 @@ export class UserSync {
         exchange = { state: classifySide({ version: p.exchangeVersion, hash: p.exchangeHash }, { version: copy.version, hash: contentHash(copy.fields) }), event: copy };
       }
       const severa = await this.severaNowForPair(p);
+      const replacement = severa.state === 'absent' && !severa.leftBy ? await this.replacementActivity(p, exchange, consumedSevera) : null;
+      if (replacement === 'planned') continue;
+      if (replacement) {
+        consumedSevera.add(replacement.guid);
+        out.push(replacement.candidate);
+        continue;
+      }
       out.push({ pair: p, severa, exchange, role: p.role, origin: p.origin, ...(repaired ? { pairRepaired: true } : {}) });
     }
-    const consumedSevera = new Set<string>(this.pairsBySeveraGuid.keys());
     const unpairedSeveraByIdentity = new Map<string, SeveraItem>();
     for (const item of this.severaView.values()) {
       if (!consumedSevera.has(item.guid)) unpairedSeveraByIdentity.set(identityKey(item.fields), item);
@@ -738,6 +800,13 @@ export class UserSync {
           continue;
         }
       }
+      // 3b. A meeting another user's interrupted run created its activity for, found by that run's pending intent.
+      const othersCreated = !uidGuid && event.uid ? await this.activityOfOthersInterruptedCreate(event.uid) : null;
+      if (othersCreated && !consumedSevera.has(othersCreated.guid)) {
+        consumedSevera.add(othersCreated.guid);
+        out.push({ pair: null, severa: { state: 'changed', item: othersCreated }, exchange, role: this.roleIn(othersCreated), origin: 'exchange', linkedByUid: true });
+        continue;
+      }
       // 4. The same entry already on both sides (first sync, or both created by hand): pair, don't duplicate.
       const twin = unpairedSeveraByIdentity.get(identityKey(event.fields));
       if (twin && !consumedSevera.has(twin.guid)) {
@@ -754,6 +823,31 @@ export class UserSync {
       out.push({ pair: null, severa: { state: 'changed', item }, exchange: { state: 'absent' }, role: this.roleIn(item), origin: 'severa' });
     }
     return out;
+  }
+
+  /**
+   * A pair whose activity was deleted in Severa while its Exchange item changed is to get its activity back (a change
+   * beats a deletion). It may have one already: a killed or failed run of ours re-created it (the intent finds it), or,
+   * for a meeting, another attendee's sync re-created it from their copy this cycle or earlier (the UID finds it). Then
+   * this copy is linked to that activity, decided like any entry found on both sides, never made into a second one.
+   * 'planned': a dry run plans to re-create it for another copy already.
+   */
+  private async replacementActivity(p: PairRecord, exchange: ExchangeSideNow, consumed: ReadonlySet<string>): Promise<{ guid: string; candidate: Candidate } | 'planned' | null> {
+    const event = exchange.event;
+    if (!event || exchange.state === 'absent') return null;
+    const recovered = this.recoveredSevera.get(p.exchangeId);
+    if (recovered && !consumed.has(recovered.item.guid)) {
+      const item = recovered.item;
+      return { guid: item.guid, candidate: { pair: null, severa: { state: 'changed', item }, exchange: { state: 'changed', event }, role: this.roleIn(item), origin: p.origin, recovered: !recovered.changedSince } };
+    }
+    const uid = event.uid ?? p.uid;
+    const guid = uid ? this.guidForUid(uid) : undefined;
+    if (!guid || guid === p.severaGuid || consumed.has(guid)) return null;
+    if (guid.startsWith('dry-run:')) return 'planned';
+    if (this.ctx.snapshot.deletedGuids.has(guid)) return null;
+    const item = this.severaView.get(guid) ?? (await this.ctx.snapshot.fetchItem(guid));
+    if (!item) return null;
+    return { guid, candidate: { pair: null, severa: { state: 'changed', item }, exchange: { state: 'changed', event }, role: this.roleIn(item), origin: p.origin, linkedByUid: true } };
   }
 
   private roleIn(item: SeveraItem): PairRole {
@@ -1145,7 +1239,7 @@ export class UserSync {
       id: intentId,
       email: this.plan.email,
       kind: 'create-severa',
-      payload: { exchangeId: event.id, mailbox: this.mailbox, ownerGuid, hash: baseHash(expected), start: input.startDateTime, end: input.endDateTime ?? input.startDateTime, participantGuids, name: input.name } satisfies CreateSeveraIntent,
+      payload: { exchangeId: event.id, mailbox: this.mailbox, ownerGuid, hash: baseHash(expected), start: input.startDateTime, end: input.endDateTime ?? input.startDateTime, participantGuids, name: input.name, ...(event.uid ? { uid: event.uid } : {}) } satisfies CreateSeveraIntent,
       createdAt: this.ctx.now().toISOString(),
     });
     const created = await this.ctx.severa.createActivity(input);

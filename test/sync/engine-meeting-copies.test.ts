@@ -71,6 +71,78 @@ describe('engine: copies of one meeting in several calendars', () => {
     await w.cycle();
     expect(w.writes()).toBe(0);
   });
+  it('a meeting changed in Outlook after its activity was deleted in Severa gets one activity back, not one per enrolled copy', async () => {
+    const w = new World({ enrol: [AINO, MIKKO] });
+    const [ainoCopy, mikkoCopy] = w.calendar.userMeeting(AINO.email, [MIKKO.email], fields({ subject: 'Sprint demo', start: at(5, '13:00'), end: at(5, '14:00'), location: 'Room Koli' }));
+    await w.cycle();
+    await w.cycle();
+    const [activity] = w.severa.byName('Sprint demo');
+    w.tick();
+    // Aino moves it to another room: Exchange sends the update to Mikko's copy too. Meanwhile she deletes the activity.
+    w.calendar.userUpdate(AINO.email, ainoCopy.id, { location: 'Helsinki office' });
+    w.calendar.userUpdate(MIKKO.email, mikkoCopy.id, { location: 'Helsinki office' });
+    w.severa.userDelete(activity.guid!);
+    await w.cycle();
+    await w.cycle();
+    const again = w.severa.byName('Sprint demo');
+    expect(again.map((a) => [a.location, a.ownerUser?.guid])).toEqual([['Helsinki office', AINO.guid]]);
+    expect(again[0].guid).not.toBe(activity.guid);
+    expect(w.severa.participantsOf(again[0].guid!)).toEqual([MIKKO.guid]);
+    expect(w.calendar.bySubject(AINO.email, 'Sprint demo')).toHaveLength(1);
+    expect(w.calendar.bySubject(MIKKO.email, 'Sprint demo')).toHaveLength(1);
+    w.resetCalls();
+    await w.cycle();
+    expect(w.writes()).toBe(0);
+  });
+
+  it("an activity re-created after a deletion in Severa by a run that never heard Severa's answer is found again, not created twice", async () => {
+    const w = new World({ enrol: [MIKKO] });
+    const s = w.severa.userCreate({ name: 'Retro r1', startDateTime: at(4, '10:00'), endDateTime: at(4, '11:00'), activityType: { guid: TYPE.meeting }, ownerUser: { guid: MIKKO.guid } });
+    await w.cycle();
+    const [copy] = w.calendar.bySubject(MIKKO.email, 'Retro r1');
+    w.tick();
+    w.calendar.userUpdate(MIKKO.email, copy.id, { subject: 'Retro r2' });
+    w.severa.userDelete(s.guid!);
+    w.faults.arm({ method: 'createActivity', when: 'after', error: () => new Error('socket hang up') });
+    const failed = await w.cycle();
+    w.faults.clear();
+    expect(failed.users[0].outcome).toBe('failed');
+    expect(w.severa.byName('Retro r2')).toHaveLength(1);
+    await w.cycle();
+    await w.cycle();
+    expect(w.severa.byName('Retro r2')).toHaveLength(1);
+    expect(w.calendar.bySubject(MIKKO.email, 'Retro r2')).toHaveLength(1);
+    expect(w.store.intentsForUser(MIKKO.email)).toHaveLength(0);
+    w.resetCalls();
+    await w.cycle();
+    expect(w.writes()).toBe(0);
+  });
+
+  it("an attendee synced before the organizer links to the activity the organizer's killed run created, by that run's intent", async () => {
+    const w = new World({ enrol: [AINO, MIKKO] });
+    await w.cycle();
+    w.calendar.userMeeting(MIKKO.email, [AINO.email], fields({ subject: 'Steering group', start: at(6, '11:00'), end: at(6, '12:00') }));
+    // Aino's sync fails this cycle before it reads her calendar, so Mikko's creates the activity; the run dies as it
+    // adds Aino as participant. Next cycle Aino is synced first again, before Mikko's sync would find the activity.
+    w.faults.arm({ method: 'syncChanges', when: 'before', mailbox: AINO.email, error: () => new Error('connect ECONNREFUSED') });
+    w.faults.arm({ method: 'addParticipant', when: 'before' });
+    await w.cycle().catch(() => undefined);
+    expect(w.faults.fired).toEqual(['syncChanges:before', 'addParticipant:before']);
+    expect(w.severa.byName('Steering group')).toHaveLength(1);
+    w.faults.revive();
+    await w.cycle();
+    await w.cycle();
+    const activities = w.severa.byName('Steering group');
+    expect(activities).toHaveLength(1);
+    expect(activities[0].ownerUser?.guid).toBe(MIKKO.guid);
+    expect(w.severa.participantsOf(activities[0].guid!)).toEqual([AINO.guid]);
+    expect(w.calendar.bySubject(AINO.email, 'Steering group')).toHaveLength(1);
+    expect(w.calendar.bySubject(MIKKO.email, 'Steering group')).toHaveLength(1);
+    expect(w.store.intentsForUser(MIKKO.email)).toHaveLength(0);
+    w.resetCalls();
+    await w.cycle();
+    expect(w.writes()).toBe(0);
+  });
 });
 
 describe('engine: a participant removed in Severa', () => {
