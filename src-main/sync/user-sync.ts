@@ -377,7 +377,15 @@ export class UserSync {
         ...(await this.ctx.severa.listActivities(windowFilter)),
         ...(await this.ctx.severa.listActivities({ ...windowFilter, recurrenceType: 'Series' })),
       ];
-      for (const item of await snapshot.itemsFromRows(rows)) this.severaView.set(item.guid, item);
+      for (const item of await snapshot.itemsFromRows(rows)) {
+        // A series listed only through one of its exceptions (which keeps the participants it had when it was made) is
+        // not the user's when the series itself no longer names them: they were removed from it.
+        if (item.fields.recurrence && item.ownerGuid !== this.userGuid && !(await snapshot.members(item)).has(this.userGuid)) {
+          if (this.pairsBySeveraGuid.has(item.guid)) this.lostMembership.set(item.guid, item);
+          continue;
+        }
+        this.severaView.set(item.guid, item);
+      }
       this.fullSevera = true;
     }
     // Changes seen org-wide: those of this user's activities, and memberships gained or lost. Only the user's own pairs
@@ -677,6 +685,18 @@ export class UserSync {
     return 'inside';
   }
 
+  /** Unpaired Exchange items of meetings a pair of this user holds, by UID (a meeting copy the mailbox received again). */
+  private newCopiesOfPairedMeetings(): Map<string, SideEvent> {
+    const pairedUids = new Set(this.pairs.map((p) => p.uid).filter((uid): uid is string => !!uid));
+    const out = new Map<string, SideEvent>();
+    if (pairedUids.size === 0) return out;
+    for (const event of this.exchangeChanged.values()) {
+      if (!event.uid || !pairedUids.has(event.uid) || this.pairsByExchangeId.has(event.id) || parseOccurrenceItemId(event.id)) continue;
+      if (!out.has(event.uid)) out.set(event.uid, event);
+    }
+    return out;
+  }
+
   /**
    * Unpaired Exchange items carrying a paired activity's tag, by that guid: copies the sync created for the pair (say,
    * re-created after a deletion in Outlook) in a run that died before it could record them.
@@ -727,15 +747,18 @@ export class UserSync {
     const out: Candidate[] = [];
     const consumedSevera = new Set<string>(this.pairsBySeveraGuid.keys());
     const taggedCopies = this.taggedCopiesOfPairs();
+    const meetingCopies = this.newCopiesOfPairedMeetings();
     /** Exchange items that took the place of a pair's vanished item. */
     const adopted = new Set<string>();
     for (const stored of this.pairs) {
       const { pair: p, repaired } = await this.withUnrecordedWrites(stored);
       let exchange = this.exchangeNowForPair(p);
-      const copy = taggedCopies.get(p.severaGuid);
-      if (exchange.state === 'absent' && !exchange.reshaped && copy && !parseOccurrenceItemId(p.exchangeId)) {
-        // The pair's item is gone and a copy of ours for the same activity is there: it is the pair's item now, decided
-        // against what the pair remembers (typically the same content as the activity: recorded, nothing written).
+      const copy = taggedCopies.get(p.severaGuid) ?? (p.uid ? meetingCopies.get(p.uid) : undefined);
+      if (exchange.state === 'absent' && !exchange.reshaped && copy && !adopted.has(copy.id) && !parseOccurrenceItemId(p.exchangeId)) {
+        // The pair's item is gone and another copy of the same entry is there: one of ours for the same activity, or the
+        // same meeting (its UID) delivered again, say by the organizer's update after the user removed their copy. It
+        // is the pair's item now, decided against what the pair remembers (the same content: recorded, nothing written;
+        // the organizer's change: copied to the activity), never a second activity or a removal from the first.
         adopted.add(copy.id);
         exchange = { state: classifySide({ version: p.exchangeVersion, hash: p.exchangeHash }, { version: copy.version, hash: contentHash(copy.fields) }), event: copy };
       }

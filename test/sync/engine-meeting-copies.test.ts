@@ -143,6 +143,30 @@ describe('engine: copies of one meeting in several calendars', () => {
     await w.cycle();
     expect(w.writes()).toBe(0);
   });
+  it("an attendee's copy delivered again by the organizer's update after they removed it keeps them in the one activity", async () => {
+    const w = new World({ enrol: [AINO, MIKKO] });
+    const [ainoCopy, mikkoCopy] = w.calendar.userMeeting(AINO.email, [MIKKO.email], fields({ subject: 'Demo r1', start: at(6, '15:00'), end: at(6, '16:00') }));
+    await w.cycle();
+    await w.cycle();
+    const [activity] = w.severa.byName('Demo r1');
+    expect(w.severa.participantsOf(activity.guid!)).toEqual([MIKKO.guid]);
+    w.tick();
+    // Mikko removes the meeting from his calendar; Aino renames it and Exchange delivers it to Mikko again (a new item,
+    // the same UID), all before the next cycle.
+    w.calendar.userDelete(MIKKO.email, mikkoCopy.id);
+    const renamed = w.calendar.userUpdate(AINO.email, ainoCopy.id, { subject: 'Demo r2' });
+    w.calendar.userCreate(MIKKO.email, renamed.fields, { uid: renamed.uid! });
+    await w.cycle();
+    await w.cycle();
+    expect(w.severa.byName('Demo r2').map((a) => a.guid)).toEqual([activity.guid]);
+    expect(w.severa.byName('Demo r1')).toEqual([]);
+    expect(w.severa.participantsOf(activity.guid!)).toEqual([MIKKO.guid]);
+    expect(w.calendar.bySubject(MIKKO.email, 'Demo r2')).toHaveLength(1);
+    expect(w.calendar.bySubject(AINO.email, 'Demo r2')).toHaveLength(1);
+    w.resetCalls();
+    await w.cycle();
+    expect(w.writes()).toBe(0);
+  });
 });
 
 describe('engine: a participant removed in Severa', () => {
