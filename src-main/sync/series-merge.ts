@@ -1,7 +1,7 @@
 import type { SideName } from '../common/sync-report.ts';
 import type { EventFields, OccurrenceException } from './calendar-event.ts';
 import { contentHash, contentProjection } from './event-content-hash.ts';
-import { occurrenceKeyOf } from './recurrence-rule.ts';
+import { occurrenceAt, occurrenceKeyOf } from './recurrence-rule.ts';
 import { laterSide } from './sync-decision.ts';
 
 /**
@@ -192,4 +192,46 @@ function finish(s: EventFields, e: EventFields, severa: EventFields, exchange: E
     conflicts,
     wholeFrom,
   };
+}
+
+export interface KeptSeveraOccurrences {
+  /** The Exchange series with Severa's kept occurrences in it: what to write to Exchange when `toExchange`. */
+  exchange: EventFields;
+  toExchange: boolean;
+  /** Kept occurrences the Exchange series has no occurrence for (its pattern moved them away): they cannot follow. */
+  unplaced: OccurrenceException[];
+}
+
+/**
+ * After a series was copied onto Severa (`wanted`: what Severa was to hold; `severa`: what it holds after the write), the
+ * occurrences Severa still holds as changed or deleted where `wanted` has a regular one. Severa's API cannot make an
+ * occurrence regular again, so Severa keeps that change; it then goes to the Exchange series too (as a changed or
+ * deleted occurrence), so both sides agree, instead of the two being recorded in sync while they differ.
+ *
+ * Why not the other way round (Severa's occurrence patched back to the pattern's values when Exchange changed later)?
+ * A deleted occurrence cannot come back in Severa at all; a changed one patched back would stay an exception there, so
+ * the sides would still differ. And Exchange holding an occurrence as regular rarely means someone made it regular:
+ * Exchange never got Severa's change (a copy interrupted, or the series taken whole from the side changed later), so
+ * nobody chose the regular occurrence over it. Keeping the change loses nothing a user did, and converges.
+ */
+export function keptSeveraOccurrences(input: { wanted: EventFields; severa: EventFields; exchange: EventFields }): KeptSeveraOccurrences {
+  const { wanted, severa, exchange } = input;
+  const wantedKeys = new Set((wanted.exceptions ?? []).map((x) => occurrenceKeyOf(x.originalStart, severa)));
+  const out = exceptionsByKey(exchange);
+  const pattern: EventFields = { ...exchange, exceptions: [] };
+  const unplaced: OccurrenceException[] = [];
+  let toExchange = false;
+  for (const x of severa.exceptions ?? []) {
+    if (wantedKeys.has(occurrenceKeyOf(x.originalStart, severa))) continue;
+    const key = occurrenceKeyOf(x.originalStart, exchange);
+    if (!exchange.recurrence || occurrenceAt(pattern, key) === undefined) {
+      unplaced.push(x);
+      continue;
+    }
+    const have = out.get(key);
+    if (have && occurrenceHash(have) === occurrenceHash(x)) continue;
+    out.set(key, { originalStart: key, fields: x.fields });
+    toExchange = true;
+  }
+  return { exchange: toExchange ? { ...exchange, exceptions: sortedExceptions(out) } : exchange, toExchange, unplaced };
 }

@@ -6,7 +6,7 @@ import { evaluateDeletionGuard, type DeletionGuardSettings } from './deletion-gu
 import { contentHash } from './event-content-hash.ts';
 import { firstOccurrenceFrom, occurrencesInWindow } from './recurrence-rule.ts';
 import { occurrenceEvent, occurrenceEventAt, parseOccurrenceItemId, seriesWithOccurrence, serverItemId } from './series-flattening.ts';
-import { decodeSeriesBase, encodeSeriesBase, mergeSeries, seriesBaseOf } from './series-merge.ts';
+import { decodeSeriesBase, encodeSeriesBase, keptSeveraOccurrences, mergeSeries, seriesBaseOf } from './series-merge.ts';
 import {
   activityPatches,
   activityToFields,
@@ -373,14 +373,14 @@ export class UserSync {
         startDateTime: new Date(this.windowStartMs).toISOString(),
         endDateTime: new Date(this.ctx.windowEndMs).toISOString(),
       };
-      const rows = [
-        ...(await this.ctx.severa.listActivities(windowFilter)),
-        ...(await this.ctx.severa.listActivities({ ...windowFilter, recurrenceType: 'Series' })),
-      ];
+      const seriesRows = await this.ctx.severa.listActivities({ ...windowFilter, recurrenceType: 'Series' });
+      const rows = [...(await this.ctx.severa.listActivities(windowFilter)), ...seriesRows];
+      const listedSeries = new Set(seriesRows.map((a) => a.guid));
       for (const item of await snapshot.itemsFromRows(rows)) {
-        // A series listed only through one of its exceptions (which keeps the participants it had when it was made) is
-        // not the user's when the series itself no longer names them: they were removed from it.
-        if (item.fields.recurrence && item.ownerGuid !== this.userGuid && !(await snapshot.members(item)).has(this.userGuid)) {
+        // A series listed only through one of its exceptions (which keeps the participants it had when it was made), not
+        // as a series the user owns or takes part in, is not the user's when the series itself no longer names them:
+        // they were removed from it.
+        if (item.fields.recurrence && !listedSeries.has(item.guid) && item.ownerGuid !== this.userGuid && !(await snapshot.members(item)).has(this.userGuid)) {
           if (this.pairsBySeveraGuid.has(item.guid)) this.lostMembership.set(item.guid, item);
           continue;
         }
@@ -1373,7 +1373,32 @@ export class UserSync {
     if (!item) throw new Error('Severa answered the updated activity without a guid.');
     if (event.fields.recurrence) item = await this.writeSeveraExceptions(item, event.fields);
     if (intentId) this.work.removeIntentIds.push(intentId);
-    this.stagePair(this.buildPair(c, item, this.exchangeSide(c), event.fields));
+    const exchange = event.fields.recurrence ? await this.keepSeveraOccurrencesInExchange(c, item, event.fields, reason, merged !== undefined) : this.exchangeSide(c);
+    this.stagePair(this.buildPair(c, item, exchange, event.fields));
+  }
+
+  /**
+   * A series copied onto Severa (`wanted`; `item`: Severa after the write) may still hold there an occurrence changed or
+   * deleted in Severa where `wanted` has a regular one: Severa cannot undo that, so it keeps its change, and the change
+   * goes to the Exchange series too (see keptSeveraOccurrences in series-merge.ts for why this way round). Returns the
+   * Exchange side to record: as written, so the next cycle finds both sides unchanged. Outside a merge the write is
+   * announced (UpdateIntent) like any copy onto Exchange; a merge's half-done writes are left to the next merge.
+   */
+  private async keepSeveraOccurrencesInExchange(c: Candidate, item: SeveraItem, wanted: EventFields, reason: string, inMerge: boolean): Promise<ExchangeState> {
+    const current = c.exchange.event!;
+    const plan = keptSeveraOccurrences({ wanted, severa: item.fields, exchange: current.fields });
+    for (const x of plan.unplaced) {
+      this.note(`"${wanted.subject}": an occurrence changed in Severa (${x.originalStart}) is not an occurrence of the Exchange series; Severa keeps its change.`);
+    }
+    if (!plan.toExchange || parseOccurrenceItemId(current.id) !== null) return this.exchangeSide(c);
+    const fields = plan.exchange;
+    this.change({ side: 'exchange', action: 'update', ...describeFields(fields), sourceId: item.guid, reason: `${reason}; an occurrence changed in Severa is kept` });
+    const source: SeveraState = { guid: item.guid, version: item.version, hash: item.hash, modified: item.modified, fields: item.fields };
+    const intentId = inMerge ? null : this.announceUpdate('exchange', c, { writtenHash: contentHash(fields), writtenBase: encodeSeriesBase(seriesBaseOf(fields)), source });
+    const written = await this.ctx.calendar.updateEvent(this.mailbox, current.id, current.version, fields);
+    if (intentId) this.work.removeIntentIds.push(intentId);
+    const uid = current.uid ?? c.pair?.uid ?? null;
+    return { id: written.id || current.id, version: written.version, hash: contentHash(fields), modified: written.lastModified, uid, fields };
   }
 
   /** Writes the intent of copying onto `side` of a stored pair (see UpdateIntent); null when there is no pair. */
@@ -1395,7 +1420,9 @@ export class UserSync {
 
   /**
    * Brings a Severa series' changed and deleted occurrences in line with Exchange's: an occurrence is changed by patching
-   * it (Severa turns it into an exception) and deleted by deleting it. Returns the series as Severa then holds it.
+   * it (Severa turns it into an exception) and deleted by deleting it. Returns the series as Severa then holds it. An
+   * occurrence changed or deleted in Severa that is regular in `fields` stays as it is (Severa cannot make it regular
+   * again): keepSeveraOccurrencesInExchange copies it to Exchange.
    */
   private async writeSeveraExceptions(series: SeveraItem, fields: EventFields): Promise<SeveraItem> {
     const { snapshot } = this.ctx;
@@ -1420,11 +1447,6 @@ export class UserSync {
         if (ops.length) await this.ctx.severa.patchActivity(target.guid, ops);
       }
       wrote = true;
-    }
-    for (const [key, x] of current) {
-      if (!fields.exceptions.some((e) => occurrenceKey(e.originalStart, isAllDay, tz) === key)) {
-        this.note(`"${fields.subject}": an occurrence changed in Severa (${x.originalStart}) is a regular occurrence again in Exchange; Severa keeps its change.`);
-      }
     }
     if (!wrote) return series;
     snapshot.invalidate(series.guid, series.ownerGuid);

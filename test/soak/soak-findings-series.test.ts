@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { ewsDateTime } from '../peers/ews/soap-envelope.ts';
+import { occurrenceGuid } from '../peers/severa/activity-store.ts';
+import { checkAgreement } from './agreement-check.ts';
+import { dateText, localDay, localMs, weekdayOf } from './firm-time.ts';
+import { problemsOf, settle } from './soak-harness.ts';
+import { firmOf, startSyncWorld, TIME_ZONE, TYPES, type CycleRun } from './sync-world.ts';
+
+/**
+ * Soak findings about series copied whole from Exchange onto Severa (Exchange wins a conflict, or an interrupted copy
+ * from Exchange is finished): an occurrence Severa holds as changed or deleted while Exchange has it as a regular one.
+ * Severa cannot make it regular again, so it keeps its change; both sides must still end up agreeing.
+ */
+
+const WEEK = 7 * 86_400_000;
+
+describe('soak findings: series copied whole from Exchange', () => {
+  it('an occurrence changed in Severa stays changed on both sides when Exchange wins a conflict over the series', { timeout: 120_000 }, async () => {
+    const [, mikko] = firmOf(2);
+    const world = await startSyncWorld({ people: [mikko] });
+    try {
+      // Mikko's weekly series in Severa. The run that copies it to Exchange dies once the series is created there
+      // (the answer never arrives): the copy exists, no pair records it.
+      const first = localMs(world.today, 3, 10);
+      const series = world.severa.createActivity({
+        name: 'K21 budget r1',
+        startDateTime: new Date(first).toISOString(),
+        endDateTime: new Date(first + 3_600_000).toISOString(),
+        activityType: { guid: TYPES.customerVisit },
+        ownerUser: { guid: mikko.severaGuid },
+        recurrence: { frequency: 'Weekly', pattern: { weekly: { interval: 1, [weekdayOf(first).toLowerCase()]: true } }, range: { maxOccurrences: 4 } },
+      });
+      const killed = await world.runCycle({ kill: { count: 'write', n: 1, mode: 'after-server' } });
+      expect(killed.killedAt?.operation).toBe('CreateItem');
+      // Then Mikko moves the third occurrence in Severa, and after that changes the second one in Outlook.
+      world.severa.store.listActivities({ recurrenceType: 'Occurrence' }, null, 1000);
+      const third = first + 2 * WEEK;
+      world.severa.updateActivity(occurrenceGuid(String(series.guid), third), { name: 'K21 budget (moved)', startDateTime: new Date(third + 3_600_000).toISOString(), endDateTime: new Date(third + 7_200_000).toISOString() });
+      await new Promise((r) => setTimeout(r, 1100));
+      const mailbox = world.ews.mailbox(mikko.mailbox);
+      const copy = mailbox.items().find((i) => i.subject.startsWith('K21 '))!;
+      expect(copy.recurrence).not.toBeNull();
+      const second = first + WEEK;
+      mailbox.update(copy.id, { modifiedOccurrences: [{ originalStart: ewsDateTime(second), subject: 'K21 budget (Outlook)', start: ewsDateTime(second), end: ewsDateTime(second + 3_600_000), lastModifiedTime: ewsDateTime(Date.now()) }] });
+      const after = await settle(world, 4);
+      expect(after.quiet, after.runs.flatMap(problemsOf).join(' / ')).toBe(true);
+      expect(reasonsOf(after.runs)).toContain('severa: conflict: Exchange changed later');
+      expect(checkAgreement(world, new Map()).details).toEqual({ duplicates: [], losses: [], mismatches: [] });
+      // Both changes stand: the second occurrence as changed in Outlook, the third as moved in Severa.
+      const items = mailbox.items().filter((i) => i.subject.startsWith('K21 '));
+      expect(items).toHaveLength(1);
+      expect(items[0].modifiedOccurrences.map((o) => [Date.parse(o.originalStart), o.subject]).sort()).toEqual([[second, 'K21 budget (Outlook)'], [third, 'K21 budget (moved)']]);
+    } finally {
+      await world.close();
+    }
+  });
+
+  it('an occurrence deleted in Severa stays deleted on both sides when an interrupted copy from Exchange is finished', { timeout: 120_000 }, async () => {
+    const people = firmOf(5);
+    const leena = people[4];
+    const world = await startSyncWorld({ people: [leena] });
+    try {
+      // Leena's weekly series in Outlook. The run that copies it to Severa dies once the activity is created there.
+      const first = localMs(world.today, 3, 16);
+      const mailbox = world.ews.mailbox(leena.mailbox);
+      mailbox.create({
+        subject: 'K52 interview r1',
+        start: new Date(first).toISOString(),
+        end: new Date(first + 1_800_000).toISOString(),
+        timeZone: TIME_ZONE,
+        recurrence: { pattern: { type: 'Weekly', interval: 1, daysOfWeek: [weekdayOf(first)], firstDayOfWeek: 'Monday' }, range: { type: 'Numbered', startDate: dateText(localDay(world.today, 3)), count: 4 } },
+      });
+      const killed = await world.runCycle({ kill: { count: 'write', n: 1, mode: 'after-server' } });
+      expect(killed.killedAt?.operation).toBe('POST /v1/activities');
+      // Leena deletes the second occurrence in Severa before the next run finishes the copy.
+      const series = world.severa.activities().find((a) => String(a.name).startsWith('K52 '))!;
+      world.severa.store.listActivities({ recurrenceType: 'Occurrence' }, null, 1000);
+      const second = first + WEEK;
+      world.severa.deleteActivity(occurrenceGuid(String(series.guid), second));
+      const after = await settle(world, 4);
+      expect(after.quiet, after.runs.flatMap(problemsOf).join(' / ')).toBe(true);
+      expect(reasonsOf(after.runs)).toContain('severa: finishing an interrupted copy from Exchange');
+      expect(checkAgreement(world, new Map()).details).toEqual({ duplicates: [], losses: [], mismatches: [] });
+      const items = mailbox.items().filter((i) => i.subject.startsWith('K52 '));
+      expect(items).toHaveLength(1);
+      expect(items[0].deletedOccurrences.map((d) => Date.parse(d))).toEqual([second]);
+    } finally {
+      await world.close();
+    }
+  });
+});
+
+/** Each change the runs made, as "side: reason". */
+function reasonsOf(runs: CycleRun[]): string[] {
+  return runs.flatMap((r) => r.report?.users.flatMap((u) => u.changes.map((c) => `${c.side}: ${c.reason}`)) ?? []);
+}
