@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { EventFields, OccurrenceException } from '../../src-main/sync/calendar-event.ts';
-import { decodeSeriesBase, encodeSeriesBase, mergeSeries, seriesBaseOf, type SeriesBase } from '../../src-main/sync/series-merge.ts';
+import { decodeSeriesBase, encodeSeriesBase, keptSeveraOccurrences, mergeSeries, seriesBaseOf, type SeriesBase } from '../../src-main/sync/series-merge.ts';
 import { fields } from './fakes/fake-calendar.ts';
 
-/** A weekly series on Mondays 09:00-10:00 Helsinki (UTC+2 in March 2026), five occurrences from 2026-03-02. */
+/** A weekly series on Mondays 09:00-10:00 Helsinki, five occurrences from 2026-03-02 (UTC+2 until 29 March 2026, so `week(4)`, 07:00Z on 30 March, is 10:00 local: off the pattern, which mergeSeries never checks). */
 const week = (n: number, hh = 7) => `2026-03-${String(2 + 7 * n).padStart(2, '0')}T${String(hh).padStart(2, '0')}:00:00.000Z`;
 const series = (over: Partial<EventFields> = {}): EventFields =>
   fields({
@@ -119,5 +119,94 @@ describe('series base', () => {
     }
     const ok: SeriesBase = { series: 'x', occurrences: { k: null } };
     expect(decodeSeriesBase(JSON.stringify(ok))).toEqual(ok);
+  });
+});
+
+describe('keptSeveraOccurrences', () => {
+  it('an occurrence Severa kept changed where wanted has it regular goes to the Exchange series', () => {
+    const exchange = series();
+    const r = keptSeveraOccurrences({ wanted: series(), severa: series({ exceptions: [moved(2, 12)] }), exchange });
+    expect(r).toEqual({ exchange: { ...exchange, exceptions: [{ originalStart: week(2), fields: moved(2, 12).fields }] }, toExchange: true, unplaced: [] });
+    expect(exchange.exceptions).toEqual([]);
+  });
+
+  it('an occurrence Severa kept deleted where wanted has it regular is deleted in the Exchange series', () => {
+    const exchange = series();
+    const r = keptSeveraOccurrences({ wanted: series(), severa: series({ exceptions: [deleted(3)] }), exchange });
+    expect(r).toEqual({ exchange: { ...exchange, exceptions: [{ originalStart: week(3), fields: null }] }, toExchange: true, unplaced: [] });
+  });
+
+  it('an occurrence wanted itself changed is not written back: the Exchange series is returned as it is', () => {
+    const exchange = series();
+    const r = keptSeveraOccurrences({ wanted: series({ exceptions: [moved(1, 12), deleted(3)] }), severa: series({ exceptions: [moved(1, 12), deleted(3)] }), exchange });
+    expect(r.toExchange).toBe(false);
+    expect(r.exchange).toBe(exchange);
+    expect(r.unplaced).toEqual([]);
+  });
+
+  it('wanted and Severa name the same occurrence in different forms of its original start: still wanted, not written', () => {
+    const exchange = series();
+    const wanted = series({ exceptions: [{ originalStart: '2026-03-16T09:00:00+02:00', fields: null }] });
+    const r = keptSeveraOccurrences({ wanted, severa: series({ exceptions: [deleted(2)] }), exchange });
+    expect(r).toEqual({ exchange, toExchange: false, unplaced: [] });
+    expect(r.exchange).toBe(exchange);
+  });
+
+  it('Exchange already holding the same change for that occurrence: nothing to write', () => {
+    const exchange = series({ exceptions: [moved(2, 12), deleted(3)] });
+    const r = keptSeveraOccurrences({ wanted: series(), severa: series({ exceptions: [moved(2, 12), deleted(3)] }), exchange });
+    expect(r.toExchange).toBe(false);
+    expect(r.exchange).toBe(exchange);
+    expect(r.unplaced).toEqual([]);
+  });
+
+  it("Exchange holding a different change for that occurrence: Severa's kept change replaces it", () => {
+    const exchange = series({ exceptions: [moved(2, 13), moved(3, 14)] });
+    const r = keptSeveraOccurrences({ wanted: series(), severa: series({ exceptions: [moved(2, 12, 'Moved in Severa'), deleted(3)] }), exchange });
+    expect(r.toExchange).toBe(true);
+    expect(r.unplaced).toEqual([]);
+    expect(r.exchange).toEqual({
+      ...exchange,
+      exceptions: [
+        { originalStart: week(2), fields: moved(2, 12, 'Moved in Severa').fields },
+        { originalStart: week(3), fields: null },
+      ],
+    });
+    expect(at(r.exchange)).toEqual([[week(2), week(2, 12)], [week(3), null]]);
+  });
+
+  it("a kept occurrence the Exchange series has no occurrence for (moved to Tuesdays) is unplaced, not added", () => {
+    const tuesday = (n: number, hh: number) => `2026-03-${String(3 + 7 * n).padStart(2, '0')}T${String(hh).padStart(2, '0')}:00:00.000Z`;
+    const exchange = series({
+      start: tuesday(0, 7),
+      end: tuesday(0, 8),
+      recurrence: { frequency: 'Weekly', interval: 1, daysOfWeek: ['Tuesday'], startDate: '2026-03-03', count: 5 },
+    });
+    const r = keptSeveraOccurrences({ wanted: series(), severa: series({ exceptions: [moved(1, 12), deleted(2)] }), exchange });
+    expect(r).toEqual({ exchange, toExchange: false, unplaced: [moved(1, 12), deleted(2)] });
+    expect(r.exchange).toBe(exchange);
+  });
+
+  it('only the kept occurrences beyond a shorter Exchange series are unplaced; the others are added', () => {
+    const exchange = series({ recurrence: { frequency: 'Weekly', interval: 1, daysOfWeek: ['Monday'], startDate: '2026-03-02', count: 3 } });
+    const r = keptSeveraOccurrences({ wanted: series(), severa: series({ exceptions: [deleted(1), moved(3, 12)] }), exchange });
+    expect(r.toExchange).toBe(true);
+    expect(r.unplaced).toEqual([moved(3, 12)]);
+    expect(r.exchange).toEqual({ ...exchange, exceptions: [{ originalStart: week(1), fields: null }] });
+  });
+
+  it('an Exchange item that is not a series: every kept occurrence is unplaced', () => {
+    const exchange = fields({ subject: 'Weekly sync', start: week(0), end: week(0, 8) });
+    const r = keptSeveraOccurrences({ wanted: series(), severa: series({ exceptions: [moved(1, 12), deleted(3)] }), exchange });
+    expect(r).toEqual({ exchange, toExchange: false, unplaced: [moved(1, 12), deleted(3)] });
+    expect(r.exchange).toBe(exchange);
+  });
+
+  it("the returned Exchange series' exceptions are in original-start order, its own and the kept ones together", () => {
+    const exchange = series({ exceptions: [moved(3, 12), deleted(0)] });
+    const r = keptSeveraOccurrences({ wanted: series(), severa: series({ exceptions: [deleted(2), moved(1, 8)] }), exchange });
+    expect(r.toExchange).toBe(true);
+    expect(r.unplaced).toEqual([]);
+    expect(at(r.exchange)).toEqual([[week(0), null], [week(1), week(1, 8)], [week(2), null], [week(3), week(3, 12)]]);
   });
 });
