@@ -856,16 +856,22 @@ export class UserSync {
    * 'planned': a dry run plans to re-create it for another copy already.
    */
   private async replacementActivity(p: PairRecord, exchange: ExchangeSideNow, consumed: ReadonlySet<string>): Promise<{ guid: string; candidate: Candidate } | 'planned' | null> {
-    const event = exchange.event;
-    if (!event || exchange.state === 'absent') return null;
+    if (exchange.state === 'absent' || parseOccurrenceItemId(p.exchangeId)) return null;
     const recovered = this.recoveredSevera.get(p.exchangeId);
+    const uid = exchange.event?.uid ?? p.uid;
+    const uidGuid = uid ? this.guidForUid(uid) : undefined;
+    const byUid = uidGuid && uidGuid !== p.severaGuid && !consumed.has(uidGuid) ? uidGuid : undefined;
+    if (!(recovered && !consumed.has(recovered.item.guid)) && !byUid) return null;
+    // Unchanged since the last cycle (its change was read by a run that then failed to re-create the activity, or only
+    // another copy changed): read it, so it is linked rather than deleted as "deleted in Severa".
+    const event = exchange.event ?? (await this.ctx.calendar.getEvents(this.mailbox, [p.exchangeId]))[0];
+    if (!event) return null;
     if (recovered && !consumed.has(recovered.item.guid)) {
       const item = recovered.item;
       return { guid: item.guid, candidate: { pair: null, severa: { state: 'changed', item }, exchange: { state: 'changed', event }, role: this.roleIn(item), origin: p.origin, recovered: !recovered.changedSince } };
     }
-    const uid = event.uid ?? p.uid;
-    const guid = uid ? this.guidForUid(uid) : undefined;
-    if (!guid || guid === p.severaGuid || consumed.has(guid)) return null;
+    const guid = byUid;
+    if (!guid) return null;
     if (guid.startsWith('dry-run:')) return 'planned';
     if (this.ctx.snapshot.deletedGuids.has(guid)) return null;
     const item = this.severaView.get(guid) ?? (await this.ctx.snapshot.fetchItem(guid));

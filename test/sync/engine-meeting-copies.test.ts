@@ -167,6 +167,27 @@ describe('engine: copies of one meeting in several calendars', () => {
     await w.cycle();
     expect(w.writes()).toBe(0);
   });
+  it("an unchanged attendee copy of a meeting re-created from the organizer's changed copy is linked to it, not deleted and made again", async () => {
+    const w = new World({ enrol: [AINO, MIKKO] });
+    const [ainoCopy, mikkoCopy] = w.calendar.userMeeting(AINO.email, [MIKKO.email], fields({ subject: 'Board prep', start: at(5, '09:00'), end: at(5, '10:00'), location: 'Room Koli' }));
+    await w.cycle();
+    await w.cycle();
+    const [activity] = w.severa.byName('Board prep');
+    w.tick();
+    // Aino changes her copy (no update reaches Mikko's yet) and deletes the activity in Severa.
+    w.calendar.userUpdate(AINO.email, ainoCopy.id, { location: 'Helsinki office' });
+    w.severa.userDelete(activity.guid!);
+    w.resetCalls();
+    await w.cycle();
+    await w.cycle();
+    expect(w.severa.byName('Board prep').map((a) => a.location)).toEqual(['Helsinki office']);
+    // Mikko's own copy stays (the same item), brought in line with the activity: never deleted and created again.
+    expect(w.calendar.bySubject(MIKKO.email, 'Board prep').map((e) => [e.id, e.fields.location])).toEqual([[mikkoCopy.id, 'Helsinki office']]);
+    expect(w.calendar.calls.deleteEvent ?? 0).toBe(0);
+    w.resetCalls();
+    await w.cycle();
+    expect(w.writes()).toBe(0);
+  });
 });
 
 describe('engine: a participant removed in Severa', () => {
