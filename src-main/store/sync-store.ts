@@ -125,6 +125,10 @@ type Row = Record<string, unknown>;
 const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
+function rowToIntent(r: Row): IntentRecord {
+  return { id: str(r.id), email: str(r.email), kind: str(r.kind), payload: parseJson(r.payload, 'intent'), createdAt: str(r.created_at) };
+}
+
 function rowToPair(r: Row): PairRecord {
   return {
     id: Number(r.id),
@@ -327,24 +331,12 @@ export class SyncStore {
   }
 
   intentsForUser(email: string): IntentRecord[] {
-    return (this.db.prepare('SELECT * FROM intents WHERE email = ? ORDER BY created_at, id').all(email.toLowerCase()) as Row[]).map((r) => ({
-      id: str(r.id),
-      email: str(r.email),
-      kind: str(r.kind),
-      payload: parseJson(r.payload, 'intent'),
-      createdAt: str(r.created_at),
-    }));
+    return (this.db.prepare('SELECT * FROM intents WHERE email = ? ORDER BY created_at, id').all(email.toLowerCase()) as Row[]).map(rowToIntent);
   }
 
   /** Every user's pending intents, by user and then in the order they were written. */
   allIntents(): IntentRecord[] {
-    return (this.db.prepare('SELECT * FROM intents ORDER BY email, created_at, id').all() as Row[]).map((r) => ({
-      id: str(r.id),
-      email: str(r.email),
-      kind: str(r.kind),
-      payload: parseJson(r.payload, 'intent'),
-      createdAt: str(r.created_at),
-    }));
+    return (this.db.prepare('SELECT * FROM intents ORDER BY email, created_at, id').all() as Row[]).map(rowToIntent);
   }
 
   removeIntent(id: string): void {

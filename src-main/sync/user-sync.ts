@@ -1,6 +1,6 @@
 import type { ChangeLine, SideCounts, SideName, UserProblem, UserReport } from '../common/sync-report.ts';
 import { CalendarError, type CalendarConnector } from '../exchange/calendar-connector.ts';
-import type { DeferredItem, IntentRecord, PairRecord, PairRole, SyncStore, UserSyncState, UserWork } from '../store/sync-store.ts';
+import type { DeferredItem, PairRecord, PairRole, SyncStore, UserSyncState, UserWork } from '../store/sync-store.ts';
 import type { EventFields, SideEvent } from './calendar-event.ts';
 import { evaluateDeletionGuard, type DeletionGuardSettings } from './deletion-guard.ts';
 import { contentHash } from './event-content-hash.ts';
@@ -613,19 +613,15 @@ export class UserSync {
   private async activityOfOthersInterruptedCreate(uid: string): Promise<SeveraItem | null> {
     if (!this.othersPendingCreates) {
       this.othersPendingCreates = new Map();
-      const byUser = new Map<string, IntentRecord[]>();
-      for (const intent of this.ctx.store.allIntents()) {
-        if (intent.email === this.plan.email.toLowerCase()) continue;
-        byUser.set(intent.email, [...(byUser.get(intent.email) ?? []), intent]);
-      }
-      for (const intents of byUser.values()) {
-        for (const [index, intent] of intents.entries()) {
-          const p = intent.payload as CreateSeveraIntent;
-          if (intent.kind !== 'create-severa' || !p || typeof p.uid !== 'string' || typeof p.ownerGuid !== 'string') continue;
-          const pending = this.othersPendingCreates.get(p.uid) ?? [];
-          pending.push({ intent: p, at: intent.createdAt, next: intents[index + 1]?.createdAt });
-          this.othersPendingCreates.set(p.uid, pending);
-        }
+      // By user, then in the order written: the next intent of the same user bounds when the create happened.
+      const all = this.ctx.store.allIntents();
+      for (const [index, intent] of all.entries()) {
+        const p = intent.payload as CreateSeveraIntent;
+        if (intent.email === this.plan.email.toLowerCase() || intent.kind !== 'create-severa' || !p || typeof p.uid !== 'string' || typeof p.ownerGuid !== 'string') continue;
+        const following = all[index + 1];
+        const pending = this.othersPendingCreates.get(p.uid) ?? [];
+        pending.push({ intent: p, at: intent.createdAt, next: following?.email === intent.email ? following.createdAt : undefined });
+        this.othersPendingCreates.set(p.uid, pending);
       }
     }
     const pending = this.othersPendingCreates.get(uid);
