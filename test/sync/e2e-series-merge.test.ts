@@ -159,6 +159,17 @@ describe('e2e: a series changed on both sides', () => {
  * occurrence changed or deleted since: Severa cannot make it regular again, so it keeps the change, and Exchange gets it
  * too; the pair records both sides as they then are, so the next cycle writes nothing.
  */
+/** Both sides hold `expected`, Severa took the copy and Exchange got the kept occurrence, and the next cycle writes nothing. */
+async function expectKeptOnBothSidesThenQuiet(w: Awaited<ReturnType<typeof start>>['w'], calendar: Awaited<ReturnType<typeof start>>['calendar'], aino: { changes: Array<{ side: string; reason?: string }> }, expected: Array<[string, string]>, reason: string): Promise<void> {
+  expect(severaOccurrences(w)).toEqual(expected);
+  expect(exchangeOccurrences(calendar)).toEqual(expected);
+  expect(aino.changes.map((c) => `${c.side}: ${c.reason}`)).toEqual([`severa: ${reason}`, `exchange: ${reason}; an occurrence changed in Severa is kept`]);
+  calendar.resetCalls();
+  const again = await w.cycle();
+  expect(again.users[0].changes).toEqual([]);
+  expect(calendar.writeCalls()).toBe(0);
+}
+
 describe('e2e: a series copied whole from Exchange keeps what Severa changed in its occurrences', () => {
   it('Exchange wins the conflict after a crashed copy to Exchange: the occurrence moved in Severa is moved in Exchange too', async () => {
     const { w, calendar, copy } = await start(5 * 60_000, { killAfter: 'createEvent' });
@@ -170,16 +181,7 @@ describe('e2e: a series copied whole from Exchange keeps what Severa changed in 
     const aino = r.users[0];
     expect(aino.outcome).toBe('ok');
     const expected: Array<[string, string]> = [[at(1, 9), 'Weekly sync'], [at(8, 11), 'Weekly sync'], [at(15, 9), 'Weekly sync'], [at(22, 12), 'Weekly sync'], [at(29, 9), 'Weekly sync'], [at(36, 9), 'Weekly sync']];
-    expect(severaOccurrences(w)).toEqual(expected);
-    expect(exchangeOccurrences(calendar)).toEqual(expected);
-    expect(aino.changes.map((c) => `${c.side}: ${c.reason}`)).toEqual([
-      'severa: conflict: Exchange changed later',
-      'exchange: conflict: Exchange changed later; an occurrence changed in Severa is kept',
-    ]);
-    calendar.resetCalls();
-    const again = await w.cycle();
-    expect(again.users[0].changes).toEqual([]);
-    expect(calendar.writeCalls()).toBe(0);
+    await expectKeptOnBothSidesThenQuiet(w, calendar, aino, expected, 'conflict: Exchange changed later');
   });
 
   it('an interrupted copy from Exchange is finished: the occurrence deleted in Severa meanwhile is deleted in Exchange too', async () => {
@@ -190,16 +192,7 @@ describe('e2e: a series copied whole from Exchange keeps what Severa changed in 
     const aino = r.users[0];
     expect(aino.outcome).toBe('ok');
     const expected: Array<[string, string]> = [[at(1, 9), 'Weekly sync'], [at(8, 9), 'Weekly sync'], [at(22, 9), 'Weekly sync'], [at(29, 9), 'Weekly sync'], [at(36, 9), 'Weekly sync']];
-    expect(severaOccurrences(w)).toEqual(expected);
-    expect(exchangeOccurrences(calendar)).toEqual(expected);
-    expect(aino.changes.map((c) => `${c.side}: ${c.reason}`)).toEqual([
-      'severa: finishing an interrupted copy from Exchange',
-      'exchange: finishing an interrupted copy from Exchange; an occurrence changed in Severa is kept',
-    ]);
-    calendar.resetCalls();
-    const again = await w.cycle();
-    expect(again.users[0].changes).toEqual([]);
-    expect(calendar.writeCalls()).toBe(0);
+    await expectKeptOnBothSidesThenQuiet(w, calendar, aino, expected, 'finishing an interrupted copy from Exchange');
   });
 
   it('merged: an occurrence Severa holds as changed but Exchange as regular again stays changed on both sides', async () => {
