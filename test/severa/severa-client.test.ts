@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { SeveraClient, SeveraError, type SeveraClientOptions, type SeveraRequestInfo } from '../../src-main/severa/severa-client.ts';
 import { loadSeveraSeed, startSeveraSimulator, type SeveraSimulator, type SeveraSimulatorOptions } from '../peers/severa/severa-simulator.ts';
 import { contractCheckingFetch, type ContractCheckingFetch } from '../peers/severa/contract-checking-fetch.ts';
+import { SEVERA_CONTRACT_AVAILABLE, contractTestTitle } from '../peers/severa/openapi-contract.ts';
 import type { SeveraSeed } from '../peers/severa/severa-seed.ts';
 
 const DEMO = fileURLToPath(new URL('../peers/demo/severa-demo.json', import.meta.url));
@@ -88,6 +89,13 @@ afterAll(() => {
 });
 
 describe('SeveraClient against the simulator', () => {
+  it.skipIf(!SEVERA_CONTRACT_AVAILABLE)(contractTestTitle("holds every request and answer to the OpenAPI document on the wire (checked after each test)"), async () => {
+    const h = await harness();
+    await h.client.listUsers();
+    expect(h.checker.enabled).toBe(true);
+    expect(h.checker.coveredOperations()).toEqual(new Set(['PublicBearerAuthentication_GetLoginToken', 'Users_GetUsers']));
+  });
+
   it('logs in once, sends Client_Id and the Bearer token, and reads users and activity types', async () => {
     const { client, sim } = await harness();
     const users = await client.listUsers();

@@ -3,7 +3,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { SeveraStore, StoreError, type ActivityFilter, type ErrorType, type JsonRecord, type MemberStatus, type RecurrenceKind } from './activity-store.ts';
 import { applyModelPatch, applyPatchOperations, inputFromActivityModel, type PatchOp } from './activity-input.ts';
-import { ContractViolation, severaContract, type OperationContract } from './openapi-contract.ts';
+import { ContractViolation, severaContractIfPresent } from './openapi-contract.ts';
+import { severaOperation, typedQuery, type SeveraOperation } from './severa-operations.ts';
 import { loadSeveraSeed, parseSeveraSeed, type ParsedSeveraSeed, type SeveraSeed } from './severa-seed.ts';
 import { parseSeedDate, parseSeedDateTime } from '../common/zoned-time.ts';
 import { SeveraStateError, exportSeveraState, loadSeveraState, restoreSeveraStore, validateSeveraState, type ApiClientState, type SeveraState } from './severa-state.ts';
@@ -11,8 +12,8 @@ import { SeveraStateError, exportSeveraState, loadSeveraState, restoreSeveraStor
 /**
  * A Severa REST API simulator on 127.0.0.1 under /rest-api: the operations and shapes of the public OpenAPI document
  * that the product uses, with OAuth2 client-credentials tokens that expire, scopes enforced per operation, a 10 request/s
- * limit answered with 429 + Retry-After, seeded fault injection, and every request and response checked against the
- * document (ajv). Behaviour and seed format: README.md beside this file.
+ * limit answered with 429 + Retry-After, seeded fault injection, and, where the vendor's document is present (../shared,
+ * never committed), every request and response checked against it (ajv). Behaviour and seed format: README.md.
  */
 
 export { loadSeveraSeed, loadSeveraState, SeveraStateError };
@@ -43,7 +44,10 @@ export interface SeveraSimulatorOptions {
   /** Server clock minus real clock: the Date header and every timestamp the server stamps (default: the state's, else 0). */
   clockSkewMs?: number;
   faults?: SeveraFaults;
-  /** Check every response against the document; a mismatch becomes a 500 and is recorded (default true). */
+  /**
+   * Check every request and response against the OpenAPI document; a bad request gets 400, a mismatching response
+   * becomes a 500 and is recorded (default: true where the document is present; without it there is nothing to check).
+   */
   validateResponses?: boolean;
   /** Largest request body accepted, bytes. */
   maxRequestBytes?: number;
@@ -109,7 +113,7 @@ interface Reply {
 
 interface RequestContext {
   req: IncomingMessage;
-  op: OperationContract;
+  op: SeveraOperation;
   params: Record<string, string>;
   query: Record<string, unknown>;
   body: unknown;
@@ -243,7 +247,7 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
   if ((o.seed === undefined) === (o.state === undefined)) throw new Error('Start the Severa simulator with either a seed or a state snapshot (exactly one of them).');
   const state = o.state !== undefined ? validateSeveraState(o.state) : null;
   const seed = state ? null : parseSeveraSeed(o.seed);
-  const contract = severaContract();
+  const contract = o.validateResponses === false ? null : severaContractIfPresent();
   let clockOffsetMs = o.clockSkewMs ?? state?.clockOffsetMs ?? 0;
   const serverNow = () => Date.now() + clockOffsetMs;
   const store = new SeveraStore(state?.timeZone ?? seed!.timeZone, serverNow);
@@ -251,7 +255,6 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
   else loadSeedInto(store, seed!, serverNow());
   const apiClients: ApiClientState[] = state?.apiClients ?? seed!.apiClients;
 
-  const validateResponses = o.validateResponses ?? true;
   const tokenLifetimeMs = (o.tokenLifetimeSeconds ?? 3600) * 1000;
   const refreshLifetimeMs = (o.refreshTokenLifetimeSeconds ?? 14 * 86400) * 1000;
   const rate = o.rateLimitPerSecond ?? 10;
@@ -314,15 +317,18 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
   // ---------- routes ----------
 
   const routes: Route[] = [];
-  const route = (method: string, path: string, operationId: string, handler: Handler, anonymous = false) => {
+  const route = (operationId: string, handler: Handler, anonymous = false) => {
+    const { method, path } = severaOperation(operationId);
     const names: string[] = [];
     const pattern = new RegExp(`^${path.replace(/\{(\w+)\}/g, (_m, n: string) => (names.push(n), '([^/]+)'))}$`);
     routes.push({ method, pattern, names, operationId, handler, anonymous });
   };
 
-  route('POST', '/v1/token', 'PublicBearerAuthentication_GetLoginToken', (ctx) => {
-    const body = ctx.body as { client_id?: string; client_secret?: string; scope?: string | null } | null;
-    if (!body) throw new HttpError(400, 'InvalidRequest', 'The request body must hold client_id, client_secret and scope.');
+  route('PublicBearerAuthentication_GetLoginToken', (ctx) => {
+    const body = ctx.body as { client_id?: unknown; client_secret?: unknown; scope?: string | null } | null;
+    if (!body || typeof body.client_id !== 'string' || typeof body.client_secret !== 'string') {
+      throw new HttpError(400, 'InvalidRequest', 'The request body must hold client_id, client_secret and scope.');
+    }
     const client = clients.get(body.client_id ?? '');
     if (!client || client.clientSecret !== body.client_secret) throw new HttpError(401, 'AuthenticationRequired', 'The client id or client secret is not valid.');
     const header = ctx.req.headers['client_id'];
@@ -334,7 +340,7 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
     return { status: 200, body: issueTokens(client, granted) };
   }, true);
 
-  route('POST', '/v1/refreshtoken', 'PublicBearerAuthentication_GetAccessTokenTokenFromRefreshToken', (ctx) => {
+  route('PublicBearerAuthentication_GetAccessTokenTokenFromRefreshToken', (ctx) => {
     if (typeof ctx.body !== 'string' || !ctx.body) throw new HttpError(400, 'InvalidRequest', 'The request body must be the refresh token as a JSON string.');
     const grant = refreshTokens.get(ctx.body);
     if (!grant || grant.expiresMs <= serverNow()) {
@@ -347,9 +353,9 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
     return { status: 200, body: issueTokens(grant.client, grant.scopes) };
   }, true);
 
-  route('GET', '/heartbeat/authorized', 'HeartBeat_GetAuthorization', () => ({ status: 204 }));
+  route('HeartBeat_GetAuthorization', () => ({ status: 204 }));
 
-  route('GET', '/v1/activities', 'Activities_GetActivities', (ctx) => {
+  route('Activities_GetActivities', (ctx) => {
     const q = ctx.query;
     const filter: ActivityFilter = {};
     if (strings(q.userGuids)) filter.userGuids = strings(q.userGuids);
@@ -366,49 +372,51 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
     return pageReply(page.items.map((v) => store.renderActivity(v)), page.nextPageToken);
   });
 
-  route('POST', '/v1/activities', 'Activities_PostActivity', (ctx) => {
+  route('Activities_PostActivity', (ctx) => {
     const rec = store.createActivity(inputFromActivityModel(ctx.body), actor(ctx));
     return activityReply(rec.guid, 201);
   });
 
-  route('GET', '/v1/activities/{guid}', 'Activities_GetActivity', (ctx) => activityReply(ctx.params.guid));
+  route('Activities_GetActivity', (ctx) => activityReply(ctx.params.guid));
 
-  route('PATCH', '/v1/activities/{guid}', 'Activities_PatchActivity', (ctx) => {
+  route('Activities_PatchActivity', (ctx) => {
     if (ctx.params.guid.includes(',')) throw new HttpError(400, 'InvalidParameter', 'The simulator patches one activity per call.');
     if (!Array.isArray(ctx.body)) throw new HttpError(400, 'InvalidRequest', 'The request body must be a JSON Patch array.');
     const rec = store.updateActivity(ctx.params.guid, (cur) => applyPatchOperations(cur, ctx.body as PatchOp[]), actor(ctx));
     return { status: 200, body: [store.renderActivity({ rec, occurrenceStartMs: null })] };
   });
 
-  route('DELETE', '/v1/activities/{guid}', 'Activities_DeleteActivity', (ctx) => {
+  route('Activities_DeleteActivity', (ctx) => {
     store.deleteActivity(ctx.params.guid, actor(ctx));
     return { status: 204 };
   });
 
-  route('GET', '/v1/activities/{activityGuid}/activityparticipants', 'ActivityParticipants_GetActivityParticipants', (ctx) => {
+  route('ActivityParticipants_GetActivityParticipants', (ctx) => {
     const { participants } = store.participantsOf(ctx.params.activityGuid);
     return { status: 200, body: participants.map((p) => store.renderParticipant(ctx.params.activityGuid, p)) };
   });
 
-  route('DELETE', '/v1/activities/{activityGuid}/activityparticipants/{activityParticipantGuid}', 'ActivityParticipants_DeleteActivityParticipant', (ctx) => {
+  route('ActivityParticipants_DeleteActivityParticipant', (ctx) => {
     store.removeParticipant(ctx.params.activityGuid, ctx.params.activityParticipantGuid, actor(ctx));
     return { status: 204 };
   });
 
-  route('POST', '/v1/activityparticipants', 'ActivityParticipants_PostActivityParticipant', (ctx) => {
+  route('ActivityParticipants_PostActivityParticipant', (ctx) => {
     const body = ctx.body as { activityGuid?: string; participantGuid?: string; status?: MemberStatus } | null;
-    if (!body) throw new HttpError(400, 'InvalidRequest', 'The request body must be an ActivityParticipantModel.');
-    const { rec, participant } = store.addParticipant(body.activityGuid!, body.participantGuid!, body.status, actor(ctx));
+    if (!body || typeof body.activityGuid !== 'string' || typeof body.participantGuid !== 'string') {
+      throw new HttpError(400, 'InvalidRequest', 'The request body must be an ActivityParticipantModel with activityGuid and participantGuid.');
+    }
+    const { rec, participant } = store.addParticipant(body.activityGuid, body.participantGuid, body.status, actor(ctx));
     return { status: 201, body: store.renderParticipant(rec.guid, participant) };
   });
 
-  route('GET', '/v1/activityparticipants/{guid}', 'ActivityParticipants_GetActivityParticipant', (ctx) => {
+  route('ActivityParticipants_GetActivityParticipant', (ctx) => {
     const found = store.participantByGuid(ctx.params.guid);
     if (!found) throw new HttpError(404, 'InvalidParameter', `Participant ${ctx.params.guid} was not found.`);
     return { status: 200, body: store.renderParticipant(found.rec.guid, found.participant) };
   });
 
-  route('GET', '/v1/activitytypes', 'ActivityTypes_GetActivityTypes', (ctx) => {
+  route('ActivityTypes_GetActivityTypes', (ctx) => {
     const q = ctx.query;
     const categories = strings(q.category);
     const since = dateParam(q.changedSince);
@@ -422,7 +430,7 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
     return pageReply(page.items.map((t) => store.renderType(t)), page.nextPageToken);
   });
 
-  route('GET', '/v1/users', 'Users_GetUsers', (ctx) => {
+  route('Users_GetUsers', (ctx) => {
     const q = ctx.query;
     const email = typeof q.email === 'string' && q.email ? q.email.toLowerCase() : null;
     const since = dateParam(q.changedSince);
@@ -468,12 +476,13 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
     return Math.max(1, Math.ceil((1 - b.tokens) / rate));
   }
 
-  function send(res: ServerResponse, op: OperationContract | null, reply: Reply): void {
+  function send(res: ServerResponse, op: SeveraOperation | null, reply: Reply): void {
     const hasBody = reply.body !== undefined && reply.status !== 204;
     const headers: Record<string, string> = { ...(reply.headers ?? {}) };
-    if (op && validateResponses) {
+    const documented = op && contract ? contract.byId(op.operationId) : null;
+    if (contract && documented) {
       try {
-        contract.checkResponse(op, reply.status, reply.body, hasBody, headers);
+        contract.checkResponse(documented, reply.status, reply.body, hasBody, headers);
       } catch (e) {
         if (!(e instanceof ContractViolation)) throw e;
         violations.push(e.message);
@@ -494,7 +503,7 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
     }
   }
 
-  function sendError(res: ServerResponse, op: OperationContract | null, status: number, type: ErrorType, message: string, headers: Record<string, string> = {}): void {
+  function sendError(res: ServerResponse, op: SeveraOperation | null, status: number, type: ErrorType, message: string, headers: Record<string, string> = {}): void {
     // The document declares 404 without content: a documented route answers it with an empty body.
     if (status === 404 && op) return send(res, op, { status, headers });
     send(res, op, { status, body: errorBody(status, type, message), headers });
@@ -529,7 +538,7 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
         break;
       }
     }
-    const op = matched ? contract.byId(matched.operationId) : null;
+    const op = matched ? severaOperation(matched.operationId) : null;
     recordArrival(req, op ? `${method} ${op.path}` : `${method} (unknown)`);
 
     // Faults strike before anything is processed, so a retried request never applies twice.
@@ -588,13 +597,14 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
         grant = found;
       }
 
-      const query = contract.typedQuery(op, url.searchParams);
-      const queryProblem = contract.checkQuery(op, query);
+      const documented = contract?.byId(op.operationId) ?? null;
+      const query = typedQuery(op, url.searchParams);
+      const queryProblem = documented && contract!.checkQuery(documented, query);
       if (queryProblem) throw new HttpError(400, 'InvalidParameter', queryProblem);
 
       let body: unknown = undefined;
       const raw = await readBody(req);
-      if (op.validateBody) {
+      if (op.jsonBody) {
         const type = String(req.headers['content-type'] ?? '');
         if (raw.length === 0) body = null;
         else {
@@ -605,7 +615,7 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
             throw new HttpError(400, 'InvalidRequest', 'The request body is not valid JSON.');
           }
         }
-        const bodyProblem = contract.checkBody(op, body);
+        const bodyProblem = documented && contract!.checkBody(documented, body);
         if (bodyProblem) throw new HttpError(400, 'InvalidRequest', bodyProblem);
       }
 
