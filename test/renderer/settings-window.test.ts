@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,10 +23,11 @@ import { buildRenderer, startRendererBridge } from './renderer-bridge.ts';
 import type { Page } from 'playwright-core';
 import type { RendererBridge } from './renderer-bridge.ts';
 import { startRequestGateProxy } from './request-gate-proxy.ts';
+import { screenshotFolder } from './screenshot-folder.ts';
 import type { RequestGateProxy } from './request-gate-proxy.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const screenshots = path.join(repoRoot, 'docs', 'screenshots');
+const screenshots = screenshotFolder();
 
 /** A full-page screenshot for the docs, with the pointer moved off the page so no button shows its hover colour. */
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -68,7 +69,6 @@ let book: UserStatusBook = {};
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'scs-window-'));
-  await mkdir(screenshots, { recursive: true });
   await buildRenderer(path.join(dir, 'renderer'));
   severa = await startSeveraSimulator({ seed: loadSeveraSeed(path.join(repoRoot, 'test/peers/demo/severa-demo.json')), port: 0 });
   // The demo firm, except that the delegate may not impersonate Jussi: his sync fails with a fix to show.
