@@ -128,7 +128,7 @@ describe('login', () => {
     try {
       const error = await rejection(connector({ authMethod: 'basic' }, ntlmOnly.url).resolveMailbox(AINO));
       expect(error.code).toBe('auth');
-      expect(error.message).toMatch(/offers: .*NTLM/);
+      expect(error.message).toContain('Exchange does not offer Basic logins (HTTP 401). The server offers NTLM only; set the authentication method to NTLM.');
       expect(error.message).not.toMatch(/Basic realm/);
     } finally {
       await ntlmOnly.close();

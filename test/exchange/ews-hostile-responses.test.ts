@@ -101,9 +101,10 @@ describe('hostile or broken answers', () => {
 
 describe('inspectEwsResponse', () => {
   const soap = `${ENVELOPE_OPEN}<m:X xmlns:m="urn:x"/>${ENVELOPE_CLOSE}`;
-  it('passes SOAP answers and SOAP faults, refuses the rest', () => {
+  it('passes SOAP answers, reads SOAP faults itself, refuses the rest', () => {
     expect(inspectEwsResponse(200, {}, soap)).toEqual({ pass: true });
-    expect(inspectEwsResponse(500, {}, `${ENVELOPE_OPEN}<s:Fault><faultcode>a:ErrorServerBusy</faultcode></s:Fault>${ENVELOPE_CLOSE}`)).toEqual({ pass: true });
+    const fault = inspectEwsResponse(500, {}, `${ENVELOPE_OPEN}<s:Fault><faultcode>a:ErrorServerBusy</faultcode></s:Fault>${ENVELOPE_CLOSE}`);
+    expect(fault).toMatchObject({ pass: false, fault: { responseCode: 'ErrorServerBusy', status: 500 }, error: { code: 'throttled' } });
     expect(inspectEwsResponse(200, {}, soap.replace('http://schemas.xmlsoap.org/soap/envelope/', 'https://schemas.xmlsoap.org/soap/envelope/')).pass).toBe(false);
     const busy = inspectEwsResponse(503, { 'retry-after': '7' }, '');
     expect(busy.pass === false && busy.error.code === 'throttled' && busy.error.retryAfterMs === 7000).toBe(true);

@@ -1,7 +1,6 @@
 import {
   AffectedTaskOccurrence,
   Appointment,
-  AppointmentOccurrenceId,
   AppointmentSchema,
   BasePropertySet,
   BodyType,
@@ -25,26 +24,22 @@ import {
   SendInvitationsMode,
   SendInvitationsOrCancellationsMode,
   ServiceResponseException,
-  ServiceResult,
   SyncFolderItemsScope,
   TimeZoneInfo,
   Uri,
   WebCredentials,
   WellKnownFolderName,
 } from 'ews-javascript-api';
-import type { ServiceResponse } from 'ews-javascript-api';
 import type { ExchangeServerType } from '../../common/settings-schema.ts';
-import type { EventFields, OccurrenceException, RecurrenceRule, SideEvent } from '../../sync/calendar-event.ts';
+import type { EventFields, RecurrenceRule, SideEvent } from '../../sync/calendar-event.ts';
 import { CalendarError, type CalendarChanges, type CalendarConnector, type WriteResult } from '../calendar-connector.ts';
 import { runContained } from './ews-crash-guard.ts';
 import { applyEwsLibraryQuirkFixes } from './ews-library-quirks.ts';
 import {
   applyFields,
   eventFieldsProblem,
-  exceptionKey,
   exchangeVersionFor,
   isoOf,
-  patternOccurrence,
   readCalendarItem,
   recurrenceToEws,
   sameRecurrence,
@@ -53,10 +48,11 @@ import {
   withExceptions,
   type ReadCalendarItem,
 } from './ews-calendar-mapping.ts';
-import { calendarErrorFor, responseCodeName, translateEwsError } from './ews-error-translation.ts';
+import { calendarErrorFor, responseCodeName, responseError, translateEwsError } from './ews-error-translation.ts';
+import { applyExceptions, chunks, currentExceptions, isDirty, normalizedKey, readOccurrences } from './ews-series-exceptions.ts';
 import { ConnectionPool, EwsTransport, type EwsAuthMethod, type EwsExchangeRecord, type EwsTransportSettings } from './ews-transport.ts';
-import { occurrenceIndexOf, recurrenceProblemForVersion } from './recurrence-expansion.ts';
-import { isValidTimeZone, localDateOf } from './time-zone-conversion.ts';
+import { recurrenceProblemForVersion } from './recurrence-expansion.ts';
+import { isValidTimeZone } from './time-zone-conversion.ts';
 
 export interface EwsConnectorOptions {
   ewsUrl: string;
@@ -86,12 +82,6 @@ const EMAIL_RE = /^[^\s@<>()"',;:\\]+@[^\s@<>()"',;:\\]+\.[^\s@<>()"',;:\\]+$/;
 const SYNC_PAGE_SIZE = 512;
 /** 512 changes a page: two million changes before a server that never says "last page" is given up on. */
 const MAX_SYNC_PAGES = 4096;
-
-function chunks<T>(values: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size));
-  return out;
-}
 
 /** Accounts as the library's Basic credentials want them and as NTLM wants them. */
 function accountNames(domain: string, username: string): { basicUser: string; ntlmDomain: string; ntlmUser: string } {
@@ -138,17 +128,6 @@ function checkId(id: string, what = 'item id'): string {
   return id;
 }
 
-/** The error a per-item response carries, or null when it succeeded. */
-function responseError(response: ServiceResponse): string | null {
-  if (response.Result !== ServiceResult.Error) return null;
-  return responseCodeName(response.ErrorCode) ?? 'ErrorInternalServerError';
-}
-
-interface CurrentException {
-  /** Occurrence item id when modified; absent when deleted. */
-  itemId?: string;
-  fields: OccurrenceException['fields'];
-}
 
 export class EwsCalendarConnector implements CalendarConnector {
   private readonly options: Required<Pick<EwsConnectorOptions, 'timeoutMs' | 'maxResponseBytes' | 'defaultTimeZone' | 'batchSize' | 'syncPageSize'>> & EwsConnectorOptions;
@@ -234,7 +213,7 @@ export class EwsCalendarConnector implements CalendarConnector {
       try {
         return await work(service, transport);
       } catch (error) {
-        throw translateEwsError(error, context, transport.failure);
+        throw translateEwsError(error, context, transport.failure, transport.fault);
       }
     });
   }
@@ -266,23 +245,6 @@ export class EwsCalendarConnector implements CalendarConnector {
     return set;
   }
 
-  private occurrencePropertySet(): PropertySet {
-    const set = new PropertySet(BasePropertySet.IdOnly, [
-      ItemSchema.Subject,
-      ItemSchema.Body,
-      ItemSchema.Sensitivity,
-      AppointmentSchema.Start,
-      AppointmentSchema.End,
-      AppointmentSchema.IsAllDayEvent,
-      AppointmentSchema.Location,
-      AppointmentSchema.Organizer,
-      AppointmentSchema.RequiredAttendees,
-      AppointmentSchema.OptionalAttendees,
-    ]);
-    set.RequestedBodyType = BodyType.Text;
-    return set;
-  }
-
   /** Batched GetItem of masters/single items, then of their modified occurrences. */
   private async readEvents(service: ExchangeService, ids: string[], context: string): Promise<{ events: SideEvent[]; missing: string[] }> {
     const items: ReadCalendarItem[] = [];
@@ -302,24 +264,8 @@ export class EwsCalendarConnector implements CalendarConnector {
         if (item instanceof Appointment) items.push(readCalendarItem(item, readContext));
       });
     }
-    const occurrences = await this.readOccurrences(service, items.flatMap((i) => i.modifiedOccurrences.map((o) => o.itemId)), context);
+    const occurrences = await readOccurrences(service, items.flatMap((i) => i.modifiedOccurrences.map((o) => o.itemId)), this.options.batchSize, context);
     return { events: items.map((i) => withExceptions(i, occurrences)), missing };
-  }
-
-  /** Modified occurrences by id, batched. */
-  private async readOccurrences(service: ExchangeService, ids: string[], context: string): Promise<Map<string, Appointment>> {
-    const occurrences = new Map<string, Appointment>();
-    for (const batch of chunks(ids, this.options.batchSize)) {
-      const responses = await service.BindToItems(batch.map((id) => new ItemId(id)), this.occurrencePropertySet());
-      responses.Responses.forEach((response, index) => {
-        const error = responseError(response);
-        if (error === 'ErrorItemNotFound') return;
-        if (error) throw calendarErrorFor(error, response.ErrorMessage, context);
-        const item = (response as unknown as { Item?: unknown }).Item;
-        if (item instanceof Appointment) occurrences.set(batch[index], item);
-      });
-    }
-    return occurrences;
   }
 
   private async writeResultOf(service: ExchangeService, id: string, context: string): Promise<WriteResult> {
@@ -411,7 +357,7 @@ export class EwsCalendarConnector implements CalendarConnector {
       await appointment.Save(WellKnownFolderName.Calendar, SendInvitationsMode.SendToNone);
       const id = appointment.Id.UniqueId;
       if (fields.recurrence && fields.exceptions.length > 0) {
-        await this.applyExceptions(service, id, fields, new Map(), context);
+        await applyExceptions(service, id, fields, new Map(), this.version, context);
       }
       return this.writeResultOf(service, id, context);
     });
@@ -436,20 +382,20 @@ export class EwsCalendarConnector implements CalendarConnector {
       }
       const read = readCalendarItem(appointment, { defaultTimeZone: this.options.defaultTimeZone });
       const { exceptions: _none, ...current } = read.event.fields;
-      const currentExceptions = await this.currentExceptions(service, read, context);
+      const existing = await currentExceptions(service, read, this.options.batchSize, context);
       applyFields(appointment, fields, { version: this.version, current, includeRecurrence: true });
       // A deleted occurrence cannot be undeleted in EWS; re-sending the pattern makes Exchange drop every exception,
       // after which the wanted ones are applied again.
       const restoreDeleted =
         fields.recurrence !== null &&
-        [...currentExceptions].some(([key, e]) => !e.itemId && !fields.exceptions.some((x) => normalizedKey(x.originalStart, fields) === key && x.fields === null));
+        [...existing].some(([key, e]) => !e.itemId && !fields.exceptions.some((x) => normalizedKey(x.originalStart, fields) === key && x.fields === null));
       if (restoreDeleted && fields.recurrence) appointment.Recurrence = recurrenceToEws(fields.recurrence, supportsFirstDayOfWeek(this.version));
       const patternRewritten = restoreDeleted || !sameRecurrence(current.recurrence, fields.recurrence);
       if (isDirty(appointment)) {
         await appointment.Update(ConflictResolutionMode.NeverOverwrite, SendInvitationsOrCancellationsMode.SendToNone);
       }
       if (fields.recurrence) {
-        await this.applyExceptions(service, id, fields, patternRewritten ? new Map() : currentExceptions, context);
+        await applyExceptions(service, id, fields, patternRewritten ? new Map() : existing, this.version, context);
       }
       return this.writeResultOf(service, id, context);
     });
@@ -528,86 +474,4 @@ export class EwsCalendarConnector implements CalendarConnector {
     });
   }
 
-  // ---- exceptions ----
-
-  /** Exceptions of the series as they are on the server, keyed like EventFields exceptions. */
-  private async currentExceptions(service: ExchangeService, read: ReadCalendarItem, context: string): Promise<Map<string, CurrentException>> {
-    const out = new Map<string, CurrentException>();
-    if (!read.event.fields.recurrence) return out;
-    const series = read.event.fields;
-    for (const originalStart of read.deletedOccurrences) out.set(exceptionKey(originalStart, series), { fields: null });
-    const occurrences = await this.readOccurrences(service, read.modifiedOccurrences.map((o) => o.itemId), context);
-    const complete = withExceptions(read, occurrences);
-    for (const ref of read.modifiedOccurrences) {
-      const key = exceptionKey(ref.originalStart, series);
-      const exception = complete.fields.exceptions.find((e) => e.originalStart === key && e.fields !== null);
-      out.set(key, { itemId: ref.itemId, fields: exception?.fields ?? null });
-    }
-    return out;
-  }
-
-  private occurrenceIndex(series: EventFields, key: string, context: string): number {
-    const date = series.isAllDay ? key : localDateOf(Date.parse(key), series.timeZone);
-    const index = series.recurrence ? occurrenceIndexOf(series.recurrence, date) : null;
-    if (index === null) throw new CalendarError('other', `${context}: the series has no occurrence on ${date}.`);
-    return index;
-  }
-
-  /** Makes the server's exceptions of a series match `fields.exceptions`, one occurrence at a time. */
-  private async applyExceptions(service: ExchangeService, masterId: string, fields: EventFields, current: Map<string, CurrentException>, context: string): Promise<void> {
-    const wanted = new Map<string, OccurrenceException['fields']>();
-    for (const e of fields.exceptions) wanted.set(normalizedKey(e.originalStart, fields), e.fields);
-    const seriesTiming = { isAllDay: fields.isAllDay, timeZone: fields.timeZone };
-    for (const [key, wantedFields] of wanted) {
-      const have = current.get(key);
-      if (wantedFields === null) {
-        if (have && have.fields === null && !have.itemId) continue;
-        const target = have?.itemId ? new ItemId(have.itemId) : new AppointmentOccurrenceId(masterId, this.occurrenceIndex(fields, key, context));
-        const responses = await service.DeleteItems([target], DeleteMode.MoveToDeletedItems, SendCancellationsMode.SendToNone, null as unknown as AffectedTaskOccurrence);
-        const error = responses.Responses[0] ? responseError(responses.Responses[0]) : null;
-        if (error && error !== 'ErrorItemNotFound' && error !== 'ErrorCalendarOccurrenceIsDeletedFromRecurrence') throw calendarErrorFor(error, responses.Responses[0].ErrorMessage, context);
-        continue;
-      }
-      if (have?.fields && sameOccurrence(have.fields, wantedFields)) continue;
-      const occurrence = have?.itemId
-        ? await Appointment.Bind(service, new ItemId(have.itemId), this.occurrencePropertySet())
-        : await Appointment.BindToOccurrence(service, new ItemId(masterId), this.occurrenceIndex(fields, key, context), this.occurrencePropertySet());
-      const before = readCalendarItem(occurrence, { defaultTimeZone: fields.timeZone }).event.fields;
-      const { exceptions: _e, ...occurrenceFields } = { ...wantedFields, timeZone: seriesTiming.timeZone, recurrence: null };
-      applyFields(occurrence, occurrenceFields, { version: this.version, current: { ...before, timeZone: seriesTiming.timeZone, recurrence: null }, includeRecurrence: false });
-      if (isDirty(occurrence)) await occurrence.Update(ConflictResolutionMode.NeverOverwrite, SendInvitationsOrCancellationsMode.SendToNone);
-    }
-    // Modified occurrences the fields no longer mention go back to the series' own values.
-    for (const [key, have] of current) {
-      if (wanted.has(key) || !have.itemId || have.fields === null) continue;
-      const occurrence = await Appointment.Bind(service, new ItemId(have.itemId), this.occurrencePropertySet());
-      const before = readCalendarItem(occurrence, { defaultTimeZone: fields.timeZone }).event.fields;
-      const { exceptions: _e, ...revertFields } = { ...patternOccurrence(fields, key), recurrence: null };
-      applyFields(occurrence, revertFields, { version: this.version, current: { ...before, recurrence: null }, includeRecurrence: false });
-      if (isDirty(occurrence)) await occurrence.Update(ConflictResolutionMode.NeverOverwrite, SendInvitationsOrCancellationsMode.SendToNone);
-    }
-  }
-}
-
-function normalizedKey(originalStart: string, series: Pick<EventFields, 'isAllDay'>): string {
-  return series.isAllDay ? originalStart : new Date(Date.parse(originalStart)).toISOString();
-}
-
-function sameOccurrence(a: NonNullable<OccurrenceException['fields']>, b: NonNullable<OccurrenceException['fields']>): boolean {
-  return (
-    a.subject === b.subject &&
-    a.start === b.start &&
-    a.end === b.end &&
-    a.isAllDay === b.isAllDay &&
-    a.location === b.location &&
-    a.body === b.body &&
-    a.isPrivate === b.isPrivate &&
-    [...a.attendees].sort().join(',') === [...b.attendees].sort().join(',')
-  );
-}
-
-/** Whether the library has changes to send for this item (an UpdateItem without changes is an EWS error). */
-function isDirty(appointment: Appointment): boolean {
-  const bag = (appointment as unknown as { PropertyBag?: { GetIsUpdateCallNecessary?(): boolean } }).PropertyBag;
-  return typeof bag?.GetIsUpdateCallNecessary === 'function' ? bag.GetIsUpdateCallNecessary() : true;
 }

@@ -1,5 +1,7 @@
-import { ServiceError, ServiceResponseException, SoapFaultDetails } from 'ews-javascript-api';
+import { ServiceError, ServiceResponseException, ServiceResult, SoapFaultDetails } from 'ews-javascript-api';
+import type { ServiceResponse } from 'ews-javascript-api';
 import { CalendarError, type CalendarErrorCode } from '../calendar-connector.ts';
+import type { SoapFaultInfo } from './ews-soap-fault.ts';
 
 /**
  * EWS ResponseCodes -> the connector's CalendarError codes, so the engine can retry, resync or report without
@@ -64,6 +66,30 @@ export function calendarErrorFor(responseCode: string, serverMessage: string | u
   return new CalendarError(code, `${context}: ${plain} (${responseCode})`, { serverCode: responseCode, retryAfterMs, cause });
 }
 
+/** The error a per-item response carries, or null when it succeeded. */
+export function responseError(response: ServiceResponse): string | null {
+  if (response.Result !== ServiceResult.Error) return null;
+  return responseCodeName(response.ErrorCode) ?? 'ErrorInternalServerError';
+}
+
+/**
+ * A SOAP fault the transport read (any HTTP status, with or without detail) as a CalendarError: its ResponseCode is
+ * mapped like any other; a generic faultcode with a faultstring nobody recognises keeps the server's words
+ * (soap:Server as a passing server problem, soap:Client as a refused request).
+ */
+export function calendarErrorForFault(fault: SoapFaultInfo, context: string): CalendarError {
+  if (fault.responseCode) {
+    const retry = fault.responseCode === 'ErrorServerBusy' ? fault.backOffMs : undefined;
+    return calendarErrorFor(fault.responseCode, fault.message ?? (fault.faultString || undefined), context, retry);
+  }
+  const said = fault.faultString || fault.message || 'no reason given';
+  const code = fault.faultCode || 'no faultcode';
+  if (fault.genericKind === 'Server') {
+    return new CalendarError('transient', `${context}: Exchange reported a server error: ${said} (${code}, HTTP ${fault.status})`, { serverCode: code });
+  }
+  return new CalendarError('other', `${context}: Exchange refused the request: ${said} (${code}, HTTP ${fault.status})`, { serverCode: code });
+}
+
 function backOffFrom(details: unknown): number | undefined {
   const dict = details as { containsKey?(k: string): boolean; get?(k: string): unknown } | undefined;
   if (!dict || typeof dict.containsKey !== 'function' || typeof dict.get !== 'function') return undefined;
@@ -73,10 +99,11 @@ function backOffFrom(details: unknown): number | undefined {
 }
 
 /**
- * Turns whatever ews-javascript-api rejected with into a CalendarError. `transportFailure` wins: when the transport
- * refused a response, the library only ever saw a neutral stand-in.
+ * Turns whatever ews-javascript-api rejected with into a CalendarError. What the transport found wins: a SOAP fault it
+ * read (named with `context`), or the failure it refused the response for; the library only ever saw a neutral stand-in.
  */
-export function translateEwsError(error: unknown, context: string, transportFailure: CalendarError | null): CalendarError {
+export function translateEwsError(error: unknown, context: string, transportFailure: CalendarError | null, transportFault: SoapFaultInfo | null = null): CalendarError {
+  if (transportFault) return calendarErrorForFault(transportFault, context);
   if (transportFailure) return transportFailure;
   if (error instanceof CalendarError) return error;
   if (error instanceof SoapFaultDetails) {

@@ -6,6 +6,9 @@ import ntlmClient from '@ewsjs/ntlm-client';
 import { XMLValidator } from 'fast-xml-parser';
 import type { IXHRApi, IXHROptions, IXHRProgress } from 'ews-javascript-api';
 import { CalendarError } from '../calendar-connector.ts';
+import { authMethodLabel, notOfferedSentence, type EwsAuthMethod } from './ews-auth-offer.ts';
+import { calendarErrorForFault } from './ews-error-translation.ts';
+import { readSoapFault, type SoapFaultInfo } from './ews-soap-fault.ts';
 
 /**
  * The HTTP layer under ews-javascript-api: one instance per connector call, handed to the library as its XHR API.
@@ -14,13 +17,15 @@ import { CalendarError } from '../calendar-connector.ts';
  *  - records the server's Date header (clock offset) and WWW-Authenticate (what login the server offers);
  *  - refuses bodies the library cannot survive or should not parse: HTTP 500 that is not a SOAP fault (the library
  *    crashes the process on those), malformed XML, any DOCTYPE (entity expansion), more than `maxResponseBytes`;
+ *  - reads every SOAP fault itself, whatever the HTTP status (Exchange's 500, but also 200, and without `detail`),
+ *    and keeps it in `fault`: the library cannot read a fault that comes with HTTP 200 or without detail;
  *  - turns HTTP-level failures (401, 403, 404, redirects, 429/503, timeouts, dropped connections, TLS) into a
  *    CalendarError kept in `failure`, and hands the library a neutral rejection it can digest. The connector then
- *    throws `failure` instead of whatever the library made of it.
- * Only well-formed SOAP answers (200, or 500 carrying a SOAP fault such as ErrorServerBusy) reach the library.
+ *    throws `fault`/`failure` instead of whatever the library made of it.
+ * Only well-formed SOAP answers without a fault (HTTP 200) reach the library.
  */
 
-export type EwsAuthMethod = 'ntlm' | 'basic';
+export type { EwsAuthMethod };
 
 export interface EwsTransportSettings {
   authMethod: EwsAuthMethod;
@@ -84,17 +89,25 @@ function rootElement(xml: string): { prefix: string; local: string; namespace: s
   return { prefix, local: m[2], namespace: nsAttr ? nsAttr[1] : null };
 }
 
-export type ResponseVerdict = { pass: true } | { pass: false; error: CalendarError };
+/** `fault`: the answer is a SOAP fault (any HTTP status); `error` is it as a CalendarError without the caller's context. */
+export type ResponseVerdict = { pass: true } | { pass: false; error: CalendarError; fault?: SoapFaultInfo };
+
+/** A 401 as a CalendarError: a method the server does not offer is named as such, with what to set instead. */
+export function loginRefused(status: number, wwwAuthenticate: string | null, authMethod?: EwsAuthMethod): CalendarError {
+  const notOffered = authMethod ? notOfferedSentence(authMethod, wwwAuthenticate) : null;
+  if (authMethod && notOffered) {
+    return new CalendarError('auth', `Exchange does not offer ${authMethodLabel(authMethod)} logins (HTTP ${status}). ${notOffered}`, { serverCode: `HTTP${status}` });
+  }
+  return new CalendarError('auth', `Exchange refused the login (HTTP ${status})${wwwAuthenticate ? `; it offers: ${wwwAuthenticate}` : ''}. Check the user name, domain, password and authentication method.`, { serverCode: `HTTP${status}` });
+}
 
 /**
  * Decides whether an HTTP answer may be handed to ews-javascript-api. Pure: status, headers and body in, verdict out.
+ * `authMethod` (the one used) lets a 401 say when the server does not offer it.
  */
-export function inspectEwsResponse(status: number, headers: unknown, body: string, nowMs = Date.now()): ResponseVerdict {
+export function inspectEwsResponse(status: number, headers: unknown, body: string, nowMs = Date.now(), authMethod?: EwsAuthMethod): ResponseVerdict {
   const fail = (error: CalendarError): ResponseVerdict => ({ pass: false, error });
-  if (status === 401) {
-    const offered = headerValue(headers, 'www-authenticate');
-    return fail(new CalendarError('auth', `Exchange refused the login (HTTP 401)${offered ? `; it offers: ${offered}` : ''}. Check the user name, domain, password and authentication method.`, { serverCode: 'HTTP401' }));
-  }
+  if (status === 401) return fail(loginRefused(status, headerValue(headers, 'www-authenticate'), authMethod));
   if (status === 403) return fail(new CalendarError('auth', 'Exchange forbids EWS for this account (HTTP 403): EWS may be disabled for it or for the organization.', { serverCode: 'HTTP403' }));
   if (status === 429 || status === 503) {
     const wait = retryAfterMs(headerValue(headers, 'retry-after'), nowMs);
@@ -105,16 +118,20 @@ export function inspectEwsResponse(status: number, headers: unknown, body: strin
     return fail(new CalendarError('config', `The EWS address redirects (HTTP ${status}${location ? ` to ${location}` : ''}); enter the address of Exchange.asmx itself, e.g. https://mail.example.com/EWS/Exchange.asmx.`, { serverCode: `HTTP${status}` }));
   }
   if (status === 404) return fail(new CalendarError('config', 'There is no EWS service at this address (HTTP 404); the address usually ends in /EWS/Exchange.asmx.', { serverCode: 'HTTP404' }));
-  if (status !== 200 && status !== 500) {
+  const otherStatus = (): ResponseVerdict => {
     const code = status >= 500 ? 'transient' : 'other';
     return fail(new CalendarError(code, `Exchange answered HTTP ${status}${status >= 500 ? '; try again later' : ''}.`, { serverCode: `HTTP${status}` }));
-  }
+  };
+  // Any other status: a SOAP fault in the body still says what went wrong; anything else is the status alone.
+  const soapStatus = status === 200 || status === 500;
+  if (!soapStatus && !/<(?:[\w.-]+:)?Fault[\s>/]/.test(body)) return otherStatus();
   if (/<!DOCTYPE|<!ENTITY/i.test(body)) {
     return fail(new CalendarError('bad-response', `Exchange's answer (HTTP ${status}) declares a DOCTYPE; it is refused because no EWS answer has one and entity expansion is a known attack.`));
   }
   const root = rootElement(body);
   const isEnvelope = root !== null && root.local === 'Envelope' && root.namespace === SOAP_ENV_NS;
   if (!isEnvelope) {
+    if (!soapStatus) return otherStatus();
     const what = body.trim().length === 0 ? 'an empty body' : root ? `a <${root.local}> document` : 'a body that is not XML';
     return fail(new CalendarError('bad-response', status === 500
       ? `Exchange answered HTTP 500 with ${what} instead of a SOAP fault: the server or a proxy in front of it failed.`
@@ -124,9 +141,12 @@ export function inspectEwsResponse(status: number, headers: unknown, body: strin
   if (valid !== true) {
     return fail(new CalendarError('bad-response', `Exchange's answer (HTTP ${status}) is malformed XML: ${valid.err.msg} (line ${valid.err.line}).`, { serverCode: `HTTP${status}` }));
   }
-  if (status === 500 && !/<(?:[\w-]+:)?Fault[\s>]/.test(body)) {
+  const fault = readSoapFault(body, status);
+  if (fault) return { pass: false, error: calendarErrorForFault(fault, 'Exchange answered with a SOAP fault'), fault };
+  if (status === 500) {
     return fail(new CalendarError('bad-response', 'Exchange answered HTTP 500 with a SOAP envelope that holds no fault.', { serverCode: 'HTTP500' }));
   }
+  if (!soapStatus) return otherStatus();
   return { pass: true };
 }
 
@@ -290,7 +310,8 @@ class NtlmHandshakeError extends Error {
 /**
  * NTLM for @ewsjs/xhr on our own agents. The package's NtlmProvider replaces the HTTPS agent with one of its own,
  * which would drop a custom CA; this provider performs the same negotiate/challenge exchange (messages from
- * @ewsjs/ntlm-client) on the request's own single-socket agent.
+ * @ewsjs/ntlm-client) on the request's own single-socket agent. The negotiate message goes on an empty POST, the
+ * method EWS serves: a server may refuse GET (HTTP 405) before asking for any login.
  */
 function ntlmProvider(settings: EwsTransportSettings, agents: AgentPair, signal: AbortSignal, onChallenge: (wwwAuthenticate: string | null) => void): NtlmProviderShape {
   const provider = {
@@ -304,9 +325,9 @@ function ntlmProvider(settings: EwsTransportSettings, agents: AgentPair, signal:
       const challenge = await new Promise<{ status: number; wwwAuthenticate: string | null }>((resolve, reject) => {
         const lib = url.protocol === 'https:' ? https : http;
         const req = lib.request(url, {
-          method: 'GET',
+          method: 'POST',
           agent: url.protocol === 'https:' ? agents.httpsAgent : agents.httpAgent,
-          headers: { Authorization: type1, Connection: 'keep-alive' },
+          headers: { Authorization: type1, Connection: 'keep-alive', 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': '0' },
           signal,
         }, (res) => {
           let seen = 0;
@@ -321,16 +342,18 @@ function ntlmProvider(settings: EwsTransportSettings, agents: AgentPair, signal:
         req.end();
       });
       onChallenge(challenge.wwwAuthenticate);
+      // A server that lets the request in without a login needs no handshake: the request itself shows what it does.
+      if (challenge.status === 200 || challenge.status === 500) return options;
       // Not a login question at all (wrong path, redirect, server trouble): say what it is.
-      if (challenge.status !== 401 && challenge.status !== 200) {
+      if (challenge.status !== 401) {
         const verdict = inspectEwsResponse(challenge.status, { 'www-authenticate': challenge.wwwAuthenticate }, '');
         if (!verdict.pass) throw new NtlmHandshakeError(verdict.error);
+        return options;
       }
-      // A server that lets the request in without a login needs no handshake.
-      if (challenge.status === 200) return options;
       const ntlmChallenge = challenge.wwwAuthenticate?.split(/,\s*/).find((v) => /^NTLM\s+\S+/.test(v));
       if (!ntlmChallenge) {
-        const offered = challenge.wwwAuthenticate ? ` It offers: ${challenge.wwwAuthenticate}.` : '';
+        const notOffered = notOfferedSentence('ntlm', challenge.wwwAuthenticate);
+        const offered = notOffered ? ` ${notOffered}` : challenge.wwwAuthenticate ? ` It offers: ${challenge.wwwAuthenticate}.` : '';
         throw new NtlmHandshakeError(new CalendarError('auth', `Exchange did not start an NTLM login (HTTP ${challenge.status}).${offered}`, { serverCode: `HTTP${challenge.status}` }));
       }
       const type2 = ntlmClient.decodeType2Message(ntlmChallenge);
@@ -373,6 +396,8 @@ export class EwsTransport implements IXHRApi {
   readonly apiName = 'severa-sync-ews-transport';
   /** Why the last request failed below the SOAP level; null when it reached the library. */
   failure: CalendarError | null = null;
+  /** The SOAP fault the last request was answered with (any HTTP status); null when none. */
+  fault: SoapFaultInfo | null = null;
   /** Last thing the server said about authentication (WWW-Authenticate), for diagnostics. */
   lastWwwAuthenticate: string | null = null;
   lastStatus: number | null = null;
@@ -389,6 +414,7 @@ export class EwsTransport implements IXHRApi {
 
   async xhr(request: IXHROptions): Promise<XMLHttpRequest> {
     this.failure = null;
+    this.fault = null;
     this.lastStatus = null;
     const operation = soapOperationOf(request.data);
     this.hooks.onRequest?.(operation);
@@ -436,14 +462,13 @@ export class EwsTransport implements IXHRApi {
     this.hooks.onResponse?.({ operation, status, serverDateMs: Number.isNaN(parsedDate) ? null : parsedDate, receivedAtMs, wwwAuthenticate });
 
     const body = typeof outcome.responseText === 'string' ? outcome.responseText : '';
-    const verdict = inspectEwsResponse(status, outcome.headers, body, receivedAtMs);
+    const verdict = inspectEwsResponse(status, outcome.headers, body, receivedAtMs, this.settings.authMethod);
     if (!verdict.pass) {
       this.failure = verdict.error;
+      this.fault = verdict.fault ?? null;
       throw neutralRejection(verdict.error);
     }
-    if (status === 200) return outcome as unknown as XMLHttpRequest;
-    // A SOAP fault (HTTP 500): the library reads it from a rejection.
-    throw outcome;
+    return outcome as unknown as XMLHttpRequest;
   }
 
   /** One HTTP exchange through @ewsjs/xhr on the lease's connection; NTLM logs in first unless the connection already is. */
