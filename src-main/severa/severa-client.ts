@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SeveraError } from './severa-errors.ts';
 import { RequestRateLimiter, realClock, type Clock } from './request-rate-limiter.ts';
-import { fetchTransport, nodeTransport, TransportFailure, type Transport, type TransportResponse } from './severa-transport.ts';
+import { fetchTransport, nodeTransport, TransportFailure, type Transport, type TransportResponse } from '../net/http-transport.ts';
 import {
   activityModel,
   activityParticipantModel,

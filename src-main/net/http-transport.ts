@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 
 /**
- * One HTTP exchange with a size cap on the answer and a timeout, over node:http(s) (so extra CA certificates can be
+ * The product's outbound HTTP (Severa, Microsoft Graph and its sign-in): one HTTP exchange with a size cap on the answer and a timeout, over node:http(s) (so extra CA certificates can be
  * trusted per client) or over an injected `fetch`. Network failures come back as `TransportFailure` with a kind the
  * client maps to retry decisions and error codes.
  */
