@@ -8,14 +8,16 @@ import { loadEwsSeed, loadEwsState, startEwsSimulator } from './ews-simulator.ts
 import type { EwsFaultConfig } from './ews-simulator.ts';
 
 const USAGE = `Usage: npm run peer:ews -- (--data <seed.json> | --state <state.json>) [--save-state <state.json>] [--port <p>]
-                          [--clock-skew-ms <ms>] [--faults '<json>'] [--log]
+                          [--clock-skew-ms <ms>] [--no-date-header] [--faults '<json>'] [--log]
 
   --data           seed file (see test/peers/ews/README.md), e.g. test/peers/demo/ews-demo.json
   --state          start from a state snapshot instead (written by --save-state or exportState())
   --save-state     on SIGINT/SIGTERM, write the whole state to this file before exiting
   --port           port on 127.0.0.1 (default 0: any free port)
-  --clock-skew-ms  added to the HTTP Date header
-  --faults         fault injection as JSON, e.g. '{"seed":7,"serverBusyRate":0.05}'
+  --clock-skew-ms  the server's clock runs this far ahead (HTTP Date header, LastModifiedTime)
+  --no-date-header answers carry no HTTP Date header (as the seed's server.sendDateHeader: false)
+  --faults         fault injection as JSON, e.g. '{"seed":7,"serverBusyRate":0.05}',
+                   '{"faultStyle":{"httpStatus":200,"detail":false}}' (SOAP faults as some servers send them)
   --log            one line per request on stderr`;
 
 function fail(message: string): never {
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
         state: { type: 'string' },
         'save-state': { type: 'string' },
         'clock-skew-ms': { type: 'string' },
+        'no-date-header': { type: 'boolean' },
         faults: { type: 'string' },
         log: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
     faults,
     onRequest: values.log ? (e) => process.stderr.write(`${JSON.stringify(e)}\n`) : undefined,
   }).catch((e: unknown) => fail(`Cannot start the EWS simulator: ${(e as Error).message}`));
+  if (values['no-date-header']) sim.setSendDateHeader(false);
   const base = sim.url.replace(/\/EWS\/Exchange\.asmx$/, '');
   process.stdout.write(`listening on ${base}\nEWS endpoint: ${sim.url}\n`);
   const saveTo = values['save-state'];

@@ -71,6 +71,8 @@ export class EwsService {
   readonly syncKey: Buffer;
   /** The seed's accounts, mailboxes and server settings (everything but the items), kept for state snapshots. */
   readonly config: Omit<ParsedEwsSeed, 'items'>;
+  /** How far the server's clock runs ahead of this computer's (set by the HTTP layer's clock skew). */
+  clockSkewMs = 0;
 
   constructor(seed: ParsedEwsSeed, nowMs = Date.now(), syncKey: Buffer = randomBytes(32)) {
     const { items: _items, ...config } = seed;
@@ -94,6 +96,11 @@ export class EwsService {
   newUid(): string {
     // Outlook's UIDs: the Global Object Id prefix, then random bytes, in upper-case hex.
     return `040000008200E00074C5B7101A82E00800000000${randomBytes(24).toString('hex').toUpperCase()}`;
+  }
+
+  /** The server's clock: what it stamps on items (LastModifiedTime, DateTimeCreated). */
+  nowMs(): number {
+    return Date.now() + this.clockSkewMs;
   }
 
   /** A complete item with server defaults for what `fields` leaves out. */
@@ -425,7 +432,7 @@ export class EwsService {
       deletedItems: () => [...mb.calendar.deletedFolder.values()].map((s) => cloneItem(s.data)),
       create: (item) =>
         wrap(() => {
-          const now = Date.now();
+          const now = this.nowMs();
           const { fields } = patchOf(item);
           const data = this.blankItem(mb, fields, now);
           if (!item.end && item.start) data.end = ewsDateTime(Date.parse(data.start) + 1_800_000);
@@ -433,7 +440,7 @@ export class EwsService {
         }),
       update: (id, patch) =>
         wrap(() => {
-          const now = Date.now();
+          const now = this.nowMs();
           const s = find(id);
           const { keys, fields } = patchOf(patch);
           const next = cloneItem(s.data);
@@ -442,7 +449,7 @@ export class EwsService {
         }),
       delete: (id) =>
         wrap(() => {
-          this.deleteItem(mb, find(id), 'MoveToDeletedItems', Date.now(), true);
+          this.deleteItem(mb, find(id), 'MoveToDeletedItems', this.nowMs(), true);
         }),
     };
   }

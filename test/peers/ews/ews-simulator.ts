@@ -52,7 +52,7 @@ export interface EwsSimulatorOptions {
   state?: EwsState;
   /** Default 0: an ephemeral port. */
   port?: number;
-  /** Added to the HTTP Date header. */
+  /** The server's clock runs this far ahead: the HTTP Date header and the times it stamps (LastModifiedTime, ...). */
   clockSkewMs?: number;
   /** Seeded fault injection, changeable at run time. */
   faults?: EwsFaultConfig;
@@ -85,6 +85,8 @@ export interface EwsSimulator {
   resetCounters(): void;
   setFaults(f: EwsFaultConfig): void;
   setClockSkewMs(ms: number): void;
+  /** false: answers carry no HTTP Date header (as the seed's `server.sendDateHeader: false`). */
+  setSendDateHeader(send: boolean): void;
   /** Test back doors acting as "the user in Outlook" (they bump ChangeKey and LastModifiedTime like a real edit). */
   mailbox(smtp: string): MailboxBackDoor;
   /** How many faults of each kind were injected so far. */
@@ -110,6 +112,11 @@ const IIS_500 =
   '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>500 - Internal server error.</title></head>' +
   '<body><div id="header"><h1>Server Error</h1></div><div id="content"><fieldset><h2>500 - Internal server error.</h2>' +
   '<h3>There is a problem with the resource you are looking for, and it cannot be displayed.</h3></fieldset></div></body></html>';
+const IIS_405 =
+  '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\r\n' +
+  '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>405 - HTTP verb used to access this page is not allowed.</title></head>' +
+  '<body><div id="header"><h1>Server Error</h1></div><div id="content"><fieldset><h2>405 - HTTP verb used to access this page is not allowed.</h2>' +
+  '<h3>The page you are looking for cannot be displayed because an invalid method (HTTP verb) was used to attempt access.</h3></fieldset></div></body></html>';
 const IIS_404 = '<!DOCTYPE html><html><head><title>404 - File or directory not found.</title></head><body><h2>404 - File or directory not found.</h2></body></html>';
 const IIS_413 = '<!DOCTYPE html><html><head><title>413 - Request Entity Too Large</title></head><body><h2>HTTP Error 413. The request entity is too large.</h2></body></html>';
 
@@ -155,6 +162,9 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
   const faults = new FaultInjector(o.faults ?? {});
   const maxBytes = service.server.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   let skewMs = o.clockSkewMs ?? 0;
+  service.clockSkewMs = skewMs;
+  let sendDateHeader = service.server.sendDateHeader !== false;
+  const refuseGet = service.server.refuseGet === true;
   let counters: EwsCounters = { total: 0, byOperation: {}, byMailbox: {} };
 
   // CPU of the synchronous part of a request (everything after the body arrived), for the benchmark.
@@ -171,7 +181,9 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
 
   const send = (res: ServerResponse, status: number, body: string, contentType = 'text/xml; charset=utf-8', extra: Record<string, string | string[]> = {}): void => {
     res.statusCode = status;
-    res.setHeader('Date', new Date(Date.now() + skewMs).toUTCString());
+    // Node adds a Date header by itself unless told not to.
+    res.sendDate = false;
+    if (sendDateHeader) res.setHeader('Date', new Date(Date.now() + skewMs).toUTCString());
     res.setHeader('Server', 'Microsoft-IIS/10.0');
     res.setHeader('X-Powered-By', 'ASP.NET');
     res.setHeader('request-id', randomUUID());
@@ -187,6 +199,13 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
     if (path !== EWS_PATH) {
       req.resume();
       send(res, 404, IIS_404, 'text/html');
+      return;
+    }
+    if (refuseGet && req.method !== 'POST') {
+      // The handler is mapped to POST only: IIS refuses other verbs before any authentication.
+      req.resume();
+      log(405, null, undefined, null, `method ${req.method ?? ''} not allowed`);
+      send(res, 405, IIS_405, 'text/html', { Allow: 'POST' });
       return;
     }
     let bodyText: string;
@@ -217,8 +236,9 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
 
     let version: ApiVersion = 'Exchange2007_SP1';
     const fault = (status: number, e: EwsError, op: string | null, mb?: Mailbox): void => {
-      log(status, op, mb, principal, e.code);
-      send(res, status, soapFault(e.code, e.message, e.messageXml, serverVersionInfo(serverVersion, version)));
+      const delivery = faults.faultDelivery(status);
+      log(delivery.status, op, mb, principal, e.code);
+      send(res, delivery.status, soapFault(e.code, e.message, e.messageXml, serverVersionInfo(serverVersion, version), delivery.shape));
     };
 
     let doc: XmlElement;
@@ -344,7 +364,7 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
       fault(500, new EwsError('ErrorInvalidRequest', `The operation ${operation} is not supported by the EWS simulator.`), operation, mailbox);
       return;
     }
-    const ctx: RequestContext = { service, version, principal, mailbox, timeZoneContext, nowMs: Date.now() };
+    const ctx: RequestContext = { service, version, principal, mailbox, timeZoneContext, nowMs: service.nowMs() };
     let responseBody: string;
     try {
       responseBody = handler(request, ctx);
@@ -398,6 +418,10 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
     setFaults: (f) => faults.set(f),
     setClockSkewMs: (ms) => {
       skewMs = ms;
+      service.clockSkewMs = ms;
+    },
+    setSendDateHeader: (on) => {
+      sendDateHeader = on;
     },
     mailbox: (smtp) => service.backDoor(smtp),
     faultsInjected: () => ({ ...faults.injected }),

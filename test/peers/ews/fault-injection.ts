@@ -4,6 +4,8 @@
  * (for deterministic tests).
  */
 
+import type { SoapFaultShape } from './soap-envelope.ts';
+
 export type EwsFaultKind = 'serverBusy' | 'http503' | 'nonSoap500' | 'dropConnection' | 'slow' | 'mailboxMove';
 
 export interface EwsFaultConfig {
@@ -31,6 +33,19 @@ export interface EwsFaultConfig {
   onlyMailboxes?: string[];
   /** The next `count` matching requests get `kind`, before any random fault. */
   forceNext?: { kind: EwsFaultKind; count: number };
+  /**
+   * How every SOAP fault is delivered (impersonation, version, throttling, schema...; not only injected ones, and
+   * regardless of onlyOperations/onlyMailboxes): as seen on real servers, with HTTP 200 instead of 500, without
+   * `detail`, or with a generic `s:Client`/`s:Server` faultcode. `rate` (0..1, default 1) applies it to that share of
+   * faults, drawn from the seeded PRNG.
+   */
+  faultStyle?: EwsFaultStyle;
+}
+
+export interface EwsFaultStyle extends SoapFaultShape {
+  /** HTTP status of a SOAP fault; default 500 (Exchange's). */
+  httpStatus?: 200 | 500;
+  rate?: number;
 }
 
 export interface FaultDecision {
@@ -67,6 +82,14 @@ export function validateFaultConfig(f: EwsFaultConfig): void {
     const v = f[key];
     if (v !== undefined && (typeof v !== 'number' || !(v >= 0))) throw new RangeError(`Fault ${key} must be a non-negative number of ms`);
   }
+  const style = f.faultStyle;
+  if (style !== undefined) {
+    if (typeof style !== 'object' || style === null) throw new RangeError('faultStyle must be an object');
+    if (style.httpStatus !== undefined && style.httpStatus !== 200 && style.httpStatus !== 500) throw new RangeError(`faultStyle.httpStatus must be 200 or 500, got ${String(style.httpStatus)}`);
+    if (style.detail !== undefined && typeof style.detail !== 'boolean') throw new RangeError('faultStyle.detail must be true or false');
+    if (style.faultCode !== undefined && !['ews', 'client', 'server'].includes(style.faultCode)) throw new RangeError(`faultStyle.faultCode must be ews, client or server, got ${String(style.faultCode)}`);
+    if (style.rate !== undefined && (typeof style.rate !== 'number' || !(style.rate >= 0 && style.rate <= 1))) throw new RangeError('faultStyle.rate must be a number from 0 to 1');
+  }
   if (f.forceNext) {
     const kinds: EwsFaultKind[] = ['serverBusy', 'http503', 'nonSoap500', 'dropConnection', 'slow', 'mailboxMove'];
     if (!kinds.includes(f.forceNext.kind)) throw new RangeError(`Unknown fault kind '${String(f.forceNext.kind)}'`);
@@ -97,6 +120,15 @@ export class FaultInjector {
 
   get backOffMs(): number {
     return this.cfg.serverBusyBackOffMs ?? 1000;
+  }
+
+  /** The HTTP status and shape for the SOAP fault about to be sent (Exchange's when no faultStyle is set). */
+  faultDelivery(status: number): { status: number; shape: SoapFaultShape } {
+    const style = this.cfg.faultStyle;
+    if (!style) return { status, shape: {} };
+    // The PRNG is drawn only for a partial rate, so a style applied to every fault leaves the other draws as they were.
+    if (style.rate !== undefined && style.rate < 1 && !(this.rng() < style.rate)) return { status, shape: {} };
+    return { status: style.httpStatus ?? status, shape: { detail: style.detail, faultCode: style.faultCode } };
   }
 
   /** `mailboxAddresses`: every address of the mailbox the request acts on (empty when none). */

@@ -110,6 +110,10 @@ export const ewsSeedSchema = z
         authMethods: z.array(z.enum(['Negotiate', 'NTLM', 'Basic'])).min(1).optional(),
         maxRequestBytes: z.number().int().min(1024).optional(),
         findCountLimit: z.number().int().min(1).optional(),
+        /** GET (and any method but POST) gets IIS's 405 before any login, as a handler mapped to POST only does. */
+        refuseGet: z.boolean().optional(),
+        /** false: no HTTP Date header on any answer (a proxy that strips it); default true. */
+        sendDateHeader: z.boolean().optional(),
       })
       .strict()
       .optional(),

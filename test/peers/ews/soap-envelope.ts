@@ -107,17 +107,35 @@ const WARNING_CODES = new Set(['ErrorNameResolutionMultipleResults']);
  * A SOAP fault as Exchange sends it (HTTP 500): faultcode in the types namespace, the EWS ResponseCode and message
  * in `detail` (errors namespace), optional `t:MessageXml` (e.g. BackOffMilliseconds for ErrorServerBusy).
  */
-export function soapFault(code: string, message: string | undefined, messageXml = '', header = ''): string {
+/**
+ * How a fault is written. Exchange: `faultcode a:<Code>` with `detail` (the default). Servers seen in the field also
+ * leave `detail` out, or put a generic `s:Client`/`s:Server` faultcode, so only the faultstring says what happened.
+ */
+export interface SoapFaultShape {
+  /** false: no `detail` element (no ResponseCode, Message or MessageXml). Default true. */
+  detail?: boolean;
+  /** 'ews': `a:<Code>` (default); 'client'/'server': `s:Client`/`s:Server`. */
+  faultCode?: 'ews' | 'client' | 'server';
+}
+
+export function soapFault(code: string, message: string | undefined, messageXml = '', header = '', shape: SoapFaultShape = {}): string {
   const text = message ?? messageFor(code);
+  const faultCode =
+    shape.faultCode === 'client' ? 's:Client' : shape.faultCode === 'server' ? 's:Server' : null;
+  const detail =
+    shape.detail === false
+      ? ''
+      : `<detail><e:ResponseCode xmlns:e="${ERRORS_NS}">${code}</e:ResponseCode>` +
+        `<e:Message xmlns:e="${ERRORS_NS}">${xmlEscape(text)}</e:Message>` +
+        (messageXml ? `<t:MessageXml xmlns:t="${TYPES_NS}">${messageXml}</t:MessageXml>` : '') +
+        `</detail>`;
   return (
     `<?xml version="1.0" encoding="utf-8"?>` +
     `<s:Envelope xmlns:s="${SOAP_NS}">${header ? `<s:Header>${header}</s:Header>` : ''}<s:Body><s:Fault>` +
-    `<faultcode xmlns:a="${TYPES_NS}">a:${code}</faultcode>` +
+    (faultCode ? `<faultcode>${faultCode}</faultcode>` : `<faultcode xmlns:a="${TYPES_NS}">a:${code}</faultcode>`) +
     `<faultstring xml:lang="en-US">${xmlEscape(text)}</faultstring>` +
-    `<detail><e:ResponseCode xmlns:e="${ERRORS_NS}">${code}</e:ResponseCode>` +
-    `<e:Message xmlns:e="${ERRORS_NS}">${xmlEscape(text)}</e:Message>` +
-    (messageXml ? `<t:MessageXml xmlns:t="${TYPES_NS}">${messageXml}</t:MessageXml>` : '') +
-    `</detail></s:Fault></s:Body></s:Envelope>`
+    detail +
+    `</s:Fault></s:Body></s:Envelope>`
   );
 }
 
