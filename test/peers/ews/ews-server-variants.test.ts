@@ -112,7 +112,8 @@ describe('GET refused before any login, Basic only (seed server.refuseGet, authM
   });
 
   it('answers GET with IIS 405 (Allow: POST) before asking for a login, with or without credentials', async () => {
-    for (const headers of [{}, { Authorization: basicAuth('CONTOSO\\svc-severa-sync', 'demo-delegate-password') }]) {
+    const variants: Array<Record<string, string>> = [{}, { Authorization: basicAuth('CONTOSO\\svc-severa-sync', 'demo-delegate-password') }];
+    for (const headers of variants) {
       const res = await fetch(sim.url, { headers });
       expect(res.status).toBe(405);
       expect(res.headers.get('allow')).toBe('POST');
