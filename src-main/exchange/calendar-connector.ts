@@ -1,8 +1,8 @@
 import type { EventFields, RecurrenceRule, SideEvent } from '../sync/calendar-event.ts';
 
 /**
- * What the sync engine needs from a mailbox calendar. The EWS connector (on-premises Exchange) implements it now;
- * a Microsoft Graph connector (Exchange Online) implements the same interface next.
+ * What the sync engine needs from a mailbox calendar. The EWS connector (on-premises Exchange, exchange/ews/) and the
+ * Microsoft Graph connector (Exchange Online, exchange/graph/) both implement it; the engine never asks which it has.
  *
  * Every method acts on behalf of one mailbox (impersonation on EWS, /users/{id} on Graph).
  * Errors are thrown as `CalendarError` with a stable `code`, so the engine can decide to retry, resync or report.
@@ -25,8 +25,16 @@ export interface CalendarConnector {
   deleteEvent(mailbox: string, id: string): Promise<void>;
   /** Resolves a primary or secondary address to the mailbox's primary SMTP address; null when no mailbox has it. */
   resolveMailbox(email: string): Promise<string | null>;
-  /** Server clock minus local clock in ms, measured from the last response's HTTP Date header; null before any. */
+  /**
+   * Server clock minus local clock in ms, measured from the last response's HTTP Date header (or, where the server
+   * sends none, estimated another way, e.g. from the sync's own writes); null while unknown.
+   */
   clockOffsetMs(): number | null;
+  /**
+   * Optional: one plain sentence when the server answered but its clock offset is still unknown (e.g. no Date header
+   * and nothing to estimate it from), saying what that means; null when the offset is known or nothing was heard yet.
+   */
+  clockOffsetUnknownReason?(): string | null;
   /**
    * Optional: one plain sentence when this calendar cannot hold a series with this rule (e.g. Exchange 2007 has no week
    * start for "every 2 weeks"), else null. The engine then syncs such a series' occurrences inside the window as single
@@ -59,18 +67,27 @@ export type CalendarErrorCode =
   | 'bad-response' // a body that is not the protocol (HTML 500, malformed XML, oversize)
   | 'tls' // certificate problems
   | 'config' // the settings cannot work (bad URL, unknown host)
+  | 'would-notify' // the write would mail people (Graph has no SendToNone): not made, the item is left as it is
   | 'other';
+
+/** What the admin or user reads for an error, when the connector knows better than the generic sentence for its code. */
+export interface CalendarAdvice {
+  message: string;
+  fix: string;
+}
 
 export class CalendarError extends Error {
   readonly code: CalendarErrorCode;
   readonly retryAfterMs: number | undefined;
   /** The server's own code, e.g. 'ErrorImpersonateUserDenied', for logs and the admin. */
   readonly serverCode: string | undefined;
-  constructor(code: CalendarErrorCode, message: string, opts: { retryAfterMs?: number; serverCode?: string; cause?: unknown } = {}) {
+  readonly advice: CalendarAdvice | undefined;
+  constructor(code: CalendarErrorCode, message: string, opts: { retryAfterMs?: number; serverCode?: string; cause?: unknown; advice?: CalendarAdvice } = {}) {
     super(message, { cause: opts.cause });
     this.name = 'CalendarError';
     this.code = code;
     this.retryAfterMs = opts.retryAfterMs;
     this.serverCode = opts.serverCode;
+    this.advice = opts.advice;
   }
 }

@@ -104,7 +104,7 @@ describe('activation diagnostics against the simulator', () => {
       'clock',
     ]);
     expect(checks.find((c) => c.id === 'mailbox:s.nieminen@contoso.example')?.message).toBe(`s.nieminen@contoso.example is a secondary address of the mailbox ${SARA}.`);
-    expect(checks.find((c) => c.id === 'delegate-login')?.message).toBe('CONTOSO\\svc-severa-sync logged in with NTLM.');
+    expect(checks.find((c) => c.id === 'delegate-login')?.message).toBe('CONTOSO\\svc-severa-sync logged in with NTLM (Exchange resolved its name, which needs a login).');
   });
 
   it('a delegate without impersonation for a mailbox gets the PowerShell fix; an unknown address gets the domain fix', async () => {
@@ -140,8 +140,8 @@ describe('activation diagnostics against the simulator', () => {
     const ntlmOnly = await startEwsSimulator({ seed: ewsTestSeed({ authMethods: ['Negotiate', 'NTLM'] }) });
     try {
       const checks = await runEwsDiagnostics({ connector: settings({ ewsUrl: ntlmOnly.url, authMethod: 'basic' }), emails: [AINO] });
-      expect(checks.at(-1)).toMatchObject({ id: 'delegate-login', ok: false });
-      expect(checks.at(-1)?.fix).toMatch(/choose NTLM/);
+      expect(checks.at(-1)).toMatchObject({ id: 'delegate-login', ok: false, message: 'Exchange does not offer Basic logins at this address, so CONTOSO\\svc-severa-sync could not log in.' });
+      expect(checks.at(-1)?.fix).toBe('The server offers NTLM only; set the authentication method to NTLM. Or enable Basic authentication on the EWS virtual directory.');
     } finally {
       await ntlmOnly.close();
     }

@@ -48,9 +48,10 @@ import {
   withExceptions,
   type ReadCalendarItem,
 } from './ews-calendar-mapping.ts';
+import { EwsClock } from './ews-clock.ts';
 import { calendarErrorFor, responseCodeName, responseError, translateEwsError } from './ews-error-translation.ts';
 import { applyExceptions, chunks, currentExceptions, isDirty, normalizedKey, readOccurrences } from './ews-series-exceptions.ts';
-import { ConnectionPool, EwsTransport, type EwsAuthMethod, type EwsExchangeRecord, type EwsTransportSettings } from './ews-transport.ts';
+import { ConnectionPool, EwsTransport, type EwsAuthMethod, type EwsTransportSettings } from './ews-transport.ts';
 import { recurrenceProblemForVersion } from './recurrence-expansion.ts';
 import { isValidTimeZone } from './time-zone-conversion.ts';
 
@@ -134,7 +135,8 @@ export class EwsCalendarConnector implements CalendarConnector {
   private readonly version: ExchangeVersion;
   private readonly transportSettings: EwsTransportSettings;
   private readonly basicUser: string;
-  private lastClockOffsetMs: number | null = null;
+  /** Exchange's clock offset: Date headers, else the sync's own writes (ews-clock.ts). */
+  private readonly clock: EwsClock;
   /** Connections (and NTLM logins) reused across this connector's calls; always for the same account. */
   private readonly pool: ConnectionPool;
 
@@ -162,6 +164,7 @@ export class EwsCalendarConnector implements CalendarConnector {
       maxResponseBytes: this.options.maxResponseBytes,
     };
     this.pool = new ConnectionPool(this.transportSettings);
+    this.clock = new EwsClock(new URL(options.ewsUrl).href);
   }
 
   /** Closes the connections kept for reuse (they never hold a finished process open; this frees them early). */
@@ -170,7 +173,16 @@ export class EwsCalendarConnector implements CalendarConnector {
   }
 
   clockOffsetMs(): number | null {
-    return this.lastClockOffsetMs;
+    return this.clock.offsetMs();
+  }
+
+  clockOffsetUnknownReason(): string | null {
+    return this.clock.unknownReason();
+  }
+
+  /** Where the clock offset comes from (Date header or the sync's own writes), for the diagnostics. */
+  clockOffsetSource(): ReturnType<EwsClock['source']> {
+    return this.clock.source();
   }
 
   recurrenceProblem(rule: RecurrenceRule): string | null {
@@ -178,11 +190,6 @@ export class EwsCalendarConnector implements CalendarConnector {
   }
 
   // ---- plumbing ----
-
-  private recordResponse(record: EwsExchangeRecord): void {
-    // The Date header is whole seconds, cut down: the server's clock was, on average, half a second further on.
-    if (record.serverDateMs !== null) this.lastClockOffsetMs = record.serverDateMs + 500 - record.receivedAtMs;
-  }
 
   /** A fresh ExchangeService for one call: the library keeps per-request state on it, so calls never share one. */
   private newService(transport: EwsTransport, mailbox: string | null): ExchangeService {
@@ -207,7 +214,7 @@ export class EwsCalendarConnector implements CalendarConnector {
     return runContained(context, async () => {
       const transport = new EwsTransport(this.transportSettings, {
         onRequest: (operation) => this.options.onRequest?.({ operation, mailbox }),
-        onResponse: (record) => this.recordResponse(record),
+        onResponse: (record) => this.clock.recordResponse(record),
       }, this.pool);
       const service = this.newService(transport, mailbox);
       try {
@@ -268,13 +275,19 @@ export class EwsCalendarConnector implements CalendarConnector {
     return { events: items.map((i) => withExceptions(i, occurrences)), missing };
   }
 
-  private async writeResultOf(service: ExchangeService, id: string, context: string): Promise<WriteResult> {
+  /**
+   * The written item's id, ChangeKey and LastModifiedTime, read back. `wroteSinceMs`: the local time before the first
+   * request that certainly changed the item, when one did: its LastModifiedTime then measures Exchange's clock.
+   */
+  private async writeResultOf(service: ExchangeService, id: string, context: string, wroteSinceMs: number | null): Promise<WriteResult> {
     const responses = await service.BindToItems([new ItemId(id)], new PropertySet(BasePropertySet.IdOnly, [ItemSchema.LastModifiedTime]));
     const response = responses.Responses[0];
     const error = response ? responseError(response) : 'ErrorItemNotFound';
     if (error || !response) throw calendarErrorFor(error ?? 'ErrorItemNotFound', response?.ErrorMessage, context);
     const item = (response as unknown as { Item: Appointment }).Item;
-    return { id: item.Id.UniqueId, version: item.Id.ChangeKey, lastModified: isoOf(item.LastModifiedTime) ?? new Date().toISOString() };
+    const lastModified = isoOf(item.LastModifiedTime);
+    if (lastModified && wroteSinceMs !== null) this.clock.recordWrite(lastModified, wroteSinceMs, Date.now());
+    return { id: item.Id.UniqueId, version: item.Id.ChangeKey, lastModified: lastModified ?? new Date().toISOString() };
   }
 
   // ---- CalendarConnector ----
@@ -354,12 +367,13 @@ export class EwsCalendarConnector implements CalendarConnector {
       const appointment = new Appointment(service);
       applyFields(appointment, fields, { version: this.version, current: null, includeRecurrence: true });
       appointment.SetExtendedProperty(syncTagDefinition(), syncTag);
+      const sentAtMs = Date.now();
       await appointment.Save(WellKnownFolderName.Calendar, SendInvitationsMode.SendToNone);
       const id = appointment.Id.UniqueId;
       if (fields.recurrence && fields.exceptions.length > 0) {
         await applyExceptions(service, id, fields, new Map(), this.version, context);
       }
-      return this.writeResultOf(service, id, context);
+      return this.writeResultOf(service, id, context, sentAtMs);
     });
   }
 
@@ -391,13 +405,15 @@ export class EwsCalendarConnector implements CalendarConnector {
         [...existing].some(([key, e]) => !e.itemId && !fields.exceptions.some((x) => normalizedKey(x.originalStart, fields) === key && x.fields === null));
       if (restoreDeleted && fields.recurrence) appointment.Recurrence = recurrenceToEws(fields.recurrence, supportsFirstDayOfWeek(this.version));
       const patternRewritten = restoreDeleted || !sameRecurrence(current.recurrence, fields.recurrence);
+      let sentAtMs: number | null = null;
       if (isDirty(appointment)) {
+        sentAtMs = Date.now();
         await appointment.Update(ConflictResolutionMode.NeverOverwrite, SendInvitationsOrCancellationsMode.SendToNone);
       }
       if (fields.recurrence) {
         await applyExceptions(service, id, fields, patternRewritten ? new Map() : existing, this.version, context);
       }
-      return this.writeResultOf(service, id, context);
+      return this.writeResultOf(service, id, context, sentAtMs);
     });
   }
 
@@ -435,22 +451,26 @@ export class EwsCalendarConnector implements CalendarConnector {
     });
   }
 
-  /** Opens the mailbox's calendar through impersonation with the cheapest request there is; throws what fails. */
   /**
-   * One authenticated request as the connector's own account, without impersonation, whatever the account name looks
-   * like: throws CalendarError('auth') when the login is refused. Any EWS answer (even "no such name") proves the login.
+   * Proves the login of the connector's own account (no impersonation) with a request only a logged-in account gets an
+   * EWS answer to: ResolveNames for the account's own name. Resolves only on that proof: 'resolved' (names came back)
+   * or 'answered' (an EWS response message, e.g. "no such name"). Anything else throws, never counts as a login:
+   * CalendarError('auth') for a refused login, otherwise whatever stood in the way (HTTP status, fault, network).
    */
-  async verifyLogin(): Promise<void> {
+  async verifyLogin(): Promise<'resolved' | 'answered'> {
     const name = this.options.username.trim().replace(/^.*\\/, '').replace(/@.*$/, '') || 'login-check';
-    await this.call('Logging in', null, async (service) => {
+    return this.call('Logging in', null, async (service) => {
       try {
         await service.ResolveName(name, ResolveNameSearchLocation.DirectoryOnly, false);
+        return 'resolved' as const;
       } catch (error) {
-        if (error instanceof ServiceResponseException) return;
+        if (error instanceof ServiceResponseException) return 'answered' as const;
         throw error;
       }
     });
   }
+
+  /** Opens the mailbox's calendar through impersonation with the cheapest request there is; throws what fails. */
 
   async probeMailboxAccess(mailbox: string): Promise<void> {
     const smtp = checkMailbox(mailbox);

@@ -3,13 +3,20 @@ import https from 'node:https';
 import tls from 'node:tls';
 import { CalendarError } from '../calendar-connector.ts';
 import { isLoopbackHost } from '../../common/settings-schema.ts';
+import { notOfferedSentence } from './ews-auth-offer.ts';
 import { EwsCalendarConnector, type EwsConnectorOptions } from './ews-calendar-connector.ts';
+import { NO_DATE_HEADER_SENTENCE } from './ews-clock.ts';
 import { classifyNetworkError } from './ews-transport.ts';
 
 /**
  * Activation checks for the admin, each one plain sentence of what is right or wrong and, when wrong, what to do.
  * They run in order of dependence: a check that cannot mean anything after an earlier failure is skipped rather than
  * reported as a second failure.
+ *
+ * A check passes only on positive proof: the address when it asks for a login as EWS does (or EWS answered after the
+ * login), the login when Exchange answered a request only a logged-in account gets an answer to, a mailbox when the
+ * directory resolved it, impersonation when its calendar opened, the clock when Exchange's time was read. A check
+ * that could not prove its point fails and says what it could not prove.
  */
 
 export interface EwsCheckResult {
@@ -43,7 +50,10 @@ export interface UrlProbeResult {
   certificate?: { subject: string; issuer: string; validTo: string };
 }
 
-/** One unauthenticated request to the EWS URL: reachability, TLS and the auth schemes the server offers. */
+/**
+ * One unauthenticated request to the EWS URL: reachability, TLS and the auth schemes the server offers. An empty POST,
+ * the method EWS serves: a server may refuse GET (HTTP 405) before asking for a login, and so hide what it offers.
+ */
 export function probeEwsUrl(url: string, caCertificates: string | undefined, timeoutMs = 15_000): Promise<UrlProbeResult> {
   return new Promise((resolve) => {
     let target: URL;
@@ -59,7 +69,8 @@ export function probeEwsUrl(url: string, caCertificates: string | undefined, tim
     const req = lib.request(
       target,
       {
-        method: 'GET',
+        method: 'POST',
+        headers: { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': '0' },
         timeout: timeoutMs,
         ...(isHttps && caCertificates ? { ca: [...tls.rootCertificates, caCertificates] } : {}),
         agent: false,
@@ -170,42 +181,43 @@ export async function runEwsDiagnostics(options: EwsDiagnosticsOptions): Promise
     add({ id: 'ews-url', title: 'EWS address', ok: false, message: `${url.host} answers, but there is no EWS service at ${url.pathname} (HTTP 404).`, fix: 'The address usually ends in /EWS/Exchange.asmx.' });
     return results;
   }
-  const answer = probe.status === 401 ? 'and asks for a login, as an EWS endpoint should' : `(HTTP ${probe.status})`;
-  add({ id: 'ews-url', title: 'EWS address', ok: true, message: `${url.host} answers at ${url.pathname} ${answer}.` });
+  // 2. Delegate login (no impersonation): proved only by an EWS answer that needs it.
+  const connector = new EwsCalendarConnector({ ...settings, timeoutMs: options.timeoutMs ?? settings.timeoutMs ?? 20_000 });
+  const offered = probe.wwwAuthenticate ?? '';
+  let loginProof: 'resolved' | 'answered' | null = null;
+  let loginError: CalendarError | null = null;
+  try {
+    loginProof = await connector.verifyLogin();
+  } catch (error) {
+    loginError = error instanceof CalendarError ? error : new CalendarError('other', String(error));
+  }
+
+  // The address: proved by the login question EWS asks (HTTP 401), or by EWS answering once logged in.
+  if (probe.status === 401) {
+    add({ id: 'ews-url', title: 'EWS address', ok: true, message: `${url.host} answers at ${url.pathname} and asks for a login, as an EWS endpoint should.` });
+  } else if (loginProof) {
+    add({ id: 'ews-url', title: 'EWS address', ok: true, message: `${url.host} answers at ${url.pathname} (HTTP ${probe.status} without a login) and EWS answered once logged in.` });
+  } else {
+    add({
+      id: 'ews-url',
+      title: 'EWS address',
+      ok: false,
+      message: `${url.host} answers at ${url.pathname} with HTTP ${probe.status}, not with the login question (HTTP 401) of an EWS endpoint, so it could not be proved to be EWS.`,
+      fix: 'Check the address (it usually ends in /EWS/Exchange.asmx), and that no proxy or sign-in page answers in front of Exchange.',
+    });
+  }
   if (url.protocol === 'https:') {
     const cert = probe.certificate;
     add({ id: 'tls', title: 'Server certificate', ok: true, message: cert ? `The certificate for ${cert.subject} (issued by ${cert.issuer}) is valid until ${cert.validTo}.` : 'The server certificate is valid.' });
   } else {
     add({ id: 'tls', title: 'Server certificate', ok: true, message: 'The address uses plain http:// (no certificate); acceptable only for a server on this computer or a network you fully trust.' });
   }
-
-  // 2. Delegate login (no impersonation).
-  const connector = new EwsCalendarConnector({ ...settings, timeoutMs: options.timeoutMs ?? settings.timeoutMs ?? 20_000 });
-  const offered = probe.wwwAuthenticate ?? '';
-  const offersChosen = offered === '' || new RegExp(`\\b${settings.authMethod === 'basic' ? 'Basic' : '(NTLM|Negotiate)'}\\b`, 'i').test(offered);
-  try {
-    await connector.verifyLogin();
-    add({ id: 'delegate-login', title: 'Delegate login', ok: true, message: `${account} logged in with ${authName}.` });
-  } catch (error) {
-    const e = error instanceof CalendarError ? error : new CalendarError('other', String(error));
-    if (e.code === 'auth') {
-      add({
-        id: 'delegate-login',
-        title: 'Delegate login',
-        ok: false,
-        message: `Exchange refused ${account} with ${authName}${offered ? `; the server offers: ${offered}` : ''}.`,
-        fix: offersChosen
-          ? 'Check the user name, the NetBIOS domain and the password of the delegate account (and that the account is not locked).'
-          : `The server does not offer ${authName}: choose ${/Basic/i.test(offered) ? 'Basic' : 'NTLM'} as the authentication method, or enable ${authName} on the EWS virtual directory.`,
-      });
-      return results;
-    }
-    if (e.code === 'tls' || e.code === 'config' || e.code === 'transient' || e.code === 'bad-response' || e.code === 'throttled') {
-      add({ id: 'delegate-login', title: 'Delegate login', ok: false, message: e.message, fix: 'Try again; if it persists, check the EWS address and the server.' });
-      return results;
-    }
-    // Any other EWS answer came after a successful login.
-    add({ id: 'delegate-login', title: 'Delegate login', ok: true, message: `${account} logged in with ${authName}.` });
+  if (loginProof) {
+    const how = loginProof === 'resolved' ? 'Exchange resolved its name' : 'Exchange answered its name lookup';
+    add({ id: 'delegate-login', title: 'Delegate login', ok: true, message: `${account} logged in with ${authName} (${how}, which needs a login).` });
+  } else {
+    add({ id: 'delegate-login', title: 'Delegate login', ok: false, ...loginProblem(loginError as CalendarError, account, authName, settings.authMethod, offered) });
+    return results;
   }
 
   // 3. Each mailbox: the address resolves, then impersonation works.
@@ -243,10 +255,17 @@ export async function runEwsDiagnostics(options: EwsDiagnosticsOptions): Promise
     }
   }
 
-  // 4. Clock offset, from the last answer's Date header (or the probe's).
+  // 4. Clock offset, from the last answer's Date header (or the probe's), else an estimate from the sync's own writes.
   const offset = connector.clockOffsetMs() ?? (probe.serverDateMs != null && probe.receivedAtMs ? probe.serverDateMs + 500 - probe.receivedAtMs : null);
+  const source = connector.clockOffsetSource();
   if (offset === null) {
-    add({ id: 'clock', title: 'Server clock', ok: true, message: 'Exchange sent no Date header, so its clock could not be compared.' });
+    add({
+      id: 'clock',
+      title: 'Server clock',
+      ok: false,
+      message: NO_DATE_HEADER_SENTENCE,
+      fix: 'Let the server (or the proxy in front of it) send the HTTP Date header, and keep both clocks synchronised with a time server. Meanwhile the sync estimates the offset from its own writes, when it makes any.',
+    });
   } else if (Math.abs(offset) > CLOCK_SKEW_LIMIT_MS) {
     add({
       id: 'clock',
@@ -256,9 +275,36 @@ export async function runEwsDiagnostics(options: EwsDiagnosticsOptions): Promise
       fix: 'Synchronise both clocks with a time server (w32tm /resync on Windows): the later change wins a conflict, so a skewed clock decides conflicts wrongly.',
     });
   } else {
-    add({ id: 'clock', title: 'Server clock', ok: true, message: `Exchange's clock agrees with this computer's (within ${Math.max(1, Math.round(Math.abs(offset) / 1000))} s).` });
+    const within = Math.max(1, Math.round(Math.abs(offset) / 1000));
+    const estimated = source?.kind === 'write' ? ` (estimated from the sync's own writes, ± ${Math.max(1, Math.round(source.estimate.uncertaintyMs / 1000))} s: Exchange sends no Date header)` : '';
+    add({ id: 'clock', title: 'Server clock', ok: true, message: `Exchange's clock agrees with this computer's (within ${within} s)${estimated}.` });
   }
   return results;
+}
+
+/** Why the delegate login could not be proved, and what to do. */
+function loginProblem(error: CalendarError, account: string, authName: string, method: EwsConnectorOptions['authMethod'], offered: string): { message: string; fix: string } {
+  if (error.code === 'auth') {
+    // A method the server does not offer: from the probe's 401, or as the transport read it on the login's own 401.
+    const notOffered = notOfferedSentence(method, offered) ?? /The server offers [^.;]+ only[^.]*\./.exec(error.message)?.[0] ?? null;
+    if (notOffered) {
+      return {
+        message: `Exchange does not offer ${authName} logins at this address, so ${account} could not log in.`,
+        fix: `${notOffered} Or enable ${method === 'ntlm' ? 'Windows authentication (NTLM)' : 'Basic authentication'} on the EWS virtual directory.`,
+      };
+    }
+    return {
+      message: `Exchange refused ${account} with ${authName}${offered ? `; the server offers: ${offered}` : ''}.`,
+      fix: 'Check the user name, the NetBIOS domain and the password of the delegate account (and that the account is not locked).',
+    };
+  }
+  const fix =
+    error.code === 'config'
+      ? 'Correct the Exchange settings (address, server type) as the message says.'
+      : error.code === 'impersonation-denied' || error.code === 'no-mailbox'
+        ? 'Check that the delegate account may use EWS (it needs no mailbox of its own).'
+        : 'Try again; if it persists, check the EWS address and the server.';
+  return { message: `The login of ${account} with ${authName} could not be proved: ${error.message}`, fix };
 }
 
 export type OwnMailboxLoginResult = { ok: true; primaryAddress?: string } | { ok: false; message: string; fix?: string };
