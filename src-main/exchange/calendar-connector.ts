@@ -1,8 +1,8 @@
 import type { EventFields, RecurrenceRule, SideEvent } from '../sync/calendar-event.ts';
 
 /**
- * What the sync engine needs from a mailbox calendar. The EWS connector (on-premises Exchange, exchange/ews/) and the
- * Microsoft Graph connector (Exchange Online, exchange/graph/) both implement it; the engine never asks which it has.
+ * What the sync engine needs from a mailbox calendar. The EWS connector (on-premises Exchange) implements it now;
+ * a Microsoft Graph connector (Exchange Online) implements the same interface next.
  *
  * Every method acts on behalf of one mailbox (impersonation on EWS, /users/{id} on Graph).
  * Errors are thrown as `CalendarError` with a stable `code`, so the engine can decide to retry, resync or report.
