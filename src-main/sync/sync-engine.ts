@@ -163,6 +163,9 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
       const p = clockProblem(side, report.clockOffsetMs[side]);
       if (p) report.errors.push(p);
     }
+    // Exchange answered, but its clock offset stayed unknown (no Date header, no write to measure by): say so.
+    const unknownClock: unknown = report.clockOffsetMs.exchange === null ? deps.calendar.clockOffsetUnknownReason?.() : null;
+    if (typeof unknownClock === 'string' && unknownClock) report.errors.push({ code: 'clock-unknown', message: unknownClock, fix: "Keep the Exchange server's and this computer's clocks synchronised with a time server; the offset is measured from the next write." });
     if (report.outcome !== 'failed') {
       const outcomes = report.users.map((u) => u.outcome);
       if (outcomes.length > 0 && outcomes.every((o) => o === 'failed')) report.outcome = 'failed';
