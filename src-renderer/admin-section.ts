@@ -1,6 +1,6 @@
 import type { ActivityTypeView, AdminSettingsDraft, CheckProgressView, CheckView, FieldIssue } from '../src-main/common/ipc-contract.ts';
 import type { ExchangeServerType } from '../src-main/common/settings-schema.ts';
-import type { SecretName } from '../src-main/common/secrets-contract.ts';
+import { SECRET_NAMES, type SecretName } from '../src-main/common/secrets-contract.ts';
 import { clear, errorParts, h, problemBox, uniqueId } from './dom.ts';
 import type { RendererApi } from './renderer-types.ts';
 
@@ -88,7 +88,7 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi): { refr
   const saveStatus = h('div', { class: 'form-status', 'aria-live': 'polite' });
   const checksOut = h('div', { class: 'checks' });
   const checks = createCheckList(checksOut);
-  const secretsStored: Record<SecretName, boolean> = { 'exchange-delegate-password': false, 'severa-client-secret': false, 'graph-client-secret': false };
+  const secretsStored = Object.fromEntries(SECRET_NAMES.map((name) => [name, false])) as Record<SecretName, boolean>;
 
   const saveButton = h('button', { type: 'submit', class: 'primary', id: 'save-admin' }, 'Save settings');
   const testButton = h('button', { type: 'button', id: 'test-connection' }, 'Test connection');

@@ -58,10 +58,38 @@ export const onPremisesExchangeSettings = z.object({
   caFile: z.string().optional(),
 });
 
+const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** https only: msal and Microsoft Graph accept nothing else. */
+const httpsUrl = (example: string) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'Enter the address.')
+    .refine((value) => URL.canParse(value) && new URL(value).protocol === 'https:', { message: `Enter an https:// address (e.g. ${example}).` });
+
+/**
+ * Exchange Online through Microsoft Graph with an Entra app (app-only OAuth). The app's client secret, or the private
+ * key of its certificate, is a secret (OS keychain): only the certificate's public part is a file named here.
+ */
 export const exchangeOnlineSettings = z.object({
   serverType: z.literal('Office365'),
-  tenantId: z.string().trim().default(''),
-  clientId: z.string().trim().default(''),
+  /** Tenant domain (contoso.onmicrosoft.com, contoso.com) or directory (tenant) id. */
+  tenantId: z.string().trim().min(1, 'Enter the tenant: its domain (contoso.onmicrosoft.com) or its directory (tenant) id.').regex(/^[A-Za-z0-9.-]+$/, 'Not a tenant domain or id.'),
+  /** The app registration's Application (client) ID. */
+  clientId: z.string().trim().regex(GUID_RE, "Enter the app's Application (client) ID, a GUID from the app registration's overview page."),
+  /** A certificate (preferred: it cannot leak as text) or a client secret. */
+  credential: z.enum(['certificate', 'secret']).default('certificate'),
+  /** PEM file of the certificate uploaded to the app registration (public part); its private key is in the keychain. */
+  certificateFile: z.string().trim().optional(),
+  /** When the client secret expires (YYYY-MM-DD), as the Entra admin center showed it: warned about 30 days ahead. */
+  secretExpires: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'A date, YYYY-MM-DD.').optional(),
+  /** Sign-in service (national clouds have their own). */
+  authorityHost: httpsUrl('https://login.microsoftonline.com').default('https://login.microsoftonline.com'),
+  /** Microsoft Graph (national clouds have their own). */
+  graphUrl: httpsUrl('https://graph.microsoft.com').default('https://graph.microsoft.com'),
+  /** PEM file of extra CA certificates to trust (a TLS-inspecting proxy); never: switch checking off. */
+  caFile: z.string().optional(),
 });
 
 export const exchangeSettings = z.discriminatedUnion('serverType', [
@@ -101,5 +129,6 @@ export const orgSettings = z.object({
 export type OrgSettings = z.infer<typeof orgSettings>;
 export type Enrollment = z.infer<typeof enrollment>;
 export type OnPremisesExchangeSettings = z.infer<typeof onPremisesExchangeSettings>;
+export type ExchangeOnlineSettings = z.infer<typeof exchangeOnlineSettings>;
 
 export { isLoopbackHost };

@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
-import type { SecretSource } from '../common/secrets-contract.ts';
-import type { OnPremisesExchangeSettings, OrgSettings } from '../common/settings-schema.ts';
+import { SECRET_ENV_VARS, type SecretName, type SecretSource } from '../common/secrets-contract.ts';
+import type { ExchangeOnlineSettings, OnPremisesExchangeSettings, OrgSettings } from '../common/settings-schema.ts';
 import { CalendarError } from '../exchange/calendar-connector.ts';
 import { EwsCalendarConnector } from '../exchange/ews/ews-calendar-connector.ts';
 import type { EwsConnectorOptions } from '../exchange/ews/ews-calendar-connector.ts';
+import { GraphCalendarConnector, type SyncWindow } from '../exchange/graph/graph-calendar-connector.ts';
+import { GraphClient } from '../exchange/graph/graph-client.ts';
+import { AppSignIn, type AppCredential } from '../exchange/graph/graph-sign-in.ts';
+import { nodeTransport } from '../net/http-transport.ts';
 import { SeveraClient } from '../severa/severa-client.ts';
 import type { CountedCalendar, ConnectorFactory, CountedSevera } from './runner-types.ts';
 
@@ -12,12 +16,13 @@ import type { CountedCalendar, ConnectorFactory, CountedSevera } from './runner-
  * never from the settings; a missing one is a plain error naming where to put it.
  */
 
-export const OFFICE365_NOT_SUPPORTED =
-  'Exchange Online (Office 365) no longer accepts a delegate user name and password, so this sync cannot log in there; the Microsoft Graph app-only connector that replaces it is not built yet.';
-
-async function requireSecret(secrets: SecretSource, name: 'exchange-delegate-password' | 'severa-client-secret', what: string, envVar: string): Promise<string> {
+async function requireSecret(secrets: SecretSource, name: SecretName, what: string): Promise<string> {
   const value = await secrets.get(name);
-  if (!value) throw new CalendarError('config', `No ${what} is stored. Enter it in the settings window (OS keychain), or set ${envVar} for the command line.`);
+  if (!value) {
+    const message = `No ${what} is stored.`;
+    const fix = `Enter the ${what} in the settings window (it is kept in the OS keychain), or set ${SECRET_ENV_VARS[name]} for the command line.`;
+    throw new CalendarError('config', `${message} ${fix}`, { advice: { message, fix } });
+  }
   return value;
 }
 
@@ -32,9 +37,9 @@ function readCaFile(path: string | undefined): string | undefined {
 
 /** The EWS connector's options for these settings (also what the EWS diagnostics take). */
 export async function ewsConnectorOptions(settings: OrgSettings, secrets: SecretSource): Promise<EwsConnectorOptions> {
-  if (settings.exchange.serverType === 'Office365') throw new CalendarError('config', OFFICE365_NOT_SUPPORTED);
+  if (settings.exchange.serverType === 'Office365') throw new CalendarError('config', 'These settings are for Exchange Online, which has no EWS login with a password.');
   const exchange = settings.exchange as OnPremisesExchangeSettings;
-  const password = await requireSecret(secrets, 'exchange-delegate-password', 'delegate account password', 'SCS_EXCHANGE_PASSWORD');
+  const password = await requireSecret(secrets, 'exchange-delegate-password', 'delegate account password');
   return {
     ewsUrl: exchange.ewsUrl,
     serverType: exchange.serverType,
@@ -46,15 +51,54 @@ export async function ewsConnectorOptions(settings: OrgSettings, secrets: Secret
   };
 }
 
+/** The app's credential for Exchange Online: the certificate file with its key from the keychain, or the client secret. */
+async function appCredential(online: ExchangeOnlineSettings, secrets: SecretSource): Promise<AppCredential> {
+  if (online.credential === 'secret') return { kind: 'secret', secret: await requireSecret(secrets, 'graph-client-secret', 'client secret of the Exchange Online app') };
+  if (!online.certificateFile) {
+    const message = 'No certificate file is chosen for the Exchange Online app.';
+    const fix = 'Choose the certificate (public part, PEM) you uploaded to the app registration, or switch to a client secret.';
+    throw new CalendarError('config', `${message} ${fix}`, { advice: { message, fix } });
+  }
+  let certificatePem: string;
+  try {
+    certificatePem = readFileSync(online.certificateFile, 'utf8');
+  } catch (error) {
+    const message = `The certificate file ${online.certificateFile} cannot be read: ${(error as Error).message}.`;
+    throw new CalendarError('config', message, { advice: { message, fix: 'Choose the certificate file again in the settings.' } });
+  }
+  return { kind: 'certificate', certificatePem, privateKeyPem: await requireSecret(secrets, 'graph-certificate-key', "private key of the Exchange Online app's certificate") };
+}
+
+/** The Graph connector's parts for these settings (also what the Exchange Online checks take). */
+export async function graphConnection(settings: OrgSettings, secrets: SecretSource, onRequest?: () => void): Promise<{ signIn: AppSignIn; client: GraphClient; online: ExchangeOnlineSettings }> {
+  if (settings.exchange.serverType !== 'Office365') throw new CalendarError('config', 'These settings are for an on-premises Exchange server, not Exchange Online.');
+  const online = settings.exchange;
+  const transport = nodeTransport(readCaFile(online.caFile));
+  const signIn = new AppSignIn({ tenant: online.tenantId, clientId: online.clientId, credential: await appCredential(online, secrets), authorityHost: online.authorityHost, graphHost: online.graphUrl, transport });
+  const client = new GraphClient({ graphHost: online.graphUrl, tokens: signIn, transport, onRequest });
+  return { signIn, client, online };
+}
+
+/** The window the Graph connector reads: from the earliest enrolled user's sync start date to the engine's horizon. */
+function syncWindowOf(settings: OrgSettings): SyncWindow {
+  const earliest = settings.enrollments.map((e) => e.syncStartDate).sort()[0] ?? new Date().toISOString().slice(0, 10);
+  return { startDate: earliest, daysAhead: settings.windowDaysAhead };
+}
+
 export const defaultConnectorFactory: ConnectorFactory = {
   async createCalendar(settings, secrets): Promise<CountedCalendar> {
-    const options = await ewsConnectorOptions(settings, secrets);
     let requests = 0;
-    const connector = new EwsCalendarConnector({ ...options, onRequest: () => void requests++ });
+    const count = () => void requests++;
+    if (settings.exchange.serverType === 'Office365') {
+      const { client } = await graphConnection(settings, secrets, count);
+      return Object.assign(new GraphCalendarConnector({ client, window: syncWindowOf(settings) }), { requestCount: () => requests });
+    }
+    const options = await ewsConnectorOptions(settings, secrets);
+    const connector = new EwsCalendarConnector({ ...options, onRequest: count });
     return Object.assign(connector, { requestCount: () => requests });
   },
   async createSevera(settings, secrets, purpose = 'sync'): Promise<CountedSevera> {
-    const clientSecret = await requireSecret(secrets, 'severa-client-secret', 'Severa API client secret', 'SCS_SEVERA_CLIENT_SECRET');
+    const clientSecret = await requireSecret(secrets, 'severa-client-secret', 'Severa API client secret');
     const quick = purpose === 'check' ? { maxRetries: 1, timeoutMs: 15_000 } : {};
     const client = new SeveraClient({ baseUrl: settings.severa.apiUrl, clientId: settings.severa.clientId, clientSecret, ...quick });
     return client;

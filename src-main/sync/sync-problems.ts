@@ -11,6 +11,8 @@ const IMPERSONATION_FIX =
   'New-ManagementRoleAssignment -Name "SeveraSync" -Role ApplicationImpersonation -User svc-severa-sync (add -CustomRecipientWriteScope to limit it to some mailboxes).';
 
 export function calendarProblem(err: CalendarError, mailbox: string): UserProblem {
+  // The connector's own sentence where it has one (e.g. Graph's errors, which the EWS wording below would misname).
+  if (err.advice) return { code: problemCodeOf(err), message: err.advice.message, fix: err.advice.fix };
   switch (err.code) {
     case 'impersonation-denied':
       return { code: 'impersonation-denied', message: `The delegate account may not open the mailbox ${mailbox}.`, fix: IMPERSONATION_FIX };
@@ -41,6 +43,20 @@ export function calendarProblem(err: CalendarError, mailbox: string): UserProble
     default:
       return { code: 'exchange-error', message: `Working on the mailbox ${mailbox} failed: ${err.message}` };
   }
+}
+
+/** The problem code for an error, the same whichever connector raised it. */
+function problemCodeOf(err: CalendarError): string {
+  const byCode: Partial<Record<CalendarError['code'], string>> = {
+    auth: 'exchange-auth',
+    transient: 'exchange-unavailable',
+    'bad-response': 'exchange-bad-response',
+    config: 'exchange-config',
+    conflict: 'conflict-retry',
+    'not-found': 'exchange-not-found',
+    other: 'exchange-error',
+  };
+  return byCode[err.code] ?? err.code;
 }
 
 export function severaProblem(err: unknown, what: string): UserProblem {

@@ -106,7 +106,7 @@ vi.mock('../../src-main/secrets/keychain-secret-store.ts', () => ({
     async set(n: string, v: string) { this.map.set(n, v); }
     async delete(n: string) { this.map.delete(n); }
     async has(n: string) { return this.map.has(n); }
-    async stored() { return { 'exchange-delegate-password': this.map.has('exchange-delegate-password'), 'severa-client-secret': this.map.has('severa-client-secret'), 'graph-client-secret': false }; }
+    async stored() { return { 'exchange-delegate-password': this.map.has('exchange-delegate-password'), 'severa-client-secret': this.map.has('severa-client-secret'), 'graph-client-secret': false, 'graph-certificate-key': false }; }
     async values() { return [...this.map.values()]; }
   },
 }));

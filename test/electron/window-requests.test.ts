@@ -4,7 +4,7 @@ import path from 'node:path';
 import Conf from 'conf';
 import { describe, expect, it, vi } from 'vitest';
 import type { AdminSettingsDraft } from '../../src-main/common/ipc-contract.ts';
-import type { SecretName } from '../../src-main/common/secrets-contract.ts';
+import { SECRET_NAMES, type SecretName } from '../../src-main/common/secrets-contract.ts';
 import type { CycleReport, UserReport } from '../../src-main/common/sync-report.ts';
 import { watchConnectivity } from '../../src-main/electron/connectivity-watch.ts';
 import { readUserStatusBook, recordCycle, statusRows, writeUserStatusBook } from '../../src-main/electron/user-status-book.ts';
@@ -29,7 +29,7 @@ async function setup(peers: Partial<PeerLookups> = {}, extra: Partial<WindowRequ
     set: async (n: SecretName, v: string) => void values.set(n, v),
     delete: async (n: SecretName) => void values.delete(n),
     has: async (n: SecretName) => values.has(n),
-    stored: async () => ({ 'exchange-delegate-password': values.has('exchange-delegate-password'), 'severa-client-secret': values.has('severa-client-secret'), 'graph-client-secret': values.has('graph-client-secret') }),
+    stored: async () => Object.fromEntries(SECRET_NAMES.map((n) => [n, values.has(n)])) as Record<SecretName, boolean>,
   };
   let status: RunnerStatus = { state: 'idle', consecutiveFailures: 0, scheduled: true };
   const runner: WindowRunner & { calls: string[] } = {
@@ -106,7 +106,7 @@ describe('admin settings mapping', () => {
 describe('window requests', () => {
   it('saves settings and reports field issues without saving', async () => {
     const { handlers, settings } = await setup();
-    expect(await handlers['settings:get'](undefined)).toEqual({ settings: null, secretsStored: { 'exchange-delegate-password': false, 'severa-client-secret': false, 'graph-client-secret': false } });
+    expect(await handlers['settings:get'](undefined)).toEqual({ settings: null, secretsStored: { 'exchange-delegate-password': false, 'severa-client-secret': false, 'graph-client-secret': false, 'graph-certificate-key': false } });
     const bad = await handlers['settings:save']({ ...draft, windowDaysAhead: 5000 });
     expect(bad).toMatchObject({ ok: false, issues: [{ path: 'windowDaysAhead' }] });
     expect(settings.loadOrg()).toBeNull();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Conf from 'conf';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SecretName } from '../../src-main/common/secrets-contract.ts';
+import { SECRET_NAMES, type SecretName } from '../../src-main/common/secrets-contract.ts';
 import { dispatchRequest } from '../../src-main/electron/ipc-router.ts';
 import { createPeerLookups } from '../../src-main/electron/peer-lookups.ts';
 import { readUserStatusBook, recordCycle, writeUserStatusBook } from '../../src-main/electron/user-status-book.ts';
@@ -181,7 +181,7 @@ describe('secrets never leak', () => {
       set: async (n: SecretName, v: string) => void stored.set(n, v),
       delete: async (n: SecretName) => void stored.delete(n),
       has: async (n: SecretName) => stored.has(n),
-      stored: async () => ({ 'exchange-delegate-password': stored.has('exchange-delegate-password'), 'severa-client-secret': stored.has('severa-client-secret'), 'graph-client-secret': stored.has('graph-client-secret') }),
+      stored: async () => Object.fromEntries(SECRET_NAMES.map((n) => [n, stored.has(n)])) as Record<SecretName, boolean>,
     };
     // The same logger configuration as the tray app's main process (src-main/electron/main.ts).
     const log = pino({ level: 'info', redact: { paths: ['password', '*.password', 'value', '*.value'], remove: true } }, pino.destination({ dest: logFile, mkdir: true, sync: true }));

@@ -1,0 +1,417 @@
+import { randomUUID } from 'node:crypto';
+import type { EventFields, RecurrenceRule, SideEvent } from '../../sync/calendar-event.ts';
+import { CalendarError, type CalendarChanges, type CalendarConnector, type WriteResult } from '../calendar-connector.ts';
+import { eventFieldsProblem } from '../ews/ews-calendar-mapping.ts';
+import { GraphClient, type GraphRequest } from './graph-client.ts';
+import { graphEventBody, ifMatchFor, readGraphEvent, SYNC_TAG_PROPERTY_ID, versionOf, type GraphEvent, type ReadGraphEvent } from './graph-event-mapping.ts';
+import { eventRequest, readSeries, writeExceptions, type SeriesInstance } from './graph-series.ts';
+import { decodeSyncState, encodeSyncState, OccurrenceIndex, type GraphSyncState } from './graph-sync-state.ts';
+
+/**
+ * Exchange Online through Microsoft Graph, app-only, behind the same CalendarConnector as EWS.
+ *
+ * Changes come from `calendarView/delta` over the sync window (a no-change cycle is one request per mailbox); changed
+ * items are then read in $batch calls of 20, with the sync tag (the same MAPI named property EWS writes), series as their
+ * master plus exceptions. Writes never carry attendees, and an organizer's meeting that has attendees is never changed
+ * or deleted (Graph would mail them: there is no SendToNone); those throw 'would-notify'. Creates carry a transactionId
+ * (a retried POST is not a second event), updates and deletes an If-Match (a stale version is a 'conflict').
+ */
+
+export interface SyncWindow {
+  /** The earliest sync start date of the enrolled users (YYYY-MM-DD). */
+  startDate: string;
+  /** How far ahead the engine looks, in days. */
+  daysAhead: number;
+}
+
+export interface GraphConnectorOptions {
+  client: GraphClient;
+  window: SyncWindow;
+  /** Zone assumed for events whose zone the server does not name (default: this computer's). */
+  defaultTimeZone?: string;
+  /** Delta page size asked for (Prefer: odata.maxpagesize; default 200). */
+  deltaPageSize?: number;
+  now?: () => Date;
+}
+
+const DAY = 86_400_000;
+/** A new window reaches this far past what the engine needs, so delta restarts only about once a month. */
+const WINDOW_SLACK_DAYS = 30;
+const TAG_EXPAND = `singleValueExtendedProperties($filter=id eq '${SYNC_TAG_PROPERTY_ID}')`;
+const EMAIL_RE = /^[^\s@<>()"',;:\\]+@[^\s@<>()"',;:\\]+\.[^\s@<>()"',;:\\]+$/;
+
+function checkMailbox(mailbox: string): string {
+  if (typeof mailbox !== 'string' || !EMAIL_RE.test(mailbox.trim())) throw new CalendarError('no-mailbox', `"${String(mailbox)}" is not a mailbox address.`);
+  return mailbox.trim().toLowerCase();
+}
+
+function checkId(id: string): string {
+  if (typeof id !== 'string' || id.trim() === '' || id.length > 2048) throw new CalendarError('other', `"${String(id).slice(0, 80)}" is not a Graph event id.`);
+  return id;
+}
+
+/** What the connector remembers of an item it read, so a write right after needs no second read. */
+interface KnownItem {
+  version: string;
+  isOrganizer: boolean;
+  attendees: number;
+  /** A series' exceptions as read. */
+  exceptions?: EventFields['exceptions'];
+  recurrence?: RecurrenceRule | null;
+}
+
+export class GraphCalendarConnector implements CalendarConnector {
+  readonly #client: GraphClient;
+  readonly #window: SyncWindow;
+  readonly #defaultTimeZone: string;
+  readonly #pageSize: number;
+  readonly #now: () => Date;
+  /** mailbox -> the /users/{…} segment that reaches it (the address itself, or the user id when the address is not the UPN). */
+  readonly #userPaths = new Map<string, string>();
+  /** Per mailbox: what was read of its items since its last syncChanges. */
+  readonly #known = new Map<string, Map<string, KnownItem>>();
+
+  constructor(options: GraphConnectorOptions) {
+    this.#client = options.client;
+    this.#window = options.window;
+    this.#defaultTimeZone = options.defaultTimeZone ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
+    this.#pageSize = options.deltaPageSize ?? 200;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  clockOffsetMs(): number | null {
+    return this.#client.clockOffsetMs();
+  }
+
+  recurrenceProblem(): string | null {
+    return null;
+  }
+
+  // ---- addressing ----
+
+  async #userPath(mailbox: string): Promise<string> {
+    const known = this.#userPaths.get(mailbox);
+    if (known) return known;
+    const user = await this.#findUser(mailbox);
+    const path = `/users/${encodeURIComponent(user?.id ?? mailbox)}`;
+    this.#userPaths.set(mailbox, path);
+    return path;
+  }
+
+  /** The directory user with this address (UPN, primary or an alias); null when none, or more than one, has it. */
+  async #findUser(email: string): Promise<{ id: string; mail: string | null } | null> {
+    const what = 'Finding the mailbox';
+    type User = { id?: string; mail?: string | null; userPrincipalName?: string; proxyAddresses?: string[] };
+    const select = '$select=id,mail,userPrincipalName,proxyAddresses';
+    const direct = await this.#client.request<User>({ method: 'GET', url: `/users/${encodeURIComponent(email)}?${select}`, mailbox: null, what, operation: 'users/get', accept: [404] });
+    if (direct.status === 200 && direct.body?.id) return { id: direct.body.id, mail: direct.body.mail?.toLowerCase() ?? null };
+    const quoted = email.replace(/'/g, "''");
+    const filter = `proxyAddresses/any(x:x eq 'smtp:${quoted}') or mail eq '${quoted}'`;
+    const found = await this.#client.request<{ value?: User[] }>({ method: 'GET', url: `/users?$filter=${encodeURIComponent(filter)}&${select}`, mailbox: null, what, operation: 'users/list' });
+    const users = (found.body?.value ?? []).filter((u) => typeof u.id === 'string');
+    return users.length === 1 ? { id: users[0].id!, mail: users[0].mail?.toLowerCase() ?? null } : null;
+  }
+
+  async resolveMailbox(email: string): Promise<string | null> {
+    if (typeof email !== 'string' || !EMAIL_RE.test(email.trim())) return null;
+    const wanted = email.trim().toLowerCase();
+    const user = await this.#findUser(wanted);
+    if (!user) return null;
+    const mailbox = user.mail ?? wanted;
+    this.#userPaths.set(mailbox, `/users/${encodeURIComponent(user.id)}`);
+    return mailbox;
+  }
+
+  // ---- reading ----
+
+  #windowFor(state: GraphSyncState | null): { windowStart: string; windowEnd: string; restart: boolean } {
+    const needStart = Date.parse(`${this.#window.startDate}T00:00:00Z`) - DAY;
+    const needEnd = this.#now().getTime() + (this.#window.daysAhead + 1) * DAY;
+    if (state && Date.parse(state.windowStart) <= needStart && Date.parse(state.windowEnd) >= needEnd) {
+      return { windowStart: state.windowStart, windowEnd: state.windowEnd, restart: false };
+    }
+    const end = Math.ceil((needEnd + WINDOW_SLACK_DAYS * DAY) / DAY) * DAY;
+    return { windowStart: new Date(needStart).toISOString(), windowEnd: new Date(end).toISOString(), restart: true };
+  }
+
+  #ctx(mailbox: string, userPath: string, what: string, windowEndMs?: number) {
+    return {
+      client: this.#client,
+      userPath,
+      mailbox,
+      read: { defaultTimeZone: this.#defaultTimeZone },
+      windowEndMs: windowEndMs ?? this.#now().getTime() + (this.#window.daysAhead + WINDOW_SLACK_DAYS) * DAY,
+      what,
+    };
+  }
+
+  #knownIn(mailbox: string): Map<string, KnownItem> {
+    let known = this.#known.get(mailbox);
+    if (!known) {
+      known = new Map();
+      this.#known.set(mailbox, known);
+    }
+    return known;
+  }
+
+  #remember(mailbox: string, read: ReadGraphEvent, extra: Partial<KnownItem> = {}): void {
+    this.#knownIn(mailbox).set(read.event.id, { version: read.event.version, isOrganizer: read.isOrganizer, attendees: read.event.fields.attendees.length, ...extra });
+  }
+
+  /**
+   * Reads items by id in $batch calls: singles as they are, series completed with their exceptions. Returns what was
+   * found, the ids that are gone (404), and occurrences met (whose master the caller may need).
+   */
+  async #readItems(mailbox: string, userPath: string, ids: readonly string[], what: string, windowEndMs?: number, index?: OccurrenceIndex) {
+    const ctx = this.#ctx(mailbox, userPath, what, windowEndMs);
+    const found: SideEvent[] = [];
+    const missing: string[] = [];
+    const occurrences: ReadGraphEvent[] = [];
+    if (ids.length === 0) return { found, missing, occurrences };
+    const requests: GraphRequest[] = ids.map((id) => eventRequest(ctx, id, TAG_EXPAND));
+    const answers = await this.#client.batch(requests);
+    const masters: ReadGraphEvent[] = [];
+    answers.forEach((answer, i) => {
+      if (answer.status === 404) return void missing.push(ids[i]);
+      if (answer.status >= 400) GraphClient.raise(answer, requests[i]);
+      const read = readGraphEvent(answer.body as GraphEvent, ctx.read);
+      if (read.type === 'seriesMaster' && read.event.fields.recurrence) masters.push(read);
+      else if (read.type === 'occurrence' || read.type === 'exception') occurrences.push(read);
+      else {
+        this.#remember(mailbox, read);
+        found.push(read.event);
+      }
+    });
+    for (const master of masters) {
+      const series = await readSeries(ctx, master.event, TAG_EXPAND);
+      this.#remember(mailbox, master, { exceptions: series.event.fields.exceptions, recurrence: series.event.fields.recurrence });
+      found.push(series.event);
+      if (index) {
+        index.forgetMaster(master.event.id);
+        for (const instance of series.instances) index.add(instance.id, master.event.id);
+      }
+    }
+    return { found, missing, occurrences };
+  }
+
+  async syncChanges(mailbox: string, syncState: string | null): Promise<CalendarChanges> {
+    const smtp = checkMailbox(mailbox);
+    const what = 'Reading calendar changes';
+    const previous = decodeSyncState(syncState);
+    this.#known.delete(smtp);
+    const window = this.#windowFor(previous);
+    const state = window.restart ? null : previous;
+    const userPath = await this.#userPath(smtp);
+    const index = new OccurrenceIndex(state);
+    const singles = new Set<string>();
+    const masters = new Set<string>();
+    const removed = new Set<string>();
+    let url = state
+      ? state.deltaLink
+      : `${userPath}/calendarView/delta?startDateTime=${encodeURIComponent(window.windowStart)}&endDateTime=${encodeURIComponent(window.windowEnd)}`;
+    let deltaLink: string | null = null;
+    for (let pages = 0; ; pages++) {
+      if (pages > 10_000) throw new CalendarError('bad-response', `${what} (${smtp}): Microsoft Graph keeps announcing more calendar changes.`);
+      const page = await this.#client.request<{ value?: GraphEvent[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string }>({
+        method: 'GET',
+        url,
+        mailbox: smtp,
+        headers: { Prefer: `outlook.timezone="UTC", outlook.body-content-type="text", odata.maxpagesize=${this.#pageSize}` },
+        what,
+        operation: 'calendarView/delta',
+      });
+      for (const item of page.body?.value ?? []) {
+        if (typeof item?.id !== 'string') continue;
+        if (item['@removed']) {
+          singles.delete(item.id);
+          removed.add(item.id);
+          continue;
+        }
+        removed.delete(item.id);
+        if (item.type === 'occurrence' || item.type === 'exception') {
+          if (typeof item.seriesMasterId === 'string' && item.seriesMasterId) {
+            masters.add(item.seriesMasterId);
+            index.add(item.id, item.seriesMasterId);
+          }
+        } else if (item.type === 'seriesMaster') masters.add(item.id);
+        else singles.add(item.id);
+      }
+      const next = page.body?.['@odata.nextLink'];
+      const done = page.body?.['@odata.deltaLink'];
+      if (typeof done === 'string' && done) {
+        deltaLink = done;
+        break;
+      }
+      if (typeof next !== 'string' || !next || next === url) throw new CalendarError('bad-response', `${what} (${smtp}): Microsoft Graph's delta page has neither a next nor a delta link.`);
+      url = next;
+    }
+    // A removed occurrence leads back to its series (cancelled occurrence, or the whole series deleted); any other removed
+    // id may have been deleted or only moved out of the window, which only a read can tell.
+    const verify: string[] = [];
+    for (const id of removed) {
+      const master = index.masterOf(id);
+      index.remove(id);
+      if (master) masters.add(master);
+      else verify.push(id);
+    }
+    const windowEndMs = Date.parse(window.windowEnd);
+    const ids = [...new Set([...singles, ...masters, ...verify])];
+    const read = await this.#readItems(smtp, userPath, ids, what, windowEndMs, index);
+    // Occurrences met among the removed ids whose series the index did not know: read their series too.
+    const moreMasters = [...new Set(read.occurrences.map((o) => o.seriesMasterId).filter((m): m is string => m !== null && !ids.includes(m)))];
+    const more = await this.#readItems(smtp, userPath, moreMasters, what, windowEndMs, index);
+    const deleted = [...read.missing, ...more.missing];
+    for (const id of deleted) index.forgetMaster(id);
+    return {
+      changed: [...read.found, ...more.found],
+      deletedIds: deleted,
+      syncState: encodeSyncState(index.toState(window, deltaLink)),
+    };
+  }
+
+  async getEvents(mailbox: string, ids: string[]): Promise<SideEvent[]> {
+    const smtp = checkMailbox(mailbox);
+    if (!Array.isArray(ids)) throw new CalendarError('other', 'getEvents needs a list of ids.');
+    const unique = [...new Set(ids.map(checkId))];
+    if (unique.length === 0) return [];
+    const read = await this.#readItems(smtp, await this.#userPath(smtp), unique, 'Reading calendar items');
+    return read.found;
+  }
+
+  async findByTag(mailbox: string, syncTag: string): Promise<SideEvent[]> {
+    const smtp = checkMailbox(mailbox);
+    if (typeof syncTag !== 'string' || syncTag.trim() === '') throw new CalendarError('other', 'The sync tag to look for is empty.');
+    const what = 'Finding items the sync created';
+    const userPath = await this.#userPath(smtp);
+    const quoted = syncTag.replace(/'/g, "''");
+    const filter = `singleValueExtendedProperties/any(ep: ep/id eq '${SYNC_TAG_PROPERTY_ID}' and ep/value eq '${quoted}')`;
+    const page = await this.#client.request<{ value?: GraphEvent[] }>({
+      method: 'GET',
+      url: `${userPath}/events?$filter=${encodeURIComponent(filter)}&$select=id&$top=20`,
+      mailbox: smtp,
+      what,
+      operation: 'events/list',
+    });
+    const ids = (page.body?.value ?? []).map((e) => e.id).filter((id): id is string => typeof id === 'string');
+    const read = await this.#readItems(smtp, userPath, ids, what);
+    // The server filtered already; this guards against one that ignores the filter.
+    return read.found.filter((e) => e.syncTag === syncTag);
+  }
+
+  // ---- writing ----
+
+  async #current(smtp: string, userPath: string, id: string, what: string): Promise<KnownItem | null> {
+    const known = this.#knownIn(smtp).get(id);
+    if (known) return known;
+    const read = await this.#readItems(smtp, userPath, [id], what);
+    return read.found.length > 0 ? this.#knownIn(smtp).get(id) ?? null : null;
+  }
+
+  #refuseNotifying(item: KnownItem | null, smtp: string, doing: string): void {
+    if (!item?.isOrganizer || item.attendees === 0) return;
+    throw new CalendarError('would-notify', `${doing} (${smtp}): the meeting has ${item.attendees} attendee(s), and Exchange Online would mail them.`, {
+      advice: {
+        message: `A meeting in the calendar of ${smtp} has attendees: changing or deleting it through Exchange Online would mail them, so the sync left it as it is.`,
+        fix: 'Change or delete the meeting in Outlook, where its organizer decides whether the attendees are told.',
+      },
+    });
+  }
+
+  async #finalVersion(smtp: string, userPath: string, id: string, what: string): Promise<WriteResult> {
+    const answer = await this.#client.request<GraphEvent>({ method: 'GET', url: `${userPath}/events/${encodeURIComponent(id)}?$select=id,changeKey,lastModifiedDateTime`, mailbox: smtp, what, operation: 'events/get', aboutItem: true });
+    return this.#writeResult(answer.body, what);
+  }
+
+  #writeResult(e: GraphEvent | undefined, what: string): WriteResult {
+    if (!e?.id) throw new CalendarError('bad-response', `${what}: Microsoft Graph answered the write without the event.`);
+    const modified = Date.parse(e.lastModifiedDateTime ?? '');
+    return { id: e.id, version: versionOf(e), lastModified: Number.isNaN(modified) ? this.#now().toISOString() : new Date(modified).toISOString() };
+  }
+
+  async createEvent(mailbox: string, fields: EventFields, syncTag: string): Promise<WriteResult> {
+    const smtp = checkMailbox(mailbox);
+    const problem = eventFieldsProblem(fields);
+    if (problem) throw new CalendarError('other', problem);
+    if (typeof syncTag !== 'string' || syncTag.trim() === '') throw new CalendarError('other', 'An item the sync creates needs its sync tag.');
+    const what = 'Creating a calendar item';
+    const userPath = await this.#userPath(smtp);
+    const body = {
+      ...graphEventBody(fields, { includeRecurrence: true }),
+      // The same id on every retry of this create: Graph makes one event however often the POST arrives.
+      transactionId: randomUUID(),
+      singleValueExtendedProperties: [{ id: SYNC_TAG_PROPERTY_ID, value: syncTag }],
+    };
+    if (fields.recurrence === null) delete (body as { recurrence?: unknown }).recurrence;
+    const created = await this.#client.request<GraphEvent>({ method: 'POST', url: `${userPath}/events`, mailbox: smtp, body, what, operation: 'events/create' });
+    let result = this.#writeResult(created.body, what);
+    if (fields.recurrence && fields.exceptions.length > 0) {
+      await writeExceptions(this.#ctx(smtp, userPath, what), result.id, fields, []);
+      result = await this.#finalVersion(smtp, userPath, result.id, what);
+    }
+    this.#knownIn(smtp).set(result.id, { version: result.version, isOrganizer: true, attendees: 0, exceptions: fields.exceptions, recurrence: fields.recurrence });
+    return result;
+  }
+
+  async updateEvent(mailbox: string, id: string, version: string, fields: EventFields): Promise<WriteResult> {
+    const smtp = checkMailbox(mailbox);
+    checkId(id);
+    if (typeof version !== 'string' || version === '') throw new CalendarError('conflict', 'The update carries no version (changeKey); re-read the item first.');
+    const problem = eventFieldsProblem(fields);
+    if (problem) throw new CalendarError('other', problem);
+    const what = 'Updating a calendar item';
+    const userPath = await this.#userPath(smtp);
+    const current = await this.#current(smtp, userPath, id, what);
+    if (!current) throw new CalendarError('not-found', `${what} (${smtp}): the item is gone.`);
+    if (current.version !== version) throw new CalendarError('conflict', `${what} (${smtp}): the item changed in Exchange since it was read.`, { serverCode: 'PreconditionFailed' });
+    this.#refuseNotifying(current, smtp, what);
+    const currentExceptions = current.exceptions ?? [];
+    // A cancelled occurrence cannot be brought back one by one: re-sending the pattern drops every exception, after
+    // which the wanted ones are applied again.
+    const wantedKeys = new Set(fields.exceptions.filter((e) => e.fields === null).map((e) => e.originalStart));
+    const restoreCancelled = fields.recurrence !== null && currentExceptions.some((e) => e.fields === null && !wantedKeys.has(e.originalStart));
+    const patternChanged = JSON.stringify(current.recurrence ?? null) !== JSON.stringify(fields.recurrence);
+    const sendPattern = restoreCancelled || patternChanged;
+    const body = graphEventBody(fields, { includeRecurrence: sendPattern });
+    const answer = await this.#client.request<GraphEvent>({
+      method: 'PATCH',
+      url: `${userPath}/events/${encodeURIComponent(id)}`,
+      mailbox: smtp,
+      headers: { 'If-Match': ifMatchFor(version) },
+      body,
+      what,
+      operation: 'events/update',
+      aboutItem: true,
+    });
+    let result = this.#writeResult(answer.body, what);
+    if (fields.recurrence) {
+      const writes = await writeExceptions(this.#ctx(smtp, userPath, what), id, fields, sendPattern ? [] : currentExceptions);
+      if (writes > 0) result = await this.#finalVersion(smtp, userPath, id, what);
+    }
+    this.#knownIn(smtp).set(id, { ...current, version: result.version, exceptions: fields.exceptions, recurrence: fields.recurrence });
+    return result;
+  }
+
+  async deleteEvent(mailbox: string, id: string): Promise<void> {
+    const smtp = checkMailbox(mailbox);
+    checkId(id);
+    const what = 'Deleting a calendar item';
+    const userPath = await this.#userPath(smtp);
+    const current = await this.#current(smtp, userPath, id, what);
+    if (!current) return;
+    this.#refuseNotifying(current, smtp, what);
+    await this.#client.request({ method: 'DELETE', url: `${userPath}/events/${encodeURIComponent(id)}`, mailbox: smtp, what, operation: 'events/delete', aboutItem: true, accept: [404] });
+    this.#knownIn(smtp).delete(id);
+  }
+
+  // ---- activation checks ----
+
+  /** Opens the mailbox's calendar with the cheapest request there is; throws what fails. */
+  async probeMailboxAccess(mailbox: string): Promise<void> {
+    const smtp = checkMailbox(mailbox);
+    const userPath = await this.#userPath(smtp);
+    await this.#client.request({ method: 'GET', url: `${userPath}/events?$top=1&$select=id`, mailbox: smtp, what: 'Opening the calendar', operation: 'events/list' });
+  }
+
+}
+
+export type { SeriesInstance };
