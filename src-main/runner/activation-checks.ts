@@ -9,7 +9,8 @@ import type { CheckResult, ConnectorFactory, CountedSevera, RunnerLog } from './
 /**
  * The activation diagnostics, all in one list: Severa credentials, scopes, users and clock (here); the EWS address, TLS,
  * delegate login, each mailbox and its impersonation, and Exchange's clock (ews-diagnostics.ts). Each check is one plain
- * sentence of what is right or wrong and, when wrong, what the admin does about it.
+ * sentence of what is right or wrong and, when wrong, what the admin does about it. A check passes only on proof (an
+ * answer that needed the login, a clock actually read); one that could not prove its point fails and says what.
  */
 
 export const CLOCK_SKEW_LIMIT_MS = 60_000;
@@ -117,9 +118,19 @@ async function ewsChecks(settings: OrgSettings, secrets: SecretSource, onResult?
 }
 
 function finishWithClock(results: CheckResult[], add: (r: CheckResult) => void, severa: SeveraPort | null): CheckResult[] {
-  // The Exchange clock is checked by the EWS diagnostics; Severa's is checked here.
-  const offset = severa ? severa.clockOffsetMs() : null;
-  if (offset === null) return results;
+  // The Exchange clock is checked by the EWS diagnostics; Severa's is checked here (no login, nothing to compare).
+  if (!severa) return results;
+  const offset = severa.clockOffsetMs();
+  if (offset === null) {
+    add({
+      id: 'severa-clock',
+      title: 'Severa clock',
+      ok: false,
+      message: "Severa's answers carried no Date header, so its clock offset is unknown; collisions are decided on uncorrected clocks.",
+      fix: "Check that no proxy between this computer and Severa removes the Date header, and keep this computer's clock synchronised with a time server.",
+    });
+    return results;
+  }
   const seconds = Math.round(Math.abs(offset) / 1000);
   const skewed = Math.abs(offset) > CLOCK_SKEW_LIMIT_MS;
   add({

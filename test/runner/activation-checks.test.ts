@@ -6,6 +6,8 @@ import { runActivationChecks } from '../../src-main/runner/activation-checks.ts'
 import { EnvSecretSource } from '../../src-main/runner/env-secret-source.ts';
 import { silentLog } from '../../src-main/runner/runner-types.ts';
 import type { CheckResult, ConnectorFactory, CountedSevera } from '../../src-main/runner/runner-types.ts';
+import { startEwsSimulator } from '../peers/ews/ews-simulator.ts';
+import { ewsTestSeed } from '../exchange/fixtures/ews-test-seed.ts';
 
 /** The aggregation with fake peers; the same checks against the real simulators are in sync-runner-peers.test.ts. */
 
@@ -21,7 +23,7 @@ const settings = (): OrgSettings =>
 
 const allSecrets = new EnvSecretSource({ SCS_EXCHANGE_PASSWORD: 'demo-delegate-password', SCS_SEVERA_CLIENT_SECRET: 'demo-client-secret' });
 
-function fakeConnectors(opts: { severaError?: Error; severaSkewMs?: number } = {}): ConnectorFactory {
+function fakeConnectors(opts: { severaError?: Error; severaSkewMs?: number | null } = {}): ConnectorFactory {
   const severa = {
     async checkAuthorization() {
       if (opts.severaError) throw opts.severaError;
@@ -30,7 +32,7 @@ function fakeConnectors(opts: { severaError?: Error; severaSkewMs?: number } = {
     async listUsers() {
       return [{ email: 'Aino.Virtanen@contoso.example' }];
     },
-    clockOffsetMs: () => opts.severaSkewMs ?? -500,
+    clockOffsetMs: () => (opts.severaSkewMs === undefined ? -500 : opts.severaSkewMs),
   } as unknown as CountedSevera;
   return { createCalendar: async () => ({}) as CalendarConnector, createSevera: async () => severa };
 }
@@ -77,6 +79,24 @@ describe('runActivationChecks', () => {
 
     const skewed = await runActivationChecks({ settings: settings(), secrets: allSecrets, connectors: fakeConnectors({ severaSkewMs: -125_000 }), log: silentLog, now: Date.now, exchangeChecks: exchangeOk });
     expect(skewed.find((r) => r.id === 'severa-clock')).toMatchObject({ ok: false, message: expect.stringContaining('125 s behind') });
+  });
+
+  it('a Severa clock that could not be read fails its check and says so; without a Severa login there is no clock check', async () => {
+    const unread = await runActivationChecks({ settings: settings(), secrets: allSecrets, connectors: fakeConnectors({ severaSkewMs: null }), log: silentLog, now: Date.now, exchangeChecks: exchangeOk });
+    expect(unread.find((r) => r.id === 'severa-clock')).toMatchObject({
+      ok: false,
+      message: "Severa's answers carried no Date header, so its clock offset is unknown; collisions are decided on uncorrected clocks.",
+      fix: expect.stringContaining('Date header'),
+    });
+    const refused = await runActivationChecks({
+      settings: settings(),
+      secrets: allSecrets,
+      connectors: fakeConnectors({ severaSkewMs: null, severaError: Object.assign(new Error('401'), { code: 'auth', status: 401 }) }),
+      log: silentLog,
+      now: Date.now,
+      exchangeChecks: exchangeOk,
+    });
+    expect(refused.some((r) => r.id === 'severa-clock')).toBe(false);
   });
 
   it('says where to put missing secrets instead of trying to log in', async () => {
@@ -126,6 +146,27 @@ describe('runActivationChecks', () => {
     expect(exchangeStarted).toBe(true);
     expect(reported).toEqual(results.map((r) => r.id));
     expect(reported).toEqual(['severa-credentials', 'severa-user:aino.virtanen@contoso.example', 'severa-user:nobody@contoso.example', 'ews-url', 'delegate-login', 'clock', 'severa-clock']);
+  });
+
+  it('with the real EWS checks, NTLM set against a server that refuses GET and offers only Basic: the login fails with what to set, nothing claims a login', async () => {
+    const sim = await startEwsSimulator({ seed: ewsTestSeed({ authMethods: ['Basic'], refuseGet: true }) });
+    try {
+      const base = settings();
+      const ntlm = orgSettings.parse({ ...base, exchange: { ...base.exchange, ewsUrl: sim.url, authMethod: 'ntlm' } });
+      const results = await runActivationChecks({ settings: ntlm, secrets: allSecrets, connectors: fakeConnectors(), log: silentLog, now: Date.now });
+      const login = results.find((r) => r.id === 'delegate-login');
+      expect(login).toMatchObject({ ok: false, message: 'Exchange does not offer NTLM logins at this address, so CONTOSO\\svc-severa-sync could not log in.' });
+      expect(login?.fix).toMatch(/^The server offers Basic only; set the authentication method to Basic\./);
+      expect(results.some((r) => /logged in with/.test(r.message))).toBe(false);
+      expect(results.some((r) => r.id.startsWith('impersonation:'))).toBe(false);
+
+      const basic = orgSettings.parse({ ...base, exchange: { ...base.exchange, ewsUrl: sim.url, authMethod: 'basic' } });
+      const fixed = await runActivationChecks({ settings: basic, secrets: allSecrets, connectors: fakeConnectors(), log: silentLog, now: Date.now });
+      expect(fixed.find((r) => r.id === 'delegate-login')).toMatchObject({ ok: true, message: 'CONTOSO\\svc-severa-sync logged in with Basic (Exchange resolved its name, which needs a login).' });
+      expect(fixed.find((r) => r.id === 'impersonation:aino.virtanen@contoso.example')).toMatchObject({ ok: true });
+    } finally {
+      await sim.close();
+    }
   });
 
   it('explains that Office 365 no longer takes a delegate password and names the Graph replacement', async () => {

@@ -101,9 +101,10 @@ export function probeEwsUrl(url: string, caCertificates: string | undefined, tim
 }
 
 function describeOffset(ms: number): string {
-  const abs = Math.abs(ms);
-  const minutes = Math.floor(abs / 60_000);
-  const seconds = Math.round((abs % 60_000) / 1000);
+  // Rounded to whole seconds first: 119.6 s is "2 min 0 s", never "1 min 60 s".
+  const total = Math.round(Math.abs(ms) / 1000);
+  const minutes = Math.floor(total / 60);
+  const seconds = total % 60;
   const amount = minutes > 0 ? `${minutes} min ${seconds} s` : `${seconds} s`;
   return `${amount} ${ms > 0 ? 'ahead of' : 'behind'}`;
 }
@@ -181,6 +182,31 @@ export async function runEwsDiagnostics(options: EwsDiagnosticsOptions): Promise
     add({ id: 'ews-url', title: 'EWS address', ok: false, message: `${url.host} answers, but there is no EWS service at ${url.pathname} (HTTP 404).`, fix: 'The address usually ends in /EWS/Exchange.asmx.' });
     return results;
   }
+  // The address is proved by the login question EWS asks (HTTP 401), else only by EWS answering once logged in: then
+  // its result waits for the login (the certificate's with it, to keep the order).
+  const addressAndCertificate = (loggedIn: boolean): void => {
+    if (probe.status === 401) {
+      add({ id: 'ews-url', title: 'EWS address', ok: true, message: `${url.host} answers at ${url.pathname} and asks for a login, as an EWS endpoint should.` });
+    } else if (loggedIn) {
+      add({ id: 'ews-url', title: 'EWS address', ok: true, message: `${url.host} answers at ${url.pathname} (HTTP ${probe.status} without a login) and EWS answered once logged in.` });
+    } else {
+      add({
+        id: 'ews-url',
+        title: 'EWS address',
+        ok: false,
+        message: `${url.host} answers at ${url.pathname} with HTTP ${probe.status}, not with the login question (HTTP 401) of an EWS endpoint, so it could not be proved to be EWS.`,
+        fix: 'Check the address (it usually ends in /EWS/Exchange.asmx), and that no proxy or sign-in page answers in front of Exchange.',
+      });
+    }
+    if (url.protocol === 'https:') {
+      const cert = probe.certificate;
+      add({ id: 'tls', title: 'Server certificate', ok: true, message: cert ? `The certificate for ${cert.subject} (issued by ${cert.issuer}) is valid until ${cert.validTo}.` : 'The server certificate is valid.' });
+    } else {
+      add({ id: 'tls', title: 'Server certificate', ok: true, message: 'The address uses plain http:// (no certificate); acceptable only for a server on this computer or a network you fully trust.' });
+    }
+  };
+  if (probe.status === 401) addressAndCertificate(false);
+
   // 2. Delegate login (no impersonation): proved only by an EWS answer that needs it.
   const connector = new EwsCalendarConnector({ ...settings, timeoutMs: options.timeoutMs ?? settings.timeoutMs ?? 20_000 });
   const offered = probe.wwwAuthenticate ?? '';
@@ -191,27 +217,7 @@ export async function runEwsDiagnostics(options: EwsDiagnosticsOptions): Promise
   } catch (error) {
     loginError = error instanceof CalendarError ? error : new CalendarError('other', String(error));
   }
-
-  // The address: proved by the login question EWS asks (HTTP 401), or by EWS answering once logged in.
-  if (probe.status === 401) {
-    add({ id: 'ews-url', title: 'EWS address', ok: true, message: `${url.host} answers at ${url.pathname} and asks for a login, as an EWS endpoint should.` });
-  } else if (loginProof) {
-    add({ id: 'ews-url', title: 'EWS address', ok: true, message: `${url.host} answers at ${url.pathname} (HTTP ${probe.status} without a login) and EWS answered once logged in.` });
-  } else {
-    add({
-      id: 'ews-url',
-      title: 'EWS address',
-      ok: false,
-      message: `${url.host} answers at ${url.pathname} with HTTP ${probe.status}, not with the login question (HTTP 401) of an EWS endpoint, so it could not be proved to be EWS.`,
-      fix: 'Check the address (it usually ends in /EWS/Exchange.asmx), and that no proxy or sign-in page answers in front of Exchange.',
-    });
-  }
-  if (url.protocol === 'https:') {
-    const cert = probe.certificate;
-    add({ id: 'tls', title: 'Server certificate', ok: true, message: cert ? `The certificate for ${cert.subject} (issued by ${cert.issuer}) is valid until ${cert.validTo}.` : 'The server certificate is valid.' });
-  } else {
-    add({ id: 'tls', title: 'Server certificate', ok: true, message: 'The address uses plain http:// (no certificate); acceptable only for a server on this computer or a network you fully trust.' });
-  }
+  if (probe.status !== 401) addressAndCertificate(loginProof !== null);
   if (loginProof) {
     const how = loginProof === 'resolved' ? 'Exchange resolved its name' : 'Exchange answered its name lookup';
     add({ id: 'delegate-login', title: 'Delegate login', ok: true, message: `${account} logged in with ${authName} (${how}, which needs a login).` });
