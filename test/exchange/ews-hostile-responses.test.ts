@@ -111,4 +111,16 @@ describe('inspectEwsResponse', () => {
     const login = inspectEwsResponse(401, { 'www-authenticate': 'Negotiate, NTLM' }, '');
     expect(login.pass === false && login.error.code === 'auth' && /Negotiate, NTLM/.test(login.error.message)).toBe(true);
   });
+
+  it('reads a fault whatever the status: 200, 500 without detail, 400; other statuses without one stay the status', () => {
+    const fault = (code: string) => `${ENVELOPE_OPEN}<s:Fault><faultcode xmlns:a="urn:t">${code}</faultcode><faultstring>The account does not have permission to impersonate the requested user.</faultstring></s:Fault>${ENVELOPE_CLOSE}`;
+    for (const status of [200, 500, 400]) {
+      const verdict = inspectEwsResponse(status, {}, fault('a:ErrorImpersonateUserDenied'));
+      expect(verdict).toMatchObject({ pass: false, fault: { status, responseCode: 'ErrorImpersonateUserDenied', faultCode: 'a:ErrorImpersonateUserDenied' }, error: { code: 'impersonation-denied' } });
+    }
+    expect(inspectEwsResponse(200, {}, fault('soap:Client'))).toMatchObject({ pass: false, fault: { responseCode: 'ErrorImpersonateUserDenied', genericKind: 'Client' } });
+    const gateway = inspectEwsResponse(502, {}, '<html><body>Bad gateway</body></html>');
+    expect(gateway).toMatchObject({ pass: false, error: { code: 'transient', message: 'Exchange answered HTTP 502; try again later.' } });
+    expect(inspectEwsResponse(405, {}, '')).toMatchObject({ pass: false, error: { code: 'other', message: 'Exchange answered HTTP 405.' } });
+  });
 });

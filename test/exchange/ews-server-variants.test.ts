@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEwsSimulator, type EwsSimulator } from '../peers/ews/ews-simulator.ts';
 import { CalendarError } from '../../src-main/exchange/calendar-connector.ts';
 import { EwsCalendarConnector, type EwsConnectorOptions } from '../../src-main/exchange/ews/ews-calendar-connector.ts';
-import { GRANT_IMPERSONATION_FIX, runEwsDiagnostics } from '../../src-main/exchange/ews/ews-diagnostics.ts';
+import { GRANT_IMPERSONATION_FIX, runEwsDiagnostics, verifyOwnMailboxLogin } from '../../src-main/exchange/ews/ews-diagnostics.ts';
 import { offeredSchemes, notOfferedSentence } from '../../src-main/exchange/ews/ews-auth-offer.ts';
 import { readSoapFault } from '../../src-main/exchange/ews/ews-soap-fault.ts';
 import { problemFor } from '../../src-main/sync/sync-problems.ts';
@@ -151,6 +151,16 @@ describe('a login needs proof', () => {
     const checks = await runEwsDiagnostics({ connector: settings(basicOnly.url, { authMethod: 'basic' }), emails: [AINO] });
     expect(checks.filter((c) => c.id !== 'clock' && !c.ok)).toEqual([]);
     expect(checks.find((c) => c.id === 'delegate-login')?.message).toBe('CONTOSO\\svc-severa-sync logged in with Basic (Exchange resolved its name, which needs a login).');
+  });
+
+  it("a user proving their mailbox on that server is told the method is not offered, not that their password is wrong", async () => {
+    const { username: _u, password: _p, ...own } = settings(basicOnly.url);
+    expect(await verifyOwnMailboxLogin(own, AINO, 'demo-aino-password')).toEqual({
+      ok: false,
+      message: 'Exchange does not offer the login method the sync is set to use, so your password could not be checked.',
+      fix: 'Ask the admin: The server offers Basic only; set the authentication method to Basic.',
+    });
+    expect(await verifyOwnMailboxLogin({ ...own, authMethod: 'basic' }, AINO, 'demo-aino-password')).toEqual({ ok: true, primaryAddress: AINO });
   });
 
   it('NTLM still works on a server that refuses GET but offers NTLM (the negotiate goes on a POST)', async () => {

@@ -335,6 +335,8 @@ export async function verifyOwnMailboxLogin(
     return { ok: true, ...(primary ? { primaryAddress: primary } : {}) };
   } catch (error) {
     const e = error instanceof CalendarError ? error : new CalendarError('other', String(error));
+    const notOffered = e.code === 'auth' ? /The server offers [^.;]+ only[^.]*\./.exec(e.message)?.[0] : undefined;
+    if (notOffered) return { ok: false, message: 'Exchange does not offer the login method the sync is set to use, so your password could not be checked.', fix: `Ask the admin: ${notOffered}` };
     if (e.code === 'auth') return { ok: false, message: 'Exchange did not accept this address and password.', fix: 'Use the password you sign in to Outlook with. If your sign-in name differs from your email address, ask the admin.' };
     if (e.code === 'no-mailbox' || e.code === 'impersonation-denied' || e.code === 'not-found') {
       return { ok: false, message: `You signed in, but ${address} is not your mailbox.`, fix: 'Enter the email address of your own mailbox.' };
