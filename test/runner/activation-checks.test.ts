@@ -170,7 +170,7 @@ describe('runActivationChecks', () => {
   });
 
   it('explains that Office 365 no longer takes a delegate password and names the Graph replacement', async () => {
-    const o365 = orgSettings.parse({ exchange: { serverType: 'Office365' }, severa: { clientId: 'demo-client-id' } });
+    const o365 = orgSettings.parse({ exchange: { serverType: 'Office365', tenantId: 'contoso.onmicrosoft.com', clientId: '11111111-2222-4333-8444-555555555555' }, severa: { clientId: 'demo-client-id' } });
     const results = await runActivationChecks({ settings: o365, secrets: allSecrets, connectors: fakeConnectors(), log: silentLog, now: Date.now, exchangeChecks: exchangeOk });
     const online = results.find((r) => r.id === 'exchange-online');
     expect(online?.ok).toBe(false);
