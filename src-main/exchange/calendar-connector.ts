@@ -1,8 +1,8 @@
 import type { EventFields, RecurrenceRule, SideEvent } from '../sync/calendar-event.ts';
 
 /**
- * What the sync engine needs from a mailbox calendar. The EWS connector (on-premises Exchange) implements it now;
- * a Microsoft Graph connector (Exchange Online) implements the same interface next.
+ * What the sync engine needs from a mailbox calendar. The EWS connector (on-premises Exchange, exchange/ews/) and the
+ * Microsoft Graph connector (Exchange Online, exchange/graph/) both implement it; the engine never asks which it has.
  *
  * Every method acts on behalf of one mailbox (impersonation on EWS, /users/{id} on Graph).
  * Errors are thrown as `CalendarError` with a stable `code`, so the engine can decide to retry, resync or report.
@@ -41,6 +41,33 @@ export interface CalendarConnector {
    * items. A connector without it is taken to hold every valid rule.
    */
   recurrenceProblem?(rule: RecurrenceRule): string | null;
+  /**
+   * Optional: starts watching mailboxes for changes (near real time). `pollIntervalMs` is how often a mailbox is polled
+   * where the server cannot push. A connector without it is synced on the schedule only.
+   */
+  watchChanges?(events: ChangeWatchEvents, options: { pollIntervalMs: number }): ChangeWatch;
+}
+
+/**
+ * Near real time: what a connector tells about mailboxes it watches (EWS streaming notifications, or short-interval
+ * polling where a server has none; Graph delta polling). It never carries the changes themselves: the caller syncs the
+ * mailbox as usual, so a notification that is lost or doubled costs at most a sync, never a change.
+ */
+export interface ChangeWatchEvents {
+  /** Something changed in this mailbox's calendar (events come in bursts: the caller debounces). */
+  changed(mailbox: string): void;
+  /** Notifications for this mailbox may have been missed (missed events, expired subscription, dropped connection): sync it now. */
+  resync(mailbox: string, reason: string): void;
+}
+
+export type WatchMode = 'live' | 'polling' | 'off';
+
+export interface ChangeWatch {
+  /** The mailboxes to watch, all of them; called again with the whole list when enrolments change. */
+  setMailboxes(mailboxes: readonly string[]): void;
+  /** How each watched mailbox is watched now, with the reason when it is not 'live'. */
+  modes(): Record<string, { mode: WatchMode; since: string; reason?: string }>;
+  stop(): Promise<void>;
 }
 
 export interface CalendarChanges {
