@@ -2,7 +2,9 @@ import type { SecretSource } from '../common/secrets-contract.ts';
 import type { OnPremisesExchangeSettings, OrgSettings } from '../common/settings-schema.ts';
 import { runEwsDiagnostics } from '../exchange/ews/ews-diagnostics.ts';
 import type { SeveraPort } from '../sync/severa-port.ts';
-import { ewsConnectorOptions } from './connector-factory.ts';
+import { CalendarError } from '../exchange/calendar-connector.ts';
+import { runGraphDiagnostics } from '../exchange/graph/graph-diagnostics.ts';
+import { ewsConnectorOptions, graphConnection } from './connector-factory.ts';
 import { describeError } from './cycle-report-builders.ts';
 import type { CheckResult, ConnectorFactory, CountedSevera, RunnerLog } from './runner-types.ts';
 
@@ -77,30 +79,30 @@ export async function runActivationChecks(deps: ActivationCheckDeps): Promise<Ch
   }
 
   // ---------- Exchange ----------
-  if (settings.exchange.serverType === 'Office365') {
-    add({
-      id: 'exchange-online',
-      title: 'Exchange Online (Office 365)',
-      ok: false,
-      message: 'Exchange Online no longer accepts a delegate user name and password (basic authentication and ApplicationImpersonation were retired), so this sync cannot log in there yet.',
-      fix: 'The replacement is a Microsoft Graph app registration (tenant id, client id, secret) with Calendars.ReadWrite; that connector is not built yet. Until then, sync only on-premises Exchange mailboxes.',
-    });
-    return finishWithClock(results, add, severa);
-  }
-  const password = await deps.secrets.get('exchange-delegate-password');
-  if (!password) {
-    add({ id: 'delegate-login', title: 'Delegate login', ok: false, message: 'No delegate account password is stored.', fix: 'Enter the delegate password in the settings window, or set SCS_EXCHANGE_PASSWORD for the CLI.' });
-    return finishWithClock(results, add, severa);
+  const online = settings.exchange.serverType === 'Office365';
+  if (!online) {
+    const password = await deps.secrets.get('exchange-delegate-password');
+    if (!password) {
+      add({ id: 'delegate-login', title: 'Delegate login', ok: false, message: 'No delegate account password is stored.', fix: 'Enter the delegate password in the settings window, or set SCS_EXCHANGE_PASSWORD for the CLI.' });
+      return finishWithClock(results, add, severa);
+    }
   }
   let reported = 0;
   try {
-    const exchangeResults = await (deps.exchangeChecks ?? ewsChecks)(settings, deps.secrets, (r) => {
+    const exchangeResults = await (deps.exchangeChecks ?? (online ? exchangeOnlineChecks : ewsChecks))(settings, deps.secrets, (r) => {
       add(r);
       reported++;
     });
     for (const r of exchangeResults.slice(reported)) add(r);
   } catch (error) {
-    add({ id: 'delegate-login', title: 'Delegate login', ok: false, message: `The Exchange connection cannot be set up: ${describeError(error)}`, fix: 'Correct the Exchange settings.' });
+    const advice = error instanceof CalendarError ? error.advice : undefined;
+    add({
+      id: online ? 'graph-connection' : 'delegate-login',
+      title: online ? 'Exchange Online connection' : 'Delegate login',
+      ok: false,
+      message: advice?.message ?? `The Exchange connection cannot be set up: ${describeError(error)}`,
+      fix: advice?.fix ?? 'Correct the Exchange settings.',
+    });
   }
   return finishWithClock(results, add, severa);
 }
@@ -113,6 +115,23 @@ async function ewsChecks(settings: OrgSettings, secrets: SecretSource, onResult?
     emails: settings.enrollments.map((e) => e.email),
     allowInsecureHttp: exchange.allowInsecureHttp,
     timeoutMs: CHECK_TIMEOUT_MS,
+    ...(onResult ? { onResult } : {}),
+  });
+}
+
+/** The Exchange Online side: tenant, app, credential and its expiry, consent, each mailbox, the clock (graph-diagnostics.ts). */
+async function exchangeOnlineChecks(settings: OrgSettings, secrets: SecretSource, onResult?: (result: CheckResult) => void): Promise<CheckResult[]> {
+  const connection = await graphConnection(settings, secrets);
+  const { online, credential } = connection;
+  return runGraphDiagnostics({
+    tenant: online.tenantId,
+    clientId: online.clientId,
+    authorityHost: online.authorityHost,
+    credential: credential.kind === 'certificate' ? { kind: 'certificate', certificatePem: credential.certificatePem } : { kind: 'secret', expires: online.secretExpires },
+    signIn: connection.signIn,
+    client: connection.client,
+    transport: connection.transport,
+    mailboxes: settings.enrollments.map((e) => e.email),
     ...(onResult ? { onResult } : {}),
   });
 }

@@ -7,7 +7,7 @@ import type { EwsConnectorOptions } from '../exchange/ews/ews-calendar-connector
 import { GraphCalendarConnector, type SyncWindow } from '../exchange/graph/graph-calendar-connector.ts';
 import { GraphClient } from '../exchange/graph/graph-client.ts';
 import { AppSignIn, type AppCredential } from '../exchange/graph/graph-sign-in.ts';
-import { nodeTransport } from '../net/http-transport.ts';
+import { nodeTransport, type Transport } from '../net/http-transport.ts';
 import { SeveraClient } from '../severa/severa-client.ts';
 import type { CountedCalendar, ConnectorFactory, CountedSevera } from './runner-types.ts';
 
@@ -70,13 +70,22 @@ async function appCredential(online: ExchangeOnlineSettings, secrets: SecretSour
 }
 
 /** The Graph connector's parts for these settings (also what the Exchange Online checks take). */
-export async function graphConnection(settings: OrgSettings, secrets: SecretSource, onRequest?: () => void): Promise<{ signIn: AppSignIn; client: GraphClient; online: ExchangeOnlineSettings }> {
+export interface GraphConnection {
+  signIn: AppSignIn;
+  client: GraphClient;
+  online: ExchangeOnlineSettings;
+  credential: AppCredential;
+  transport: Transport;
+}
+
+export async function graphConnection(settings: OrgSettings, secrets: SecretSource, onRequest?: () => void): Promise<GraphConnection> {
   if (settings.exchange.serverType !== 'Office365') throw new CalendarError('config', 'These settings are for an on-premises Exchange server, not Exchange Online.');
   const online = settings.exchange;
   const transport = nodeTransport(readCaFile(online.caFile));
-  const signIn = new AppSignIn({ tenant: online.tenantId, clientId: online.clientId, credential: await appCredential(online, secrets), authorityHost: online.authorityHost, graphHost: online.graphUrl, transport });
+  const credential = await appCredential(online, secrets);
+  const signIn = new AppSignIn({ tenant: online.tenantId, clientId: online.clientId, credential, authorityHost: online.authorityHost, graphHost: online.graphUrl, transport });
   const client = new GraphClient({ graphHost: online.graphUrl, tokens: signIn, transport, onRequest });
-  return { signIn, client, online };
+  return { signIn, client, online, credential, transport };
 }
 
 /** The window the Graph connector reads: from the earliest enrolled user's sync start date to the engine's horizon. */

@@ -169,13 +169,17 @@ describe('runActivationChecks', () => {
     }
   });
 
-  it('explains that Office 365 no longer takes a delegate password and names the Graph replacement', async () => {
-    const o365 = orgSettings.parse({ exchange: { serverType: 'Office365', tenantId: 'contoso.onmicrosoft.com', clientId: '11111111-2222-4333-8444-555555555555' }, severa: { clientId: 'demo-client-id' } });
-    const results = await runActivationChecks({ settings: o365, secrets: allSecrets, connectors: fakeConnectors(), log: silentLog, now: Date.now, exchangeChecks: exchangeOk });
-    const online = results.find((r) => r.id === 'exchange-online');
-    expect(online?.ok).toBe(false);
-    expect(online?.message).toContain('no longer accepts a delegate user name and password');
-    expect(online?.fix).toContain('Microsoft Graph');
+  it('Office 365: runs the Exchange Online checks, never the delegate login; a missing credential names the secret to enter', async () => {
+    const o365 = orgSettings.parse({
+      exchange: { serverType: 'Office365', tenantId: 'contoso.onmicrosoft.com', clientId: '11111111-2222-4333-8444-555555555555', credential: 'secret' },
+      severa: { clientId: 'demo-client-id' },
+    });
+    const withoutGraphSecret = { get: async (name: string) => (name === 'graph-client-secret' ? null : 'x') } as typeof allSecrets;
+    const results = await runActivationChecks({ settings: o365, secrets: withoutGraphSecret, connectors: fakeConnectors(), log: silentLog, now: Date.now });
     expect(results.some((r) => r.id === 'delegate-login')).toBe(false);
+    const connection = results.find((r) => r.id === 'graph-connection');
+    expect(connection?.ok).toBe(false);
+    expect(connection?.message).toBe('No client secret of the Exchange Online app is stored.');
+    expect(connection?.fix).toContain('SCS_GRAPH_CLIENT_SECRET');
   });
 });

@@ -80,7 +80,7 @@ export function graphScopeFor(graphHost: string): string {
 }
 
 /** msal's HTTP over the product's transport. */
-function networkModule(transport: Transport, timeoutMs: number): INetworkModule {
+export function msalNetworkModule(transport: Transport, timeoutMs: number): INetworkModule {
   const send = async <T>(method: string, url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> => {
     const response = await transport({ method, url: new URL(url), headers: options?.headers ?? {}, body: options?.body, timeoutMs, maxResponseBytes: 1_048_576 });
     let body: unknown = {};
@@ -95,6 +95,13 @@ function networkModule(transport: Transport, timeoutMs: number): INetworkModule 
     sendGetRequestAsync: (url, options) => send('GET', url, options),
     sendPostRequestAsync: (url, options) => send('POST', url, options),
   };
+}
+
+/** msal's authority for a tenant: Microsoft's own hosts are discovered by msal; any other (a test stand-in) is trusted as given. */
+export function msalAuthorityOptions(authorityHost: string, tenant: string): { authority: string; knownAuthorities?: string[] } {
+  const base = authorityHost.replace(/\/+$/, '');
+  const host = new URL(base).host;
+  return { authority: `${base}/${tenant}`, ...(MICROSOFT_AUTHORITY_HOSTS.has(host) ? {} : { knownAuthorities: [host] }) };
 }
 
 const applications = new Map<string, ConfidentialClientApplication>();
@@ -132,13 +139,7 @@ export class AppSignIn {
       this.#app = existing;
       return;
     }
-    const host = new URL(this.#authorityHost).host;
-    const auth: Configuration['auth'] = {
-      clientId: this.context.clientId,
-      authority: `${this.#authorityHost}/${tenant}`,
-      // Microsoft's own hosts are discovered by msal; any other (a national cloud proxy, the test stand-in) is trusted as given.
-      ...(MICROSOFT_AUTHORITY_HOSTS.has(host) ? {} : { knownAuthorities: [host] }),
-    };
+    const auth: Configuration['auth'] = { clientId: this.context.clientId, ...msalAuthorityOptions(this.#authorityHost, tenant) };
     if (options.credential.kind === 'secret') {
       if (!options.credential.secret) throw new CalendarError('config', 'The client secret is empty.');
       auth.clientSecret = options.credential.secret;
@@ -150,7 +151,7 @@ export class AppSignIn {
     this.#app = new ConfidentialClientApplication({
       auth,
       system: {
-        networkClient: networkModule(options.transport, options.timeoutMs ?? 30_000),
+        networkClient: msalNetworkModule(options.transport, options.timeoutMs ?? 30_000),
         loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined },
       },
     });
