@@ -13,6 +13,11 @@ export interface CalendarConnector {
    * `fields.recurrence` and `fields.exceptions` describe the whole series. A cycle with no change costs one request.
    */
   syncChanges(mailbox: string, syncState: string | null): Promise<CalendarChanges>;
+  /**
+   * Optional: a hint that `syncChanges` will be asked for these mailboxes in this cycle, so a connector that can batch
+   * (Graph's $batch) reads their changes together. Never throws; what it could not read is read by syncChanges.
+   */
+  prefetchChanges?(requests: ReadonlyArray<{ mailbox: string; syncState: string | null }>): Promise<void>;
   /** Batch read by id. Missing ids are simply absent from the result. */
   getEvents(mailbox: string, ids: string[]): Promise<SideEvent[]>;
   /** Items that carry the sync's tag with this value (normally zero or one): finds what a crashed run created. */
