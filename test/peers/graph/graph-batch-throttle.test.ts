@@ -18,7 +18,10 @@ afterAll(async () => {
   await sim.close();
 });
 
-const ev = (subject: string, day = 10) => ({ subject, start: { dateTime: `2030-06-${day}T08:00:00`, timeZone: 'UTC' }, end: { dateTime: `2030-06-${day}T09:00:00`, timeZone: 'UTC' } });
+const ev = (subject: string, day = 10) => {
+  const d = String(day).padStart(2, '0');
+  return { subject, start: { dateTime: `2030-06-${d}T08:00:00`, timeZone: 'UTC' }, end: { dateTime: `2030-06-${d}T09:00:00`, timeZone: 'UTC' } };
+};
 const json = { 'Content-Type': 'application/json' };
 
 describe('$batch', () => {
@@ -119,7 +122,7 @@ describe('faults', () => {
     sim.setFaults({});
   });
 
-  it('keeps answering over a plain fetch that does not trust the CA? No: TLS is real, an untrusting client is refused', async () => {
+  it('TLS is real: a client that does not trust the test CA is refused; one that does gets Graph\'s 401 without a token', async () => {
     await expect(fetch(`${sim.graphUrl}/users`)).rejects.toThrow();
     expect((await fetchTrusting(sim.caCertificatePem)(`${sim.graphUrl}/users`)).status).toBe(401);
   });
