@@ -66,7 +66,7 @@ describe('calendarView/delta', () => {
     const changed = next.items.filter((e) => !e['@removed']).map((e) => e.subject).sort();
     expect(changed).toEqual(['Item 1 (changed)', 'Item 6']);
     expect(removed).toEqual([ids[1], ids[2]].sort());
-    expect(next.items.find((e) => e['@removed'])['@removed']).toEqual({ reason: 'deleted' });
+    expect(next.items.find((e) => e['@removed'])?.['@removed']).toEqual({ reason: 'deleted' });
     expect(created.id).toBeTruthy();
 
     // Changes outside the window are reported as removed too (event-delta docs), and must be ignored by the client.
