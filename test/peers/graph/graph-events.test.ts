@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startGraphSimulator } from './graph-simulator.ts';
 import type { GraphSimulator } from './graph-simulator.ts';
+import { GRAPH_CONTRACT_AVAILABLE } from './graph-contract.ts';
 import { APP_ID, READ_ONLY_APP_ID, RESTRICTED_APP_ID, appToken, graphCaller, testSeed } from './graph-test-client.ts';
 
 let sim: GraphSimulator;
@@ -147,7 +148,8 @@ describe('events', () => {
     expect(r.body?.error.message).toContain("The property 'colour' does not exist on type 'microsoft.graph.event'");
     expect((await call('POST', '/users/anna@fabrikam.example/events', single({ sensitivity: 'secret' }))).status).toBe(400);
     expect((await call('GET', '/users/anna@fabrikam.example/events?$select=colour')).body?.error.code).toBe('RequestBroker--ParseUri');
-    expect(sim.contractViolations().filter((v) => v.direction === 'request').length).toBeGreaterThan(0);
+    // With Microsoft's OpenAPI document present, the bad request is also recorded as the client's contract violation.
+    if (GRAPH_CONTRACT_AVAILABLE) expect(sim.contractViolations().filter((v) => v.direction === 'request').length).toBeGreaterThan(0);
   });
 
   it('single-value extended properties: written in POST/PATCH, read with $expand, found with $filter any()', async () => {
