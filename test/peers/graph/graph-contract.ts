@@ -163,6 +163,18 @@ export class GraphContract {
     return isObject(v) ? v : {};
   }
 
+  /** A validator compiled on first use (compiling every operation up front costs a second per process). */
+  private lazy(schema: object): ValidateFunction {
+    let compiled: ValidateFunction | null = null;
+    const v = ((data: unknown) => {
+      compiled ??= this.ajv.compile(schema);
+      const ok = compiled(data) as boolean;
+      v.errors = compiled.errors;
+      return ok;
+    }) as ValidateFunction;
+    return v;
+  }
+
   private compile(method: string, path: string, op: JsonObject, components: JsonObject): ContractOperation {
     const params: ContractParam[] = [];
     const queryProps: JsonObject = {};
@@ -177,14 +189,14 @@ export class GraphContract {
         if (p.required === true) required.push(p.name);
       }
     }
-    const validateQuery = this.ajv.compile({ type: 'object', properties: queryProps, required, additionalProperties: false });
+    const validateQuery = this.lazy({ type: 'object', properties: queryProps, required, additionalProperties: false });
     const body = isObject(op.requestBody) && isObject(op.requestBody.content) ? op.requestBody.content['application/json'] : undefined;
-    const validateBody = isObject(body) && body.schema !== undefined ? this.ajv.compile(this.convert(body.schema, false) as object) : null;
+    const validateBody = isObject(body) && body.schema !== undefined ? this.lazy(this.convert(body.schema, false) as object) : null;
     const responses = new Map<string, ValidateFunction | null>();
     for (const [status, r0] of Object.entries(isObject(op.responses) ? op.responses : {})) {
       const r = this.resolve(r0, components, 'responses');
       const content = isObject(r.content) ? r.content['application/json'] : undefined;
-      responses.set(status, isObject(content) && content.schema !== undefined ? this.ajv.compile(this.convert(content.schema, false) as object) : null);
+      responses.set(status, isObject(content) && content.schema !== undefined ? this.lazy(this.convert(content.schema, false) as object) : null);
     }
     return { operationId: String(op.operationId), method, path, params, hasBody: validateBody !== null, validateQuery, validateBody, responses };
   }
