@@ -122,6 +122,15 @@ describe('faults', () => {
     sim.setFaults({});
   });
 
+  it('a new event\'s change key drifts on its own shortly after the create (as Exchange Online does): If-Match with the POST\'s etag is then 412', async () => {
+    sim.setFaults({ seed: 1, changeKeyDriftRate: 1, changeKeyDriftMs: 30 });
+    const c = await call('POST', '/users/ben@fabrikam.example/events', ev('Drifting', 12));
+    await new Promise((r) => setTimeout(r, 120));
+    const p = await call('PATCH', `/users/ben@fabrikam.example/events/${c.body!.id}`, { subject: 'x' }, { 'If-Match': c.body!['@odata.etag'] });
+    expect(p.status).toBe(412);
+    sim.setFaults({});
+  });
+
   it('TLS is real: a client that does not trust the test CA is refused; one that does gets Graph\'s 401 without a token', async () => {
     await expect(fetch(`${sim.graphUrl}/users`)).rejects.toThrow();
     expect((await fetchTrusting(sim.caCertificatePem)(`${sim.graphUrl}/users`)).status).toBe(401);

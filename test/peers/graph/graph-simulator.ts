@@ -242,6 +242,14 @@ export async function startGraphSimulator(o: GraphSimulatorOptions): Promise<Gra
       }
       const before = store.mail.length;
       result = runRoute(ctx, m, target, query);
+      if (routeName === 'events.create' && result.status === 201 && target && faults.chance(faults.cfg.changeKeyDriftRate)) {
+        const cal = store.calendarOf(target);
+        const id = String((result.body as { id?: string }).id);
+        setTimeout(() => {
+          const hit = cal?.resolve(id);
+          if (cal && hit && typeof hit !== 'string') cal.touch(hit.event, Date.now());
+        }, faults.cfg.changeKeyDriftMs ?? 2000).unref();
+      }
       for (const mail of store.mail.slice(before)) {
         if (mail.via !== 'graph') continue;
         if (mail.kind === 'invitation') counters.invitationsSent++;

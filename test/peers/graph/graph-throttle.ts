@@ -27,6 +27,13 @@ export interface GraphFaultConfig {
   keepSeriesSubjectRate?: number;
   /** ...and that an occurrence moved by PATCH lands a day later than asked. */
   misplaceOccurrenceRate?: number;
+  /**
+   * Exchange Online rewrites a new item's change key on its own a few seconds after the create (reported by Graph
+   * clients): with this chance a created event's changeKey changes again `changeKeyDriftMs` (default 2000) later, so
+   * an If-Match with the etag from the POST answer gets 412.
+   */
+  changeKeyDriftRate?: number;
+  changeKeyDriftMs?: number;
   /** Only requests to these mailboxes (any address) / routes (route names, e.g. "events.create") are affected. */
   onlyMailboxes?: string[];
   onlyRoutes?: string[];
@@ -52,7 +59,7 @@ const RATES: Array<[keyof GraphFaultConfig, GraphFaultKind]> = [
 ];
 
 export function validateGraphFaults(f: GraphFaultConfig): void {
-  for (const k of ['http503Rate', 'http504Rate', 'throttleRate', 'dropConnectionRate', 'slowRate', 'deltaReplayRate', 'deltaDuplicateRate', 'keepSeriesSubjectRate', 'misplaceOccurrenceRate'] as const) {
+  for (const k of ['http503Rate', 'http504Rate', 'throttleRate', 'dropConnectionRate', 'slowRate', 'deltaReplayRate', 'deltaDuplicateRate', 'keepSeriesSubjectRate', 'misplaceOccurrenceRate', 'changeKeyDriftRate'] as const) {
     const v = f[k];
     if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v <= 1))) throw new RangeError(`Fault ${k} must be a number from 0 to 1, got ${String(v)}`);
   }
