@@ -194,6 +194,17 @@ describe('events', () => {
     expect(sim.contractViolations()).toEqual([]);
   });
 
+  it('newerProperties: a series master also shows cancelledOccurrences (newer than the OpenAPI subset), within the contract', async () => {
+    const newer = await startGraphSimulator({ seed: testSeed(), newerProperties: true });
+    const c = graphCaller(newer, await appToken(newer));
+    const s = newer.mailbox('anna@fabrikam.example').create({ subject: 'Daily', start: '2030-01-07T08:00:00Z', end: '2030-01-07T08:15:00Z', recurrence: { pattern: { type: 'daily', interval: 1 }, range: { type: 'numbered', startDate: '2030-01-07', numberOfOccurrences: 3 } } });
+    newer.mailbox('anna@fabrikam.example').cancelOccurrence(s.id, '2030-01-08T08:00:00Z');
+    const m = await c('GET', `/users/anna@fabrikam.example/events/${s.id}`);
+    expect(m.body?.cancelledOccurrences).toEqual([`OID.${s.id}.2030-01-08`]);
+    expect(newer.contractViolations()).toEqual([]);
+    await newer.close();
+  });
+
   it('calendarView pages with $top and a nextLink carrying $skip; Graph headers on every answer', async () => {
     for (let i = 0; i < 5; i++) sim.mailbox('ben@fabrikam.example').create({ subject: `Slot ${i}`, start: `2030-03-0${i + 1}T08:00:00Z`, end: `2030-03-0${i + 1}T09:00:00Z` });
     sim.setClockSkewMs(120_000);
