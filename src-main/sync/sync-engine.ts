@@ -9,7 +9,8 @@ import type { SeveraActivity, SeveraActivityInput, SeveraPort } from './severa-p
 import { isSeveraNotFound } from './severa-port.ts';
 import { SeveraSnapshot, type SeveraItem } from './severa-snapshot.ts';
 import { problemFor, severaProblem } from './sync-problems.ts';
-import { exchangeOnlyPair, RESTORED_TAG_PREFIX, UserSync, type CycleContext, type JournaledItem, type SyncLog, type UserPlan } from './user-sync.ts';
+import { UserSync, type CycleContext, type JournaledItem, type SyncLog, type UserPlan } from './user-sync.ts';
+import { exchangeOnlyPair, RESTORED_TAG_PREFIX } from './user-sync/item-helpers.ts';
 import { occurrenceAt } from './recurrence-rule.ts';
 import { parseOccurrenceItemId, seriesWithOccurrence } from './series-flattening.ts';
 import { isDate } from './zoned-time.ts';

@@ -26,6 +26,7 @@ import type { SeveraItem, SeveraSnapshot } from './severa-snapshot.ts';
 import { classifySide, decide, type Decision, type SideNow } from './sync-decision.ts';
 import { isItemLevel, problemFor } from './sync-problems.ts';
 import { addDays, localDate, localToMs } from './zoned-time.ts';
+import { baseHash, exchangeOnlyPair, identityKey, itemRangeMs, OVERLAP_TOLERANCE_MS, RESTORED_TAG_PREFIX } from './user-sync/item-helpers.ts';
 
 /**
  * One user's part of a cycle: read both sides' changes, pair them with what the store remembers, decide each item with
@@ -147,7 +148,6 @@ export type JournaledItem =
   | { side: 'severa'; activity: SeveraActivity; participants: SeveraParticipant[]; exchangeId: string | null; mailbox: string }
   | { side: 'severa'; participation: { activityGuid: string; userGuid: string; participantGuid: string }; activity: SeveraActivity | null; exchangeId: string | null; mailbox: string };
 
-const OVERLAP_TOLERANCE_MS = 60_000;
 /** How long after its intent an activity the sync created may carry as its creation time (retries, slow answers). */
 const CREATE_RECOVERY_WINDOW_MS = 5 * 60_000;
 
@@ -170,56 +170,7 @@ function seriesBaseText(side: SideState): string | null {
   return encodeSeriesBase(seriesBaseOf(side.fields));
 }
 
-/** Tag for an Exchange item brought back by a restore: not a Severa guid, so the next cycle syncs it like a new entry. */
-export const RESTORED_TAG_PREFIX = 'restored:';
-
-/** Content hash without a series' exceptions. */
-const baseHash = (f: EventFields): string => contentHash({ ...f, exceptions: [] });
-
-export function identityKey(fields: Pick<EventFields, 'subject' | 'start' | 'end' | 'isAllDay'>): string {
-  const t = (v: string) => (fields.isAllDay ? v.slice(0, 10) : String(Date.parse(v)));
-  return `${fields.subject.replace(/\s+/g, ' ').trim().toLowerCase()}|${fields.isAllDay ? 'd' : 't'}|${t(fields.start)}|${t(fields.end)}`;
-}
-
-/** Start and end of an item (a whole series) in ms, for window checks. Over-estimates a series' end rather than cut it. */
-export function itemRangeMs(fields: EventFields, timeZone: string): { start: number; end: number } {
-  const toMs = (v: string) => (fields.isAllDay ? localToMs(fields.timeZone || timeZone, v.slice(0, 10)) : Date.parse(v));
-  const start = toMs(fields.start);
-  let end = toMs(fields.end);
-  if (Number.isNaN(end) || end < start) end = start;
-  const r = fields.recurrence;
-  if (r) {
-    const duration = end - start;
-    if (r.until) end = localToMs(fields.timeZone || timeZone, addDays(r.until.slice(0, 10), 1)) + duration;
-    else if (r.count) {
-      const periodDays = { Daily: 1, Weekly: 7, Monthly: 31, Yearly: 366 }[r.frequency] * Math.max(1, r.interval || 1);
-      end = start + (r.count + 1) * periodDays * 86_400_000 + duration;
-    } else end = Number.POSITIVE_INFINITY;
-  }
-  return { start, end };
-}
-
 const emptyCounts = () => ({ created: 0, updated: 0, deleted: 0 });
-
-/** A pair known so far only from its Exchange side: the Severa side is filled in when that side is read or written. */
-export function exchangeOnlyPair(event: SideEvent, who: Pick<PairRecord, 'email' | 'mailbox' | 'severaGuid' | 'role' | 'origin'>): PairRecord {
-  return {
-    ...who,
-    exchangeId: event.id,
-    uid: event.uid ?? null,
-    exchangeVersion: event.version,
-    exchangeHash: contentHash(event.fields),
-    exchangeModified: event.lastModified,
-    severaVersion: '',
-    severaHash: '',
-    severaModified: '',
-    subject: event.fields.subject,
-    start: event.fields.start,
-    end: event.fields.end,
-    exchangeGone: false,
-    severaGone: false,
-  };
-}
 
 export class UserSync {
   private readonly ctx: CycleContext;
