@@ -25,6 +25,8 @@ export const serviceUrl = z
   .trim()
   .min(1, 'Enter the address.')
   .superRefine((value, ctx) => {
+    // An empty field already has its one message ("Enter the address."), not a second one about the format.
+    if (value === '') return;
     let url: URL;
     try {
       url = new URL(value);
@@ -101,7 +103,43 @@ export const severaSettings = z.object({
   apiUrl: serviceUrl.default('https://api.severa.visma.com/rest-api'),
   clientId: z.string().trim().min(1, 'Enter the Severa API client id.'),
   allowInsecureHttp: z.boolean().default(false),
+  /** PEM file of extra CA certificates to trust for Severa (a TLS-inspecting company proxy); never: switch checking off. */
+  caFile: z.string().trim().optional(),
 });
+
+export const PROXY_MODES = ['system', 'none', 'manual'] as const;
+
+/**
+ * How this computer reaches Severa and Exchange. 'system': the system's proxy settings (PAC and WPAD included) in the
+ * app, HTTPS_PROXY / HTTP_PROXY / NO_PROXY on the command line; 'none': always direct; 'manual': the proxy named here.
+ * The proxy password is a secret (keychain 'proxy-password', SCS_PROXY_PASSWORD).
+ */
+export const networkSettings = z
+  .object({
+    proxyMode: z.enum(PROXY_MODES).default('system'),
+    /** http://proxy.example.com:8080 (or proxy.example.com:8080). */
+    proxyUrl: z.string().trim().max(2048).default(''),
+    /** Hosts reached without the proxy: comma-separated names, .domains, IP ranges (10.0.0.0/8). */
+    proxyBypass: z.string().trim().max(4096).default(''),
+    /** The proxy login's user name (DOMAIN\\user for NTLM); empty when the proxy asks for none. */
+    proxyUsername: z.string().trim().max(256).default(''),
+  })
+  .superRefine((value, ctx) => {
+    if (value.proxyMode !== 'manual') return;
+    const text = value.proxyUrl;
+    if (!text) {
+      ctx.addIssue({ code: 'custom', path: ['proxyUrl'], message: 'Enter the proxy address, e.g. http://proxy.example.com:8080.' });
+      return;
+    }
+    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
+    const url = URL.canParse(withScheme) ? new URL(withScheme) : null;
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
+      ctx.addIssue({ code: 'custom', path: ['proxyUrl'], message: `"${text}" is not a proxy address (expected e.g. http://proxy.example.com:8080; SOCKS proxies are not supported).` });
+    } else if (url.username || url.password) {
+      ctx.addIssue({ code: 'custom', path: ['proxyUrl'], message: 'Put the proxy user name in its own field and the password in the password field, not in the address.' });
+    }
+  });
+export type NetworkSettings = z.infer<typeof networkSettings>;
 
 export const enrollment = z.object({
   email: emailAddress,
@@ -122,6 +160,8 @@ export const orgSettings = z.object({
   /** How far ahead the window reaches. */
   windowDaysAhead: z.number().int().min(1).max(730).default(365),
   enrollments: z.array(enrollment).default([]),
+  /** Proxy and how this computer reaches the servers. */
+  network: networkSettings.default({ proxyMode: 'system', proxyUrl: '', proxyBypass: '', proxyUsername: '' }),
   /** Mass-deletion guard: hold deletions above both limits until confirmed. */
   deletionGuard: z.object({ maxItems: z.number().int().min(0).default(10), maxPercent: z.number().min(0).max(100).default(20) }).default({ maxItems: 10, maxPercent: 20 }),
 });

@@ -3,6 +3,7 @@ import type { SecretSource } from '../common/secrets-contract.ts';
 import { verifyOwnMailboxLogin as verifyWithEws } from '../exchange/ews/ews-diagnostics.ts';
 import type { EwsConnectorOptions } from '../exchange/ews/ews-calendar-connector.ts';
 import type { OrgSettings } from '../common/settings-schema.ts';
+import { networkForSettings } from '../net/settings-network.ts';
 import { defaultConnectorFactory } from '../runner/connector-factory.ts';
 import type { ConnectorFactory } from '../runner/runner-types.ts';
 import type { SeveraPort } from '../sync/severa-port.ts';
@@ -20,7 +21,7 @@ export interface PeerLookupDeps {
 }
 
 /** The EWS connection settings without credentials, for a login that is not the delegate's. */
-export async function ewsSettingsOf(settings: OrgSettings): Promise<Omit<EwsConnectorOptions, 'username' | 'password'>> {
+export async function ewsSettingsOf(settings: OrgSettings, secrets: SecretSource): Promise<Omit<EwsConnectorOptions, 'username' | 'password'>> {
   const ex = settings.exchange;
   if (ex.serverType === 'Office365') throw new Error('Exchange Online has no EWS login with a password; it needs the Microsoft Graph connector.');
   let caCertificates: string | undefined;
@@ -31,14 +32,14 @@ export async function ewsSettingsOf(settings: OrgSettings): Promise<Omit<EwsConn
       throw new Error(`The CA certificate file ${ex.caFile} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  return { ewsUrl: ex.ewsUrl, serverType: ex.serverType, domain: ex.domain, authMethod: ex.authMethod, ...(caCertificates ? { caCertificates } : {}) };
+  return { ewsUrl: ex.ewsUrl, serverType: ex.serverType, domain: ex.domain, authMethod: ex.authMethod, network: networkForSettings(settings, secrets), ...(caCertificates ? { caCertificates } : {}) };
 }
 
 /** Logs in to EWS as the user with their own password, no impersonation (the password is used for that login only). */
-export async function verifyOwnMailboxLoginWithEws(settings: OrgSettings, email: string, password: string, loginName?: string): Promise<OwnMailboxCheck> {
+export async function verifyOwnMailboxLoginWithEws(settings: OrgSettings, email: string, password: string, loginName: string | undefined, secrets: SecretSource): Promise<OwnMailboxCheck> {
   let ews: Omit<EwsConnectorOptions, 'username' | 'password'>;
   try {
-    ews = await ewsSettingsOf(settings);
+    ews = await ewsSettingsOf(settings, secrets);
   } catch (error) {
     return { ok: false, message: error instanceof Error ? error.message : String(error), fix: 'Correct the Exchange settings in the Admin section.' };
   }
@@ -46,7 +47,7 @@ export async function verifyOwnMailboxLoginWithEws(settings: OrgSettings, email:
 }
 
 export function createPeerLookups(deps: PeerLookupDeps): PeerLookups {
-  const verify = deps.verifyOwnMailboxLogin ?? verifyOwnMailboxLoginWithEws;
+  const verify = deps.verifyOwnMailboxLogin ?? ((settings: OrgSettings, email: string, password: string, loginName?: string) => verifyOwnMailboxLoginWithEws(settings, email, password, loginName, deps.secrets));
   const connectors = deps.connectors ?? defaultConnectorFactory;
   const severa = async (settings: OrgSettings) => (await connectors.createSevera(settings, deps.secrets)) as SeveraPort;
   return {

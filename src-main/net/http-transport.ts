@@ -1,11 +1,15 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
+import { environmentNetwork } from './outbound-network.ts';
+import type { OutboundNetwork } from './outbound-network.ts';
+import { ProxyError } from './proxy-tunnel.ts';
 
 /**
- * The product's outbound HTTP (Severa, Microsoft Graph and its sign-in): one HTTP exchange with a size cap on the answer and a timeout, over node:http(s) (so extra CA certificates can be
- * trusted per client) or over an injected `fetch`. Network failures come back as `TransportFailure` with a kind the
- * client maps to retry decisions and error codes.
+ * The product's outbound HTTP (Severa, Microsoft Graph and its sign-in): one HTTP exchange with a size cap on the answer
+ * and a timeout, over node:http(s) (so extra CA certificates can be trusted per client) through the outbound network
+ * (direct or through the proxy, outbound-network.ts), or over an injected `fetch`. Network failures come back as
+ * `TransportFailure` with a kind the client maps to retry decisions and error codes.
  */
 
 export interface TransportRequest {
@@ -30,13 +34,17 @@ export type TransportFailureKind =
   | 'dropped' // the connection broke after the request may have been sent
   | 'timeout'
   | 'tls'
-  | 'too-large';
+  | 'too-large'
+  | 'proxy'; // the proxy could not be reached, wants a login, or refused the target: `fix` says what to do
 
 export class TransportFailure extends Error {
   readonly kind: TransportFailureKind;
-  constructor(kind: TransportFailureKind, message: string) {
+  /** What to do about it, when the failure knows (proxy failures). */
+  readonly fix: string | undefined;
+  constructor(kind: TransportFailureKind, message: string, fix?: string) {
     super(message);
     this.kind = kind;
+    this.fix = fix;
   }
 }
 
@@ -46,6 +54,7 @@ const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUE
 
 export function classifyNetworkError(e: unknown): TransportFailure {
   if (e instanceof TransportFailure) return e;
+  if (e instanceof ProxyError) return new TransportFailure('proxy', e.message, e.fix);
   const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = String(err?.code ?? err?.cause?.code ?? '');
   const message = String(err?.message ?? e);
@@ -56,8 +65,12 @@ export function classifyNetworkError(e: unknown): TransportFailure {
   return new TransportFailure('dropped', code || 'connection closed');
 }
 
-/** node:http(s) transport; `ca` adds trusted certificates (PEM) on top of the system's. */
-export function nodeTransport(ca?: string): Transport {
+/**
+ * node:http(s) transport; `ca` adds trusted certificates (PEM) on top of the system's; `network` says how servers are
+ * reached (default: the environment's HTTPS_PROXY / NO_PROXY, which is direct when they are not set).
+ */
+export function nodeTransport(ca?: string, network: OutboundNetwork = environmentNetwork()): Transport {
+  const agents = network.agents(ca ? { ca: [...rootCertificates, ca] } : {});
   return (req) =>
     new Promise<TransportResponse>((resolve, reject) => {
       const isHttps = req.url.protocol === 'https:';
@@ -75,6 +88,7 @@ export function nodeTransport(ca?: string): Transport {
           method: req.method,
           headers: { ...req.headers, ...(req.body !== undefined ? { 'Content-Length': String(Buffer.byteLength(req.body)) } : {}) },
           ...(isHttps && ca ? { ca: [...rootCertificates, ca] } : {}),
+          agent: isHttps ? agents.httpsAgent : agents.httpAgent,
           timeout: req.timeoutMs,
         },
         (res) => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { SECRET_ENV_VARS, type SecretName, type SecretSource } from '../common/secrets-contract.ts';
+import { SECRET_ENV_VARS, SECRET_FIELDS, type SecretName, type SecretSource } from '../common/secrets-contract.ts';
 import type { ExchangeOnlineSettings, OnPremisesExchangeSettings, OrgSettings } from '../common/settings-schema.ts';
 import { CalendarError } from '../exchange/calendar-connector.ts';
 import { EwsCalendarConnector } from '../exchange/ews/ews-calendar-connector.ts';
@@ -8,30 +8,42 @@ import { GraphCalendarConnector, type SyncWindow } from '../exchange/graph/graph
 import { GraphClient } from '../exchange/graph/graph-client.ts';
 import { AppSignIn, type AppCredential } from '../exchange/graph/graph-sign-in.ts';
 import { nodeTransport, type Transport } from '../net/http-transport.ts';
+import { networkForSettings } from '../net/settings-network.ts';
 import { SeveraClient } from '../severa/severa-client.ts';
 import type { CountedCalendar, ConnectorFactory, CountedSevera } from './runner-types.ts';
 
 /**
  * Builds the real peers from settings + secrets. Secrets come only from the SecretSource (keychain or environment),
- * never from the settings; a missing one is a plain error naming where to put it.
+ * never from the settings; a missing one is a plain error naming the field to fill. Every connection goes the way the
+ * network settings say (direct or through the proxy: src-main/net/settings-network.ts).
  */
+
+// Every sentence this module says, in one place.
+const TEXT = {
+  secretMissing: (what: string) => `No ${what} is stored.`,
+  secretMissingFix: (name: SecretName) => `Enter it in the settings window (${SECRET_FIELDS[name]}); it is kept in the system keychain. On the command line, set ${SECRET_ENV_VARS[name]}.`,
+  caUnreadable: (path: string, why: string) => `The CA certificate file ${path} cannot be read: ${why}.`,
+  caUnreadableFix: (field: string) => `Choose a readable PEM file in the settings window (${field}), or clear the field.`,
+};
 
 async function requireSecret(secrets: SecretSource, name: SecretName, what: string): Promise<string> {
   const value = await secrets.get(name);
   if (!value) {
-    const message = `No ${what} is stored.`;
-    const fix = `Enter the ${what} in the settings window (it is kept in the OS keychain), or set ${SECRET_ENV_VARS[name]} for the command line.`;
+    const message = TEXT.secretMissing(what);
+    const fix = TEXT.secretMissingFix(name);
     throw new CalendarError('config', `${message} ${fix}`, { advice: { message, fix } });
   }
   return value;
 }
 
-function readCaFile(path: string | undefined): string | undefined {
+/** `field`: where the path is set in the window, for the fix. */
+export function readCaFile(path: string | undefined, field = 'Admin > Microsoft Exchange > CA certificate file'): string | undefined {
   if (!path) return undefined;
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new CalendarError('config', `The CA file ${path} cannot be read: ${(error as Error).message}.`);
+    const message = TEXT.caUnreadable(path, (error as Error).message);
+    throw new CalendarError('config', message, { advice: { message, fix: TEXT.caUnreadableFix(field) } });
   }
 }
 
@@ -48,6 +60,7 @@ export async function ewsConnectorOptions(settings: OrgSettings, secrets: Secret
     password,
     authMethod: exchange.authMethod,
     caCertificates: readCaFile(exchange.caFile),
+    network: networkForSettings(settings, secrets),
   };
 }
 
@@ -81,7 +94,7 @@ export interface GraphConnection {
 export async function graphConnection(settings: OrgSettings, secrets: SecretSource, onRequest?: () => void): Promise<GraphConnection> {
   if (settings.exchange.serverType !== 'Office365') throw new CalendarError('config', 'These settings are for an on-premises Exchange server, not Exchange Online.');
   const online = settings.exchange;
-  const transport = nodeTransport(readCaFile(online.caFile));
+  const transport = nodeTransport(readCaFile(online.caFile), networkForSettings(settings, secrets));
   const credential = await appCredential(online, secrets);
   const signIn = new AppSignIn({ tenant: online.tenantId, clientId: online.clientId, credential, authorityHost: online.authorityHost, graphHost: online.graphUrl, transport });
   const client = new GraphClient({ graphHost: online.graphUrl, tokens: signIn, transport, onRequest });
@@ -109,7 +122,8 @@ export const defaultConnectorFactory: ConnectorFactory = {
   async createSevera(settings, secrets, purpose = 'sync'): Promise<CountedSevera> {
     const clientSecret = await requireSecret(secrets, 'severa-client-secret', 'Severa API client secret');
     const quick = purpose === 'check' ? { maxRetries: 1, timeoutMs: 15_000 } : {};
-    const client = new SeveraClient({ baseUrl: settings.severa.apiUrl, clientId: settings.severa.clientId, clientSecret, ...quick });
+    const transport = nodeTransport(readCaFile(settings.severa.caFile, 'Admin > Visma Severa > CA certificate file'), networkForSettings(settings, secrets));
+    const client = new SeveraClient({ baseUrl: settings.severa.apiUrl, clientId: settings.severa.clientId, clientSecret, transport, ...quick });
     return client;
   },
 };

@@ -217,9 +217,14 @@ export class SyncRunner {
     } catch (error) {
       return finish([{ id: 'settings', title: 'Settings', ok: false, message: `The settings are not valid: ${settingsIssueLines(error).join('; ')}`, fix: 'Correct the settings and check again.' }]);
     }
-    if (this.#options.checks) return finish(await this.#options.checks(settings, report));
+    // Which way the servers are reached, when a proxy is on the way; the checks that follow prove that way works.
+    const { networkCheck } = await import('./network-check.ts');
+    const path = await networkCheck(settings, this.#options.secrets).catch(() => null);
+    if (path) report(path);
+    const withPath = (results: CheckResult[]) => (path ? [path, ...results] : results);
+    if (this.#options.checks) return finish(withPath(await this.#options.checks(settings, report)));
     const { runActivationChecks } = await import('./activation-checks.ts');
-    return finish(await runActivationChecks({ settings, secrets: this.#options.secrets, connectors: await this.#connectors(), log: this.#log, now: this.#now, onResult: report }));
+    return finish(withPath(await runActivationChecks({ settings, secrets: this.#options.secrets, connectors: await this.#connectors(), log: this.#log, now: this.#now, onResult: report })));
   }
 
   /** The deletion journal: every deletion the sync made, newest first (restored ones included, marked). */

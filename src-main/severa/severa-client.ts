@@ -53,6 +53,8 @@ export interface SeveraClientOptions {
   scope?: string;
   /** Use this fetch instead of node:http(s) (tests; Electron's net.fetch). */
   fetch?: typeof fetch;
+  /** Use this transport (e.g. nodeTransport through the configured proxy) instead of building one from caCertificates. */
+  transport?: Transport;
   /** Requests per second for all calls of this client (default 10); 0 switches the limit off. */
   rateLimitPerSecond?: number;
   /** Retries after 429, 5xx or a broken connection (default 5). */
@@ -160,7 +162,7 @@ export class SeveraClient {
     this.clientSecret = options.clientSecret;
     this.scope = options.scope ?? SCOPES_NEEDED.join(' ');
     if (options.fetch && options.caCertificates) throw new SeveraError('config', 'Extra CA certificates work only with the built-in HTTP transport, not with a custom fetch.');
-    this.transport = options.fetch ? fetchTransport(options.fetch) : nodeTransport(options.caCertificates);
+    this.transport = options.transport ?? (options.fetch ? fetchTransport(options.fetch) : nodeTransport(options.caCertificates));
     this.clock = options.clock ?? realClock;
     this.limiter = new RequestRateLimiter(options.rateLimitPerSecond ?? 10, this.clock);
     this.maxRetries = options.maxRetries ?? 5;
@@ -331,6 +333,8 @@ export class SeveraClient {
         return new SeveraError('transient', `Severa (${host}) did not answer within ${Math.round(this.timeoutMs / 1000)} seconds.`);
       case 'refused':
         return new SeveraError('transient', `Severa (${host}) refused the connection; the service may be down.`);
+      case 'proxy':
+        return new SeveraError('config', `Severa (${host}) cannot be reached through the proxy: ${f.message}${f.fix ? ` ${f.fix}` : ''}`);
       default:
         return new SeveraError('transient', `The connection to Severa (${host}) broke before an answer came.`);
     }

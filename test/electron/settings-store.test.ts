@@ -28,6 +28,7 @@ const current: OrgSettings = {
   intervalMinutes: 15,
   windowDaysAhead: 365,
   enrollments: [],
+  network: { proxyMode: 'system', proxyUrl: '', proxyBypass: '', proxyUsername: '' },
   deletionGuard: { maxItems: 10, maxPercent: 20 },
 };
 

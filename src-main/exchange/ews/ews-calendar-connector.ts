@@ -51,6 +51,7 @@ import {
 import { EwsClock } from './ews-clock.ts';
 import { calendarErrorFor, responseCodeName, responseError, translateEwsError } from './ews-error-translation.ts';
 import { applyExceptions, chunks, currentExceptions, isDirty, normalizedKey, readOccurrences } from './ews-series-exceptions.ts';
+import type { OutboundNetwork } from '../../net/outbound-network.ts';
 import { ConnectionPool, EwsTransport, type EwsAuthMethod, type EwsTransportSettings } from './ews-transport.ts';
 import { recurrenceProblemForVersion } from './recurrence-expansion.ts';
 import { isValidTimeZone } from './time-zone-conversion.ts';
@@ -65,6 +66,8 @@ export interface EwsConnectorOptions {
   authMethod: EwsAuthMethod;
   /** PEM text of extra CA certificates to trust for this server. */
   caCertificates?: string;
+  /** How connections are opened: direct, or tunnelled through the proxy (src-main/net/outbound-network.ts). */
+  network?: OutboundNetwork;
   /** Whole-request deadline (default 100 s, as the EWS Managed API). */
   timeoutMs?: number;
   /** Larger answers are dropped as 'bad-response' (default 64 MB). */
@@ -160,6 +163,7 @@ export class EwsCalendarConnector implements CalendarConnector {
       username: names.ntlmUser,
       password: options.password,
       caCertificates: options.caCertificates,
+      network: options.network,
       timeoutMs: this.options.timeoutMs,
       maxResponseBytes: this.options.maxResponseBytes,
     };

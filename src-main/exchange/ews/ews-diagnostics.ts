@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import { CalendarError } from '../calendar-connector.ts';
+import type { OutboundNetwork } from '../../net/outbound-network.ts';
 import { isLoopbackHost } from '../../common/settings-schema.ts';
 import { notOfferedSentence } from './ews-auth-offer.ts';
 import { EwsCalendarConnector, type EwsConnectorOptions } from './ews-calendar-connector.ts';
@@ -54,7 +55,7 @@ export interface UrlProbeResult {
  * One unauthenticated request to the EWS URL: reachability, TLS and the auth schemes the server offers. An empty POST,
  * the method EWS serves: a server may refuse GET (HTTP 405) before asking for a login, and so hide what it offers.
  */
-export function probeEwsUrl(url: string, caCertificates: string | undefined, timeoutMs = 15_000): Promise<UrlProbeResult> {
+export function probeEwsUrl(url: string, caCertificates: string | undefined, timeoutMs = 15_000, network?: OutboundNetwork): Promise<UrlProbeResult> {
   return new Promise((resolve) => {
     let target: URL;
     try {
@@ -73,7 +74,8 @@ export function probeEwsUrl(url: string, caCertificates: string | undefined, tim
         headers: { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': '0' },
         timeout: timeoutMs,
         ...(isHttps && caCertificates ? { ca: [...tls.rootCertificates, caCertificates] } : {}),
-        agent: false,
+        // Through the configured proxy when there is one (a one-off agent: this probe's connection is not kept).
+        agent: network ? (isHttps ? network.agents({ keepAlive: false }).httpsAgent : network.agents({ keepAlive: false }).httpAgent) : false,
       },
       (res) => {
         const socket = res.socket as tls.TLSSocket;
@@ -161,7 +163,7 @@ export async function runEwsDiagnostics(options: EwsDiagnosticsOptions): Promise
     add({ id: 'ews-url', title: 'EWS address', ok: false, message: 'The EWS address uses http://, which would send the delegate password unencrypted.', fix: 'Use the https:// address of the server.' });
     return results;
   }
-  const probe = await probeEwsUrl(settings.ewsUrl, settings.caCertificates, options.timeoutMs);
+  const probe = await probeEwsUrl(settings.ewsUrl, settings.caCertificates, options.timeoutMs, settings.network);
   if (!probe.reachable) {
     const error = probe.error as CalendarError;
     if (error.code === 'tls') {

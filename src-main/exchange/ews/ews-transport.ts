@@ -2,6 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import { XhrApi } from '@ewsjs/xhr';
+import type { OutboundNetwork } from '../../net/outbound-network.ts';
+import { ProxyError } from '../../net/proxy-tunnel.ts';
 import ntlmClient from '@ewsjs/ntlm-client';
 import { XMLValidator } from 'fast-xml-parser';
 import type { IXHRApi, IXHROptions, IXHRProgress } from 'ews-javascript-api';
@@ -36,6 +38,8 @@ export interface EwsTransportSettings {
   password: string;
   /** Extra PEM certificates trusted for this server, on top of the platform's roots. */
   caCertificates?: string;
+  /** How connections are opened (direct or tunnelled through the proxy); default: plain direct agents. */
+  network?: OutboundNetwork;
   timeoutMs: number;
   maxResponseBytes: number;
 }
@@ -181,6 +185,8 @@ export function classifyNetworkError(raw: unknown, settings: Pick<EwsTransportSe
   const code = e.code ?? e.cause?.code ?? '';
   const message = typeof e.message === 'string' ? e.message : String(raw);
   const error = sanitizedCause(message, code);
+  const proxy = raw instanceof ProxyError ? raw : e.cause instanceof ProxyError ? e.cause : null;
+  if (proxy) return new CalendarError('config', proxy.message, { serverCode: proxy.code, cause: error, advice: { message: proxy.message, fix: proxy.fix } });
   if (timedOut || code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ERR_CANCELED') {
     return new CalendarError('transient', `Exchange did not answer within ${Math.round(settings.timeoutMs / 1000)} s.`, { serverCode: 'TIMEOUT', cause: error });
   }
@@ -212,8 +218,9 @@ interface AgentPair {
  * A pair of single-socket keep-alive agents: NTLM authenticates a *connection*, so the challenge and the
  * authenticated request must share one socket, and only requests for the same account may reuse it (see ConnectionPool).
  */
-function agentsFor(settings: Pick<EwsTransportSettings, 'caCertificates'>): AgentPair {
+function agentsFor(settings: Pick<EwsTransportSettings, 'caCertificates' | 'network'>): AgentPair {
   const ca = settings.caCertificates ? [...tls.rootCertificates, settings.caCertificates] : undefined;
+  if (settings.network) return settings.network.agents({ keepAlive: true, maxSockets: 1, ...(ca ? { ca } : {}) });
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 1, ...(ca ? { ca } : {}) });
   return {
@@ -240,13 +247,13 @@ export interface ConnectionLease {
  */
 export class ConnectionPool {
   private idle: Array<{ lease: ConnectionLease; since: number }> = [];
-  private readonly settings: Pick<EwsTransportSettings, 'caCertificates' | 'authMethod'>;
+  private readonly settings: Pick<EwsTransportSettings, 'caCertificates' | 'authMethod' | 'network'>;
   private readonly maxIdle: number;
   private readonly maxIdleMs: number;
   private reuseLogins = true;
   private loginMisses = 0;
 
-  constructor(settings: Pick<EwsTransportSettings, 'caCertificates' | 'authMethod'>, maxIdle = 8, maxIdleMs = 50_000) {
+  constructor(settings: Pick<EwsTransportSettings, 'caCertificates' | 'authMethod' | 'network'>, maxIdle = 8, maxIdleMs = 50_000) {
     this.settings = settings;
     this.maxIdle = maxIdle;
     this.maxIdleMs = maxIdleMs;
@@ -480,6 +487,8 @@ export class EwsTransport implements IXHRApi {
       maxContentLength: this.settings.maxResponseBytes,
       maxBodyLength: this.settings.maxResponseBytes,
       decompress: true,
+      // Never axios's own proxy handling: the agents above already go the configured way (outbound-network.ts).
+      proxy: false,
     };
     const inner = new XhrApi(options);
     if (this.settings.authMethod === 'ntlm' && !lease.authenticated) {
