@@ -117,8 +117,10 @@ export class AppSignIn {
   readonly #app: ConfidentialClientApplication;
   readonly #scope: string;
   readonly #authorityHost: string;
+  readonly #transport: Transport;
 
   constructor(options: AppSignInOptions) {
+    this.#transport = options.transport;
     const tenant = options.tenant.trim();
     if (!/^[A-Za-z0-9.-]+$/.test(tenant)) {
       throw new CalendarError('config', `"${tenant}" is not a tenant domain or id.`, {
@@ -165,7 +167,24 @@ export class AppSignIn {
       if (!result?.accessToken) throw new CalendarError('auth', 'Microsoft Entra ID answered the sign-in without an access token.');
       return result.accessToken;
     } catch (error) {
-      throw signInError(error, this.context, new URL(this.#authorityHost).host);
+      throw signInError(await this.#whyDiscoveryFailed(error), this.context, new URL(this.#authorityHost).host);
+    }
+  }
+
+  /**
+   * msal reports a tenant it could not look up only as "endpoints_resolution_error"; Entra ID's own answer (e.g.
+   * AADSTS90002, no such tenant) is in the tenant's metadata document, so it is read to say which.
+   */
+  async #whyDiscoveryFailed(error: unknown): Promise<unknown> {
+    const code = (error as { errorCode?: unknown } | null)?.errorCode;
+    if (code !== 'endpoints_resolution_error' && code !== 'openid_config_error') return error;
+    try {
+      const url = new URL(`${this.#authorityHost}/${encodeURIComponent(this.context.tenant)}/v2.0/.well-known/openid-configuration`);
+      const answer = await this.#transport({ method: 'GET', url, headers: { Accept: 'application/json' }, timeoutMs: 30_000, maxResponseBytes: 1_048_576 });
+      const description = (JSON.parse(answer.body.toString('utf8') || '{}') as { error_description?: unknown }).error_description;
+      return typeof description === 'string' ? { errorCode: code, errorMessage: description } : error;
+    } catch (cause) {
+      return cause;
     }
   }
 }
