@@ -9,6 +9,7 @@ import type { EwsFaultConfig } from './ews-simulator.ts';
 
 const USAGE = `Usage: npm run peer:ews -- (--data <seed.json> | --state <state.json>) [--save-state <state.json>] [--port <p>]
                           [--clock-skew-ms <ms>] [--no-date-header] [--faults '<json>'] [--log]
+                          [--streaming-minute-ms <ms>] [--keep-alive-ms <ms>]
 
   --data           seed file (see test/peers/ews/README.md), e.g. test/peers/demo/ews-demo.json
   --state          start from a state snapshot instead (written by --save-state or exportState())
@@ -18,7 +19,9 @@ const USAGE = `Usage: npm run peer:ews -- (--data <seed.json> | --state <state.j
   --no-date-header answers carry no HTTP Date header (as the seed's server.sendDateHeader: false)
   --faults         fault injection as JSON, e.g. '{"seed":7,"serverBusyRate":0.05}',
                    '{"faultStyle":{"httpStatus":200,"detail":false}}' (SOAP faults as some servers send them)
-  --log            one line per request on stderr`;
+  --log            one line per request on stderr
+  --streaming-minute-ms  how long one minute of GetStreamingEvents' ConnectionTimeout lasts (default 60000)
+  --keep-alive-ms  interval of the streaming keep-alive (ConnectionStatus OK; default 30000)`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n\n${USAGE}\n`);
@@ -38,6 +41,8 @@ async function main(): Promise<void> {
         'no-date-header': { type: 'boolean' },
         faults: { type: 'string' },
         log: { type: 'boolean' },
+        'streaming-minute-ms': { type: 'string' },
+        'keep-alive-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -54,6 +59,14 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${values.port}`);
   const skew = values['clock-skew-ms'] === undefined ? 0 : Number(values['clock-skew-ms']);
   if (!Number.isFinite(skew)) fail(`--clock-skew-ms must be a number, got ${values['clock-skew-ms']}`);
+  const streaming: { minuteMs?: number; keepAliveMs?: number } = {};
+  for (const [flag, key] of [['streaming-minute-ms', 'minuteMs'], ['keep-alive-ms', 'keepAliveMs']] as const) {
+    const raw = values[flag];
+    if (raw === undefined) continue;
+    const ms = Number(raw);
+    if (!Number.isFinite(ms) || ms <= 0) fail(`--${flag} must be a positive number of ms, got ${raw}`);
+    streaming[key] = ms;
+  }
   let faults: EwsFaultConfig | undefined;
   if (values.faults) {
     try {
@@ -73,6 +86,7 @@ async function main(): Promise<void> {
     port,
     clockSkewMs: skew,
     faults,
+    streaming,
     onRequest: values.log ? (e) => process.stderr.write(`${JSON.stringify(e)}\n`) : undefined,
   }).catch((e: unknown) => fail(`Cannot start the EWS simulator: ${(e as Error).message}`));
   if (values['no-date-header']) sim.setSendDateHeader(false);

@@ -15,7 +15,9 @@ import {
   renderCalendarItem,
   schemaError,
 } from './calendar-item-xml.ts';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Mailbox, Principal } from './directory.ts';
+import type { NotificationHub } from './notification-hub.ts';
 import type { EwsService } from './ews-service.ts';
 import type { FolderKind } from './item-ids.ts';
 import { FOLDER_KINDS, decodeChangeKey, decodeFolderId, decodeItemId, decodeSyncState, encodeFolderId, encodeItemId, encodeSyncState } from './item-ids.ts';
@@ -40,6 +42,12 @@ export interface RequestContext {
   mailbox: Mailbox | undefined;
   timeZoneContext: string | undefined;
   nowMs: number;
+  /** The HTTP request's headers (the affinity headers notifications are routed by). */
+  requestHeaders?: IncomingHttpHeaders;
+  /** Headers the answer carries besides the usual ones (Set-Cookie: X-BackEndOverrideCookie). */
+  responseHeaders?: Record<string, string>;
+  /** Streaming subscriptions and connections (notification-hub.ts). */
+  notifications?: NotificationHub;
 }
 
 export type OperationHandler = (body: XmlElement, ctx: RequestContext) => string;
@@ -47,12 +55,12 @@ export type OperationHandler = (body: XmlElement, ctx: RequestContext) => string
 // ---------------------------------------------------------------------------------------------------------------
 // Folders and ids
 
-interface FolderRef {
+export interface FolderRef {
   mailbox: Mailbox;
   kind: FolderKind;
 }
 
-function requireMailbox(ctx: RequestContext): Mailbox {
+export function requireMailbox(ctx: RequestContext): Mailbox {
   if (!ctx.mailbox) {
     throw new EwsError(
       'ErrorMissingEmailAddress',
@@ -62,7 +70,7 @@ function requireMailbox(ctx: RequestContext): Mailbox {
   return ctx.mailbox;
 }
 
-function resolveFolder(e: XmlElement, ctx: RequestContext): FolderRef {
+export function resolveFolder(e: XmlElement, ctx: RequestContext): FolderRef {
   if (e.name === 'DistinguishedFolderId') {
     const id = e.attrs.Id ?? '';
     if (!(FOLDER_KINDS as readonly string[]).includes(id)) {

@@ -35,6 +35,9 @@ import {
   xmlEscape,
 } from './soap-envelope.ts';
 import { readTimeZoneDefinition } from './calendar-item-xml.ts';
+import { NotificationHub } from './notification-hub.ts';
+import type { ConnectionInfo, StreamingRunSettings, SubscriptionInfo } from './notification-hub.ts';
+import { NOTIFICATION_OPERATIONS, readGetStreamingEvents } from './notification-operations.ts';
 import type { XmlElement } from './xml-parser.ts';
 import { XmlParseError, child, childText, parseXml } from './xml-parser.ts';
 
@@ -42,6 +45,7 @@ export type { EwsSeed } from './seed.ts';
 export type { EwsState } from './ews-state.ts';
 export { EwsStateError } from './ews-state.ts';
 export type { EwsFaultConfig, EwsFaultKind } from './fault-injection.ts';
+export type { ConnectionInfo, StreamingFaultConfig, StreamingFaultKind, StreamingRunSettings, SubscriptionInfo } from './notification-hub.ts';
 export type { SimCalendarItem, SimExtendedProperty, SimRecurrence, SimOccurrenceOverride } from './calendar-model.ts';
 export { loadEwsSeed, loadEwsState };
 
@@ -58,6 +62,30 @@ export interface EwsSimulatorOptions {
   faults?: EwsFaultConfig;
   /** Called for every request with its outcome (for debugging a client). */
   onRequest?: (entry: EwsRequestLogEntry) => void;
+  /** Streaming run settings: a shorter ConnectionTimeout minute and keep-alive interval for tests. */
+  streaming?: Partial<StreamingRunSettings>;
+}
+
+/** Streaming notifications: what tests look at, and the faults they cause on purpose (notification-hub.ts). */
+export interface EwsStreamingControls {
+  /** GetStreamingEvents connections open now (account, anchor, backend, subscriptions, cookie sent). */
+  connections(): ConnectionInfo[];
+  /** Every connection so far, with how it ended ('timeout' = the server closed it at ConnectionTimeout). */
+  history(): ConnectionInfo[];
+  subscriptions(): SubscriptionInfo[];
+  /** The most connections the account (user name, e.g. 'svc-severa-sync') had open at once. */
+  peakConnections(account: string): number;
+  /** The mailbox's events are lost: its connection gets ErrorMissedNotificationEvents. */
+  missEvents(mailbox: string): void;
+  /** The mailbox's subscriptions expire: ErrorExpiredSubscription on its connection and when asked for again. */
+  expire(mailbox: string): void;
+  /** The EWS application restarts: every subscription forgotten (ErrorSubscriptionNotFound), every connection dropped. */
+  restart(): void;
+  /** The sockets of the connections holding this mailbox (all without one) are destroyed without a word. */
+  dropConnections(mailbox?: string): void;
+  configure(settings: Partial<StreamingRunSettings>): void;
+  /** Streaming faults injected so far, by kind. */
+  faultsInjected(): Record<string, number>;
 }
 
 export interface EwsRequestLogEntry {
@@ -93,6 +121,7 @@ export interface EwsSimulator {
   faultsInjected(): Record<string, number>;
   /** Everything the simulator holds, as JSON data for `startEwsSimulator({ state })` (see README, "State snapshots"). */
   exportState(): EwsState;
+  streaming: EwsStreamingControls;
 }
 
 const EWS_PATH = '/ews/exchange.asmx';
@@ -166,6 +195,16 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
   let sendDateHeader = service.server.sendDateHeader !== false;
   const refuseGet = service.server.refuseGet === true;
   let counters: EwsCounters = { total: 0, byOperation: {}, byMailbox: {} };
+  const notifications = new NotificationHub(
+    dir,
+    {
+      hangingConnectionLimit: service.server.hangingConnectionLimit ?? (serverVersion === 'Exchange2016' ? 10 : 3),
+      mailboxServers: service.server.mailboxServers ?? 1,
+      maxSubscriptions: service.server.maxSubscriptions ?? 5000,
+    },
+    { minuteMs: 60_000, keepAliveMs: 30_000, ...Object.fromEntries(Object.entries(o.streaming ?? {}).filter(([, v]) => v !== undefined)) },
+  );
+  notifications.setFaults(o.faults?.streaming);
 
   // CPU of the synchronous part of a request (everything after the body arrived), for the benchmark.
   let cpuStart: NodeJS.CpuUsage | null = null;
@@ -179,7 +218,7 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
     o.onRequest(entry);
   };
 
-  const send = (res: ServerResponse, status: number, body: string, contentType = 'text/xml; charset=utf-8', extra: Record<string, string | string[]> = {}): void => {
+  const writeHead = (res: ServerResponse, status: number, contentType: string, extra: Record<string, string | string[]>): void => {
     res.statusCode = status;
     // Node adds a Date header by itself unless told not to.
     res.sendDate = false;
@@ -190,6 +229,9 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
     res.setHeader('X-FEServer', computer);
     res.setHeader('Content-Type', contentType);
     for (const [k, v] of Object.entries(extra)) res.setHeader(k, v);
+  };
+  const send = (res: ServerResponse, status: number, body: string, contentType = 'text/xml; charset=utf-8', extra: Record<string, string | string[]> = {}): void => {
+    writeHead(res, status, contentType, extra);
     res.setHeader('Content-Length', Buffer.byteLength(body));
     res.end(body);
   };
@@ -359,12 +401,55 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
         break;
     }
 
-    const handler = OPERATIONS[operation];
+    const responseHeaders: Record<string, string> = {};
+    const ctx: RequestContext = {
+      service,
+      version,
+      principal,
+      mailbox,
+      timeZoneContext,
+      nowMs: service.nowMs(),
+      requestHeaders: req.headers,
+      responseHeaders,
+      notifications,
+    };
+    if (operation === 'GetStreamingEvents') {
+      // A hanging request: the answer stays open (chunked), one envelope per notification batch or keep-alive.
+      let plan;
+      try {
+        plan = readGetStreamingEvents(request, ctx);
+      } catch (e) {
+        if (e instanceof EwsError) {
+          fault(500, e, operation, mailbox);
+          return;
+        }
+        throw e;
+      }
+      const wrap = (message: string): string => envelope(serverVersionInfo(serverVersion, version), operationResponse('GetStreamingEvents', [message]));
+      const anchor = req.headers['x-anchormailbox'];
+      const outcome = notifications.openStream(
+        { principal, ids: plan.ids, timeoutMinutes: plan.timeoutMinutes, routing: plan.routing, anchorMailbox: (Array.isArray(anchor) ? anchor[0] : anchor)?.trim().toLowerCase() || null, impersonating: imp ? mailbox : undefined },
+        wrap,
+        () => {
+          writeHead(res, 200, 'text/xml; charset=utf-8', responseHeaders);
+          res.flushHeaders();
+          return { write: (xml) => void res.write(xml), end: () => res.end(), destroy: () => req.socket.destroy() };
+        },
+      );
+      if ('refused' in outcome) {
+        log(200, operation, mailbox, principal, outcome.code);
+        send(res, 200, outcome.refused, undefined, responseHeaders);
+        return;
+      }
+      log(200, operation, mailbox, principal, null);
+      res.on('close', () => notifications.clientGone(outcome.connectionId));
+      return;
+    }
+    const handler = OPERATIONS[operation] ?? NOTIFICATION_OPERATIONS[operation];
     if (!handler) {
       fault(500, new EwsError('ErrorInvalidRequest', `The operation ${operation} is not supported by the EWS simulator.`), operation, mailbox);
       return;
     }
-    const ctx: RequestContext = { service, version, principal, mailbox, timeZoneContext, nowMs: service.nowMs() };
     let responseBody: string;
     try {
       responseBody = handler(request, ctx);
@@ -378,14 +463,14 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
         const n = Math.max(1, countRequestItems(request));
         log(200, operation, mailbox, principal, e.code);
         const messages = Array.from({ length: n }, () => errorMessage(operation, e.code, e.message));
-        send(res, 200, envelope(serverVersionInfo(serverVersion, version), operationResponse(operation, messages)));
+        send(res, 200, envelope(serverVersionInfo(serverVersion, version), operationResponse(operation, messages)), undefined, responseHeaders);
         return;
       }
       throw e;
     }
     const xml = envelope(serverVersionInfo(serverVersion, version), responseBody);
     log(200, operation, mailbox, principal, null);
-    send(res, 200, xml);
+    send(res, 200, xml, undefined, responseHeaders);
   };
 
   const server = createServer({ keepAlive: true }, (req, res) => {
@@ -408,6 +493,7 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
     url: `http://127.0.0.1:${port}/EWS/Exchange.asmx`,
     close: () =>
       new Promise<void>((resolve) => {
+        notifications.shutdown();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
@@ -415,7 +501,10 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
     resetCounters: () => {
       counters = { total: 0, byOperation: {}, byMailbox: {} };
     },
-    setFaults: (f) => faults.set(f),
+    setFaults: (f) => {
+      faults.set(f);
+      notifications.setFaults(f.streaming);
+    },
     setClockSkewMs: (ms) => {
       skewMs = ms;
       service.clockSkewMs = ms;
@@ -426,6 +515,18 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
     mailbox: (smtp) => service.backDoor(smtp),
     faultsInjected: () => ({ ...faults.injected }),
     exportState: () => exportEwsState(service),
+    streaming: {
+      connections: () => notifications.openConnections(),
+      history: () => notifications.history(),
+      subscriptions: () => notifications.subscriptions(),
+      peakConnections: (account) => notifications.peakConnections(account),
+      missEvents: (m) => notifications.missEvents(m),
+      expire: (m) => notifications.expire(m),
+      restart: () => notifications.restart(),
+      dropConnections: (m) => notifications.dropConnections(m),
+      configure: (s) => notifications.configure(s),
+      faultsInjected: () => ({ ...notifications.injected }),
+    },
   };
 }
 

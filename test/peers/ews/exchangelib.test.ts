@@ -2,70 +2,15 @@
  * python3-exchangelib (a real EWS client) drives the simulator through every step the issue names; each step's
  * JSON result is checked, and so is the simulator's own state and counters, so both sides are proven.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEwsSeed, startEwsSimulator } from './ews-simulator.ts';
 import type { EwsSimulator, SimCalendarItem } from './ews-simulator.ts';
+import { ExchangelibDriver } from './exchangelib-driver.ts';
 
-const DRIVER = fileURLToPath(new URL('../exchangelib/drive_simulator.py', import.meta.url));
 const DEMO = fileURLToPath(new URL('../demo/ews-demo.json', import.meta.url));
 const AINO = 'aino.virtanen@contoso.example';
 const MIKKO = 'mikko.lahtinen@contoso.example';
-
-type StepResult = Record<string, unknown> & { step: string; ok: boolean; error?: string; message?: string };
-
-/** One long-lived exchangelib process: a JSON command per line in, a JSON result per line out. */
-class ExchangelibDriver {
-  private readonly proc: ChildProcessWithoutNullStreams;
-  private readonly lines: string[] = [];
-  private waiting: ((line: string) => void) | null = null;
-  private stderr = '';
-
-  constructor(url: string) {
-    this.proc = spawn('/usr/bin/python3', [DRIVER, url], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.proc.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    createInterface({ input: this.proc.stdout }).on('line', (line) => {
-      if (this.waiting) {
-        const w = this.waiting;
-        this.waiting = null;
-        w(line);
-      } else this.lines.push(line);
-    });
-  }
-
-  run(cmd: Record<string, unknown>): Promise<StepResult> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`exchangelib step ${String(cmd.step)} gave no answer; stderr:\n${this.stderr}`)), 45_000);
-      const take = (line: string): void => {
-        clearTimeout(timer);
-        try {
-          resolve(JSON.parse(line) as StepResult);
-        } catch {
-          reject(new Error(`exchangelib printed something that is not JSON: ${line}\nstderr:\n${this.stderr}`));
-        }
-      };
-      const queued = this.lines.shift();
-      if (queued !== undefined) take(queued);
-      else this.waiting = take;
-      this.proc.stdin.write(`${JSON.stringify(cmd)}\n`);
-    });
-  }
-
-  /** A step that must succeed; otherwise the test fails with exchangelib's own error. */
-  async ok(cmd: Record<string, unknown>): Promise<StepResult> {
-    const r = await this.run(cmd);
-    if (!r.ok) throw new Error(`exchangelib step ${r.step} failed: ${r.error}: ${r.message}\n${String(r.trace ?? '')}`);
-    return r;
-  }
-
-  close(): void {
-    this.proc.stdin.end();
-    this.proc.kill();
-  }
-}
 
 let sim: EwsSimulator;
 let py: ExchangelibDriver;

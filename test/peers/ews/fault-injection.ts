@@ -4,6 +4,7 @@
  * (for deterministic tests).
  */
 
+import type { StreamingFaultConfig } from './notification-hub.ts';
 import type { SoapFaultShape } from './soap-envelope.ts';
 
 export type EwsFaultKind = 'serverBusy' | 'http503' | 'nonSoap500' | 'dropConnection' | 'slow' | 'mailboxMove';
@@ -40,6 +41,8 @@ export interface EwsFaultConfig {
    * faults, drawn from the seeded PRNG.
    */
   faultStyle?: EwsFaultStyle;
+  /** Faults of streaming notifications, drawn per notification batch (notification-hub.ts; checked there). */
+  streaming?: StreamingFaultConfig;
 }
 
 export interface EwsFaultStyle extends SoapFaultShape {
@@ -54,7 +57,7 @@ export interface FaultDecision {
 }
 
 /** mulberry32: tiny, fast and good enough for choosing faults. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

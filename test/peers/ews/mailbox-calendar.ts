@@ -66,6 +66,22 @@ export interface SyncChange {
   id: string;
 }
 
+/**
+ * A change to the calendar folder as mailbox notifications report it: an item created, modified, moved to Deleted
+ * Items (a new ItemId there) or deleted for good (soft or hard). Times are the server's clock.
+ */
+export interface CalendarFolderChange {
+  kind: 'Created' | 'Modified' | 'Moved' | 'Deleted';
+  itemId: string;
+  changeKey: string;
+  /** The folder the item is in after the change (Deleted Items for a move there). */
+  folder: 'calendar' | 'deleteditems';
+  /** A move: the item's id and folder before it. */
+  oldItemId?: string;
+  oldFolder?: 'calendar';
+  atMs: number;
+}
+
 export interface ViewEntry {
   item: StoredItem;
   /** Set for an occurrence or exception of a series. */
@@ -121,6 +137,8 @@ export class MailboxCalendar {
   private maxSingleDurationMs = 0;
 
   private readonly uids: UidIndex;
+  /** Told of every create, update and delete after it happened (the notification hub listens); restoring a snapshot tells nothing. */
+  onChange: ((change: CalendarFolderChange) => void) | null = null;
 
   constructor(guid: string, primary: string, uids: UidIndex) {
     this.guid = guid;
@@ -214,6 +232,7 @@ export class MailboxCalendar {
     this.items.set(number, s);
     this.indexInsert(s);
     this.uids.add(s);
+    this.onChange?.({ kind: 'Created', itemId: full.id, changeKey: full.changeKey, folder: 'calendar', atMs: nowMs });
     return s;
   }
 
@@ -240,6 +259,7 @@ export class MailboxCalendar {
       s.lastSeq = this.journal(s.number);
       this.indexInsert(s);
     }
+    this.onChange?.({ kind: 'Modified', itemId: s.data.id, changeKey: s.data.changeKey, folder: 'calendar', atMs: nowMs });
     return s;
   }
 
@@ -249,11 +269,11 @@ export class MailboxCalendar {
     this.uids.remove(s);
     const deletedSeq = this.journal(s.number);
     this.tombstones.set(s.number, { id: s.data.id, createdSeq: s.createdSeq, deletedSeq });
-    if (mode === 'SoftDelete') {
-      this.recoverable.push(cloneItem(s.data));
+    if (mode === 'SoftDelete' || mode === 'HardDelete') {
+      if (mode === 'SoftDelete') this.recoverable.push(cloneItem(s.data));
+      this.onChange?.({ kind: 'Deleted', itemId: s.data.id, changeKey: s.data.changeKey, folder: 'calendar', atMs: nowMs });
       return null;
     }
-    if (mode === 'HardDelete') return null;
     // Moving gives the item a new id in Deleted Items, as a move does in Exchange.
     const number = this.nextNumber++;
     const moved: StoredItem = { ...s, number, fieldVersions: null, data: cloneItem(s.data) };
@@ -262,6 +282,7 @@ export class MailboxCalendar {
     moved.version++;
     this.refreshIdentity(moved);
     this.deletedFolder.set(number, moved);
+    this.onChange?.({ kind: 'Moved', itemId: moved.data.id, changeKey: moved.data.changeKey, folder: 'deleteditems', oldItemId: s.data.id, oldFolder: 'calendar', atMs: nowMs });
     return moved;
   }
 

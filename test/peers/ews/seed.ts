@@ -114,6 +114,12 @@ export const ewsSeedSchema = z
         refuseGet: z.boolean().optional(),
         /** false: no HTTP Date header on any answer (a proxy that strips it); default true. */
         sendDateHeader: z.boolean().optional(),
+        /** Open GetStreamingEvents connections per account; default 10 on Exchange2016, 3 on 2010 SP1 to 2013. */
+        hangingConnectionLimit: z.number().int().min(1).max(1000).optional(),
+        /** Mailbox servers behind the front end (subscriptions live on one; affinity routes to it); default 1. */
+        mailboxServers: z.number().int().min(1).max(16).optional(),
+        /** Non-expired subscriptions per account (EWSMaxSubscriptions); default 5000. */
+        maxSubscriptions: z.number().int().min(1).optional(),
       })
       .strict()
       .optional(),

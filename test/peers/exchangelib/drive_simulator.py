@@ -277,6 +277,44 @@ def step_server_busy(cmd):
         config.retry_policy = previous
 
 
+def event_summary(event):
+    """One notification event as exchangelib parsed it: its class and the ids it carries."""
+    out = {"type": type(event).__name__}
+    for name in ("item_id", "folder_id", "parent_folder_id", "old_item_id", "old_parent_folder_id"):
+        value = getattr(event, name, None)
+        if value is not None:
+            out[name] = value.id
+    timestamp = getattr(event, "timestamp", None)
+    if timestamp is not None:
+        out["timestamp"] = iso(timestamp)
+    return out
+
+
+def step_subscribe(cmd):
+    """A streaming subscription on the calendar (exchangelib adds X-AnchorMailbox and X-PreferServerAffinity)."""
+    acc = account_for(cmd)
+    subscription_id = acc.calendar.subscribe_to_streaming(event_types=cmd.get("event_types") or None)
+    return {"subscription_id": subscription_id, "affinity_cookie": acc.affinity_cookie}
+
+
+def step_stream(cmd):
+    """GetStreamingEvents until `max` notifications came, or the server closed the connection at its timeout."""
+    acc = account_for(cmd)
+    ids = cmd["subscription_ids"]
+    notifications = []
+    started = time.monotonic()
+    for notification in acc.calendar.get_streaming_events(ids, connection_timeout=cmd.get("timeout", 1), max_notifications_returned=cmd.get("max")):
+        fetched(notification)
+        notifications.append({"subscription_id": notification.subscription_id, "events": [event_summary(e) for e in notification.events]})
+    return {"notifications": notifications, "seconds": round(time.monotonic() - started, 2)}
+
+
+def step_unsubscribe(cmd):
+    acc = account_for(cmd)
+    acc.calendar.unsubscribe(cmd["subscription_id"])
+    return {}
+
+
 STEPS = {
     "login": step_login,
     "resolve": step_resolve,
@@ -289,6 +327,9 @@ STEPS = {
     "series": step_series,
     "sync": step_sync,
     "server_busy": step_server_busy,
+    "subscribe": step_subscribe,
+    "stream": step_stream,
+    "unsubscribe": step_unsubscribe,
 }
 
 
