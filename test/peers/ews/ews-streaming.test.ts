@@ -66,7 +66,10 @@ async function openStream(sim: EwsSimulator, ids: string[], o: { impersonate?: s
   const ended = (async (): Promise<'end' | 'error'> => {
     try {
       const decoder = new TextDecoder();
-      for await (const chunk of res.body!) {
+      const reader = res.body!.getReader();
+      for (;;) {
+        const { done, value: chunk } = await reader.read();
+        if (done) break;
         buffer += decoder.decode(chunk, { stream: true });
         let end: number;
         while ((end = buffer.indexOf('</s:Envelope>')) >= 0) {
@@ -255,7 +258,7 @@ describe('affinity and limits', () => {
   it('groups subscriptions of several mailboxes on one server with the anchor mailbox and its cookie', async () => {
     const anchor = await subscribeWith(sim, AINO, { 'X-AnchorMailbox': AINO, 'X-PreferServerAffinity': 'true' });
     const cookie = anchor.cookie!.split(';')[0];
-    const others = [];
+    const others: Array<Awaited<ReturnType<typeof subscribeWith>>> = [];
     for (const mb of [MIKKO, SARA]) others.push(await subscribeWith(sim, mb, { 'X-AnchorMailbox': AINO, 'X-PreferServerAffinity': 'true', Cookie: cookie }));
     expect(others.every((o) => o.cookie === null)).toBe(true);
     expect(new Set(sim.streaming.subscriptions().filter((s) => [anchor.id, ...others.map((o) => o.id)].includes(s.id)).map((s) => s.backend))).toEqual(new Set(['MBX01.contoso.example']));
