@@ -141,16 +141,17 @@ function currentInterval(context: CliContext): string {
 
 async function openContext(command: Extract<CliCommand, CommonOptions>, io: CliIo): Promise<CliContext> {
   const log = stderrLog(io, command.json);
+  const demoDataDir = () => resolve(io.cwd, command.dataDir ?? join('.sync-data', command.exchangeOnline ? 'demo-online' : 'demo'));
   if (command.demo && command.command === 'status') {
     // The status is on disk: no need to start the simulators to show it.
-    const dataDir = resolve(io.cwd, command.dataDir ?? join('.sync-data', 'demo'));
+    const dataDir = demoDataDir();
     const loadSettings = () => readSettingsFile(join(dataDir, 'config.json'));
     return { runner: new SyncRunner({ loadSettings, secrets: { get: async () => null }, dataDir, log }), dataDir, loadSettings, close: async () => {} };
   }
   if (command.demo) {
-    const dataDir = resolve(io.cwd, command.dataDir ?? join('.sync-data', 'demo'));
+    const dataDir = demoDataDir();
     const { startDemoEnvironment } = await import('./cli/demo-environment.ts');
-    const demo = await startDemoEnvironment({ dataDir, log: (line) => (command.json ? undefined : io.stderr(line)) });
+    const demo = await startDemoEnvironment({ dataDir, exchange: command.exchangeOnline ? 'online' : 'on-premises', log: (line) => (command.json ? undefined : io.stderr(line)) });
     const runner = new SyncRunner({ loadSettings: () => readSettingsFile(demo.configPath), secrets: demo.secrets, dataDir, log, connectors: demo.connectors });
     return { runner, dataDir, loadSettings: () => readSettingsFile(demo.configPath), close: () => demo.stop() };
   }

@@ -15,6 +15,8 @@ export interface CommonOptions {
   configFile: string | null;
   dataDir: string | null;
   demo: boolean;
+  /** With --demo: the demo firm on Exchange Online (the Graph simulator) instead of on-premises Exchange (EWS). */
+  exchangeOnline: boolean;
 }
 
 export class UsageError extends Error {
@@ -42,6 +44,8 @@ Options:
   --data-dir <dir>          sync state and status; default: $SCS_DATA_DIR or ~/.severa-calendar-sync
   --demo                    run against built-in Exchange and Severa simulators with a demo firm
                             (data dir default: .sync-data/demo)
+  --exchange-online         with --demo: the demo firm on Exchange Online (Microsoft Graph) instead
+                            (data dir default: .sync-data/demo-online)
   --json                    machine-readable output
   -h, --help                this text
   --version                 the version
@@ -77,6 +81,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
         config: { type: 'string' },
         'data-dir': { type: 'string' },
         demo: { type: 'boolean' },
+        'exchange-online': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -103,8 +108,10 @@ export function parseCliArgs(argv: string[]): CliCommand {
     configFile: nonEmpty(values.config, '--config'),
     dataDir: nonEmpty(values['data-dir'], '--data-dir'),
     demo: values.demo ?? false,
+    exchangeOnline: values['exchange-online'] ?? false,
   };
   if (common.demo && common.configFile) throw new UsageError('--demo writes its own settings; leave out --config.');
+  if (common.exchangeOnline && !common.demo) throw new UsageError('--exchange-online chooses the demo\'s Exchange; use it with --demo.');
   const users = (values.user ?? []).map((u) => {
     const email = u.trim().toLowerCase();
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new UsageError(`--user "${u}" is not an email address.`);

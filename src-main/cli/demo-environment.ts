@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SecretName, SecretSource } from '../common/secrets-contract.ts';
@@ -9,10 +9,13 @@ import { loadEwsSeed, startEwsSimulator } from '../../test/peers/ews/ews-simulat
 import type { EwsSimulator } from '../../test/peers/ews/ews-simulator.ts';
 import { loadSeveraSeed, startSeveraSimulator } from '../../test/peers/severa/severa-simulator.ts';
 import type { SeveraSimulator } from '../../test/peers/severa/severa-simulator.ts';
-import { loadDemoPeerState, saveDemoPeerState } from './demo-peer-state.ts';
+import { loadGraphSeed, startGraphSimulator } from '../../test/peers/graph/graph-simulator.ts';
+import type { GraphSimulator } from '../../test/peers/graph/graph-simulator.ts';
+import { loadDemoPeerState, saveDemoPeerState, type DemoExchange, type SavedDemoPeers } from './demo-peer-state.ts';
 
 /**
- * `--demo`: both simulators in this process, loaded with the demo firm (five people, both sides populated), and a
+ * `--demo`: both simulators in this process (Exchange: EWS, or Graph with `--exchange-online`), loaded with the demo
+ * firm (five people, both sides populated), and a
  * settings file + secrets for them in the demo data dir. The simulators' state snapshots are saved into the data dir
  * when the demo ends and loaded next time, beside the sync store, so a second run continues exactly where the first
  * stopped (see demo-peer-state.ts).
@@ -42,7 +45,11 @@ const DEMO_USERS = [
 const DEMO_SECRETS: Partial<Record<SecretName, string>> = {
   'exchange-delegate-password': 'demo-delegate-password',
   'severa-client-secret': 'demo-client-secret',
+  'graph-client-secret': 'demo-graph-client-secret-not-a-real-one',
 };
+
+/** The demo firm's Entra app (in graph-demo.json). */
+const DEMO_ONLINE_APP = { tenantId: 'contoso.onmicrosoft.com', clientId: '00000000-0000-4000-8000-0000000c0a01' };
 
 export interface DemoEnvironment {
   configPath: string;
@@ -50,7 +57,8 @@ export interface DemoEnvironment {
   connectors?: ConnectorFactory;
   /** Whether this run continues a saved demo (false: fresh from the demo seeds). */
   resumed: boolean;
-  ews: EwsSimulator;
+  /** The Exchange side: the EWS simulator (on-premises) or the Graph simulator (Exchange Online). */
+  exchange: EwsSimulator | GraphSimulator;
   severa: SeveraSimulator;
   /** Saves the simulators' state into the data dir and stops them. */
   stop(): Promise<void>;
@@ -98,30 +106,50 @@ function demoEnrollments(configPath: string, now: Date): Enrollment[] {
   return DEMO_USERS.map((email) => ({ email, syncStartDate: start, enabledAt: now.toISOString(), paused: false }));
 }
 
-export async function startDemoEnvironment(opts: { dataDir: string; log: (line: string) => void; now?: () => Date }): Promise<DemoEnvironment> {
+async function startExchange(kind: DemoExchange, saved: SavedDemoPeers | null): Promise<EwsSimulator | GraphSimulator> {
+  if (kind === 'online') {
+    return startGraphSimulator(saved?.kind === 'online' ? { state: saved.graph, port: 0 } : { seed: loadGraphSeed(join(DEMO_SEEDS, 'graph-demo.json')), port: 0 });
+  }
+  return startEwsSimulator(saved?.kind === 'on-premises' ? { state: saved.ews, port: 0 } : { seed: loadEwsSeed(join(DEMO_SEEDS, 'ews-demo.json')), port: 0 });
+}
+
+/** The settings' Exchange part for the simulator: EWS with the delegate, or Graph with the demo app (trusting the simulator's CA). */
+function exchangeSettings(exchange: EwsSimulator | GraphSimulator, dataDir: string): Record<string, unknown> {
+  if ('graphUrl' in exchange) {
+    // The simulator makes a new test CA at every start: the settings' CA file is written again each time.
+    const caFile = join(dataDir, 'graph-simulator-ca.pem');
+    writeFileSync(caFile, exchange.caCertificatePem);
+    return { serverType: 'Office365', ...DEMO_ONLINE_APP, credential: 'secret', authorityHost: exchange.url, graphUrl: exchange.url, caFile };
+  }
+  return { serverType: 'Exchange2016', ewsUrl: exchange.url, domain: 'CONTOSO', username: 'svc-severa-sync', authMethod: 'ntlm' };
+}
+
+export async function startDemoEnvironment(opts: { dataDir: string; exchange?: DemoExchange; log: (line: string) => void; now?: () => Date }): Promise<DemoEnvironment> {
   const now = opts.now ?? (() => new Date());
+  const kind = opts.exchange ?? 'on-premises';
   mkdirSync(opts.dataDir, { recursive: true });
   // A later run starts the simulators from their saved state, never from the seeds again: the seeds' relative dates
   // would move, and new item ids and sync states would not match the sync store's pairs and positions.
-  const saved = loadDemoPeerState(opts.dataDir);
-  const ews = await startEwsSimulator(saved ? { state: saved.ews, port: 0 } : { seed: loadEwsSeed(join(DEMO_SEEDS, 'ews-demo.json')), port: 0 });
+  const saved = loadDemoPeerState(opts.dataDir, kind);
+  const exchange = await startExchange(kind, saved);
   let severa: SeveraSimulator;
   try {
     severa = await startSeveraSimulator(saved ? { state: saved.severa, port: 0 } : { seed: loadSeveraSeed(join(DEMO_SEEDS, 'severa-demo.json')), port: 0 });
   } catch (error) {
-    await ews.close();
+    await exchange.close();
     throw error;
   }
+  const exchangeName = kind === 'online' ? `Exchange Online simulator ${exchange.url}` : `Exchange simulator ${(exchange as EwsSimulator).url}`;
   opts.log(
     saved
-      ? `Demo: continuing the demo firm saved in ${opts.dataDir} (Exchange simulator ${ews.url}, Severa simulator ${severa.baseUrl}).`
-      : `Demo: a fresh demo firm of five people (Exchange simulator ${ews.url}, Severa simulator ${severa.baseUrl}); state goes to ${opts.dataDir}.`,
+      ? `Demo: continuing the demo firm saved in ${opts.dataDir} (${exchangeName}, Severa simulator ${severa.baseUrl}).`
+      : `Demo: a fresh demo firm of five people (${exchangeName}, Severa simulator ${severa.baseUrl}); state goes to ${opts.dataDir}.`,
   );
 
   const configPath = join(opts.dataDir, 'config.json');
   writeJsonAtomically(configPath, {
     schemaVersion: 1,
-    exchange: { serverType: 'Exchange2016', ewsUrl: ews.url, domain: 'CONTOSO', username: 'svc-severa-sync', authMethod: 'ntlm' },
+    exchange: exchangeSettings(exchange, opts.dataDir),
     severa: { apiUrl: severa.baseUrl, clientId: 'demo-client-id' },
     activityTypesToExchange: DEMO_TYPES_TO_EXCHANGE,
     intervalMinutes: 15,
@@ -136,15 +164,15 @@ export async function startDemoEnvironment(opts: { dataDir: string; log: (line: 
     configPath,
     secrets: new DemoSecretSource(secretsPath),
     resumed: saved !== null,
-    ews,
+    exchange,
     severa,
     async stop() {
       if (stopped) return;
       stopped = true;
       try {
-        saveDemoPeerState(opts.dataDir, { ews, severa });
+        saveDemoPeerState(opts.dataDir, { exchange, kind, severa });
       } finally {
-        await Promise.all([ews.close(), severa.close()]);
+        await Promise.all([exchange.close(), severa.close()]);
       }
     },
   };

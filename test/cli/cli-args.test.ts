@@ -13,6 +13,7 @@ describe('parseCliArgs', () => {
       configFile: null,
       dataDir: '/tmp/x',
       demo: false,
+      exchangeOnline: false,
     });
     expect(parseCliArgs(['sync', '--watch'])).toMatchObject({ command: 'sync', mode: 'watch' });
   });

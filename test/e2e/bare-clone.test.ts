@@ -75,10 +75,20 @@ describe('a clone with nothing beside it', () => {
     expect(second.stdout).toMatch(/No changes/);
   }, 240_000);
 
+  it('runs the Exchange Online demo twice as well (npm run demo -- --exchange-online)', async () => {
+    const first = await run('npm', ['run', '--silent', 'demo', '--', '--exchange-online'], clone);
+    expect(first.code, `${first.stdout}\n${first.stderr}`).toBe(0);
+    expect(first.stdout).toMatch(/aino\.virtanen@contoso\.example\s+ok/);
+    const second = await run('npm', ['run', '--silent', 'demo', '--', '--exchange-online'], clone);
+    expect(second.code, `${second.stdout}\n${second.stderr}`).toBe(0);
+    expect(second.stdout).toMatch(/No changes/);
+  }, 240_000);
+
   it('reports the contract tests as skipped, naming the missing document, and passes the rest', async () => {
-    const tests = await run('npx', ['vitest', 'run', '--reporter=verbose', 'test/peers/severa/severa-operations.test.ts', 'test/peers/severa/severa-simulator.test.ts'], clone);
+    const tests = await run('npx', ['vitest', 'run', '--reporter=verbose', 'test/peers/severa/severa-operations.test.ts', 'test/peers/severa/severa-simulator.test.ts', 'test/peers/graph/graph-contract.test.ts'], clone);
     expect(tests.code, `${tests.stdout}\n${tests.stderr}`).toBe(0);
     expect(tests.stdout).toMatch(/skipped: the Severa OpenAPI document is not at .*severa-openapi-subset\.yaml/);
+    expect(tests.stdout).toMatch(/graph-openapi-subset\.yaml/);
     expect(tests.stdout).toMatch(/Tests\s+.*\d+ passed.*\d+ skipped/);
   }, 180_000);
 });

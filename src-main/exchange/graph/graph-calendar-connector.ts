@@ -243,6 +243,7 @@ export class GraphCalendarConnector implements CalendarConnector {
     this.#prefetched.delete(smtp);
     const window = this.#windowFor(previous);
     const state = window.restart ? null : previous;
+    if (previous?.userPath && !this.#userPaths.has(smtp)) this.#userPaths.set(smtp, previous.userPath);
     const userPath = await this.#userPath(smtp);
     const index = new OccurrenceIndex(state);
     const singles = new Set<string>();
@@ -277,7 +278,8 @@ export class GraphCalendarConnector implements CalendarConnector {
       const next = page.body?.['@odata.nextLink'];
       const done = page.body?.['@odata.deltaLink'];
       if (typeof done === 'string' && done) {
-        deltaLink = done;
+        // Kept relative to the Graph address when it is under it, so a changed address (or port) keeps the position.
+        deltaLink = this.#client.relativeUrl(done) ?? done;
         break;
       }
       if (typeof next !== 'string' || !next || next === url) throw new CalendarError('bad-response', `${what} (${smtp}): Microsoft Graph's delta page has neither a next nor a delta link.`);
@@ -303,7 +305,7 @@ export class GraphCalendarConnector implements CalendarConnector {
     return {
       changed: [...read.found, ...more.found],
       deletedIds: deleted,
-      syncState: encodeSyncState(index.toState(window, deltaLink)),
+      syncState: encodeSyncState(index.toState(window, deltaLink, userPath)),
     };
   }
 

@@ -13,6 +13,8 @@ import { CalendarError } from '../calendar-connector.ts';
 const PREFIX = 'graph-delta:';
 
 export interface GraphSyncState {
+  /** The /users/{…} path that reaches the mailbox (saves a directory lookup in a new process). */
+  userPath?: string;
   /** The window the delta link was opened for (ISO instants). */
   windowStart: string;
   windowEnd: string;
@@ -52,6 +54,7 @@ export function decodeSyncState(text: string | null): GraphSyncState | null {
     typeof s?.windowStart === 'string' &&
     typeof s.windowEnd === 'string' &&
     typeof s.deltaLink === 'string' &&
+    (s.userPath === undefined || (typeof s.userPath === 'string' && s.userPath.startsWith('/users/'))) &&
     Array.isArray(s.masters) &&
     s.masters.every((m) => typeof m === 'string') &&
     typeof s.occurrences === 'object' &&
@@ -98,7 +101,7 @@ export class OccurrenceIndex {
     for (const [k, v] of Object.entries(this.#occurrences)) if (v === i) delete this.#occurrences[k];
   }
 
-  toState(window: { windowStart: string; windowEnd: string }, deltaLink: string): GraphSyncState {
-    return { ...window, deltaLink, masters: this.#masters, occurrences: this.#occurrences };
+  toState(window: { windowStart: string; windowEnd: string }, deltaLink: string, userPath: string): GraphSyncState {
+    return { userPath, ...window, deltaLink, masters: this.#masters, occurrences: this.#occurrences };
   }
 }
