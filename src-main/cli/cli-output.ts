@@ -1,7 +1,41 @@
-import type { CycleReport, SideCounts, UserProblem, UserReport } from '../common/sync-report.ts';
+import type { ChangeLine, CycleReport, SideCounts, UserProblem, UserReport } from '../common/sync-report.ts';
+import { usersStoppedByOrganization } from '../runner/report-consolidation.ts';
 import type { CheckResult, RunnerStatus } from '../runner/runner-types.ts';
 
 /** The CLI's human output: plain text tables, one row per user, problems with their fix underneath. */
+
+/** Per person, at most this many changed entries are listed in the text output; --json lists every one. */
+export const MAX_LISTED_CHANGES = 25;
+
+// The sentences and words of the per-entry report, in one place.
+const TEXT = {
+  action: { create: 'created', update: 'updated', delete: 'deleted' } as Record<ChangeLine['action'], string>,
+  wouldAction: { create: 'would create', update: 'would update', delete: 'would delete' } as Record<ChangeLine['action'], string>,
+  direction: { exchange: 'Severa -> Exchange', severa: 'Exchange -> Severa' } as Record<ChangeLine['side'], string>,
+  deletedIn: { exchange: 'in Exchange', severa: 'in Severa' } as Record<ChangeLine['side'], string>,
+  changedHeading: (email: string) => `${email} changed:`,
+  wouldChangeHeading: (email: string) => `${email} would change:`,
+  more: (n: number) => `  ...and ${n} more (--json lists every one)`,
+  nothingToSync: 'Nobody has turned on their sync yet, so there is nothing to sync. Each person does that in the app, under My sync.',
+  stoppedByOrganization: (emails: string[]) => `Not synced because of the problem above: ${emails.join(', ')}.`,
+};
+
+/** "2026-05-12 10:00" in this computer's zone for instants, the date alone for all-day entries. */
+function when(start: string): string {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(start)) return start;
+  const ms = Date.parse(start);
+  if (Number.isNaN(ms)) return start;
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** One changed entry: what was done, which way, when the entry is, its name and why. */
+export function formatChangeLine(c: ChangeLine, dryRun = false): string {
+  const verb = (dryRun ? TEXT.wouldAction : TEXT.action)[c.action];
+  const way = c.action === 'delete' ? TEXT.deletedIn[c.side] : TEXT.direction[c.side];
+  return `  ${verb.padEnd(dryRun ? 12 : 7)} ${way.padEnd(17)} ${when(c.start).padEnd(16)}  ${c.subject}${c.reason ? `  (${c.reason})` : ''}`;
+}
 
 export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -39,17 +73,17 @@ export function formatCycleReport(report: CycleReport): string {
   }
   const total = report.users.reduce((n, u) => n + changeCount(u), 0);
   if (report.users.length > 0 && total === 0 && report.outcome === 'ok') out.push('', 'No changes.');
+  if (report.users.length === 0 && report.errors.length === 0) out.push('', TEXT.nothingToSync);
 
-  if (report.dryRun) {
-    const changed = report.users.filter((u) => u.changes.length > 0);
-    for (const u of changed) {
-      out.push('', `${u.email} would change:`);
-      for (const c of u.changes) {
-        out.push(`  ${c.action.padEnd(6)} in ${c.side.padEnd(8)} ${c.start}  ${c.subject}${c.reason ? `  (${c.reason})` : ''}`);
-      }
-    }
+  // Every changed entry by name, date, direction and reason (a real run as well as a dry run).
+  for (const u of report.users.filter((x) => x.changes.length > 0)) {
+    out.push('', report.dryRun ? TEXT.wouldChangeHeading(u.email) : TEXT.changedHeading(u.email));
+    for (const c of u.changes.slice(0, MAX_LISTED_CHANGES)) out.push(formatChangeLine(c, report.dryRun));
+    if (u.changes.length > MAX_LISTED_CHANGES) out.push(TEXT.more(u.changes.length - MAX_LISTED_CHANGES));
   }
   const problems: string[] = [...problemLines('  ', report.errors)];
+  const stopped = usersStoppedByOrganization(report);
+  if (stopped.length > 0) problems.push(`  ${TEXT.stoppedByOrganization(stopped)}`);
   for (const u of report.users) {
     if (u.errors.length > 0) problems.push(`  ${u.email}:`, ...problemLines('    ', u.errors));
   }

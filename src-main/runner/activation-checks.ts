@@ -1,4 +1,5 @@
-import type { SecretSource } from '../common/secrets-contract.ts';
+import { SECRET_ENV_VARS, SECRET_FIELDS } from '../common/secrets-contract.ts';
+import type { SecretName, SecretSource } from '../common/secrets-contract.ts';
 import type { OnPremisesExchangeSettings, OrgSettings } from '../common/settings-schema.ts';
 import { runEwsDiagnostics } from '../exchange/ews/ews-diagnostics.ts';
 import type { SeveraPort } from '../sync/severa-port.ts';
@@ -16,6 +17,9 @@ import type { CheckResult, ConnectorFactory, CountedSevera, RunnerLog } from './
  */
 
 export const CLOCK_SKEW_LIMIT_MS = 60_000;
+
+/** Where a missing secret goes: the field of the settings window by name, or its variable on the command line. */
+const secretFix = (name: SecretName) => `Enter it in the settings window (${SECRET_FIELDS[name]}); it is kept in the system keychain. On the command line, set ${SECRET_ENV_VARS[name]}.`;
 const CHECK_TIMEOUT_MS = 20_000;
 
 export interface ActivationCheckDeps {
@@ -45,7 +49,7 @@ export async function runActivationChecks(deps: ActivationCheckDeps): Promise<Ch
   let severa: CountedSevera | null = null;
   const severaSecret = await deps.secrets.get('severa-client-secret');
   if (!severaSecret) {
-    add({ id: 'severa-credentials', title: 'Severa API credentials', ok: false, message: 'No Severa API client secret is stored.', fix: 'Enter the client secret in the settings window (it goes to the OS keychain), or set SCS_SEVERA_CLIENT_SECRET for the CLI.' });
+    add({ id: 'severa-credentials', title: 'Severa API credentials', ok: false, message: 'No Severa API client secret is stored.', fix: secretFix('severa-client-secret') });
   } else {
     try {
       severa = await deps.connectors.createSevera(settings, deps.secrets, 'check');
@@ -83,7 +87,7 @@ export async function runActivationChecks(deps: ActivationCheckDeps): Promise<Ch
   if (!online) {
     const password = await deps.secrets.get('exchange-delegate-password');
     if (!password) {
-      add({ id: 'delegate-login', title: 'Delegate login', ok: false, message: 'No delegate account password is stored.', fix: 'Enter the delegate password in the settings window, or set SCS_EXCHANGE_PASSWORD for the CLI.' });
+      add({ id: 'delegate-login', title: 'Delegate login', ok: false, message: 'No delegate account password is stored.', fix: secretFix('exchange-delegate-password') });
       return finishWithClock(results, add, severa);
     }
   }

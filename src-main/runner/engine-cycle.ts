@@ -1,12 +1,22 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SecretSource } from '../common/secrets-contract.ts';
-import type { CycleReport } from '../common/sync-report.ts';
+import type { CycleReport, UserProblem } from '../common/sync-report.ts';
 import { SyncStore } from '../store/sync-store.ts';
 import { syncOrganization } from '../sync/sync-engine.ts';
 import { describeError, failedCycleReport } from './cycle-report-builders.ts';
 import type { CycleFunction } from './sync-runner.ts';
 import type { ConnectorFactory, CountedCalendar, CountedSevera, RunnerLog } from './runner-types.ts';
+
+/**
+ * Why the peers could not be opened, as the connector says it (its own sentence and fix: a missing secret names its
+ * field, Exchange Online names its own settings), else the error with a general fix.
+ */
+function connectorProblem(error: unknown): UserProblem {
+  const advice = (error as { advice?: { message: string; fix?: string } } | null)?.advice;
+  if (advice) return { code: 'connector-config', message: advice.message, ...(advice.fix ? { fix: advice.fix } : {}) };
+  return { code: 'connector-config', message: describeError(error), fix: 'Correct the settings, then run Test connection in the settings window ("check" on the command line).' };
+}
 
 /** The sync store's file in the data dir: pairs, sync states, intents, the deletion journal. */
 export const SYNC_STORE_FILE = 'sync-store.sqlite';
@@ -33,6 +43,29 @@ export async function openPeers(deps: Pick<EngineCycleDeps, 'secrets' | 'connect
   return { severa, calendar };
 }
 
+/** Port calls that write an entry (create, change, delete, join or leave): what "entries done" counts. */
+const WRITES = new Set(['createEvent', 'updateEvent', 'deleteEvent', 'createActivity', 'patchActivity', 'deleteActivity', 'addParticipant', 'removeParticipant']);
+
+/** The port with every finished write counted (the port's own fields, e.g. requestCount, pass through). */
+function countingWrites<T extends object>(port: T, onWrite: () => void): T {
+  return new Proxy(port, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      // Called on the port itself, never on this wrapper: ports may keep #private fields.
+      if (!WRITES.has(String(prop))) return (...args: unknown[]) => (value as (...a: unknown[]) => unknown).apply(target, args);
+      return async (...args: unknown[]) => {
+        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        onWrite();
+        return result;
+      };
+    },
+  });
+}
+
+/** How often, at most, the count of entries written is reported while a person's sync runs. */
+const ENTRY_PROGRESS_EVERY_MS = 1000;
+
 /** The default cycle: the sync engine over the configured peers and the store in the data dir. */
 export function createEngineCycle(deps: EngineCycleDeps): CycleFunction {
   return async (request) => {
@@ -45,13 +78,26 @@ export function createEngineCycle(deps: EngineCycleDeps): CycleFunction {
         startedAt,
         finishedAt: new Date(deps.now()).toISOString(),
         dryRun: request.dryRun,
-        problem: { code: 'connector-config', message: describeError(error), fix: 'Correct the settings or store the missing secret, then run "check".' },
+        problem: connectorProblem(error),
       });
     }
-    const { severa, calendar } = peers;
+    // Entries written so far, reported at most once a second while a long (first) sync runs, and at each person's end.
+    let entriesDone = 0;
+    let lastPosition = { usersDone: 0, usersTotal: request.users.length, currentUser: undefined as string | undefined, phase: undefined as string | undefined };
+    let lastSentMs = 0;
+    const report = () => request.onProgress({ ...lastPosition, entriesDone });
+    const onWrite = () => {
+      entriesDone++;
+      if (deps.now() - lastSentMs >= ENTRY_PROGRESS_EVERY_MS) {
+        lastSentMs = deps.now();
+        report();
+      }
+    };
+    const severa = countingWrites(peers.severa, onWrite);
+    const calendar = countingWrites(peers.calendar, onWrite);
     const counts =
-      typeof severa.requestCount === 'function' && typeof calendar.requestCount === 'function'
-        ? () => ({ severa: severa.requestCount!(), exchange: calendar.requestCount!() })
+      typeof peers.severa.requestCount === 'function' && typeof peers.calendar.requestCount === 'function'
+        ? () => ({ severa: peers.severa.requestCount!(), exchange: peers.calendar.requestCount!() })
         : undefined;
     return withSyncStore(deps.dataDir, (store): Promise<CycleReport> =>
       syncOrganization(
@@ -63,13 +109,16 @@ export function createEngineCycle(deps: EngineCycleDeps): CycleFunction {
           dryRun: request.dryRun,
           confirmDeletions: request.confirmDeletions,
           deletionGuard: request.settings.deletionGuard,
-          onProgress: (p) =>
-            request.onProgress({
+          onProgress: (p) => {
+            lastPosition = {
               usersDone: p.phase === 'done' ? p.index + 1 : p.index,
               usersTotal: p.total,
               currentUser: p.phase === 'start' ? p.email : undefined,
               phase: p.phase === 'start' ? `syncing ${p.email}` : undefined,
-            }),
+            };
+            lastSentMs = deps.now();
+            report();
+          },
         },
       ),
     );

@@ -11,6 +11,9 @@ import type { SeveraPort } from '../sync/severa-port.ts';
 
 export type RunnerState = 'idle' | 'syncing' | 'error' | 'paused';
 
+/** What automatic sync waits for before it starts: the admin settings, or a first person turning on their sync. */
+export type WaitingReason = 'settings' | 'enrollment';
+
 export interface CycleProgress {
   /** Users finished in the running cycle, out of `usersTotal`. */
   usersDone: number;
@@ -19,6 +22,12 @@ export interface CycleProgress {
   currentUser?: string;
   /** A short phrase for the window, e.g. 'reading Severa changes'. */
   phase?: string;
+  /** Entries created, updated or deleted so far in this cycle (both sides). */
+  entriesDone?: number;
+  /** When the cycle started (ISO). */
+  startedAt?: string;
+  /** Estimated seconds until the cycle ends; absent until the first person is done. */
+  secondsLeft?: number;
 }
 
 export interface RunnerStatus {
@@ -33,6 +42,8 @@ export interface RunnerStatus {
   /** Cycles that failed in a row; the schedule backs off while it is above zero. */
   consecutiveFailures: number;
   scheduled: boolean;
+  /** Set while automatic sync waits for setup (no cycle runs, nothing is wrong). */
+  waitingFor?: WaitingReason;
 }
 
 /** One activation diagnostic: one plain sentence of what is wrong (or right) and what the admin does about it. */

@@ -3,12 +3,14 @@ import type { OrgSettings } from '../common/settings-schema.ts';
 import type { SecretSource } from '../common/secrets-contract.ts';
 import type { CycleReport, UserProblem, UserReport } from '../common/sync-report.ts';
 import { cycleOutcome, cycleReportWithoutSync, describeError, failedCycleReport, userReportWithoutSync } from './cycle-report-builders.ts';
+import { estimateSecondsLeft } from './progress-estimate.ts';
+import { consolidateReport } from './report-consolidation.ts';
 import { readRunnerState, writeRunnerState } from './runner-state-file.ts';
 import type { RunnerStateFile } from './runner-state-file.ts';
 import { DEFAULT_BACKOFF_CAP_MS, isDue, nextDelayMs } from './schedule-policy.ts';
 import { settingsIssueLines } from './settings-problems.ts';
 import { silentLog } from './runner-types.ts';
-import type { CheckResult, ConnectorFactory, CycleProgress, CycleRequest, RunnerLog, RunnerStatus } from './runner-types.ts';
+import type { CheckResult, ConnectorFactory, CycleProgress, CycleRequest, RunnerLog, RunnerStatus, WaitingReason } from './runner-types.ts';
 import type { JournalEntryView, RestoreResultView } from '../common/ipc-contract.ts';
 
 /** Runs one cycle; the default one drives the sync engine over the connectors and the store in the data dir. */
@@ -32,6 +34,11 @@ export interface SyncRunnerOptions {
   backoffCapMs?: number;
   /** Replaces the activation diagnostics (tests); may report results through `onResult` as they come. */
   checks?: (settings: OrgSettings, onResult?: (result: CheckResult) => void) => Promise<CheckResult[]>;
+  /**
+   * What automatic sync waits for before its first cycle: 'settings' (none saved yet), 'enrollment' (nobody turned on
+   * their sync), or null when it can run. Default: 'enrollment' while the settings enrol nobody active.
+   */
+  waitingFor?: () => WaitingReason | null;
 }
 
 export interface CheckOptions {
@@ -125,7 +132,26 @@ export class SyncRunner {
     }
     if (pausedUntil !== null) status.pausedUntil = Number.isFinite(pausedUntil) ? new Date(pausedUntil).toISOString() : null;
     if (this.#progress) status.progress = { ...this.#progress };
+    const waiting = this.#waitingFor();
+    if (waiting) status.waitingFor = waiting;
     return status;
+  }
+
+  /** Why automatic sync does not run yet (nothing configured, nobody enrolled), or null. */
+  #waitingFor(): WaitingReason | null {
+    if (this.#options.waitingFor) {
+      try {
+        return this.#options.waitingFor();
+      } catch {
+        return null;
+      }
+    }
+    try {
+      return this.#options.loadSettings().enrollments.some((e) => !e.paused) ? null : 'enrollment';
+    } catch {
+      // Settings that cannot be read are a problem for a cycle to report, not a reason to wait.
+      return null;
+    }
   }
 
   /** Automatic cycles on the settings' interval; the first is due at once unless the last one ran recently. */
@@ -196,6 +222,8 @@ export class SyncRunner {
       this.resume();
       return;
     }
+    // Before setup is done there is nothing to sync: no cycle, no report, no failure to back off from.
+    if (this.#waitingFor()) return;
     if (isDue({ nowMs, nextRunAtMs: this.#nextRunAtMs, pausedUntilMs })) void this.runNow();
   }
 
@@ -272,6 +300,7 @@ export class SyncRunner {
     this.#emitStatus();
     let report: CycleReport;
     let intervalMinutes = 15;
+    let nothingToSync = false;
     try {
       let settings: OrgSettings;
       try {
@@ -283,19 +312,24 @@ export class SyncRunner {
       const { users, extra } = this.#selectUsers(settings, opts.users);
       this.#progress = { usersDone: 0, usersTotal: users.length, phase: 'starting' };
       if (users.length === 0) {
-        const errors: UserProblem[] = [];
-        if (extra.length === 0 && settings.enrollments.length === 0) {
-          errors.push({ code: 'no-enrollments', message: 'No user has enabled sync yet, so there is nothing to sync.', fix: 'Each user enables their own sync in the settings window (Personal).' });
-        }
-        report = cycleReportWithoutSync({ startedAt, finishedAt: new Date(this.#now()).toISOString(), dryRun, users: extra, errors });
+        // Nobody enrolled (or only paused users): nothing to sync, which is a state to set up, not a problem.
+        nothingToSync = extra.length === 0;
+        report = cycleReportWithoutSync({ startedAt, finishedAt: new Date(this.#now()).toISOString(), dryRun, users: extra, errors: [] });
       } else {
         const cycle = this.#options.cycle ?? (await this.#defaultCycle());
+        const startedAtMs = this.#now();
+        let currentSince: { email: string; atMs: number } | undefined;
         report = await cycle({
           settings,
           users,
           dryRun,
           confirmDeletions: opts.confirmDeletions ?? false,
-          onProgress: (progress) => {
+          onProgress: (raw) => {
+            const nowMs = this.#now();
+            if (raw.currentUser && raw.currentUser !== currentSince?.email) currentSince = { email: raw.currentUser, atMs: nowMs };
+            if (!raw.currentUser) currentSince = undefined;
+            const secondsLeft = estimateSecondsLeft({ startedAtMs, nowMs, usersDone: raw.usersDone, usersTotal: raw.usersTotal, ...(currentSince ? { currentUserStartedAtMs: currentSince.atMs } : {}) });
+            const progress: CycleProgress = { ...raw, startedAt: new Date(startedAtMs).toISOString(), ...(secondsLeft !== undefined ? { secondsLeft } : {}) };
             this.#progress = { ...progress };
             for (const cb of this.#progressListeners) safeCall(cb, progress, this.#log);
           },
@@ -313,7 +347,9 @@ export class SyncRunner {
       this.#log.error({ err: describeError(error), code: problem.code }, 'cycle failed');
       report = failedCycleReport({ startedAt, finishedAt: new Date(this.#now()).toISOString(), dryRun, problem });
     }
-    if (!dryRun) {
+    report = consolidateReport(report);
+    // A cycle with nobody to sync is not a sync: the status keeps saying what it said (e.g. "not synced yet").
+    if (!dryRun && !nothingToSync) {
       this.#persisted.lastReport = report;
       this.#persisted.lastRunAt = report.finishedAt;
       this.#persisted.consecutiveFailures = report.outcome === 'failed' ? this.#persisted.consecutiveFailures + 1 : 0;

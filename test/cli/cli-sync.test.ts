@@ -80,7 +80,28 @@ describe('severa-calendar-sync sync', () => {
   it('a human dry run lists what would change per user', async () => {
     const run = await runCli(['sync', '--dry-run', '--config', config, '--data-dir', join(dir, 'dry-human')], { env });
     expect(run.stdout).toContain('Dry run (nothing was changed)');
-    expect(run.stdout).toMatch(/mikko\.lahtinen@contoso\.example would change:\n\s+create/);
+    expect(run.stdout).toMatch(/mikko\.lahtinen@contoso\.example would change:\n\s+would create\s+(Severa -> Exchange|Exchange -> Severa)/);
+  });
+
+  it('a wrong delegate password is reported once for the organization, not once per user; nobody counts as first-synced', async () => {
+    const wrong = { ...env, SCS_EXCHANGE_PASSWORD: 'not-the-delegate-password' };
+    const json = await runCli(['sync', '--once', '--json', '--config', config, '--data-dir', join(dir, 'wrong-json')], { env: wrong });
+    const report = JSON.parse(json.stdout) as CycleReport;
+    expect(report.outcome).toBe('failed');
+    expect(report.errors.map((e) => e.code)).toEqual(['exchange-auth']);
+    expect(report.errors[0].fix).toMatch(/\S/);
+    expect(report.users.map((u) => [u.email, u.outcome, u.errors.length, u.firstSync])).toEqual([
+      ['mikko.lahtinen@contoso.example', 'failed', 0, false],
+      ['s.nieminen@contoso.example', 'failed', 0, false],
+    ]);
+
+    const text = await runCli(['sync', '--once', '--config', config, '--data-dir', join(dir, 'wrong-text')], { env: wrong });
+    expect(text.code).toBe(1);
+    expect(text.stdout.split("Exchange refused the delegate account's login.").length - 1).toBe(1);
+    expect(text.stdout.match(/^\s+fix: /gm)).toHaveLength(1);
+    expect(text.stdout).toContain('Not synced because of the problem above: mikko.lahtinen@contoso.example, s.nieminen@contoso.example.');
+    // The table's first-sync column says no for users whose sync failed.
+    expect(text.stdout).toMatch(/mikko\.lahtinen@contoso\.example\s+failed\s+0\/0\/0\s+0\/0\/0\s+0\s+0\s+no/);
   });
 
   it('check exits 0 when every activation check passes', async () => {
@@ -120,3 +141,46 @@ describe('severa-calendar-sync sync --watch', () => {
   });
 });
 
+
+describe('the per-entry change report', () => {
+  // Simulators of its own: the entries it syncs and renames must not meet the other tests' runs.
+  let ews2: EwsSimulator;
+  let severa2: SeveraSimulator;
+  let config2: string;
+  beforeAll(async () => {
+    ews2 = await startEwsSimulator({ seed: loadEwsSeed(demo('ews-demo.json')), port: 0 });
+    severa2 = await startSeveraSimulator({ seed: loadSeveraSeed(demo('severa-demo.json')), port: 0 });
+    config2 = join(dir, 'config-per-item.json');
+    writeFileSync(
+      config2,
+      JSON.stringify({
+        exchange: { serverType: 'Exchange2016', ewsUrl: ews2.url, domain: 'CONTOSO', username: 'svc-severa-sync', authMethod: 'ntlm' },
+        severa: { apiUrl: severa2.baseUrl, clientId: 'demo-client-id' },
+        activityTypesToExchange: ['00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000000b2'],
+        enrollments: [{ email: 'mikko.lahtinen@contoso.example', syncStartDate: '2026-01-01', enabledAt: '2026-01-01T00:00:00Z' }],
+      }),
+    );
+  });
+  afterAll(async () => {
+    await Promise.all([ews2?.close(), severa2?.close()]);
+  });
+
+  it('--json names every created, updated or deleted entry by name, date, direction and reason; the text output lists them', async () => {
+    const dataDir = join(dir, 'per-item');
+    const first = JSON.parse((await runCli(['sync', '--once', '--json', '--config', config2, '--data-dir', dataDir], { env })).stdout) as CycleReport;
+    const mikko = first.users.find((u) => u.email === 'mikko.lahtinen@contoso.example')!;
+    const counted = mikko.toExchange.created + mikko.toExchange.updated + mikko.toExchange.deleted + mikko.toSevera.created + mikko.toSevera.updated + mikko.toSevera.deleted;
+    expect(counted).toBeGreaterThan(0);
+    expect(mikko.changes).toHaveLength(counted);
+    for (const c of mikko.changes) expect(c).toMatchObject({ side: expect.stringMatching(/^(severa|exchange)$/), action: expect.stringMatching(/^(create|update|delete)$/), subject: expect.any(String), start: expect.any(String), reason: expect.stringMatching(/\S/) });
+    // An entry the first sync brought from Exchange to Severa, now renamed in Outlook.
+    const copied = mikko.changes.find((c) => c.side === 'severa' && c.action === 'create')!;
+    const item = ews2.mailbox('mikko.lahtinen@contoso.example').items().find((i) => i.subject === copied.subject)!;
+    ews2.mailbox('mikko.lahtinen@contoso.example').update(item.id, { subject: `${copied.subject} (moved)` });
+
+    const text = await runCli(['sync', '--once', '--config', config2, '--data-dir', dataDir], { env });
+    expect(text.stdout).toContain('mikko.lahtinen@contoso.example changed:');
+    const line = text.stdout.split('\n').find((l) => l.includes(`${copied.subject} (moved)`));
+    expect(line).toMatch(/^\s+updated\s+Exchange -> Severa\s+\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?\s+.+\(.+\)$/);
+  });
+});

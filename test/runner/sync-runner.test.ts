@@ -169,11 +169,43 @@ describe('SyncRunner: one cycle at a time', () => {
     expect(report.errors[0].code).toBe('settings-invalid');
   });
 
-  it('says plainly that nobody is enrolled', async () => {
-    const { runner, requests } = makeRunner({}, () => settingsValue({ enrollments: [] }));
+  it('with nobody enrolled there is nothing to sync: no problem, no recorded cycle, and automatic sync waits', async () => {
+    const { runner, requests, tick } = makeRunner({}, () => settingsValue({ enrollments: [] }));
     const report = await runner.runNow();
     expect(requests).toHaveLength(0);
-    expect(report.errors.map((e) => e.code)).toEqual(['no-enrollments']);
+    expect(report).toMatchObject({ outcome: 'ok', errors: [], users: [] });
+    // Not a sync: the status still says it never ran and is not in error.
+    expect(runner.status()).toMatchObject({ state: 'idle', consecutiveFailures: 0, waitingFor: 'enrollment' });
+    expect(runner.status().lastRunAt).toBeUndefined();
+    runner.startSchedule();
+    tick();
+    await new Promise((r) => setImmediate(r));
+    expect(runner.status().state).toBe('idle');
+    expect(requests).toHaveLength(0);
+    runner.stopSchedule();
+  });
+
+  it('automatic sync waits for the host\'s reason (no settings saved yet) and starts once it is gone', async () => {
+    let waiting: 'settings' | null = 'settings';
+    const reports: CycleReport[] = [];
+    const { runner, requests, tick, finish } = makeRunner({ waitingFor: () => waiting }, () => {
+      if (waiting) throw new Error('No settings saved yet.');
+      return settingsValue();
+    });
+    runner.onReport((r) => reports.push(r));
+    runner.startSchedule();
+    tick();
+    await new Promise((r) => setImmediate(r));
+    expect(requests).toHaveLength(0);
+    expect(reports).toEqual([]);
+    expect(runner.status()).toMatchObject({ state: 'idle', waitingFor: 'settings' });
+    waiting = null;
+    tick();
+    await new Promise((r) => setImmediate(r));
+    expect(requests).toHaveLength(1);
+    expect(runner.status().waitingFor).toBeUndefined();
+    await finish();
+    runner.stopSchedule();
   });
 });
 
@@ -363,11 +395,34 @@ describe('SyncRunner: events', () => {
     const run = runner.runNow();
     await new Promise((r) => setImmediate(r));
     requests[0].onProgress({ usersDone: 1, usersTotal: 2, currentUser: 'mikko.lahtinen@contoso.example' });
-    expect(runner.status().progress).toEqual({ usersDone: 1, usersTotal: 2, currentUser: 'mikko.lahtinen@contoso.example' });
+    expect(runner.status().progress).toMatchObject({ usersDone: 1, usersTotal: 2, currentUser: 'mikko.lahtinen@contoso.example', startedAt: '2026-05-04T08:00:00.000Z' });
     await finish();
     await run;
     expect(seen).toEqual(['1/2 mikko.lahtinen@contoso.example']);
     expect(runner.status().progress).toBeUndefined();
+  });
+
+  it('a long first sync reports entries done and, once a person is done, the time left', async () => {
+    const { runner, requests, finish } = makeRunner({}, () =>
+      settingsValue({ enrollments: ['a', 'b', 'c', 'd'].map((n) => ({ email: `${n}@contoso.example`, syncStartDate: '2026-01-01', enabledAt: '2026-01-01T00:00:00Z' })) }),
+    );
+    const run = runner.runNow();
+    await new Promise((r) => setImmediate(r));
+    requests[0].onProgress({ usersDone: 0, usersTotal: 4, currentUser: 'a@contoso.example', entriesDone: 0 });
+    clock += minutes(3);
+    requests[0].onProgress({ usersDone: 0, usersTotal: 4, currentUser: 'a@contoso.example', entriesDone: 800 });
+    // Nobody is done yet: no estimate rather than a guess.
+    expect(runner.status().progress).toMatchObject({ entriesDone: 800 });
+    expect(runner.status().progress?.secondsLeft).toBeUndefined();
+    clock += minutes(1);
+    requests[0].onProgress({ usersDone: 1, usersTotal: 4, currentUser: 'b@contoso.example', entriesDone: 1000 });
+    // One person took 4 minutes; three are left.
+    expect(runner.status().progress).toMatchObject({ usersDone: 1, entriesDone: 1000, secondsLeft: 12 * 60 });
+    clock += minutes(2);
+    requests[0].onProgress({ usersDone: 1, usersTotal: 4, currentUser: 'b@contoso.example', entriesDone: 1500 });
+    expect(runner.status().progress?.secondsLeft).toBe(10 * 60);
+    await finish();
+    await run;
   });
 });
 
