@@ -9,8 +9,9 @@ import type { SeveraActivity, SeveraActivityInput, SeveraPort } from './severa-p
 import { isSeveraNotFound } from './severa-port.ts';
 import { SeveraSnapshot, type SeveraItem } from './severa-snapshot.ts';
 import { problemFor, severaProblem } from './sync-problems.ts';
-import { UserSync, type CycleContext, type JournaledItem, type SyncLog, type UserPlan } from './user-sync.ts';
+import { UserSync, type CycleContext, type SyncLog, type UserPlan } from './user-sync.ts';
 import { exchangeOnlyPair, RESTORED_TAG_PREFIX } from './user-sync/item-helpers.ts';
+import type { JournaledItem } from './user-sync/write-ahead.ts';
 import { occurrenceAt } from './recurrence-rule.ts';
 import { parseOccurrenceItemId, seriesWithOccurrence } from './series-flattening.ts';
 import { isDate } from './zoned-time.ts';
@@ -25,7 +26,7 @@ import { isDate } from './zoned-time.ts';
  */
 
 export type { SyncLog } from './user-sync.ts';
-export type { JournaledItem } from './user-sync.ts';
+export type { JournaledItem } from './user-sync/write-ahead.ts';
 export { RESTORED_TAG_PREFIX };
 
 export interface SyncDeps {

@@ -1,0 +1,260 @@
+import type { EventFields, SideEvent } from '../calendar-event.ts';
+import { contentHash } from '../event-content-hash.ts';
+import { encodeSeriesBase, seriesBaseOf } from '../series-merge.ts';
+import { activityPatches, activityToFields, categoryOf, chooseActivityType, describeFields, fieldsToActivityInput, occurrenceKey } from '../severa-activity-mapping.ts';
+import { isSeveraNotFound, type SeveraActivity, type SeveraParticipant } from '../severa-port.ts';
+import type { SeveraItem } from '../severa-snapshot.ts';
+import { localToMs } from '../zoned-time.ts';
+import { buildPair, exchangeSide, type Candidate } from './candidate.ts';
+import { keepSeveraOccurrencesInExchange } from './exchange-writes.ts';
+import { baseHash, OVERLAP_TOLERANCE_MS } from './item-helpers.ts';
+import { change, dropPair, note, problem, stagePair, type UserState } from './user-sync-state.ts';
+import { announceUpdate, type CreateSeveraIntent, type JournaledItem } from './write-ahead.ts';
+
+/**
+ * The writes to Severa (called by write-decisions.ts, and by recovery for participants): create an activity from an
+ * Exchange item (with its owner and participants from the meeting), update it, delete it (journaled first; a
+ * participant's deletion ends only their participation), and bring a series' occurrences in line. Each adds its change
+ * line before the side effect (so a dry run lists it), announces itself when a killed run would leave it unrecorded
+ * (write-ahead.ts), and stages the pair it leaves.
+ */
+
+/** Who owns the activity of an Exchange item (an enrolled organizer, else the user) and who else takes part. */
+function ownerFor(u: UserState, event: SideEvent): { ownerGuid: string; participantGuids: string[] } {
+  const { ctx } = u;
+  const me = u.userGuid;
+  const organizer = event.fields.organizer?.toLowerCase() ?? null;
+  const enrolledOrganizer = organizer ? ctx.enrolledByMailbox.get(organizer) : undefined;
+  const ownerGuid = enrolledOrganizer?.severaGuid ?? me;
+  const participants = new Set<string>();
+  for (const address of [organizer, ...event.fields.attendees.map((a) => a.toLowerCase())]) {
+    if (!address) continue;
+    const guid = ctx.enrolledByMailbox.get(address)?.severaGuid ?? ctx.snapshot.userByEmail(address)?.guid ?? undefined;
+    if (guid && guid !== ownerGuid) participants.add(guid);
+  }
+  if (ownerGuid !== me) participants.add(me);
+  return { ownerGuid, participantGuids: [...participants] };
+}
+
+export async function createInSevera(u: UserState, c: Candidate, reason: string): Promise<void> {
+  const { ctx } = u;
+  const event = c.exchange.event!;
+  const { ownerGuid, participantGuids } = c.pair ? { ownerGuid: c.pair.role === 'owner' ? u.userGuid : ownerFor(u, event).ownerGuid, participantGuids: ownerFor(u, event).participantGuids } : ownerFor(u, event);
+  const owner = ctx.snapshot.userByGuid(ownerGuid);
+  const type = chooseActivityType(event.fields.isPrivate, owner, ctx.snapshot.types);
+  if (!type) {
+    problem(u, { code: 'no-activity-type', message: `"${event.fields.subject}" cannot be created in Severa: there is no active default activity type.`, fix: 'Mark one activity type as the default in Severa.' });
+    return;
+  }
+  const timeZone = ctx.snapshot.timeZoneOf(ownerGuid);
+  const input = fieldsToActivityInput(event.fields, { ownerGuid, activityTypeGuid: type.guid, timeZone });
+  change(u, { side: 'severa', action: 'create', ...describeFields(event.fields), sourceId: event.id, reason });
+  if (ctx.dryRun) {
+    if (event.uid) ctx.uidIndex.set(event.uid, `dry-run:${event.id}`);
+    return;
+  }
+  const expected = activityToFields({ ...input, activityType: { guid: type.guid, category: type.category } }, { timeZone, typesByGuid: ctx.snapshot.typesByGuid }).fields;
+  const intentId = ctx.newId();
+  ctx.store.addIntent({
+    id: intentId,
+    email: u.plan.email,
+    kind: 'create-severa',
+    payload: { exchangeId: event.id, mailbox: u.mailbox, ownerGuid, hash: baseHash(expected), start: input.startDateTime, end: input.endDateTime ?? input.startDateTime, participantGuids, name: input.name, ...(event.uid ? { uid: event.uid } : {}) } satisfies CreateSeveraIntent,
+    createdAt: ctx.now().toISOString(),
+  });
+  const created = await ctx.severa.createActivity(input);
+  ctx.snapshot.remember(created);
+  // The meeting has its activity from now on, whatever fails next in this user's sync: the other enrolled copies of
+  // the meeting, synced later in this cycle, link to it instead of creating it again (this user's next cycle finds
+  // it by the intent, or by the UID of the pair those copies made).
+  if (event.uid && created.guid) ctx.uidIndex.set(event.uid, created.guid);
+  await ensureParticipants(u, created.guid ?? '', participantGuids);
+  let item = ctx.snapshot.toItem(created);
+  if (!item) throw new Error('Severa answered the new activity without a guid.');
+  if (event.fields.recurrence && event.fields.exceptions.length) item = await writeSeveraExceptions(u, item, event.fields);
+  u.work.removeIntentIds.push(intentId);
+  if (c.pair) dropPair(u, c.pair);
+  stagePair(u, buildPair(u, { ...c, pair: null, role: ownerGuid === u.userGuid ? 'owner' : 'participant', origin: c.pair?.origin ?? 'exchange' }, item, exchangeSide(c), event.fields));
+}
+
+export async function ensureParticipants(u: UserState, activityGuid: string, userGuids: readonly string[]): Promise<void> {
+  if (!activityGuid || userGuids.length === 0) return;
+  const { ctx } = u;
+  const present = new Set((await ctx.snapshot.participants(activityGuid)).map((p) => p.participantGuid));
+  for (const guid of userGuids) {
+    if (present.has(guid)) continue;
+    const added = await ctx.severa.addParticipant(activityGuid, guid);
+    ctx.snapshot.rememberParticipant(activityGuid, (added && typeof added === 'object' ? added : { participantGuid: guid }) as SeveraParticipant);
+    present.add(guid);
+  }
+}
+
+/** A meeting linked by UID: the user must take part in the activity. */
+export async function ensureMember(u: UserState, item: SeveraItem): Promise<void> {
+  if (u.ctx.dryRun || item.ownerGuid === u.userGuid) return;
+  await ensureParticipants(u, item.flattenedFrom ?? item.guid, [u.userGuid]);
+}
+
+/** Writes the Exchange item (or `merged`, the fields a merge decided) to Severa. */
+export async function updateSevera(u: UserState, c: Candidate, reason: string, merged?: EventFields): Promise<void> {
+  const { ctx } = u;
+  const source = c.exchange.event!;
+  const event: SideEvent = merged ? { ...source, fields: merged } : source;
+  const guid = c.severa.item?.guid ?? c.pair!.severaGuid;
+  change(u, { side: 'severa', action: 'update', ...describeFields(event.fields), sourceId: event.id, reason });
+  if (ctx.dryRun) return;
+  const current = c.severa.item?.activity ?? (await ctx.snapshot.activity(guid));
+  if (!current) {
+    // Gone meanwhile: decide again with Severa absent (the change wins over the deletion).
+    await createInSevera(u, { ...c, severa: { state: 'absent' } }, 'changed in Exchange after deletion in Severa');
+    return;
+  }
+  const category = categoryOf(current, ctx.snapshot.typesByGuid);
+  let activityTypeGuid: string | undefined;
+  if (event.fields.isPrivate !== (category === 'Personal')) {
+    const owner = ctx.snapshot.userByGuid(current.ownerUser?.guid ?? '');
+    const type = chooseActivityType(event.fields.isPrivate, owner, ctx.snapshot.types);
+    if (type && type.guid !== current.activityType?.guid) activityTypeGuid = type.guid;
+  }
+  const timeZone = c.severa.item?.timeZone ?? ctx.snapshot.timeZoneOf(current.ownerUser?.guid);
+  const ops = activityPatches(current, event.fields, { timeZone, activityTypeGuid });
+  const intentId = merged ? null : announceUpdate(u, 'severa', c, {
+    writtenHash: contentHash(event.fields),
+    writtenBase: encodeSeriesBase(seriesBaseOf(event.fields)),
+    source: exchangeSide(c),
+  });
+  let updated: SeveraActivity = current;
+  if (ops.length) {
+    const result = await ctx.severa.patchActivity(guid, ops);
+    updated = (Array.isArray(result) ? (result.find((a) => a.guid === guid) ?? result[0]) : result) ?? current;
+    ctx.snapshot.remember(updated);
+  }
+  // Attendees added to the meeting in the organizer's calendar take part in the activity too (never removed here:
+  // an attendee who declines keeps what they did in Severa).
+  if ((current.ownerUser?.guid ?? '') === u.userGuid && event.fields.attendees.length > 0) {
+    const wanted = ownerFor(u, event).participantGuids.filter((g) => g !== u.userGuid);
+    if (wanted.length) await ensureParticipants(u, guid, wanted);
+  }
+  let item = await ctx.snapshot.itemFor(updated);
+  if (!item) throw new Error('Severa answered the updated activity without a guid.');
+  if (event.fields.recurrence) item = await writeSeveraExceptions(u, item, event.fields);
+  if (intentId) u.work.removeIntentIds.push(intentId);
+  const exchange = event.fields.recurrence ? await keepSeveraOccurrencesInExchange(u, c, item, event.fields, reason, merged !== undefined) : exchangeSide(c);
+  stagePair(u, buildPair(u, c, item, exchange, event.fields));
+}
+
+/**
+ * Brings a Severa series' changed and deleted occurrences in line with Exchange's: an occurrence is changed by patching
+ * it (Severa turns it into an exception) and deleted by deleting it. Returns the series as Severa then holds it. An
+ * occurrence changed or deleted in Severa that is regular in `fields` stays as it is (Severa cannot make it regular
+ * again): keepSeveraOccurrencesInExchange copies it to Exchange.
+ */
+async function writeSeveraExceptions(u: UserState, series: SeveraItem, fields: EventFields): Promise<SeveraItem> {
+  const { snapshot } = u.ctx;
+  const tz = series.timeZone;
+  const isAllDay = fields.isAllDay;
+  const current = new Map(series.fields.exceptions.map((x) => [occurrenceKey(x.originalStart, isAllDay, tz), x]));
+  let wrote = false;
+  for (const ex of fields.exceptions) {
+    const key = occurrenceKey(ex.originalStart, isAllDay, tz);
+    const have = current.get(key);
+    if (ex.fields === null && have && have.fields === null) continue;
+    if (ex.fields && have?.fields && contentHash({ ...have.fields, recurrence: null, exceptions: [] }) === contentHash({ ...ex.fields, recurrence: null, exceptions: [] })) continue;
+    const target = await occurrenceActivity(u, series, key, isAllDay);
+    if (!target?.guid) {
+      note(u, `An occurrence of "${fields.subject}" (${ex.originalStart}) was not found in Severa; its change was not copied.`);
+      continue;
+    }
+    if (ex.fields === null) {
+      await u.ctx.severa.deleteActivity(target.guid);
+    } else {
+      const ops = activityPatches(target, { ...ex.fields, recurrence: null, exceptions: [] }, { timeZone: tz });
+      if (ops.length) await u.ctx.severa.patchActivity(target.guid, ops);
+    }
+    wrote = true;
+  }
+  if (!wrote) return series;
+  snapshot.invalidate(series.guid, series.ownerGuid);
+  return (await snapshot.fetchItem(series.guid)) ?? series;
+}
+
+/** The Severa activity of one occurrence of a series: its Exception activity, or the occurrence as the API lists it. */
+async function occurrenceActivity(u: UserState, series: SeveraItem, key: string, isAllDay: boolean): Promise<SeveraActivity | null> {
+  const rowGuid = series.exceptionRowGuids?.get(key);
+  if (rowGuid) return u.ctx.snapshot.activity(rowGuid);
+  const originalMs = isAllDay ? localToMs(series.timeZone, key) : Date.parse(key);
+  const rows = await u.ctx.severa.listActivities({
+    userGuids: [series.ownerGuid],
+    recurrenceType: 'Occurrence',
+    startDateTime: new Date(originalMs - OVERLAP_TOLERANCE_MS).toISOString(),
+    endDateTime: new Date(originalMs + OVERLAP_TOLERANCE_MS).toISOString(),
+  });
+  return rows.find((r) => r.recurrenceParentActivityGuid === series.guid && Math.abs(Date.parse(r.startDateTime ?? '') - originalMs) < 1000) ?? null;
+}
+
+export async function deleteInSevera(u: UserState, c: Candidate, reason: string): Promise<void> {
+  const { ctx } = u;
+  const p = c.pair!;
+  const activity = c.severa.item?.activity ?? (ctx.dryRun ? null : await ctx.snapshot.activity(p.severaGuid));
+  const subject = activity?.name ?? p.subject;
+  const start = c.severa.item?.fields.start ?? p.start;
+  const owner = (activity?.ownerUser?.guid ?? (p.role === 'owner' ? u.userGuid : '')) === u.userGuid;
+  change(u, { side: 'severa', action: 'delete', subject, start, sourceId: p.exchangeId, reason: owner ? reason : `${reason} (removed as participant)` });
+  if (ctx.dryRun) return;
+  if (!activity) {
+    dropPair(u, p);
+    return;
+  }
+  const guid = activity.guid ?? p.severaGuid;
+  if (owner) {
+    const participants = await ctx.snapshot.participants(guid);
+    const journalId = ctx.store.journalDeletion({
+      email: u.plan.email,
+      side: 'severa',
+      kind: 'item',
+      itemId: guid,
+      subject,
+      start,
+      reason,
+      item: { side: 'severa', activity, participants, exchangeId: p.exchangeId, mailbox: u.mailbox } satisfies JournaledItem,
+      deletedAt: ctx.now().toISOString(),
+    });
+    try {
+      await ctx.severa.deleteActivity(guid);
+    } catch (err) {
+      if (!isSeveraNotFound(err)) {
+        ctx.store.unjournal(journalId);
+        throw err;
+      }
+    }
+    ctx.snapshot.markDeleted(guid);
+    u.markGone.add(guid);
+  } else {
+    // Only the owner deletes an activity: a participant's deletion ends their participation.
+    const source = c.severa.item?.flattenedFrom ?? guid;
+    const record = (await ctx.snapshot.participants(source)).find((x) => x.participantGuid === u.userGuid);
+    if (record?.guid) {
+      const journalId = ctx.store.journalDeletion({
+        email: u.plan.email,
+        side: 'severa',
+        kind: 'participation',
+        itemId: source,
+        subject,
+        start,
+        reason: `${reason} (removed as participant)`,
+        item: { side: 'severa', participation: { activityGuid: source, userGuid: u.userGuid, participantGuid: record.guid }, activity, exchangeId: p.exchangeId, mailbox: u.mailbox } satisfies JournaledItem,
+        deletedAt: ctx.now().toISOString(),
+      });
+      try {
+        await ctx.severa.removeParticipant(source, record.guid);
+      } catch (err) {
+        if (!isSeveraNotFound(err)) {
+          ctx.store.unjournal(journalId);
+          throw err;
+        }
+      }
+      ctx.snapshot.forgetParticipants(source);
+    }
+  }
+  dropPair(u, p);
+}

@@ -1,0 +1,178 @@
+import type { ChangeLine, SideCounts, SideName, UserProblem, UserReport } from '../../common/sync-report.ts';
+import type { CalendarConnector } from '../../exchange/calendar-connector.ts';
+import type { PairRecord, PairRole, SyncStore, UserSyncState, UserWork } from '../../store/sync-store.ts';
+import type { EventFields, SideEvent } from '../calendar-event.ts';
+import type { DeletionGuardSettings } from '../deletion-guard.ts';
+import { serverItemId } from '../series-flattening.ts';
+import type { SeveraPort, SeveraUser } from '../severa-port.ts';
+import type { SeveraItem, SeveraSnapshot } from '../severa-snapshot.ts';
+import { localToMs } from '../zoned-time.ts';
+import { itemRangeMs } from './item-helpers.ts';
+
+/**
+ * What one user's sync works with: the cycle's shared context, the user's plan, and the working state every phase adds
+ * to (the report, and the store work committed at the end), with the small operations on them the phases share.
+ */
+
+export interface SyncLog {
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+  debug?(...args: unknown[]): void;
+}
+
+/** What every user's sync shares within one cycle. */
+export interface CycleContext {
+  severa: SeveraPort;
+  calendar: CalendarConnector;
+  store: SyncStore;
+  snapshot: SeveraSnapshot;
+  now: () => Date;
+  log: SyncLog;
+  newId: () => string;
+  dryRun: boolean;
+  confirmDeletions: boolean;
+  guard: DeletionGuardSettings;
+  windowEndMs: number;
+  /** changedSince position this cycle consumed up to (committed per user). */
+  severaCursor: string;
+  /** Severa items changed org-wide since the oldest enrolled user's cursor (incremental users). */
+  orgChanged: Map<string, SeveraItem>;
+  /** Of those, the ones whose version a stored pair already has: no one changed them since the sync saw them. */
+  settledGuids: Set<string>;
+  /** Exchange meeting UID -> Severa guid, for pairs made this cycle (before or without a commit). */
+  uidIndex: Map<string, string>;
+  /** Enrolled users by primary SMTP address and by Severa user guid. */
+  enrolledByMailbox: Map<string, { email: string; severaGuid: string }>;
+  /** Clock offsets (server minus local, ms) to put both sides' last-update times on one clock. */
+  offsets: () => { severa: number | null; exchange: number | null };
+}
+
+export interface UserPlan {
+  email: string;
+  syncStartDate: string;
+  mode: 'first' | 'reconcile' | 'incremental';
+  severaUser: SeveraUser & { guid: string };
+  mailbox: string;
+  state: UserSyncState | null;
+}
+
+/** The store work one user's sync stages, committed in one transaction at the end (commit-user.ts). */
+export type StagedWork = Required<Pick<UserWork, 'upsertPairs' | 'deletePairIds' | 'removeIntentIds' | 'addDeferred' | 'removeDeferred'>> & UserWork;
+
+/** One user's working state, handed to every phase. */
+export interface UserState {
+  readonly ctx: CycleContext;
+  readonly plan: UserPlan;
+  readonly mailbox: string;
+  /** The user's Severa user guid. */
+  readonly userGuid: string;
+  /** Start of the sync window: the user's sync start date in their time zone. */
+  readonly windowStartMs: number;
+  /** What the user's status shows: changes, problems, notes, counts. */
+  readonly report: UserReport;
+  /** Pairs, intents and deferred items to commit. */
+  readonly work: StagedWork;
+  /** Severa activities this user's sync deleted: every other user's pair of them is marked gone on commit. */
+  readonly markGone: Set<string>;
+  /** The latest known state of series whose occurrences this cycle writes (each write gives a new ChangeKey). */
+  readonly seriesNow: Map<string, SideEvent>;
+}
+
+const emptyCounts = () => ({ created: 0, updated: 0, deleted: 0 });
+
+export function newUserState(ctx: CycleContext, plan: UserPlan): UserState {
+  return {
+    ctx,
+    plan,
+    mailbox: plan.mailbox,
+    userGuid: plan.severaUser.guid,
+    windowStartMs: localToMs(ctx.snapshot.timeZoneOf(plan.severaUser.guid), plan.syncStartDate),
+    report: {
+      email: plan.email,
+      outcome: 'ok',
+      toSevera: emptyCounts(),
+      toExchange: emptyCounts(),
+      conflicts: 0,
+      heldDeletions: 0,
+      changes: [],
+      errors: [],
+      notes: [],
+      firstSync: plan.mode === 'first',
+    },
+    work: { email: plan.email, upsertPairs: [], deletePairIds: [], removeIntentIds: [], addDeferred: [], removeDeferred: [] },
+    markGone: new Set(),
+    seriesNow: new Map(),
+  };
+}
+
+// ---- the report ------------------------------------------------------------------------------------------------------------
+
+export function note(u: UserState, message: string): void {
+  if (!u.report.notes.includes(message)) u.report.notes.push(message);
+}
+
+export function problem(u: UserState, p: UserProblem): void {
+  u.report.errors.push(p);
+}
+
+export function change(u: UserState, line: ChangeLine): void {
+  u.report.changes.push(line);
+  const counts = line.side === 'severa' ? u.report.toSevera : u.report.toExchange;
+  if (line.action === 'create') counts.created++;
+  else if (line.action === 'update') counts.updated++;
+  else counts.deleted++;
+}
+
+export interface ReportMark {
+  changes: number;
+  toSevera: SideCounts;
+  toExchange: SideCounts;
+  conflicts: number;
+}
+
+export function reportMark(u: UserState): ReportMark {
+  const r = u.report;
+  return { changes: r.changes.length, toSevera: { ...r.toSevera }, toExchange: { ...r.toExchange }, conflicts: r.conflicts };
+}
+
+export function rollBackReport(u: UserState, mark: ReportMark): void {
+  const r = u.report;
+  r.changes.length = mark.changes;
+  r.toSevera = mark.toSevera;
+  r.toExchange = mark.toExchange;
+  r.conflicts = mark.conflicts;
+}
+
+// ---- the staged store work -------------------------------------------------------------------------------------------------
+
+export function stagePair(u: UserState, p: PairRecord): void {
+  const i = u.work.upsertPairs.findIndex((x) => (p.id !== undefined && x.id === p.id) || x.exchangeId === p.exchangeId || x.severaGuid === p.severaGuid);
+  if (i >= 0) u.work.upsertPairs.splice(i, 1);
+  u.work.upsertPairs.push(p);
+  if (p.uid) u.ctx.uidIndex.set(p.uid, p.severaGuid);
+}
+
+export function dropPair(u: UserState, p: PairRecord | null): void {
+  if (p?.id !== undefined) u.work.deletePairIds.push(p.id);
+}
+
+/** Looks at an item again next cycle (after an item-level failure). */
+export function retryLater(u: UserState, side: SideName, itemId: string): void {
+  u.work.addDeferred.push({ email: u.plan.email, side, itemId: side === 'exchange' ? serverItemId(itemId) : itemId, startsAt: '0000-00-00T00:00:00.000Z' });
+}
+
+// ---- the user and the window -----------------------------------------------------------------------------------------------
+
+export function roleIn(u: UserState, item: SeveraItem): PairRole {
+  return item.ownerGuid === u.userGuid ? 'owner' : 'participant';
+}
+
+/** Is a new item inside the window? 'before': ends before the sync start date; 'after': starts beyond the window. */
+export function windowPosition(u: UserState, fields: EventFields, timeZone: string): 'inside' | 'before' | 'after' {
+  const { start, end } = itemRangeMs(fields, timeZone);
+  if (Number.isNaN(start)) return 'before';
+  if (end <= u.windowStartMs && !(end === start && start === u.windowStartMs)) return 'before';
+  if (start >= u.ctx.windowEndMs) return 'after';
+  return 'inside';
+}
