@@ -9,7 +9,7 @@ import { buildPair, currentFields, exchangeSide, severaSide, type Candidate, typ
 import { correctedTimes, decideCandidate } from './decide-candidates.ts';
 import { createInExchange, deleteInExchange, freshExchangeEvent, updateExchange } from './exchange-writes.ts';
 import { createInSevera, deleteInSevera, ensureMember, updateSevera } from './severa-writes.ts';
-import { change, dropPair, problem, reportMark, retryLater, roleIn, rollBackReport, stagePair, type UserState } from './user-sync-state.ts';
+import { change, dropPair, note, problem, reportMark, retryLater, roleIn, rollBackReport, stagePair, type UserState } from './user-sync-state.ts';
 
 /**
  * Phase 7, write: each decision is carried out in turn, on Exchange (exchange-writes.ts) or Severa (severa-writes.ts).
@@ -58,6 +58,10 @@ async function execute(u: UserState, c: Candidate, d: Decision, mayRetry: boolea
       await execute(u, again, decideCandidate(u, again), false);
       return;
     }
+    if (err instanceof CalendarError && err.code === 'would-notify') {
+      await keepOutlookMeeting(u, c, d, err);
+      return;
+    }
     if (!isItemLevel(err)) throw err;
     const subject = c.exchange.event?.fields.subject ?? c.severa.item?.fields.subject ?? c.pair?.subject ?? '';
     const p = problemFor(err, { mailbox: u.mailbox, what: `syncing "${subject}"` });
@@ -66,6 +70,32 @@ async function execute(u: UserState, c: Candidate, d: Decision, mayRetry: boolea
     if (c.severa.item) retryLater(u, 'severa', c.severa.item.guid);
     keepGoneSides(u, c, d, err);
   }
+}
+
+/**
+ * Exchange refused to change or delete a meeting silently (Exchange Online mails the attendees of an organizer's meeting
+ * on any change; the connector never lets that happen). Outlook is then the only place the meeting can change, so:
+ * - a deletion in Severa leaves the meeting, and its pair remembers Severa's side is gone: until the user deletes it in
+ *   Outlook (then both are gone) or changes it there (a change beats a deletion: it comes back to Severa), every cycle
+ *   says so;
+ * - a change in Severa stays in Severa, the pair records both sides as they are (said once); a change made in Outlook
+ *   too (a merge) is taken to Severa, since Outlook's is the version that can stand on both sides.
+ */
+async function keepOutlookMeeting(u: UserState, c: Candidate, d: Decision, err: CalendarError): Promise<void> {
+  const subject = c.exchange.event?.fields.subject ?? c.severa.item?.fields.subject ?? c.pair?.subject ?? '';
+  const advice = err.advice ?? { message: err.message, fix: 'Change the meeting in Outlook.' };
+  if (d.action === 'delete') {
+    note(u, `"${subject}" was deleted in Severa but stays in Outlook: ${advice.message} ${advice.fix}`);
+    keepGoneSides(u, c, d, err);
+    return;
+  }
+  note(u, `"${subject}" was changed in Severa only: ${advice.message} ${advice.fix}`);
+  if (d.action === 'merge' && c.exchange.event && c.severa.item) {
+    await updateSevera(u, c, 'changed in Outlook; the meeting can only change there');
+    return;
+  }
+  if (u.ctx.dryRun || !c.pair) return;
+  stagePair(u, buildPair(u, c, severaSide(c), exchangeSide(c), currentFields(c)));
 }
 
 /**

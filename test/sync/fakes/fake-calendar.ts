@@ -41,6 +41,8 @@ export class FakeCalendar implements CalendarConnector {
   calls: Record<string, number> = {};
   callsByMailbox: Record<string, number> = {};
   offsetMs: number | null = 0;
+  /** As Exchange Online: an organizer's meeting with attendees cannot change or go without mailing them ('would-notify'). */
+  refuseNotifyingWrites = false;
   private readonly ruleProblem: (rule: RecurrenceRule) => string | null;
 
   /** `recurrenceProblem`: the rules this calendar cannot hold as series (default: it holds every rule). */
@@ -192,6 +194,7 @@ export class FakeCalendar implements CalendarConnector {
     const e = b.items.get(id);
     if (!e) throw new CalendarError('not-found', `no item ${id}`, { serverCode: 'ErrorItemNotFound' });
     if (e.version !== version) throw new CalendarError('conflict', 'stale ChangeKey', { serverCode: 'ErrorIrresolvableConflict' });
+    this.refuseNotifying(b, e);
     const updated = this.userUpdate(mailbox, id, f);
     this.faults.at('updateEvent', 'after', mailbox);
     return { id, version: updated.version, lastModified: updated.lastModified };
@@ -200,9 +203,18 @@ export class FakeCalendar implements CalendarConnector {
   async deleteEvent(mailbox: string, id: string): Promise<void> {
     this.count('deleteEvent', mailbox);
     this.faults.at('deleteEvent', 'before', mailbox);
-    this.box(mailbox);
+    const b = this.box(mailbox);
+    const e = b.items.get(id);
+    if (e) this.refuseNotifying(b, e);
     this.userDelete(mailbox, id);
     this.faults.at('deleteEvent', 'after', mailbox);
+  }
+
+  private refuseNotifying(b: Mailbox, e: SideEvent): void {
+    if (!this.refuseNotifyingWrites || e.fields.attendees.length === 0 || e.fields.organizer !== b.primary) return;
+    throw new CalendarError('would-notify', 'would mail the attendees', {
+      advice: { message: `A meeting in the calendar of ${b.primary} has attendees: changing or deleting it would mail them, so the sync left it as it is.`, fix: 'Change or delete the meeting in Outlook.' },
+    });
   }
 
   async resolveMailbox(email: string): Promise<string | null> {
