@@ -32,7 +32,10 @@ import {
 } from 'ews-javascript-api';
 import type { ExchangeServerType } from '../../common/settings-schema.ts';
 import type { EventFields, RecurrenceRule, SideEvent } from '../../sync/calendar-event.ts';
-import { CalendarError, type CalendarChanges, type CalendarConnector, type WriteResult } from '../calendar-connector.ts';
+import { CalendarError, type CalendarChanges, type CalendarConnector, type ChangeWatch, type ChangeWatchEvents, type WriteResult } from '../calendar-connector.ts';
+import { EwsChangeWatch } from './ews-change-watch.ts';
+import { EwsNotificationClient } from './ews-notification-client.ts';
+import type { EwsWatchOptions } from './ews-watch-options.ts';
 import { runContained } from './ews-crash-guard.ts';
 import { applyEwsLibraryQuirkFixes } from './ews-library-quirks.ts';
 import {
@@ -80,6 +83,8 @@ export interface EwsConnectorOptions {
   syncPageSize?: number;
   /** Called once per EWS request, for request counting. `mailbox` is null for requests made without impersonation. */
   onRequest?: (info: { operation: string; mailbox: string | null }) => void;
+  /** Streaming notifications of watchChanges (connection timeout, grouping, limits, retries); see ews-change-watch.ts. */
+  watch?: EwsWatchOptions;
 }
 
 const EMAIL_RE = /^[^\s@<>()"',;:\\]+@[^\s@<>()"',;:\\]+\.[^\s@<>()"',;:\\]+$/;
@@ -472,6 +477,37 @@ export class EwsCalendarConnector implements CalendarConnector {
         throw error;
       }
     });
+  }
+
+  /**
+   * Near real time (ews-change-watch.ts): streaming notifications on Exchange 2010 SP1 and later, grouped by anchor
+   * mailbox with affinity, renewed before their timeout; SyncFolderItems polling every `pollIntervalMs` on Exchange
+   * 2007 or where Exchange refuses streaming.
+   */
+  watchChanges(events: ChangeWatchEvents, options: { pollIntervalMs: number }): ChangeWatch {
+    const pollIntervalMs = options?.pollIntervalMs;
+    if (typeof pollIntervalMs !== 'number' || !Number.isFinite(pollIntervalMs) || pollIntervalMs < 100) throw new CalendarError('config', 'The poll interval must be at least 100 ms.');
+    const client = new EwsNotificationClient({
+      ewsUrl: this.options.ewsUrl,
+      transportSettings: this.transportSettings,
+      basicUser: this.basicUser,
+      password: this.options.password,
+      pool: this.pool,
+      onRequest: this.options.onRequest,
+    });
+    return new EwsChangeWatch(
+      {
+        client,
+        version: ExchangeVersion[this.version] as string,
+        streamingSupported: this.version !== ExchangeVersion.Exchange2007_SP1,
+        // HangingConnectionLimit: 10 on Exchange 2016/2019/SE, 3 on 2013 (and taken as 3 on 2010 SP1+).
+        hangingConnectionLimit: this.version >= ExchangeVersion.Exchange2016 ? 10 : 3,
+        pollIntervalMs,
+        requestTimeoutMs: this.options.timeoutMs,
+        options: this.options.watch ?? {},
+      },
+      events,
+    );
   }
 
   /** Opens the mailbox's calendar through impersonation with the cheapest request there is; throws what fails. */

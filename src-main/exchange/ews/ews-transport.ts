@@ -375,6 +375,21 @@ function ntlmProvider(settings: EwsTransportSettings, agents: AgentPair, signal:
   return provider as unknown as NtlmProviderShape;
 }
 
+/**
+ * The NTLM login for a request sent outside the library (the streaming connection, ews-stream-request.ts): the
+ * negotiate/challenge exchange on the lease's single socket, then the headers the real request goes with (Type 3).
+ * Failures are CalendarErrors, as in xhr().
+ */
+export async function ntlmLoginHeaders(settings: EwsTransportSettings, lease: ConnectionLease, url: string, headers: Record<string, unknown>, signal: AbortSignal): Promise<Record<string, unknown>> {
+  try {
+    const provider = ntlmProvider(settings, lease.agents, signal, () => undefined) as unknown as { preCall(o: { url: string; headers: Record<string, unknown> }): Promise<{ headers?: Record<string, unknown> }> };
+    return (await provider.preCall({ url, headers })).headers ?? headers;
+  } catch (error) {
+    if (error instanceof NtlmHandshakeError) throw error.calendarError;
+    throw classifyNetworkError(error, settings, signal.aborted);
+  }
+}
+
 interface XhrLikeResponse {
   status?: number;
   responseText?: string;
@@ -510,7 +525,8 @@ export class EwsTransport implements IXHRApi {
   }
 
   xhrStream(_request: IXHROptions, _progress: (data: IXHRProgress) => void): Promise<XMLHttpRequest> {
-    return Promise.reject(new CalendarError('other', 'Streaming notifications are not used by this connector.'));
+    // Streaming notifications go through ews-stream-request.ts (the library's streaming path never reports headers).
+    return Promise.reject(new CalendarError('other', "Streaming through the library's connection is not used by this connector."));
   }
 
   disconnect(): void {
