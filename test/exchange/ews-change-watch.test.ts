@@ -239,7 +239,7 @@ describe('streaming notifications', () => {
     const s = seed({ extra: 22, hangingConnectionLimit: 2 });
     const everyone = (s.mailboxes as Array<{ primarySmtp: string }>).map((m) => m.primarySmtp);
     // Told it may open 3: Exchange allows 2.
-    const { sim, watch } = await setup({ seed: s, mailboxes: everyone, connector: { watch: { subscriptionsPerConnection: 10, maxConnections: 3 } }, pollIntervalMs: 60_000 });
+    const { sim, watch, rec } = await setup({ seed: s, mailboxes: everyone, connector: { watch: { subscriptionsPerConnection: 10, maxConnections: 3, streamingRetryMs: 800 } }, pollIntervalMs: 60_000 });
     await until('settled', () => Object.values(watch.modes()).filter((m) => m.mode === 'live').length === 20 && Object.values(watch.modes()).filter((m) => m.mode === 'polling').length === 5, 15_000);
     expect(sim.streaming.connections()).toHaveLength(2);
     expect(sim.streaming.peakConnections('svc-severa-sync')).toBe(2);
@@ -247,6 +247,15 @@ describe('streaming notifications', () => {
     expect(polled[0][1].reason).toMatch(/streaming connection/);
     // The third group's subscriptions were let go.
     await until('the third group unsubscribed', () => sim.streaming.subscriptions().length === 20);
+
+    // Room frees up (five mailboxes leave): on the next try the polled ones stream, and are told to sync once.
+    const polledNames = polled.map(([name]) => name);
+    const leaving = sim.streaming.connections()[0].mailboxes.slice(0, 5);
+    watch.setMailboxes(everyone.filter((m) => !leaving.includes(m)));
+    await until('the polled mailboxes live', () => polledNames.every((m) => watch.modes()[m]?.mode === 'live'), 5000);
+    expect(sim.streaming.connections()).toHaveLength(2);
+    expect(sim.streaming.peakConnections('svc-severa-sync')).toBe(2);
+    for (const m of polledNames) expect(rec.resyncFor(m)).toEqual([expect.stringMatching(/Polling ended/)]);
   });
 
   it('adds and removes mailboxes, keeps the one it cannot impersonate off with the reason, and stops cleanly', async () => {

@@ -55,6 +55,7 @@ interface Connection {
   generalError: CalendarError | null;
   /** Some of its subscriptions were lost: the task renewing them reconnects the group, not the end of this one. */
   handedOver: boolean;
+  ended: EwsStreamEnd | null;
 }
 
 interface Group {
@@ -239,8 +240,8 @@ export class EwsChangeWatch implements ChangeWatch {
     }
     const pending = [...ms].sort((a, b) => a.mailbox.localeCompare(b.mailbox));
     const touched = new Map<Group, Member[]>();
+    // A polled mailbox keeps being polled until its subscription is live.
     const join = (g: Group, m: Member): void => {
-      this.stopPolling(m);
       m.group = g;
       g.members.add(m);
       touched.set(g, [...(touched.get(g) ?? []), m]);
@@ -370,7 +371,7 @@ export class EwsChangeWatch implements ChangeWatch {
       return;
     }
     const impersonate = subscribed.find((m) => m.mailbox === g.anchor)?.mailbox ?? subscribed[0].mailbox;
-    const conn: Connection = { stream: null, ids: new Set(subscribed.map((m) => m.subscriptionId!)), closing: false, serverClosed: false, generalError: null, handedOver: false };
+    const conn: Connection = { stream: null, ids: new Set(subscribed.map((m) => m.subscriptionId!)), closing: false, serverClosed: false, generalError: null, handedOver: false, ended: null };
     let stream: EwsStream;
     try {
       stream = await this.setup.client.openStream({
@@ -384,12 +385,27 @@ export class EwsChangeWatch implements ChangeWatch {
         onMessages: (messages) => this.onMessages(g, conn, messages),
       });
     } catch (error) {
-      this.connectionFailed(g, error instanceof CalendarError ? error : new CalendarError('other', String(error)));
+      this.connectionFailed(g, error instanceof CalendarError ? error : new CalendarError('other', String(error)), impersonate);
       return;
     }
     conn.stream = stream;
+    void stream.done.then((end) => {
+      conn.ended = end;
+      this.streamEnded(g, conn, end);
+    });
+    // What came with the answer's headers is read first: Exchange refuses a request (unknown or expired ids, no more
+    // connections) with HTTP 200 and one message, which must not replace a working connection.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (this.stopped || !this.groups.includes(g)) {
-      stream.close();
+      this.closeConnection(conn);
+      return;
+    }
+    // Refused ids: the task subscribing them again connects anew; the current connection serves the rest until then.
+    if (conn.handedOver) return;
+    if (conn.generalError || conn.serverClosed || conn.ended) {
+      this.closeConnection(conn);
+      const why = conn.ended?.kind === 'failed' ? conn.ended.error : new CalendarError('transient', 'Exchange closed the streaming connection as soon as it opened it.');
+      this.connectionFailed(g, conn.generalError ?? why, impersonate);
       return;
     }
     // Make before break: the new connection holds the subscriptions now; the old one is let go.
@@ -399,17 +415,12 @@ export class EwsChangeWatch implements ChangeWatch {
     g.failures = 0;
     if (g.renewTimer) clearTimeout(g.renewTimer);
     g.renewTimer = unref(setTimeout(() => this.enqueue(() => this.connect(g)), this.s.renewAfterMs));
-    void stream.done.then((end) => this.streamEnded(g, conn, end));
-    // Live once what came with the answer's headers was read: a refusal (unknown ids, no more connections) is
-    // handled instead of being taken for a working connection.
-    setImmediate(() => {
-      if (g.conn !== conn || conn.closing || conn.serverClosed || conn.generalError || this.stopped) return;
-      for (const m of subscribed) {
-        if (!m.subscriptionId || !conn.ids.has(m.subscriptionId)) continue;
-        this.setMode(m, 'live');
-        this.watchedAgain(m);
-      }
-    });
+    for (const m of subscribed) {
+      if (!m.subscriptionId || !conn.ids.has(m.subscriptionId)) continue;
+      this.stopPolling(m);
+      this.setMode(m, 'live');
+      this.watchedAgain(m);
+    }
   }
 
   private onMessages(g: Group, conn: Connection, messages: StreamingMessage[]): void {
@@ -478,6 +489,10 @@ export class EwsChangeWatch implements ChangeWatch {
   }
 
   private connectionLost(g: Group, reason: string): void {
+    if (g.conn) this.closeConnection(g.conn);
+    g.conn = null;
+    if (g.renewTimer) clearTimeout(g.renewTimer);
+    g.renewTimer = null;
     for (const m of g.members) {
       if (!m.subscriptionId) continue;
       m.pendingResync ??= reason;
@@ -490,7 +505,7 @@ export class EwsChangeWatch implements ChangeWatch {
     g.reconnectTimer = unref(setTimeout(() => this.enqueue(() => this.connect(g)), delay));
   }
 
-  private connectionFailed(g: Group, error: CalendarError): void {
+  private connectionFailed(g: Group, error: CalendarError, impersonated?: string): void {
     if (this.stopped || !this.groups.includes(g)) return;
     if (refusesStreaming(error)) {
       this.refuseStreaming(error);
@@ -498,6 +513,15 @@ export class EwsChangeWatch implements ChangeWatch {
     }
     if (error.serverCode === 'ErrorExceededConnectionCount') {
       this.connectionLimitReached(g, error);
+      return;
+    }
+    const culprit = impersonated ? [...g.members].find((m) => m.mailbox === impersonated) : undefined;
+    if (culprit && (error.code === 'impersonation-denied' || error.code === 'no-mailbox')) {
+      // The connection impersonates one member: that one is set aside, the others connect through the next one.
+      const subscriptionId = culprit.subscriptionId;
+      this.subscribeFailed(culprit, error);
+      if (subscriptionId) void this.unsubscribe(culprit, g, subscriptionId);
+      if (this.groups.includes(g)) this.enqueue(() => this.connect(g));
       return;
     }
     this.connectionLost(g, `The streaming connection could not be opened (${error.message}).`);
@@ -508,6 +532,8 @@ export class EwsChangeWatch implements ChangeWatch {
     const open = this.groups.filter((x) => x !== g && x.conn).length;
     this.maxConnections = Math.max(0, open);
     this.clearGroupTimers(g);
+    if (g.conn) this.closeConnection(g.conn);
+    g.conn = null;
     this.groups = this.groups.filter((x) => x !== g);
     const orphans = [...g.members];
     for (const m of orphans) {

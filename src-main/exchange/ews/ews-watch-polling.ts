@@ -54,7 +54,7 @@ export class MailboxPoller {
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.pollOnce(), delayMs);
+    this.timer = setTimeout(() => void this.pollOnce().catch(() => undefined), delayMs);
     this.timer.unref?.();
   }
 
@@ -81,7 +81,10 @@ export class MailboxPoller {
       if (e.code === 'invalid-sync-state') this.syncState = null;
       outcome = e.code === 'invalid-sync-state' ? { kind: 'state-refused', error: e } : { kind: 'failed', error: e };
     }
-    this.o.onOutcome(outcome);
-    this.schedule(this.o.intervalMs);
+    try {
+      this.o.onOutcome(outcome);
+    } finally {
+      this.schedule(this.o.intervalMs);
+    }
   }
 }
