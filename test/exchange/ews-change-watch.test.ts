@@ -73,9 +73,9 @@ async function setup(o: {
   connector?: Partial<EwsConnectorOptions>;
   streaming?: { minuteMs?: number; keepAliveMs?: number };
   pollIntervalMs?: number;
-}): Promise<{ sim: EwsSimulator; watch: ChangeWatch; rec: Recorder; connector: EwsCalendarConnector; requests: Array<{ operation: string; mailbox: string | null }> }> {
+}): Promise<{ sim: EwsSimulator; watch: ChangeWatch; rec: Recorder; connector: EwsCalendarConnector; requests: Array<{ operation: string; mailbox: string | null; at: number }> }> {
   const sim = await startEwsSimulator({ seed: o.seed ?? seed(), streaming: { keepAliveMs: 5000, ...(o.streaming ?? {}) } });
-  const requests: Array<{ operation: string; mailbox: string | null }> = [];
+  const requests: Array<{ operation: string; mailbox: string | null; at: number }> = [];
   const connector = new EwsCalendarConnector({
     ewsUrl: sim.url,
     serverType: 'Exchange2016',
@@ -84,7 +84,7 @@ async function setup(o: {
     password: 'demo-delegate-password',
     authMethod: 'ntlm',
     timeoutMs: 10_000,
-    onRequest: (info) => requests.push(info),
+    onRequest: (info) => requests.push({ ...info, at: Date.now() }),
     ...(o.connector ?? {}),
     watch: { retryMs: 50, ...(o.connector?.watch ?? {}) },
   });
@@ -198,16 +198,16 @@ describe('streaming notifications', () => {
   });
 
   it('renews each connection before its ConnectionTimeout: the server never has to close one, nothing is resynced', async () => {
-    const minuteMs = 1500;
+    const minuteMs = 3000;
     const { sim, watch, rec } = await setup({ mailboxes: [AINO, MIKKO], streaming: { minuteMs, keepAliveMs: 300 }, connector: { watch: { connectionTimeoutMinutes: 1, minuteMs } } });
     await until('live', () => allLive(watch, [AINO, MIKKO]));
     let notLive = 0;
     const sampler = setInterval(() => {
       if (!allLive(watch, [AINO, MIKKO])) notLive++;
     }, 20);
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise((r) => setTimeout(r, 3500));
     sim.mailbox(AINO).create({ subject: 'Between renewals', start: '2026-12-03T08:00:00Z' });
-    await new Promise((r) => setTimeout(r, 2500));
+    await new Promise((r) => setTimeout(r, 3000));
     clearInterval(sampler);
     const history = sim.streaming.history();
     expect(history.length).toBeGreaterThanOrEqual(3);
@@ -283,12 +283,11 @@ describe('polling where Exchange has no streaming', () => {
     sim.mailbox(MIKKO).create({ subject: 'Dentist', start: '2026-12-01T08:00:00Z' });
     await until('changed(Mikko)', () => rec.changedFor(MIKKO) > 0, 3000);
     expect(rec.changedFor(AINO)).toBe(0);
-    const count = (): number => requests.filter((r) => r.mailbox === AINO).length;
-    const start = count();
-    await new Promise((r) => setTimeout(r, 1100));
-    const quietPolls = count() - start;
-    expect(quietPolls).toBeGreaterThanOrEqual(3);
-    expect(quietPolls).toBeLessThanOrEqual(7); // ~5 polls in 1.1 s at 200 ms: one request each
+    // Aino's calendar is quiet: each poll is one request, so consecutive requests are a poll interval apart.
+    const start = Date.now();
+    await until('three quiet polls', () => requests.filter((r) => r.mailbox === AINO && r.at > start).length >= 3, 5000);
+    const times = requests.filter((r) => r.mailbox === AINO && r.at > start).map((r) => r.at);
+    for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(150);
     expect(new Set(requests.map((r) => r.operation))).toEqual(new Set(['SyncFolderItems']));
     expect(sim.counters().byOperation.Subscribe).toBeUndefined();
     expect(rec.resync).toEqual([]);
