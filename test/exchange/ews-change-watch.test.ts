@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEwsSimulator, type EwsSeed, type EwsSimulator } from '../peers/ews/ews-simulator.ts';
 import type { ChangeWatch } from '../../src-main/exchange/calendar-connector.ts';
 import { EwsCalendarConnector, type EwsConnectorOptions } from '../../src-main/exchange/ews/ews-calendar-connector.ts';
+import { hasOpenssl, makeTestCertificates, startTlsFront, type TestCertificates } from './fixtures/tls-fixtures.ts';
 
 const AINO = 'aino.virtanen@contoso.example';
 const MIKKO = 'mikko.lahtinen@contoso.example';
@@ -58,11 +59,12 @@ async function until(what: string, check: () => boolean, ms = 8000): Promise<voi
   }
 }
 
-const running: Array<{ sim: EwsSimulator; watch?: ChangeWatch; connector?: EwsCalendarConnector }> = [];
+const running: Array<{ sim: EwsSimulator; watch?: ChangeWatch; connector?: EwsCalendarConnector; front?: { close(): Promise<void> } }> = [];
 afterEach(async () => {
   for (const r of running.splice(0)) {
     await r.watch?.stop();
     r.connector?.close();
+    await r.front?.close();
     await r.sim.close();
   }
 });
@@ -73,11 +75,15 @@ async function setup(o: {
   connector?: Partial<EwsConnectorOptions>;
   streaming?: { minuteMs?: number; keepAliveMs?: number };
   pollIntervalMs?: number;
+  /** Serve it over TLS with a private CA, which the connector is given. */
+  tls?: TestCertificates;
 }): Promise<{ sim: EwsSimulator; watch: ChangeWatch; rec: Recorder; connector: EwsCalendarConnector; requests: Array<{ operation: string; mailbox: string | null; at: number }> }> {
   const sim = await startEwsSimulator({ seed: o.seed ?? seed(), streaming: { keepAliveMs: 5000, ...(o.streaming ?? {}) } });
   const requests: Array<{ operation: string; mailbox: string | null; at: number }> = [];
+  const front = o.tls ? await startTlsFront(sim.url, o.tls.serverKey, o.tls.serverCert) : undefined;
   const connector = new EwsCalendarConnector({
-    ewsUrl: sim.url,
+    ewsUrl: front?.url ?? sim.url,
+    ...(o.tls ? { caCertificates: o.tls.caPem } : {}),
     serverType: 'Exchange2016',
     domain: 'CONTOSO',
     username: 'svc-severa-sync',
@@ -90,7 +96,7 @@ async function setup(o: {
   });
   const rec = new Recorder();
   const watch = connector.watchChanges(rec.events, { pollIntervalMs: o.pollIntervalMs ?? 60_000 });
-  running.push({ sim, watch, connector });
+  running.push({ sim, watch, connector, front });
   watch.setMailboxes(o.mailboxes);
   return { sim, watch, rec, connector, requests };
 }
@@ -272,6 +278,15 @@ describe('streaming notifications', () => {
     expect(sim.streaming.subscriptions()).toEqual([]);
     await until('connection closed', () => sim.streaming.connections().length === 0);
     expect(watch.modes()[MIKKO]).toMatchObject({ mode: 'off', reason: 'The watch was stopped.' });
+  });
+});
+
+describe.skipIf(!hasOpenssl())('over TLS with a private CA (skipped only where openssl is missing)', () => {
+  it('subscribes and streams through HTTPS trusting the configured CA', async () => {
+    const { sim, watch, rec } = await setup({ mailboxes: [AINO, MIKKO], tls: makeTestCertificates() });
+    await until('live', () => allLive(watch, [AINO, MIKKO]));
+    sim.mailbox(MIKKO).create({ subject: 'Over TLS', start: '2026-12-03T08:00:00Z' });
+    await until('changed(Mikko)', () => rec.changedFor(MIKKO) > 0);
   });
 });
 
