@@ -28,8 +28,9 @@ export type { EwsWatchOptions } from './ews-watch-options.ts';
  *    group reconnects (backing off), its subscriptions renewed where Exchange no longer knows them, then `resync`;
  *  - ErrorExceededConnectionCount: the limit is lowered to the connections that are open, the group's mailboxes go to
  *    groups with room or to polling, and the full limit is tried again after `streamingRetryMs`.
- * Polling (Exchange 2007, or a server that refuses Subscribe with ErrorInvalidRequest / ErrorInvalidServerVersion):
- * IdOnly SyncFolderItems with the watch's own sync state every `pollIntervalMs`; a poll with no change is one request.
+ * Polling (every mailbox on Exchange 2007; a mailbox whose Subscribe Exchange refuses with ErrorInvalidRequest /
+ * ErrorInvalidServerVersion, tried again later): IdOnly SyncFolderItems with the watch's own sync state every
+ * `pollIntervalMs`; a poll with no change is one request (ews-watch-polling.ts).
  * Mailboxes that cannot be watched (impersonation refused, no mailbox) are 'off' and tried again after `offRetryMs`.
  */
 
@@ -45,6 +46,8 @@ interface Member {
   pendingResync: string | null;
   retryTimer: NodeJS.Timeout | null;
   failures: number;
+  /** RequestServerVersion for polls when Exchange refused the configured one (Exchange2007_SP1), else null. */
+  pollVersion: string | null;
 }
 
 interface Connection {
@@ -86,8 +89,8 @@ export class EwsChangeWatch implements ChangeWatch {
   private wanted = new Set<string>();
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
-  /** Why streaming is not used now (Exchange refused it, or the server type has none); null when it is. */
-  private refusal: { reason: string; pollVersion: string } | null = null;
+  /** The server type has no streaming notifications (Exchange 2007): every mailbox is polled; null otherwise. */
+  private refusal: { reason: string } | null = null;
   private streamingRetryTimer: NodeJS.Timeout | null = null;
 
   constructor(setup: EwsWatchSetup, events: ChangeWatchEvents) {
@@ -96,7 +99,7 @@ export class EwsChangeWatch implements ChangeWatch {
     this.s = watchSettings(setup);
     this.maxConnections = this.s.maxConnections;
     if (!setup.streamingSupported) {
-      this.refusal = { reason: `This Exchange version has no streaming notifications; the calendar is polled every ${this.pollSeconds()} s.`, pollVersion: setup.version };
+      this.refusal = { reason: `This Exchange version has no streaming notifications; the calendar is polled every ${this.pollSeconds()} s.` };
     }
   }
 
@@ -201,7 +204,7 @@ export class EwsChangeWatch implements ChangeWatch {
     const added: Member[] = [];
     for (const mailbox of [...this.wanted].sort()) {
       if (this.members.has(mailbox)) continue;
-      const m: Member = { mailbox, mode: 'off', since: new Date().toISOString(), reason: 'Starting to watch.', group: null, subscriptionId: null, poll: null, pendingResync: null, retryTimer: null, failures: 0 };
+      const m: Member = { mailbox, mode: 'off', since: new Date().toISOString(), reason: 'Starting to watch.', group: null, subscriptionId: null, poll: null, pendingResync: null, retryTimer: null, failures: 0, pollVersion: null };
       this.members.set(mailbox, m);
       added.push(m);
     }
@@ -258,7 +261,7 @@ export class EwsChangeWatch implements ChangeWatch {
     if (pending.length > 0) this.scheduleStreamingRetry();
     for (const [g, joined] of touched) {
       await this.subscribeMembers(g, joined);
-      if (this.refusal || this.stopped) return;
+      if (this.stopped) return;
       if (this.groups.includes(g)) await this.connect(g);
     }
   }
@@ -270,13 +273,13 @@ export class EwsChangeWatch implements ChangeWatch {
     const queue = [...ms].sort((a, b) => (a.mailbox === g.anchor ? -1 : b.mailbox === g.anchor ? 1 : 0));
     if (!g.cookie && queue.length > 0) await this.subscribeOne(g, queue.shift()!);
     const workers = Array.from({ length: this.s.subscribeConcurrency }, async () => {
-      while (queue.length > 0 && !this.refusal && !this.stopped) await this.subscribeOne(g, queue.shift()!);
+      while (queue.length > 0 && !this.stopped) await this.subscribeOne(g, queue.shift()!);
     });
     await Promise.all(workers);
   }
 
   private async subscribeOne(g: Group, m: Member): Promise<void> {
-    if (this.refusal || this.stopped || m.group !== g) return;
+    if (this.stopped || m.group !== g) return;
     try {
       const r = await this.setup.client.subscribe(m.mailbox, this.setup.version, { anchor: g.anchor, cookie: g.cookie });
       if (this.stopped || m.group !== g || !this.members.has(m.mailbox)) {
@@ -292,13 +295,13 @@ export class EwsChangeWatch implements ChangeWatch {
   }
 
   private subscribeFailed(m: Member, error: CalendarError): void {
-    if (refusesStreaming(error)) {
-      this.refuseStreaming(error);
-      return;
-    }
     this.leaveGroup(m);
     m.subscriptionId = null;
     m.failures++;
+    if (refusesStreaming(error)) {
+      this.refuseStreaming(m, error);
+      return;
+    }
     if (['impersonation-denied', 'no-mailbox', 'auth', 'config'].includes(error.code)) {
       if (m.mode !== 'off') m.pendingResync ??= `The mailbox was not watched for a while: ${error.message}`;
       this.stopPolling(m);
@@ -323,24 +326,14 @@ export class EwsChangeWatch implements ChangeWatch {
     );
   }
 
-  /** Exchange has no streaming for us: every mailbox is polled; streaming is tried again later. */
-  private refuseStreaming(error: CalendarError): void {
-    if (this.refusal) return;
-    const pollVersion = error.serverCode === 'ErrorInvalidServerVersion' ? 'Exchange2007_SP1' : this.setup.version;
-    this.refusal = { reason: `Exchange refused streaming notifications (${error.serverCode ?? error.code}); the calendar is polled every ${this.pollSeconds()} s.`, pollVersion };
-    for (const g of this.groups) {
-      this.clearGroupTimers(g);
-      if (g.conn) this.closeConnection(g.conn);
-      g.conn = null;
-    }
-    this.groups = [];
-    for (const m of this.members.values()) {
-      if (m.group && m.subscriptionId) void this.unsubscribe(m, m.group, m.subscriptionId);
-      m.group = null;
-      m.subscriptionId = null;
-      this.startPolling(m, this.refusal.reason, 'refused');
-    }
-    this.scheduleStreamingRetry();
+  /**
+   * Exchange refuses streaming for this mailbox (a server without it, or a mailbox still on an older one): it is polled,
+   * in the Exchange 2007 schema when the version was refused, and streaming is tried again after `streamingRetryMs`.
+   */
+  private refuseStreaming(m: Member, error: CalendarError): void {
+    m.pollVersion = error.serverCode === 'ErrorInvalidServerVersion' ? 'Exchange2007_SP1' : null;
+    this.startPolling(m, `Exchange refused streaming notifications (${error.serverCode ?? error.code}); the calendar is polled every ${this.pollSeconds()} s.`, 'refused');
+    this.retryLater(m, this.s.streamingRetryMs);
   }
 
   private scheduleStreamingRetry(): void {
@@ -349,9 +342,8 @@ export class EwsChangeWatch implements ChangeWatch {
       setTimeout(() => {
         this.streamingRetryTimer = null;
         this.enqueue(async () => {
-          this.refusal = null;
           this.maxConnections = this.s.maxConnections;
-          const again = [...this.members.values()].filter((m) => m.poll && m.poll.cause !== 'error' && !m.group);
+          const again = [...this.members.values()].filter((m) => m.poll?.cause === 'capacity' && !m.group);
           await this.place(again);
         });
       }, this.s.streamingRetryMs),
@@ -508,7 +500,12 @@ export class EwsChangeWatch implements ChangeWatch {
   private connectionFailed(g: Group, error: CalendarError, impersonated?: string): void {
     if (this.stopped || !this.groups.includes(g)) return;
     if (refusesStreaming(error)) {
-      this.refuseStreaming(error);
+      // GetStreamingEvents itself refused: the whole group is polled.
+      for (const m of [...g.members]) {
+        const id = m.subscriptionId;
+        this.subscribeFailed(m, error);
+        if (id) void this.unsubscribe(m, g, id);
+      }
       return;
     }
     if (error.serverCode === 'ErrorExceededConnectionCount') {
@@ -561,7 +558,7 @@ export class EwsChangeWatch implements ChangeWatch {
       {
         mailbox: m.mailbox,
         client: this.setup.client,
-        version: () => this.refusal?.pollVersion ?? this.setup.version,
+        version: () => m.pollVersion ?? this.setup.version,
         intervalMs: this.setup.pollIntervalMs,
         onOutcome: (outcome) => {
           if (m.poll !== poller || this.stopped) return;
