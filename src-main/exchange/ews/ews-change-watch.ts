@@ -1,5 +1,5 @@
 import { CalendarError, type ChangeWatch, type ChangeWatchEvents, type WatchMode } from '../calendar-connector.ts';
-import { refusesStreaming } from './ews-notification-client.ts';
+import { lostSubscriptionReason, refusesStreaming } from './ews-notification-client.ts';
 import type { StreamingMessage } from './ews-notification-soap.ts';
 import type { EwsStream, EwsStreamEnd } from './ews-stream-request.ts';
 import { backoffMs, watchSettings, type EwsWatchSetup, type WatchSettings } from './ews-watch-options.ts';
@@ -435,7 +435,7 @@ export class EwsChangeWatch implements ChangeWatch {
       for (const id of msg.errorSubscriptionIds) {
         const m = this.memberBySubscription(g, id);
         if (!m) continue;
-        lost.push({ m, reason: lostReason(msg.code), oldId: id });
+        lost.push({ m, reason: lostSubscriptionReason(msg.code), oldId: id });
         m.subscriptionId = null;
       }
     }
@@ -586,18 +586,5 @@ export class EwsChangeWatch implements ChangeWatch {
     m.poll.stop();
     m.poll = null;
     m.pendingResync ??= 'Polling ended for this mailbox; notifications start now.';
-  }
-}
-
-function lostReason(code: string): string {
-  switch (code) {
-    case 'ErrorMissedNotificationEvents':
-      return 'Exchange reported missed notifications (ErrorMissedNotificationEvents).';
-    case 'ErrorExpiredSubscription':
-      return 'The subscription expired (ErrorExpiredSubscription).';
-    case 'ErrorSubscriptionNotFound':
-      return 'Exchange no longer knew the subscription, e.g. after a restart (ErrorSubscriptionNotFound).';
-    default:
-      return `Exchange dropped the subscription (${code}).`;
   }
 }

@@ -62,6 +62,20 @@ export function refusesStreaming(error: CalendarError): boolean {
   return ['ErrorInvalidServerVersion', 'ErrorInvalidRequest', 'ErrorSchemaValidation', 'ErrorIncorrectSchemaVersion', 'ErrorInvalidSchemaVersionForMailboxVersion'].includes(error.serverCode ?? '');
 }
 
+/** Why a subscription named in a GetStreamingEvents error is gone, as the resync reason says it. */
+export function lostSubscriptionReason(code: string): string {
+  switch (code) {
+    case 'ErrorMissedNotificationEvents':
+      return 'Exchange reported missed notifications (ErrorMissedNotificationEvents).';
+    case 'ErrorExpiredSubscription':
+      return 'The subscription expired (ErrorExpiredSubscription).';
+    case 'ErrorSubscriptionNotFound':
+      return 'Exchange no longer knew the subscription, e.g. after a restart (ErrorSubscriptionNotFound).';
+    default:
+      return `Exchange dropped the subscription (${code}).`;
+  }
+}
+
 export class EwsNotificationClient {
   private readonly config: NotificationClientConfig;
 
