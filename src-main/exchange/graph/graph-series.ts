@@ -145,13 +145,16 @@ export async function writeExceptions(ctx: Ctx, masterId: string, fields: EventF
     if (!instance) throw new CalendarError('other', `${ctx.what} (${ctx.mailbox}): the series has no occurrence on ${key} to change.`);
     const before = have.get(key);
     if (before && sameOccurrence(before, wantedFields)) continue;
-    requests.push(patchRequest(ctx, instance.id, { ...wantedFields, timeZone: fields.timeZone }));
+    const pattern = patternFields(fields, key);
+    const body = occurrencePatch({ ...wantedFields, timeZone: fields.timeZone }, before ? [before, pattern] : [pattern]);
+    if (body) requests.push(patchRequest(ctx, instance.id, body));
   }
   for (const [key, before] of have) {
     if (wanted.has(key) || before === null) continue;
     const instance = byKey.get(key);
     const pattern = patternFields(fields, key);
-    if (instance && pattern) requests.push(patchRequest(ctx, instance.id, pattern));
+    const body = pattern ? occurrencePatch(pattern, [before]) : null;
+    if (instance && body) requests.push(patchRequest(ctx, instance.id, body));
   }
   if (requests.length === 0) return 0;
   const answers = await ctx.client.batch(requests);
@@ -161,13 +164,31 @@ export async function writeExceptions(ctx: Ctx, masterId: string, fields: EventF
   return requests.length;
 }
 
-function patchRequest(ctx: Ctx, id: string, fields: OccurrenceFields): GraphRequest {
-  const { exceptions: _e, ...rest } = { ...fields, recurrence: null };
+/**
+ * The body of an occurrence's PATCH: only the fields that differ from what the occurrence is now or would be by the
+ * pattern. Exchange keeps a field written on an occurrence as that occurrence's own, so a field written needlessly (the
+ * subject, with a changed place) would no longer follow the series when it is renamed in Outlook later. `bases`: what
+ * the occurrence is (as last read) and what the pattern makes it; undefined for one that does not exist (all is sent).
+ */
+function occurrencePatch(wanted: OccurrenceFields, bases: Array<OccurrenceFields | undefined>): Record<string, unknown> | null {
+  const { exceptions: _e, ...rest } = { ...wanted, recurrence: null };
+  const full = graphEventBody(rest, { includeRecurrence: false });
+  const differs = (of: (f: OccurrenceFields) => unknown): boolean => bases.some((b) => b === undefined || JSON.stringify(of(b)) !== JSON.stringify(of(wanted)));
+  const body: Record<string, unknown> = {};
+  if (differs((f) => f.subject)) body.subject = full.subject;
+  if (differs((f) => f.body)) body.body = full.body;
+  if (differs((f) => f.location)) body.location = full.location;
+  if (differs((f) => f.isPrivate)) body.sensitivity = full.sensitivity;
+  if (differs((f) => [f.start, f.end, f.isAllDay])) Object.assign(body, { start: full.start, end: full.end, isAllDay: full.isAllDay });
+  return Object.keys(body).length > 0 ? body : null;
+}
+
+function patchRequest(ctx: Ctx, id: string, body: Record<string, unknown>): GraphRequest {
   return {
     method: 'PATCH',
     url: `${ctx.userPath}/events/${encodeURIComponent(id)}`,
     mailbox: ctx.mailbox,
-    body: graphEventBody(rest, { includeRecurrence: false }),
+    body,
     what: ctx.what,
     operation: 'events/update',
     aboutItem: true,

@@ -5,7 +5,7 @@
  * invitations do; updates and deletions of the organizer's copy follow to theirs.
  */
 import type { CalendarStore, Instance } from './calendar-store.ts';
-import { contentOf } from './calendar-store.ts';
+import { alignSeriesStart, contentOf } from './calendar-store.ts';
 import type { DirectoryUser } from './graph-directory.ts';
 import type { BodyType, EventContent, Importance, Sensitivity, ShowAs, SimEvent } from './graph-model.ts';
 import { normalizePropertyId } from './graph-model.ts';
@@ -142,6 +142,8 @@ export function mailboxBackDoor(store: CalendarStore, user: DirectoryUser): Grap
         e.recurrence = patch.recurrence ? normalizeRecurrence(patch.recurrence, e.startZone) : null;
         e.exceptions = [];
         e.cancelledOccurrences = [];
+        // As the API's PATCH and a create do: a series starts on its first occurrence.
+        alignSeriesStart(e);
       }
       cal.touch(e, Date.now());
       store.propagate(e, attendeesBefore, 'outlook', Date.now());
