@@ -346,6 +346,22 @@ describe('fault tolerance', () => {
     expect(w.severa.all().map((a) => a.name).sort()).toEqual(['Exchange C', 'Severa A', 'Severa B']);
   });
 
+  it('a full read that lists only a window (as Graph does): a paired item outside it is looked up, never taken for deleted', async () => {
+    const w = new World({ enrol: [AINO] });
+    scenario(w);
+    await w.cycle();
+    const [c] = w.calendar.bySubject(AINO.email, 'Exchange C');
+    const [b] = w.calendar.bySubject(AINO.email, 'Severa B');
+    w.calendar.fullReadLists = (e) => e.id !== c.id && e.id !== b.id;
+    w.calendar.userDelete(AINO.email, b.id);
+    w.calendar.invalidateSyncStates(AINO.email);
+    const r = await w.cycle();
+    expect(r.users[0].outcome).toBe('ok');
+    // Exchange C was only outside the listing: still paired, still in Severa. Severa B was really deleted in Outlook.
+    expect(w.severa.all().map((a) => a.name).sort()).toEqual(['Exchange C', 'Severa A']);
+    expect(r.users[0].toSevera.deleted).toBe(1);
+  });
+
   it('one failing mailbox does not block the others, and its problem has a fix', async () => {
     const w = new World({ enrol: [AINO, MIKKO] });
     scenario(w);

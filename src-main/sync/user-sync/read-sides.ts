@@ -53,7 +53,7 @@ export interface UserRead {
 
 export async function readSides(u: UserState): Promise<UserRead> {
   const pairs = storedPairs(u);
-  const exchange = await readExchange(u);
+  const exchange = await readExchange(u, pairs);
   const severa = await readSevera(u, pairs);
   await readDeferred(u, exchange, severa);
   return { pairs, exchange, severa };
@@ -70,7 +70,7 @@ function storedPairs(u: UserState): StoredPairs {
   return out;
 }
 
-async function readExchange(u: UserState): Promise<ExchangeView> {
+async function readExchange(u: UserState, pairs: StoredPairs): Promise<ExchangeView> {
   const view: ExchangeView = { changed: new Map(), deleted: new Set(), full: false, newSyncState: null, flattenedSeries: new Map(), wholeAgain: new Set() };
   const state = u.plan.state?.exchangeSyncState ?? null;
   let changes;
@@ -90,7 +90,26 @@ async function readExchange(u: UserState): Promise<ExchangeView> {
     view.changed.delete(id);
   }
   view.newSyncState = changes.syncState;
+  if (view.full) await verifyMissing(u, pairs, view);
   return view;
+}
+
+/**
+ * A full read lists what the connector sees, which need not be everything: Graph reads a window of the calendar, and a
+ * paired item may have moved out of it. A paired item the full read did not list is looked up by id (batched) before
+ * anything takes it for deleted: found, it counts as read; not found, as deleted.
+ */
+async function verifyMissing(u: UserState, pairs: StoredPairs, view: ExchangeView): Promise<void> {
+  const ids = new Set<string>();
+  for (const p of pairs.list) {
+    if (p.exchangeGone) continue;
+    const id = serverItemId(p.exchangeId);
+    if (!view.changed.has(id) && !view.deleted.has(id)) ids.add(id);
+  }
+  if (ids.size === 0) return;
+  const found = await u.ctx.calendar.getEvents(u.mailbox, [...ids]);
+  for (const e of found) view.changed.set(e.id, e);
+  for (const id of ids) if (!view.changed.has(id)) view.deleted.add(id);
 }
 
 async function readSevera(u: UserState, pairs: StoredPairs): Promise<SeveraView> {

@@ -43,6 +43,8 @@ export class FakeCalendar implements CalendarConnector {
   offsetMs: number | null = 0;
   /** As Exchange Online: an organizer's meeting with attendees cannot change or go without mailing them ('would-notify'). */
   refuseNotifyingWrites = false;
+  /** As Graph's calendarView: a full read (no sync state) lists only what this says is in its window. */
+  fullReadLists: (e: SideEvent) => boolean = () => true;
   private readonly ruleProblem: (rule: RecurrenceRule) => string | null;
 
   /** `recurrenceProblem`: the rules this calendar cannot hold as series (default: it holds every rule). */
@@ -149,7 +151,7 @@ export class FakeCalendar implements CalendarConnector {
     this.count('syncChanges', mailbox);
     this.faults.at('syncChanges', 'before', mailbox);
     const b = this.box(mailbox);
-    if (syncState === null) return { changed: [...b.items.values()].map((e) => structuredClone(e)), deletedIds: [], syncState: `seq:${this.seq}` };
+    if (syncState === null) return { changed: [...b.items.values()].filter(this.fullReadLists).map((e) => structuredClone(e)), deletedIds: [], syncState: `seq:${this.seq}` };
     const m = /^seq:(\d+)$/.exec(syncState);
     if (!m || Number(m[1]) < b.minValidSeq - 1) throw new CalendarError('invalid-sync-state', 'ErrorInvalidSyncStateData', { serverCode: 'ErrorInvalidSyncStateData' });
     const since = Number(m[1]);
