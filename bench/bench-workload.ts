@@ -75,3 +75,41 @@ export function fillSevera(sim: SeveraSimulator, users: number, perUser: number,
   }
   return guids;
 }
+
+// ---- Exchange Online (the Graph simulator) ----------------------------------------------------------------------------
+
+export const BENCH_GRAPH = {
+  tenantId: '00000000-0000-4000-8000-0000000b0000',
+  domain: BENCH_DOMAIN,
+  clientId: '00000000-0000-4000-8000-0000000b0c01',
+  clientSecret: 'bench-graph-client-secret',
+};
+
+const benchGraphUserId = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+
+/** The same organization in Exchange Online: one app with application permissions, N mailboxes of M events. */
+export function benchGraphSeed(users: number, perUser: number, now = Date.now()): unknown {
+  const base = tomorrowUtcMidnight(now);
+  const events: unknown[] = [];
+  for (let u = 0; u < users; u++) {
+    for (let i = 0; i < perUser; i++) {
+      const { start, end } = slot(base, i, perUser, 30);
+      events.push({ mailbox: benchEmail(u), subject: `Exchange item ${u}-${i}`, start: new Date(start).toISOString(), end: new Date(end).toISOString(), location: `Room ${i % 20}` });
+    }
+  }
+  return {
+    timeZone: ZONE,
+    tenant: { id: BENCH_GRAPH.tenantId, domains: [BENCH_DOMAIN], displayName: 'Bench' },
+    apps: [
+      {
+        clientId: BENCH_GRAPH.clientId,
+        displayName: 'Severa Calendar Sync (bench)',
+        secrets: [{ value: BENCH_GRAPH.clientSecret }],
+        applicationPermissions: ['Calendars.ReadWrite', 'User.Read.All'],
+        adminConsent: true,
+      },
+    ],
+    users: Array.from({ length: users }, (_, u) => ({ id: benchGraphUserId(u), userPrincipalName: benchEmail(u), displayName: `User ${u}` })),
+    events,
+  };
+}
