@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventFields } from '../../src-main/sync/calendar-event.ts';
+import { localDate, localToMs } from '../../src-main/sync/zoned-time.ts';
 import { startGraphHarness, type GraphHarness } from './graph-harness.ts';
 
 /**
@@ -8,6 +9,7 @@ import { startGraphHarness, type GraphHarness } from './graph-harness.ts';
  */
 
 const AINO = 'aino.virtanen@contoso.example';
+const HEL = 'Europe/Helsinki';
 const DAY = 86_400_000;
 
 let h: GraphHarness;
@@ -61,5 +63,21 @@ describe('Graph connector findings', () => {
     ]);
     const [after] = await h.connector.getEvents(AINO, [written.id]);
     expect(after.fields.exceptions.map((x) => [x.originalStart, x.fields?.subject, x.fields?.location])).toEqual([[occurrence(2), 'Ops sync (renamed)', 'Room 9']]);
+  });
+
+  it('an all-day entry keeps its dates: Graph presents it in UTC (as asked), the dates are read in the entry\'s own zone', async () => {
+    h = await startGraphHarness();
+    const state = (await h.connector.syncChanges(AINO, null)).syncState;
+    const date = (days: number) => localDate(Date.now() + days * DAY, HEL);
+    const midnight = (days: number) => new Date(localToMs(HEL, date(days))).toISOString();
+    // Made in Outlook in Helsinki, three days: local midnights, 22:00 or 21:00 UTC the day before.
+    const made = h.sim.mailbox(AINO).create({ subject: 'Holiday', start: midnight(6), end: midnight(9), isAllDay: true, timeZone: HEL });
+    const changes = await h.connector.syncChanges(AINO, state);
+    expect(changes.changed.find((e) => e.id === made.id)?.fields).toMatchObject({ isAllDay: true, start: date(6), end: date(9) });
+    // Written by the sync in Helsinki's zone, read back with the same dates.
+    const fields: EventFields = { ...weeklySeries().fields, subject: 'Offsite', start: date(12), end: date(14), isAllDay: true, recurrence: null };
+    const written = await h.connector.createEvent(AINO, fields, 'severa-offsite');
+    const [read] = await h.connector.getEvents(AINO, [written.id]);
+    expect(read.fields).toMatchObject({ isAllDay: true, start: date(12), end: date(14) });
   });
 });

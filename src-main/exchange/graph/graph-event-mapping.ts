@@ -98,10 +98,17 @@ function instantOf(value: DateTimeTimeZone | null | undefined, fallbackZone: str
   return wallTimeToMs(zone, { year, month, day, hour, minute, second });
 }
 
-function dateOf(value: DateTimeTimeZone | null | undefined, what: string): string {
+/**
+ * An all-day event's date. Exchange keeps it as the local midnight of its own zone and Graph presents that instant in
+ * the zone asked for (UTC): Helsinki's 9 December comes as 8 December 22:00. A midnight as presented is the date itself;
+ * any other time is read as an instant and taken as a date in the event's zone (rounded to the nearest midnight).
+ */
+function dateOf(value: DateTimeTimeZone | null | undefined, eventZone: string, what: string): string {
   const text = value?.dateTime;
   if (typeof text !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(text)) throw new CalendarError('bad-response', `Microsoft Graph returned an all-day event whose ${what} is not a date ("${String(text)}").`);
-  return text.slice(0, 10);
+  if (!/T(?!00:00(:00(\.0+)?)?$)\d/.test(text)) return text.slice(0, 10);
+  const p = localParts(instantOf(value, eventZone, what) + 12 * 3_600_000, eventZone);
+  return `${String(p.year).padStart(4, '0')}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
 }
 
 function bodyTextOf(body: GraphEvent['body']): string {
@@ -227,8 +234,8 @@ export function readGraphEvent(e: GraphEvent, ctx: ReadContext): ReadGraphEvent 
   const attendees = [...new Set((e.attendees ?? []).map(address).filter((a): a is string => a !== null && a !== organizer))].sort();
   const fields: EventFields = {
     subject: typeof e.subject === 'string' ? e.subject : '',
-    start: isAllDay ? dateOf(e.start, 'start') : new Date(instantOf(e.start, timeZone, 'start')).toISOString(),
-    end: isAllDay ? dateOf(e.end, 'end') : new Date(instantOf(e.end, timeZone, 'end')).toISOString(),
+    start: isAllDay ? dateOf(e.start, timeZone, 'start') : new Date(instantOf(e.start, timeZone, 'start')).toISOString(),
+    end: isAllDay ? dateOf(e.end, timeZone, 'end') : new Date(instantOf(e.end, timeZone, 'end')).toISOString(),
     isAllDay,
     timeZone,
     location: typeof e.location?.displayName === 'string' ? e.location.displayName : '',
