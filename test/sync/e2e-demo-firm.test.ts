@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startE2e, DEMO_TYPES, DEMO_USERS, type E2eWorld } from './e2e-harness.ts';
+import { EXCHANGES } from './outlook-back-door.ts';
 
 /**
- * The whole product path over real HTTP: Severa simulator <- SeveraClient <- engine -> EwsCalendarConnector -> EWS
- * simulator (NTLM, impersonation), with the demo firm's data on both sides. Every sync rule is checked on the servers'
- * own state, through their back doors, not through the engine's report alone.
+ * The whole product path over real HTTP: Severa simulator <- SeveraClient <- engine -> calendar connector -> Exchange,
+ * with the demo firm's data on both sides, once on on-premises Exchange (EwsCalendarConnector, the EWS simulator: NTLM,
+ * impersonation) and once on Exchange Online (GraphCalendarConnector, the Graph simulator: app-only OAuth over HTTPS).
+ * Every sync rule is checked on the servers' own state, through their back doors, not through the engine's report alone.
  */
 
 const AINO = 'aino.virtanen@contoso.example';
@@ -24,11 +26,11 @@ afterEach(async () => {
 
 const severaNamed = (w: E2eWorld, name: string) => (w.severaSim.activities() as unknown as Activity[]).filter((a) => a.name === name && a.recurrenceType !== 'Exception');
 const participants = (w: E2eWorld, guid: string) => w.severaSim.store.participantsOf(guid).participants.map((p) => p.userGuid).sort();
-const exchangeNamed = (w: E2eWorld, mailbox: string, subject: string) => w.ews!.mailbox(mailbox).items().filter((i) => i.subject === subject);
+const exchangeNamed = (w: E2eWorld, mailbox: string, subject: string) => w.outlook.items(mailbox).filter((i) => i.subject === subject);
 
-describe('e2e over HTTP: the demo firm on both simulators', () => {
-  it('first sync follows every rule; the second cycle changes nothing and costs one EWS request per user', async () => {
-    const w = (world = await startE2e());
+describe.each(EXCHANGES)('e2e over HTTP on %s: the demo firm on both simulators', (exchange) => {
+  it('first sync follows every rule; the second cycle changes nothing and costs one request per user (Graph: all users in one $batch)', async () => {
+    const w = (world = await startE2e({ exchange }));
     const r1 = await w.cycle();
     expect(r1.users.flatMap((u) => u.errors)).toEqual([]);
     expect(r1.outcome).toBe('ok');
@@ -52,7 +54,7 @@ describe('e2e over HTTP: the demo firm on both simulators', () => {
     expect(moved).toHaveLength(1);
     expect(moved[0].location).toBe('Meeting room Kota');
     // The Severa series reaches every participant's calendar as one series.
-    for (const m of [AINO, MIKKO]) expect(exchangeNamed(w, m, 'Weekly consulting team meeting')[0].recurrence?.pattern).toMatchObject({ type: 'Weekly', daysOfWeek: ['Monday'] });
+    for (const m of [AINO, MIKKO]) expect(exchangeNamed(w, m, 'Weekly consulting team meeting')[0].recurrence?.pattern).toMatchObject({ type: 'weekly', daysOfWeek: ['monday'] });
     expect(severaNamed(w, 'Sales call: Northwind Traders')[0].activityType.guid).toBe('00000000-0000-4000-8000-0000000000b4');
 
     // Severa -> Exchange: selected types only, project tasks never, into each enrolled participant's calendar.
@@ -63,48 +65,56 @@ describe('e2e over HTTP: the demo firm on both simulators', () => {
     for (const m of [AINO, MIKKO, SARA, JUSSI]) expect(exchangeNamed(w, m, 'Weekly consulting team meeting')).toHaveLength(1);
     const saraDentist = exchangeNamed(w, SARA, 'Dentist');
     expect(saraDentist).toHaveLength(1);
-    expect(saraDentist[0].sensitivity).toBe('Private');
+    expect(saraDentist[0].isPrivate).toBe(true);
     // Nothing doubled anywhere.
     for (const m of [AINO, MIKKO, SARA, JUSSI, LEENA]) {
-      const subjects = w.ews!.mailbox(m).items().map((i) => i.subject);
+      const subjects = w.outlook.items(m).map((i) => i.subject);
       expect(new Set(subjects).size, m).toBe(subjects.length);
     }
 
     // The next cycle reads the sync's own writes back (its sync state predates them) and writes nothing.
-    w.ews!.resetCounters();
+    w.outlook.resetCounters();
     w.severaSim.resetCounters();
     const r2 = await w.cycle();
     expect(r2.outcome).toBe('ok');
     expect(r2.users.flatMap((u) => u.changes)).toEqual([]);
-    const writes = (ops: Record<string, number>) => (ops.CreateItem ?? 0) + (ops.UpdateItem ?? 0) + (ops.DeleteItem ?? 0);
-    expect(writes(w.ews!.counters().byOperation)).toBe(0);
+    expect(w.outlook.counters().writes).toBe(0);
     expect(Object.keys(w.severaSim.counters().byRoute).filter((k) => !k.startsWith('GET') && !k.includes('/token'))).toEqual([]);
-    // From then on a cycle without changes is one SyncFolderItems per user and a few Severa requests for the organization.
-    w.ews!.resetCounters();
+    // From then on a cycle without changes costs Exchange one change read per user, and a few Severa requests for the
+    // organization. EWS: one SyncFolderItems per user. Graph: one calendarView/delta per user, all five read ahead in
+    // one $batch, so the cycle is one request.
+    w.outlook.resetCounters();
     const r3 = await w.cycle();
     expect(r3.users.flatMap((u) => u.changes)).toEqual([]);
-    expect(w.ews!.counters().byOperation).toEqual({ SyncFolderItems: 5 });
-    expect(r3.requests.exchange).toBe(5);
+    if (exchange === 'ews') {
+      expect(w.outlook.counters().byOperation).toEqual({ SyncFolderItems: 5 });
+      expect(r3.requests.exchange).toBe(5);
+    } else {
+      expect(w.outlook.counters().byOperation).toEqual({ $batch: 1, 'calendarView.delta': 5 });
+      expect(r3.requests.exchange).toBe(1);
+      // Nobody was mailed, ever: the sync wrote no attendees and changed no meeting.
+      expect(w.outlook.mailsSentBySync()).toBe(0);
+    }
     expect(r3.requests.severa).toBeLessThanOrEqual(8);
   });
 
   it('changes, a conflict and deletions flow both ways over HTTP', async () => {
-    const w = (world = await startE2e());
+    const w = (world = await startE2e({ exchange }));
     await w.cycle();
     // Severa edit -> Exchange; Exchange edit -> Severa.
     const budget = severaNamed(w, 'Budget review')[0];
     w.severaSim.updateActivity(budget.guid, { location: 'Board room' });
     const lunch = exchangeNamed(w, MIKKO, 'Lunch with Jussi')[0];
-    w.ews!.mailbox(MIKKO).update(lunch.id, { location: 'Ravintola Savoy' });
+    w.outlook.update(MIKKO, lunch.id, { location: 'Ravintola Savoy' });
     // Deleted in Exchange -> deleted in Severa.
     const review = exchangeNamed(w, JUSSI, 'Code review')[0];
-    w.ews!.mailbox(JUSSI).delete(review.id);
+    w.outlook.delete(JUSSI, review.id);
     // Both sides changed: the later edit wins (Severa stamps whole seconds, so the edits are more than a second apart).
     const board = severaNamed(w, 'Board meeting preparation')[0];
     w.severaSim.updateActivity(board.guid, { location: 'Severa says room 1' });
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const boardCopy = exchangeNamed(w, AINO, 'Board meeting preparation')[0];
-    w.ews!.mailbox(AINO).update(boardCopy.id, { location: 'Outlook says room 2' });
+    w.outlook.update(AINO, boardCopy.id, { location: 'Outlook says room 2' });
     const r = await w.cycle();
     expect(r.users.flatMap((u) => u.errors)).toEqual([]);
     expect(r.users.find((u) => u.email === AINO)!.conflicts).toBe(1);
@@ -126,11 +136,12 @@ describe('e2e over HTTP: the demo firm on both simulators', () => {
     expect(cycles).toBeLessThanOrEqual(bound);
     // The deletions are journaled.
     expect(w.store.listJournal().map((j) => j.subject).sort()).toEqual(['Code review', 'Sprint planning']);
+    if (exchange === 'graph') expect(w.outlook.mailsSentBySync()).toBe(0);
   });
 
   it('reports a skewed Exchange clock', async () => {
-    const w = (world = await startE2e({ users: [AINO] }));
-    w.ews!.setClockSkewMs(5 * 60_000);
+    const w = (world = await startE2e({ exchange, users: [AINO] }));
+    w.outlook.setClockSkewMs(5 * 60_000);
     const r = await w.cycle();
     expect(Math.abs((r.clockOffsetMs.exchange ?? 0) - 300_000)).toBeLessThan(5_000);
     expect(r.errors).toContainEqual(expect.objectContaining({ code: 'clock-skew' }));
