@@ -139,6 +139,54 @@ describe.each(EXCHANGES)('e2e over HTTP on %s: the demo firm on both simulators'
     if (exchange === 'graph') expect(w.outlook.mailsSentBySync()).toBe(0);
   });
 
+  it("a meeting with attendees changed and deleted in Severa: on-premises its organizer's item follows (SendToNone), Exchange Online leaves it to Outlook and says so", async () => {
+    const w = (world = await startE2e({ exchange }));
+    await w.cycle();
+    const kickoff = severaNamed(w, 'Fabrikam kickoff')[0];
+    const where = () => ({ aino: exchangeNamed(w, AINO, 'Fabrikam kickoff').map((i) => i.location), mikko: exchangeNamed(w, MIKKO, 'Fabrikam kickoff').map((i) => i.location), severa: severaNamed(w, 'Fabrikam kickoff').map((a) => a.location) });
+    const notesOf = (r: Awaited<ReturnType<E2eWorld['cycle']>>, email: string) => r.users.find((u) => u.email === email)!.notes.join(' ');
+
+    // Changed in Severa. Mikko's copy (an attendee's) is his own to change on both.
+    w.severaSim.updateActivity(kickoff.guid, { location: 'Severa room' });
+    const changed = await w.cycle();
+    expect(changed.users.flatMap((u) => u.errors)).toEqual([]);
+    if (exchange === 'ews') {
+      expect(where()).toEqual({ aino: ['Severa room'], mikko: ['Severa room'], severa: ['Severa room'] });
+      expect(notesOf(changed, AINO)).toBe('');
+    } else {
+      // Graph has no SendToNone: changing Aino's meeting would mail Mikko. It stays as Outlook has it, Severa keeps its
+      // change, and the report says so once.
+      expect(where()).toEqual({ aino: ['Fabrikam HQ, Espoo'], mikko: ['Severa room'], severa: ['Severa room'] });
+      expect(notesOf(changed, AINO)).toMatch(/"Fabrikam kickoff" was changed in Severa only: .*would mail them, so the sync left it as it is\. Change or delete the meeting in Outlook/);
+      expect(notesOf(await w.cycle(), AINO)).toBe('');
+    }
+    const quiet = await w.cycle();
+    expect(quiet.users.flatMap((u) => u.changes)).toEqual([]);
+
+    // Changed by its organizer in Outlook: reaches Severa (and Mikko's copy, by Exchange) on both.
+    w.outlook.update(AINO, exchangeNamed(w, AINO, 'Fabrikam kickoff')[0].id, { location: 'Outlook room' });
+    await w.cycle();
+    expect(where()).toEqual({ aino: ['Outlook room'], mikko: ['Outlook room'], severa: ['Outlook room'] });
+
+    // Deleted in Severa: on-premises the copies go; Exchange Online deletes Mikko's own copy but leaves Aino's meeting,
+    // saying so every cycle, and nothing comes back to Severa.
+    // (A deletion in Severa is noticed within the reported number of cycles.)
+    w.severaSim.deleteActivity(kickoff.guid);
+    let last = await w.cycle();
+    for (let n = last.severaDeletionLatencyCycles; n > 0; n--) last = await w.cycle();
+    if (exchange === 'ews') expect(where()).toEqual({ aino: [], mikko: [], severa: [] });
+    else {
+      expect(where()).toEqual({ aino: ['Outlook room'], mikko: [], severa: [] });
+      expect(notesOf(last, AINO)).toMatch(/"Fabrikam kickoff" was deleted in Severa but stays in Outlook/);
+      expect(notesOf(await w.cycle(), AINO)).toMatch(/"Fabrikam kickoff" was deleted in Severa but stays in Outlook/);
+      // A change in Outlook beats the deletion: the meeting comes back to Severa, once.
+      w.outlook.update(AINO, exchangeNamed(w, AINO, 'Fabrikam kickoff')[0].id, { location: 'Kept in Outlook' });
+      await w.cycle();
+      expect(severaNamed(w, 'Fabrikam kickoff').map((a) => a.location)).toEqual(['Kept in Outlook']);
+      expect(w.outlook.mailsSentBySync()).toBe(0);
+    }
+  });
+
   it('reports a skewed Exchange clock', async () => {
     const w = (world = await startE2e({ exchange, users: [AINO] }));
     w.outlook.setClockSkewMs(5 * 60_000);
