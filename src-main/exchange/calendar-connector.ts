@@ -47,10 +47,40 @@ export interface CalendarConnector {
    */
   recurrenceProblem?(rule: RecurrenceRule): string | null;
   /**
+   * Optional (hybrid organizations, moved mailboxes): where the mailbox lives, as an opaque location id and a label for
+   * people. `remembered` is what the caller stored last time; a connector answers from it without a request while it
+   * still holds, and finds the mailbox (a request per connection) when it does not. A connector without it is one place.
+   */
+  locate?(mailbox: string, remembered: string | null, email?: string): Promise<MailboxLocation>;
+  /**
    * Optional: starts watching mailboxes for changes (near real time). `pollIntervalMs` is how often a mailbox is polled
    * where the server cannot push. A connector without it is synced on the schedule only.
    */
-  watchChanges?(events: ChangeWatchEvents, options: { pollIntervalMs: number }): ChangeWatch;
+  watchChanges?(events: ChangeWatchEvents, options: WatchChangesOptions): ChangeWatch;
+}
+
+export interface WatchChangesOptions {
+  pollIntervalMs: number;
+  /**
+   * The engine's stored positions, for a connector that watches by reading changes since them (Graph delta) instead of
+   * keeping positions of its own. Connectors that push or keep their own (EWS) ignore it.
+   */
+  positions?: WatchPositions;
+}
+
+/**
+ * The sync engine's stored `syncChanges` state per mailbox, as a watch may use it: read-only, except that a read from a
+ * position that found nothing may put the fresh, equivalent position it got in its place (`renew`), so a server that
+ * keeps a limited number of positions per mailbox never drops the engine's while the watch reads from it.
+ */
+export interface WatchPositions {
+  /** The mailbox's stored state, null before its first sync. */
+  position(mailbox: string): string | null;
+  /**
+   * `next` was read from `current` with nothing in between: stores `next` in place of `current` if `current` is still
+   * what is stored. Returns whether it did.
+   */
+  renew?(mailbox: string, current: string, next: string): boolean;
 }
 
 /**
@@ -73,6 +103,15 @@ export interface ChangeWatch {
   /** How each watched mailbox is watched now, with the reason when it is not 'live'. */
   modes(): Record<string, { mode: WatchMode; since: string; reason?: string }>;
   stop(): Promise<void>;
+}
+
+export interface MailboxLocation {
+  /** Stable id of the Exchange connection serving the mailbox, e.g. 'ews:https://mail.contoso.com/ews/exchange.asmx'. */
+  location: string;
+  /** For people: 'on-premises Exchange (mail.contoso.com)', 'Exchange Online (contoso.onmicrosoft.com)'. */
+  label: string;
+  /** How it was decided: the admin's choice, remembered, or found by asking each connection. */
+  decidedBy: 'admin' | 'remembered' | 'found';
 }
 
 export interface CalendarChanges {
@@ -100,6 +139,7 @@ export type CalendarErrorCode =
   | 'tls' // certificate problems
   | 'config' // the settings cannot work (bad URL, unknown host)
   | 'would-notify' // the write would mail people (Graph has no SendToNone): not made, the item is left as it is
+  | 'mailbox-moved' // the mailbox now lives on another Exchange connection: ids changed, positions are void
   | 'other';
 
 /** What the admin or user reads for an error, when the connector knows better than the generic sentence for its code. */

@@ -6,7 +6,7 @@ import { orgSettings, type OrgSettings } from '../../src-main/common/settings-sc
 import { GraphCalendarConnector } from '../../src-main/exchange/graph/graph-calendar-connector.ts';
 import { forgetSignIns } from '../../src-main/exchange/graph/graph-sign-in.ts';
 import { graphConnection, type GraphConnection } from '../../src-main/runner/connector-factory.ts';
-import { loadGraphSeed, startGraphSimulator, type GraphSimulator } from '../peers/graph/graph-simulator.ts';
+import { loadGraphSeed, startGraphSimulator, type GraphRequestLogEntry, type GraphSimulator } from '../peers/graph/graph-simulator.ts';
 
 /**
  * The Graph simulator (HTTPS, its own test CA) and the product's Graph connector built the way the product builds it:
@@ -39,10 +39,12 @@ export function exchangeOnlineSettings(sim: GraphSimulator, caFile: string, over
   });
 }
 
-export async function startGraphHarness(opts: { seed?: unknown; settings?: Record<string, unknown>; secrets?: Partial<Record<SecretName, string>>; now?: () => Date } = {}): Promise<GraphHarness> {
+export async function startGraphHarness(
+  opts: { seed?: unknown; settings?: Record<string, unknown>; secrets?: Partial<Record<SecretName, string>>; now?: () => Date; onRequest?: (entry: GraphRequestLogEntry) => void } = {},
+): Promise<GraphHarness> {
   // Every harness signs in afresh: msal's token cache is per process and keyed by app and credential.
   forgetSignIns();
-  const sim = await startGraphSimulator({ seed: (opts.seed ?? loadGraphSeed(DEMO_GRAPH_SEED)) as never, port: 0 });
+  const sim = await startGraphSimulator({ seed: (opts.seed ?? loadGraphSeed(DEMO_GRAPH_SEED)) as never, port: 0, ...(opts.onRequest ? { onRequest: opts.onRequest } : {}) });
   const dir = mkdtempSync(join(tmpdir(), 'graph-harness-'));
   const caFile = join(dir, 'ca.pem');
   writeFileSync(caFile, sim.caCertificatePem);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EventFields, RecurrenceRule, SideEvent } from '../../sync/calendar-event.ts';
-import { CalendarError, type CalendarChanges, type CalendarConnector, type WriteResult } from '../calendar-connector.ts';
+import { CalendarError, type CalendarChanges, type CalendarConnector, type ChangeWatch, type ChangeWatchEvents, type WatchChangesOptions, type WriteResult } from '../calendar-connector.ts';
 import { eventFieldsProblem } from '../ews/ews-calendar-mapping.ts';
+import { GraphChangeWatch, type GraphWatchOptions } from './graph-change-watch.ts';
 import { GraphClient, type GraphRequest } from './graph-client.ts';
 import { graphEventBody, ifMatchFor, readGraphEvent, SYNC_TAG_PROPERTY_ID, versionOf, type GraphEvent, type ReadGraphEvent } from './graph-event-mapping.ts';
 import { eventRequest, readSeries, writeExceptions, type SeriesInstance } from './graph-series.ts';
@@ -32,6 +33,8 @@ export interface GraphConnectorOptions {
   /** Delta page size asked for (Prefer: odata.maxpagesize; default 200). */
   deltaPageSize?: number;
   now?: () => Date;
+  /** The change watch's settings (watchChanges; see graph-change-watch.ts). */
+  watch?: GraphWatchOptions;
 }
 
 const DAY = 86_400_000;
@@ -68,6 +71,7 @@ export class GraphCalendarConnector implements CalendarConnector {
   readonly #defaultTimeZone: string;
   readonly #pageSize: number;
   readonly #now: () => Date;
+  readonly #watchOptions: GraphWatchOptions;
   /** mailbox -> the /users/{…} segment that reaches it (the address itself, or the user id when the address is not the UPN). */
   readonly #userPaths = new Map<string, string>();
   /** Per mailbox: the first delta page prefetchChanges read, for the sync state it was read from. */
@@ -81,6 +85,7 @@ export class GraphCalendarConnector implements CalendarConnector {
     this.#defaultTimeZone = options.defaultTimeZone ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
     this.#pageSize = options.deltaPageSize ?? 200;
     this.#now = options.now ?? (() => new Date());
+    this.#watchOptions = options.watch ?? {};
   }
 
   clockOffsetMs(): number | null {
@@ -441,6 +446,23 @@ export class GraphCalendarConnector implements CalendarConnector {
     this.#refuseNotifying(current, smtp, what);
     await this.#client.request({ method: 'DELETE', url: `${userPath}/events/${encodeURIComponent(id)}`, mailbox: smtp, what, operation: 'events/delete', aboutItem: true, accept: [404] });
     this.#knownIn(smtp).delete(id);
+  }
+
+  // ---- near real time ----
+
+  /**
+   * Delta polling of the engine's stored positions, 20 mailboxes a $batch, spread over `pollIntervalMs`
+   * (graph-change-watch.ts). Without `positions` every mailbox is 'off'.
+   */
+  watchChanges(events: ChangeWatchEvents, options: WatchChangesOptions): ChangeWatch {
+    const pollIntervalMs = options?.pollIntervalMs;
+    if (typeof pollIntervalMs !== 'number' || !Number.isFinite(pollIntervalMs) || pollIntervalMs < 100) throw new CalendarError('config', 'The poll interval must be at least 100 ms.');
+    const deltaRequest = (smtp: string, url: string): GraphRequest => {
+      const request = this.#deltaRequest(smtp, url);
+      // One item is enough to know there is something; the sync reads the rest.
+      return { ...request, headers: { Prefer: 'outlook.timezone="UTC", outlook.body-content-type="text", odata.maxpagesize=1' } };
+    };
+    return new GraphChangeWatch({ client: this.#client, pollIntervalMs, positions: options.positions, deltaRequest, options: this.#watchOptions }, events);
   }
 
   // ---- activation checks ----

@@ -81,7 +81,8 @@ class Slots {
   }
 }
 
-function retryAfterMs(headers: Record<string, string>): number | undefined {
+/** The wait a Retry-After header asks for (seconds or an HTTP date), in ms. */
+export function retryAfterMs(headers: Record<string, string>): number | undefined {
   const value = headers['retry-after'];
   if (!value) return undefined;
   const seconds = Number(value);
@@ -237,9 +238,11 @@ export class GraphClient {
 
   /**
    * Many requests in $batch calls of at most 20, answered in the order given. A sub-request that was throttled is sent
-   * again (in a later batch) after the wait it was given; other error statuses are returned for the caller to judge.
+   * again (in a later batch) after the wait it was given, unless `retryThrottled` is false (a caller that backs off on
+   * its own, such as the change watch); other error statuses are returned for the caller to judge.
    */
-  async batch(requests: readonly GraphRequest[]): Promise<GraphResponse[]> {
+  async batch(requests: readonly GraphRequest[], opts: { retryThrottled?: boolean } = {}): Promise<GraphResponse[]> {
+    const retryThrottled = opts.retryThrottled ?? true;
     const results: Array<GraphResponse | undefined> = new Array(requests.length);
     let pending = requests.map((_, i) => i);
     for (let round = 0; pending.length > 0; round++) {
@@ -249,7 +252,7 @@ export class GraphClient {
         const answers = await this.#batchCall(chunk.map((index) => requests[index]));
         chunk.forEach((index, k) => {
           const answer = answers[k];
-          if (RETRY_STATUSES.has(answer.status) && round < this.#o.maxRetries) {
+          if (retryThrottled && RETRY_STATUSES.has(answer.status) && round < this.#o.maxRetries) {
             retry.push(index);
             wait = Math.max(wait, retryAfterMs(answer.headers) ?? this.#backoff(round));
           } else {
