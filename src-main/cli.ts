@@ -13,6 +13,21 @@ import { SettingsError } from './runner/settings-problems.ts';
 import { SyncRunner } from './runner/sync-runner.ts';
 import type { RunnerLog } from './runner/runner-types.ts';
 import { describeError } from './runner/cycle-report-builders.ts';
+import { DataDirInUseError, lockDataDir } from './runner/data-dir-lock.ts';
+import type { DataDirLock } from './runner/data-dir-lock.ts';
+
+// Sentences of the entry point itself, in one place.
+const TEXT = {
+  dataDirInUseFix: 'Fix: stop the other program (or quit the tray app), or give this command another --data-dir.',
+  lockHolder: (command: string) => `the command line (${command})`,
+};
+
+/** Commands that write the sync state take the data folder for themselves; status and check only read. */
+function takeDataDir(command: Extract<CliCommand, CommonOptions>, dataDir: string): DataDirLock | null {
+  if (command.command === 'status' || command.command === 'check') return null;
+  const name = command.command === 'sync' ? `sync --${command.mode}` : command.command;
+  return lockDataDir(dataDir, TEXT.lockHolder(name));
+}
 
 /**
  * severa-calendar-sync: the headless entry point (servers, cron, the demo). Runs on the same SyncRunner as the tray app.
@@ -67,6 +82,10 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     if (error instanceof SettingsError || error instanceof UsageError) {
       io.stderr(error.message);
       return 2;
+    }
+    if (error instanceof DataDirInUseError) {
+      io.stderr(`${error.message}\n${TEXT.dataDirInUseFix}`);
+      return 1;
     }
     io.stderr(`Cannot start: ${describeError(error)}`);
     return 1;
@@ -150,10 +169,17 @@ async function openContext(command: Extract<CliCommand, CommonOptions>, io: CliI
   }
   if (command.demo) {
     const dataDir = demoDataDir();
+    const lock = takeDataDir(command, dataDir);
     const { startDemoEnvironment } = await import('./cli/demo-environment.ts');
-    const demo = await startDemoEnvironment({ dataDir, exchange: command.exchangeOnline ? 'online' : 'on-premises', log: (line) => (command.json ? undefined : io.stderr(line)) });
+    let demo: Awaited<ReturnType<typeof startDemoEnvironment>>;
+    try {
+      demo = await startDemoEnvironment({ dataDir, exchange: command.exchangeOnline ? 'online' : 'on-premises', log: (line) => (command.json ? undefined : io.stderr(line)) });
+    } catch (error) {
+      lock?.release();
+      throw error;
+    }
     const runner = new SyncRunner({ loadSettings: () => readSettingsFile(demo.configPath), secrets: demo.secrets, dataDir, log, connectors: demo.connectors });
-    return { runner, dataDir, loadSettings: () => readSettingsFile(demo.configPath), close: () => demo.stop() };
+    return { runner, dataDir, loadSettings: () => readSettingsFile(demo.configPath), close: () => demo.stop().finally(() => lock?.release()) };
   }
   const dataDir = resolve(io.cwd, command.dataDir ?? io.env.SCS_DATA_DIR ?? join(homedir(), '.severa-calendar-sync'));
   const configPath = resolve(io.cwd, command.configFile ?? join(dataDir, 'config.json'));
@@ -169,10 +195,11 @@ async function openContext(command: Extract<CliCommand, CommonOptions>, io: CliI
       throw error;
     }
   }
+  const lock = takeDataDir(command, dataDir);
   const secrets: SecretSource = await cliSecretSource(io.env);
   const loadSettings = () => readSettingsFile(configPath);
   const runner = new SyncRunner({ loadSettings, secrets, dataDir, log });
-  return { runner, dataDir, loadSettings, close: async () => {} };
+  return { runner, dataDir, loadSettings, close: async () => lock?.release() };
 }
 
 /** Warnings and errors to stderr as one line each; stdout stays for the report (and clean JSON with --json). */

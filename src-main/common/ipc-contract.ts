@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EXCHANGE_SERVER_TYPES } from './settings-schema.ts';
+import { EXCHANGE_SERVER_TYPES, PROXY_MODES } from './settings-schema.ts';
 import { SECRET_NAMES } from './secrets-contract.ts';
 import type { SecretName } from './secrets-contract.ts';
 import type { CycleReport, UserProblem, UserReport } from './sync-report.ts';
@@ -51,8 +51,18 @@ export const adminSettingsDraftSchema = z
         apiUrl: shortText(2048),
         clientId: shortText(256),
         allowInsecureHttp: z.boolean().optional(),
+        caFile: shortText(4096).optional(),
       })
       .strict(),
+    network: z
+      .object({
+        proxyMode: z.enum(PROXY_MODES),
+        proxyUrl: shortText(2048).optional(),
+        proxyBypass: shortText(4096).optional(),
+        proxyUsername: shortText(256).optional(),
+      })
+      .strict()
+      .optional(),
     activityTypesToExchange: z.array(shortText(64)).max(1000),
     intervalMinutes: z.number().finite(),
     windowDaysAhead: z.number().finite(),
@@ -94,6 +104,14 @@ export const requestSchemas = {
   'journal:list': z.object({ email: emailText.optional() }).strict(),
   'journal:restore': z.object({ ids: z.array(shortText(200)).min(1).max(500) }).strict(),
   'deletions:confirm': z.object({ email: emailText }).strict(),
+  'preferences:get': emptyPayload,
+  'preferences:set': z
+    .object({
+      notifications: z.enum(['errors', 'all', 'off']).optional(),
+      startAtLogin: z.boolean().optional(),
+      startDelayMinutes: z.number().int('Whole minutes.').min(0, 'From 0 to 120 minutes.').max(120, 'From 0 to 120 minutes.').optional(),
+    })
+    .strict(),
 } as const;
 
 export type RequestChannel = keyof typeof requestSchemas;
@@ -171,7 +189,15 @@ export interface ProgressView {
   usersTotal: number;
   currentUser?: string;
   phase?: string;
+  /** Entries created, updated or deleted so far in this cycle. */
+  entriesDone?: number;
+  startedAt?: string;
+  /** Estimated; absent until the first person is done. */
+  secondsLeft?: number;
 }
+
+/** Why automatic sync has not started: the admin settings are missing, or nobody turned on their sync. */
+export type WaitingView = 'settings' | 'enrollment';
 
 export interface RunnerStatusView {
   state: RunnerStateView;
@@ -181,6 +207,10 @@ export interface RunnerStatusView {
   pausedUntil?: string | null;
   progress?: ProgressView;
   consecutiveFailures: number;
+  /** Set while automatic sync waits for setup: nothing is wrong, there is nothing to sync yet. */
+  waitingFor?: WaitingView;
+  /** After a start at login with a delay: when automatic sync begins (ISO). */
+  startsAt?: string;
 }
 
 export interface UserStatusView {
@@ -195,6 +225,37 @@ export interface UserStatusView {
   errors: UserProblem[];
   notes: string[];
   firstSyncDone: boolean;
+  /** The latest changed entries, newest first, across the recent cycles. */
+  recentChanges?: ChangeView[];
+}
+
+/** One entry the sync created, updated or deleted. */
+export interface ChangeView {
+  /** Where the change was made. */
+  side: 'severa' | 'exchange';
+  action: 'create' | 'update' | 'delete';
+  subject: string;
+  /** The entry's start (ISO instant, or YYYY-MM-DD for all-day entries). */
+  start: string;
+  reason?: string;
+  /** When the cycle that made it finished. */
+  at: string;
+}
+
+/** Where the first-run setup stands: the window guides through the steps until it is complete. */
+export interface SetupView {
+  settingsSaved: boolean;
+  /** The last Test connection on the current settings. */
+  connectionTest: 'not-run' | 'passed' | 'failed';
+  anyoneEnrolled: boolean;
+  /** Whether this desktop's person turned on their own sync. */
+  meEnrolled: boolean;
+}
+
+export interface PreferencesView {
+  notifications: 'errors' | 'all' | 'off';
+  startAtLogin: boolean;
+  startDelayMinutes: number;
 }
 
 export interface AppStatusView {
@@ -205,6 +266,7 @@ export interface AppStatusView {
   lastCycle?: { startedAt: string; finishedAt: string; outcome: CycleReport['outcome'] };
   /** Where the log is, for "open log". */
   logPath: string | null;
+  setup: SetupView;
 }
 
 export interface JournalEntryView {
@@ -243,6 +305,8 @@ export interface RequestResults {
   'journal:list': JournalEntryView[];
   'journal:restore': RestoreResultView[];
   'deletions:confirm': AppStatusView;
+  'preferences:get': PreferencesView;
+  'preferences:set': PreferencesView;
 }
 
 /** The type map: one function per channel. The main process implements it; the window calls it through `invoke`. */
@@ -272,6 +336,9 @@ const progressSchema = z.object({
   usersTotal: z.number().int().nonnegative(),
   currentUser: z.string().max(320).optional(),
   phase: z.string().max(500).optional(),
+  entriesDone: z.number().int().nonnegative().optional(),
+  startedAt: instant.optional(),
+  secondsLeft: z.number().nonnegative().optional(),
 });
 const runnerStatusSchema = z.object({
   state: z.enum(['idle', 'syncing', 'error', 'paused']),
@@ -280,6 +347,22 @@ const runnerStatusSchema = z.object({
   pausedUntil: instant.nullable().optional(),
   progress: progressSchema.optional(),
   consecutiveFailures: z.number().int().nonnegative(),
+  waitingFor: z.enum(['settings', 'enrollment']).optional(),
+  startsAt: instant.optional(),
+});
+const changeSchema = z.object({
+  side: z.enum(['severa', 'exchange']),
+  action: z.enum(['create', 'update', 'delete']),
+  subject: z.string().max(2000),
+  start: instant,
+  reason: z.string().max(2000).optional(),
+  at: instant,
+});
+const setupSchema = z.object({
+  settingsSaved: z.boolean(),
+  connectionTest: z.enum(['not-run', 'passed', 'failed']),
+  anyoneEnrolled: z.boolean(),
+  meEnrolled: z.boolean(),
 });
 const checkViewSchema = z.object({ id: z.string().min(1).max(400), title: z.string().max(400), ok: z.boolean(), message: longText, fix: longText.optional() });
 
@@ -291,10 +374,13 @@ export const eventSchemas = {
   status: runnerStatusSchema,
   report: z.object({
     runner: runnerStatusSchema,
-    users: z.array(z.object({ email: z.string().max(320), conflicts: z.number(), heldDeletions: z.number(), errors: z.array(problemSchema), notes: z.array(longText), firstSyncDone: z.boolean() }).loose()),
+    users: z.array(
+      z.object({ email: z.string().max(320), conflicts: z.number(), heldDeletions: z.number(), errors: z.array(problemSchema), notes: z.array(longText), firstSyncDone: z.boolean(), recentChanges: z.array(changeSchema).max(500).optional() }).loose(),
+    ),
     orgErrors: z.array(problemSchema),
     lastCycle: z.object({ startedAt: instant, finishedAt: instant, outcome: z.enum(['ok', 'partial', 'failed']) }).optional(),
     logPath: z.string().max(4096).nullable(),
+    setup: setupSchema,
   }),
   progress: progressSchema,
   navigate: z.object({ section: z.enum(['admin', 'personal', 'status']) }),

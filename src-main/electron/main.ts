@@ -1,38 +1,54 @@
 import { copyFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BrowserWindow, Menu, Notification, Tray, app, dialog, ipcMain, nativeImage, net, powerMonitor, protocol, session, shell } from 'electron';
 import type { MenuItemConstructorOptions } from 'electron';
 import ElectronStore from 'electron-store';
 import pino from 'pino';
 import { APP_ENTRY_URL, APP_SCHEME, ipcChannelName } from '../common/ipc-contract.ts';
+import type { PreferencesView } from '../common/ipc-contract.ts';
+import { pacResolver } from '../net/proxy-routes.ts';
+import { useSystemProxyResolver } from '../net/settings-network.ts';
+import type { WaitingReason } from '../runner/runner-types.ts';
 import { SyncRunner } from '../runner/sync-runner.ts';
 import { KeychainSecretStore } from '../secrets/keychain-secret-store.ts';
 import { SettingsStore } from '../settings/settings-store.ts';
+import { preflight } from './app-preflight.ts';
 import { watchConnectivity } from './connectivity-watch.ts';
 import { createEventPusher, isTrustedSenderUrl, registerIpcHandlers } from './ipc-router.ts';
 import type { EventPush } from './ipc-router.ts';
+import { APP_USER_MODEL_ID, applyLoginItem, launchedAtLogin, loginItemPlan, scheduleStartAt } from './login-item.ts';
 import { decideNotifications } from './notification-policy.ts';
 import { createPeerLookups } from './peer-lookups.ts';
+import { SecretCache } from './secret-cache.ts';
 import { claimSingleInstance } from './single-instance.ts';
+import { messageBoxOptions, startupDialog } from './startup-problems.ts';
+import type { StartupChoice, StartupProblem } from './startup-problems.ts';
 import { buildTrayMenu, trayIconFile, trayStateOf, trayTooltip } from './tray-model.ts';
 import type { LastSyncSummary, TrayMenuItem, TrayMenuItemId } from './tray-model.ts';
 import { readUserStatusBook, recordCycle, writeUserStatusBook } from './user-status-book.ts';
-import { appStatusView, createWindowRequestHandlers, runnerStatusView } from './window-requests.ts';
+import { createWindowRequestHandlers } from './window-requests.ts';
+import { appStatusView, runnerStatusView, setupView } from './window-views.ts';
 import { hardenSession, hardenWebContents, serveAppFile, settingsWindowOptions } from './window-security.ts';
 
 /**
- * The tray app's main process: wiring only. Every decision (tray state and menu, notifications, request handling,
- * window hardening) lives in the plain modules beside this file, which the tests drive with Electron faked.
+ * The tray app's main process: wiring only. Every decision (start-up checks and their dialogs, tray state and menu,
+ * notifications, request handling, window hardening, login items) lives in the plain modules beside this file, which
+ * the tests drive with Electron faked.
  */
 
 // Must happen before 'ready': the window's page is served from app://severa-sync/, a secure standard origin.
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true } }]);
+// Windows shows notifications under this identity (the installer's shortcut carries the same id: electron-builder's appId).
+if (process.platform === 'win32') app.setAppUserModelId(APP_USER_MODEL_ID);
 
 const appRoot = app.getAppPath();
 const paths = {
   preload: path.join(appRoot, 'dist', 'preload', 'preload.cjs'),
   renderer: path.join(appRoot, 'dist', 'renderer'),
   icons: path.join(appRoot, 'assets', 'icons'),
+  settingsFile: path.join(app.getPath('userData'), 'settings.json'),
+  handOverAnswer: path.join(app.getPath('userData'), 'second-instance-answer'),
   dataDir: path.join(app.getPath('userData'), 'sync-data'),
   log: path.join(app.getPath('logs'), 'severa-calendar-sync.log'),
 };
@@ -43,22 +59,68 @@ let quitting = false;
 /** Every push to the window goes through here: schema-checked, secret-checked, in order. Set once started. */
 let push: EventPush | null = null;
 
-if (claimSingleInstance(app, () => showWindow('status'))) {
+const handOver = {
+  answerFile: paths.handOverAnswer,
+  write: (file: string, text: string) => writeFileSync(file, text),
+  read: (file: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return null;
+    }
+  },
+  onNoAnswer: async () => {
+    await app.whenReady();
+    await askStartupProblem({ kind: 'already-running' });
+  },
+};
+
+if (claimSingleInstance(app, () => showWindow('status'), handOver)) {
   app.on('window-all-closed', () => {
     // The app lives in the tray: closing the window does not quit it.
   });
   app.on('before-quit', () => {
     quitting = true;
   });
-  app.whenReady().then(start, (error: unknown) => {
-    dialog.showErrorBox('Severa Calendar Sync could not start', error instanceof Error ? error.message : String(error));
-    app.quit();
-  });
+  // Any failure to start reaches the person as a dialog with the fix, never as a silent exit.
+  app
+    .whenReady()
+    .then(start)
+    .catch(async (error: unknown) => {
+      await askStartupProblem({ kind: 'unexpected', detail: error instanceof Error ? error.message : String(error), logFile: paths.log }).catch(() => undefined);
+      app.quit();
+    });
+}
+
+/** Shows a start-up problem as a native dialog and answers with the choice made. */
+async function askStartupProblem(problem: StartupProblem): Promise<StartupChoice> {
+  const model = startupDialog(problem);
+  const { response } = await dialog.showMessageBox(messageBoxOptions(model));
+  return model.choices[response]?.choice ?? 'quit';
 }
 
 async function start(): Promise<void> {
   const log = pino({ level: 'info', redact: { paths: ['password', '*.password', 'value', '*.value'], remove: true } }, pino.destination({ dest: paths.log, mkdir: true, sync: false }));
 
+  // The keychain is read once, when first needed, and then served from memory (no prompt per window message).
+  const secrets = new SecretCache(new KeychainSecretStore());
+  const ready = await preflight({
+    settingsFile: paths.settingsFile,
+    dataDir: paths.dataDir,
+    now: () => new Date(),
+    openSettings: () => new SettingsStore(new ElectronStore<Record<string, unknown>>({ name: 'settings' })),
+    loadKeychain: () => secrets.load(),
+    ask: askStartupProblem,
+    log,
+  });
+  if (!ready) {
+    app.quit();
+    return;
+  }
+  const { settings, lock } = ready;
+
+  // 'System' proxy settings in the app are Chromium's: PAC, WPAD and the OS settings, resolved per address.
+  useSystemProxyResolver(pacResolver((url) => session.defaultSession.resolveProxy(url)));
   hardenSession(session.defaultSession);
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, log));
   protocol.handle(APP_SCHEME, async (request) => {
@@ -66,10 +128,37 @@ async function start(): Promise<void> {
     return new Response(file.body as BodyInit, { status: file.status, headers: file.headers });
   });
 
-  const settings = new SettingsStore(new ElectronStore<Record<string, unknown>>({ name: 'settings' }));
-  const secrets = new KeychainSecretStore();
-  const runner = new SyncRunner({ loadSettings: () => settings.requireOrg(), secrets, dataDir: paths.dataDir, log });
+  const waitingFor = (): WaitingReason | null => {
+    let org;
+    try {
+      org = settings.loadOrg();
+    } catch {
+      return null;
+    }
+    if (!org) return 'settings';
+    return org.enrollments.some((e) => !e.paused) ? null : 'enrollment';
+  };
+  const runner = new SyncRunner({ loadSettings: () => settings.requireOrg(), secrets, dataDir: paths.dataDir, log, waitingFor });
   let book = readUserStatusBook(paths.dataDir);
+
+  // A start at login waits the chosen delay before automatic sync begins; the tray shows when.
+  const openedAtLogin = process.platform === 'darwin' && Boolean(app.getLoginItemSettings?.().wasOpenedAtLogin);
+  let startsAtMs: number | null = scheduleStartAt(Date.now(), launchedAtLogin(process.argv, openedAtLogin), settings.local().startDelayMinutes);
+  if (startsAtMs <= Date.now()) startsAtMs = null;
+  const startsAt = () => (startsAtMs !== null && startsAtMs > Date.now() ? startsAtMs : null);
+
+  const applyStartAtLogin = (enabled: boolean) => {
+    try {
+      applyLoginItem(loginItemPlan(enabled, { platform: process.platform, env: process.env, home: app.getPath('home'), execPath: process.execPath }), {
+        setLoginItemSettings: (s) => app.setLoginItemSettings(s),
+        mkdir: (dir) => mkdirSync(dir, { recursive: true }),
+        writeFile: (file, content) => writeFileSync(file, content, { mode: 0o644 }),
+        removeFile: (file) => rmSync(file, { force: true }),
+      });
+    } catch (error) {
+      log.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not change start at login');
+    }
+  };
 
   const enrolled = () => {
     try {
@@ -78,7 +167,7 @@ async function start(): Promise<void> {
       return [];
     }
   };
-  const currentStatus = () => appStatusView(runner.status(), book, enrolled(), paths.log);
+  const currentStatus = () => appStatusView(runner.status(), book, enrolled(), paths.log, setupView(settings), startsAt());
   const pushToWindow = createEventPusher(
     (event, data) => {
       if (settingsWindow && !settingsWindow.isDestroyed()) settingsWindow.webContents.send(ipcChannelName(event), data);
@@ -102,20 +191,24 @@ async function start(): Promise<void> {
     },
     openLog: async () => (await shell.openPath(paths.log)) === '',
     push: pushToWindow,
+    startsAt,
+    applyPreferences: (prefs: PreferencesView) => {
+      applyStartAtLogin(prefs.startAtLogin);
+      refreshTray();
+    },
   });
   registerIpcHandlers(ipcMain, handlers, { isTrustedSender: isTrustedSenderUrl, knownSecrets: () => secrets.values(), log });
 
   tray = new Tray(trayImage('idle'));
   tray.on('click', () => showWindow('status'));
-  const refreshTray = () => {
+  function refreshTray(): void {
     if (!tray) return;
-    const status = runnerStatusView(runner.status());
+    const status = runnerStatusView(runner.status(), startsAt());
     const last = lastSyncSummary(runner.status().lastReport);
-    const state = trayStateOf(status);
-    tray.setImage(trayImage(state));
+    tray.setImage(trayImage(trayStateOf(status)));
     tray.setToolTip(trayTooltip(status, last, Date.now()));
     tray.setContextMenu(Menu.buildFromTemplate(buildTrayMenu(status, last, Date.now(), undefined, { startAtLogin: settings.local().startAtLogin }).map(toMenuItem)));
-  };
+  }
   const onMenu = (id: TrayMenuItemId | 'start-at-login', checked?: boolean) => {
     switch (id) {
       case 'sync-now':
@@ -135,7 +228,7 @@ async function start(): Promise<void> {
         break;
       case 'start-at-login':
         settings.updateLocal({ startAtLogin: Boolean(checked) });
-        app.setLoginItemSettings({ openAtLogin: Boolean(checked) });
+        applyStartAtLogin(Boolean(checked));
         break;
       case 'quit':
         app.quit();
@@ -153,7 +246,7 @@ async function start(): Promise<void> {
 
   runner.onStatus((status) => {
     refreshTray();
-    void pushToWindow('status', runnerStatusView(status));
+    void pushToWindow('status', runnerStatusView(status, startsAt()));
   });
   runner.onProgress((progress) => void pushToWindow('progress', progress));
   runner.onReport((report) => {
@@ -163,8 +256,9 @@ async function start(): Promise<void> {
     } catch (error) {
       log.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not save the user status');
     }
-    const decided = decideNotifications(settings.local().notificationMemory, report);
-    settings.updateLocal({ notificationMemory: decided.memory });
+    const local = settings.local();
+    const decided = decideNotifications(local.notificationMemory, report, local.notifications);
+    settings.updateLocal({ notificationMemory: { ...decided.memory, realSyncSeen: decided.memory.realSyncSeen ?? false } });
     if (Notification.isSupported()) {
       for (const n of decided.notifications) {
         const notification = new Notification({ title: n.title, body: n.body, icon: trayImage(n.kind === 'error' ? 'error' : 'idle') });
@@ -178,22 +272,28 @@ async function start(): Promise<void> {
 
   powerMonitor.on('resume', () => runner.triggerSoon('resumed from sleep'));
   const connectivity = watchConnectivity(() => net.isOnline(), () => runner.triggerSoon('network is back'));
+  let delayedStart: ReturnType<typeof setTimeout> | null = null;
   app.on('will-quit', () => {
+    if (delayedStart) clearTimeout(delayedStart);
     runner.stopSchedule();
     connectivity.stop();
     tray?.destroy();
+    lock.release();
   });
 
-  app.setLoginItemSettings({ openAtLogin: settings.local().startAtLogin });
+  applyStartAtLogin(settings.local().startAtLogin);
   refreshTray();
-  runner.startSchedule();
-  let configured = false;
-  try {
-    configured = settings.loadOrg() !== null;
-  } catch {
-    configured = false;
+  const begin = startsAt();
+  if (begin === null) runner.startSchedule();
+  else {
+    delayedStart = setTimeout(() => {
+      delayedStart = null;
+      startsAtMs = null;
+      runner.startSchedule();
+    }, begin - Date.now());
   }
-  if (!configured) showWindow('admin');
+  // First run: the window opens on the guided setup (Admin); later runs stay in the tray.
+  if (!setupView(settings).settingsSaved) showWindow('admin');
 }
 
 function trayImage(state: 'idle' | 'syncing' | 'error' | 'paused') {
@@ -217,6 +317,8 @@ function showWindow(section: 'admin' | 'personal' | 'status'): void {
     settingsWindow.focus();
     return;
   }
+  // Asked for before the app finished starting (a second launch, a click during the start-up dialog): later.
+  if (!push) return;
   const window = new BrowserWindow(settingsWindowOptions(paths.preload, path.join(paths.icons, 'app', '256x256.png')));
   settingsWindow = window;
   window.once('ready-to-show', () => window.show());

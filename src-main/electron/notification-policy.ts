@@ -2,29 +2,57 @@ import type { CycleReport, UserProblem } from '../common/sync-report.ts';
 
 /**
  * Which desktop notifications a finished cycle deserves. Pure: the memory of what was already said goes in and comes
- * out, so an error that persists cycle after cycle is announced once, its end is announced once, and each user's
- * first sync is announced once. Clicking any of them opens the status section.
+ * out. The person chooses how much they hear (NotificationMode):
+ *  - 'errors' (default): one notification per new problem (a problem hitting several people is one notification, not
+ *    one each), and one when the problems are gone;
+ *  - 'all': that, plus each person's first finished sync and every cycle that changed entries;
+ *  - 'off': nothing (the memory still follows, so turning them back on does not replay old problems).
+ * Nothing is said before a real sync ran: a cycle that synced nobody (no settings yet, nobody enrolled) is setup,
+ * not a failure. Clicking any notification opens the status section.
  */
+
+export type NotificationMode = 'errors' | 'all' | 'off';
+export const NOTIFICATION_MODES: readonly NotificationMode[] = ['errors', 'all', 'off'];
 
 export interface NotificationMemory {
   /** Problems active after the last cycle, keyed 'org:<code>' or '<email>:<code>'. */
   activeProblems: string[];
   /** Users whose first sync was already announced. */
   firstSyncAnnounced: string[];
+  /** A cycle has synced at least one person: from then on failures are news. */
+  realSyncSeen?: boolean;
 }
 
-export const EMPTY_NOTIFICATION_MEMORY: NotificationMemory = { activeProblems: [], firstSyncAnnounced: [] };
+export const EMPTY_NOTIFICATION_MEMORY: NotificationMemory = { activeProblems: [], firstSyncAnnounced: [], realSyncSeen: false };
 
 export interface NotificationModel {
-  kind: 'error' | 'recovery' | 'first-sync';
+  kind: 'error' | 'recovery' | 'first-sync' | 'changes';
   title: string;
   body: string;
   /** What a click opens. */
   target: 'status';
 }
 
-/** More new problems than this in one cycle are summed up in one notification rather than a burst of them. */
+/** More new kinds of problem than this in one cycle are summed up in one notification rather than a burst of them. */
 const MAX_SEPARATE_ERRORS = 3;
+
+// Every sentence a notification says, in one place.
+const TEXT = {
+  orgProblem: 'Calendar sync problem',
+  userProblem: (who: string) => `Calendar sync problem for ${who}`,
+  peopleProblem: (n: number) => `Calendar sync problem for ${n} people`,
+  affects: (people: string[]) => `Affects ${people.join(', ')}.`,
+  burstTitle: (n: number) => `Calendar sync: ${n} new problems`,
+  burstBody: (people: string[]) => `${people.length ? `Affects ${people.join(', ')}. ` : ''}Open the status to see each one and its fix.`,
+  recoveredTitle: 'Calendar sync works again',
+  recoveredBody: 'The last cycle finished without errors.',
+  partlyRecoveredTitle: 'Calendar sync: a problem is fixed',
+  partlyRecoveredBody: (n: number) => `${n} earlier problem${n === 1 ? ' is' : 's are'} gone; others remain (see the status).`,
+  firstSyncTitle: (email: string) => `First sync finished for ${email}`,
+  firstSyncBody: (toEx: number, toSe: number) => `${toEx} item${toEx === 1 ? '' : 's'} to Exchange, ${toSe} to Severa. From now on changes sync automatically.`,
+  changesTitle: 'Calendar synced',
+  changesBody: (toEx: number, toSe: number) => `${toEx} entr${toEx === 1 ? 'y' : 'ies'} changed in Exchange, ${toSe} in Severa.`,
+};
 
 interface ScopedProblem {
   key: string;
@@ -43,13 +71,38 @@ function problemsOf(report: CycleReport): ScopedProblem[] {
   return out;
 }
 
+/** One notification per kind of new problem: the organization's own, or one code shared by the people it hits. */
+function errorNotifications(fresh: ScopedProblem[]): NotificationModel[] {
+  const groups = new Map<string, ScopedProblem[]>();
+  for (const p of fresh) {
+    const group = p.who === null ? `org:${p.problem.code}` : `user:${p.problem.code}`;
+    groups.set(group, [...(groups.get(group) ?? []), p]);
+  }
+  if (groups.size > MAX_SEPARATE_ERRORS) {
+    const people = [...new Set(fresh.map((p) => p.who).filter((w): w is string => w !== null))];
+    return [{ kind: 'error', title: TEXT.burstTitle(groups.size), body: TEXT.burstBody(people), target: 'status' }];
+  }
+  return [...groups.values()].map((group) => {
+    const first = group[0];
+    const people = group.map((p) => p.who).filter((w): w is string => w !== null);
+    const title = first.who === null ? TEXT.orgProblem : people.length === 1 ? TEXT.userProblem(people[0]) : TEXT.peopleProblem(people.length);
+    const parts = [first.problem.message, people.length > 1 ? TEXT.affects(people) : null, first.problem.fix];
+    return { kind: 'error', title, body: parts.filter(Boolean).join(' '), target: 'status' };
+  });
+}
+
 export function decideNotifications(
   memory: NotificationMemory,
   report: CycleReport,
+  mode: NotificationMode = 'errors',
 ): { notifications: NotificationModel[]; memory: NotificationMemory } {
   // A dry run changes nothing and says nothing about whether the sync works.
   if (report.dryRun) return { notifications: [], memory };
 
+  const synced = report.users.some((u) => u.outcome !== 'skipped');
+  const realSyncSeen = (memory.realSyncSeen ?? false) || synced;
+  // Until a real sync ran, problems are setup still under way (the status shows them), not news, nor remembered.
+  if (!realSyncSeen) return { notifications: [], memory: { ...memory, realSyncSeen: false } };
   const notifications: NotificationModel[] = [];
   const before = new Set(memory.activeProblems);
   const now = problemsOf(report);
@@ -60,24 +113,7 @@ export function decideNotifications(
   const carried = memory.activeProblems.filter((key) => !nowKeys.has(key) && skipped.has(scopeOf(key)));
 
   const fresh = now.filter((p, i) => !before.has(p.key) && now.findIndex((q) => q.key === p.key) === i);
-  if (fresh.length > MAX_SEPARATE_ERRORS) {
-    const users = new Set(fresh.map((p) => p.who).filter((w): w is string => w !== null));
-    notifications.push({
-      kind: 'error',
-      title: `Calendar sync: ${fresh.length} new problems`,
-      body: `${users.size ? `Affects ${[...users].join(', ')}. ` : ''}Open the status to see each one and its fix.`,
-      target: 'status',
-    });
-  } else {
-    for (const p of fresh) {
-      notifications.push({
-        kind: 'error',
-        title: p.who ? `Calendar sync problem for ${p.who}` : 'Calendar sync problem',
-        body: [p.problem.message, p.problem.fix].filter(Boolean).join(' '),
-        target: 'status',
-      });
-    }
-  }
+  notifications.push(...errorNotifications(fresh));
 
   // Recovered: a user (or the organization) that had problems and now has none. One problem giving way to another is
   // announced as the new problem, not as a recovery.
@@ -87,32 +123,37 @@ export function decideNotifications(
     const stillFailing = nowKeys.size + carried.length > 0;
     notifications.push({
       kind: 'recovery',
-      title: stillFailing ? 'Calendar sync: a problem is fixed' : 'Calendar sync works again',
-      body: stillFailing
-        ? `${resolved.length} earlier problem${resolved.length === 1 ? ' is' : 's are'} gone; others remain (see the status).`
-        : 'The last cycle finished without errors.',
+      title: stillFailing ? TEXT.partlyRecoveredTitle : TEXT.recoveredTitle,
+      body: stillFailing ? TEXT.partlyRecoveredBody(resolved.length) : TEXT.recoveredBody,
       target: 'status',
     });
   }
 
   const announced = new Set(memory.firstSyncAnnounced);
+  let firstSyncs = 0;
   for (const user of report.users) {
     if (!user.firstSync || announced.has(user.email) || (user.outcome !== 'ok' && user.outcome !== 'partial')) continue;
-    const toEx = user.toExchange.created + user.toExchange.updated;
-    const toSe = user.toSevera.created + user.toSevera.updated;
+    announced.add(user.email);
+    firstSyncs++;
+    if (mode !== 'all') continue;
     notifications.push({
       kind: 'first-sync',
-      title: `First sync finished for ${user.email}`,
-      body: `${toEx} item${toEx === 1 ? '' : 's'} to Exchange, ${toSe} to Severa. From now on changes sync automatically.`,
+      title: TEXT.firstSyncTitle(user.email),
+      body: TEXT.firstSyncBody(user.toExchange.created + user.toExchange.updated, user.toSevera.created + user.toSevera.updated),
       target: 'status',
     });
-    announced.add(user.email);
+  }
+  if (mode === 'all' && firstSyncs === 0) {
+    const sum = (side: 'toExchange' | 'toSevera') => report.users.reduce((n, u) => n + u[side].created + u[side].updated + u[side].deleted, 0);
+    const toEx = sum('toExchange');
+    const toSe = sum('toSevera');
+    if (toEx + toSe > 0) notifications.push({ kind: 'changes', title: TEXT.changesTitle, body: TEXT.changesBody(toEx, toSe), target: 'status' });
   }
 
   // A failed cycle says nothing about problems it did not reach: keep remembering them so their return is not "new".
   const keep = report.outcome === 'failed' ? memory.activeProblems.filter((k) => !nowKeys.has(k)) : carried;
   return {
-    notifications,
-    memory: { activeProblems: [...new Set([...nowKeys, ...keep])].sort(), firstSyncAnnounced: [...announced].sort() },
+    notifications: mode === 'off' ? [] : notifications,
+    memory: { activeProblems: [...new Set([...nowKeys, ...keep])].sort(), firstSyncAnnounced: [...announced].sort(), realSyncSeen },
   };
 }

@@ -20,6 +20,13 @@ export interface TrayPreferences {
 
 export const PAUSE_ONE_HOUR_MS = 60 * 60 * 1000;
 
+// The tray's sentences that depend on setup and a delayed start, in one place.
+const TEXT = {
+  waiting: { settings: 'Set up: the admin settings are not saved yet', enrollment: 'Set up: nobody has turned on their sync yet' },
+  syncNowWaiting: 'Sync now (finish the setup first)',
+  startsAt: (time: string) => `Automatic sync starts at ${time}`,
+};
+
 /** A running cycle shows as syncing even when paused (a "Sync now" still runs while auto-sync is paused). */
 export function trayStateOf(status: RunnerStatusView): TrayState {
   if (status.state === 'syncing') return 'syncing';
@@ -80,25 +87,30 @@ export function trayTooltip(status: RunnerStatusView, last: LastSyncSummary, now
   const head =
     state === 'syncing'
       ? status.progress && status.progress.usersTotal > 0
-        ? `Syncing (${status.progress.usersDone}/${status.progress.usersTotal} users)`
+        ? `Syncing (${status.progress.usersDone}/${status.progress.usersTotal} users${status.progress.entriesDone ? `, ${status.progress.entriesDone} entries` : ''})`
         : 'Syncing'
       : state === 'paused'
         ? describePause(status, nowMs, timeZone)!
         : state === 'error'
           ? 'Sync has a problem: open settings for the fix'
-          : 'Sync is up to date';
+          : status.waitingFor
+            ? TEXT.waiting[status.waitingFor]
+            : status.startsAt && Date.parse(status.startsAt) > nowMs
+              ? TEXT.startsAt(timeOf(status.startsAt, timeZone))
+              : 'Sync is up to date';
   return `Severa Calendar Sync — ${head}\n${describeLastSync(last, nowMs, timeZone)}`;
 }
 
 export function buildTrayMenu(status: RunnerStatusView, last: LastSyncSummary, nowMs: number, timeZone?: string, prefs: TrayPreferences = { startAtLogin: false }): TrayMenuItem[] {
   const syncing = status.state === 'syncing';
   const paused = status.pausedUntil !== undefined;
+  const waiting = status.waitingFor !== undefined && !syncing;
   const item = (id: TrayMenuItemId, label: string, enabled = true): TrayMenuItem => ({ kind: 'item', id, label, enabled });
   const pauseItems: TrayMenuItem[] = paused
     ? [item('resume', `Resume auto-sync (${describePause(status, nowMs, timeZone)!.replace(/^Auto-sync /, '')})`)]
     : [item('pause-hour', 'Pause auto-sync for 1 hour'), item('pause-until-resumed', 'Pause auto-sync until resumed')];
   return [
-    item('sync-now', syncing ? 'Syncing…' : 'Sync now', !syncing),
+    item('sync-now', syncing ? 'Syncing…' : waiting ? TEXT.syncNowWaiting : 'Sync now', !syncing && !waiting),
     ...pauseItems,
     { kind: 'separator' },
     item('open-settings', 'Open settings…'),

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { UserStatusView } from '../common/ipc-contract.ts';
+import type { ChangeView, UserStatusView } from '../common/ipc-contract.ts';
 import type { CycleReport } from '../common/sync-report.ts';
 
 /**
@@ -13,6 +13,9 @@ export type UserStatusBook = Record<string, UserStatusView>;
 
 export const USER_STATUS_FILE = 'user-status.json';
 
+/** How many changed entries the status keeps per person (newest first, across cycles). */
+export const RECENT_CHANGES_KEPT = 100;
+
 /** Folds a finished cycle into the book. A dry run, or a user the cycle skipped, leaves the book as it was. */
 export function recordCycle(book: UserStatusBook, report: CycleReport): UserStatusBook {
   if (report.dryRun) return book;
@@ -20,6 +23,7 @@ export function recordCycle(book: UserStatusBook, report: CycleReport): UserStat
   for (const user of report.users) {
     if (user.outcome === 'skipped') continue;
     const before = book[user.email];
+    const changes: ChangeView[] = user.changes.map((c) => ({ side: c.side, action: c.action, subject: c.subject, start: c.start, ...(c.reason ? { reason: c.reason } : {}), at: report.finishedAt }));
     next[user.email] = {
       email: user.email,
       lastSyncAt: report.finishedAt,
@@ -31,6 +35,7 @@ export function recordCycle(book: UserStatusBook, report: CycleReport): UserStat
       errors: user.errors,
       notes: user.notes,
       firstSyncDone: (before?.firstSyncDone ?? false) || user.outcome !== 'failed',
+      recentChanges: [...changes.reverse(), ...(before?.recentChanges ?? [])].slice(0, RECENT_CHANGES_KEPT),
     };
   }
   return next;

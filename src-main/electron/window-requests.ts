@@ -1,4 +1,4 @@
-import { emailAddress, orgSettings } from '../common/settings-schema.ts';
+import { emailAddress } from '../common/settings-schema.ts';
 import type { OrgSettings } from '../common/settings-schema.ts';
 import { UserFacingError } from '../common/ipc-contract.ts';
 import type {
@@ -10,8 +10,8 @@ import type {
   IdentityView,
   JournalEntryView,
   PersonalSyncView,
+  PreferencesView,
   RestoreResultView,
-  RunnerStatusView,
 } from '../common/ipc-contract.ts';
 import type { SecretName, SecretSink } from '../common/secrets-contract.ts';
 import type { CycleReport } from '../common/sync-report.ts';
@@ -19,8 +19,12 @@ import type { CheckResult, RunnerStatus } from '../runner/runner-types.ts';
 import type { SettingsStore } from '../settings/settings-store.ts';
 import type { EventPush, IpcHandlers } from './ipc-router.ts';
 import { pauseUntil } from './tray-model.ts';
-import { statusRows } from './user-status-book.ts';
 import type { UserStatusBook } from './user-status-book.ts';
+import { activityTypeViews, appStatusView, draftOf, preferencesView, runnerStatusView, settingsFromDraft, setupView } from './window-views.ts';
+import type { ActivityTypeInfo } from './window-views.ts';
+
+export { activityTypeViews, appStatusView, draftOf, runnerStatusView, settingsFromDraft } from './window-views.ts';
+export type { ActivityTypeInfo } from './window-views.ts';
 
 /**
  * What the main process does for each request of the settings window. No Electron here: the same handlers serve the
@@ -37,14 +41,6 @@ export interface WindowRunner {
   triggerSoon?(reason: string): void;
   listDeletions?(email?: string): Promise<JournalEntryView[]>;
   restoreDeletions?(ids: string[]): Promise<RestoreResultView[]>;
-}
-
-export interface ActivityTypeInfo {
-  guid: string;
-  name: string;
-  category: string;
-  isActive: boolean;
-  isDefault: boolean;
 }
 
 /** Outcome of "prove you own this mailbox": a login to Exchange as the user, without impersonation. */
@@ -82,90 +78,20 @@ export interface WindowRequestDeps {
   today?: () => string;
   /** Pushes to the window (createEventPusher); without it, Test connection answers only with the full list. */
   push?: EventPush;
+  /** Carries out this desktop's preferences (the login item); the handlers store them. */
+  applyPreferences?: (prefs: PreferencesView) => void;
+  /** When automatic sync begins after a delayed start at login (ms), or null. */
+  startsAt?: () => number | null;
 }
 
 const OFFICE_365_EXPLANATION =
   'Exchange Online no longer accepts a delegate user name and password (basic authentication and ApplicationImpersonation were removed). ' +
   'It needs an Entra ID app registration with app-only OAuth (Microsoft Graph); that connector comes separately.';
 
-// ---------- pure mappings ----------
-
-/** The stored settings as the admin form shows them (no enrollments, no version, never a secret). */
-export function draftOf(settings: OrgSettings): AdminSettingsDraft {
-  const ex = settings.exchange;
-  const exchange: AdminSettingsDraft['exchange'] =
-    ex.serverType === 'Office365'
-      ? { serverType: 'Office365', tenantId: ex.tenantId, clientId: ex.clientId }
-      : { serverType: ex.serverType, ewsUrl: ex.ewsUrl, domain: ex.domain, username: ex.username, authMethod: ex.authMethod, allowInsecureHttp: ex.allowInsecureHttp, ...(ex.caFile ? { caFile: ex.caFile } : {}) };
-  return {
-    exchange,
-    severa: { apiUrl: settings.severa.apiUrl, clientId: settings.severa.clientId, allowInsecureHttp: settings.severa.allowInsecureHttp },
-    activityTypesToExchange: settings.activityTypesToExchange,
-    intervalMinutes: settings.intervalMinutes,
-    windowDaysAhead: settings.windowDaysAhead,
-    deletionGuard: settings.deletionGuard,
-  };
-}
-
-/** The draft merged into what is stored (enrollments stay), validated by the shared schema; issues point at form fields. */
-export function settingsFromDraft(draft: AdminSettingsDraft, existing: OrgSettings | null): { ok: true; settings: OrgSettings } | { ok: false; issues: FieldIssue[] } {
-  const ex = draft.exchange;
-  const exchange =
-    ex.serverType === 'Office365'
-      ? { serverType: 'Office365', tenantId: ex.tenantId ?? '', clientId: ex.clientId ?? '' }
-      : {
-          serverType: ex.serverType,
-          ewsUrl: ex.ewsUrl ?? '',
-          domain: ex.domain ?? '',
-          username: ex.username ?? '',
-          authMethod: ex.authMethod ?? 'ntlm',
-          allowInsecureHttp: ex.allowInsecureHttp ?? false,
-          ...(ex.caFile?.trim() ? { caFile: ex.caFile.trim() } : {}),
-        };
-  const candidate = {
-    schemaVersion: 1,
-    exchange,
-    severa: draft.severa,
-    activityTypesToExchange: [...new Set(draft.activityTypesToExchange)],
-    intervalMinutes: draft.intervalMinutes,
-    windowDaysAhead: draft.windowDaysAhead,
-    enrollments: existing?.enrollments ?? [],
-    deletionGuard: draft.deletionGuard ?? existing?.deletionGuard ?? { maxItems: 10, maxPercent: 20 },
-  };
-  const parsed = orgSettings.safeParse(candidate);
-  if (parsed.success) return { ok: true, settings: parsed.data };
-  return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) };
-}
-
-export function activityTypeViews(types: ActivityTypeInfo[]): ActivityTypeView[] {
-  return types
-    .map((t): ActivityTypeView => {
-      const isTask = t.category === 'Task';
-      const note = isTask ? 'Project task: never synced' : !t.isActive ? 'Inactive in Severa' : undefined;
-      return { guid: t.guid, name: t.name, category: t.category, isActive: t.isActive, isDefault: t.isDefault, syncable: !isTask && t.isActive, ...(note ? { note } : {}) };
-    })
-    .sort((a, b) => Number(b.syncable) - Number(a.syncable) || a.name.localeCompare(b.name));
-}
-
-export function runnerStatusView(status: RunnerStatus): RunnerStatusView {
-  const view: RunnerStatusView = { state: status.state, consecutiveFailures: status.consecutiveFailures };
-  if (status.lastRunAt) view.lastRunAt = status.lastRunAt;
-  if (status.nextRunAt) view.nextRunAt = status.nextRunAt;
-  if (status.pausedUntil !== undefined) view.pausedUntil = status.pausedUntil;
-  if (status.progress) view.progress = { ...status.progress };
-  return view;
-}
-
-export function appStatusView(status: RunnerStatus, book: UserStatusBook, enrolled: string[], logPath: string | null): AppStatusView {
-  const last = status.lastReport;
-  return {
-    runner: runnerStatusView(status),
-    users: statusRows(book, enrolled),
-    orgErrors: last?.errors ?? [],
-    ...(last ? { lastCycle: { startedAt: last.startedAt, finishedAt: last.finishedAt, outcome: last.outcome } } : {}),
-    logPath,
-  };
-}
+// Sentences of the request handlers, in one place.
+const TEXT = {
+  couldNotAskExchange: (why: string) => `Could not ask Exchange about this address: ${why}`,
+};
 
 const checkView = (c: CheckResult): CheckView => ({ id: c.id, title: c.title, ok: c.ok, message: c.message, ...(c.fix ? { fix: c.fix } : {}) });
 
@@ -202,16 +128,28 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
     }
   };
 
-  const status = (): AppStatusView => appStatusView(deps.runner.status(), deps.userStatus(), enrolledEmails(), deps.logPath);
+  const status = (): AppStatusView => appStatusView(deps.runner.status(), deps.userStatus(), enrolledEmails(), deps.logPath, setupView(deps.settings), deps.startsAt?.() ?? null);
+  /** A changed setting or secret makes the last Test connection say nothing about the new ones. */
+  const forgetConnectionTest = () => {
+    if (deps.settings.local().connectionTest) deps.settings.updateLocal({ connectionTest: null });
+  };
 
   const identityOf = async (settings: OrgSettings, email: string, verifiedPrimary?: string): Promise<IdentityView> => {
+    // A failed lookup is not "no mailbox": its reason (say, the delegate's password refused) is what to fix.
+    let exchangeProblem: string | null = null;
     const [severa, primary] = await Promise.all([
       deps.peers.findSeveraUser(settings, email).catch((e: unknown) => ({ known: false, detail: `Could not ask Severa: ${e instanceof Error ? e.message : String(e)}` })),
-      verifiedPrimary !== undefined ? Promise.resolve(verifiedPrimary) : deps.peers.resolveMailbox(settings, email).catch(() => null),
+      verifiedPrimary !== undefined
+        ? Promise.resolve(verifiedPrimary)
+        : deps.peers.resolveMailbox(settings, email).catch((e: unknown) => {
+            const advice = (e as { advice?: { message?: string } } | null)?.advice;
+            exchangeProblem = advice?.message ?? (e instanceof Error ? e.message : String(e));
+            return null;
+          }),
     ]);
     const exchange = primary
       ? { known: true, primaryAddress: primary, detail: primary === email ? 'Exchange knows this address as the primary address.' : `Exchange knows this address as a secondary address of ${primary}.` }
-      : { known: false, detail: 'Exchange has no mailbox with this address.' };
+      : { known: false, detail: exchangeProblem ? TEXT.couldNotAskExchange(exchangeProblem) : 'Exchange has no mailbox with this address.' };
     return { email, severa, exchange };
   };
 
@@ -254,11 +192,13 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
       const result = settingsFromDraft(draft, existing);
       if (!result.ok) return result;
       const saved = deps.settings.saveOrg(result.settings);
+      if (JSON.stringify(existing ? draftOf(existing) : null) !== JSON.stringify(draftOf(saved))) forgetConnectionTest();
       return { ok: true, settings: draftOf(saved) };
     },
 
     async 'secret:set'({ name, value }) {
       await deps.secrets.set(name, value);
+      forgetConnectionTest();
       return { stored: true };
     },
     async 'secret:has'({ name }) {
@@ -266,6 +206,7 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
     },
     async 'secret:delete'({ name }) {
       await deps.secrets.delete(name);
+      forgetConnectionTest();
       return { stored: false };
     },
 
@@ -284,9 +225,11 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
     async 'connection:test'(payload) {
       const runId = payload?.runId;
       const push = deps.push;
-      if (!runId || !push) return (await deps.runner.check()).map(checkView);
       // Each check goes to the window as it completes; the reply still carries the whole list, which the window trusts.
-      const results = await deps.runner.check({ onResult: (result, index) => void push('connection:check', { runId, index, check: checkView(result) }) });
+      const results = !runId || !push ? await deps.runner.check() : await deps.runner.check({ onResult: (result, index) => void push('connection:check', { runId, index, check: checkView(result) }) });
+      // Remembered for the first-run guide: passed or failed, on the settings saved now.
+      const configured = results.length > 1 || results[0]?.id !== 'settings';
+      if (configured) deps.settings.updateLocal({ connectionTest: { at: new Date(now()).toISOString(), ok: results.every((r) => r.ok) } });
       return results.map(checkView);
     },
 
@@ -369,6 +312,16 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
     async 'deletions:confirm'({ email }) {
       await deps.runner.runNow({ users: [email], confirmDeletions: true });
       return status();
+    },
+
+    async 'preferences:get'() {
+      return preferencesView(deps.settings.local());
+    },
+
+    async 'preferences:set'(patch) {
+      const next = preferencesView(deps.settings.updateLocal(patch));
+      deps.applyPreferences?.(next);
+      return next;
     },
   };
 }

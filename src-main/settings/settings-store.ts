@@ -19,9 +19,15 @@ export const localPreferences = z.object({
   /** The email this desktop's user enabled sync for ("my sync"). */
   myEmail: z.string().nullable().default(null),
   startAtLogin: z.boolean().default(false),
+  /** After a start at login, automatic sync begins this many minutes later (the desktop settles first). */
+  startDelayMinutes: z.number().int().min(0).max(120).default(0),
+  /** Which desktop notifications to show: problems and their end (default), everything, or none. */
+  notifications: z.enum(['errors', 'all', 'off']).default('errors'),
   notificationMemory: z
-    .object({ activeProblems: z.array(z.string()).default([]), firstSyncAnnounced: z.array(z.string()).default([]) })
-    .default({ activeProblems: [], firstSyncAnnounced: [] }),
+    .object({ activeProblems: z.array(z.string()).default([]), firstSyncAnnounced: z.array(z.string()).default([]), realSyncSeen: z.boolean().default(false) })
+    .default({ activeProblems: [], firstSyncAnnounced: [], realSyncSeen: false }),
+  /** The last Test connection on the current settings; cleared when the settings or a secret change. */
+  connectionTest: z.object({ at: z.string(), ok: z.boolean() }).nullable().default(null),
 });
 export type LocalPreferences = z.infer<typeof localPreferences>;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY_NOTIFICATION_MEMORY, decideNotifications } from '../../src-main/electron/notification-policy.ts';
-import type { NotificationMemory } from '../../src-main/electron/notification-policy.ts';
+import type { NotificationMemory, NotificationMode } from '../../src-main/electron/notification-policy.ts';
 import type { CycleReport, UserProblem, UserReport } from '../../src-main/common/sync-report.ts';
 
 const zero = { created: 0, updated: 0, deleted: 0 };
@@ -14,10 +14,13 @@ const report = (users: UserReport[], errors: UserProblem[] = [], over: Partial<C
 });
 const denied: UserProblem = { code: 'impersonation-denied', message: 'The delegate may not open this mailbox.', fix: 'Grant ApplicationImpersonation.' };
 
-function run(reports: CycleReport[], memory: NotificationMemory = EMPTY_NOTIFICATION_MEMORY) {
+/** After a first real sync: what the tests below start from unless they say otherwise. */
+const synced: NotificationMemory = { ...EMPTY_NOTIFICATION_MEMORY, realSyncSeen: true };
+
+function run(reports: CycleReport[], memory: NotificationMemory = synced, mode: NotificationMode = 'errors') {
   const all = [];
   for (const r of reports) {
-    const out = decideNotifications(memory, r);
+    const out = decideNotifications(memory, r, mode);
     memory = out.memory;
     all.push(out.notifications);
   }
@@ -59,18 +62,53 @@ describe('notification policy', () => {
     expect(second).toEqual([]);
   });
 
-  it('sums up a burst of new errors in one notification', () => {
+  it('a problem hitting several people is one notification naming them, not one per person', () => {
     const users = ['a', 'b', 'c', 'd', 'e'].map((n) => user(`${n}@contoso.example`, { outcome: 'failed', errors: [denied] }));
     const [first] = run([report(users)]);
-    expect(first).toHaveLength(1);
-    expect(first[0].title).toBe('Calendar sync: 5 new problems');
+    expect(first).toEqual([
+      {
+        kind: 'error',
+        title: 'Calendar sync problem for 5 people',
+        body: 'The delegate may not open this mailbox. Affects a@contoso.example, b@contoso.example, c@contoso.example, d@contoso.example, e@contoso.example. Grant ApplicationImpersonation.',
+        target: 'status',
+      },
+    ]);
   });
 
-  it('announces each user first sync once', () => {
+  it('sums up a burst of different new problems in one notification', () => {
+    const codes = ['no-mailbox', 'throttled', 'impersonation-denied', 'bad-item'];
+    const users = codes.map((code, i) => user(`${i}@contoso.example`, { outcome: 'failed', errors: [{ code, message: code }] }));
+    const [first] = run([report(users)]);
+    expect(first).toHaveLength(1);
+    expect(first[0].title).toBe('Calendar sync: 4 new problems');
+  });
+
+  it("mode 'errors' (the default) keeps quiet about first syncs; 'all' announces each person's first sync once and later changes", () => {
     const first = report([user('leena.makela@contoso.example', { firstSync: true, toExchange: { created: 4, updated: 0, deleted: 0 }, toSevera: { created: 2, updated: 1, deleted: 0 } })]);
-    const [a, b] = run([first, first]);
+    const later = report([user('leena.makela@contoso.example', { toSevera: { created: 0, updated: 1, deleted: 0 } })]);
+    expect(run([first, later])).toEqual([[], []]);
+    const quiet = report([user('leena.makela@contoso.example')]);
+    const [a, b, c] = run([first, later, quiet], synced, 'all');
     expect(a).toEqual([{ kind: 'first-sync', title: 'First sync finished for leena.makela@contoso.example', body: '4 items to Exchange, 3 to Severa. From now on changes sync automatically.', target: 'status' }]);
+    expect(b).toEqual([{ kind: 'changes', title: 'Calendar synced', body: '0 entries changed in Exchange, 1 in Severa.', target: 'status' }]);
+    expect(c).toEqual([]);
+  });
+
+  it("mode 'off' says nothing, yet remembers: turning notifications back on does not replay an old problem", () => {
+    const failing = report([user('a@contoso.example', { outcome: 'failed', errors: [denied] })]);
+    const off = decideNotifications(synced, failing, 'off');
+    expect(off.notifications).toEqual([]);
+    expect(decideNotifications(off.memory, failing, 'errors').notifications).toEqual([]);
+  });
+
+  it('first run: no notification before a real sync ran (no settings, nobody enrolled), then the first real failure is news', () => {
+    const setup = report([], [{ code: 'settings-invalid', message: 'No settings saved yet.', fix: 'Fill in the admin settings.' }], { outcome: 'failed' });
+    const nobody = report([], []);
+    const failing = report([user('a@contoso.example', { outcome: 'failed', errors: [denied] })]);
+    const [a, b, c] = run([setup, nobody, failing], EMPTY_NOTIFICATION_MEMORY);
+    expect(a).toEqual([]);
     expect(b).toEqual([]);
+    expect(c.map((n) => n.title)).toEqual(['Calendar sync problem for a@contoso.example']);
   });
 
   it('says nothing for a dry run', () => {

@@ -28,6 +28,7 @@ const current: OrgSettings = {
   intervalMinutes: 15,
   windowDaysAhead: 365,
   enrollments: [],
+  mailboxLocations: {},
   network: { proxyMode: 'system', proxyUrl: '', proxyBypass: '', proxyUsername: '' },
   deletionGuard: { maxItems: 10, maxPercent: 20 },
 };
@@ -95,7 +96,14 @@ describe('settings store', () => {
 
   it('keeps this desktop preferences apart and falls back to defaults when damaged', async () => {
     const { cwd, store } = await storeIn();
-    expect(store.local()).toEqual({ myEmail: null, startAtLogin: false, notificationMemory: { activeProblems: [], firstSyncAnnounced: [] } });
+    expect(store.local()).toEqual({
+      myEmail: null,
+      startAtLogin: false,
+      startDelayMinutes: 0,
+      notifications: 'errors',
+      notificationMemory: { activeProblems: [], firstSyncAnnounced: [], realSyncSeen: false },
+      connectionTest: null,
+    });
     store.updateLocal({ myEmail: 'aino.virtanen@contoso.example', startAtLogin: true });
     store.saveOrg(current);
     expect((await storeIn(cwd)).store.local()).toMatchObject({ myEmail: 'aino.virtanen@contoso.example', startAtLogin: true });

@@ -85,8 +85,16 @@ describe('admin settings mapping', () => {
   });
 
   it('Office 365 keeps only its own fields', () => {
-    const out = settingsFromDraft({ ...draft, exchange: { serverType: 'Office365', tenantId: 't', clientId: 'c', ewsUrl: 'ignored' } }, null);
-    expect(out.ok && out.settings.exchange).toEqual({ serverType: 'Office365', tenantId: 't', clientId: 'c' });
+    const appId = '11111111-2222-4333-8444-555555555555';
+    const out = settingsFromDraft({ ...draft, exchange: { serverType: 'Office365', tenantId: 'contoso.onmicrosoft.com', clientId: appId, ewsUrl: 'ignored' } }, null);
+    expect(out.ok && out.settings.exchange).toEqual({
+      serverType: 'Office365',
+      tenantId: 'contoso.onmicrosoft.com',
+      clientId: appId,
+      credential: 'certificate',
+      authorityHost: 'https://login.microsoftonline.com',
+      graphUrl: 'https://graph.microsoft.com',
+    });
   });
 
   it('project tasks and inactive types are never selectable', () => {
@@ -106,7 +114,7 @@ describe('admin settings mapping', () => {
 describe('window requests', () => {
   it('saves settings and reports field issues without saving', async () => {
     const { handlers, settings } = await setup();
-    expect(await handlers['settings:get'](undefined)).toEqual({ settings: null, secretsStored: { 'exchange-delegate-password': false, 'severa-client-secret': false, 'graph-client-secret': false, 'graph-certificate-key': false } });
+    expect(await handlers['settings:get'](undefined)).toEqual({ settings: null, secretsStored: { 'exchange-delegate-password': false, 'severa-client-secret': false, 'graph-client-secret': false, 'graph-certificate-key': false, 'proxy-password': false } });
     const bad = await handlers['settings:save']({ ...draft, windowDaysAhead: 5000 });
     expect(bad).toMatchObject({ ok: false, issues: [{ path: 'windowDaysAhead' }] });
     expect(settings.loadOrg()).toBeNull();
@@ -147,7 +155,7 @@ describe('window requests', () => {
 
   it('Office 365 cannot be enabled and says why', async () => {
     const { handlers } = await setup();
-    await handlers['settings:save']({ ...draft, exchange: { serverType: 'Office365', tenantId: '', clientId: '' } });
+    await handlers['settings:save']({ ...draft, exchange: { serverType: 'Office365', tenantId: 'contoso.onmicrosoft.com', clientId: '11111111-2222-4333-8444-555555555555' } });
     await expect(handlers['personal:enable']({ email: 'aino.virtanen@contoso.example', password: 'right' })).rejects.toThrow(/Exchange Online no longer accepts/);
   });
 
@@ -235,5 +243,58 @@ describe('connectivity watch', () => {
     tick();
     expect(onReturn).toHaveBeenCalledOnce();
     watch.stop();
+  });
+});
+
+describe('first-run setup and preferences', () => {
+  it('the status says where setup stands: settings, Test connection on the current settings, who turned on their sync', async () => {
+    const { handlers, settings } = await setup({}, { startsAt: () => Date.parse('2026-11-20T10:05:00Z') });
+    expect((await handlers['status:get'](undefined)).setup).toEqual({ settingsSaved: false, connectionTest: 'not-run', anyoneEnrolled: false, meEnrolled: false });
+    await handlers['settings:save'](draft);
+    await handlers['connection:test'](undefined);
+    // The fake checks fail: remembered as failed.
+    expect((await handlers['status:get'](undefined)).setup).toMatchObject({ settingsSaved: true, connectionTest: 'failed' });
+    settings.updateLocal({ connectionTest: { at: '2026-11-20T10:00:00Z', ok: true } });
+    expect((await handlers['status:get'](undefined)).setup.connectionTest).toBe('passed');
+    // Saving the same settings keeps the result; a changed field or secret makes it say nothing about the new ones.
+    await handlers['settings:save'](draft);
+    expect(settings.local().connectionTest).not.toBeNull();
+    await handlers['settings:save']({ ...draft, intervalMinutes: 30 });
+    expect((await handlers['status:get'](undefined)).setup.connectionTest).toBe('not-run');
+    settings.updateLocal({ connectionTest: { at: '2026-11-20T10:00:00Z', ok: true } });
+    await handlers['secret:set']({ name: 'exchange-delegate-password', value: 'new password' });
+    expect(settings.local().connectionTest).toBeNull();
+    await handlers['personal:enable']({ email: 'aino.virtanen@contoso.example', password: 'right' });
+    const status = await handlers['status:get'](undefined);
+    expect(status.setup).toMatchObject({ anyoneEnrolled: true, meEnrolled: true });
+    expect(status.runner.startsAt).toBe('2026-11-20T10:05:00.000Z');
+  });
+
+  it('Test connection without saved settings is not remembered as a test of them', async () => {
+    const { handlers, settings, runner } = await setup();
+    runner.check = async () => [{ id: 'settings', title: 'Settings', ok: false, message: 'No settings saved yet.' }];
+    await handlers['connection:test'](undefined);
+    expect(settings.local().connectionTest).toBeNull();
+  });
+
+  it('preferences: notifications, start at login and its delay are kept and handed to the app to apply', async () => {
+    const applied: unknown[] = [];
+    const { handlers, settings } = await setup({}, { applyPreferences: (p) => void applied.push(p) });
+    expect(await handlers['preferences:get'](undefined)).toEqual({ notifications: 'errors', startAtLogin: false, startDelayMinutes: 0 });
+    expect(await handlers['preferences:set']({ notifications: 'off', startDelayMinutes: 10 })).toEqual({ notifications: 'off', startAtLogin: false, startDelayMinutes: 10 });
+    expect(settings.local()).toMatchObject({ notifications: 'off', startDelayMinutes: 10 });
+    expect(applied).toEqual([{ notifications: 'off', startAtLogin: false, startDelayMinutes: 10 }]);
+  });
+
+  it('a mailbox lookup that fails (the delegate password refused) says so, instead of "no mailbox"', async () => {
+    const { handlers, settings } = await setup({
+      resolveMailbox: async () => {
+        throw Object.assign(new Error('raw'), { advice: { message: "Exchange refused the delegate account's login.", fix: 'Check the password.' } });
+      },
+    });
+    await handlers['settings:save'](draft);
+    settings.updateLocal({ myEmail: 'aino.virtanen@contoso.example' });
+    const view = await handlers['personal:get'](undefined);
+    expect(view.identity?.exchange).toEqual({ known: false, detail: "Could not ask Exchange about this address: Exchange refused the delegate account's login." });
   });
 });

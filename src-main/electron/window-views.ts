@@ -1,0 +1,144 @@
+import { orgSettings } from '../common/settings-schema.ts';
+import type { OrgSettings } from '../common/settings-schema.ts';
+import type { ActivityTypeView, AdminSettingsDraft, AppStatusView, FieldIssue, PreferencesView, RunnerStatusView, SetupView } from '../common/ipc-contract.ts';
+import type { RunnerStatus } from '../runner/runner-types.ts';
+import type { LocalPreferences, SettingsStore } from '../settings/settings-store.ts';
+import { statusRows } from './user-status-book.ts';
+import type { UserStatusBook } from './user-status-book.ts';
+
+/**
+ * The window's views of the stored settings and the runner's status, and the way back from the admin form to stored
+ * settings. Pure mappings: no Electron, no I/O beyond the settings store handed in.
+ */
+
+export interface ActivityTypeInfo {
+  guid: string;
+  name: string;
+  category: string;
+  isActive: boolean;
+  isDefault: boolean;
+}
+
+// Every sentence of these views, in one place.
+const TEXT = {
+  projectTask: 'Project task: never synced',
+  inactive: 'Inactive in Severa',
+};
+
+const DEFAULT_NETWORK = { proxyMode: 'system', proxyUrl: '', proxyBypass: '', proxyUsername: '' } as const;
+
+/** The stored settings as the admin form shows them (no enrollments, no version, never a secret). */
+export function draftOf(settings: OrgSettings): AdminSettingsDraft {
+  const ex = settings.exchange;
+  const exchange: AdminSettingsDraft['exchange'] =
+    ex.serverType === 'Office365'
+      ? { serverType: 'Office365', tenantId: ex.tenantId, clientId: ex.clientId }
+      : { serverType: ex.serverType, ewsUrl: ex.ewsUrl, domain: ex.domain, username: ex.username, authMethod: ex.authMethod, allowInsecureHttp: ex.allowInsecureHttp, ...(ex.caFile ? { caFile: ex.caFile } : {}) };
+  const network = settings.network ?? DEFAULT_NETWORK;
+  return {
+    exchange,
+    severa: { apiUrl: settings.severa.apiUrl, clientId: settings.severa.clientId, allowInsecureHttp: settings.severa.allowInsecureHttp, ...(settings.severa.caFile ? { caFile: settings.severa.caFile } : {}) },
+    network: { proxyMode: network.proxyMode, proxyUrl: network.proxyUrl, proxyBypass: network.proxyBypass, proxyUsername: network.proxyUsername },
+    activityTypesToExchange: settings.activityTypesToExchange,
+    intervalMinutes: settings.intervalMinutes,
+    windowDaysAhead: settings.windowDaysAhead,
+    deletionGuard: settings.deletionGuard,
+  };
+}
+
+/** The draft merged into what is stored (enrollments stay), validated by the shared schema; issues point at form fields. */
+export function settingsFromDraft(draft: AdminSettingsDraft, existing: OrgSettings | null): { ok: true; settings: OrgSettings } | { ok: false; issues: FieldIssue[] } {
+  const ex = draft.exchange;
+  const exchange =
+    ex.serverType === 'Office365'
+      ? { ...(existing?.exchange.serverType === 'Office365' ? existing.exchange : {}), serverType: 'Office365', tenantId: ex.tenantId ?? '', clientId: ex.clientId ?? '' }
+      : {
+          serverType: ex.serverType,
+          ewsUrl: ex.ewsUrl ?? '',
+          domain: ex.domain ?? '',
+          username: ex.username ?? '',
+          authMethod: ex.authMethod ?? 'ntlm',
+          allowInsecureHttp: ex.allowInsecureHttp ?? false,
+          ...(ex.caFile?.trim() ? { caFile: ex.caFile.trim() } : {}),
+        };
+  const { caFile: severaCa, ...severa } = draft.severa;
+  const candidate = {
+    // What the form does not show (e.g. a second Exchange connection) stays as stored.
+    ...(existing ?? {}),
+    schemaVersion: 1,
+    exchange,
+    severa: { ...severa, ...(severaCa?.trim() ? { caFile: severaCa.trim() } : {}) },
+    network: draft.network ?? existing?.network ?? DEFAULT_NETWORK,
+    activityTypesToExchange: [...new Set(draft.activityTypesToExchange)],
+    intervalMinutes: draft.intervalMinutes,
+    windowDaysAhead: draft.windowDaysAhead,
+    enrollments: existing?.enrollments ?? [],
+    deletionGuard: draft.deletionGuard ?? existing?.deletionGuard ?? { maxItems: 10, maxPercent: 20 },
+  };
+  const parsed = orgSettings.safeParse(candidate);
+  if (parsed.success) return { ok: true, settings: parsed.data };
+  return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) };
+}
+
+export function activityTypeViews(types: ActivityTypeInfo[]): ActivityTypeView[] {
+  return types
+    .map((t): ActivityTypeView => {
+      const isTask = t.category === 'Task';
+      const note = isTask ? TEXT.projectTask : !t.isActive ? TEXT.inactive : undefined;
+      return { guid: t.guid, name: t.name, category: t.category, isActive: t.isActive, isDefault: t.isDefault, syncable: !isTask && t.isActive, ...(note ? { note } : {}) };
+    })
+    .sort((a, b) => Number(b.syncable) - Number(a.syncable) || a.name.localeCompare(b.name));
+}
+
+/** `startsAt`: when automatic sync begins after a delayed start at login (ms), while that is still ahead. */
+export function runnerStatusView(status: RunnerStatus, startsAtMs?: number | null): RunnerStatusView {
+  const view: RunnerStatusView = { state: status.state, consecutiveFailures: status.consecutiveFailures };
+  if (status.lastRunAt) view.lastRunAt = status.lastRunAt;
+  if (status.nextRunAt) view.nextRunAt = status.nextRunAt;
+  if (status.pausedUntil !== undefined) view.pausedUntil = status.pausedUntil;
+  if (status.progress) view.progress = { ...status.progress };
+  if (status.waitingFor) view.waitingFor = status.waitingFor;
+  if (startsAtMs) view.startsAt = new Date(startsAtMs).toISOString();
+  return view;
+}
+
+/** Where the first-run setup stands, from the stored settings and this desktop's preferences. */
+export function setupView(settings: SettingsStore): SetupView {
+  let org: OrgSettings | null = null;
+  try {
+    org = settings.loadOrg();
+  } catch {
+    org = null;
+  }
+  const local = settings.local();
+  const active = (org?.enrollments ?? []).filter((e) => !e.paused);
+  return {
+    settingsSaved: org !== null,
+    connectionTest: local.connectionTest ? (local.connectionTest.ok ? 'passed' : 'failed') : 'not-run',
+    anyoneEnrolled: active.length > 0,
+    meEnrolled: local.myEmail !== null && active.some((e) => e.email === local.myEmail),
+  };
+}
+
+export function appStatusView(
+  status: RunnerStatus,
+  book: UserStatusBook,
+  enrolled: string[],
+  logPath: string | null,
+  setup: SetupView,
+  startsAtMs?: number | null,
+): AppStatusView {
+  const last = status.lastReport;
+  return {
+    runner: runnerStatusView(status, startsAtMs),
+    users: statusRows(book, enrolled),
+    orgErrors: last?.errors ?? [],
+    ...(last ? { lastCycle: { startedAt: last.startedAt, finishedAt: last.finishedAt, outcome: last.outcome } } : {}),
+    logPath,
+    setup,
+  };
+}
+
+export function preferencesView(local: LocalPreferences): PreferencesView {
+  return { notifications: local.notifications, startAtLogin: local.startAtLogin, startDelayMinutes: local.startDelayMinutes };
+}
