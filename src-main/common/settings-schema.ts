@@ -149,6 +149,28 @@ export const enrollment = z.object({
   paused: z.boolean().default(false),
 });
 
+/**
+ * Near real time (src-main/runner/live-sync.ts). Off: cycles run on the interval only. On: Exchange is watched (EWS
+ * streaming notifications; Exchange Online and EWS without streaming are read every few seconds), Severa is asked for
+ * what changed every few seconds (one request for the whole organization), and the users concerned are synced at once.
+ */
+export const REAL_TIME_DEFAULTS = { enabled: false, exchangeOnlinePollSeconds: 2, ewsPollSeconds: 15, severaPollSeconds: 3 };
+export const realTimeSettings = z.object({
+  enabled: z.boolean().default(REAL_TIME_DEFAULTS.enabled),
+  /** Exchange Online: seconds between reads of each mailbox's changes (20 mailboxes a request, spread over the interval). */
+  exchangeOnlinePollSeconds: z.number().min(1, 'At least 1 second.').max(300, 'At most 300 seconds.').default(REAL_TIME_DEFAULTS.exchangeOnlinePollSeconds),
+  /** On-premises Exchange without streaming notifications (2007, or a server refusing them): seconds between reads, per mailbox. */
+  ewsPollSeconds: z.number().min(2, 'At least 2 seconds.').max(600, 'At most 600 seconds.').default(REAL_TIME_DEFAULTS.ewsPollSeconds),
+  /** Severa: seconds between the organization-wide "what changed" requests. */
+  severaPollSeconds: z.number().min(1, 'At least 1 second.').max(300, 'At most 300 seconds.').default(REAL_TIME_DEFAULTS.severaPollSeconds),
+});
+export type RealTimeSettings = z.infer<typeof realTimeSettings>;
+
+/** The real-time settings with every default filled in. */
+export function realTimeOf(settings: { realTime?: Partial<RealTimeSettings> }): RealTimeSettings {
+  return { ...REAL_TIME_DEFAULTS, ...settings.realTime };
+}
+
 export const orgSettings = z.object({
   schemaVersion: z.literal(1).default(1),
   exchange: exchangeSettings,
@@ -164,6 +186,11 @@ export const orgSettings = z.object({
   network: networkSettings.default({ proxyMode: 'system', proxyUrl: '', proxyBypass: '', proxyUsername: '' }),
   /** Mass-deletion guard: hold deletions above both limits until confirmed. */
   deletionGuard: z.object({ maxItems: z.number().int().min(0).default(10), maxPercent: z.number().min(0).max(100).default(20) }).default({ maxItems: 10, maxPercent: 20 }),
+  /**
+   * Near real time: a change on either side starts that user's sync within seconds (the schedule stays as the safety
+   * net). Absent: off, with the default intervals (`realTimeOf`).
+   */
+  realTime: realTimeSettings.optional(),
 });
 
 export type OrgSettings = z.infer<typeof orgSettings>;
