@@ -174,6 +174,13 @@ export function realTimeOf(settings: { realTime?: Partial<RealTimeSettings> }): 
 export const orgSettings = z.object({
   schemaVersion: z.literal(1).default(1),
   exchange: exchangeSettings,
+  /**
+   * A hybrid organization (or one moving mailboxes between servers): a second Exchange connection beside `exchange`,
+   * e.g. on-premises Exchange and Exchange Online. Each user is synced where their mailbox lives, found by asking.
+   */
+  secondExchange: exchangeSettings.optional(),
+  /** The admin's choice of connection per user (enrollment email), instead of finding it: 'first' (exchange) or 'second'. */
+  mailboxLocations: z.record(emailAddress, z.enum(['first', 'second'])).default({}),
   severa: severaSettings,
   /** Activity type guids that go Severa -> Exchange. Task-category types are never synced whatever this says. */
   activityTypesToExchange: z.array(z.string()).default([]),
@@ -197,5 +204,6 @@ export type OrgSettings = z.infer<typeof orgSettings>;
 export type Enrollment = z.infer<typeof enrollment>;
 export type OnPremisesExchangeSettings = z.infer<typeof onPremisesExchangeSettings>;
 export type ExchangeOnlineSettings = z.infer<typeof exchangeOnlineSettings>;
+export type ExchangeSettings = z.infer<typeof exchangeSettings>;
 
 export { isLoopbackHost };

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { SECRET_ENV_VARS, SECRET_FIELDS, type SecretName, type SecretSource } from '../common/secrets-contract.ts';
-import type { ExchangeOnlineSettings, OnPremisesExchangeSettings, OrgSettings } from '../common/settings-schema.ts';
+import type { ExchangeOnlineSettings, ExchangeSettings, OnPremisesExchangeSettings, OrgSettings } from '../common/settings-schema.ts';
 import { CalendarError } from '../exchange/calendar-connector.ts';
 import { EwsCalendarConnector } from '../exchange/ews/ews-calendar-connector.ts';
 import type { EwsConnectorOptions } from '../exchange/ews/ews-calendar-connector.ts';
+import { connectionLocation } from '../exchange/exchange-locations.ts';
 import { GraphCalendarConnector, type SyncWindow } from '../exchange/graph/graph-calendar-connector.ts';
+import { RoutedCalendarConnector, type ExchangeConnection } from '../exchange/routed-calendar-connector.ts';
 import { GraphClient } from '../exchange/graph/graph-client.ts';
 import { AppSignIn, type AppCredential } from '../exchange/graph/graph-sign-in.ts';
 import { nodeTransport, type Transport } from '../net/http-transport.ts';
@@ -47,10 +49,10 @@ export function readCaFile(path: string | undefined, field = 'Admin > Microsoft 
   }
 }
 
-/** The EWS connector's options for these settings (also what the EWS diagnostics take). */
-export async function ewsConnectorOptions(settings: OrgSettings, secrets: SecretSource): Promise<EwsConnectorOptions> {
-  if (settings.exchange.serverType === 'Office365') throw new CalendarError('config', 'These settings are for Exchange Online, which has no EWS login with a password.');
-  const exchange = settings.exchange as OnPremisesExchangeSettings;
+/** The EWS connector's options for an on-premises connection of these settings (also what the EWS diagnostics take). */
+export async function ewsConnectorOptions(settings: OrgSettings, secrets: SecretSource, connection: ExchangeSettings = settings.exchange): Promise<EwsConnectorOptions> {
+  if (connection.serverType === 'Office365') throw new CalendarError('config', 'These settings are for Exchange Online, which has no EWS login with a password.');
+  const exchange = connection as OnPremisesExchangeSettings;
   const password = await requireSecret(secrets, 'exchange-delegate-password', 'delegate account password');
   return {
     ewsUrl: exchange.ewsUrl,
@@ -91,9 +93,9 @@ export interface GraphConnection {
   transport: Transport;
 }
 
-export async function graphConnection(settings: OrgSettings, secrets: SecretSource, onRequest?: () => void): Promise<GraphConnection> {
-  if (settings.exchange.serverType !== 'Office365') throw new CalendarError('config', 'These settings are for an on-premises Exchange server, not Exchange Online.');
-  const online = settings.exchange;
+export async function graphConnection(settings: OrgSettings, secrets: SecretSource, onRequest?: () => void, connection: ExchangeSettings = settings.exchange): Promise<GraphConnection> {
+  if (connection.serverType !== 'Office365') throw new CalendarError('config', 'These settings are for an on-premises Exchange server, not Exchange Online.');
+  const online = connection;
   const transport = nodeTransport(readCaFile(online.caFile), networkForSettings(settings, secrets));
   const credential = await appCredential(online, secrets);
   const signIn = new AppSignIn({ tenant: online.tenantId, clientId: online.clientId, credential, authorityHost: online.authorityHost, graphHost: online.graphUrl, transport });
@@ -107,17 +109,29 @@ function syncWindowOf(settings: OrgSettings): SyncWindow {
   return { startDate: earliest, daysAhead: settings.windowDaysAhead };
 }
 
+/** The organization's Exchange connections, the main one first. */
+export function exchangeConnections(settings: OrgSettings): ExchangeSettings[] {
+  return settings.secondExchange ? [settings.exchange, settings.secondExchange] : [settings.exchange];
+}
+
+async function connectorFor(settings: OrgSettings, secrets: SecretSource, connection: ExchangeSettings, count: () => void): Promise<ExchangeConnection> {
+  if (connection.serverType === 'Office365') {
+    const { client } = await graphConnection(settings, secrets, count, connection);
+    return { location: connectionLocation(connection), connector: new GraphCalendarConnector({ client, window: syncWindowOf(settings) }) };
+  }
+  const options = await ewsConnectorOptions(settings, secrets, connection);
+  return { location: connectionLocation(connection), connector: new EwsCalendarConnector({ ...options, onRequest: count }) };
+}
+
 export const defaultConnectorFactory: ConnectorFactory = {
   async createCalendar(settings, secrets): Promise<CountedCalendar> {
     let requests = 0;
     const count = () => void requests++;
-    if (settings.exchange.serverType === 'Office365') {
-      const { client } = await graphConnection(settings, secrets, count);
-      return Object.assign(new GraphCalendarConnector({ client, window: syncWindowOf(settings) }), { requestCount: () => requests });
-    }
-    const options = await ewsConnectorOptions(settings, secrets);
-    const connector = new EwsCalendarConnector({ ...options, onRequest: count });
-    return Object.assign(connector, { requestCount: () => requests });
+    const connections: ExchangeConnection[] = [];
+    for (const connection of exchangeConnections(settings)) connections.push(await connectorFor(settings, secrets, connection, count));
+    const key = (which: 'first' | 'second') => connections[which === 'first' ? 0 : 1]?.location;
+    const overrides = Object.fromEntries(Object.entries(settings.mailboxLocations).flatMap(([email, which]) => (key(which) ? [[email, key(which)!]] : [])));
+    return Object.assign(new RoutedCalendarConnector({ connections, overrides }), { requestCount: () => requests });
   },
   async createSevera(settings, secrets, purpose = 'sync'): Promise<CountedSevera> {
     const clientSecret = await requireSecret(secrets, 'severa-client-secret', 'Severa API client secret');

@@ -1,6 +1,7 @@
 import { ZodError } from 'zod';
 import { isLoopbackHost, orgSettings } from '../common/settings-schema.ts';
 import type { OrgSettings } from '../common/settings-schema.ts';
+import { connectionLocation } from '../exchange/exchange-locations.ts';
 
 /** Turns settings that fail the schema into one line per bad field, e.g. `exchange.ewsUrl: "x" is not a web address`. */
 
@@ -30,11 +31,23 @@ export function parseOrgSettings(value: unknown, origin: string): OrgSettings {
   const settings = result.data;
   // The schema allows http:// so the form can say why it is refused; here the refusal is enforced.
   const problems: string[] = [];
-  if (settings.exchange.serverType !== 'Office365') {
-    const url = new URL(settings.exchange.ewsUrl);
-    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !settings.exchange.allowInsecureHttp) {
-      problems.push('exchange.ewsUrl: http:// sends the delegate password unprotected; use https://, or set exchange.allowInsecureHttp to true if you must.');
+  for (const [key, exchange] of [['exchange', settings.exchange], ['secondExchange', settings.secondExchange]] as const) {
+    if (!exchange || exchange.serverType === 'Office365') continue;
+    const url = new URL(exchange.ewsUrl);
+    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !exchange.allowInsecureHttp) {
+      problems.push(`${key}.ewsUrl: http:// sends the delegate password unprotected; use https://, or set ${key}.allowInsecureHttp to true if you must.`);
     }
+  }
+  const second = settings.secondExchange;
+  if (second) {
+    if (second.serverType === 'Office365' && settings.exchange.serverType === 'Office365') {
+      problems.push('secondExchange: an organization has one Exchange Online tenant; the second connection is for on-premises Exchange (hybrid).');
+    } else if (connectionLocation(second) === connectionLocation(settings.exchange)) {
+      problems.push('secondExchange: it is the same connection as exchange; a second connection must reach another server (or Exchange Online).');
+    }
+  }
+  for (const [email, which] of Object.entries(settings.mailboxLocations)) {
+    if (which === 'second' && !second) problems.push(`mailboxLocations.${email}: there is no second Exchange connection to serve this mailbox.`);
   }
   const severaUrl = new URL(settings.severa.apiUrl);
   if (severaUrl.protocol === 'http:' && !isLoopbackHost(severaUrl.hostname) && !settings.severa.allowInsecureHttp) {

@@ -91,4 +91,10 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE pairs ADD COLUMN severa_series_base TEXT;
   ALTER TABLE pairs ADD COLUMN exchange_series_base TEXT;
   `,
+  // 3: where each user's mailbox lives (which Exchange connection serves it, opaque to the store) and since when, so a
+  // mailbox that moves (or an organization re-pointed at another Exchange) is noticed and its pairs found again.
+  `
+  ALTER TABLE users ADD COLUMN exchange_location TEXT;
+  ALTER TABLE users ADD COLUMN exchange_location_since TEXT;
+  `,
 ];

@@ -61,6 +61,10 @@ export interface UserSyncState {
   /** Severa changedSince position this user has fully consumed; null before the first sync. */
   severaCursor: string | null;
   firstSyncedAt: string | null;
+  /** The Exchange connection that serves the mailbox (the connector's location id); null before it was known. */
+  exchangeLocation: string | null;
+  /** When the mailbox was first seen there (ISO). */
+  exchangeLocationSince: string | null;
 }
 
 export interface IntentRecord<P = unknown> {
@@ -163,6 +167,8 @@ function rowToUser(r: Row): UserSyncState {
     exchangeSyncState: strOrNull(r.exchange_sync_state),
     severaCursor: strOrNull(r.severa_cursor),
     firstSyncedAt: strOrNull(r.first_synced_at),
+    exchangeLocation: strOrNull(r.exchange_location),
+    exchangeLocationSince: strOrNull(r.exchange_location_since),
   };
 }
 
@@ -441,6 +447,8 @@ export class SyncStore {
           exchangeSyncState: 'exchange_sync_state',
           severaCursor: 'severa_cursor',
           firstSyncedAt: 'first_synced_at',
+          exchangeLocation: 'exchange_location',
+          exchangeLocationSince: 'exchange_location_since',
         };
         for (const [key, column] of Object.entries(columns)) {
           if (key in work.user) {

@@ -5,6 +5,7 @@ import Conf from 'conf';
 import { describe, expect, it } from 'vitest';
 import { CURRENT_SETTINGS_VERSION, migrateSettings } from '../../src-main/settings/settings-migrations.ts';
 import { SettingsFileError, SettingsStore } from '../../src-main/settings/settings-store.ts';
+import { orgSettings } from '../../src-main/common/settings-schema.ts';
 import type { OrgSettings } from '../../src-main/common/settings-schema.ts';
 
 // electron-store is conf with Electron's userData folder as its default cwd; the wrapper is tested on conf itself.
@@ -20,7 +21,8 @@ const v0 = {
   activityTypeGuids: ['00000000-0000-4000-8000-0000000000b1'],
 };
 
-const current: OrgSettings = {
+// Parsed, so fields the schema adds with defaults are filled in here too.
+const current: OrgSettings = orgSettings.parse({
   schemaVersion: 1,
   exchange: { serverType: 'Exchange2019', ewsUrl: 'https://mail.contoso.example/EWS/Exchange.asmx', domain: 'CONTOSO', username: 'svc-severa-sync', authMethod: 'ntlm', allowInsecureHttp: false },
   severa: { apiUrl: 'https://api.severa.visma.com/rest-api', clientId: 'demo-client-id', allowInsecureHttp: false },
@@ -28,10 +30,8 @@ const current: OrgSettings = {
   intervalMinutes: 15,
   windowDaysAhead: 365,
   enrollments: [],
-  mailboxLocations: {},
-  network: { proxyMode: 'system', proxyUrl: '', proxyBypass: '', proxyUsername: '' },
   deletionGuard: { maxItems: 10, maxPercent: 20 },
-};
+});
 
 describe('settings migrations', () => {
   it('migrates the version-0 layout step by step to the current version', () => {

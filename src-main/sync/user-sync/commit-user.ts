@@ -16,6 +16,10 @@ export function commitUser(u: UserState, exchangeSyncState: string | null): void
     severaCursor: ctx.severaCursor,
   };
   if (!u.plan.state?.firstSyncedAt) user.firstSyncedAt = now;
+  if (u.where.location) {
+    user.exchangeLocation = u.where.location;
+    user.exchangeLocationSince = u.where.since;
+  }
   const work: UserWork = { ...u.work, user, status: u.report, statusAt: now };
   // Deferred items re-added this cycle must not be removed by the same work.
   const readded = new Set(u.work.addDeferred.map((d: DeferredItem) => `${d.side}:${d.itemId}`));

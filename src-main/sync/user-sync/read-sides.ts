@@ -3,6 +3,8 @@ import type { PairRecord } from '../../store/sync-store.ts';
 import type { SideEvent } from '../calendar-event.ts';
 import { parseOccurrenceItemId, serverItemId } from '../series-flattening.ts';
 import type { SeveraItem } from '../severa-snapshot.ts';
+import { describeLocation } from '../../exchange/exchange-locations.ts';
+import { relocatePairs } from './relocate-pairs.ts';
 import { note, type UserState } from './user-sync-state.ts';
 
 /**
@@ -52,15 +54,19 @@ export interface UserRead {
 }
 
 export async function readSides(u: UserState): Promise<UserRead> {
-  const pairs = storedPairs(u);
-  const exchange = await readExchange(u, pairs);
+  const { pairs, view: exchange } = await readExchange(u, storedPairs(u));
   const severa = await readSevera(u, pairs);
   await readDeferred(u, exchange, severa);
   return { pairs, exchange, severa };
 }
 
 function storedPairs(u: UserState): StoredPairs {
-  const out: StoredPairs = { list: u.ctx.store.pairsForUser(u.plan.email), byExchangeId: new Map(), bySeveraGuid: new Map(), occurrencesBySeries: new Map() };
+  return indexPairs(u.ctx.store.pairsForUser(u.plan.email));
+}
+
+/** Pairs with their lookups. */
+export function indexPairs(list: PairRecord[]): StoredPairs {
+  const out: StoredPairs = { list, byExchangeId: new Map(), bySeveraGuid: new Map(), occurrencesBySeries: new Map() };
   for (const p of out.list) {
     out.byExchangeId.set(p.exchangeId, p);
     out.bySeveraGuid.set(p.severaGuid, p);
@@ -70,17 +76,24 @@ function storedPairs(u: UserState): StoredPairs {
   return out;
 }
 
-async function readExchange(u: UserState, pairs: StoredPairs): Promise<ExchangeView> {
+async function readExchange(u: UserState, stored: StoredPairs): Promise<{ view: ExchangeView; pairs: StoredPairs }> {
+  let pairs = stored;
   const view: ExchangeView = { changed: new Map(), deleted: new Set(), full: false, newSyncState: null, flattenedSeries: new Map(), wholeAgain: new Set() };
-  const state = u.plan.state?.exchangeSyncState ?? null;
+  const remembered = u.plan.state?.exchangeLocation ?? null;
+  let moved = await locateMailbox(u, remembered);
+  const state = moved ? null : (u.plan.state?.exchangeSyncState ?? null);
   let changes;
   try {
     changes = await u.ctx.calendar.syncChanges(u.mailbox, state);
     view.full = state === null;
   } catch (err) {
-    if (!(err instanceof CalendarError) || err.code !== 'invalid-sync-state') throw err;
-    // The server forgot our position: read everything again; the pairs keep what was already synced.
-    note(u, 'Exchange no longer accepted the sync position for this mailbox: everything was read again and matched with the existing pairs.');
+    if (err instanceof CalendarError && err.code === 'mailbox-moved') {
+      // Found in another place while reading: read it there, whole.
+      moved = (await locateMailbox(u, remembered)) || true;
+    } else if (err instanceof CalendarError && err.code === 'invalid-sync-state') {
+      // The server forgot our position: read everything again; the pairs keep what was already synced.
+      note(u, 'Exchange no longer accepted the sync position for this mailbox: everything was read again and matched with the existing pairs.');
+    } else throw err;
     changes = await u.ctx.calendar.syncChanges(u.mailbox, null);
     view.full = true;
   }
@@ -90,8 +103,28 @@ async function readExchange(u: UserState, pairs: StoredPairs): Promise<ExchangeV
     view.changed.delete(id);
   }
   view.newSyncState = changes.syncState;
+  if (moved) {
+    const relocated = relocatePairs(u, pairs, view);
+    pairs = relocated.pairs;
+    const { found, notFound } = relocated;
+    note(u, `The mailbox moved from ${describeLocation(remembered)} to ${describeLocation(u.where.location)}: ${found} synced ${found === 1 ? 'entry was' : 'entries were'} found again there${notFound ? `, ${notFound} not (looked up by their old ids)` : ''}.`);
+  }
   if (view.full) await verifyMissing(u, pairs, view);
-  return view;
+  return { view, pairs };
+}
+
+/**
+ * Where the mailbox lives now (a connector that serves several Exchange connections says; one that is one place does
+ * not). True when it lives elsewhere than the store remembers: it moved (or the organization was re-pointed at
+ * another Exchange), so its ids and sync position are void and its pairs must be found again.
+ */
+async function locateMailbox(u: UserState, remembered: string | null): Promise<boolean> {
+  if (!u.ctx.calendar.locate) return false;
+  const where = await u.ctx.calendar.locate(u.mailbox, remembered, u.plan.email);
+  const moved = remembered !== null && where.location !== remembered;
+  u.where.location = where.location;
+  u.where.since = moved || !u.plan.state?.exchangeLocationSince ? u.ctx.now().toISOString() : u.plan.state.exchangeLocationSince;
+  return moved;
 }
 
 /**

@@ -77,6 +77,8 @@ export interface UserState {
   readonly markGone: Set<string>;
   /** The latest known state of series whose occurrences this cycle writes (each write gives a new ChangeKey). */
   readonly seriesNow: Map<string, SideEvent>;
+  /** Where the mailbox lives (the connector's location id) and since when, once read; null where the connector has no say. */
+  readonly where: { location: string | null; since: string | null };
 }
 
 const emptyCounts = () => ({ created: 0, updated: 0, deleted: 0 });
@@ -103,6 +105,7 @@ export function newUserState(ctx: CycleContext, plan: UserPlan): UserState {
     work: { email: plan.email, upsertPairs: [], deletePairIds: [], removeIntentIds: [], addDeferred: [], removeDeferred: [] },
     markGone: new Set(),
     seriesNow: new Map(),
+    where: { location: null, since: null },
   };
 }
 

@@ -1,3 +1,4 @@
+import type { CalendarConnector } from '../../../src-main/exchange/calendar-connector.ts';
 import { SyncStore } from '../../../src-main/store/sync-store.ts';
 import type { SeveraActivityType, SeveraUser } from '../../../src-main/sync/severa-port.ts';
 import { syncOrganization, type SyncOptions } from '../../../src-main/sync/sync-engine.ts';
@@ -60,6 +61,8 @@ export class World {
   readonly calendar: FakeCalendar;
   store: SyncStore;
   options: SyncOptions;
+  /** What the engine talks to, when not `calendar` itself (e.g. a router over several fake servers). */
+  connector: CalendarConnector | null = null;
   private idSeq = 0;
 
   constructor(opts: { enrol?: Array<{ email: string }>; storePath?: string } = {}) {
@@ -91,7 +94,7 @@ export class World {
   async cycle(over: Partial<SyncOptions> = {}) {
     this.tick();
     return syncOrganization(
-      { severa: this.severa, calendar: this.calendar, store: this.store, now: () => new Date(this.clock), newId: () => `intent-${++this.idSeq}` },
+      { severa: this.severa, calendar: this.connector ?? this.calendar, store: this.store, now: () => new Date(this.clock), newId: () => `intent-${++this.idSeq}` },
       { ...this.options, ...over },
     );
   }

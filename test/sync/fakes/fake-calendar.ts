@@ -46,11 +46,14 @@ export class FakeCalendar implements CalendarConnector {
   /** As Graph's calendarView: a full read (no sync state) lists only what this says is in its window. */
   fullReadLists: (e: SideEvent) => boolean = () => true;
   private readonly ruleProblem: (rule: RecurrenceRule) => string | null;
+  /** Item ids start with this (another server's ids differ). */
+  private readonly idPrefix: string;
 
   /** `recurrenceProblem`: the rules this calendar cannot hold as series (default: it holds every rule). */
-  constructor(opts: { mailboxes: Array<{ primary: string; aliases?: string[] }>; now: () => Date; faults?: FaultPlan; recurrenceProblem?: (rule: RecurrenceRule) => string | null }) {
+  constructor(opts: { mailboxes: Array<{ primary: string; aliases?: string[] }>; now: () => Date; faults?: FaultPlan; recurrenceProblem?: (rule: RecurrenceRule) => string | null; idPrefix?: string }) {
     this.now = opts.now;
     this.ruleProblem = opts.recurrenceProblem ?? (() => null);
+    this.idPrefix = opts.idPrefix ?? 'X';
     this.faults = opts.faults ?? new FaultPlan();
     for (const m of opts.mailboxes) {
       this.boxes.set(m.primary.toLowerCase(), { primary: m.primary.toLowerCase(), aliases: (m.aliases ?? []).map((a) => a.toLowerCase()), items: new Map(), log: [], deleted: [], minValidSeq: 0 });
@@ -94,7 +97,7 @@ export class FakeCalendar implements CalendarConnector {
 
   userCreate(mailbox: string, f: EventFields, opts: { uid?: string; syncTag?: string } = {}): SideEvent {
     const b = this.boxes.get(mailbox.toLowerCase())!;
-    const id = `X${++this.idSeq}`;
+    const id = `${this.idPrefix}${++this.idSeq}`;
     const e: SideEvent = { id, version: `ck${++this.seq}`, lastModified: this.stamp(), fields: structuredClone(f), uid: opts.uid ?? `uid-${id}` };
     if (opts.syncTag) e.syncTag = opts.syncTag;
     b.items.set(id, e);
@@ -126,6 +129,27 @@ export class FakeCalendar implements CalendarConnector {
     b.items.delete(id);
     b.deleted.push(e);
     this.touch(b, id);
+  }
+
+  /** A mailbox arriving on this server (the target of a move), empty. */
+  addMailbox(primary: string, aliases: string[] = []): void {
+    this.boxes.set(primary.toLowerCase(), { primary: primary.toLowerCase(), aliases: aliases.map((a) => a.toLowerCase()), items: new Map(), log: [], deleted: [], minValidSeq: 0 });
+  }
+
+  /**
+   * Moves a mailbox to another server, as Exchange's mailbox moves do: every item arrives under a new id and version,
+   * with its fields, UID and sync tag kept; the mailbox is gone from here. Returns old id -> new id.
+   */
+  moveMailboxTo(target: FakeCalendar, mailbox: string, opts: { dropUids?: boolean } = {}): Map<string, string> {
+    const b = this.boxes.get(mailbox.toLowerCase())!;
+    target.addMailbox(b.primary, b.aliases);
+    const ids = new Map<string, string>();
+    for (const e of b.items.values()) {
+      const copy = target.userCreate(b.primary, e.fields, { ...(opts.dropUids ? {} : { uid: e.uid }), ...(e.syncTag ? { syncTag: e.syncTag } : {}) });
+      ids.set(e.id, copy.id);
+    }
+    this.boxes.delete(b.primary);
+    return ids;
   }
 
   items(mailbox: string): SideEvent[] {
