@@ -26,6 +26,14 @@ export interface CalendarConnector {
   createEvent(mailbox: string, fields: EventFields, syncTag: string): Promise<WriteResult>;
   /** `version` must be the version last read; a stale one throws CalendarError('conflict'). */
   updateEvent(mailbox: string, id: string, version: string, fields: EventFields): Promise<WriteResult>;
+  /**
+   * Optional: several creates and updates in one mailbox in as few requests as the protocol allows (EWS: one CreateItem
+   * and one UpdateItem per batch, then one GetItem per batch reading them back), each result with what the server
+   * stored (`WriteResult.stored`). Outcomes come in the order of `writes`; one item's failure (a refused write, a stale
+   * version: 'conflict') is its own. A failure of a whole request throws. An update of a single item (no recurrence)
+   * sets the fields both sides share and leaves attendees and everything else as they are.
+   */
+  writeEvents?(mailbox: string, writes: readonly EventWrite[]): Promise<EventWriteOutcome[]>;
   /** Moves to Deleted Items (recoverable), mails no one. Deleting an id that is already gone is not an error. */
   deleteEvent(mailbox: string, id: string): Promise<void>;
   /** Resolves a primary or secondary address to the mailbox's primary SMTP address; null when no mailbox has it. */
@@ -124,7 +132,15 @@ export interface WriteResult {
   id: string;
   version: string;
   lastModified: string;
+  /**
+   * The item as the server holds it after the write: from the write's answer where the protocol returns it, else read
+   * back. Absent when the connector cannot tell (the caller then knows only what it sent).
+   */
+  stored?: SideEvent;
 }
+
+export type EventWrite = { kind: 'create'; fields: EventFields; syncTag: string } | { kind: 'update'; id: string; version: string; fields: EventFields };
+export type EventWriteOutcome = { ok: true; result: WriteResult } | { ok: false; error: CalendarError };
 
 export type CalendarErrorCode =
   | 'auth' // login failed (401) or token refused

@@ -32,7 +32,9 @@ import {
 } from 'ews-javascript-api';
 import type { ExchangeServerType } from '../../common/settings-schema.ts';
 import type { EventFields, RecurrenceRule, SideEvent } from '../../sync/calendar-event.ts';
-import { CalendarError, type CalendarChanges, type CalendarConnector, type ChangeWatch, type ChangeWatchEvents, type WriteResult } from '../calendar-connector.ts';
+import { CalendarError, type CalendarChanges, type CalendarConnector, type ChangeWatch, type ChangeWatchEvents, type EventWrite, type EventWriteOutcome, type WriteResult } from '../calendar-connector.ts';
+import { readItems, writeBatch, type ItemCalls } from './ews-item-calls.ts';
+import { readXml } from './ews-xml.ts';
 import { EwsChangeWatch } from './ews-change-watch.ts';
 import { EwsNotificationClient } from './ews-notification-client.ts';
 import type { EwsWatchOptions } from './ews-watch-options.ts';
@@ -81,8 +83,11 @@ export interface EwsConnectorOptions {
   batchSize?: number;
   /** MaxChangesReturned per SyncFolderItems page, 1..512 (default 512). */
   syncPageSize?: number;
-  /** Called once per EWS request, for request counting. `mailbox` is null for requests made without impersonation. */
-  onRequest?: (info: { operation: string; mailbox: string | null }) => void;
+  /**
+   * Called once per EWS request, for request counting. `mailbox` is null for requests made without impersonation;
+   * `purpose` is 'verify' for the GetItem that reads back what a batch of writes stored.
+   */
+  onRequest?: (info: { operation: string; mailbox: string | null; purpose?: string }) => void;
   /** Streaming notifications of watchChanges (connection timeout, grouping, limits, retries); see ews-change-watch.ts. */
   watch?: EwsWatchOptions;
 }
@@ -222,7 +227,7 @@ export class EwsCalendarConnector implements CalendarConnector {
     const context = mailbox ? `${label} (${mailbox})` : label;
     return runContained(context, async () => {
       const transport = new EwsTransport(this.transportSettings, {
-        onRequest: (operation) => this.options.onRequest?.({ operation, mailbox }),
+        onRequest: (operation, purpose) => this.options.onRequest?.({ operation, mailbox, ...(purpose ? { purpose } : {}) }),
         onResponse: (record) => this.clock.recordResponse(record),
       }, this.pool);
       const service = this.newService(transport, mailbox);
@@ -261,8 +266,44 @@ export class EwsCalendarConnector implements CalendarConnector {
     return set;
   }
 
+  /** Exchange 2010 and later: GetItem, CreateItem and UpdateItem of many items on the connector's own SOAP. */
+  private get ownSoap(): boolean {
+    return this.version !== ExchangeVersion.Exchange2007_SP1;
+  }
+
+  /** The batched item calls of ews-item-calls.ts over this call's transport, impersonating `mailbox`. */
+  private itemCalls(transport: EwsTransport, mailbox: string, context: string): ItemCalls {
+    const headers: Record<string, string> = { 'Content-Type': 'text/xml; charset=utf-8', Accept: 'text/xml', 'X-AnchorMailbox': mailbox };
+    if (this.options.authMethod === 'basic') headers.Authorization = `Basic ${Buffer.from(`${this.basicUser}:${this.options.password}`).toString('base64')}`;
+    return {
+      soap: { version: ExchangeVersion[this.version] as string, impersonate: mailbox, firstDayOfWeek: supportsFirstDayOfWeek(this.version), timeZoneIds: this.version >= ExchangeVersion.Exchange2016 },
+      read: { defaultTimeZone: this.options.defaultTimeZone },
+      batchSize: this.options.batchSize,
+      context,
+      post: async (body, purpose) => {
+        transport.purpose = purpose;
+        transport.checkXml = false;
+        let text: string;
+        try {
+          const answer = (await transport.xhr({ type: 'POST', url: this.options.ewsUrl, headers, data: body })) as unknown as { responseText?: string };
+          text = typeof answer.responseText === 'string' ? answer.responseText : '';
+        } finally {
+          transport.purpose = undefined;
+          transport.checkXml = true;
+        }
+        try {
+          return readXml(text);
+        } catch (error) {
+          throw new CalendarError('bad-response', `${context}: Exchange's answer is malformed XML: ${(error as Error).message}`);
+        }
+      },
+    };
+  }
+
   /** Batched GetItem of masters/single items, then of their modified occurrences. */
-  private async readEvents(service: ExchangeService, ids: string[], context: string): Promise<{ events: SideEvent[]; missing: string[] }> {
+  private async readEvents(service: ExchangeService, ids: string[], context: string, transport?: EwsTransport): Promise<{ events: SideEvent[]; missing: string[] }> {
+    const mailbox = (service.ImpersonatedUserId as unknown as { Id?: string } | null)?.Id;
+    if (this.ownSoap && transport && mailbox) return readItems(this.itemCalls(transport, mailbox, context), ids);
     const items: ReadCalendarItem[] = [];
     const missing: string[] = [];
     const readContext = { defaultTimeZone: this.options.defaultTimeZone };
@@ -288,7 +329,15 @@ export class EwsCalendarConnector implements CalendarConnector {
    * The written item's id, ChangeKey and LastModifiedTime, read back. `wroteSinceMs`: the local time before the first
    * request that certainly changed the item, when one did: its LastModifiedTime then measures Exchange's clock.
    */
-  private async writeResultOf(service: ExchangeService, id: string, context: string, wroteSinceMs: number | null): Promise<WriteResult> {
+  private async writeResultOf(service: ExchangeService, id: string, context: string, wroteSinceMs: number | null, transport?: EwsTransport): Promise<WriteResult> {
+    if (this.ownSoap && transport) {
+      // The whole item, so the caller knows what Exchange stored (not only what it was sent).
+      const { events } = await readItems(this.itemCalls(transport, (service.ImpersonatedUserId as unknown as { Id: string }).Id, context), [id], 'verify');
+      const stored = events[0];
+      if (!stored) throw calendarErrorFor('ErrorItemNotFound', undefined, context);
+      if (wroteSinceMs !== null) this.clock.recordWrite(stored.lastModified, wroteSinceMs, Date.now());
+      return { id: stored.id, version: stored.version, lastModified: stored.lastModified, stored };
+    }
     const responses = await service.BindToItems([new ItemId(id)], new PropertySet(BasePropertySet.IdOnly, [ItemSchema.LastModifiedTime]));
     const response = responses.Responses[0];
     const error = response ? responseError(response) : 'ErrorItemNotFound';
@@ -304,7 +353,7 @@ export class EwsCalendarConnector implements CalendarConnector {
   async syncChanges(mailbox: string, syncState: string | null): Promise<CalendarChanges> {
     const smtp = checkMailbox(mailbox);
     if (syncState !== null && typeof syncState !== 'string') throw new CalendarError('invalid-sync-state', 'The stored sync state is not text.');
-    return this.call('Reading calendar changes', smtp, async (service) => {
+    return this.call('Reading calendar changes', smtp, async (service, transport) => {
       let state = syncState && syncState.length > 0 ? syncState : null;
       const changed = new Set<string>();
       const deleted = new Set<string>();
@@ -336,7 +385,7 @@ export class EwsCalendarConnector implements CalendarConnector {
         if (!page.MoreChangesAvailable) break;
         if (stuck || ++pages > MAX_SYNC_PAGES) throw new CalendarError('bad-response', 'Exchange keeps announcing more calendar changes without sending them.');
       }
-      const { events, missing } = changed.size > 0 ? await this.readEvents(service, [...changed], `Reading calendar changes (${smtp})`) : { events: [], missing: [] };
+      const { events, missing } = changed.size > 0 ? await this.readEvents(service, [...changed], `Reading calendar changes (${smtp})`, transport) : { events: [], missing: [] };
       // Deleted between the two requests: report as deleted, the next sync state will say so too.
       for (const id of missing) deleted.add(id);
       return { changed: events, deletedIds: [...deleted], syncState: state };
@@ -348,19 +397,19 @@ export class EwsCalendarConnector implements CalendarConnector {
     if (!Array.isArray(ids)) throw new CalendarError('other', 'getEvents needs a list of ids.');
     const unique = [...new Set(ids.map((id) => checkId(id)))];
     if (unique.length === 0) return [];
-    return this.call('Reading calendar items', smtp, async (service) => (await this.readEvents(service, unique, `Reading calendar items (${smtp})`)).events);
+    return this.call('Reading calendar items', smtp, async (service, transport) => (await this.readEvents(service, unique, `Reading calendar items (${smtp})`, transport)).events);
   }
 
   async findByTag(mailbox: string, syncTag: string): Promise<SideEvent[]> {
     const smtp = checkMailbox(mailbox);
     if (typeof syncTag !== 'string' || syncTag.trim() === '') throw new CalendarError('other', 'The sync tag to look for is empty.');
-    return this.call('Finding items the sync created', smtp, async (service) => {
+    return this.call('Finding items the sync created', smtp, async (service, transport) => {
       const view = new ItemView(20);
       view.PropertySet = new PropertySet(BasePropertySet.IdOnly);
       const found = await service.FindItems(WellKnownFolderName.Calendar, new SearchFilter.IsEqualTo(syncTagDefinition(), syncTag), view);
       const ids = found.Items.map((item) => item.Id.UniqueId);
       if (ids.length === 0) return [];
-      const { events } = await this.readEvents(service, ids, `Finding items the sync created (${smtp})`);
+      const { events } = await this.readEvents(service, ids, `Finding items the sync created (${smtp})`, transport);
       // The server filtered already; this guards against a server that ignores the restriction.
       return events.filter((e) => e.syncTag === syncTag);
     });
@@ -371,7 +420,7 @@ export class EwsCalendarConnector implements CalendarConnector {
     const problem = eventFieldsProblem(fields);
     if (problem) throw new CalendarError('other', problem);
     if (typeof syncTag !== 'string' || syncTag.trim() === '') throw new CalendarError('other', 'An item the sync creates needs its sync tag.');
-    return this.call('Creating a calendar item', smtp, async (service) => {
+    return this.call('Creating a calendar item', smtp, async (service, transport) => {
       const context = `Creating a calendar item (${smtp})`;
       const appointment = new Appointment(service);
       applyFields(appointment, fields, { version: this.version, current: null, includeRecurrence: true });
@@ -382,7 +431,7 @@ export class EwsCalendarConnector implements CalendarConnector {
       if (fields.recurrence && fields.exceptions.length > 0) {
         await applyExceptions(service, id, fields, new Map(), this.version, context);
       }
-      return this.writeResultOf(service, id, context, sentAtMs);
+      return this.writeResultOf(service, id, context, sentAtMs, transport);
     });
   }
 
@@ -392,7 +441,7 @@ export class EwsCalendarConnector implements CalendarConnector {
     if (typeof version !== 'string' || version === '') throw new CalendarError('conflict', 'The update carries no version (ChangeKey); re-read the item first.');
     const problem = eventFieldsProblem(fields);
     if (problem) throw new CalendarError('other', problem);
-    return this.call('Updating a calendar item', smtp, async (service) => {
+    return this.call('Updating a calendar item', smtp, async (service, transport) => {
       const context = `Updating a calendar item (${smtp})`;
       const responses = await service.BindToItems([new ItemId(id)], this.fullPropertySet());
       const response = responses.Responses[0];
@@ -422,8 +471,36 @@ export class EwsCalendarConnector implements CalendarConnector {
       if (fields.recurrence) {
         await applyExceptions(service, id, fields, patternRewritten ? new Map() : existing, this.version, context);
       }
-      return this.writeResultOf(service, id, context, sentAtMs);
+      return this.writeResultOf(service, id, context, sentAtMs, transport);
     });
+  }
+
+  async writeEvents(mailbox: string, writes: readonly EventWrite[]): Promise<EventWriteOutcome[]> {
+    const smtp = checkMailbox(mailbox);
+    if (!Array.isArray(writes)) throw new CalendarError('other', 'writeEvents needs a list of writes.');
+    const perItem = (w: EventWrite) => (w.kind === 'create' ? this.createEvent(smtp, w.fields, w.syncTag) : this.updateEvent(smtp, w.id, w.version, w.fields));
+    const problems = writes.map((w) => eventFieldsProblem(w.fields) ?? (w.kind === 'create' && !w.syncTag?.trim() ? 'An item the sync creates needs its sync tag.' : null));
+    const valid = writes.filter((_, i) => problems[i] === null);
+    let outcomes: EventWriteOutcome[];
+    if (!this.ownSoap) {
+      // Exchange 2007: one item at a time through the library.
+      outcomes = [];
+      for (const w of valid) {
+        try {
+          outcomes.push({ ok: true, result: await perItem(w) });
+        } catch (error) {
+          if (!(error instanceof CalendarError)) throw error;
+          outcomes.push({ ok: false, error });
+        }
+      }
+    } else {
+      const context = `Writing calendar items (${smtp})`;
+      outcomes = valid.length === 0 ? [] : await this.call('Writing calendar items', smtp, (_service, transport) =>
+        writeBatch(this.itemCalls(transport, smtp, context), valid, perItem, (lastModified, sentAtMs) => this.clock.recordWrite(lastModified, sentAtMs, Date.now())),
+      );
+    }
+    let k = 0;
+    return problems.map((p) => (p === null ? outcomes[k++] : { ok: false, error: new CalendarError('other', p) }));
   }
 
   async deleteEvent(mailbox: string, id: string): Promise<void> {

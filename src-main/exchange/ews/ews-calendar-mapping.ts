@@ -523,7 +523,7 @@ export function patternOccurrence(series: EventFields, key: string): Omit<EventF
   return { ...rest, start: new Date(startMs).toISOString(), end: new Date(startMs + duration).toISOString(), exceptions: [] };
 }
 
-function sameAsPattern(fields: Omit<EventFields, 'recurrence'>, key: string, series: EventFields): boolean {
+export function sameAsPattern(fields: Omit<EventFields, 'recurrence'>, key: string, series: EventFields): boolean {
   const p = patternOccurrence(series, key);
   return (
     fields.subject === p.subject &&

@@ -55,7 +55,8 @@ export interface EwsExchangeRecord {
 }
 
 export interface EwsTransportHooks {
-  onRequest?(operation: string): void;
+  /** `purpose`: 'verify' for a read that checks what a write stored (counted apart by the benchmark). */
+  onRequest?(operation: string, purpose?: string): void;
   onResponse?(record: EwsExchangeRecord): void;
 }
 
@@ -109,7 +110,7 @@ export function loginRefused(status: number, wwwAuthenticate: string | null, aut
  * Decides whether an HTTP answer may be handed to ews-javascript-api. Pure: status, headers and body in, verdict out.
  * `authMethod` (the one used) lets a 401 say when the server does not offer it.
  */
-export function inspectEwsResponse(status: number, headers: unknown, body: string, nowMs = Date.now(), authMethod?: EwsAuthMethod): ResponseVerdict {
+export function inspectEwsResponse(status: number, headers: unknown, body: string, nowMs = Date.now(), authMethod?: EwsAuthMethod, checkXml = true): ResponseVerdict {
   const fail = (error: CalendarError): ResponseVerdict => ({ pass: false, error });
   if (status === 401) return fail(loginRefused(status, headerValue(headers, 'www-authenticate'), authMethod));
   if (status === 403) return fail(new CalendarError('auth', 'Exchange forbids EWS for this account (HTTP 403): EWS may be disabled for it or for the organization.', { serverCode: 'HTTP403' }));
@@ -141,7 +142,8 @@ export function inspectEwsResponse(status: number, headers: unknown, body: strin
       ? `Exchange answered HTTP 500 with ${what} instead of a SOAP fault: the server or a proxy in front of it failed.`
       : `Exchange answered with ${what} instead of a SOAP envelope.`, { serverCode: `HTTP${status}` }));
   }
-  const valid = XMLValidator.validate(body);
+  // A caller that reads the answer with its own strict reader (ews-xml.ts) skips this second pass over the text.
+  const valid = checkXml ? XMLValidator.validate(body) : true;
   if (valid !== true) {
     return fail(new CalendarError('bad-response', `Exchange's answer (HTTP ${status}) is malformed XML: ${valid.err.msg} (line ${valid.err.line}).`, { serverCode: `HTTP${status}` }));
   }
@@ -423,6 +425,13 @@ export class EwsTransport implements IXHRApi {
   /** Last thing the server said about authentication (WWW-Authenticate), for diagnostics. */
   lastWwwAuthenticate: string | null = null;
   lastStatus: number | null = null;
+  /** Set around a request whose purpose the hooks should hear (e.g. 'verify'). */
+  purpose: string | undefined;
+  /**
+   * false around a request whose answer is read by the strict reader of ews-xml.ts (which refuses malformed XML itself):
+   * the general XML check is then not made a second time. Always true for what reaches ews-javascript-api.
+   */
+  checkXml = true;
   private readonly settings: EwsTransportSettings;
   private readonly hooks: EwsTransportHooks;
   private readonly pool: ConnectionPool;
@@ -439,7 +448,7 @@ export class EwsTransport implements IXHRApi {
     this.fault = null;
     this.lastStatus = null;
     const operation = soapOperationOf(request.data);
-    this.hooks.onRequest?.(operation);
+    this.hooks.onRequest?.(operation, this.purpose);
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -484,7 +493,7 @@ export class EwsTransport implements IXHRApi {
     this.hooks.onResponse?.({ operation, status, serverDateMs: Number.isNaN(parsedDate) ? null : parsedDate, receivedAtMs, wwwAuthenticate });
 
     const body = typeof outcome.responseText === 'string' ? outcome.responseText : '';
-    const verdict = inspectEwsResponse(status, outcome.headers, body, receivedAtMs, this.settings.authMethod);
+    const verdict = inspectEwsResponse(status, outcome.headers, body, receivedAtMs, this.settings.authMethod, this.checkXml);
     if (!verdict.pass) {
       this.failure = verdict.error;
       this.fault = verdict.fault ?? null;
