@@ -5,7 +5,8 @@ import { runEwsDiagnostics } from '../exchange/ews/ews-diagnostics.ts';
 import type { SeveraPort } from '../sync/severa-port.ts';
 import { CalendarError } from '../exchange/calendar-connector.ts';
 import { runGraphDiagnostics } from '../exchange/graph/graph-diagnostics.ts';
-import { ewsConnectorOptions, graphConnection } from './connector-factory.ts';
+import { connectionLocation, describeLocation } from '../exchange/exchange-locations.ts';
+import { ewsConnectorOptions, exchangeConnections, graphConnection } from './connector-factory.ts';
 import { describeError } from './cycle-report-builders.ts';
 import type { CheckResult, ConnectorFactory, CountedSevera, RunnerLog } from './runner-types.ts';
 
@@ -83,13 +84,25 @@ export async function runActivationChecks(deps: ActivationCheckDeps): Promise<Ch
   }
 
   // ---------- Exchange ----------
+  const connections = exchangeConnections(settings);
+  const hybrid = connections.length > 1;
+  for (const connection of connections) {
+    // In a hybrid organization each connection is checked on its own (its address, login, app...), and each user's
+    // mailbox afterwards, once, where it lives.
+    const scoped: OrgSettings = hybrid ? { ...settings, exchange: connection, enrollments: [] } : settings;
+    const label = (r: CheckResult): CheckResult => (hybrid ? { ...r, id: `${connectionLocation(connection)}|${r.id}`, title: `${describeLocation(connectionLocation(connection))}: ${r.title}` } : r);
+    await exchangeConnectionChecks(deps, scoped, (r) => add(label(r)));
+  }
+  if (hybrid) await mailboxLocationChecks(deps, add);
+  return finishWithClock(results, add, severa);
+}
+
+/** One Exchange connection's checks (with the enrolled mailboxes of `settings`), reported through `add`. */
+async function exchangeConnectionChecks(deps: ActivationCheckDeps, settings: OrgSettings, add: (r: CheckResult) => void): Promise<void> {
   const online = settings.exchange.serverType === 'Office365';
-  if (!online) {
-    const password = await deps.secrets.get('exchange-delegate-password');
-    if (!password) {
-      add({ id: 'delegate-login', title: 'Delegate login', ok: false, message: 'No delegate account password is stored.', fix: secretFix('exchange-delegate-password') });
-      return finishWithClock(results, add, severa);
-    }
+  if (!online && !(await deps.secrets.get('exchange-delegate-password'))) {
+    add({ id: 'delegate-login', title: 'Delegate login', ok: false, message: 'No delegate account password is stored.', fix: secretFix('exchange-delegate-password') });
+    return;
   }
   let reported = 0;
   try {
@@ -108,7 +121,30 @@ export async function runActivationChecks(deps: ActivationCheckDeps): Promise<Ch
       fix: advice?.fix ?? 'Correct the Exchange settings.',
     });
   }
-  return finishWithClock(results, add, severa);
+}
+
+/** Hybrid: which connection would serve each enrolled user, and why (the admin's choice, or where the calendar opened). */
+async function mailboxLocationChecks(deps: ActivationCheckDeps, add: (r: CheckResult) => void): Promise<void> {
+  let calendar;
+  try {
+    calendar = await deps.connectors.createCalendar(deps.settings, deps.secrets);
+  } catch {
+    return; // The connection checks above already say what is wrong.
+  }
+  for (const e of deps.settings.enrollments) {
+    const id = `mailbox-location:${e.email}`;
+    const title = `Where ${e.email} is synced`;
+    try {
+      const mailbox = (await withTimeout(calendar.resolveMailbox(e.email), 'Exchange')) ?? e.email;
+      if (!calendar.locate) continue;
+      const where = await withTimeout(calendar.locate(mailbox, null, e.email), 'Exchange');
+      const why = where.decidedBy === 'admin' ? 'the admin chose it' : 'its calendar opened there';
+      add({ id, title, ok: true, message: `${e.email} is synced through ${where.label}: ${why}.` });
+    } catch (error) {
+      const advice = error instanceof CalendarError ? error.advice : undefined;
+      add({ id, title, ok: false, message: advice?.message ?? `Where the mailbox of ${e.email} lives could not be found: ${describeError(error)}`, fix: advice?.fix ?? 'Check the address and both connections.' });
+    }
+  }
 }
 
 /** The EWS side: address, TLS, delegate login, each mailbox and its impersonation, the clock (ews-diagnostics.ts). */

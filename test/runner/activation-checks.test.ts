@@ -8,6 +8,8 @@ import { silentLog } from '../../src-main/runner/runner-types.ts';
 import type { CheckResult, ConnectorFactory, CountedSevera } from '../../src-main/runner/runner-types.ts';
 import { startEwsSimulator } from '../peers/ews/ews-simulator.ts';
 import { ewsTestSeed } from '../exchange/fixtures/ews-test-seed.ts';
+import { RoutedCalendarConnector } from '../../src-main/exchange/routed-calendar-connector.ts';
+import { FakeCalendar } from '../sync/fakes/fake-calendar.ts';
 
 /** The aggregation with fake peers; the same checks against the real simulators are in sync-runner-peers.test.ts. */
 
@@ -167,6 +169,45 @@ describe('runActivationChecks', () => {
     } finally {
       await sim.close();
     }
+  });
+
+  it('hybrid: each connection is checked on its own, then each user is said to be synced where their mailbox lives, and why', async () => {
+    const now = () => new Date('2026-01-01T00:00:00Z');
+    const onprem = new FakeCalendar({ mailboxes: [{ primary: 'aino.virtanen@contoso.example' }], now, idPrefix: 'E' });
+    const online = new FakeCalendar({ mailboxes: [{ primary: 'mikko.lahtinen@contoso.example' }], now, idPrefix: 'G' });
+    const hybrid = orgSettings.parse({
+      ...settings(),
+      secondExchange: { serverType: 'Office365', tenantId: 'contoso.onmicrosoft.com', clientId: '11111111-2222-4333-8444-555555555555', credential: 'secret' },
+      enrollments: ['aino.virtanen@contoso.example', 'mikko.lahtinen@contoso.example', 'nobody@contoso.example'].map((email) => ({ email, syncStartDate: '2026-01-01', enabledAt: '2026-01-01T00:00:00Z' })),
+      mailboxLocations: { 'aino.virtanen@contoso.example': 'first' },
+    });
+    const router = new RoutedCalendarConnector({
+      connections: [{ location: 'ews:mail.contoso.example/ews/exchange.asmx', connector: onprem }, { location: 'graph:contoso.onmicrosoft.com', connector: online }],
+      overrides: { 'aino.virtanen@contoso.example': 'ews:mail.contoso.example/ews/exchange.asmx' },
+    });
+    const connectors = { ...fakeConnectors(), createCalendar: async () => router };
+    const checked: string[] = [];
+    const results = await runActivationChecks({
+      settings: hybrid,
+      secrets: allSecrets,
+      connectors,
+      log: silentLog,
+      now: Date.now,
+      exchangeChecks: async (s) => {
+        checked.push(`${s.exchange.serverType}:${s.enrollments.length}`);
+        return [{ id: 'connection', title: 'Connection', ok: true, message: 'fine' }];
+      },
+    });
+    expect(checked).toEqual(['Exchange2016:0', 'Office365:0']);
+    expect(results.filter((r) => r.title.endsWith(': Connection')).map((r) => r.title)).toEqual([
+      'on-premises Exchange (mail.contoso.example): Connection',
+      'Exchange Online (contoso.onmicrosoft.com): Connection',
+    ]);
+    const where = Object.fromEntries(results.filter((r) => r.id.startsWith('mailbox-location:')).map((r) => [r.id.slice(17), [r.ok, r.message]]));
+    expect(where['aino.virtanen@contoso.example']).toEqual([true, 'aino.virtanen@contoso.example is synced through on-premises Exchange (mail.contoso.example): the admin chose it.']);
+    expect(where['mikko.lahtinen@contoso.example']).toEqual([true, 'mikko.lahtinen@contoso.example is synced through Exchange Online (contoso.onmicrosoft.com): its calendar opened there.']);
+    expect(where['nobody@contoso.example'][0]).toBe(false);
+    expect(where['nobody@contoso.example'][1]).toMatch(/Neither on-premises Exchange .* nor Exchange Online .* has a mailbox/);
   });
 
   it('Office 365: runs the Exchange Online checks, never the delegate login; a missing credential names the secret to enter', async () => {
