@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MailboxCalendar, UidIndex } from './mailbox-calendar.ts';
-import type { ParsedEwsSeed } from './seed.ts';
+import type { EwsMailboxState, ParsedEwsSeed } from './seed.ts';
 
 export interface Mailbox {
   guid: string;
@@ -13,6 +13,8 @@ export interface Mailbox {
   displayName: string;
   upn: string;
   calendar: MailboxCalendar;
+  /** Where the mailbox is in a move; anything but active refuses mailbox operations (mailbox-moves.ts). */
+  state: EwsMailboxState;
 }
 
 export interface Principal {
@@ -81,6 +83,7 @@ export class Directory {
       displayName: m.displayName,
       upn,
       calendar: new MailboxCalendar(guid, primary, this.uids),
+      state: m.state ?? 'active',
     };
     for (const addr of [primary, ...mb.aliases]) {
       if (this.byAddress.has(addr)) throw new DirectoryError(`The address ${addr} belongs to two mailboxes`);
@@ -143,6 +146,12 @@ export class Directory {
   private isOwnDomain(dom: string): boolean {
     const d = dom.toLowerCase();
     return d === this.netbiosDomain.toLowerCase() || d === this.dnsDomain.toLowerCase() || d === '.';
+  }
+
+  /** A delegate account by user name (for granting it impersonation of a mailbox added at run time). */
+  delegate(username: string): Principal | undefined {
+    const p = this.principals.get(username.trim().toLowerCase());
+    return p?.kind === 'delegate' ? p : undefined;
   }
 
   canImpersonate(p: Principal, target: Mailbox): boolean {

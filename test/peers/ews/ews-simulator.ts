@@ -39,9 +39,14 @@ import { NotificationHub } from './notification-hub.ts';
 import type { ConnectionInfo, StreamingRunSettings, SubscriptionInfo } from './notification-hub.ts';
 import { NOTIFICATION_OPERATIONS, readGetStreamingEvents } from './notification-operations.ts';
 import type { XmlElement } from './xml-parser.ts';
+import type { NeutralMailbox } from '../common/neutral-mailbox.ts';
+import type { AddMailboxOptions } from './mailbox-moves.ts';
+import { addMailbox, exportMailboxCalendar, importMailboxCalendar, moveStateRefusal, setMailboxState } from './mailbox-moves.ts';
+import type { EwsMailboxState, EwsSeedMailbox } from './seed.ts';
 import { XmlParseError, child, childText, parseXml } from './xml-parser.ts';
 
-export type { EwsSeed } from './seed.ts';
+export type { EwsSeed, EwsSeedMailbox, EwsMailboxState } from './seed.ts';
+export type { AddMailboxOptions } from './mailbox-moves.ts';
 export type { EwsState } from './ews-state.ts';
 export { EwsStateError } from './ews-state.ts';
 export type { EwsFaultConfig, EwsFaultKind } from './fault-injection.ts';
@@ -122,6 +127,17 @@ export interface EwsSimulator {
   /** Everything the simulator holds, as JSON data for `startEwsSimulator({ state })` (see README, "State snapshots"). */
   exportState(): EwsState;
   streaming: EwsStreamingControls;
+  /** The highest RequestServerVersion it accepts (the seed's server.version, default Exchange2016). */
+  serverVersion: ApiVersion;
+  /** A mailbox's calendar as neutral JSON, ids included (README, "Moving mailboxes"). */
+  exportMailbox(address: string): NeutralMailbox;
+  /** Adds neutral items to a mailbox under new ItemIds (UIDs, times, tags kept; nobody invited); returns how many. */
+  importMailbox(address: string, data: NeutralMailbox): number;
+  /** A mailbox created (or mail-enabled) while it runs: the target of a move between two Exchange servers. */
+  addMailbox(mailbox: EwsSeedMailbox, options?: AddMailboxOptions): void;
+  /** Where a mailbox is in a move: active, moving, completing, moved-away (what its requests are answered). */
+  setMailboxState(address: string, state: EwsMailboxState): void;
+  mailboxState(address: string): EwsMailboxState;
 }
 
 const EWS_PATH = '/ews/exchange.asmx';
@@ -401,6 +417,15 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
         break;
     }
 
+    // A mailbox being moved, or gone to another server, answers every mailbox operation with the move's error.
+    const refusal = moveStateRefusal(mailbox, operation);
+    if (refusal) {
+      log(200, operation, mailbox, principal, refusal.code);
+      const messages = Array.from({ length: Math.max(1, countRequestItems(request)) }, () => errorMessage(operation, refusal.code, refusal.message));
+      send(res, 200, envelope(serverVersionInfo(serverVersion, version), operationResponse(operation, messages)));
+      return;
+    }
+
     const responseHeaders: Record<string, string> = {};
     const ctx: RequestContext = {
       service,
@@ -515,6 +540,16 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
     mailbox: (smtp) => service.backDoor(smtp),
     faultsInjected: () => ({ ...faults.injected }),
     exportState: () => exportEwsState(service),
+    serverVersion,
+    exportMailbox: (address) => exportMailboxCalendar(service, address),
+    importMailbox: (address, data) => importMailboxCalendar(service, address, data),
+    addMailbox: (mailbox, options) => void addMailbox(service, notifications, mailbox, options),
+    setMailboxState: (address, state) => setMailboxState(service, address, state),
+    mailboxState: (address) => {
+      const mb = dir.mailboxByAddress(address);
+      if (!mb) throw new Error(`No mailbox has the address ${address}`);
+      return mb.state;
+    },
     streaming: {
       connections: () => notifications.openConnections(),
       history: () => notifications.history(),

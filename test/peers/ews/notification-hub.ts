@@ -173,7 +173,7 @@ export class NotificationHub {
     this.server = server;
     this.run = { ...run };
     this.dnsDomain = directory.dnsDomain;
-    for (const mb of directory.mailboxes) mb.calendar.onChange = (change) => this.calendarChanged(mb, change);
+    for (const mb of directory.mailboxes) this.watchMailbox(mb);
   }
 
   configure(run: Partial<StreamingRunSettings>): void {
@@ -261,6 +261,11 @@ export class NotificationHub {
     if (!c || c.endedBy) return;
     c.subscriptions.delete(s);
     if (c.subscriptions.size === 0) this.finish(c, 'emptied', this.message({ status: 'Closed' }));
+  }
+
+  /** Notifies subscribers of this mailbox's changes (every mailbox of the directory; one added at run time too). */
+  watchMailbox(mb: Mailbox): void {
+    mb.calendar.onChange = (change) => this.calendarChanged(mb, change);
   }
 
   private calendarChanged(mb: Mailbox, change: CalendarFolderChange): void {

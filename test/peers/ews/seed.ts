@@ -97,6 +97,23 @@ const accountFields = {
   guid: z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/).optional(),
 };
 
+/** Where a mailbox is in a move (README, "Moving mailboxes"): requests on it are answered accordingly. */
+export const EWS_MAILBOX_STATES = ['active', 'moving', 'completing', 'moved-away'] as const;
+export type EwsMailboxState = (typeof EWS_MAILBOX_STATES)[number];
+
+export const mailboxSchema = z
+  .object({
+    ...accountFields,
+    primarySmtp: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an SMTP address'),
+    aliases: z.array(z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an SMTP address')).optional(),
+    displayName: z.string().min(1),
+    /** Default active; moved-away: the user is a mail user here, the mailbox lives on another server. */
+    state: z.enum(EWS_MAILBOX_STATES).optional(),
+  })
+  .strict();
+
+export type EwsSeedMailbox = z.input<typeof mailboxSchema>;
+
 export const ewsSeedSchema = z
   .object({
     comment: z.string().optional(),
@@ -134,16 +151,7 @@ export const ewsSeedSchema = z
           .strict(),
       )
       .optional(),
-    mailboxes: z.array(
-      z
-        .object({
-          ...accountFields,
-          primarySmtp: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an SMTP address'),
-          aliases: z.array(z.string().regex(/^[^@\s]+@[^@\s]+$/, 'an SMTP address')).optional(),
-          displayName: z.string().min(1),
-        })
-        .strict(),
-    ),
+    mailboxes: z.array(mailboxSchema),
     items: z.array(itemSchema).optional(),
   })
   .strict();

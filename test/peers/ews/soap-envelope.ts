@@ -163,6 +163,7 @@ const MESSAGES: Record<string, string> = {
   ErrorItemNotFound: 'The specified object was not found in the store.',
   ErrorFolderNotFound: 'The specified folder could not be found in the store.',
   ErrorMailboxMoveInProgress: 'The mailbox is being moved. Try again later.',
+  ErrorMailboxStoreUnavailable: 'The mailbox database is temporarily unavailable.',
   ErrorNameResolutionMultipleResults: 'Multiple results were found.',
   ErrorNameResolutionNoResults: 'No results were found.',
   ErrorNonExistentMailbox: 'The SMTP address has no mailbox associated with it.',
