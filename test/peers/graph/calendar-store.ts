@@ -231,7 +231,8 @@ export class CalendarStore {
   readonly directory: Directory;
   constructor(directory: Directory) {
     this.directory = directory;
-    for (const u of directory.users) if (u.hasMailbox) this.calendars.set(u.id, new MailboxCalendar(u));
+    // A mailbox moving or moved away keeps its calendar object (so its ids are never reused when it comes back).
+    for (const u of directory.users) if (u.mailboxState !== 'none') this.calendars.set(u.id, new MailboxCalendar(u));
   }
 
   calendarOf(user: DirectoryUser): MailboxCalendar | null {

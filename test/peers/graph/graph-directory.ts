@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { parseSeedDateTime } from '../common/zoned-time.ts';
-import type { GraphSeed, GraphSeedApp, GraphSeedUser } from './graph-seed.ts';
+import type { GraphMailboxState, GraphSeed, GraphSeedApp, GraphSeedUser } from './graph-seed.ts';
 import { describeCertificate } from './test-ca.ts';
 
 export interface DirectoryUser {
@@ -18,7 +18,8 @@ export interface DirectoryUser {
   surname: string | null;
   jobTitle: string | null;
   password: string | null;
-  hasMailbox: boolean;
+  /** Exchange Online mailbox: none, moving (in or out), active, moved-away (to on-premises). */
+  mailboxState: GraphMailboxState;
   accountEnabled: boolean;
 }
 
@@ -82,7 +83,7 @@ export class Directory {
       surname: u.surname ?? null,
       jobTitle: u.jobTitle ?? null,
       password: u.password ?? null,
-      hasMailbox: u.mailbox ?? true,
+      mailboxState: u.mailboxState ?? (u.mailbox === false ? 'none' : 'active'),
       accountEnabled: u.accountEnabled ?? true,
     };
     this.users.push(user);

@@ -190,7 +190,10 @@ export function authorize(ctx: GraphContext, m: RouteMatch, target: DirectoryUse
   if (!has(c, ...roles)) throw accessDenied();
   if (c.kind === 'user' && target.id !== c.user!.id) throw accessDenied();
   if (c.kind === 'app' && !ctx.directory.appMayReach(c.app, target)) throw new GraphError(403, 'ErrorAccessDenied', 'Access to OData is disabled.');
-  if (!target.hasMailbox) throw new GraphError(404, 'MailboxNotEnabledForRESTAPI', 'REST API is not yet supported for this mailbox.');
+  // Exchange Online has no usable mailbox: none yet, or one being moved (Microsoft documents no move-specific answer, so
+  // it is answered as not yet enabled), or the mailbox moved to on-premises (the wording Graph gives for those).
+  if (target.mailboxState === 'none' || target.mailboxState === 'moving') throw new GraphError(404, 'MailboxNotEnabledForRESTAPI', 'REST API is not yet supported for this mailbox.');
+  if (target.mailboxState === 'moved-away') throw new GraphError(404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.');
 }
 
 function usersList(ctx: GraphContext, query: Map<string, string>): GraphResult {

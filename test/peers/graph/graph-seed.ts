@@ -63,7 +63,11 @@ const appSchema = z
   })
   .strict();
 
-const userSchema = z
+/** none: no Exchange Online mailbox; moving: being moved in or out; active; moved-away: moved to on-premises. */
+export const GRAPH_MAILBOX_STATES = ['none', 'moving', 'active', 'moved-away'] as const;
+export type GraphMailboxState = (typeof GRAPH_MAILBOX_STATES)[number];
+
+export const userSchema = z
   .object({
     id: guid,
     userPrincipalName: address,
@@ -79,6 +83,8 @@ const userSchema = z
     password: z.string().min(1).optional(),
     /** Has an Exchange Online mailbox; false -> 404 MailboxNotEnabledForRESTAPI on calendar calls. Default true. */
     mailbox: z.boolean().optional(),
+    /** Where the mailbox is in a move (README, "Moving mailboxes"); overrides `mailbox`. */
+    mailboxState: z.enum(GRAPH_MAILBOX_STATES).optional(),
     accountEnabled: z.boolean().optional(),
     comment: z.string().optional(),
   })

@@ -33,8 +33,10 @@ import type { GraphMailboxBackDoor } from './outlook-back-door.ts';
 import { exportMailbox, importMailbox } from './neutral-mailbox.ts';
 import type { NeutralMailbox } from './neutral-mailbox.ts';
 import { expireSyncStates } from './delta-tokens.ts';
+import { addUser, setMailboxState } from './mailbox-states.ts';
+import type { GraphMailboxState, GraphSeedUser } from './graph-seed.ts';
 
-export type { GraphSeed, GraphState, GraphFaultConfig, NeutralMailbox, GraphMailboxBackDoor, MailRecord };
+export type { GraphSeed, GraphState, GraphFaultConfig, NeutralMailbox, GraphMailboxBackDoor, MailRecord, GraphMailboxState, GraphSeedUser };
 export { loadGraphSeed, loadGraphState, GraphSeedError };
 
 export interface GraphSimulatorOptions {
@@ -124,6 +126,11 @@ export interface GraphSimulator {
   mintAppToken(clientId: string, overrides?: Record<string, unknown>): string;
   /** Drops a mailbox's delta sync states: the next delta request with an old token gets 410 syncStateNotFound. */
   expireSyncStates(address: string): void;
+  /** A user synced to Entra ID while it runs (a seed's user entry; `mailbox: false` for one without a mailbox yet). */
+  addUser(user: GraphSeedUser): void;
+  /** A user's Exchange Online mailbox: none, moving, active, moved-away (README, "Moving mailboxes"). */
+  setMailboxState(address: string, state: GraphMailboxState): void;
+  mailboxState(address: string): GraphMailboxState;
 }
 
 const MAX_BODY = 4 * 1024 * 1024;
@@ -420,6 +427,9 @@ export async function startGraphSimulator(o: GraphSimulatorOptions): Promise<Gra
       idp.approveDeviceCode(userCode, userOf(user));
     },
     mintAppToken: (clientId, overrides) => idp.mintAppToken(clientId, overrides),
+    addUser: (user) => void addUser(rt, user),
+    setMailboxState: (address, state) => setMailboxState(rt, userOf(address), state),
+    mailboxState: (address) => userOf(address).mailboxState,
     expireSyncStates: (address) => {
       const cal = store.calendarOf(userOf(address));
       if (cal) expireSyncStates(cal);
