@@ -118,10 +118,13 @@ export function formatStatus(status: RunnerStatus): string {
   if (report) {
     if (report.users.length > 0) {
       out.push('');
+      // Where each mailbox lives is shown once any user's is known (hybrid organizations, moved mailboxes).
+      const located = report.users.some((u) => u.mailboxLocation);
+      const where = (u: (typeof report.users)[number]) => (u.mailboxLocation ? `${u.mailboxLocation.label} since ${u.mailboxLocation.since.slice(0, 10)}` : '');
       out.push(
         formatTable(
-          ['user', 'outcome', 'to Exchange c/u/d', 'to Severa c/u/d', 'conflicts', 'held deletions', 'errors'],
-          report.users.map((u) => [u.email, u.outcome, counts(u.toExchange), counts(u.toSevera), String(u.conflicts), String(u.heldDeletions), u.errors.map((e) => e.message).join(' ')]),
+          ['user', 'outcome', 'to Exchange c/u/d', 'to Severa c/u/d', 'conflicts', 'held deletions', ...(located ? ['mailbox'] : []), 'errors'],
+          report.users.map((u) => [u.email, u.outcome, counts(u.toExchange), counts(u.toSevera), String(u.conflicts), String(u.heldDeletions), ...(located ? [where(u)] : []), u.errors.map((e) => e.message).join(' ')]),
         ),
       );
     }

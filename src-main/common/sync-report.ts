@@ -45,6 +45,8 @@ export interface UserReport {
   /** Notes that are not errors, e.g. 'series flattened to occurrences: pattern not expressible in Severa'. */
   notes: string[];
   firstSync: boolean;
+  /** Where the user's mailbox lives (which Exchange connection serves it) and since when, when the connector says. */
+  mailboxLocation?: { label: string; since: string };
 }
 
 export interface CycleReport {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CalendarError } from '../../src-main/exchange/calendar-connector.ts';
+import { formatStatus } from '../../src-main/cli/cli-output.ts';
 import { RoutedCalendarConnector } from '../../src-main/exchange/routed-calendar-connector.ts';
 import { FakeCalendar, fields } from './fakes/fake-calendar.ts';
 import { AINO, at, MIKKO, TYPE, World } from './fakes/demo-world.ts';
@@ -36,6 +37,8 @@ describe('engine: hybrid organizations and moved mailboxes', () => {
     expect(w.severa.byName('Online entry')).toHaveLength(1);
     expect(w.store.getUser(AINO.email)?.exchangeLocation).toBe(ONPREM);
     expect(w.store.getUser(MIKKO.email)?.exchangeLocation).toBe(ONLINE);
+    expect(r.users.map((u) => u.mailboxLocation?.label)).toEqual(['on-premises Exchange (mail.contoso.example)', 'Exchange Online (contoso.onmicrosoft.com)']);
+    expect(formatStatus({ state: 'idle', consecutiveFailures: 0, scheduled: false, lastReport: r })).toMatch(/mikko\.lahtinen@contoso\.example .*Exchange Online \(contoso\.onmicrosoft\.com\) since \d{4}-\d{2}-\d{2}/);
     const since = w.store.getUser(MIKKO.email)?.exchangeLocationSince;
     expect(since).toBeTruthy();
     await w.cycle();

@@ -124,6 +124,7 @@ async function locateMailbox(u: UserState, remembered: string | null): Promise<b
   const moved = remembered !== null && where.location !== remembered;
   u.where.location = where.location;
   u.where.since = moved || !u.plan.state?.exchangeLocationSince ? u.ctx.now().toISOString() : u.plan.state.exchangeLocationSince;
+  u.report.mailboxLocation = { label: where.label, since: u.where.since };
   return moved;
 }
 
