@@ -63,4 +63,9 @@ export interface CycleReport {
   clockOffsetMs: { severa: number | null; exchange: number | null };
   /** Upper bound, in cycles, before a deletion made in Severa reaches Exchange (rolling reconciliation). */
   severaDeletionLatencyCycles: number;
+  /**
+   * 'live': a small cycle of the users whose calendars just changed (real time), not the scheduled cycle of everyone;
+   * it does not move the schedule and is not "the last cycle" of the status. Absent for every other cycle.
+   */
+  trigger?: 'live';
 }

@@ -63,6 +63,24 @@ function countingWrites<T extends object>(port: T, onWrite: () => void): T {
   });
 }
 
+/**
+ * Peers kept between real-time cycles, per data dir: a small cycle every few seconds would otherwise log in to Severa
+ * (and Entra) each time. Made again when the settings change, after a failed cycle, and every 10 minutes (a changed
+ * secret is picked up then, and by every scheduled cycle, which always opens its own).
+ */
+const livePeers = new Map<string, { key: string; atMs: number; peers: { severa: CountedSevera; calendar: CountedCalendar } }>();
+const LIVE_PEERS_MS = 10 * 60_000;
+
+async function peersFor(deps: EngineCycleDeps, request: Parameters<CycleFunction>[0]): Promise<{ severa: CountedSevera; calendar: CountedCalendar }> {
+  if (!request.live) return openPeers(deps, request.settings);
+  const key = JSON.stringify(request.settings);
+  const kept = livePeers.get(deps.dataDir);
+  if (kept && kept.key === key && deps.now() - kept.atMs < LIVE_PEERS_MS) return kept.peers;
+  const peers = await openPeers(deps, request.settings);
+  livePeers.set(deps.dataDir, { key, atMs: deps.now(), peers });
+  return peers;
+}
+
 /** How often, at most, the count of entries written is reported while a person's sync runs. */
 const ENTRY_PROGRESS_EVERY_MS = 1000;
 
@@ -72,7 +90,7 @@ export function createEngineCycle(deps: EngineCycleDeps): CycleFunction {
     const startedAt = new Date(deps.now()).toISOString();
     let peers: { severa: CountedSevera; calendar: CountedCalendar };
     try {
-      peers = await openPeers(deps, request.settings);
+      peers = await peersFor(deps, request);
     } catch (error) {
       return failedCycleReport({
         startedAt,
@@ -99,7 +117,7 @@ export function createEngineCycle(deps: EngineCycleDeps): CycleFunction {
       typeof peers.severa.requestCount === 'function' && typeof peers.calendar.requestCount === 'function'
         ? () => ({ severa: peers.severa.requestCount!(), exchange: peers.calendar.requestCount!() })
         : undefined;
-    return withSyncStore(deps.dataDir, (store): Promise<CycleReport> =>
+    const cycleReport = await withSyncStore(deps.dataDir, (store): Promise<CycleReport> =>
       syncOrganization(
         { severa, calendar, store, now: () => new Date(deps.now()), log: deps.log, requestCounts: counts },
         {
@@ -109,6 +127,7 @@ export function createEngineCycle(deps: EngineCycleDeps): CycleFunction {
           dryRun: request.dryRun,
           confirmDeletions: request.confirmDeletions,
           deletionGuard: request.settings.deletionGuard,
+          ...(request.live ? { reconcile: false } : {}),
           onProgress: (p) => {
             lastPosition = {
               usersDone: p.phase === 'done' ? p.index + 1 : p.index,
@@ -122,5 +141,7 @@ export function createEngineCycle(deps: EngineCycleDeps): CycleFunction {
         },
       ),
     );
+    if (request.live && cycleReport.outcome === 'failed') livePeers.delete(deps.dataDir);
+    return cycleReport;
   };
 }

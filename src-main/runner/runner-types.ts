@@ -3,6 +3,9 @@ import type { CalendarConnector } from '../exchange/calendar-connector.ts';
 import type { OrgSettings } from '../common/settings-schema.ts';
 import type { SecretSource } from '../common/secrets-contract.ts';
 import type { SeveraPort } from '../sync/severa-port.ts';
+import type { LiveStatus } from './live-sync.ts';
+
+export type { LiveModeView, LiveStatus } from './live-sync.ts';
 
 /**
  * The runner's public shapes: what the CLI prints and what the tray app's main process forwards to the window.
@@ -44,6 +47,8 @@ export interface RunnerStatus {
   scheduled: boolean;
   /** Set while automatic sync waits for setup (no cycle runs, nothing is wrong). */
   waitingFor?: WaitingReason;
+  /** Real time (settings `realTime`), while the schedule runs: on or off and why, Severa's poll, each user's watch. */
+  live?: LiveStatus;
 }
 
 /** One activation diagnostic: one plain sentence of what is wrong (or right) and what the admin does about it. */
@@ -71,6 +76,8 @@ export interface CycleRequest {
   dryRun: boolean;
   confirmDeletions: boolean;
   onProgress: (progress: CycleProgress) => void;
+  /** A real-time cycle of a few users: no reconciliation slice, peers kept between such cycles. */
+  live?: boolean;
 }
 
 /** A peer that can say how many HTTP requests it sent (retries and logins included), for the cycle report. */

@@ -1,5 +1,5 @@
 import cron from 'node-cron';
-import type { OrgSettings } from '../common/settings-schema.ts';
+import { realTimeOf, type OrgSettings } from '../common/settings-schema.ts';
 import type { SecretSource } from '../common/secrets-contract.ts';
 import type { CycleReport, UserProblem, UserReport } from '../common/sync-report.ts';
 import { cycleOutcome, cycleReportWithoutSync, describeError, failedCycleReport, userReportWithoutSync } from './cycle-report-builders.ts';
@@ -12,6 +12,7 @@ import { settingsIssueLines } from './settings-problems.ts';
 import { silentLog } from './runner-types.ts';
 import type { CheckResult, ConnectorFactory, CycleProgress, CycleRequest, RunnerLog, RunnerStatus, WaitingReason } from './runner-types.ts';
 import type { JournalEntryView, RestoreResultView } from '../common/ipc-contract.ts';
+import type { LiveSync } from './live-sync.ts';
 
 /** Runs one cycle; the default one drives the sync engine over the connectors and the store in the data dir. */
 export type CycleFunction = (request: CycleRequest) => Promise<CycleReport>;
@@ -54,6 +55,11 @@ export interface RunNowOptions {
   confirmDeletions?: boolean;
   /** Only these enrolled users (email); all enrolled users when absent. */
   users?: string[];
+  /**
+   * A real-time cycle of `users` (live-sync.ts): it does not move the schedule, count as a failure or become the last
+   * cycle of the status; its report says `trigger: 'live'`.
+   */
+  live?: boolean;
 }
 
 type Listener<T> = (value: T) => void;
@@ -84,6 +90,11 @@ export class SyncRunner {
   #nextRunAtMs: number | null = null;
   #triggerTimer: ReturnType<typeof setTimeout> | null = null;
   #pauseTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Real time (settings `realTime`), while the schedule runs; see live-sync.ts. */
+  #live: LiveSync | null = null;
+  #runningLive = false;
+  /** A full cycle asked for while a real-time one ran: it starts when that one ends. */
+  #fullAfterLive: Promise<CycleReport> | null = null;
   readonly #statusListeners = new Set<Listener<RunnerStatus>>();
   readonly #reportListeners = new Set<Listener<CycleReport>>();
   readonly #progressListeners = new Set<Listener<CycleProgress>>();
@@ -102,9 +113,20 @@ export class SyncRunner {
 
   /** Starts a cycle, or returns the running cycle's promise when one is under way. */
   runNow(opts: RunNowOptions = {}): Promise<CycleReport> {
-    if (this.#running) return this.#running;
+    if (this.#running) {
+      // A full cycle asked for (Sync now, the schedule) while a small real-time one runs follows it.
+      if (!opts.live && this.#runningLive && this.#ticker) {
+        this.#fullAfterLive ??= this.#running.then(() => {
+          this.#fullAfterLive = null;
+          return this.runNow(opts);
+        });
+        return this.#fullAfterLive;
+      }
+      return this.#running;
+    }
     // Set before the cycle starts so the 'syncing' status it emits is already true.
     this.#busy = true;
+    this.#runningLive = opts.live === true;
     const restoring = this.#restoring;
     const run = (restoring ? restoring.then(() => this.#runCycle(opts)) : this.#runCycle(opts)).finally(() => {
       this.#busy = false;
@@ -134,6 +156,7 @@ export class SyncRunner {
     if (this.#progress) status.progress = { ...this.#progress };
     const waiting = this.#waitingFor();
     if (waiting) status.waitingFor = waiting;
+    if (this.#live) status.live = this.#live.status();
     return status;
   }
 
@@ -160,6 +183,7 @@ export class SyncRunner {
     const scheduler = this.#options.scheduler ?? everyMinute;
     this.#nextRunAtMs = this.#initialNextRunAt();
     this.#ticker = scheduler(() => this.tick());
+    this.#applyLive();
     this.#log.info({ nextRunAt: new Date(this.#nextRunAtMs).toISOString() }, 'schedule started');
     this.#emitStatus();
     this.tick();
@@ -170,6 +194,7 @@ export class SyncRunner {
     this.#ticker = null;
     this.#nextRunAtMs = null;
     this.#clearTrigger();
+    this.#applyLive();
     this.#emitStatus();
   }
 
@@ -182,6 +207,7 @@ export class SyncRunner {
     this.#clearTrigger();
     this.#armPauseTimer();
     this.#save();
+    this.#applyLive();
     this.#log.info({ pausedUntil: this.#persisted.pausedUntil }, 'auto-sync paused');
     this.#emitStatus();
   }
@@ -215,7 +241,10 @@ export class SyncRunner {
 
   /** One schedule tick: starts a cycle when one is due. Public so a host can tick on its own events. */
   tick(): void {
-    if (!this.#ticker || this.#busy || this.#nextRunAtMs === null) return;
+    this.#applyLive();
+    if (!this.#ticker || this.#nextRunAtMs === null) return;
+    // A full cycle that falls due while a real-time one runs follows it.
+    if (this.#busy && !(this.#runningLive && isDue({ nowMs: this.#now(), nextRunAtMs: this.#nextRunAtMs, pausedUntilMs: this.#pausedUntilMs() }))) return;
     const nowMs = this.#now();
     const pausedUntilMs = this.#pausedUntilMs();
     if (pausedUntilMs !== null && nowMs >= pausedUntilMs) {
@@ -324,6 +353,7 @@ export class SyncRunner {
           users,
           dryRun,
           confirmDeletions: opts.confirmDeletions ?? false,
+          ...(opts.live ? { live: true } : {}),
           onProgress: (raw) => {
             const nowMs = this.#now();
             if (raw.currentUser && raw.currentUser !== currentSince?.email) currentSince = { email: raw.currentUser, atMs: nowMs };
@@ -331,6 +361,7 @@ export class SyncRunner {
             const secondsLeft = estimateSecondsLeft({ startedAtMs, nowMs, usersDone: raw.usersDone, usersTotal: raw.usersTotal, ...(currentSince ? { currentUserStartedAtMs: currentSince.atMs } : {}) });
             const progress: CycleProgress = { ...raw, startedAt: new Date(startedAtMs).toISOString(), ...(secondsLeft !== undefined ? { secondsLeft } : {}) };
             this.#progress = { ...progress };
+            this.#live?.onProgress(progress);
             for (const cb of this.#progressListeners) safeCall(cb, progress, this.#log);
           },
         });
@@ -348,15 +379,18 @@ export class SyncRunner {
       report = failedCycleReport({ startedAt, finishedAt: new Date(this.#now()).toISOString(), dryRun, problem });
     }
     report = consolidateReport(report);
-    // A cycle with nobody to sync is not a sync: the status keeps saying what it said (e.g. "not synced yet").
-    if (!dryRun && !nothingToSync) {
+    if (opts.live) report.trigger = 'live';
+    // A cycle with nobody to sync is not a sync: the status keeps saying what it said (e.g. "not synced yet"); a
+    // real-time cycle of a few users is not the organization's cycle.
+    if (!dryRun && !nothingToSync && !opts.live) {
       this.#persisted.lastReport = report;
       this.#persisted.lastRunAt = report.finishedAt;
       this.#persisted.consecutiveFailures = report.outcome === 'failed' ? this.#persisted.consecutiveFailures + 1 : 0;
       if (this.#ticker) this.#nextRunAtMs = this.#now() + nextDelayMs(this.#persisted.consecutiveFailures, intervalMinutes * 60_000, this.#backoffCap());
       this.#save();
     }
-    this.#log.info({ outcome: report.outcome, dryRun, users: report.users.length, requests: report.requests }, 'cycle finished');
+    this.#log.info({ outcome: report.outcome, dryRun, users: report.users.length, requests: report.requests, ...(opts.live ? { live: true } : {}) }, 'cycle finished');
+    if (!dryRun) this.#live?.afterCycle(report);
     for (const cb of this.#reportListeners) safeCall(cb, report, this.#log);
     return report;
   }
@@ -431,6 +465,42 @@ export class SyncRunner {
       if (this.#pausedUntilMs() === until) this.resume();
     }, Math.max(0, until - this.#now()));
     this.#pauseTimer.unref?.();
+  }
+
+  /** Starts, follows or stops real time: on while the schedule runs unpaused and the settings say so. */
+  #applyLive(): void {
+    let settings: OrgSettings | null = null;
+    try {
+      settings = this.#options.loadSettings();
+    } catch {
+      settings = null;
+    }
+    const active = this.#ticker !== null && this.#pausedUntilMs() === null && settings !== null && realTimeOf(settings).enabled;
+    if (!this.#live && !active) return;
+    void this.#liveSync().then((live) => live.apply(active ? settings : null));
+  }
+
+  async #liveSync(): Promise<LiveSync> {
+    if (!this.#live) {
+      const { LiveSync } = await import('./live-sync.ts');
+      this.#live ??= new LiveSync({
+        dataDir: this.#options.dataDir,
+        secrets: this.#options.secrets,
+        connectors: () => this.#connectors(),
+        log: this.#log,
+        now: this.#now,
+        host: {
+          runNow: (o) => this.runNow(o),
+          isBusy: () => this.#busy || this.#fullAfterLive !== null,
+          whenIdle: () => (this.#fullAfterLive ?? this.#running ?? Promise.resolve()).then(
+            () => undefined,
+            () => undefined,
+          ),
+        },
+        onChange: () => this.#emitStatus(),
+      });
+    }
+    return this.#live;
   }
 
   #clearTrigger(): void {

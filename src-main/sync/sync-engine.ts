@@ -64,6 +64,8 @@ export interface SyncOptions {
   deletionGuard?: DeletionGuardSettings;
   /** Users re-listed in full each cycle to find deletions made in Severa (default 4). */
   reconcileSliceSize?: number;
+  /** false: no user is re-listed in full this cycle and the rotation stays where it is (real-time cycles of a few users). */
+  reconcile?: boolean;
   /** Zone for users whose Severa profile has none (default Europe/Helsinki). */
   defaultTimeZone?: string;
   onProgress?: (p: SyncProgress) => void;
@@ -268,7 +270,7 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
   const incremental = plans.filter((p) => p.mode === 'incremental').sort((a, b) => a.email.localeCompare(b.email));
   const slice = Math.min(options.reconcileSliceSize ?? DEFAULT_SLICE, Math.max(1, incremental.length));
   report.severaDeletionLatencyCycles = Math.max(1, Math.ceil(incremental.length / slice) || 1);
-  if (incremental.length) {
+  if (incremental.length && options.reconcile !== false) {
     const start = (deps.store.getOrgValue<number>(RECONCILE_KEY) ?? 0) % incremental.length;
     for (let i = 0; i < slice; i++) incremental[(start + i) % incremental.length].mode = 'reconcile';
     if (!dryRun) deps.store.setOrgValue(RECONCILE_KEY, (start + slice) % incremental.length);
