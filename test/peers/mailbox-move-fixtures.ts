@@ -4,9 +4,11 @@
  * a deleted occurrence, a meeting with Mikko, a private entry carrying the sync's tag), and the EWS requests the move
  * tests send over HTTP (hand-written SOAP, read with fast-xml-parser through ews-test-client.ts).
  */
-import type { EwsSeed } from './ews/ews-simulator.ts';
+import type { EwsSeed, EwsSimulator } from './ews/ews-simulator.ts';
+import { startEwsSimulator } from './ews/ews-simulator.ts';
 import { itemShape, messages, soap } from './ews/ews-test-client.ts';
-import type { GraphSeed } from './graph/graph-simulator.ts';
+import type { GraphSeed, GraphSimulator } from './graph/graph-simulator.ts';
+import { startGraphSimulator } from './graph/graph-simulator.ts';
 
 export const AINO = 'aino.virtanen@contoso.example';
 export const AINO_ALIAS = 'aino@contoso.example';
@@ -67,6 +69,42 @@ export function graphSeed(): GraphSeed {
     ],
     events: [],
   };
+}
+
+const WEEK_MS = 7 * 86_400_000;
+const weekEarlier = (iso: string): string => new Date(Date.parse(iso) - WEEK_MS).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/**
+ * A simulator whose items were created and last changed a week ago (its seed's snapshot with the times moved back), so
+ * a test can tell a kept LastModifiedTime from one stamped by the import.
+ */
+export async function startAgedEws(seed: EwsSeed): Promise<EwsSimulator> {
+  const fresh = await startEwsSimulator({ seed });
+  const state = fresh.exportState();
+  await fresh.close();
+  for (const cal of state.calendars) {
+    for (const x of cal.items) {
+      x.item.lastModifiedTime = weekEarlier(x.item.lastModifiedTime);
+      x.item.dateTimeCreated = weekEarlier(x.item.dateTimeCreated);
+      for (const o of x.item.modifiedOccurrences) o.lastModifiedTime = weekEarlier(o.lastModifiedTime);
+    }
+  }
+  return startEwsSimulator({ state });
+}
+
+/** The same for the Graph simulator. */
+export async function startAgedGraph(seed: GraphSeed): Promise<GraphSimulator> {
+  const fresh = await startGraphSimulator({ seed });
+  const state = fresh.exportState();
+  await fresh.close();
+  for (const cal of state.calendars) {
+    for (const e of cal.events) {
+      e.modifiedMs -= WEEK_MS;
+      e.createdMs -= WEEK_MS;
+      for (const x of e.exceptions) x.createdMs = x.modifiedMs -= WEEK_MS;
+    }
+  }
+  return startGraphSimulator({ state });
 }
 
 // ---- EWS requests ----------------------------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ export interface EwsLikeItem {
   reminderIsSet: boolean;
   reminderMinutesBeforeStart: number;
   recurrence: { pattern: Record<string, unknown> & { type: string }; range: Record<string, unknown> & { type: string; startDate: string } } | null;
-  modifiedOccurrences: Array<{ originalStart: string; subject?: string; start?: string; end?: string; location?: string; body?: string; bodyType?: 'HTML' | 'Text'; sensitivity?: string; legacyFreeBusyStatus?: string }>;
+  modifiedOccurrences: Array<{ originalStart: string; lastModifiedTime?: string; subject?: string; start?: string; end?: string; location?: string; body?: string; bodyType?: 'HTML' | 'Text'; sensitivity?: string; legacyFreeBusyStatus?: string }>;
   deletedOccurrences: string[];
   extendedProperties: Array<{ propertySetId?: string; distinguishedPropertySetId?: string; propertyName?: string; propertyId?: number; propertyTag?: string; propertyType: string; value: string | string[] }>;
   isCancelled: boolean;
@@ -120,6 +120,7 @@ function neutralException(m: EwsLikeItem['modifiedOccurrences'][number]): Neutra
   }
   if (m.sensitivity !== undefined) x.sensitivity = lowerFirst(m.sensitivity) as Sensitivity;
   if (m.legacyFreeBusyStatus !== undefined) x.showAs = SHOW[m.legacyFreeBusyStatus] ?? 'busy';
+  if (m.lastModifiedTime) x.lastModified = m.lastModifiedTime;
   return x;
 }
 
@@ -225,7 +226,7 @@ function ewsProperty(id: string, value: string): SimExtendedProperty {
 }
 
 function ewsOverride(x: NeutralException, lastModifiedTime: string, where: string): SimOccurrenceOverride {
-  const o: SimOccurrenceOverride = { originalStart: ewsTime(x.originalStart, where), lastModifiedTime };
+  const o: SimOccurrenceOverride = { originalStart: ewsTime(x.originalStart, where), lastModifiedTime: x.lastModified ? ewsTime(x.lastModified, where) : lastModifiedTime };
   if (x.subject !== undefined) o.subject = x.subject;
   if (x.start !== undefined) o.start = ewsTime(x.start, where);
   if (x.end !== undefined) o.end = ewsTime(x.end, where);

@@ -18,6 +18,8 @@ export interface NeutralException {
   location?: string;
   sensitivity?: Sensitivity;
   showAs?: ShowAs;
+  /** When the occurrence was last changed (the item's lastModified when absent). */
+  lastModified?: string;
 }
 
 export interface NeutralItem {

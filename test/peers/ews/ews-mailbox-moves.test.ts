@@ -8,11 +8,12 @@ import { startEwsSimulator } from './ews-simulator.ts';
 import type { EwsSimulator, SimCalendarItem } from './ews-simulator.ts';
 import { extendedPropertyKey } from './calendar-model.ts';
 import { windowsZoneFor } from './time-zones.ts';
-import { AINO, AINO_ALIAS, MIKKO, TAG_ID, ews, ewsSeed } from '../mailbox-move-fixtures.ts';
+import { AINO, AINO_ALIAS, MIKKO, TAG_ID, ews, ewsSeed, startAgedEws } from '../mailbox-move-fixtures.ts';
 
 const sims: EwsSimulator[] = [];
+/** Items last changed a week ago, so an import that stamped its own time would show. */
 async function start(version?: string): Promise<EwsSimulator> {
-  const sim = await startEwsSimulator({ seed: ewsSeed(version) });
+  const sim = await startAgedEws(ewsSeed(version));
   sims.push(sim);
   return sim;
 }

@@ -56,6 +56,7 @@ export function exportMailbox(store: CalendarStore, user: DirectoryUser): Neutra
         if (o.location !== undefined) out.location = o.location;
         if (o.sensitivity !== undefined) out.sensitivity = o.sensitivity;
         if (o.showAs !== undefined) out.showAs = o.showAs;
+        out.lastModified = iso(x.modifiedMs);
         return out;
       }),
       cancelledOccurrences: e.cancelledOccurrences.map(iso),
@@ -107,16 +108,14 @@ export function importMailbox(store: CalendarStore, user: DirectoryUser, data: N
       if (x.location !== undefined) overrides.location = x.location;
       if (x.sensitivity !== undefined) overrides.sensitivity = x.sensitivity;
       if (x.showAs !== undefined) overrides.showAs = x.showAs;
-      return { originalStartMs: ms(x.originalStart, where), overrides, version: 1, createdMs: nowMs, modifiedMs: nowMs };
+      const changed = x.lastModified ? ms(x.lastModified, where) : it.lastModified ? ms(it.lastModified, where) : nowMs;
+      return { originalStartMs: ms(x.originalStart, where), overrides, version: 1, createdMs: changed, modifiedMs: changed };
     });
     e.cancelledOccurrences = (it.cancelledOccurrences ?? []).map((c) => ms(c, where)).sort((a, b) => a - b);
     e.isCancelled = it.isCancelled ?? false;
     e.createdMs = it.created ? ms(it.created, where) : nowMs;
     // A move keeps when the item was last changed (Exchange's mailbox moves copy the property as it is).
-    if (it.lastModified) {
-      e.modifiedMs = ms(it.lastModified, where);
-      for (const x of e.exceptions) x.createdMs = x.modifiedMs = e.modifiedMs;
-    }
+    if (it.lastModified) e.modifiedMs = ms(it.lastModified, where);
   });
   return data.items.length;
 }
