@@ -60,6 +60,9 @@ def account_for(cmd):
     mailbox = cmd["mailbox"]
     access = IMPERSONATION if cmd.get("access", "impersonation") == "impersonation" else DELEGATE
     key = (auth, user, password, mailbox, access)
+    if cmd.get("fresh"):
+        # A new Account, as a new process would make: nothing cached (root folder, calendar) from earlier steps.
+        _accounts.pop(key, None)
     if key not in _accounts:
         config = Configuration(
             service_endpoint=URL,
