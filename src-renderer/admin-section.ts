@@ -1,8 +1,13 @@
-import type { ActivityTypeView, AdminSettingsDraft, CheckProgressView, CheckView, FieldIssue } from '../src-main/common/ipc-contract.ts';
+import type { ActivityTypeView, AdminSettingsDraft, FieldIssue, SetupView } from '../src-main/common/ipc-contract.ts';
 import type { ExchangeServerType } from '../src-main/common/settings-schema.ts';
 import { SECRET_NAMES, type SecretName } from '../src-main/common/secrets-contract.ts';
-import { clear, errorParts, h, problemBox, uniqueId } from './dom.ts';
+import { createNetworkFields } from './admin-network-fields.ts';
+import { createCheckList } from './check-list.ts';
+import { clear, errorParts, h, problemBox } from './dom.ts';
+import { field, textInput } from './form-fields.ts';
+import type { Field } from './form-fields.ts';
 import type { RendererApi } from './renderer-types.ts';
+import { createSetupGuide } from './setup-guide.ts';
 
 const SERVER_TYPE_LABELS = {
   Exchange2007_SP1: 'Exchange 2007 SP1',
@@ -14,34 +19,46 @@ const SERVER_TYPE_LABELS = {
   Office365: 'Office 365 (Exchange Online)',
 } satisfies Record<ExchangeServerType, string>;
 
+// Every sentence of the admin section, in one place.
+const TEXT = {
+  heading: 'Admin settings',
+  lead: 'One set of settings for the whole organization. Passwords and secrets go to the system keychain; this window can replace them but never read them back.',
+  exchange: 'Microsoft Exchange',
+  severa: 'Visma Severa',
+  network: 'Network',
+  networkLead: 'How this computer reaches Severa and Exchange, and which certificate authorities it trusts besides the system.',
+  types: 'Activity types that go to Exchange',
+  typesHint: 'Everything in Exchange comes to Severa. From Severa, only the types chosen here go to Exchange. Project tasks are never synced.',
+  typesNotLoaded: 'Load the activity types from Severa to choose which go to Exchange.',
+  typesLoading: 'Loading…',
+  typesLoaded: (n: number, tasks: number) => `${n} types from Severa${tasks ? `; ${tasks} project task type${tasks === 1 ? '' : 's'} never synced` : ''}.`,
+  schedule: 'Schedule and safety',
+  save: 'Save settings',
+  saving: 'Saving…',
+  saved: '✓ Saved',
+  test: 'Test connection',
+  load: 'Load from Severa',
+  checksHeading: 'Connection test',
+  notSaved: (fields: number) => `Not saved: ${fields === 1 ? 'one field needs' : `${fields} fields need`} attention.`,
+  secretStored: 'Stored — type to replace',
+  secretNotStored: 'Not stored yet',
+  office365: {
+    message: 'Exchange Online no longer accepts a delegate user name and password: Microsoft switched off basic authentication and removed the ApplicationImpersonation role (February 2025).',
+    fix: 'What replaces it is an app registration in Microsoft Entra ID with app-only OAuth (Microsoft Graph, Calendars.ReadWrite limited to the synced mailboxes). Enter its ids below; the Exchange Online connector comes as a separate update.',
+  },
+};
+
 const DEFAULT_DRAFT: AdminSettingsDraft = {
-  exchange: { serverType: 'Exchange2019', ewsUrl: '', domain: '', username: '', authMethod: 'ntlm' },
-  severa: { apiUrl: 'https://api.severa.visma.com/rest-api', clientId: '' },
+  exchange: { serverType: 'Exchange2019', ewsUrl: '', domain: '', username: '', authMethod: 'ntlm', allowInsecureHttp: false },
+  severa: { apiUrl: 'https://api.severa.visma.com/rest-api', clientId: '', allowInsecureHttp: false },
+  network: { proxyMode: 'system', proxyUrl: '', proxyBypass: '', proxyUsername: '' },
   activityTypesToExchange: [],
   intervalMinutes: 15,
   windowDaysAhead: 365,
+  deletionGuard: { maxItems: 10, maxPercent: 20 },
 };
 
-interface Field {
-  input: HTMLInputElement | HTMLSelectElement;
-  error: HTMLElement;
-  row: HTMLElement;
-}
-
-/** One labelled form row with its own error line, tied together for screen readers. */
-function field(label: string, input: HTMLInputElement | HTMLSelectElement, hint?: string): Field {
-  const id = input.id || uniqueId('f');
-  input.id = id;
-  const error = h('p', { class: 'field-error', id: `${id}-error`, 'aria-live': 'polite' });
-  const hintEl = hint ? h('p', { class: 'field-hint', id: `${id}-hint` }, hint) : null;
-  input.setAttribute('aria-describedby', [hintEl ? `${id}-hint` : '', `${id}-error`].filter(Boolean).join(' '));
-  const row = h('div', { class: 'field' }, h('label', { for: id }, label), input, hintEl, error);
-  return { input, error, row };
-}
-
-const textInput = (name: string, attrs: Record<string, string> = {}) => h('input', { type: 'text', name, autocomplete: 'off', spellcheck: 'false', ...attrs });
-
-export function renderAdminSection(panel: HTMLElement, api: RendererApi): { refresh(): Promise<void> } {
+export function renderAdminSection(panel: HTMLElement, api: RendererApi, navigate: (section: 'personal') => void): { refresh(): Promise<void>; showSetup(setup: SetupView): void } {
   const f = {
     serverType: field('Exchange server', h('select', { name: 'serverType' }, Object.entries(SERVER_TYPE_LABELS).map(([value, label]) => h('option', { value }, label)))),
     ewsUrl: field('EWS address', textInput('ewsUrl', { placeholder: 'https://mail.example.com/EWS/Exchange.asmx', inputmode: 'url' })),
@@ -57,6 +74,8 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi): { refr
     interval: field('Sync every (minutes)', h('input', { type: 'number', name: 'intervalMinutes', min: '1', max: '1440', step: '1' })),
     window: field('Sync days ahead', h('input', { type: 'number', name: 'windowDaysAhead', min: '1', max: '730', step: '1' })),
   };
+  const net = createNetworkFields(api);
+  const n = net.fields;
   const byPath: Record<string, Field> = {
     'exchange.serverType': f.serverType,
     'exchange.ewsUrl': f.ewsUrl,
@@ -68,21 +87,19 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi): { refr
     'severa.clientId': f.severaClientId,
     intervalMinutes: f.interval,
     windowDaysAhead: f.window,
+    ...net.byPath,
   };
+  const allFields: Field[] = [...Object.values(f), ...Object.values(n)];
 
-  const office365Note = problemBox(
-    'Exchange Online no longer accepts a delegate user name and password: Microsoft switched off basic authentication and removed the ApplicationImpersonation role (February 2025).',
-    'What replaces it is an app registration in Microsoft Entra ID with app-only OAuth (Microsoft Graph, Calendars.ReadWrite limited to the synced mailboxes). Enter its ids below; the Exchange Online connector comes as a separate update.',
-    'info',
-  );
+  const office365Note = problemBox(TEXT.office365.message, TEXT.office365.fix, 'info');
   // Addresses are long: they get two columns where the window is wide enough (styles.css .field-wide).
   f.ewsUrl.row.classList.add('field-wide');
   f.severaUrl.row.classList.add('field-wide');
-  const onPremFields = h('div', { class: 'field-grid' }, f.ewsUrl.row, f.authMethod.row, f.domain.row, f.username.row, f.password.row);
+  const onPremFields = h('div', { class: 'field-grid' }, f.ewsUrl.row, f.authMethod.row, f.domain.row, f.username.row, f.password.row, n.exchangeCa.row, n.exchangeHttp.row);
   const onlineFields = h('div', { class: 'field-grid' }, f.tenantId.row, f.appClientId.row);
 
-  const typesList = h('div', { class: 'type-list', role: 'group', 'aria-label': 'Activity types that go to Exchange' });
-  const typesStatus = h('div', { class: 'types-status', 'aria-live': 'polite' }, 'Load the activity types from Severa to choose which go to Exchange.');
+  const typesList = h('div', { class: 'type-list', role: 'group', 'aria-label': TEXT.types });
+  const typesStatus = h('div', { class: 'types-status', 'aria-live': 'polite' }, TEXT.typesNotLoaded);
   let selectedTypes = new Set<string>();
 
   const saveStatus = h('div', { class: 'form-status', 'aria-live': 'polite' });
@@ -90,28 +107,30 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi): { refr
   const checks = createCheckList(checksOut);
   const secretsStored = Object.fromEntries(SECRET_NAMES.map((name) => [name, false])) as Record<SecretName, boolean>;
 
-  const saveButton = h('button', { type: 'submit', class: 'primary', id: 'save-admin' }, 'Save settings');
-  const testButton = h('button', { type: 'button', id: 'test-connection' }, 'Test connection');
-  const loadTypesButton = h('button', { type: 'button', id: 'load-types' }, 'Load from Severa');
+  const saveButton = h('button', { type: 'submit', class: 'primary', id: 'save-admin' }, TEXT.save);
+  const testButton = h('button', { type: 'button', id: 'test-connection' }, TEXT.test);
+  const loadTypesButton = h('button', { type: 'button', id: 'load-types' }, TEXT.load);
+  const guide = createSetupGuide({ test: () => testButton.click(), enable: () => navigate('personal') });
 
   const form = h(
     'form',
     { class: 'settings-form', 'aria-labelledby': 'admin-heading', novalidate: true },
-    h('h2', { id: 'admin-heading' }, 'Admin settings'),
-    h('p', { class: 'lead' }, 'One set of settings for the whole organization. Passwords and secrets go to the system keychain; this window can replace them but never read them back.'),
-    h('fieldset', {}, h('legend', {}, 'Microsoft Exchange'), h('div', { class: 'field-grid' }, f.serverType.row), office365Note, onPremFields, onlineFields),
-    h('fieldset', {}, h('legend', {}, 'Visma Severa'), h('div', { class: 'field-grid' }, f.severaUrl.row, f.severaClientId.row, f.severaSecret.row)),
+    h('h2', { id: 'admin-heading' }, TEXT.heading),
+    h('p', { class: 'lead' }, TEXT.lead),
+    guide.element,
+    h('fieldset', {}, h('legend', {}, TEXT.exchange), h('div', { class: 'field-grid' }, f.serverType.row), office365Note, onPremFields, onlineFields),
+    h('fieldset', {}, h('legend', {}, TEXT.severa), h('div', { class: 'field-grid' }, f.severaUrl.row, f.severaClientId.row, f.severaSecret.row, n.severaCa.row, n.severaHttp.row)),
     h(
       'fieldset',
-      {},
-      h('legend', {}, 'Activity types that go to Exchange'),
-      h('p', { class: 'field-hint' }, 'Everything in Exchange comes to Severa. From Severa, only the types chosen here go to Exchange. Project tasks are never synced.'),
-      h('div', { class: 'row' }, loadTypesButton, typesStatus),
-      typesList,
+      { id: 'network-settings' },
+      h('legend', {}, TEXT.network),
+      h('p', { class: 'field-hint' }, TEXT.networkLead),
+      h('div', { class: 'field-grid' }, n.proxyMode.row, n.proxyUrl.row, n.proxyBypass.row, n.proxyUser.row, n.proxyPassword.row),
     ),
-    h('fieldset', {}, h('legend', {}, 'Schedule'), h('div', { class: 'field-grid' }, f.interval.row, f.window.row)),
+    h('fieldset', {}, h('legend', {}, TEXT.types), h('p', { class: 'field-hint' }, TEXT.typesHint), h('div', { class: 'row' }, loadTypesButton, typesStatus), typesList),
+    h('fieldset', {}, h('legend', {}, TEXT.schedule), h('div', { class: 'field-grid' }, f.interval.row, f.window.row, n.maxItems.row, n.maxPercent.row)),
     h('div', { class: 'actions' }, saveButton, testButton, saveStatus),
-    h('section', { class: 'checks-section', 'aria-labelledby': 'checks-heading' }, h('h3', { id: 'checks-heading' }, 'Connection test'), checksOut),
+    h('section', { class: 'checks-section', 'aria-labelledby': 'checks-heading' }, h('h3', { id: 'checks-heading' }, TEXT.checksHeading), checksOut),
   );
   clear(panel, form);
 
@@ -123,9 +142,13 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi): { refr
     onlineFields.hidden = !online;
   };
   f.serverType.input.addEventListener('change', showServerFields);
-
-  // Short enough to be read whole in the field; the lead paragraph says where secrets are kept.
-  const secretPlaceholder = (stored: boolean) => (stored ? 'Stored — type to replace' : 'Not stored yet');
+  // Results of an earlier test say nothing about settings typed since: they go as soon as a field changes.
+  const outdate = (event: Event) => {
+    // Choosing activity types changes nothing about the connection.
+    if (!(event.target as Element | null)?.closest('.type-list')) checks.outdate();
+  };
+  form.addEventListener('input', outdate);
+  form.addEventListener('change', outdate);
 
   const fill = (draft: AdminSettingsDraft) => {
     const ex = draft.exchange;
@@ -140,51 +163,69 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi): { refr
     f.severaClientId.input.value = draft.severa.clientId;
     f.interval.input.value = String(draft.intervalMinutes);
     f.window.input.value = String(draft.windowDaysAhead);
+    net.fill(draft);
     selectedTypes = new Set(draft.activityTypesToExchange);
     for (const box of typesList.querySelectorAll<HTMLInputElement>('input[type=checkbox]')) box.checked = selectedTypes.has(box.value);
     showServerFields();
   };
 
   const collect = (): AdminSettingsDraft => {
+    const more = net.collect();
     const serverType = f.serverType.input.value as ExchangeServerType;
     const exchange: AdminSettingsDraft['exchange'] =
       serverType === 'Office365'
         ? { serverType, tenantId: f.tenantId.input.value, clientId: f.appClientId.input.value }
-        : { serverType, ewsUrl: f.ewsUrl.input.value, domain: f.domain.input.value, username: f.username.input.value, authMethod: f.authMethod.input.value as 'ntlm' | 'basic' };
+        : {
+            serverType,
+            ewsUrl: f.ewsUrl.input.value,
+            domain: f.domain.input.value,
+            username: f.username.input.value,
+            authMethod: f.authMethod.input.value as 'ntlm' | 'basic',
+            allowInsecureHttp: more.exchangeHttp,
+            caFile: more.exchangeCa,
+          };
     const boxes = [...typesList.querySelectorAll<HTMLInputElement>('input[type=checkbox]')];
     const types = boxes.length ? boxes.filter((b) => b.checked && !b.disabled).map((b) => b.value) : [...selectedTypes];
     return {
       exchange,
-      severa: { apiUrl: f.severaUrl.input.value, clientId: f.severaClientId.input.value },
+      severa: { apiUrl: f.severaUrl.input.value, clientId: f.severaClientId.input.value, allowInsecureHttp: more.severaHttp, caFile: more.severaCa },
+      network: more.network,
       activityTypesToExchange: types,
       intervalMinutes: Number(f.interval.input.value),
       windowDaysAhead: Number(f.window.input.value),
+      deletionGuard: more.deletionGuard,
     };
   };
 
+  /** Marks each field with its problems; returns how many fields were marked and the problems no field shows. */
   const showIssues = (issues: FieldIssue[]) => {
-    for (const fl of Object.values(f)) {
+    for (const fl of allFields) {
       fl.error.textContent = '';
       fl.input.removeAttribute('aria-invalid');
     }
     const unplaced: FieldIssue[] = [];
+    const marked = new Set<Field>();
     for (const issue of issues) {
       const target = byPath[issue.path];
       if (!target) {
         unplaced.push(issue);
         continue;
       }
-      target.error.textContent = issue.message;
+      // A field with two problems shows both, not only the last.
+      target.error.textContent = marked.has(target) ? `${target.error.textContent} ${issue.message}` : issue.message;
       target.input.setAttribute('aria-invalid', 'true');
+      marked.add(target);
     }
     const first = issues.map((i) => byPath[i.path]).find(Boolean);
     first?.input.focus();
-    return unplaced;
+    return { marked: marked.size, unplaced };
   };
 
   const showSecrets = () => {
-    f.password.input.setAttribute('placeholder', secretPlaceholder(secretsStored['exchange-delegate-password']));
-    f.severaSecret.input.setAttribute('placeholder', secretPlaceholder(secretsStored['severa-client-secret']));
+    const placeholder = (stored: boolean) => (stored ? TEXT.secretStored : TEXT.secretNotStored);
+    f.password.input.setAttribute('placeholder', placeholder(secretsStored['exchange-delegate-password']));
+    f.severaSecret.input.setAttribute('placeholder', placeholder(secretsStored['severa-client-secret']));
+    n.proxyPassword.input.setAttribute('placeholder', placeholder(secretsStored['proxy-password']));
   };
 
   const renderTypes = (types: ActivityTypeView[]) => {
@@ -209,12 +250,11 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi): { refr
 
   loadTypesButton.addEventListener('click', async () => {
     loadTypesButton.disabled = true;
-    typesStatus.textContent = 'Loading…';
+    typesStatus.textContent = TEXT.typesLoading;
     try {
       const types = await api.invoke('activityTypes:list');
       renderTypes(types);
-      const never = types.filter((t) => t.category === 'Task').length;
-      typesStatus.textContent = `${types.length} types from Severa${never ? `; ${never} project task type${never === 1 ? '' : 's'} never synced` : ''}.`;
+      typesStatus.textContent = TEXT.typesLoaded(types.length, types.filter((t) => t.category === 'Task').length);
     } catch (error) {
       const e = errorParts(error);
       clear(typesStatus, problemBox(e.message, e.fix));
@@ -223,21 +263,30 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi): { refr
     }
   });
 
+  const refreshSetup = async () => {
+    try {
+      guide.show((await api.invoke('status:get')).setup);
+    } catch {
+      // The guide stays as it was; the status section says what is wrong.
+    }
+  };
+
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     saveButton.disabled = true;
-    clear(saveStatus, 'Saving…');
+    clear(saveStatus, TEXT.saving);
     try {
       const result = await api.invoke('settings:save', collect());
       if (!result.ok) {
-        const unplaced = showIssues(result.issues);
-        clear(saveStatus, problemBox(`Not saved: ${result.issues.length === 1 ? 'one field needs' : `${result.issues.length} fields need`} attention.`, unplaced.map((i) => `${i.path}: ${i.message}`).join(' ') || undefined));
+        const { marked, unplaced } = showIssues(result.issues);
+        clear(saveStatus, problemBox(TEXT.notSaved(marked + unplaced.length), unplaced.map((i) => `${i.path}: ${i.message}`).join(' ') || undefined));
         return;
       }
       showIssues([]);
       const secrets: [SecretName, HTMLInputElement][] = [
         ['exchange-delegate-password', f.password.input as HTMLInputElement],
         ['severa-client-secret', f.severaSecret.input as HTMLInputElement],
+        ['proxy-password', n.proxyPassword.input as HTMLInputElement],
       ];
       for (const [name, input] of secrets) {
         if (!input.value) continue;
@@ -247,7 +296,8 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi): { refr
       }
       showSecrets();
       fill(result.settings);
-      clear(saveStatus, h('span', { class: 'ok-text' }, '✓ Saved'));
+      clear(saveStatus, h('span', { class: 'ok-text' }, TEXT.saved));
+      await refreshSetup();
     } catch (error) {
       const e = errorParts(error);
       clear(saveStatus, problemBox(e.message, e.fix));
@@ -264,6 +314,7 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi): { refr
     checks.start(runId);
     try {
       checks.finish(runId, await api.invoke('connection:test', { runId }));
+      await refreshSetup();
     } catch (error) {
       const e = errorParts(error);
       checks.fail(runId, e.message, e.fix);
@@ -280,97 +331,14 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi): { refr
         Object.assign(secretsStored, view.secretsStored);
         showSecrets();
         fill(view.settings ?? DEFAULT_DRAFT);
+        await refreshSetup();
       } catch (error) {
         const e = errorParts(error);
         clear(saveStatus, problemBox(e.message, e.fix));
       }
     },
+    showSetup: (setup) => guide.show(setup),
   };
 }
 
 const newRunId = () => (typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : `run-${Date.now()}-${Math.floor(Math.random() * 1e9)}`);
-
-const NOT_RUN_HINT = 'Not run yet. Test connection checks the saved settings with Severa and Exchange, one step after another, and shows how to fix what fails.';
-
-function checkItem(c: CheckView): HTMLLIElement {
-  return h(
-    'li',
-    { class: `check ${c.ok ? 'check-ok' : 'check-failed'}`, 'data-check': c.id },
-    h('span', { class: 'check-mark', 'aria-hidden': 'true' }, c.ok ? '✓' : '✕'),
-    h(
-      'div',
-      { class: 'check-body' },
-      h('p', { class: 'check-title' }, h('span', { class: 'visually-hidden' }, c.ok ? 'Passed: ' : 'Failed: '), c.title),
-      h('p', { class: 'check-message' }, c.message),
-      c.fix ? h('p', { class: 'check-fix' }, h('strong', {}, 'Fix: '), c.fix) : null,
-    ),
-  );
-}
-
-const sameCheck = (a: CheckView, b: CheckView) => a.id === b.id && a.title === b.title && a.ok === b.ok && a.message === b.message && a.fix === b.fix;
-
-const summaryText = (checks: CheckView[]) => {
-  const failed = checks.filter((c) => !c.ok).length;
-  return failed ? `${failed} of ${checks.length} checks failed.` : `All ${checks.length} checks passed.`;
-};
-
-/**
- * The connection test's list, filled while the test runs: each check appears (passed or failed, with its fix) as it
- * completes, in order, above a "checking" row that stays until the last one. The list is a polite live region that
- * announces additions only, so a screen reader reads each new check once; the summary line is a status that speaks
- * at the start and at the end. The final reply is the authority: the list is made to match it.
- */
-export function createCheckList(target: HTMLElement) {
-  const summary = h('p', { class: 'summary muted', role: 'status' }, NOT_RUN_HINT);
-  const list = h('ul', { class: 'check-list', 'aria-live': 'polite', 'aria-relevant': 'additions', hidden: true });
-  const running = h(
-    'li',
-    { class: 'check check-running', 'aria-hidden': 'true' },
-    h('span', { class: 'check-mark' }),
-    h('div', { class: 'check-body' }, h('p', { class: 'check-title' }, 'Checking…'), h('p', { class: 'check-message' }, 'The next result appears here as soon as it is known.')),
-  );
-  const problem = h('div', { class: 'checks-problem' });
-  clear(target, summary, problem, list);
-  let runId: string | null = null;
-  let shown: CheckView[] = [];
-
-  const showSummary = (text: string, kind: 'muted' | 'summary-good' | 'summary-bad') => {
-    summary.className = `summary ${kind}`;
-    summary.textContent = text;
-  };
-
-  return {
-    start(id: string) {
-      runId = id;
-      shown = [];
-      clear(list, running);
-      clear(problem);
-      list.hidden = false;
-      showSummary('Testing the connection to Severa and Exchange…', 'muted');
-    },
-    /** One pushed result; only the running test's, and only the next one in order (a gap waits for the reply). */
-    add(event: CheckProgressView) {
-      if (event.runId !== runId || event.index !== shown.length) return;
-      shown.push(event.check);
-      list.insertBefore(checkItem(event.check), running);
-    },
-    finish(id: string, checks: CheckView[]) {
-      if (id !== runId) return;
-      runId = null;
-      running.remove();
-      // Normally every check is already shown; if a push was lost, the reply's list replaces what is there.
-      const same = shown.length === checks.length && shown.every((c, i) => sameCheck(c, checks[i]));
-      if (!same) clear(list, checks.map(checkItem));
-      shown = checks;
-      showSummary(summaryText(checks), checks.some((c) => !c.ok) ? 'summary-bad' : 'summary-good');
-    },
-    fail(id: string, message: string, fix?: string) {
-      if (id !== runId) return;
-      runId = null;
-      running.remove();
-      list.hidden = shown.length === 0;
-      clear(problem, problemBox(`The connection test stopped: ${message}`, fix));
-      showSummary(shown.length ? `${shown.length} checks finished before the test stopped.` : 'The connection test could not run.', 'summary-bad');
-    },
-  };
-}

@@ -2,7 +2,7 @@ import type { RunnerStatusView } from '../src-main/common/ipc-contract.ts';
 import { renderAdminSection } from './admin-section.ts';
 import { clear, h, problemBox } from './dom.ts';
 import { renderPersonalSection } from './personal-section.ts';
-import { renderStatusSection, stateLabel } from './status-section.ts';
+import { renderStatusSection, stateClass, stateLabel } from './status-section.ts';
 
 type Section = 'admin' | 'personal' | 'status';
 const SECTIONS: Section[] = ['admin', 'personal', 'status'];
@@ -13,12 +13,18 @@ const pill = document.getElementById('state-pill')!;
 if (!api) {
   clear(document.querySelector('main')!, problemBox('This window was opened without the app around it.', 'Open it from the tray icon.'));
 } else {
-  const admin = renderAdminSection(document.getElementById('panel-admin')!, api);
-  const status = renderStatusSection(document.getElementById('panel-status')!, api, (runner: RunnerStatusView) => {
-    const state = runner.state === 'syncing' ? 'syncing' : runner.pausedUntil !== undefined ? 'paused' : runner.state === 'idle' && !runner.lastRunAt ? 'new' : runner.state;
-    pill.className = `state-pill pill-${state}`;
-    clear(pill, h('span', { class: 'pill-dot', 'aria-hidden': 'true' }), stateLabel(runner));
-  });
+  // Set below, once the tabs exist; the sections' buttons ("Go to My sync") go through it.
+  let go: (section: Section) => void = () => {};
+  const admin = renderAdminSection(document.getElementById('panel-admin')!, api, (section) => go(section));
+  const status = renderStatusSection(
+    document.getElementById('panel-status')!,
+    api,
+    (runner: RunnerStatusView) => {
+      pill.className = `state-pill pill-${stateClass(runner)}`;
+      clear(pill, h('span', { class: 'pill-dot', 'aria-hidden': 'true' }), stateLabel(runner));
+    },
+    (section) => go(section),
+  );
   const personal = renderPersonalSection(document.getElementById('panel-personal')!, api, () => void status.refresh());
   const refreshers: Record<Section, () => Promise<void>> = { admin: admin.refresh, personal: personal.refresh, status: status.refresh };
 
@@ -47,6 +53,7 @@ if (!api) {
       event.preventDefault();
     });
   });
+  go = (section) => select(section, true);
   api.on('navigate', ({ section }) => select(section));
 
   const fromHash = location.hash.slice(1) as Section;

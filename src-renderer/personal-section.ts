@@ -1,17 +1,20 @@
 import type { IdentityView, PersonalSyncView } from '../src-main/common/ipc-contract.ts';
 import { clear, errorParts, h, problemBox } from './dom.ts';
 import { when } from './format.ts';
+import { renderPreferencesCard } from './preferences-card.ts';
 import type { RendererApi } from './renderer-types.ts';
 
 export function renderPersonalSection(panel: HTMLElement, api: RendererApi, onChanged: () => void): { refresh(): Promise<void> } {
   const body = h('div', { class: 'personal-body' });
   const status = h('div', { class: 'form-status', 'aria-live': 'polite' });
+  const preferences = renderPreferencesCard(api);
   clear(
     panel,
     h('h2', { id: 'personal-heading' }, 'My sync'),
     h('p', { class: 'lead' }, 'Each person turns on sync for their own calendar. Nobody can turn it on for someone else.'),
     body,
     status,
+    preferences.element,
   );
 
   const identityTable = (identity: IdentityView) =>
@@ -93,6 +96,7 @@ export function renderPersonalSection(panel: HTMLElement, api: RendererApi, onCh
 
   return {
     async refresh() {
+      void preferences.refresh();
       try {
         show(await api.invoke('personal:get'));
       } catch (error) {

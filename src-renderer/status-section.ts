@@ -1,20 +1,48 @@
 import type { AppStatusView, JournalEntryView, ProgressView, RunnerStatusView, UserStatusView } from '../src-main/common/ipc-contract.ts';
 import type { UserProblem } from '../src-main/common/sync-report.ts';
+import { changeReport } from './change-report.ts';
 import { clear, errorParts, h, problemBox } from './dom.ts';
-import { counts, plural, when } from './format.ts';
+import { counts, plural, timeLeft, when } from './format.ts';
 import type { RendererApi } from './renderer-types.ts';
+import { createSetupGuide } from './setup-guide.ts';
 
 const STATE_LABELS: Record<RunnerStatusView['state'], string> = { idle: 'Up to date', syncing: 'Syncing', error: 'Needs attention', paused: 'Paused' };
 
+// The status section's sentences about setup, progress and the per-person report, in one place.
+const TEXT = {
+  settingUp: 'Setting up',
+  notSynced: 'Not synced yet',
+  waiting: {
+    settings: 'Automatic sync starts once the admin settings are saved (Admin).',
+    enrollment: 'Automatic sync starts once someone turns on their sync (My sync).',
+  },
+  startsAt: (at: string) => `Automatic sync starts at ${at} (a delayed start after login).`,
+  syncNowWaiting: 'Sync now waits until the setup is done.',
+  progressPeople: (done: number, total: number) => `${done} of ${total} people`,
+  progressEntries: (n: number) => `${n.toLocaleString('en-GB')} ${n === 1 ? 'entry' : 'entries'} written`,
+  stoppedByOrganization: 'Not synced because of the problem above.',
+};
+
+/** The state as words; a sync that never ran is "not synced yet", and waiting for setup is "setting up" (neither an error). */
 export function stateLabel(runner: RunnerStatusView): string {
   if (runner.state === 'paused' || (runner.state !== 'syncing' && runner.pausedUntil !== undefined)) {
     return runner.pausedUntil ? `Paused until ${when(runner.pausedUntil)}` : 'Paused until resumed';
   }
-  if (runner.state === 'idle' && !runner.lastRunAt) return 'Not synced yet';
+  if (runner.state === 'idle' && runner.waitingFor) return TEXT.settingUp;
+  if (runner.state === 'idle' && !runner.lastRunAt) return TEXT.notSynced;
   return STATE_LABELS[runner.state];
 }
 
-export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStatus: (runner: RunnerStatusView) => void) {
+/** The look of a state: 'new' (never synced) and 'setup' are neutral, not the green of a sync that worked. */
+export function stateClass(runner: RunnerStatusView): string {
+  if (runner.state === 'syncing') return 'syncing';
+  if (runner.pausedUntil !== undefined) return 'paused';
+  if (runner.state === 'idle' && runner.waitingFor) return 'setup';
+  if (runner.state === 'idle' && !runner.lastRunAt) return 'new';
+  return runner.state;
+}
+
+export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStatus: (runner: RunnerStatusView) => void, navigate: (section: 'admin' | 'personal') => void = () => {}) {
   const summary = h('div', { class: 'status-summary' });
   const progress = h('div', { class: 'progress-area', 'aria-live': 'polite' });
   const orgErrors = h('div', { class: 'org-errors' });
@@ -28,10 +56,12 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
   const exportLog = h('button', { type: 'button', id: 'export-log' }, 'Export log…');
   const logLine = h('p', { class: 'muted log-path' });
   const journal = h('div', { class: 'journal', 'aria-live': 'polite' });
+  const guide = createSetupGuide({ test: () => navigate('admin'), enable: () => navigate('personal') });
 
   clear(
     panel,
     h('h2', { id: 'status-heading' }, 'Status'),
+    guide.element,
     h('div', { class: 'card status-card' }, summary, progress, h('div', { class: 'actions' }, syncNow, pauseHour, pauseOpen, resume), message),
     orgErrors,
     h('h3', {}, 'People'),
@@ -96,20 +126,25 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
   const showProgress = (p: ProgressView | undefined) => {
     if (!p) return clear(progress);
     const pct = p.usersTotal > 0 ? Math.round((p.usersDone / p.usersTotal) * 100) : 0;
+    // A long first sync: the entries written so far and, once a person is done, the time left.
+    const detail = [`${p.usersDone}/${p.usersTotal} people (${pct}%)`, p.entriesDone ? TEXT.progressEntries(p.entriesDone) : null, p.secondsLeft !== undefined ? timeLeft(p.secondsLeft) : null].filter(Boolean).join(' · ');
     clear(
       progress,
-      h('label', { for: 'sync-progress' }, p.currentUser ? `Syncing ${p.currentUser}${p.phase ? ` — ${p.phase}` : ''}` : (p.phase ?? 'Syncing')),
-      h('progress', { id: 'sync-progress', max: String(Math.max(1, p.usersTotal)), value: String(p.usersDone), 'aria-valuetext': `${p.usersDone} of ${p.usersTotal} people done` }),
-      h('span', { class: 'muted' }, `${p.usersDone}/${p.usersTotal} people (${pct}%)`),
+      h('label', { for: 'sync-progress' }, p.currentUser ? `Syncing ${p.currentUser}` : (p.phase ?? 'Syncing')),
+      h('progress', { id: 'sync-progress', max: String(Math.max(1, p.usersTotal)), value: String(p.usersDone), 'aria-valuetext': `${TEXT.progressPeople(p.usersDone, p.usersTotal)} done${p.secondsLeft !== undefined ? `, ${timeLeft(p.secondsLeft)}` : ''}` }),
+      h('span', { class: 'muted progress-detail' }, detail),
     );
   };
 
   const showRunner = (runner: RunnerStatusView) => {
     const syncing = runner.state === 'syncing';
     const paused = runner.pausedUntil !== undefined;
+    const waiting = runner.waitingFor !== undefined && !syncing;
+    const delayed = runner.startsAt && Date.parse(runner.startsAt) > Date.now() ? runner.startsAt : null;
     clear(
       summary,
-      h('p', { class: `state state-${syncing ? 'syncing' : paused ? 'paused' : runner.state}` }, stateLabel(runner)),
+      h('p', { class: `state state-${stateClass(runner)}` }, stateLabel(runner)),
+      waiting ? h('p', { class: 'muted state-hint' }, TEXT.waiting[runner.waitingFor!]) : delayed ? h('p', { class: 'muted state-hint' }, TEXT.startsAt(when(delayed))) : null,
       h(
         'dl',
         { class: 'facts' },
@@ -120,8 +155,10 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
         runner.consecutiveFailures > 0 ? [h('dt', {}, 'Failed in a row'), h('dd', {}, String(runner.consecutiveFailures))] : null,
       ),
     );
-    syncNow.disabled = syncing;
+    syncNow.disabled = syncing || waiting;
     syncNow.textContent = syncing ? 'Syncing…' : 'Sync now';
+    if (waiting) syncNow.setAttribute('title', TEXT.syncNowWaiting);
+    else syncNow.removeAttribute('title');
     pauseHour.hidden = paused;
     pauseOpen.hidden = paused;
     resume.hidden = !paused;
@@ -132,7 +169,7 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
   const problems = (list: UserProblem[]) =>
     h('ul', { class: 'problems' }, list.map((p) => h('li', { 'data-code': p.code }, problemBox(p.message, p.fix))));
 
-  const userCard = (u: UserStatusView) => {
+  const userCard = (u: UserStatusView, stoppedByOrganization: boolean, openChanges: boolean) => {
     const confirm =
       u.heldDeletions > 0
         ? h('button', { type: 'button', class: 'danger', 'data-confirm': u.email }, `Confirm ${plural(u.heldDeletions, 'held deletion')}`)
@@ -162,7 +199,9 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
         u.heldDeletions ? [h('dt', {}, 'Held deletions'), h('dd', {}, String(u.heldDeletions))] : null,
       ),
       u.errors.length ? problems(u.errors) : null,
+      stoppedByOrganization ? h('p', { class: 'stopped-note' }, TEXT.stoppedByOrganization) : null,
       u.notes.length ? h('ul', { class: 'notes' }, u.notes.map((n) => h('li', {}, n))) : null,
+      changeReport(u.recentChanges ?? [], openChanges),
       confirm ? h('div', { class: 'actions' }, confirm) : null,
     );
   };
@@ -200,10 +239,13 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
     current = status;
     showRunner(status.runner);
     clear(orgErrors, status.orgErrors.length ? [h('h3', {}, 'Problems'), problems(status.orgErrors)] : null);
+    guide.show(status.setup);
+    // Open stays open: a report pushed after a cycle must not fold up what someone is reading.
+    const opened = new Set([...users.querySelectorAll<HTMLElement>('[data-user]')].filter((card) => card.querySelector('details[open]')).map((card) => card.dataset.user));
     clear(
       users,
       status.users.length
-        ? status.users.map(userCard)
+        ? status.users.map((u) => userCard(u, u.outcome === 'failed' && u.errors.length === 0 && status.orgErrors.length > 0, opened.has(u.email)))
         : h('p', { class: 'muted empty' }, 'Nobody has turned on sync yet. Each person does that under My sync.'),
     );
     logLine.textContent = status.logPath ? `Log file: ${status.logPath}` : '';

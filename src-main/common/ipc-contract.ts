@@ -104,6 +104,8 @@ export const requestSchemas = {
   'journal:list': z.object({ email: emailText.optional() }).strict(),
   'journal:restore': z.object({ ids: z.array(shortText(200)).min(1).max(500) }).strict(),
   'deletions:confirm': z.object({ email: emailText }).strict(),
+  /** Asks the person to pick a file (the main process shows the system's file dialog); only its path comes back. */
+  'file:choose': z.object({ purpose: z.enum(['ca-certificate']) }).strict(),
   'preferences:get': emptyPayload,
   'preferences:set': z
     .object({
@@ -250,6 +252,8 @@ export interface SetupView {
   anyoneEnrolled: boolean;
   /** Whether this desktop's person turned on their own sync. */
   meEnrolled: boolean;
+  /** A cycle has run: the setup worked once, so a later change does not bring the guide back. */
+  synced: boolean;
 }
 
 export interface PreferencesView {
@@ -305,6 +309,7 @@ export interface RequestResults {
   'journal:list': JournalEntryView[];
   'journal:restore': RestoreResultView[];
   'deletions:confirm': AppStatusView;
+  'file:choose': { path: string | null };
   'preferences:get': PreferencesView;
   'preferences:set': PreferencesView;
 }
@@ -363,6 +368,7 @@ const setupSchema = z.object({
   connectionTest: z.enum(['not-run', 'passed', 'failed']),
   anyoneEnrolled: z.boolean(),
   meEnrolled: z.boolean(),
+  synced: z.boolean(),
 });
 const checkViewSchema = z.object({ id: z.string().min(1).max(400), title: z.string().max(400), ok: z.boolean(), message: longText, fix: longText.optional() });
 

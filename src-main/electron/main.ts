@@ -9,7 +9,6 @@ import { APP_ENTRY_URL, APP_SCHEME, ipcChannelName } from '../common/ipc-contrac
 import type { PreferencesView } from '../common/ipc-contract.ts';
 import { pacResolver } from '../net/proxy-routes.ts';
 import { useSystemProxyResolver } from '../net/settings-network.ts';
-import type { WaitingReason } from '../runner/runner-types.ts';
 import { SyncRunner } from '../runner/sync-runner.ts';
 import { KeychainSecretStore } from '../secrets/keychain-secret-store.ts';
 import { SettingsStore } from '../settings/settings-store.ts';
@@ -28,7 +27,7 @@ import { buildTrayMenu, trayIconFile, trayStateOf, trayTooltip } from './tray-mo
 import type { LastSyncSummary, TrayMenuItem, TrayMenuItemId } from './tray-model.ts';
 import { readUserStatusBook, recordCycle, writeUserStatusBook } from './user-status-book.ts';
 import { createWindowRequestHandlers } from './window-requests.ts';
-import { appStatusView, runnerStatusView, setupView } from './window-views.ts';
+import { appStatusView, runnerStatusView, setupView, waitingForSetup } from './window-views.ts';
 import { hardenSession, hardenWebContents, serveAppFile, settingsWindowOptions } from './window-security.ts';
 
 /**
@@ -128,17 +127,7 @@ async function start(): Promise<void> {
     return new Response(file.body as BodyInit, { status: file.status, headers: file.headers });
   });
 
-  const waitingFor = (): WaitingReason | null => {
-    let org;
-    try {
-      org = settings.loadOrg();
-    } catch {
-      return null;
-    }
-    if (!org) return 'settings';
-    return org.enrollments.some((e) => !e.paused) ? null : 'enrollment';
-  };
-  const runner = new SyncRunner({ loadSettings: () => settings.requireOrg(), secrets, dataDir: paths.dataDir, log, waitingFor });
+  const runner = new SyncRunner({ loadSettings: () => settings.requireOrg(), secrets, dataDir: paths.dataDir, log, waitingFor: () => waitingForSetup(settings) });
   let book = readUserStatusBook(paths.dataDir);
 
   // A start at login waits the chosen delay before automatic sync begins; the tray shows when.
@@ -192,6 +181,11 @@ async function start(): Promise<void> {
     openLog: async () => (await shell.openPath(paths.log)) === '',
     push: pushToWindow,
     startsAt,
+    chooseFile: async () => {
+      const options = { title: 'Choose the CA certificate (PEM)', properties: ['openFile' as const], filters: [{ name: 'Certificates (PEM)', extensions: ['pem', 'crt', 'cer'] }] };
+      const chosen = settingsWindow && !settingsWindow.isDestroyed() ? await dialog.showOpenDialog(settingsWindow, options) : await dialog.showOpenDialog(options);
+      return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
+    },
     applyPreferences: (prefs: PreferencesView) => {
       applyStartAtLogin(prefs.startAtLogin);
       refreshTray();

@@ -78,6 +78,8 @@ export interface WindowRequestDeps {
   today?: () => string;
   /** Pushes to the window (createEventPusher); without it, Test connection answers only with the full list. */
   push?: EventPush;
+  /** Shows the system's file dialog; resolves to the chosen path or null (cancelled, or no dialog in this host). */
+  chooseFile?: (purpose: 'ca-certificate') => Promise<string | null>;
   /** Carries out this desktop's preferences (the login item); the handlers store them. */
   applyPreferences?: (prefs: PreferencesView) => void;
   /** When automatic sync begins after a delayed start at login (ms), or null. */
@@ -192,7 +194,9 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
       const result = settingsFromDraft(draft, existing);
       if (!result.ok) return result;
       const saved = deps.settings.saveOrg(result.settings);
-      if (JSON.stringify(existing ? draftOf(existing) : null) !== JSON.stringify(draftOf(saved))) forgetConnectionTest();
+      // Only what the connection depends on: choosing activity types or the interval tests nothing anew.
+      const connection = (s: OrgSettings | null) => (s ? JSON.stringify({ exchange: s.exchange, severa: s.severa, network: s.network }) : null);
+      if (connection(existing) !== connection(saved)) forgetConnectionTest();
       return { ok: true, settings: draftOf(saved) };
     },
 
@@ -312,6 +316,10 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
     async 'deletions:confirm'({ email }) {
       await deps.runner.runNow({ users: [email], confirmDeletions: true });
       return status();
+    },
+
+    async 'file:choose'({ purpose }) {
+      return { path: deps.chooseFile ? await deps.chooseFile(purpose) : null };
     },
 
     async 'preferences:get'() {

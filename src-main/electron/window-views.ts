@@ -103,7 +103,7 @@ export function runnerStatusView(status: RunnerStatus, startsAtMs?: number | nul
 }
 
 /** Where the first-run setup stands, from the stored settings and this desktop's preferences. */
-export function setupView(settings: SettingsStore): SetupView {
+export function setupView(settings: SettingsStore, status?: Pick<RunnerStatus, 'lastRunAt'>): SetupView {
   let org: OrgSettings | null = null;
   try {
     org = settings.loadOrg();
@@ -117,6 +117,7 @@ export function setupView(settings: SettingsStore): SetupView {
     connectionTest: local.connectionTest ? (local.connectionTest.ok ? 'passed' : 'failed') : 'not-run',
     anyoneEnrolled: active.length > 0,
     meEnrolled: local.myEmail !== null && active.some((e) => e.email === local.myEmail),
+    synced: Boolean(status?.lastRunAt),
   };
 }
 
@@ -128,6 +129,7 @@ export function appStatusView(
   setup: SetupView,
   startsAtMs?: number | null,
 ): AppStatusView {
+  setup = { ...setup, synced: setup.synced || Boolean(status.lastRunAt) };
   const last = status.lastReport;
   return {
     runner: runnerStatusView(status, startsAtMs),
@@ -137,6 +139,19 @@ export function appStatusView(
     logPath,
     setup,
   };
+}
+
+/** What automatic sync waits for in the app: the admin settings, then someone turning on their sync. */
+export function waitingForSetup(settings: SettingsStore): 'settings' | 'enrollment' | null {
+  let org: OrgSettings | null;
+  try {
+    org = settings.loadOrg();
+  } catch {
+    // Stored settings that cannot be used are a problem a cycle reports, not a setup step.
+    return null;
+  }
+  if (!org) return 'settings';
+  return org.enrollments.some((e) => !e.paused) ? null : 'enrollment';
 }
 
 export function preferencesView(local: LocalPreferences): PreferencesView {

@@ -249,17 +249,18 @@ describe('connectivity watch', () => {
 describe('first-run setup and preferences', () => {
   it('the status says where setup stands: settings, Test connection on the current settings, who turned on their sync', async () => {
     const { handlers, settings } = await setup({}, { startsAt: () => Date.parse('2026-11-20T10:05:00Z') });
-    expect((await handlers['status:get'](undefined)).setup).toEqual({ settingsSaved: false, connectionTest: 'not-run', anyoneEnrolled: false, meEnrolled: false });
+    expect((await handlers['status:get'](undefined)).setup).toEqual({ settingsSaved: false, connectionTest: 'not-run', anyoneEnrolled: false, meEnrolled: false, synced: false });
     await handlers['settings:save'](draft);
     await handlers['connection:test'](undefined);
     // The fake checks fail: remembered as failed.
     expect((await handlers['status:get'](undefined)).setup).toMatchObject({ settingsSaved: true, connectionTest: 'failed' });
     settings.updateLocal({ connectionTest: { at: '2026-11-20T10:00:00Z', ok: true } });
     expect((await handlers['status:get'](undefined)).setup.connectionTest).toBe('passed');
-    // Saving the same settings keeps the result; a changed field or secret makes it say nothing about the new ones.
-    await handlers['settings:save'](draft);
+    // Saving the same connection (the interval is no part of it) keeps the result; a changed connection field or
+    // secret makes it say nothing about the new ones.
+    await handlers['settings:save']({ ...draft, intervalMinutes: 30, activityTypesToExchange: ['b3'] });
     expect(settings.local().connectionTest).not.toBeNull();
-    await handlers['settings:save']({ ...draft, intervalMinutes: 30 });
+    await handlers['settings:save']({ ...draft, severa: { ...draft.severa, clientId: 'another-client' } });
     expect((await handlers['status:get'](undefined)).setup.connectionTest).toBe('not-run');
     settings.updateLocal({ connectionTest: { at: '2026-11-20T10:00:00Z', ok: true } });
     await handlers['secret:set']({ name: 'exchange-delegate-password', value: 'new password' });

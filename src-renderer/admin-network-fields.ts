@@ -1,0 +1,159 @@
+import type { AdminSettingsDraft } from '../src-main/common/ipc-contract.ts';
+import { h } from './dom.ts';
+import { checkboxField, field, numberInput, textInput } from './form-fields.ts';
+import type { Field } from './form-fields.ts';
+import type { RendererApi } from './renderer-types.ts';
+
+/**
+ * The admin settings that the docs and the error messages name, beyond the addresses and logins: each server's CA
+ * certificate file and its http-only opt-in, the proxy (system settings, none, or one named here, with its login),
+ * and the mass-deletion guard's limits.
+ */
+
+type ProxyMode = NonNullable<AdminSettingsDraft['network']>['proxyMode'];
+
+// Every label and hint of these fields, in one place.
+const TEXT = {
+  caFile: 'CA certificate file (optional)',
+  caHintExchange: "A PEM file of your own certificate authority, when the Exchange server's certificate comes from it. Certificate checking is never switched off.",
+  caHintSevera: 'A PEM file of the certificate authority of a company proxy that inspects TLS traffic to Severa.',
+  choose: 'Choose…',
+  chooseLabel: (what: string) => `Choose the CA certificate file for ${what}`,
+  httpExchange: 'Allow http:// (unencrypted) for this server',
+  httpHintExchange: 'Only for a test server: http:// sends the delegate password without protection.',
+  httpSevera: 'Allow http:// (unencrypted) for Severa',
+  httpHintSevera: 'Only for a test server: http:// sends the API secret without protection.',
+  proxyMode: 'Proxy',
+  proxyModes: { system: 'Use the system proxy settings (PAC and automatic detection included)', none: 'No proxy: connect directly', manual: 'Use this proxy:' } satisfies Record<ProxyMode, string>,
+  proxyModeHint: 'The command line uses HTTPS_PROXY and NO_PROXY instead of the system settings.',
+  proxyUrl: 'Proxy address',
+  proxyUrlHint: 'e.g. http://proxy.example.com:8080',
+  proxyBypass: 'No proxy for',
+  proxyBypassHint: 'Comma-separated: host names, .domains, IP ranges (10.0.0.0/8).',
+  proxyUser: 'Proxy user name (optional)',
+  proxyUserHint: 'Only when the proxy asks for a login (Basic or NTLM); DOMAIN\\user for NTLM.',
+  proxyPassword: 'Proxy password',
+  maxItems: 'Hold deletions above (entries)',
+  maxItemsHint: 'A cycle that would delete more entries of one person than this…',
+  maxPercent: '…and more than (% of their entries)',
+  maxPercentHint: '…holds them until someone confirms them under Status.',
+};
+
+export interface NetworkFields {
+  exchangeCa: Field;
+  exchangeHttp: Field;
+  severaCa: Field;
+  severaHttp: Field;
+  proxyMode: Field;
+  proxyUrl: Field;
+  proxyBypass: Field;
+  proxyUser: Field;
+  proxyPassword: Field;
+  maxItems: Field;
+  maxPercent: Field;
+}
+
+function withChooseButton(f: Field, api: RendererApi, what: string): Field {
+  const button = h('button', { type: 'button', class: 'choose-file', 'aria-label': TEXT.chooseLabel(what) }, TEXT.choose);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const { path } = await api.invoke('file:choose', { purpose: 'ca-certificate' });
+      if (path) {
+        f.input.value = path;
+        f.input.dispatchEvent(new Event('input', { bubbles: true }));
+      }
+    } finally {
+      button.disabled = false;
+    }
+  });
+  const wrapper = h('div', { class: 'input-with-button' });
+  f.input.replaceWith(wrapper);
+  wrapper.append(f.input, button);
+  return f;
+}
+
+export function createNetworkFields(api: RendererApi): {
+  fields: NetworkFields;
+  byPath: Record<string, Field>;
+  /** Shows the proxy's own fields only when a proxy is named here. */
+  showProxyFields(): void;
+  fill(draft: AdminSettingsDraft): void;
+  collect(): Pick<AdminSettingsDraft, 'network' | 'deletionGuard'> & { exchangeCa: string; exchangeHttp: boolean; severaCa: string; severaHttp: boolean };
+} {
+  const fields: NetworkFields = {
+    exchangeCa: withChooseButton(field(TEXT.caFile, textInput('exchangeCaFile', { placeholder: '/etc/ssl/contoso-root-ca.pem' }), TEXT.caHintExchange), api, 'Exchange'),
+    exchangeHttp: checkboxField(TEXT.httpExchange, 'exchangeAllowHttp', TEXT.httpHintExchange),
+    severaCa: withChooseButton(field(TEXT.caFile, textInput('severaCaFile'), TEXT.caHintSevera), api, 'Severa'),
+    severaHttp: checkboxField(TEXT.httpSevera, 'severaAllowHttp', TEXT.httpHintSevera),
+    proxyMode: field(TEXT.proxyMode, h('select', { name: 'proxyMode' }, (Object.keys(TEXT.proxyModes) as ProxyMode[]).map((m) => h('option', { value: m }, TEXT.proxyModes[m]))), TEXT.proxyModeHint),
+    proxyUrl: field(TEXT.proxyUrl, textInput('proxyUrl', { placeholder: 'http://proxy.example.com:8080', inputmode: 'url' }), TEXT.proxyUrlHint),
+    proxyBypass: field(TEXT.proxyBypass, textInput('proxyBypass', { placeholder: 'localhost, .contoso.local' }), TEXT.proxyBypassHint),
+    proxyUser: field(TEXT.proxyUser, textInput('proxyUsername'), TEXT.proxyUserHint),
+    proxyPassword: field(TEXT.proxyPassword, h('input', { type: 'password', name: 'proxyPassword', autocomplete: 'new-password' })),
+    maxItems: field(TEXT.maxItems, numberInput('deletionMaxItems', 0, 100_000), TEXT.maxItemsHint),
+    maxPercent: field(TEXT.maxPercent, numberInput('deletionMaxPercent', 0, 100), TEXT.maxPercentHint),
+  };
+  fields.exchangeCa.row.classList.add('field-wide');
+  fields.severaCa.row.classList.add('field-wide');
+  fields.proxyMode.row.classList.add('field-wide');
+  fields.proxyUrl.row.classList.add('field-wide');
+  fields.proxyBypass.row.classList.add('field-wide');
+  const byPath: Record<string, Field> = {
+    'exchange.caFile': fields.exchangeCa,
+    'exchange.allowInsecureHttp': fields.exchangeHttp,
+    'severa.caFile': fields.severaCa,
+    'severa.allowInsecureHttp': fields.severaHttp,
+    'network.proxyMode': fields.proxyMode,
+    'network.proxyUrl': fields.proxyUrl,
+    'network.proxyBypass': fields.proxyBypass,
+    'network.proxyUsername': fields.proxyUser,
+    'deletionGuard.maxItems': fields.maxItems,
+    'deletionGuard.maxPercent': fields.maxPercent,
+  };
+  const checkbox = (f: Field) => f.input as HTMLInputElement;
+  const showProxyFields = () => {
+    const manual = fields.proxyMode.input.value === 'manual';
+    const none = fields.proxyMode.input.value === 'none';
+    fields.proxyUrl.row.hidden = !manual;
+    fields.proxyBypass.row.hidden = !manual;
+    fields.proxyUser.row.hidden = none;
+    fields.proxyPassword.row.hidden = none;
+  };
+  fields.proxyMode.input.addEventListener('change', showProxyFields);
+  return {
+    fields,
+    byPath,
+    showProxyFields,
+    fill(draft) {
+      const ex = draft.exchange;
+      fields.exchangeCa.input.value = ex.caFile ?? '';
+      checkbox(fields.exchangeHttp).checked = ex.allowInsecureHttp ?? false;
+      fields.severaCa.input.value = draft.severa.caFile ?? '';
+      checkbox(fields.severaHttp).checked = draft.severa.allowInsecureHttp ?? false;
+      const network = draft.network ?? { proxyMode: 'system' };
+      fields.proxyMode.input.value = network.proxyMode;
+      fields.proxyUrl.input.value = network.proxyUrl ?? '';
+      fields.proxyBypass.input.value = network.proxyBypass ?? '';
+      fields.proxyUser.input.value = network.proxyUsername ?? '';
+      fields.maxItems.input.value = String(draft.deletionGuard?.maxItems ?? 10);
+      fields.maxPercent.input.value = String(draft.deletionGuard?.maxPercent ?? 20);
+      showProxyFields();
+    },
+    collect() {
+      return {
+        exchangeCa: fields.exchangeCa.input.value,
+        exchangeHttp: checkbox(fields.exchangeHttp).checked,
+        severaCa: fields.severaCa.input.value,
+        severaHttp: checkbox(fields.severaHttp).checked,
+        network: {
+          proxyMode: fields.proxyMode.input.value as ProxyMode,
+          proxyUrl: fields.proxyUrl.input.value,
+          proxyBypass: fields.proxyBypass.input.value,
+          proxyUsername: fields.proxyUser.input.value,
+        },
+        deletionGuard: { maxItems: Number(fields.maxItems.input.value), maxPercent: Number(fields.maxPercent.input.value) },
+      };
+    },
+  };
+}
