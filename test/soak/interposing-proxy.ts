@@ -1,4 +1,5 @@
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
 /**
@@ -9,6 +10,10 @@ import type { AddressInfo, Socket } from 'node:net';
  *
  * On the EWS side each client connection gets its own upstream connection (an agent with one socket), because NTLM
  * authenticates a connection, not a request: pooling upstream sockets across clients would break the handshake.
+ *
+ * In front of the Graph simulator (Exchange Online) the proxy speaks HTTPS itself, with a certificate of its own test CA
+ * (the sync trusts it through the settings' CA file), and puts its own origin in place of the simulator's in every
+ * answer (OpenID metadata, token endpoint, delta and next links), so the sync never goes around it.
  */
 
 export type PeerSide = 'exchange' | 'severa';
@@ -19,9 +24,15 @@ export interface InterposedRequest {
   side: PeerSide;
   method: string;
   path: string;
-  /** EWS: the SOAP operation (CreateItem, ...); Severa: "METHOD /v1/route" with guids replaced by {guid}. */
+  /**
+   * EWS: the SOAP operation (CreateItem, ...); Severa: "METHOD /v1/route" with guids replaced by {guid}; Graph: "METHOD
+   * /v1.0/route" with ids replaced by {id}, "$batch(…)" listing its requests, "token" for a sign-in.
+   */
   operation: string;
-  /** Changes data on the server (EWS CreateItem/UpdateItem/DeleteItem; Severa POST/PATCH/DELETE outside the token routes). */
+  /**
+   * Changes data on the server (EWS CreateItem/UpdateItem/DeleteItem; Severa POST/PATCH/DELETE outside the token routes;
+   * Graph POST/PATCH/DELETE of events, or a $batch holding one).
+   */
   isWrite: boolean;
   body: string;
   /** The server's HTTP status, once it answered (absent while held or when the connection dropped). */
@@ -64,7 +75,7 @@ export class InterposerControl {
 }
 
 export interface InterposingProxy {
-  /** The proxy's origin, http://127.0.0.1:<port>. */
+  /** The proxy's origin, http://127.0.0.1:<port> (https: with `tls`). */
   origin: string;
   close(): Promise<void>;
 }
@@ -78,7 +89,28 @@ export function ewsOperationOf(body: string): string {
   return m ? m[1] : body.trim() === '' ? '(empty)' : '(not SOAP)';
 }
 
-export function classify(side: PeerSide, method: string, path: string, body: string): Pick<InterposedRequest, 'operation' | 'isWrite'> {
+/** A Graph request's route with its ids taken out: "GET /v1.0/users/{id}/calendarView/delta". */
+function graphRoute(method: string, url: string): { operation: string; isWrite: boolean } {
+  const path = `/${url.replace(/^\/+/, '')}`.split('?')[0];
+  if (/\/oauth2\/v2\.0\/token$/i.test(path)) return { operation: 'token', isWrite: false };
+  const route = path.replace(/\/users\/[^/]+/i, '/users/{id}').replace(/\/(events|instances)\/[^/]+/gi, '/$1/{id}');
+  return { operation: `${method} ${route.startsWith('/v1.0') ? route : `/v1.0${route}`}`, isWrite: /\/events\b/i.test(route) && (method === 'POST' || method === 'PATCH' || method === 'DELETE') };
+}
+
+export function classifyGraph(method: string, path: string, body: string): Pick<InterposedRequest, 'operation' | 'isWrite'> {
+  if (!/^\/v1\.0\/\$batch\/?(\?|$)/i.test(path)) return graphRoute(method, path);
+  let subs: Array<{ method?: string; url?: string }> = [];
+  try {
+    subs = (JSON.parse(body) as { requests?: typeof subs }).requests ?? [];
+  } catch {
+    subs = [];
+  }
+  const inner = subs.map((r) => graphRoute(String(r.method ?? 'GET').toUpperCase(), String(r.url ?? '')));
+  return { operation: `$batch(${inner.map((r) => r.operation).join(', ')})`, isWrite: inner.some((r) => r.isWrite) };
+}
+
+export function classify(side: PeerSide, method: string, path: string, body: string, protocol: 'ews' | 'graph' = 'ews'): Pick<InterposedRequest, 'operation' | 'isWrite'> {
+  if (side === 'exchange' && protocol === 'graph') return classifyGraph(method, path, body);
   if (side === 'exchange') {
     const operation = ewsOperationOf(body);
     return { operation, isWrite: method === 'POST' && EWS_WRITES.has(operation) };
@@ -108,8 +140,24 @@ function forwardHeaders(headers: IncomingHttpHeaders, host: string, length: numb
   return out;
 }
 
-export async function startInterposingProxy(opts: { side: PeerSide; target: string; control: InterposerControl }): Promise<InterposingProxy> {
+export interface InterposingProxyOptions {
+  side: PeerSide;
+  /** The simulator's origin (http: or https:). */
+  target: string;
+  control: InterposerControl;
+  /** What the Exchange side speaks (default 'ews'). */
+  protocol?: 'ews' | 'graph';
+  /** Serve HTTPS with this certificate (the Graph side). */
+  tls?: { certPem: string; keyPem: string };
+  /** The CA to trust for an https: target. */
+  targetCa?: string;
+}
+
+export async function startInterposingProxy(opts: InterposingProxyOptions): Promise<InterposingProxy> {
   const target = new URL(opts.target);
+  const protocol = opts.protocol ?? 'ews';
+  const upstreamTls = target.protocol === 'https:';
+  let origin = '';
   const agents = new WeakMap<Socket, Agent>();
   const clientSockets = new Set<Socket>();
 
@@ -129,7 +177,7 @@ export async function startInterposingProxy(opts: { side: PeerSide; target: stri
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
     const text = body.toString('utf8');
-    const request = opts.control.record({ side: opts.side, method, path, body: text, ...classify(opts.side, method, path, text) });
+    const request = opts.control.record({ side: opts.side, method, path, body: text, ...classify(opts.side, method, path, text, protocol) });
     const verdict0 = (await opts.control.hooks.onRequest?.(request)) ?? 'forward';
     if (verdict0 === 'hold' || req.socket.destroyed) return;
     if (verdict0 !== 'forward') {
@@ -141,16 +189,18 @@ export async function startInterposingProxy(opts: { side: PeerSide; target: stri
     }
 
     const upstream = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer } | null>((resolve) => {
-      const out = httpRequest(
+      const send = upstreamTls ? httpsRequest : httpRequest;
+      const out = send(
         {
           host: target.hostname,
           port: target.port,
           method,
           path,
-          // Severa needs no connection identity: a fresh connection per request, so an idle upstream connection the
-          // server closed (its keep-alive is short) never turns into a dropped request the client did not cause.
-          agent: opts.side === 'exchange' ? agentFor(req.socket) : false,
+          // Severa and Graph need no connection identity: a fresh connection per request, so an idle upstream connection
+          // the server closed (its keep-alive is short) never turns into a dropped request the client did not cause.
+          agent: opts.side === 'exchange' && protocol === 'ews' ? agentFor(req.socket) : false,
           headers: forwardHeaders(req.headers, target.host, body.length),
+          ...(upstreamTls ? { ca: opts.targetCa } : {}),
         },
         (answer) => {
           readAll(answer).then(
@@ -176,15 +226,23 @@ export async function startInterposingProxy(opts: { side: PeerSide; target: stri
     }
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(upstream.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
-    headers['content-length'] = String(upstream.body.length);
+    let answer = upstream.body;
+    if (upstreamTls) {
+      // The simulator names itself in links and metadata: the sync must keep coming through here.
+      const own = target.origin;
+      answer = Buffer.from(answer.toString('utf8').split(own).join(origin), 'utf8');
+      for (const k of ['location', 'www-authenticate']) if (typeof headers[k] === 'string') headers[k] = (headers[k] as string).split(own).join(origin);
+    }
+    headers['content-length'] = String(answer.length);
     if (upstream.headers.connection === 'close') headers.connection = 'close';
     res.writeHead(upstream.status, headers);
-    res.end(upstream.body);
+    res.end(answer);
   };
 
-  const server = createServer({ keepAlive: true }, (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch(() => req.socket.destroy());
-  });
+  };
+  const server = opts.tls ? createHttpsServer({ keepAlive: true, cert: opts.tls.certPem, key: opts.tls.keyPem }, onRequest) : createServer({ keepAlive: true }, onRequest);
   server.on('connection', (socket: Socket) => {
     clientSockets.add(socket);
     socket.once('close', () => clientSockets.delete(socket));
@@ -195,8 +253,9 @@ export async function startInterposingProxy(opts: { side: PeerSide; target: stri
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  origin = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of clientSockets) s.destroy();

@@ -2,12 +2,13 @@ import { parseArgs } from 'node:util';
 import { formatSoakResult, runSoak } from './soak-harness.ts';
 
 /**
- * `npm run soak -- --seed N --cycles N --users N [--kill-share 0.35] [--no-faults] [--no-series] [--quiet] [--json]`
- * A longer chaos soak than CI's; prints cycles, kills, faults per kind, items per side, duplicates and losses.
+ * `npm run soak -- --seed N --cycles N --users N [--exchange ews|graph] [--kill-share 0.35] [--no-faults] [--no-series] [--quiet] [--json]`
+ * A longer chaos soak than CI's, on on-premises Exchange (EWS, the default) or Exchange Online (Graph); prints cycles,
+ * kills, faults per kind, items per side, duplicates and losses.
  * Exit code 0 when there is no duplicate, no loss and no other disagreement; 1 otherwise; 2 for bad arguments.
  */
 
-const USAGE = 'Usage: npm run soak -- [--seed N] [--cycles N] [--users N] [--kill-share 0..1] [--no-faults] [--no-series] [--quiet] [--json]';
+const USAGE = 'Usage: npm run soak -- [--seed N] [--cycles N] [--users N] [--exchange ews|graph] [--kill-share 0..1] [--no-faults] [--no-series] [--quiet] [--json]';
 
 function wholeNumber(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
@@ -24,6 +25,7 @@ async function main(): Promise<number> {
         seed: { type: 'string' },
         cycles: { type: 'string' },
         users: { type: 'string' },
+        exchange: { type: 'string' },
         'kill-share': { type: 'string' },
         'no-faults': { type: 'boolean' },
         'no-series': { type: 'boolean' },
@@ -40,11 +42,13 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  let seed: number, cycles: number, users: number, killShare: number;
+  let seed: number, cycles: number, users: number, killShare: number, exchange: 'ews' | 'graph';
   try {
     seed = wholeNumber(values.seed, 'seed', 1, 0, 2 ** 32 - 1);
     cycles = wholeNumber(values.cycles, 'cycles', 60, 1, 100_000);
     users = wholeNumber(values.users, 'users', 5, 1, 200);
+    if (values.exchange !== undefined && values.exchange !== 'ews' && values.exchange !== 'graph') throw new Error(`--exchange takes ews (on-premises) or graph (Exchange Online), not "${values.exchange}".`);
+    exchange = (values.exchange ?? 'ews') as 'ews' | 'graph';
     killShare = values['kill-share'] === undefined ? 0.35 : Number(values['kill-share']);
     if (!(killShare >= 0 && killShare <= 1)) throw new Error(`--kill-share takes a number from 0 to 1, not "${values['kill-share']}".`);
   } catch (error) {
@@ -53,6 +57,7 @@ async function main(): Promise<number> {
   }
   const result = await runSoak({
     seed,
+    exchange,
     cycles,
     users,
     killShare,

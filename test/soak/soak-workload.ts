@@ -1,15 +1,14 @@
 import type { CycleReport } from '../../src-main/common/sync-report.ts';
-import type { SimCalendarItem, SimRecurrence } from '../peers/ews/ews-simulator.ts';
-import { expandSeries } from '../peers/ews/recurrence.ts';
-import { ewsDateTime } from '../peers/ews/soap-envelope.ts';
 import { occurrenceGuid, type ActivityRec } from '../peers/severa/activity-store.ts';
+import type { OutlookInput, OutlookItem, OutlookRecurrence } from '../sync/outlook-back-door.ts';
 import { dateText, dayOffset, localDay, localMs, shiftLocalDays, weekdayOf } from './firm-time.ts';
 import type { SeededRandom } from './seeded-random.ts';
 import { TIME_ZONE, TYPES, type Person, type SyncWorld } from './sync-world.ts';
 
 /**
  * The soak's users: people editing their Outlook calendars and Severa, at random but reproducibly (seeded), through the
- * simulators' back doors (as a user in Outlook or the Severa UI would, with ChangeKeys and last-update times bumped).
+ * simulators' back doors (as a user in Outlook or the Severa UI would, with ChangeKeys and last-update times bumped); in
+ * Outlook through the neutral back door, so the same edits land on on-premises Exchange and on Exchange Online.
  *
  * Every logical entry carries a token in its subject (`K17 ...`), kept through every edit, so the final check can tell
  * what belongs together on both sides without trusting the product's own bookkeeping. The ledger remembers who created
@@ -163,8 +162,8 @@ export class SoakWorkload {
     return `${entry.token} ${this.#rng.pick(WORDS)} r${entry.rev}`;
   }
 
-  #exItems(person: Person, token: string): SimCalendarItem[] {
-    return this.#world.ews.mailbox(person.mailbox).items().filter((i) => tokenOf(i.subject) === token);
+  #exItems(person: Person, token: string): OutlookItem[] {
+    return this.#world.outlook.items(person.mailbox).filter((i) => tokenOf(i.subject) === token);
   }
 
   #svRecs(token: string): ActivityRec[] {
@@ -208,10 +207,10 @@ export class SoakWorkload {
     return { startMs: s, endMs: e };
   }
 
-  #weeklyRecurrence(startMs: number, count: number): SimRecurrence {
+  #weeklyRecurrence(startMs: number, count: number): OutlookRecurrence {
     return {
-      pattern: { type: 'Weekly', interval: 1, daysOfWeek: [weekdayOf(startMs)], firstDayOfWeek: 'Monday' },
-      range: { type: 'Numbered', startDate: dateText(localDay(this.#world.today, dayOffset(this.#world.today, startMs))), count },
+      pattern: { type: 'weekly', interval: 1, daysOfWeek: [weekdayOf(startMs).toLowerCase() as NonNullable<OutlookRecurrence['pattern']['daysOfWeek']>[number]], firstDayOfWeek: 'monday' },
+      range: { type: 'numbered', startDate: dateText(localDay(this.#world.today, dayOffset(this.#world.today, startMs))), numberOfOccurrences: count },
     };
   }
 
@@ -270,7 +269,7 @@ export class SoakWorkload {
     const isPrivate = !meeting && this.#rng.chance(0.2);
     const entry = this.#newEntry({ origin: 'exchange', kind: series ? 'series' : meeting ? 'meeting' : 'single', owner, members: new Set(attendees), allDay, severaType: null, neverToExchange: false });
     const { startMs, endMs } = allDay ? this.#allDaySlot() : this.#slot(series ? 12 : this.#horizon);
-    const item = this.#world.ews.mailbox(owner.mailbox).create({
+    const item = this.#world.outlook.create(owner.mailbox, {
       subject: this.#subject(entry),
       start: new Date(startMs).toISOString(),
       end: new Date(endMs).toISOString(),
@@ -278,9 +277,8 @@ export class SoakWorkload {
       timeZone: TIME_ZONE,
       location: this.#rng.chance(0.6) ? this.#rng.pick(PLACES) : '',
       body: this.#rng.chance(0.5) ? `Agenda: ${this.#rng.pick(WORDS)} and ${this.#rng.pick(WORDS)}.` : '',
-      bodyType: 'Text',
-      sensitivity: isPrivate ? 'Private' : 'Normal',
-      requiredAttendees: attendees.map((a) => a.mailbox),
+      isPrivate,
+      attendees: attendees.map((a) => a.mailbox),
       recurrence: series ? this.#weeklyRecurrence(startMs, this.#rng.int(3, 5)) : null,
     });
     const what = `${owner.first} creates in Outlook ${entry.kind} ${entry.token}${attendees.length ? ` with ${attendees.map((a) => a.first).join(', ')}` : ''}${isPrivate ? ' (private)' : ''}${allDay ? ' (all day)' : ''} at ${item.start}`;
@@ -289,14 +287,14 @@ export class SoakWorkload {
   }
 
   /** The copies a user may edit in Outlook: the organizer's item of a meeting; any member's own copy otherwise. */
-  #editableCopies(entry: LedgerEntry): Array<{ person: Person; item: SimCalendarItem }> {
-    const out: Array<{ person: Person; item: SimCalendarItem }> = [];
+  #editableCopies(entry: LedgerEntry): Array<{ person: Person; item: OutlookItem }> {
+    const out: Array<{ person: Person; item: OutlookItem }> = [];
     const people = entry.kind === 'meeting' || (entry.origin === 'exchange' && entry.kind === 'series' && entry.members.size > 0) ? [entry.owner] : [entry.owner, ...entry.members];
     for (const person of people) {
       for (const item of this.#exItems(person, entry.token)) {
         if (item.isCancelled) continue;
         // An attendee's copy of someone else's meeting is the organizer's to change.
-        if (item.organizer !== person.mailbox && item.requiredAttendees.length + item.optionalAttendees.length > 0) continue;
+        if (item.organizer !== person.mailbox && item.attendees.length > 0) continue;
         out.push({ person, item });
       }
     }
@@ -307,7 +305,7 @@ export class SoakWorkload {
     const entry = this.#pickLive((e) => this.#editableCopies(e).length > 0);
     if (!entry) return null;
     const { person, item } = this.#rng.pick(this.#editableCopies(entry));
-    const patch: Partial<SimCalendarItem> = {};
+    const patch: Partial<OutlookInput> = {};
     const changes: string[] = [];
     const what = this.#rng.weighted({ subject: 3, location: 2, body: 2, time: 3, privacy: entry.kind === 'meeting' || item.recurrence ? 0 : 1 });
     if (what === 'subject') {
@@ -319,7 +317,6 @@ export class SoakWorkload {
       changes.push(`location "${patch.location}"`);
     } else if (what === 'body') {
       patch.body = `Notes ${this.#rng.int(1, 999)}: ${this.#rng.pick(WORDS)}.`;
-      patch.bodyType = 'Text';
       changes.push('body');
     } else if (what === 'time') {
       const moved = this.#moved(Date.parse(item.start), Date.parse(item.end), item.isAllDay, false);
@@ -334,10 +331,10 @@ export class SoakWorkload {
       }
       changes.push(`moved to ${patch.start}`);
     } else {
-      patch.sensitivity = item.sensitivity === 'Private' ? 'Normal' : 'Private';
-      changes.push(patch.sensitivity === 'Private' ? 'made private' : 'made public');
+      patch.isPrivate = !item.isPrivate;
+      changes.push(patch.isPrivate ? 'made private' : 'made public');
     }
-    this.#world.ews.mailbox(person.mailbox).update(item.id, patch);
+    this.#world.outlook.update(person.mailbox, item.id, patch);
     const line = `${person.first} changes ${entry.token} in Outlook: ${changes.join(', ')}`;
     this.#note(entry, line);
     return line;
@@ -347,29 +344,25 @@ export class SoakWorkload {
     const entry = this.#pickLive((e) => e.kind === 'series' && this.#editableCopies(e).some((c) => c.item.recurrence !== null));
     if (!entry) return null;
     const { person, item } = this.#rng.pick(this.#editableCopies(entry).filter((c) => c.item.recurrence !== null));
-    const timing = { startMs: Date.parse(item.start), endMs: Date.parse(item.end), isAllDay: item.isAllDay, timeZone: item.timeZone, recurrence: item.recurrence! };
-    const deleted = new Set(item.deletedOccurrences.map((x) => Date.parse(x)));
-    const changed = new Set(item.modifiedOccurrences.map((x) => Date.parse(x.originalStart)));
-    const slots = [...expandSeries(timing, Number.POSITIVE_INFINITY, 60)].filter((o) => !deleted.has(o.startMs) && !changed.has(o.startMs));
+    // The series' occurrences still as the pattern makes them (not deleted, not changed), as the calendar shows them.
+    const from = localMs(this.#world.today, -7);
+    const slots = this.#world.outlook.view(person.mailbox, from, from + 400 * 86_400_000).filter((o) => o.itemId === item.id && !o.isException && o.originalStart !== null);
     // Keep at least two regular occurrences, so the series stays a series.
     if (slots.length < 3) return null;
     const occ = this.#rng.pick(slots.slice(1));
-    const mailbox = this.#world.ews.mailbox(person.mailbox);
+    const originalStart = new Date(occ.originalStart!).toISOString();
     let line: string;
     if (this.#rng.chance(0.4)) {
-      mailbox.update(item.id, { deletedOccurrences: [...item.deletedOccurrences, ewsDateTime(occ.startMs)] });
-      line = `${person.first} deletes one occurrence of ${entry.token} in Outlook (${ewsDateTime(occ.startMs)})`;
+      this.#world.outlook.cancelOccurrence(person.mailbox, item.id, originalStart);
+      line = `${person.first} deletes one occurrence of ${entry.token} in Outlook (${originalStart})`;
     } else {
       const shift = this.#rng.chance(0.5) ? 3_600_000 : 0;
-      const override = {
-        originalStart: ewsDateTime(occ.startMs),
+      this.#world.outlook.updateOccurrence(person.mailbox, item.id, originalStart, {
         subject: `${entry.token} ${this.#rng.pick(WORDS)} (moved)`,
-        start: ewsDateTime(occ.startMs + shift),
-        end: ewsDateTime(occ.endMs + shift),
-        lastModifiedTime: ewsDateTime(Date.now()),
-      };
-      mailbox.update(item.id, { modifiedOccurrences: [...item.modifiedOccurrences, override] });
-      line = `${person.first} changes one occurrence of ${entry.token} in Outlook (${override.originalStart})`;
+        start: new Date(occ.start + shift).toISOString(),
+        end: new Date(occ.end + shift).toISOString(),
+      });
+      line = `${person.first} changes one occurrence of ${entry.token} in Outlook (${originalStart})`;
     }
     this.#note(entry, line);
     return line;
@@ -377,15 +370,14 @@ export class SoakWorkload {
 
   #exDelete(): string | null {
     // The owner deletes their own copy: for a meeting, the organizer cancels it.
-    const entry = this.#pickLive((e) => this.#exItems(e.owner, e.token).some((i) => !i.isCancelled && (i.organizer === e.owner.mailbox || i.requiredAttendees.length === 0)));
+    const entry = this.#pickLive((e) => this.#exItems(e.owner, e.token).some((i) => !i.isCancelled && (i.organizer === e.owner.mailbox || i.attendees.length === 0)));
     if (!entry) return null;
-    const mailbox = this.#world.ews.mailbox(entry.owner.mailbox);
-    for (const item of this.#exItems(entry.owner, entry.token)) mailbox.delete(item.id);
+    for (const item of this.#exItems(entry.owner, entry.token)) this.#world.outlook.delete(entry.owner.mailbox, item.id);
     if (!this.#keepCancelled) {
       // Attendees answer the cancellation with "Remove from calendar".
       for (const p of this.people) {
         if (p === entry.owner) continue;
-        for (const item of this.#exItems(p, entry.token)) if (item.isCancelled) this.#world.ews.mailbox(p.mailbox).delete(item.id);
+        for (const item of this.#exItems(p, entry.token)) if (item.isCancelled) this.#world.outlook.delete(p.mailbox, item.id);
       }
     }
     entry.deletedByUser = true;
@@ -398,7 +390,7 @@ export class SoakWorkload {
     const entry = this.#pickLive((e) => [...e.members].some((m) => this.#exItems(m, e.token).length > 0));
     if (!entry) return null;
     const member = this.#rng.pick([...entry.members].filter((m) => this.#exItems(m, entry.token).length > 0));
-    for (const item of this.#exItems(member, entry.token)) this.#world.ews.mailbox(member.mailbox).delete(item.id);
+    for (const item of this.#exItems(member, entry.token)) this.#world.outlook.delete(member.mailbox, item.id);
     entry.members.delete(member);
     const line = `${member.first} removes ${entry.token} from their Outlook calendar (leaves it)`;
     this.#note(entry, line);
@@ -548,7 +540,7 @@ export class SoakWorkload {
     entry.frozenUntilSyncOf = owner;
     const { startMs, endMs } = this.#slot();
     const subject = this.#subject(entry);
-    this.#world.ews.mailbox(owner.mailbox).create({ subject, start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString(), timeZone: TIME_ZONE, location: '', body: '', bodyType: 'Text' });
+    this.#world.outlook.create(owner.mailbox, { subject, start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString(), timeZone: TIME_ZONE, location: '', body: '' });
     this.#world.severa.createActivity({ name: subject, startDateTime: new Date(startMs).toISOString(), endDateTime: new Date(endMs).toISOString(), activityType: { guid: TYPES.meeting }, ownerUser: { guid: owner.severaGuid } });
     const line = `${owner.first} has ${entry.token} in both Outlook and Severa before the first sync`;
     this.#note(entry, line);
