@@ -6,7 +6,7 @@ import type { SecretSource } from './common/secrets-contract.ts';
 import type { OrgSettings } from './common/settings-schema.ts';
 import { USAGE, UsageError, parseCliArgs } from './cli/cli-args.ts';
 import type { CliCommand, CommonOptions } from './cli/cli-args.ts';
-import { formatChecks, formatCycleReport, formatStatus } from './cli/cli-output.ts';
+import { formatAudit, formatChecks, formatCycleReport, formatStatus } from './cli/cli-output.ts';
 import { readSettingsFile } from './cli/settings-file.ts';
 import { cliSecretSource } from './cli/cli-secret-source.ts';
 import { SettingsError } from './runner/settings-problems.ts';
@@ -95,6 +95,11 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
       case 'sync':
         return command.mode === 'once' ? await syncOnce(context, command, io) : await syncWatch(context, command, io);
       case 'check': {
+        if (command.audit) {
+          const audit = await context.runner.audit(command.users.length > 0 ? command.users : undefined);
+          io.stdout(command.json ? JSON.stringify(audit, null, 2) : formatAudit(audit));
+          return audit.users.some((u) => u.error || u.differences.some((d) => d.rule === null)) ? 1 : 0;
+        }
         const results = await context.runner.check();
         io.stdout(command.json ? JSON.stringify(results, null, 2) : formatChecks(results));
         return results.every((r) => r.ok) ? 0 : 1;

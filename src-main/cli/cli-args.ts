@@ -6,7 +6,7 @@ export type CliCommand =
   | { command: 'help' }
   | { command: 'version' }
   | ({ command: 'sync'; mode: 'once' | 'watch'; dryRun: boolean; confirmDeletions: boolean; users: string[] } & CommonOptions)
-  | ({ command: 'check' } & CommonOptions)
+  | ({ command: 'check'; audit: boolean; users: string[] } & CommonOptions)
   | ({ command: 'status' } & CommonOptions)
   | ({ command: 'restore'; list: boolean; ids: string[]; users: string[] } & CommonOptions);
 
@@ -34,6 +34,8 @@ Commands:
        --confirm-deletions  carry out deletions held by the mass-deletion guard
        --user <email>       only this enrolled user (repeatable)
   check                     run the activation diagnostics
+       --audit              instead: compare every synced entry on both sides, field by field
+                            (with --user <email>: only that user)
   status                    show the last cycle and the schedule
   restore --list            list deletions the sync made (journal)
   restore <journal-id>...   bring deleted items back
@@ -58,7 +60,7 @@ const COMMANDS = ['sync', 'check', 'status', 'restore'] as const;
 /** Which flags each command accepts, beyond the common ones. */
 const COMMAND_FLAGS: Record<(typeof COMMANDS)[number], string[]> = {
   sync: ['once', 'watch', 'dry-run', 'confirm-deletions', 'user'],
-  check: [],
+  check: ['audit', 'user'],
   status: [],
   restore: ['list', 'user'],
 };
@@ -77,6 +79,7 @@ export function parseCliArgs(argv: string[]): CliCommand {
         'confirm-deletions': { type: 'boolean' },
         user: { type: 'string', multiple: true },
         list: { type: 'boolean' },
+        audit: { type: 'boolean' },
         json: { type: 'boolean' },
         config: { type: 'string' },
         'data-dir': { type: 'string' },
@@ -128,6 +131,9 @@ export function parseCliArgs(argv: string[]): CliCommand {
       return { command, mode, dryRun: values['dry-run'] ?? false, confirmDeletions: values['confirm-deletions'] ?? false, users, ...common };
     }
     case 'check':
+      if (rest.length > 0) throw new UsageError(`"check" takes no arguments, but got "${rest.join(' ')}".`);
+      if (users.length > 0 && !values.audit) throw new UsageError('--user chooses whom "check --audit" compares; the diagnostics check everyone.');
+      return { command, audit: values.audit ?? false, users, ...common };
     case 'status':
       if (rest.length > 0) throw new UsageError(`"${command}" takes no arguments, but got "${rest.join(' ')}".`);
       return { command, ...common };

@@ -1,3 +1,4 @@
+import type { AuditReport } from '../sync/agreement-audit.ts';
 import type { ChangeLine, CycleReport, SideCounts, UserProblem, UserReport } from '../common/sync-report.ts';
 import { usersStoppedByOrganization } from '../runner/report-consolidation.ts';
 import type { CheckResult, RunnerStatus } from '../runner/runner-types.ts';
@@ -129,6 +130,25 @@ export function formatStatus(status: RunnerStatus): string {
       );
     }
     if (report.errors.length > 0) out.push('', 'Problems:', ...problemLines('  ', report.errors));
+  }
+  return out.join('\n');
+}
+
+/** The agreement audit: per user how many entries agree, then each difference with its story and the rule (or none). */
+export function formatAudit(report: AuditReport): string {
+  const out: string[] = [`Agreement audit of ${report.auditedAt.slice(0, 16).replace('T', ' ')}:`];
+  for (const u of report.users) {
+    if (u.error) {
+      out.push(`  ${u.email}: could not be audited: ${u.error}`);
+      continue;
+    }
+    const unexplained = u.differences.filter((d) => d.rule === null).length;
+    out.push(`  ${u.email}: ${u.agreeing} of ${u.pairs} synced entries agree${u.differences.length ? `; ${u.differences.length} difference(s), ${unexplained} not explained by a rule` : ''}`);
+    for (const d of u.differences) {
+      out.push(`    "${d.subject}" (${d.start.slice(0, 16).replace('T', ' ')}): ${d.what}: Severa ${d.severa === null ? '-' : JSON.stringify(d.severa)}, Exchange ${d.exchange === null ? '-' : JSON.stringify(d.exchange)}`);
+      out.push(`      ${d.story}`);
+      out.push(`      ${d.rule ? `Why: ${d.rule}.` : 'No rule explains this: the next change to either side brings them in line; to fix it now, edit the entry on the side that is right.'}`);
+    }
   }
   return out.join('\n');
 }

@@ -416,6 +416,12 @@ export class SyncRunner {
     return { users, extra };
   }
 
+  /** The standing agreement audit: every pair of the enrolled users (or those named) compared on both servers; reads only. */
+  async audit(users?: readonly string[]): Promise<import('../sync/agreement-audit.ts').AuditReport> {
+    const { runAgreementAudit } = await import('./agreement-audit-run.ts');
+    return runAgreementAudit({ settings: this.#options.loadSettings(), secrets: this.#options.secrets, connectors: await this.#connectors(), dataDir: this.#options.dataDir, now: this.#now }, users);
+  }
+
   async #connectors(): Promise<ConnectorFactory> {
     if (this.#options.connectors) return this.#options.connectors;
     const { defaultConnectorFactory } = await import('./connector-factory.ts');

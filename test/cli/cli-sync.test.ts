@@ -184,3 +184,24 @@ describe('the per-entry change report', () => {
     expect(line).toMatch(/^\s+updated\s+Exchange -> Severa\s+\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?\s+.+\(.+\)$/);
   });
 });
+
+describe('check --audit', () => {
+  it('compares every synced entry of the demo firm on both sides and says they agree; --user narrows it; --json carries it all', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-audit-'));
+    try {
+      expect((await runCli(['sync', '--once', '--demo'], { cwd: dir })).code).toBe(0);
+      const audit = await runCli(['check', '--audit', '--demo'], { cwd: dir });
+      expect(audit.code, audit.stderr).toBe(0);
+      expect(audit.stdout).toMatch(/^Agreement audit of /);
+      expect(audit.stdout).toMatch(/aino\.virtanen@contoso\.example: (\d+) of \1 synced entries agree/);
+      const one = await runCli(['check', '--audit', '--demo', '--json', '--user', 'mikko.lahtinen@contoso.example'], { cwd: dir });
+      const report = JSON.parse(one.stdout) as { users: Array<{ email: string; pairs: number; agreeing: number; differences: unknown[] }> };
+      expect(report.users.map((u) => u.email)).toEqual(['mikko.lahtinen@contoso.example']);
+      expect(report.users[0].pairs).toBeGreaterThan(0);
+      expect(report.users[0].differences).toEqual([]);
+      expect((await runCli(['check', '--user', 'x@y.example'], { cwd: dir })).stderr).toMatch(/--user chooses whom "check --audit" compares/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
