@@ -17,6 +17,54 @@ const config = parse(readFileSync(path.join(root, 'electron-builder.yml'), 'utf8
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 const require = (await import('node:module')).createRequire(import.meta.url);
 
+/** Every source file main.ts reaches through static and dynamic imports (relative ones; packages are dependencies). */
+function importGraph(entry: string): string[] {
+  const seen = new Set<string>();
+  const stack = [entry];
+  while (stack.length > 0) {
+    const file = stack.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]+)['"]/g)) {
+      const target = path.resolve(path.dirname(file), m[1]);
+      if (existsSync(target)) stack.push(target);
+    }
+  }
+  return [...seen].map((f) => path.relative(root, f).split(path.sep).join('/')).sort();
+}
+
+const patternsInclude = (patterns: string[], file: string) => {
+  let inside = false;
+  for (const p of patterns) {
+    if (p.startsWith('!')) {
+      if (path.matchesGlob(file, p.slice(1))) inside = false;
+    } else if (path.matchesGlob(file, p)) inside = true;
+  }
+  return inside;
+};
+
+describe('the packaged app carries only what it runs', () => {
+  const graph = importGraph(path.join(root, 'src-main/electron/main.ts'));
+
+  it("main.ts's imports stay in src-main and never reach the CLI, the demo or the simulators", () => {
+    expect(graph.length).toBeGreaterThan(50);
+    expect(graph.filter((f) => !f.startsWith('src-main/'))).toEqual([]);
+    expect(graph.filter((f) => f === 'src-main/cli.ts' || f.startsWith('src-main/cli/'))).toEqual([]);
+  });
+
+  it('the main-process build compiles main.ts and its imports only, and the packed files hold every one of them', () => {
+    const tsconfig = JSON.parse(readFileSync(path.join(root, 'tsconfig.electron.json'), 'utf8')) as { files?: string[]; include?: string[] };
+    expect(tsconfig.files).toEqual(['src-main/electron/main.ts']);
+    expect(tsconfig.include ?? []).toEqual([]);
+    for (const file of graph) expect(patternsInclude(config.files, `dist/main/${file.replace(/\.ts$/, '.js')}`), file).toBe(true);
+  });
+
+  it('the CLI still has its demo (the command line offers it): demo-environment imports the simulators', () => {
+    expect(readFileSync(path.join(root, 'src-main/cli/demo-environment.ts'), 'utf8')).toMatch(/from '\.\.\/\.\.\/test\/peers\//);
+  });
+});
+
 describe('electron-builder.yml', () => {
   it('is valid against electron-builder\'s own configuration schema', () => {
     const schema = JSON.parse(readFileSync(require.resolve('app-builder-lib/scheme.json'), 'utf8'));
@@ -59,6 +107,10 @@ describe('electron-builder.yml', () => {
       expect(included(file), file).toBe(true);
     }
     expect(included('dist/main/src-main/electron/main.js.map')).toBe(false);
+    // The app does not offer the demo: no CLI, no simulators, no benchmarks.
+    for (const file of ['dist/main/src-main/cli.js', 'dist/main/src-main/cli/demo-environment.js', 'dist/main/test/peers/ews/ews-simulator.js', 'dist/main/test/peers/severa/severa-simulator.js', 'dist/main/bench/run-benchmarks.js']) {
+      expect(included(file), file).toBe(false);
+    }
     expect(included('src-main/electron/main.ts')).toBe(false);
     const main = readFileSync(path.join(root, 'src-main/electron/main.ts'), 'utf8');
     expect(main).toContain("path.join(appRoot, 'dist', 'preload', 'preload.cjs')");
