@@ -138,7 +138,9 @@ describe('mailboxes added at run time', () => {
     expect((await ews.getFolder(sim, AINO, limited)).code).toBe('ErrorImpersonateUserDenied');
     sim.setMailboxState(NEW, 'active');
     expect((await ews.getFolder(sim, NEW)).code).toBe('NoError');
-    expect(() => sim.addMailbox({ ...mailbox, primarySmtp: 'other@contoso.example', username: 'other' })).toThrow(/noora@contoso.example belongs to two mailboxes/);
+    expect(() => sim.addMailbox({ ...mailbox, primarySmtp: 'other@contoso.example', username: 'other' })).toThrow(/the address noora@contoso.example belongs to noora.uusi@contoso.example/);
+    expect(() => sim.mailboxState('other@contoso.example')).toThrow(/No mailbox/); // nothing half-registered
+    expect(() => sim.addMailbox({ ...mailbox, primarySmtp: 'other@contoso.example', aliases: [], username: 'aino.virtanen' })).toThrow(/the login aino.virtanen is taken/);
     expect(() => sim.addMailbox({ ...mailbox, primarySmtp: 'bad' })).toThrow(/primarySmtp/);
 
     sim.setMailboxState(AINO, 'moving');

@@ -122,7 +122,15 @@ export function addMailbox(service: EwsService, hub: NotificationHub, config: Ew
     if (!d) throw new SeedError(`No delegate account ${name} to grant impersonation of ${config.primarySmtp}`);
     return d;
   });
-  const mb = service.directory.addMailbox(parsed.data);
+  // Checked before anything is registered, so a refused mailbox leaves the directory as it was.
+  const dir = service.directory;
+  const m = parsed.data;
+  const taken = [m.primarySmtp, ...(m.aliases ?? [])].find((a) => dir.mailboxByAddress(a));
+  if (taken) throw new SeedError(`Cannot add ${m.primarySmtp}: the address ${taken} belongs to ${dir.mailboxByAddress(taken)!.primary}`);
+  const login = [m.username, m.upn ?? `${m.username}@${dir.dnsDomain}`].find((l) => dir.findPrincipal(l));
+  if (login) throw new SeedError(`Cannot add ${m.primarySmtp}: the login ${login} is taken`);
+  if (m.guid && dir.mailboxByGuid(m.guid.toLowerCase())) throw new SeedError(`Cannot add ${m.primarySmtp}: the guid ${m.guid} is taken`);
+  const mb = dir.addMailbox(m);
   const entry: EwsSeedMailbox = { ...parsed.data, guid: mb.guid };
   if (entry.state === 'active') delete entry.state;
   service.config.mailboxes.push(entry as (typeof service.config.mailboxes)[number]);
