@@ -175,7 +175,7 @@ export async function runEwsDiagnostics(options: EwsDiagnosticsOptions): Promise
         title: 'EWS address',
         ok: false,
         message: `${url.host} cannot be reached: ${error.message}`,
-        fix: error.serverCode === 'ENOTFOUND' ? 'Check the host name in the address, and that this computer can resolve it (VPN, DNS).' : 'Check the address and port, and that a firewall or proxy lets this computer reach the server.',
+        fix: error.advice?.fix ?? (error.serverCode === 'ENOTFOUND' ? 'Check the host name in the address, and that this computer can resolve it (VPN, DNS).' : 'Check the address and port, and that a firewall or proxy lets this computer reach the server.'),
       });
     }
     return results;
