@@ -119,6 +119,8 @@ export class LiveSync {
   #poll: SeveraChangePoll | null = null;
   readonly #pending = new Map<string, Mark>();
   readonly #ready = new Set<string>();
+  /** Users of the live cycle running now. */
+  readonly #syncing = new Set<string>();
   readonly #retries = new Map<string, number>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #draining = false;
@@ -128,7 +130,7 @@ export class LiveSync {
   #cycles = 0;
   #lastCycleAt: string | undefined;
   /** Live syncs asked for, by cause (for tests and the benchmark). */
-  readonly counts = { marks: 0, cycles: 0, usersSynced: 0 };
+  readonly counts = { marks: { exchange: 0, resync: 0, severa: 0, retry: 0 }, cycles: 0, usersSynced: 0 };
 
   constructor(options: LiveSyncOptions) {
     this.#o = options;
@@ -192,10 +194,10 @@ export class LiveSync {
   }
 
   /** Marks a user's calendar as changed (public for the host and tests). */
-  mark(email: string): void {
+  mark(email: string, cause: keyof LiveSync['counts']['marks'] = 'exchange'): void {
     const key = email.toLowerCase();
     if (!this.#enrolled.has(key) || this.#state !== 'on') return;
-    this.counts.marks++;
+    this.counts.marks[cause]++;
     if (this.#ready.has(key)) return;
     const nowMs = this.#now();
     const mark = this.#pending.get(key);
@@ -253,10 +255,10 @@ export class LiveSync {
       this.#watch =
         this.#calendar.watchChanges?.(
           {
-            changed: (mailbox) => this.#markMailbox(mailbox),
+            changed: (mailbox) => this.#markMailbox(mailbox, 'exchange'),
             resync: (mailbox, reason) => {
               this.#o.log.info({ mailbox, reason }, 'real time: resync');
-              this.#markMailbox(mailbox);
+              this.#markMailbox(mailbox, 'resync');
             },
           },
           { pollIntervalMs, positions: view },
@@ -265,9 +267,14 @@ export class LiveSync {
         severa,
         intervalMs: rt.severaPollSeconds * 1000,
         range: () => this.#severaRange(),
-        directory: view,
+        directory: {
+          emailOfUser: (guid) => view.emailOfUser(guid),
+          pairsOf: (guid) => view.pairsOf(guid),
+          // Pairs are stored when a user's sync ends: during a full cycle (anyone) or this user's live sync.
+          busy: (email) => this.#syncing.has(email) || (this.#syncing.size === 0 && this.#o.host.isBusy()),
+        },
         onChanged: (emails) => {
-          for (const email of emails) this.mark(email);
+          for (const email of emails) this.mark(email, 'severa');
         },
         onError: (error) => this.#o.log.warn({ err: describe(error) }, 'real time: Severa change listing failed'),
       });
@@ -310,9 +317,9 @@ export class LiveSync {
     if (wasOn) this.#changed();
   }
 
-  #markMailbox(mailbox: string): void {
+  #markMailbox(mailbox: string, cause: 'exchange' | 'resync'): void {
     const email = this.#view?.emailOfMailbox(mailbox);
-    if (email) this.mark(email);
+    if (email) this.mark(email, cause);
   }
 
   #updateMailboxes(): void {
@@ -348,7 +355,7 @@ export class LiveSync {
     this.#retries.set(email, n + 1);
     const t = setTimeout(() => {
       this.#timers.delete(t);
-      this.mark(email);
+      this.mark(email, 'retry');
     }, delays[n]);
     t.unref?.();
     this.#timers.add(t);
@@ -370,10 +377,13 @@ export class LiveSync {
         if (users.length === 0) continue;
         for (const u of users) this.#ready.delete(u);
         let report: CycleReport | null = null;
+        for (const u of users) this.#syncing.add(u);
         try {
           report = await this.#o.host.runNow({ users, live: true });
         } catch (error) {
           this.#o.log.warn({ err: describe(error) }, 'real time: the live cycle failed');
+        } finally {
+          this.#syncing.clear();
         }
         if (report?.trigger !== 'live') {
           // Another cycle was under way after all: these users go into the next one.

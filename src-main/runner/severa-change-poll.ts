@@ -14,6 +14,8 @@ import type { SeveraActivity, SeveraPort } from '../sync/severa-port.ts';
  * Who a change concerns: the users whose sync paired the activity (or its series) and whose pair does not already hold
  * this version (the sync's own writes, read back, concern no one), and the owner when enrolled. An activity no one has
  * paired yet is also asked for its participants (one request each, at most `participantLookups` per listing).
+ * A sync stores its pairs when it ends, so while a user's sync runs its own writes look like anyone's: a change that
+ * concerns a user being synced (`busy`) is looked at again after that sync, when its pair tells.
  */
 
 export interface SeveraPollDirectory {
@@ -21,6 +23,15 @@ export interface SeveraPollDirectory {
   emailOfUser(userGuid: string): string | null;
   /** Every user's pair of this activity (a series: of the master), with the Severa version the sync last saw. */
   pairsOf(activityGuid: string): Array<{ email: string; severaVersion: string | null }>;
+  /** The user's sync runs now (its pairs are not stored yet). */
+  busy?(email: string): boolean;
+}
+
+interface Deferred {
+  row: SeveraActivity;
+  parent: string | null;
+  stamp: string;
+  email: string;
 }
 
 export interface SeveraChangePollOptions {
@@ -54,6 +65,8 @@ export class SeveraChangePoll {
   #timer: NodeJS.Timeout | null = null;
   #stopped = true;
   #failures = 0;
+  /** Changes that concerned a user whose sync was running, to look at again. */
+  #deferred: Deferred[] = [];
   #mode: { mode: WatchMode; since: string; reason?: string };
   /** Listings made (for tests and the benchmark). */
   listings = 0;
@@ -96,6 +109,19 @@ export class SeveraChangePoll {
 
   /** One listing; what it found goes to onChanged. Public for tests. */
   async pollOnce(): Promise<void> {
+    const emails = new Set<string>();
+    const deferred = this.#deferred;
+    this.#deferred = [];
+    for (const d of deferred) {
+      if (!this.#stillConcerns(d)) continue;
+      if (this.#o.directory.busy?.(d.email)) this.#deferred.push(d);
+      else emails.add(d.email);
+    }
+    await this.#list(emails);
+    if (emails.size > 0) this.#o.onChanged([...emails]);
+  }
+
+  async #list(emails: Set<string>): Promise<void> {
     const serverNow = this.#now() + (this.#o.severa.clockOffsetMs() ?? 0);
     const since = this.#cursor ?? new Date(serverNow - (this.#o.lookbackMs ?? 120_000)).toISOString();
     let rows: SeveraActivity[];
@@ -113,7 +139,6 @@ export class SeveraChangePoll {
     this.#setMode('live');
     const nextCursorMs = serverNow - (this.#o.overlapMs ?? 10_000);
     this.#cursor = new Date(nextCursorMs).toISOString();
-    const emails = new Set<string>();
     let lookups = this.#o.participantLookups ?? 20;
     for (const row of rows) {
       if (!row.guid) continue;
@@ -125,10 +150,22 @@ export class SeveraChangePoll {
       const stampMs = Date.parse(stamp);
       this.#seen.set(key, Number.isNaN(stampMs) ? serverNow : stampMs);
       const concerned = await this.#concerned(row, parent, stamp, () => lookups-- > 0);
-      for (const email of concerned) emails.add(email);
+      for (const email of concerned) {
+        const d = { row, parent, stamp, email };
+        // Looked at again now, after the awaits above: a sync may have stored its pairs meanwhile.
+        if (this.#o.directory.busy?.(email)) this.#deferred.push(d);
+        else if (this.#stillConcerns(d)) emails.add(email);
+      }
     }
     for (const [key, stampMs] of this.#seen) if (stampMs < nextCursorMs - 60_000) this.#seen.delete(key);
-    if (emails.size > 0) this.#o.onChanged([...emails]);
+  }
+
+  /** A change that concerned a user while their sync ran: does it still, now that the sync stored its pairs? */
+  #stillConcerns(d: Deferred): boolean {
+    const single = d.parent === null && (d.row.recurrenceType === undefined || d.row.recurrenceType === 'None');
+    if (!single) return true;
+    const mine = [...this.#o.directory.pairsOf(d.row.guid!)].filter((p) => p.email === d.email);
+    return !mine.some((p) => p.severaVersion === d.stamp);
   }
 
   async #concerned(row: SeveraActivity, parent: string | null, stamp: string, mayLookUp: () => boolean): Promise<string[]> {

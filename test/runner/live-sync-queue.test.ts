@@ -19,7 +19,7 @@ import { SyncStore } from '../../src-main/store/sync-store.ts';
 
 const AINO = 'aino.virtanen@contoso.example';
 const MIKKO = 'mikko.lahtinen@contoso.example';
-const GUID = { [AINO]: '00000000-0000-4000-8000-0000000000a1', [MIKKO]: '00000000-0000-4000-8000-0000000000a2' };
+const GUID: Record<string, string> = { [AINO]: '00000000-0000-4000-8000-0000000000a1', [MIKKO]: '00000000-0000-4000-8000-0000000000a2' };
 
 const settingsWith = (realTime: Record<string, unknown> = { enabled: true, severaPollSeconds: 1 }): OrgSettings =>
   orgSettings.parse({
