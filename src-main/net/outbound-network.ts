@@ -125,7 +125,9 @@ export function createOutboundNetwork(options: OutboundNetworkOptions): Outbound
 
   return {
     agents(agentOptions = {}) {
-      const common = { keepAlive: agentOptions.keepAlive ?? true, ...(agentOptions.maxSockets ? { maxSockets: agentOptions.maxSockets } : {}) };
+      // Idle kept connections close after a minute: the app runs for weeks and makes new agents each cycle.
+      const keepAlive = agentOptions.keepAlive ?? true;
+      const common = { keepAlive, ...(keepAlive ? { timeout: 60_000 } : {}), ...(agentOptions.maxSockets ? { maxSockets: agentOptions.maxSockets } : {}) };
       const httpAgent = new RoutedHttpAgent(common);
       const httpsAgent = new RoutedHttpsAgent({ ...common, ...(agentOptions.ca ? { ca: agentOptions.ca } : {}) });
       return {
