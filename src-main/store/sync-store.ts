@@ -113,6 +113,8 @@ export interface UserWork {
   removeDeferred?: Array<{ side: SideName; itemId: string }>;
   /** Severa activities this work deleted: every other user's pair of them is marked gone on the Severa side. */
   markSeveraGone?: string[];
+  /** Organization-wide values to set with this work (null removes the key), e.g. what a user's writes left differing. */
+  orgValues?: Array<{ key: string; value: unknown }>;
   status?: UserReport;
   statusAt?: string;
 }
@@ -336,6 +338,15 @@ export class SyncStore {
       .run(intent.id, intent.email.toLowerCase(), intent.kind, JSON.stringify(intent.payload), intent.createdAt);
   }
 
+  /** Several intents in one transaction (a batch of writes announces all of them before its request). */
+  addIntents(intents: readonly IntentRecord[]): void {
+    if (intents.length === 0) return;
+    this.transaction(() => {
+      const insert = this.db.prepare('INSERT OR REPLACE INTO intents (id, email, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)');
+      for (const intent of intents) insert.run(intent.id, intent.email.toLowerCase(), intent.kind, JSON.stringify(intent.payload), intent.createdAt);
+    });
+  }
+
   intentsForUser(email: string): IntentRecord[] {
     return (this.db.prepare('SELECT * FROM intents WHERE email = ? ORDER BY created_at, id').all(email.toLowerCase()) as Row[]).map(rowToIntent);
   }
@@ -511,6 +522,10 @@ export class SyncStore {
       for (const d of work.removeDeferred ?? []) removeDeferred.run(email, d.side, d.itemId);
       const gone = this.db.prepare('UPDATE pairs SET severa_gone = 1 WHERE severa_guid = ? AND email <> ?');
       for (const guid of work.markSeveraGone ?? []) gone.run(guid, email);
+      for (const { key, value } of work.orgValues ?? []) {
+        if (value === null || value === undefined) this.db.prepare('DELETE FROM org_state WHERE key = ?').run(key);
+        else this.setOrgValue(key, value);
+      }
       if (work.status) {
         this.db.prepare('UPDATE users SET last_status = ?, last_status_at = ? WHERE email = ?')
           .run(JSON.stringify(work.status), work.statusAt ?? new Date().toISOString(), email);

@@ -423,6 +423,38 @@ export function activityPatches(current: SeveraActivity, fields: EventFields, ct
   return ops;
 }
 
+/** Replace operations for every field an entry carries (name, times, all-day, text, place), for an activity not read. */
+export function activityFieldPatches(fields: EventFields, timeZone: string): SeveraPatch[] {
+  const times = writeTimes(fields, timeZone);
+  return [
+    { path: '/name', value: severaName(fields.subject) },
+    { path: '/isAllDay', value: fields.isAllDay },
+    { path: '/startDateTime', value: times.startDateTime },
+    { path: '/endDateTime', value: times.endDateTime },
+    { path: '/notes', value: fields.body.trim() === '' ? null : fields.body },
+    { path: '/location', value: severaLocation(fields.location) },
+  ];
+}
+
+/** The activity as `ops` mean it to be: what a PATCH's answer is compared with. */
+export function withPatches(activity: SeveraActivity, ops: readonly SeveraPatch[]): SeveraActivity {
+  const out = structuredClone(activity) as Record<string, unknown>;
+  for (const op of ops) {
+    const keys = op.path.split('/').slice(1);
+    if (keys[0] === 'activityType') {
+      out.activityType = { guid: String(op.value) };
+      continue;
+    }
+    let at = out;
+    for (const k of keys.slice(0, -1)) {
+      if (!at[k] || typeof at[k] !== 'object') at[k] = {};
+      at = at[k] as Record<string, unknown>;
+    }
+    at[keys[keys.length - 1]] = op.value;
+  }
+  return out as SeveraActivity;
+}
+
 const PATTERN_KINDS = ['daily', 'weekly', 'monthly', 'yearly'] as const;
 
 /** A recurrence as Replace operations: the API changes a recurrence field by field (null on /recurrence ends the series). */

@@ -7,6 +7,7 @@ import { matchCandidates } from './user-sync/match-candidates.ts';
 import { readSides } from './user-sync/read-sides.ts';
 import { recoverIntents } from './user-sync/recover-intents.ts';
 import { newUserState, type CycleContext, type UserPlan, type UserState } from './user-sync/user-sync-state.ts';
+import { finishVerification } from './user-sync/verify-writes.ts';
 import { writeDecisions } from './user-sync/write-decisions.ts';
 
 /**
@@ -53,6 +54,7 @@ export class UserSync {
       return u.report;
     }
     await writeDecisions(u, decided);
+    finishVerification(u, read.pairs.list);
     if (u.report.heldDeletions > 0 || u.report.errors.length > 0) u.report.outcome = 'partial';
     commitUser(u, read.exchange.newSyncState);
     return u.report;

@@ -469,7 +469,17 @@ export class EwsCalendarConnector implements CalendarConnector {
         await appointment.Update(ConflictResolutionMode.NeverOverwrite, SendInvitationsOrCancellationsMode.SendToNone);
       }
       if (fields.recurrence) {
-        await applyExceptions(service, id, fields, patternRewritten ? new Map() : existing, this.version, context);
+        // Exchange's changed occurrences take the series' new subject, place, text or privacy where they did not change
+        // those themselves: what they hold now is read again before they are brought in line.
+        const inherited = sentAtMs !== null && existing.size > 0 && (['subject', 'location', 'body', 'isPrivate'] as const).some((k) => current[k] !== fields[k]);
+        let now = existing;
+        if (patternRewritten) now = new Map();
+        else if (inherited) {
+          const [again] = (await service.BindToItems([new ItemId(id)], this.fullPropertySet())).Responses;
+          const item = (again as unknown as { Item?: unknown } | undefined)?.Item;
+          if (item instanceof Appointment) now = await currentExceptions(service, readCalendarItem(item, { defaultTimeZone: this.options.defaultTimeZone }), this.options.batchSize, context);
+        }
+        await applyExceptions(service, id, fields, now, this.version, context);
       }
       return this.writeResultOf(service, id, context, sentAtMs, transport);
     });

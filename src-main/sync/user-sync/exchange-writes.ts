@@ -1,4 +1,4 @@
-import { CalendarError } from '../../exchange/calendar-connector.ts';
+import { CalendarError, type WriteResult } from '../../exchange/calendar-connector.ts';
 import type { EventFields, SideEvent } from '../calendar-event.ts';
 import { contentHash } from '../event-content-hash.ts';
 import { occurrenceEventAt, parseOccurrenceItemId, seriesWithOccurrence } from '../series-flattening.ts';
@@ -7,6 +7,7 @@ import { describeFields, mergeIntoExchangeFields } from '../severa-activity-mapp
 import type { SeveraItem } from '../severa-snapshot.ts';
 import { buildPair, exchangeSide, severaSide, type Candidate, type ExchangeState, type SeveraState } from './candidate.ts';
 import { change, dropPair, note, roleIn, stagePair, type UserState } from './user-sync-state.ts';
+import { verifyWrite } from './verify-writes.ts';
 import { announceUpdate, type CreateExchangeIntent, type JournaledItem } from './write-ahead.ts';
 
 /**
@@ -19,30 +20,66 @@ import { announceUpdate, type CreateExchangeIntent, type JournaledItem } from '.
 export async function createInExchange(u: UserState, c: Candidate, reason: string): Promise<void> {
   const { ctx } = u;
   const item = c.severa.item!;
-  const fields: EventFields = { ...item.fields, attendees: [], organizer: null };
+  const fields = exchangeCreateFields(item);
   change(u, { side: 'exchange', action: 'create', ...describeFields(fields), sourceId: item.guid, reason });
   if (ctx.dryRun) return;
   const intentId = ctx.newId();
   ctx.store.addIntent({ id: intentId, email: u.plan.email, kind: 'create-exchange', payload: { mailbox: u.mailbox, severaGuid: item.guid } satisfies CreateExchangeIntent, createdAt: ctx.now().toISOString() });
   const written = await ctx.calendar.createEvent(u.mailbox, fields, item.guid);
   u.work.removeIntentIds.push(intentId);
+  recordExchangeCreate(u, c, fields, written);
+}
+
+/** The fields to create in Exchange for a Severa item (no attendees: the sync never invites anyone). */
+export function exchangeCreateFields(item: SeveraItem): EventFields {
+  return { ...item.fields, attendees: [], organizer: null };
+}
+
+/**
+ * After an item was created in Exchange from `c`'s activity: what Exchange stored (WriteResult.stored, when the
+ * connector can tell) is compared with what was meant and recorded, so a server that kept something else is reported
+ * and never taken for agreement.
+ */
+export function recordExchangeCreate(u: UserState, c: Candidate, fields: EventFields, written: WriteResult): void {
+  const item = c.severa.item!;
+  const held = written.stored?.fields ?? fields;
+  if (written.stored) verifyWrite(u, { side: 'exchange', exchangeId: written.id, severaGuid: item.guid, meant: fields, stored: held });
   if (c.pair) dropPair(u, c.pair);
-  const pair = buildPair(u, { ...c, pair: null, role: roleIn(u, item), origin: c.pair?.origin ?? 'severa' }, severaSide(c), { id: written.id, version: written.version, hash: contentHash(fields), modified: written.lastModified, fields }, fields);
-  stagePair(u, pair);
+  const e = { id: written.id, version: written.version, hash: contentHash(held), modified: written.lastModified, uid: written.stored?.uid ?? null, fields: held };
+  stagePair(u, buildPair(u, { ...c, pair: null, role: roleIn(u, item), origin: c.pair?.origin ?? 'severa' }, severaSide(c), e, held));
+}
+
+/** The fields an update of `c`'s Exchange item writes (Severa's, or `merged`), and where. */
+export function exchangeUpdateTarget(c: Candidate, merged?: EventFields): { fields: EventFields; id: string; version: string; uid: string | null } {
+  const current = c.exchange.event;
+  const p = c.pair;
+  return {
+    fields: merged ?? mergeIntoExchangeFields(current?.fields ?? null, c.severa.item!.fields),
+    id: current?.id ?? p!.exchangeId,
+    version: current?.version ?? p!.exchangeVersion,
+    uid: current?.uid ?? p?.uid ?? null,
+  };
+}
+
+/** After an update of a (non-occurrence) Exchange item: verified and recorded as Exchange stored it. */
+export function recordExchangeUpdate(u: UserState, c: Candidate, target: { fields: EventFields; id: string; uid: string | null }, written: WriteResult): SideEvent {
+  const held = written.stored?.fields ?? target.fields;
+  const id = written.id || target.id;
+  if (written.stored) verifyWrite(u, { side: 'exchange', exchangeId: id, severaGuid: c.severa.item?.guid ?? c.pair!.severaGuid, meant: target.fields, stored: held });
+  const uid = written.stored?.uid ?? target.uid;
+  const after: SideEvent = { id, version: written.version, lastModified: written.lastModified, fields: held, ...(uid ? { uid } : {}) };
+  stagePair(u, buildPair(u, c, severaSide(c), { id, version: after.version, hash: contentHash(held), modified: after.lastModified, uid, fields: held }, held));
+  return after;
 }
 
 /** Writes Severa's item (or `merged`, the fields a merge decided) to Exchange; returns the item as written. */
 export async function updateExchange(u: UserState, c: Candidate, reason: string, merged?: EventFields): Promise<SideEvent | undefined> {
   const { ctx } = u;
   const item = c.severa.item!;
-  const p = c.pair;
-  const current = c.exchange.event;
-  const fields = merged ?? mergeIntoExchangeFields(current?.fields ?? null, item.fields);
+  const target = exchangeUpdateTarget(c, merged);
+  const { fields, id, version, uid } = target;
   change(u, { side: 'exchange', action: 'update', ...describeFields(fields), sourceId: item.guid, reason });
   if (ctx.dryRun) return undefined;
-  const id = current?.id ?? p!.exchangeId;
-  const version = current?.version ?? p!.exchangeVersion;
-  const uid = current?.uid ?? p?.uid ?? null;
   const occurrence = parseOccurrenceItemId(id) !== null;
   // A merge's half-done writes are left to the next merge, which needs the pair as it was (see mergeBothWays).
   const intentId = merged ? null : announceUpdate(u, 'exchange', c, {
@@ -54,15 +91,18 @@ export async function updateExchange(u: UserState, c: Candidate, reason: string,
     // One occurrence of a series synced as occurrences: an exception of the series; its version is its content.
     const written = await writeOccurrence(u, id, fields);
     if (intentId) u.work.removeIntentIds.push(intentId);
-    const hash = contentHash({ ...fields, recurrence: null, exceptions: [] });
-    stagePair(u, buildPair(u, c, severaSide(c), { id, version: hash, hash, modified: written.lastModified, uid, base: null }, fields));
-    return { id, version: hash, lastModified: written.lastModified, fields: { ...fields, recurrence: null, exceptions: [] }, ...(uid ? { uid } : {}) };
+    const meant: EventFields = { ...fields, recurrence: null, exceptions: [] };
+    // The occurrence as the series Exchange stored holds it (an occurrence index may have landed elsewhere).
+    const now = written.stored ? occurrenceEventAt(written.stored, parseOccurrenceItemId(id)!.key) : null;
+    const held: EventFields = now ? { ...now.fields, recurrence: null, exceptions: [] } : meant;
+    if (now) verifyWrite(u, { side: 'exchange', exchangeId: id, severaGuid: item.guid, meant, stored: held });
+    const hash = contentHash(held);
+    stagePair(u, buildPair(u, c, severaSide(c), { id, version: hash, hash, modified: written.lastModified, uid, base: null }, held));
+    return { id, version: hash, lastModified: written.lastModified, fields: held, ...(uid ? { uid } : {}) };
   }
   const written = await ctx.calendar.updateEvent(u.mailbox, id, version, fields);
   if (intentId) u.work.removeIntentIds.push(intentId);
-  const after: SideEvent = { id: written.id || id, version: written.version, lastModified: written.lastModified, fields, ...(uid ? { uid } : {}) };
-  stagePair(u, buildPair(u, c, severaSide(c), { id: after.id, version: after.version, hash: contentHash(fields), modified: after.lastModified, uid, fields }, fields));
-  return after;
+  return recordExchangeUpdate(u, c, target, written);
 }
 
 /**
@@ -86,7 +126,9 @@ export async function keepSeveraOccurrencesInExchange(u: UserState, c: Candidate
   const written = await u.ctx.calendar.updateEvent(u.mailbox, current.id, current.version, fields);
   if (intentId) u.work.removeIntentIds.push(intentId);
   const uid = current.uid ?? c.pair?.uid ?? null;
-  return { id: written.id || current.id, version: written.version, hash: contentHash(fields), modified: written.lastModified, uid, fields };
+  const held = written.stored?.fields ?? fields;
+  if (written.stored) verifyWrite(u, { side: 'exchange', exchangeId: written.id || current.id, severaGuid: item.guid, meant: fields, stored: held });
+  return { id: written.id || current.id, version: written.version, hash: contentHash(held), modified: written.lastModified, uid, fields: held };
 }
 
 export async function deleteInExchange(u: UserState, c: Candidate, reason: string): Promise<void> {
@@ -135,7 +177,7 @@ export async function freshExchangeEvent(u: UserState, id: string): Promise<Side
 }
 
 /** Writes one occurrence of a series synced as occurrences: as an exception of the series (null: deleted). */
-async function writeOccurrence(u: UserState, id: string, fields: EventFields | null): Promise<{ version: string; lastModified: string }> {
+async function writeOccurrence(u: UserState, id: string, fields: EventFields | null): Promise<WriteResult> {
   const ref = parseOccurrenceItemId(id)!;
   const series = u.seriesNow.get(ref.seriesId) ?? (await u.ctx.calendar.getEvents(u.mailbox, [ref.seriesId]))[0];
   if (!series?.fields.recurrence) throw new CalendarError('not-found', 'The Exchange series of this occurrence is gone.');
@@ -143,7 +185,7 @@ async function writeOccurrence(u: UserState, id: string, fields: EventFields | n
   const updated = seriesWithOccurrence(series.fields, ref.key, occurrence);
   try {
     const written = await u.ctx.calendar.updateEvent(u.mailbox, series.id, series.version, updated);
-    u.seriesNow.set(series.id, { ...series, version: written.version, lastModified: written.lastModified, fields: updated });
+    u.seriesNow.set(series.id, written.stored ?? { ...series, version: written.version, lastModified: written.lastModified, fields: updated });
     return written;
   } catch (err) {
     u.seriesNow.delete(series.id);

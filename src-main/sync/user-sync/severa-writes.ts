@@ -1,14 +1,15 @@
 import type { EventFields, SideEvent } from '../calendar-event.ts';
 import { contentHash } from '../event-content-hash.ts';
 import { encodeSeriesBase, seriesBaseOf } from '../series-merge.ts';
-import { activityPatches, activityToFields, categoryOf, chooseActivityType, describeFields, fieldsToActivityInput, occurrenceKey } from '../severa-activity-mapping.ts';
-import { isSeveraNotFound, type SeveraActivity, type SeveraParticipant } from '../severa-port.ts';
+import { activityFieldPatches, activityPatches, activityToFields, categoryOf, chooseActivityType, describeFields, fieldsToActivityInput, occurrenceKey, withPatches } from '../severa-activity-mapping.ts';
+import { isSeveraNotFound, type SeveraActivity, type SeveraParticipant, type SeveraPatch } from '../severa-port.ts';
 import type { SeveraItem } from '../severa-snapshot.ts';
 import { localToMs } from '../zoned-time.ts';
 import { buildPair, exchangeSide, type Candidate } from './candidate.ts';
 import { keepSeveraOccurrencesInExchange } from './exchange-writes.ts';
 import { baseHash, OVERLAP_TOLERANCE_MS } from './item-helpers.ts';
 import { change, dropPair, note, problem, stagePair, type UserState } from './user-sync-state.ts';
+import { verifyWrite } from './verify-writes.ts';
 import { announceUpdate, type CreateSeveraIntent, type JournaledItem } from './write-ahead.ts';
 
 /**
@@ -68,19 +69,22 @@ export async function createInSevera(u: UserState, c: Candidate, reason: string)
   // the meeting, synced later in this cycle, link to it instead of creating it again (this user's next cycle finds
   // it by the intent, or by the UID of the pair those copies made).
   if (event.uid && created.guid) ctx.uidIndex.set(event.uid, created.guid);
-  await ensureParticipants(u, created.guid ?? '', participantGuids);
+  // A new activity has no participants yet: nothing to read before adding them.
+  await ensureParticipants(u, created.guid ?? '', participantGuids, true);
   let item = ctx.snapshot.toItem(created);
   if (!item) throw new Error('Severa answered the new activity without a guid.');
   if (event.fields.recurrence && event.fields.exceptions.length) item = await writeSeveraExceptions(u, item, event.fields);
   u.work.removeIntentIds.push(intentId);
+  // Severa's answer is what it stored: compared with what was meant, never read again.
+  verifyWrite(u, { side: 'severa', exchangeId: event.id, severaGuid: item.guid, meant: { ...expected, exceptions: expected.recurrence ? event.fields.exceptions : [] }, stored: item.fields });
   if (c.pair) dropPair(u, c.pair);
   stagePair(u, buildPair(u, { ...c, pair: null, role: ownerGuid === u.userGuid ? 'owner' : 'participant', origin: c.pair?.origin ?? 'exchange' }, item, exchangeSide(c), event.fields));
 }
 
-export async function ensureParticipants(u: UserState, activityGuid: string, userGuids: readonly string[]): Promise<void> {
+export async function ensureParticipants(u: UserState, activityGuid: string, userGuids: readonly string[], isNew = false): Promise<void> {
   if (!activityGuid || userGuids.length === 0) return;
   const { ctx } = u;
-  const present = new Set((await ctx.snapshot.participants(activityGuid)).map((p) => p.participantGuid));
+  const present = new Set(isNew ? [] : (await ctx.snapshot.participants(activityGuid)).map((p) => p.participantGuid));
   for (const guid of userGuids) {
     if (present.has(guid)) continue;
     const added = await ctx.severa.addParticipant(activityGuid, guid);
@@ -95,7 +99,18 @@ export async function ensureMember(u: UserState, item: SeveraItem): Promise<void
   await ensureParticipants(u, item.flattenedFrom ?? item.guid, [u.userGuid]);
 }
 
-/** Writes the Exchange item (or `merged`, the fields a merge decided) to Severa. */
+/** The activity of a PATCH answer (the API answers with a list). */
+function patched(result: SeveraActivity | SeveraActivity[], guid: string, fallback: SeveraActivity | null): SeveraActivity {
+  const a = (Array.isArray(result) ? (result.find((x) => x.guid === guid) ?? result[0]) : result) ?? fallback;
+  if (!a) throw new Error('Severa answered the change without the activity.');
+  return a;
+}
+
+/**
+ * Writes the Exchange item (or `merged`, the fields a merge decided) to Severa. The activity is not read first when
+ * this cycle did not read it and the entry is the user's own single activity: every field the entry carries is
+ * replaced, and Severa's answer (the activity as stored) decides whether its type must follow a change of privacy.
+ */
 export async function updateSevera(u: UserState, c: Candidate, reason: string, merged?: EventFields): Promise<void> {
   const { ctx } = u;
   const source = c.exchange.event!;
@@ -103,42 +118,66 @@ export async function updateSevera(u: UserState, c: Candidate, reason: string, m
   const guid = c.severa.item?.guid ?? c.pair!.severaGuid;
   change(u, { side: 'severa', action: 'update', ...describeFields(event.fields), sourceId: event.id, reason });
   if (ctx.dryRun) return;
-  const current = c.severa.item?.activity ?? (await ctx.snapshot.activity(guid));
-  if (!current) {
+  const unread = !c.severa.item && !event.fields.recurrence && !c.pair?.severaSeriesBase && c.pair?.role === 'owner';
+  const current = c.severa.item?.activity ?? (unread ? null : await ctx.snapshot.activity(guid));
+  const goneMeanwhile = () => createInSevera(u, { ...c, severa: { state: 'absent' } }, 'changed in Exchange after deletion in Severa');
+  if (!current && !unread) {
     // Gone meanwhile: decide again with Severa absent (the change wins over the deletion).
-    await createInSevera(u, { ...c, severa: { state: 'absent' } }, 'changed in Exchange after deletion in Severa');
+    await goneMeanwhile();
     return;
   }
-  const category = categoryOf(current, ctx.snapshot.typesByGuid);
-  let activityTypeGuid: string | undefined;
-  if (event.fields.isPrivate !== (category === 'Personal')) {
-    const owner = ctx.snapshot.userByGuid(current.ownerUser?.guid ?? '');
-    const type = chooseActivityType(event.fields.isPrivate, owner, ctx.snapshot.types);
-    if (type && type.guid !== current.activityType?.guid) activityTypeGuid = type.guid;
-  }
-  const timeZone = c.severa.item?.timeZone ?? ctx.snapshot.timeZoneOf(current.ownerUser?.guid);
-  const ops = activityPatches(current, event.fields, { timeZone, activityTypeGuid });
+  const ownerGuid = current ? (current.ownerUser?.guid ?? '') : u.userGuid;
+  const timeZone = c.severa.item?.timeZone ?? ctx.snapshot.timeZoneOf(ownerGuid);
+  const typeFor = (a: SeveraActivity): string | undefined => {
+    if (event.fields.isPrivate === (categoryOf(a, ctx.snapshot.typesByGuid) === 'Personal')) return undefined;
+    const type = chooseActivityType(event.fields.isPrivate, ctx.snapshot.userByGuid(a.ownerUser?.guid ?? ownerGuid), ctx.snapshot.types);
+    return type?.guid && type.guid !== a.activityType?.guid ? type.guid : undefined;
+  };
+  const ops: SeveraPatch[] = current ? activityPatches(current, event.fields, { timeZone, activityTypeGuid: typeFor(current) }) : activityFieldPatches(event.fields, timeZone);
   const intentId = merged ? null : announceUpdate(u, 'severa', c, {
     writtenHash: contentHash(event.fields),
     writtenBase: encodeSeriesBase(seriesBaseOf(event.fields)),
     source: exchangeSide(c),
   });
-  let updated: SeveraActivity = current;
+  let updated: SeveraActivity | null = current;
+  const sent: SeveraPatch[] = [];
   if (ops.length) {
-    const result = await ctx.severa.patchActivity(guid, ops);
-    updated = (Array.isArray(result) ? (result.find((a) => a.guid === guid) ?? result[0]) : result) ?? current;
+    try {
+      updated = patched(await ctx.severa.patchActivity(guid, ops), guid, current);
+    } catch (err) {
+      if (current || !isSeveraNotFound(err)) throw err;
+      if (intentId) u.work.removeIntentIds.push(intentId);
+      await goneMeanwhile();
+      return;
+    }
+    sent.push(...ops);
+    // Not read before: the answer says whether the activity's type still fits the entry's privacy.
+    const typeGuid = current ? undefined : typeFor(updated);
+    if (typeGuid) {
+      const typeOp: SeveraPatch[] = [{ path: '/activityType/guid', value: typeGuid }];
+      updated = patched(await ctx.severa.patchActivity(guid, typeOp), guid, updated);
+      sent.push(...typeOp);
+    }
     ctx.snapshot.remember(updated);
   }
+  const activity = updated!;
   // Attendees added to the meeting in the organizer's calendar take part in the activity too (never removed here:
   // an attendee who declines keeps what they did in Severa).
-  if ((current.ownerUser?.guid ?? '') === u.userGuid && event.fields.attendees.length > 0) {
+  if (ownerGuid === u.userGuid && event.fields.attendees.length > 0) {
     const wanted = ownerFor(u, event).participantGuids.filter((g) => g !== u.userGuid);
     if (wanted.length) await ensureParticipants(u, guid, wanted);
   }
-  let item = await ctx.snapshot.itemFor(updated);
+  let item = await ctx.snapshot.itemFor(activity);
   if (!item) throw new Error('Severa answered the updated activity without a guid.');
   if (event.fields.recurrence) item = await writeSeveraExceptions(u, item, event.fields);
   if (intentId) u.work.removeIntentIds.push(intentId);
+  if (sent.length) {
+    // What was meant: Severa's answer with every field the patches set as they set it.
+    const meant = activityToFields(withPatches(activity, sent), { timeZone: item.timeZone, typesByGuid: ctx.snapshot.typesByGuid }).fields;
+    const before = new Set((c.severa.item?.fields.exceptions ?? []).map((x) => x.originalStart));
+    const stored = { ...item.fields, exceptions: item.fields.exceptions.filter((x) => !before.has(x.originalStart) || event.fields.exceptions.some((w) => w.originalStart === x.originalStart)) };
+    verifyWrite(u, { side: 'severa', exchangeId: event.id, severaGuid: item.guid, meant: { ...meant, exceptions: meant.recurrence ? event.fields.exceptions : [] }, stored });
+  }
   const exchange = event.fields.recurrence ? await keepSeveraOccurrencesInExchange(u, c, item, event.fields, reason, merged !== undefined) : exchangeSide(c);
   stagePair(u, buildPair(u, c, item, exchange, event.fields));
 }

@@ -2,6 +2,7 @@ import type { SideName } from '../../common/sync-report.ts';
 import type { SideEvent } from '../calendar-event.ts';
 import type { SeveraActivity, SeveraParticipant } from '../severa-port.ts';
 import { seriesBaseText, type Candidate, type SideState } from './candidate.ts';
+import type { IntentRecord } from '../../store/sync-store.ts';
 import type { UserState } from './user-sync-state.ts';
 
 /**
@@ -61,8 +62,8 @@ export type JournaledItem =
   | { side: 'severa'; activity: SeveraActivity; participants: SeveraParticipant[]; exchangeId: string | null; mailbox: string }
   | { side: 'severa'; participation: { activityGuid: string; userGuid: string; participantGuid: string }; activity: SeveraActivity | null; exchangeId: string | null; mailbox: string };
 
-/** Writes the intent of copying onto `side` of a stored pair (see UpdateIntent); null when there is no pair. */
-export function announceUpdate(u: UserState, side: SideName, c: Candidate, what: { writtenHash: string; writtenBase: string | null; source: SideState }): string | null {
+/** The intent of copying onto `side` of a stored pair (see UpdateIntent), not written yet; null when there is no pair. */
+export function updateIntentRecord(u: UserState, side: SideName, c: Candidate, what: { writtenHash: string; writtenBase: string | null; source: SideState }): IntentRecord<UpdateIntent> | null {
   const p = c.pair;
   if (!p || u.ctx.dryRun) return null;
   const { source } = what;
@@ -73,7 +74,13 @@ export function announceUpdate(u: UserState, side: SideName, c: Candidate, what:
     writtenBase: what.writtenBase,
     source: { version: source.version, hash: source.hash, modified: source.modified, base: seriesBaseText(source) },
   };
-  const id = u.ctx.newId();
-  u.ctx.store.addIntent({ id, email: u.plan.email, kind: side === 'exchange' ? 'update-exchange' : 'update-severa', payload, createdAt: u.ctx.now().toISOString() });
-  return id;
+  return { id: u.ctx.newId(), email: u.plan.email, kind: side === 'exchange' ? 'update-exchange' : 'update-severa', payload, createdAt: u.ctx.now().toISOString() };
+}
+
+/** Writes the intent of copying onto `side` of a stored pair (see UpdateIntent); null when there is no pair. */
+export function announceUpdate(u: UserState, side: SideName, c: Candidate, what: { writtenHash: string; writtenBase: string | null; source: SideState }): string | null {
+  const record = updateIntentRecord(u, side, c, what);
+  if (!record) return null;
+  u.ctx.store.addIntent(record);
+  return record.id;
 }

@@ -7,6 +7,7 @@ import { classifySide, type Decision } from '../sync-decision.ts';
 import { isItemLevel, problemFor } from '../sync-problems.ts';
 import { buildPair, currentFields, exchangeSide, severaSide, type Candidate, type Decided, type ExchangeSideNow } from './candidate.ts';
 import { correctedTimes, decideCandidate } from './decide-candidates.ts';
+import { batchableExchangeWrite, writeExchangeBatch } from './exchange-batch.ts';
 import { createInExchange, deleteInExchange, freshExchangeEvent, updateExchange } from './exchange-writes.ts';
 import { createInSevera, deleteInSevera, ensureMember, updateSevera } from './severa-writes.ts';
 import { change, dropPair, note, problem, reportMark, retryLater, roleIn, rollBackReport, stagePair, type UserState } from './user-sync-state.ts';
@@ -18,8 +19,12 @@ import { change, dropPair, note, problem, reportMark, retryLater, roleIn, rollBa
  * failure stops the user's sync before its commit.
  */
 export async function writeDecisions(u: UserState, decided: Decided[]): Promise<void> {
-  await prefetch(u, decided);
-  for (const { c, d } of decided) await execute(u, c, d, true);
+  // Creates and single-item updates in Exchange go together (exchange-batch.ts), after the rest, one by one.
+  const batch = new Set(decided.filter(({ c, d }) => batchableExchangeWrite(u, c, d)));
+  const rest = decided.filter((x) => !batch.has(x));
+  await prefetch(u, rest);
+  for (const { c, d } of rest) await execute(u, c, d, true);
+  if (batch.size) await writeExchangeBatch(u, [...batch], (c, d, err) => handleFailure(u, c, d, err, true));
 }
 
 /** Reads in batches what the writes need and this cycle has not read yet. */
@@ -48,28 +53,33 @@ async function execute(u: UserState, c: Candidate, d: Decision, mayRetry: boolea
   } catch (err) {
     // The change lines were written before the side effect (so a dry run lists them); a write that failed did not happen.
     rollBackReport(u, mark);
-    if (err instanceof CalendarError && err.code === 'conflict' && mayRetry && c.pair) {
-      // Someone changed the Exchange item while we wrote it: read it again and decide once more.
-      const fresh = await freshExchangeEvent(u, c.pair.exchangeId);
-      const exchange: ExchangeSideNow = fresh
-        ? { state: classifySide({ version: c.pair.exchangeVersion, hash: c.pair.exchangeHash }, { version: fresh.version, hash: contentHash(fresh.fields) }), event: fresh }
-        : { state: 'absent' };
-      const again = { ...c, exchange };
-      await execute(u, again, decideCandidate(u, again), false);
-      return;
-    }
-    if (err instanceof CalendarError && err.code === 'would-notify') {
-      await keepOutlookMeeting(u, c, d, err);
-      return;
-    }
-    if (!isItemLevel(err)) throw err;
-    const subject = c.exchange.event?.fields.subject ?? c.severa.item?.fields.subject ?? c.pair?.subject ?? '';
-    const p = problemFor(err, { mailbox: u.mailbox, what: `syncing "${subject}"` });
-    problem(u, { ...p, message: `"${subject}": ${p.message}` });
-    if (c.exchange.event) retryLater(u, 'exchange', c.exchange.event.id);
-    if (c.severa.item) retryLater(u, 'severa', c.severa.item.guid);
-    keepGoneSides(u, c, d, err);
+    await handleFailure(u, c, d, err, mayRetry);
   }
+}
+
+/** A write that failed: decided again after a conflict, kept as Outlook has it, or reported and retried next cycle. */
+async function handleFailure(u: UserState, c: Candidate, d: Decision, err: unknown, mayRetry: boolean): Promise<void> {
+  if (err instanceof CalendarError && err.code === 'conflict' && mayRetry && c.pair) {
+    // Someone changed the Exchange item while we wrote it: read it again and decide once more.
+    const fresh = await freshExchangeEvent(u, c.pair.exchangeId);
+    const exchange: ExchangeSideNow = fresh
+      ? { state: classifySide({ version: c.pair.exchangeVersion, hash: c.pair.exchangeHash }, { version: fresh.version, hash: contentHash(fresh.fields) }), event: fresh }
+      : { state: 'absent' };
+    const again = { ...c, exchange };
+    await execute(u, again, decideCandidate(u, again), false);
+    return;
+  }
+  if (err instanceof CalendarError && err.code === 'would-notify') {
+    await keepOutlookMeeting(u, c, d, err);
+    return;
+  }
+  if (!isItemLevel(err)) throw err;
+  const subject = c.exchange.event?.fields.subject ?? c.severa.item?.fields.subject ?? c.pair?.subject ?? '';
+  const p = problemFor(err, { mailbox: u.mailbox, what: `syncing "${subject}"` });
+  problem(u, { ...p, message: `"${subject}": ${p.message}` });
+  if (c.exchange.event) retryLater(u, 'exchange', c.exchange.event.id);
+  if (c.severa.item) retryLater(u, 'severa', c.severa.item.guid);
+  keepGoneSides(u, c, d, err);
 }
 
 /**
@@ -94,7 +104,9 @@ async function keepOutlookMeeting(u: UserState, c: Candidate, d: Decision, err: 
     await updateSevera(u, c, 'changed in Outlook; the meeting can only change there');
     return;
   }
-  if (u.ctx.dryRun || !c.pair) return;
+  // An organizer's meeting linked to its activity by UID has no pair yet: it gets one now, or the next cycle would take
+  // the activity for new to this user and put a second copy beside the meeting.
+  if (u.ctx.dryRun || !(c.pair || (c.severa.item && c.exchange.event))) return;
   stagePair(u, buildPair(u, c, severaSide(c), exchangeSide(c), currentFields(c)));
 }
 

@@ -202,7 +202,8 @@ export class EwsService {
   upsertOverride(mailbox: Mailbox, master: StoredItem, originalStartMs: number, patch: Partial<SimOccurrenceOverride>, nowMs: number): StoredItem {
     const orig = ewsDateTime(originalStartMs);
     const next = cloneItem(master.data);
-    const i = next.modifiedOccurrences.findIndex((o) => o.originalStart === orig);
+    // By instant: an override may spell the same original start another way (with or without milliseconds).
+    const i = next.modifiedOccurrences.findIndex((o) => Date.parse(o.originalStart) === originalStartMs);
     const prev = i >= 0 ? next.modifiedOccurrences[i] : { originalStart: orig, lastModifiedTime: '' };
     const ov: SimOccurrenceOverride = { ...prev, ...patch, originalStart: orig, lastModifiedTime: ewsDateTime(nowMs) };
     if (ov.start && ov.end && Date.parse(ov.end) < Date.parse(ov.start)) throw new EwsError('ErrorCalendarEndDateIsEarlierThanStartDate', 'EndDate is earlier than StartDate');
@@ -219,8 +220,8 @@ export class EwsService {
       ['deletedOccurrences'],
       (d) => {
         // Copy-on-write: stored arrays may be shared (the benchmark shares empty ones).
-        d.modifiedOccurrences = d.modifiedOccurrences.filter((o) => o.originalStart !== orig);
-        if (!d.deletedOccurrences.includes(orig)) d.deletedOccurrences = [...d.deletedOccurrences, orig];
+        d.modifiedOccurrences = d.modifiedOccurrences.filter((o) => Date.parse(o.originalStart) !== originalStartMs);
+        if (!d.deletedOccurrences.some((x) => Date.parse(x) === originalStartMs)) d.deletedOccurrences = [...d.deletedOccurrences, orig];
       },
       nowMs,
     );
