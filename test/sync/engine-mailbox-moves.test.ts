@@ -131,6 +131,20 @@ describe('engine: hybrid organizations and moved mailboxes', () => {
     expect(w.severa.all().map((a) => a.name).sort()).toEqual(['Aino, Outlook', 'Mikko, Severa']);
   });
 
+  it('the same server reached at a new address is not a move: no note, no full read, the position kept', async () => {
+    const w = new World({ enrol: [AINO] });
+    w.calendar.userCreate(AINO.email, fields({ subject: 'Entry', start: at(2, '09:00'), end: at(2, '10:00') }));
+    w.connector = new RoutedCalendarConnector({ connections: [{ location: ONPREM, connector: w.calendar }] });
+    await w.cycle();
+    w.connector = new RoutedCalendarConnector({ connections: [{ location: 'ews:mail2.contoso.example/ews/exchange.asmx', connector: w.calendar }] });
+    w.resetCalls();
+    const r = await w.cycle();
+    expect(r.users[0].notes).toEqual([]);
+    expect(changesOf(r.users[0])).toBe(0);
+    expect(w.calendar.calls.getEvents).toBe(1);
+    expect(w.store.getUser(AINO.email)?.exchangeLocation).toBe('ews:mail2.contoso.example/ews/exchange.asmx');
+  });
+
   it("the admin's choice of connection wins over finding it", async () => {
     const { w, onprem, online } = hybridWorld({ [MIKKO.email]: ONPREM });
     // Mikko's mailbox is in Exchange Online, but the admin says on-premises: the sync obeys and reports the failure.

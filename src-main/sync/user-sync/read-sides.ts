@@ -80,7 +80,7 @@ async function readExchange(u: UserState, stored: StoredPairs): Promise<{ view: 
   let pairs = stored;
   const view: ExchangeView = { changed: new Map(), deleted: new Set(), full: false, newSyncState: null, flattenedSeries: new Map(), wholeAgain: new Set() };
   const remembered = u.plan.state?.exchangeLocation ?? null;
-  let moved = await locateMailbox(u, remembered);
+  let moved = await locateMailbox(u, remembered, pairs);
   const state = moved ? null : (u.plan.state?.exchangeSyncState ?? null);
   let changes;
   try {
@@ -89,7 +89,7 @@ async function readExchange(u: UserState, stored: StoredPairs): Promise<{ view: 
   } catch (err) {
     if (err instanceof CalendarError && err.code === 'mailbox-moved') {
       // Found in another place while reading: read it there, whole.
-      moved = (await locateMailbox(u, remembered)) || true;
+      moved = (await locateMailbox(u, remembered, null)) || true;
     } else if (err instanceof CalendarError && err.code === 'invalid-sync-state') {
       // The server forgot our position: read everything again; the pairs keep what was already synced.
       note(u, 'Exchange no longer accepted the sync position for this mailbox: everything was read again and matched with the existing pairs.');
@@ -118,14 +118,26 @@ async function readExchange(u: UserState, stored: StoredPairs): Promise<{ view: 
  * not). True when it lives elsewhere than the store remembers: it moved (or the organization was re-pointed at
  * another Exchange), so its ids and sync position are void and its pairs must be found again.
  */
-async function locateMailbox(u: UserState, remembered: string | null): Promise<boolean> {
+async function locateMailbox(u: UserState, remembered: string | null, pairs: StoredPairs | null): Promise<boolean> {
   if (!u.ctx.calendar.locate) return false;
   const where = await u.ctx.calendar.locate(u.mailbox, remembered, u.plan.email);
-  const moved = remembered !== null && where.location !== remembered;
+  const moved = remembered !== null && where.location !== remembered && !(pairs && (await sameStore(u, pairs)));
   u.where.location = where.location;
   u.where.since = moved || !u.plan.state?.exchangeLocationSince ? u.ctx.now().toISOString() : u.plan.state.exchangeLocationSince;
   u.report.mailboxLocation = { label: where.label, since: u.where.since };
   return moved;
+}
+
+/**
+ * A new location may be the same mailbox reached another way (the EWS address changed, the server did not): when the
+ * ids of a few synced entries still open there, nothing moved and the sync position still holds. A move gives every
+ * item a new id, so one id that does not open means a move.
+ */
+async function sameStore(u: UserState, pairs: StoredPairs): Promise<boolean> {
+  const sample = [...new Set(pairs.list.filter((p) => !p.exchangeGone).map((p) => serverItemId(p.exchangeId)))].slice(0, 3);
+  if (sample.length === 0) return false;
+  const found = await u.ctx.calendar.getEvents(u.mailbox, sample).catch(() => []);
+  return found.length === sample.length;
 }
 
 /**
