@@ -150,6 +150,7 @@ describe.each(EXCHANGES)('e2e on %s: a series changed on both sides', (exchange)
       if (laterSide === 'exchange') inOutlook();
       else inSevera();
       const r = await w.cycle();
+      expect(r.users[0].errors).toEqual([]);
       expect(r.users[0].outcome).toBe('ok');
       expect(r.users[0].conflicts).toBe(1);
       const fifth = laterSide === 'exchange' ? at(29, 15) : at(29, 12);
