@@ -12,10 +12,12 @@ const AINO = 'aino.virtanen@contoso.example';
 const MIKKO = 'mikko.lahtinen@contoso.example';
 const DAY = 86_400_000;
 
-let h: GraphHarness;
+let h: GraphHarness | undefined;
 afterEach(async () => {
+  if (!h) return;
   expect(h.sim.contractViolations()).toEqual([]);
   await h.close();
+  h = undefined;
 });
 
 function inDays(days: number, hour: number): string {
@@ -272,5 +274,14 @@ describe('GraphCalendarConnector: what the admin is told', () => {
     const result = await h.connector.syncChanges(AINO, null);
     expect(result.changed).toHaveLength(4);
     expect(h.sim.counters().throttled).toBeGreaterThan(0);
+  });
+});
+
+describe('GraphCalendarConnector behind a proxy that fails', () => {
+  it("says the proxy's own sentence and fix, not a generic connection failure", async () => {
+    const { graphTransportError } = await import('../../src-main/exchange/graph/graph-errors.ts');
+    const { TransportFailure } = await import('../../src-main/net/http-transport.ts');
+    const e = graphTransportError(new TransportFailure('proxy', 'The proxy proxy.contoso.example:8080 wants a login.', 'Enter the proxy login in Admin > Network.'), 'Reading calendar changes', 'graph.microsoft.com');
+    expect([e.code, e.advice?.message, e.advice?.fix]).toEqual(['config', 'The proxy proxy.contoso.example:8080 wants a login.', 'Enter the proxy login in Admin > Network.']);
   });
 });

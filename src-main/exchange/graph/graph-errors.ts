@@ -100,6 +100,12 @@ export function graphTransportError(failure: TransportFailure, context: string, 
       });
     case 'refused':
       return new CalendarError('transient', `${context}: ${host} refused the connection.`, { cause: failure, serverCode: 'connection refused' });
+    case 'proxy':
+      // The proxy's own sentence and fix (it names the proxy and what to set); not retried as a passing fault.
+      return new CalendarError('config', `${context}: ${failure.message}`, {
+        cause: failure,
+        advice: advice(failure.message, failure.fix ?? 'Check the proxy settings (Admin > Network).'),
+      });
     case 'too-large':
       return new CalendarError('bad-response', `${context}: ${host} answered with more than the sync accepts.`, { cause: failure });
     default:
