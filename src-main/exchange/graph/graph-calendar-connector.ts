@@ -367,10 +367,25 @@ export class GraphCalendarConnector implements CalendarConnector {
     return this.#writeResult(answer.body, what);
   }
 
+  /** The write's answer: the event as Exchange Online stored it (a series' master, without its exceptions). */
   #writeResult(e: GraphEvent | undefined, what: string): WriteResult {
     if (!e?.id) throw new CalendarError('bad-response', `${what}: Microsoft Graph answered the write without the event.`);
     const modified = Date.parse(e.lastModifiedDateTime ?? '');
-    return { id: e.id, version: versionOf(e), lastModified: Number.isNaN(modified) ? this.#now().toISOString() : new Date(modified).toISOString() };
+    let stored: SideEvent | undefined;
+    try {
+      stored = readGraphEvent(e, { defaultTimeZone: this.#defaultTimeZone }).event;
+    } catch {
+      stored = undefined;
+    }
+    return { id: e.id, version: versionOf(e), lastModified: Number.isNaN(modified) ? this.#now().toISOString() : new Date(modified).toISOString(), ...(stored ? { stored } : {}) };
+  }
+
+  /** A series after its exceptions were written, read back whole: what the write's answers cannot say. */
+  async #storedSeries(smtp: string, userPath: string, id: string, what: string): Promise<WriteResult> {
+    const read = await this.#readItems(smtp, userPath, [id], what);
+    const stored = read.found[0];
+    if (!stored) return this.#finalVersion(smtp, userPath, id, what);
+    return { id: stored.id, version: stored.version, lastModified: stored.lastModified, stored };
   }
 
   async createEvent(mailbox: string, fields: EventFields, syncTag: string): Promise<WriteResult> {
@@ -391,7 +406,8 @@ export class GraphCalendarConnector implements CalendarConnector {
     let result = this.#writeResult(created.body, what);
     if (fields.recurrence && fields.exceptions.length > 0) {
       await writeExceptions(this.#ctx(smtp, userPath, what), result.id, fields, []);
-      result = await this.#finalVersion(smtp, userPath, result.id, what);
+      // The answer was the master alone: the series with the exceptions it now has is read back.
+      result = await this.#storedSeries(smtp, userPath, result.id, what);
     }
     this.#knownIn(smtp).set(result.id, { version: result.version, isOrganizer: true, attendees: 0, exceptions: fields.exceptions, recurrence: fields.recurrence });
     return result;
@@ -429,8 +445,13 @@ export class GraphCalendarConnector implements CalendarConnector {
     });
     let result = this.#writeResult(answer.body, what);
     if (fields.recurrence) {
-      const writes = await writeExceptions(this.#ctx(smtp, userPath, what), id, fields, sendPattern ? [] : currentExceptions);
-      if (writes > 0) result = await this.#finalVersion(smtp, userPath, id, what);
+      // Changed occurrences take the series' new subject, place or text where they did not change those themselves:
+      // what they hold now is read again before they are brought in line.
+      let now = sendPattern ? [] : currentExceptions;
+      if (!sendPattern && currentExceptions.some((e) => e.fields !== null)) now = (await this.#readItems(smtp, userPath, [id], what)).found[0]?.fields.exceptions ?? currentExceptions;
+      const writes = await writeExceptions(this.#ctx(smtp, userPath, what), id, fields, now);
+      // The answer was the master alone: a series that has or had exceptions is read back whole.
+      if (writes > 0 || fields.exceptions.length > 0 || currentExceptions.length > 0) result = await this.#storedSeries(smtp, userPath, id, what);
     }
     this.#knownIn(smtp).set(id, { ...current, version: result.version, exceptions: fields.exceptions, recurrence: fields.recurrence });
     return result;
