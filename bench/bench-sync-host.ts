@@ -21,7 +21,7 @@ import { SeveraClient } from '../src-main/severa/severa-client.ts';
 
 export type SyncHostRequest =
   | { type: 'init'; settings: unknown; secrets: Record<string, string>; severaRate: number }
-  | { type: 'cycle'; advanceMs: number }
+  | { type: 'cycle'; advanceMs: number; snapshots?: { dir: string; label: string } }
   | { type: 'snapshot'; path: string }
   | { type: 'close' };
 
@@ -133,6 +133,18 @@ async function main(): Promise<void> {
           clockAdvanceMs += req.advanceMs;
           gc();
           verifyRequests = 0;
+          // Heap snapshots (only when asked: writing one stops the cycle for a while, so such a run's figures are not the
+          // sync's): one when 95 % of the users are done, one after the cycle with the runner holding its report.
+          let taken = false;
+          const snap = req.snapshots;
+          const unsubscribe = snap
+            ? runner.onProgress((p) => {
+                if (taken || p.usersTotal === 0 || p.usersDone < Math.ceil(p.usersTotal * 0.95)) return;
+                taken = true;
+                gc();
+                v8.writeHeapSnapshot(join(snap.dir, `${snap.label}-at-95pct.heapsnapshot`));
+              })
+            : () => undefined;
           const profiler = new v8.GCProfiler();
           profiler.start();
           const cpu0 = process.cpuUsage();
@@ -141,7 +153,9 @@ async function main(): Promise<void> {
           const wallMs = performance.now() - t0;
           const cpu = process.cpuUsage(cpu0);
           const stats = profiler.stop();
+          unsubscribe();
           gc();
+          if (snap) v8.writeHeapSnapshot(join(snap.dir, `${snap.label}-after.heapsnapshot`));
           const heapAfterGc = process.memoryUsage().heapUsed;
           let maxAfterMajor = 0;
           for (const s of stats?.statistics ?? []) {

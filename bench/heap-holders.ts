@@ -184,14 +184,32 @@ function analyse(s: Snapshot, top: number): string[] {
     }
     return '?';
   };
-  const pathOf = (n: number) => {
-    const parts: string[] = [];
-    for (let m = n, guard = 0; m !== 0 && guard < 12; m = idom[m], guard++) {
-      const d = idom[m];
-      if (d < 0) break;
-      parts.unshift(d === 0 ? nameOf(m) : `.${edgeName(d, m)}`);
+  // The shortest path from the GC roots (breadth first over strong edges): the chain that keeps an object alive.
+  const via = new Int32Array(N).fill(-1);
+  const queue = new Int32Array(N);
+  let head = 0;
+  let tail = 0;
+  queue[tail++] = 0;
+  via[0] = 0;
+  while (head < tail) {
+    const n = queue[head++];
+    for (let e = firstEdge[n]; e < firstEdge[n + 1]; e += EF) {
+      if (!usable(e)) continue;
+      const to = s.edges[e + eTo] / NF;
+      if (via[to] !== -1) continue;
+      via[to] = n;
+      queue[tail++] = to;
     }
-    return parts.join('').slice(0, 160);
+  }
+  const label = (n: number) => {
+    const t = typeOf(n);
+    if (t === 'synthetic') return s.stringAt(s.nodes[n * NF + fName]);
+    return nameOf(n);
+  };
+  const pathOf = (n: number) => {
+    const hops: string[] = [];
+    for (let m = n, guard = 0; m !== 0 && via[m] >= 0 && guard < 14; m = via[m], guard++) hops.unshift(`${label(via[m])}.${edgeName(via[m], m)}`);
+    return hops.slice(-7).join(' > ').slice(-220);
   };
   const total = retained[0];
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;

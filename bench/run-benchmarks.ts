@@ -142,7 +142,9 @@ async function benchRun(kind: ExchangeKind, opts: ReturnType<typeof options>): P
     const cycle = async (phase: string, edits?: EditRound) => {
       await peers.ask({ type: 'advance', ms: intervalMs });
       await peers.ask({ type: 'reset' });
-      const reply = await sync.ask({ type: 'cycle', advanceMs: intervalMs });
+      // Snapshots of the initial sync only (the largest report and working set); they slow that cycle down.
+      const snapshots = opts.heapSnapshotDir && phase === 'initial sync' ? { dir: opts.heapSnapshotDir, label: `sync-${kind}-${opts.users}x${opts.entries}-initial` } : undefined;
+      const reply = await sync.ask({ type: 'cycle', advanceMs: intervalMs, ...(snapshots ? { snapshots } : {}) });
       if (reply.type !== 'figures') throw new Error('unexpected answer from the sync process');
       const counters = (await peers.ask({ type: 'counters' })) as { type: 'counters'; counters: HostCounters };
       const result: CycleResult = { phase, sync: reply.figures as CycleFigures, peers: counters.counters, ...(edits ? { edits } : {}) };
@@ -157,9 +159,9 @@ async function benchRun(kind: ExchangeKind, opts: ReturnType<typeof options>): P
       await cycle(`K = ${k} changes`, edited.round);
     }
     if (opts.heapSnapshotDir) {
-      const path = join(opts.heapSnapshotDir, `sync-${kind}-${opts.users}x${opts.entries}.heapsnapshot`);
+      const path = join(opts.heapSnapshotDir, `sync-${kind}-${opts.users}x${opts.entries}-last.heapsnapshot`);
       await sync.ask({ type: 'snapshot', path });
-      console.log(`Heap snapshot of the sync process after the last cycle: ${path} (npm run bench:heap -- ${path})`);
+      console.log(`Heap snapshots of the sync process (initial sync at 95 % of the users and after it, after the last cycle) in ${opts.heapSnapshotDir}: npm run bench:heap -- <file> (this run's initial-sync figures include writing them)`);
     }
     await sync.ask({ type: 'close' }).catch(() => undefined);
     return { kind, users: opts.users, perUser: opts.entries, severaRate: opts.severaRate, baseHeapMb: init.heapAfterGcMb, cycles, seconds: (performance.now() - t0) / 1000 };
@@ -172,6 +174,11 @@ async function benchRun(kind: ExchangeKind, opts: ReturnType<typeof options>): P
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--latency')) {
+    // Near real time, measured (latency-bench.ts): its own options.
+    const { runLatencyBench } = await import('./latency-bench.ts');
+    return runLatencyBench(process.argv.slice(2).filter((a) => a !== '--latency'));
+  }
   const opts = options();
   console.log(
     `Benchmark: ${opts.users} users x ${opts.entries} entries on each side (${2 * opts.users * opts.entries} entries; preset ${opts.preset}); ` +
