@@ -17,6 +17,7 @@ const TEXT = {
   changedHeading: (email: string) => `${email} changed:`,
   wouldChangeHeading: (email: string) => `${email} would change:`,
   more: (n: number) => `  ...and ${n} more (--json lists every one)`,
+  moreThanReported: (n: number, inJson: number) => `  ...and ${n} more (--json lists the first ${inJson})`,
   nothingToSync: 'Nobody has turned on their sync yet, so there is nothing to sync. Each person does that in the app, under My sync.',
   stoppedByOrganization: (emails: string[]) => `Not synced because of the problem above: ${emails.join(', ')}.`,
 };
@@ -80,7 +81,8 @@ export function formatCycleReport(report: CycleReport): string {
   for (const u of report.users.filter((x) => x.changes.length > 0)) {
     out.push('', report.dryRun ? TEXT.wouldChangeHeading(u.email) : TEXT.changedHeading(u.email));
     for (const c of u.changes.slice(0, MAX_LISTED_CHANGES)) out.push(formatChangeLine(c, report.dryRun));
-    if (u.changes.length > MAX_LISTED_CHANGES) out.push(TEXT.more(u.changes.length - MAX_LISTED_CHANGES));
+    const unlisted = u.changes.length - Math.min(u.changes.length, MAX_LISTED_CHANGES) + (u.changesOmitted ?? 0);
+    if (unlisted > 0) out.push(u.changesOmitted ? TEXT.moreThanReported(unlisted, u.changes.length) : TEXT.more(unlisted));
   }
   const problems: string[] = [...problemLines('  ', report.errors)];
   const stopped = usersStoppedByOrganization(report);

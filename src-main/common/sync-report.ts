@@ -40,7 +40,10 @@ export interface UserReport {
   conflicts: number;
   /** Deletions held by the mass-deletion guard, waiting for confirmation. */
   heldDeletions: number;
+  /** The first changes, in the order they were made (at most 50: a first sync of thousands lists only its beginning). */
   changes: ChangeLine[];
+  /** Changes made beyond those listed in `changes` (absent when every one is listed). */
+  changesOmitted?: number;
   errors: UserProblem[];
   /** Notes that are not errors, e.g. 'series flattened to occurrences: pattern not expressible in Severa'. */
   notes: string[];

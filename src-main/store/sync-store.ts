@@ -308,6 +308,23 @@ export class SyncStore {
     return (this.db.prepare('SELECT * FROM pairs WHERE severa_guid = ? ORDER BY id').all(guid) as Row[]).map(rowToPair);
   }
 
+  /** Every pair of these activities, by activity guid (one query per 500 guids). */
+  pairsBySeveraGuids(guids: readonly string[]): Map<string, PairRecord[]> {
+    const out = new Map<string, PairRecord[]>();
+    const unique = [...new Set(guids)];
+    for (let i = 0; i < unique.length; i += 500) {
+      const part = unique.slice(i, i + 500);
+      const rows = this.db.prepare(`SELECT * FROM pairs WHERE severa_guid IN (${part.map(() => '?').join(',')}) ORDER BY id`).all(...part) as Row[];
+      for (const r of rows) {
+        const p = rowToPair(r);
+        const list = out.get(p.severaGuid);
+        if (list) list.push(p);
+        else out.set(p.severaGuid, [p]);
+      }
+    }
+    return out;
+  }
+
   pairsByUid(uid: string): PairRecord[] {
     return (this.db.prepare('SELECT * FROM pairs WHERE uid = ? ORDER BY id').all(uid) as Row[]).map(rowToPair);
   }

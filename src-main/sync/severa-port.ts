@@ -112,6 +112,8 @@ export interface SeveraPatch {
 export interface SeveraPort {
   /** Every page, collected. */
   listActivities(filter: SeveraActivityFilter): Promise<SeveraActivity[]>;
+  /** Optional: the pages one by one as they arrive (a long listing is then never held whole). */
+  iterateActivityPages?(filter: SeveraActivityFilter): AsyncIterable<SeveraActivity[]>;
   /** Throws an error whose `code` is 'not-found' (or `status` 404) when the activity does not exist. */
   getActivity(guid: string): Promise<SeveraActivity>;
   createActivity(model: SeveraActivityInput): Promise<SeveraActivity>;

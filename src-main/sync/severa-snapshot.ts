@@ -42,6 +42,28 @@ interface Directory {
 }
 
 const DIRECTORY_KEY = 'severa-directory';
+
+/**
+ * A cycle-long cache that keeps its newest `limit` entries: what one user's sync reads is what it needs again (parents
+ * of occurrences, the activity it writes next), and a cycle over a thousand users must not hold every activity read
+ * along the way. An entry that fell out is simply read again.
+ */
+class RecentMap<K, V> extends Map<K, V> {
+  readonly #limit: number;
+  constructor(limit: number) {
+    super();
+    this.#limit = limit;
+  }
+  override set(key: K, value: V): this {
+    if (super.has(key)) super.delete(key);
+    super.set(key, value);
+    if (this.size > this.#limit) super.delete(this.keys().next().value as K);
+    return this;
+  }
+}
+
+/** Activities (and participant lists) kept per cycle: a few users' worth. */
+const CACHE_LIMIT = 20_000;
 const DIRECTORY_TTL_MS = 6 * 3600_000;
 
 export interface SeveraSnapshotOptions {
@@ -62,8 +84,8 @@ export class SeveraSnapshot {
   typesByGuid = new Map<string, SeveraActivityType>();
   private usersByEmail = new Map<string, SeveraUser>();
   private usersByGuid = new Map<string, SeveraUser>();
-  private readonly activities = new Map<string, SeveraActivity | null>();
-  private readonly participantCache = new Map<string, SeveraParticipant[]>();
+  private readonly activities = new RecentMap<string, SeveraActivity | null>(CACHE_LIMIT);
+  private readonly participantCache = new RecentMap<string, SeveraParticipant[]>(CACHE_LIMIT);
   /** Exception activities per owner (one listing per owner and cycle). */
   private readonly exceptionRowsByOwner = new Map<string, SeveraActivity[]>();
   /** Series whose pattern cannot travel: synced as single occurrences. */

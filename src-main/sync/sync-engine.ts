@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CycleReport, SideName, UserProblem, UserReport } from '../common/sync-report.ts';
 import { CalendarError, type CalendarConnector } from '../exchange/calendar-connector.ts';
-import type { JournalEntry, SyncStore } from '../store/sync-store.ts';
+import type { JournalEntry, PairRecord, SyncStore } from '../store/sync-store.ts';
 import type { EventFields } from './calendar-event.ts';
 import { DEFAULT_DELETION_GUARD, type DeletionGuardSettings } from './deletion-guard.ts';
 import { contentHash } from './event-content-hash.ts';
@@ -66,6 +66,12 @@ export interface SyncOptions {
   reconcileSliceSize?: number;
   /** false: no user is re-listed in full this cycle and the rotation stays where it is (real-time cycles of a few users). */
   reconcile?: boolean;
+  /**
+   * A real-time cycle of a few users: Severa is listed for these users' activities only (owned or taking part), so its
+   * cost does not grow with the organization's changes, and their Severa positions are not moved forward (the next
+   * scheduled cycle lists the whole organization from where the last one stopped, lost memberships included).
+   */
+  live?: boolean;
   /** Zone for users whose Severa profile has none (default Europe/Helsinki). */
   defaultTimeZone?: string;
   onProgress?: (p: SyncProgress) => void;
@@ -281,6 +287,7 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
   const severaCursor = new Date(cursorMs).toISOString();
   const orgChanged = new Map<string, SeveraItem>();
   const settledGuids = new Set<string>();
+  const editedGuids = new Set<string>();
   const since = plans.filter((p) => p.mode !== 'first').map((p) => p.state!.severaCursor!).sort()[0];
   if (since) {
     try {
@@ -290,14 +297,31 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
         changedSince: since,
         startDateTime: new Date(Date.parse(`${earliest}T00:00:00Z`) - 86_400_000).toISOString(),
         endDateTime: new Date(deps.now().getTime() + options.windowDaysAhead * 86_400_000).toISOString(),
+        ...(options.live ? { userGuids: plans.map((p) => p.severaUser.guid), includeAsMember: true } : {}),
       };
-      const rows = [...(await severa.listActivities(range)), ...(await severa.listActivities({ ...range, recurrenceType: 'Series' }))];
-      for (const item of await snapshot.itemsFromRows(rows)) {
-        const pairs = deps.store.pairsBySeveraGuid(item.guid);
-        if (!item.eligible.ok && pairs.length === 0) continue;
-        orgChanged.set(item.guid, item);
-        // Unchanged since the sync last saw it (typically our own write read back): no membership lookups needed.
-        if (pairs.some((p) => p.severaVersion === item.version && p.severaHash === item.hash)) settledGuids.add(item.guid);
+      // Page by page: after a first sync the listing holds every activity it wrote, and only what someone still has to
+      // look at is kept (an activity every pair of which already holds this version is nobody's business).
+      // (A wrapper around the port may hand the pages back through a promise: awaited, an iterable stays itself.)
+      const pagesOf = async (filter: typeof range & { recurrenceType?: 'Series' }): Promise<AsyncIterable<SeveraActivity[]>> =>
+        deps.severa.iterateActivityPages ? await severa.iterateActivityPages!(filter) : (async function* () {
+          yield await severa.listActivities(filter);
+        })();
+      // Series masters first: the occurrences the other listing holds then find their series among what was read.
+      for (const filter of [{ ...range, recurrenceType: 'Series' as const }, range]) {
+        for await (const rows of await pagesOf(filter)) {
+          const items = await snapshot.itemsFromRows(rows);
+          const pairsOf = deps.store.pairsBySeveraGuids(items.map((i) => i.guid));
+          for (const item of items) {
+            const pairs = pairsOf.get(item.guid) ?? [];
+            if (!item.eligible.ok && pairs.length === 0) continue;
+            const same = (p: PairRecord) => p.severaVersion === item.version && p.severaHash === item.hash;
+            if (pairs.length > 0 && pairs.every(same)) continue;
+            orgChanged.set(item.guid, item);
+            // Unchanged since the sync last saw it (typically our own write read back): no membership lookups needed.
+            if (pairs.some(same)) settledGuids.add(item.guid);
+            else if (pairs.length > 0 && pairs.every((p) => p.severaHash !== item.hash)) editedGuids.add(item.guid);
+          }
+        }
       }
     } catch (err) {
       report.outcome = 'failed';
@@ -319,9 +343,11 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
     confirmDeletions: options.confirmDeletions === true,
     guard: options.deletionGuard ?? DEFAULT_DELETION_GUARD,
     windowEndMs: deps.now().getTime() + options.windowDaysAhead * 86_400_000,
-    severaCursor,
+    // A live cycle read only its users' changes: their positions stay (at the oldest of them) for the scheduled cycle.
+    severaCursor: options.live && since ? since : severaCursor,
     orgChanged,
     settledGuids,
+    editedGuids,
     uidIndex: new Map(),
     enrolledByMailbox,
     offsets: () => ({ severa: deps.severa.clockOffsetMs(), exchange: deps.calendar.clockOffsetMs() }),

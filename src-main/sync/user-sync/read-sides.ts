@@ -198,6 +198,7 @@ async function readSevera(u: UserState, pairs: StoredPairs): Promise<SeveraView>
     const paired = pairs.bySeveraGuid.get(item.guid);
     if (paired && paired.severaVersion === item.version && paired.severaHash === item.hash) continue;
     if (!paired && ctx.settledGuids.has(item.guid)) continue;
+    if (!paired && item.ownerGuid !== u.userGuid && ctx.editedGuids.has(item.guid)) continue;
     const isMember = item.ownerGuid === u.userGuid || (await snapshot.members(item)).has(u.userGuid);
     if (isMember) view.items.set(item.guid, item);
     else if (paired) view.lostMembership.set(item.guid, item);

@@ -40,6 +40,12 @@ export interface CycleContext {
   orgChanged: Map<string, SeveraItem>;
   /** Of those, the ones whose version a stored pair already has: no one changed them since the sync saw them. */
   settledGuids: Set<string>;
+  /**
+   * Of those, activities the sync pairs for someone whose content changed since (an edit): a user without a pair of one
+   * is not asked about as a new participant (Severa lists no participants with activities: that would be a request per
+   * edit); a participant added in the same interval is found by that user's reconciliation turn.
+   */
+  editedGuids: Set<string>;
   /** Exchange meeting UID -> Severa guid, for pairs made this cycle (before or without a commit). */
   uidIndex: Map<string, string>;
   /** Enrolled users by primary SMTP address and by Severa user guid. */
@@ -119,8 +125,18 @@ export function problem(u: UserState, p: UserProblem): void {
   u.report.errors.push(p);
 }
 
+/**
+ * Change lines a user's report lists; beyond them only the counts grow (`changesOmitted`). A first sync of thousands of
+ * entries would otherwise keep thousands of lines in every report the runner and the window hold.
+ */
+export const CHANGE_LINES_KEPT = 50;
+
+/** A line of its own: its strings copied, so it never keeps alive the server answer they were cut from. */
+const ownLine = (line: ChangeLine): ChangeLine => JSON.parse(JSON.stringify(line)) as ChangeLine;
+
 export function change(u: UserState, line: ChangeLine): void {
-  u.report.changes.push(line);
+  if (u.report.changes.length < CHANGE_LINES_KEPT) u.report.changes.push(ownLine(line));
+  else u.report.changesOmitted = (u.report.changesOmitted ?? 0) + 1;
   const counts = line.side === 'severa' ? u.report.toSevera : u.report.toExchange;
   if (line.action === 'create') counts.created++;
   else if (line.action === 'update') counts.updated++;
@@ -129,6 +145,7 @@ export function change(u: UserState, line: ChangeLine): void {
 
 export interface ReportMark {
   changes: number;
+  omitted: number;
   toSevera: SideCounts;
   toExchange: SideCounts;
   conflicts: number;
@@ -136,12 +153,13 @@ export interface ReportMark {
 
 export function reportMark(u: UserState): ReportMark {
   const r = u.report;
-  return { changes: r.changes.length, toSevera: { ...r.toSevera }, toExchange: { ...r.toExchange }, conflicts: r.conflicts };
+  return { changes: r.changes.length, omitted: r.changesOmitted ?? 0, toSevera: { ...r.toSevera }, toExchange: { ...r.toExchange }, conflicts: r.conflicts };
 }
 
 export function rollBackReport(u: UserState, mark: ReportMark): void {
   const r = u.report;
   r.changes.length = mark.changes;
+  if (mark.omitted > 0 || r.changesOmitted !== undefined) r.changesOmitted = mark.omitted || undefined;
   r.toSevera = mark.toSevera;
   r.toExchange = mark.toExchange;
   r.conflicts = mark.conflicts;
