@@ -80,4 +80,30 @@ describe('Graph connector findings', () => {
     const [read] = await h.connector.getEvents(AINO, [written.id]);
     expect(read.fields).toMatchObject({ isAllDay: true, start: date(12), end: date(14) });
   });
+
+  it('a series moved within its days keeps its changed and deleted occurrences: named by their old starts, written to the same days again', async () => {
+    h = await startGraphHarness();
+    const { fields, occurrence } = weeklySeries();
+    const { exceptions: _x, recurrence: _r, ...base } = fields;
+    const hour = 3_600_000;
+    const at = (n: number, shift = 0) => new Date(Date.parse(occurrence(n)) + shift).toISOString();
+    const exceptions = [
+      { originalStart: occurrence(2), fields: { ...base, exceptions: [], start: at(2), end: at(2, hour / 2), location: 'Room 9' } },
+      { originalStart: occurrence(3), fields: null },
+    ];
+    const written = await h.connector.createEvent(AINO, { ...fields, exceptions }, 'severa-series-2');
+    // Severa moves the series an hour later and still names its changed and deleted occurrences by their old starts.
+    const [read] = await h.connector.getEvents(AINO, [written.id]);
+    const moved = { ...fields, start: at(0, hour), end: at(0, 1.5 * hour), exceptions: [{ ...exceptions[0], fields: { ...exceptions[0].fields!, start: at(2, hour), end: at(2, 1.5 * hour) } }, exceptions[1]] };
+    await h.connector.updateEvent(AINO, written.id, read.version, moved);
+    // Exchange dropped the exceptions when the series' time changed; they are on the same days again.
+    const view = h.sim.mailbox(AINO).view(occurrence(0), occurrence(6)).filter((i) => i.master.id === written.id);
+    expect(view.map((i) => [new Date(i.content.startMs).toISOString(), i.content.location])).toEqual([
+      [at(0, hour), 'Room 1'],
+      [at(1, hour), 'Room 1'],
+      [at(2, hour), 'Room 9'],
+      [at(4, hour), 'Room 1'],
+      [at(5, hour), 'Room 1'],
+    ]);
+  });
 });

@@ -1,6 +1,6 @@
 import type { EventFields, OccurrenceException, SideEvent } from '../../sync/calendar-event.ts';
 import { occurrenceAt, occurrenceKeyOf, occurrencesInWindow } from '../../sync/recurrence-rule.ts';
-import { localToMs } from '../../sync/zoned-time.ts';
+import { localDate, localToMs } from '../../sync/zoned-time.ts';
 import { CalendarError } from '../calendar-connector.ts';
 import { GraphClient, type GraphRequest } from './graph-client.ts';
 import { graphEventBody, readGraphEvent, type GraphEvent, type ReadContext } from './graph-event-mapping.ts';
@@ -133,28 +133,36 @@ function sameAsPattern(fields: OccurrenceFields, series: EventFields, key: strin
 export async function writeExceptions(ctx: Ctx, masterId: string, fields: EventFields, current: OccurrenceException[]): Promise<number> {
   const instances = await listInstances(ctx, masterId, fields);
   const byKey = new Map(instances.map((i) => [i.key, i]));
+  // An occurrence is known by its original start; when the series moved within its days (Severa keeps the old starts of
+  // its changed occurrences), the occurrence is the series' one on the same day, as Outlook itself names occurrences.
+  const dayOf = (key: string) => (fields.isAllDay ? key.slice(0, 10) : localDate(Date.parse(key), fields.timeZone));
+  const byDay = new Map<string, SeriesInstance[]>();
+  for (const i of instances) byDay.set(dayOf(i.key), [...(byDay.get(dayOf(i.key)) ?? []), i]);
+  const instanceAt = (key: string): SeriesInstance | undefined => byKey.get(key) ?? (byDay.get(dayOf(key))?.length === 1 ? byDay.get(dayOf(key))![0] : undefined);
   const wanted = new Map(fields.exceptions.map((e) => [occurrenceKeyOf(e.originalStart, fields), e.fields]));
   const have = new Map(current.map((e) => [occurrenceKeyOf(e.originalStart, fields), e.fields]));
   const requests: GraphRequest[] = [];
   for (const [key, wantedFields] of wanted) {
-    const instance = byKey.get(key);
+    const instance = instanceAt(key);
     if (wantedFields === null) {
       if (instance) requests.push({ method: 'DELETE', url: `${ctx.userPath}/events/${encodeURIComponent(instance.id)}`, mailbox: ctx.mailbox, what: ctx.what, operation: 'events/delete', aboutItem: true });
       continue;
     }
     if (!instance) throw new CalendarError('other', `${ctx.what} (${ctx.mailbox}): the series has no occurrence on ${key} to change.`);
-    const before = have.get(key);
+    // A change Exchange dropped meanwhile (it drops them all when the series' time changes) is no longer there.
+    const before = instance.type === 'exception' ? have.get(key) : undefined;
     if (before && sameOccurrence(before, wantedFields)) continue;
-    const pattern = patternFields(fields, key);
+    const pattern = patternFields(fields, instance.key);
     const body = occurrencePatch({ ...wantedFields, timeZone: fields.timeZone }, before ? [before, pattern] : [pattern]);
     if (body) requests.push(patchRequest(ctx, instance.id, body));
   }
   for (const [key, before] of have) {
     if (wanted.has(key) || before === null) continue;
-    const instance = byKey.get(key);
-    const pattern = patternFields(fields, key);
+    const instance = instanceAt(key);
+    if (!instance || instance.type !== 'exception') continue;
+    const pattern = patternFields(fields, instance.key);
     const body = pattern ? occurrencePatch(pattern, [before]) : null;
-    if (instance && body) requests.push(patchRequest(ctx, instance.id, body));
+    if (body) requests.push(patchRequest(ctx, instance.id, body));
   }
   if (requests.length === 0) return 0;
   const answers = await ctx.client.batch(requests);
