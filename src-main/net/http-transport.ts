@@ -19,6 +19,8 @@ export interface TransportRequest {
   body?: string;
   timeoutMs: number;
   maxResponseBytes: number;
+  /** Called once the request is written on a connected socket (after any connection set-up): it has left. */
+  onSent?: () => void;
 }
 
 export interface TransportResponse {
@@ -120,6 +122,7 @@ export function nodeTransport(ca?: string, network: OutboundNetwork = environmen
         fail(new TransportFailure('timeout', 'timed out'));
       });
       r.on('error', (e) => fail(classifyNetworkError(e)));
+      if (req.onSent) r.once('finish', req.onSent);
       if (req.body !== undefined) r.write(req.body);
       r.end();
     });

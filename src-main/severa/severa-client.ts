@@ -282,13 +282,13 @@ export class SeveraClient {
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const logPath = `/${spec.path}`;
     for (let attempt = 1; ; attempt++) {
-      await this.limiter.acquire();
+      const slot = await this.limiter.acquire();
       this.requests += 1;
       const sentAt = Date.now();
       const started = this.clock.now();
       let res: TransportResponse;
       try {
-        res = await this.transport({ method: spec.method, url, headers, body, timeoutMs: this.timeoutMs, maxResponseBytes: this.maxResponseBytes });
+        res = await this.transport({ method: spec.method, url, headers, body, timeoutMs: this.timeoutMs, maxResponseBytes: this.maxResponseBytes, onSent: () => slot.sent() });
       } catch (e) {
         const failure = e instanceof TransportFailure ? e : new TransportFailure('dropped', 'connection failed');
         this.onRequest?.({ method: spec.method, path: logPath, status: null, attempt, durationMs: this.clock.now() - started, failure: failure.kind });
