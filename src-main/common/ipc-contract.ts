@@ -31,21 +31,49 @@ const shortText = (max: number) => z.string().max(max, `At most ${max} character
  * schema when saving, so the form can show each problem beside its field instead of a rejected message.
  * `.strict()`: a payload cannot smuggle extra keys (e.g. a password) into the stored settings.
  */
+/**
+ * One Exchange connection as the form has it: on-premises (EWS address, delegate account) or Exchange Online (tenant,
+ * app, credential, advanced addresses). The fields of the other kind are ignored when saving.
+ */
+export const exchangeDraftSchema = z
+  .object({
+    serverType: z.enum(EXCHANGE_SERVER_TYPES),
+    ewsUrl: shortText(2048).optional(),
+    domain: shortText(64).optional(),
+    username: shortText(256).optional(),
+    authMethod: z.enum(['ntlm', 'basic']).optional(),
+    allowInsecureHttp: z.boolean().optional(),
+    caFile: shortText(4096).optional(),
+    tenantId: shortText(100).optional(),
+    clientId: shortText(100).optional(),
+    credential: z.enum(['certificate', 'secret']).optional(),
+    certificateFile: shortText(4096).optional(),
+    /** YYYY-MM-DD, or empty: unknown. */
+    secretExpires: shortText(10).optional(),
+    authorityHost: shortText(2048).optional(),
+    graphUrl: shortText(2048).optional(),
+  })
+  .strict();
+export type ExchangeDraft = z.infer<typeof exchangeDraftSchema>;
+
+/** The admin's choice of connection per enrolled user; a user not named is found by asking (automatic). */
+export const MAILBOX_LOCATION_CHOICES = ['first', 'second'] as const;
+
+/**
+ * The admin form as typed: shapes only. Whether the values make sense (URL, domain, ranges) is decided by the settings
+ * schema when saving, so the form can show each problem beside its field instead of a rejected message.
+ * `.strict()`: a payload cannot smuggle extra keys (e.g. a password) into the stored settings.
+ */
 export const adminSettingsDraftSchema = z
   .object({
-    exchange: z
-      .object({
-        serverType: z.enum(EXCHANGE_SERVER_TYPES),
-        ewsUrl: shortText(2048).optional(),
-        domain: shortText(64).optional(),
-        username: shortText(256).optional(),
-        authMethod: z.enum(['ntlm', 'basic']).optional(),
-        allowInsecureHttp: z.boolean().optional(),
-        caFile: shortText(4096).optional(),
-        tenantId: shortText(100).optional(),
-        clientId: shortText(100).optional(),
-      })
-      .strict(),
+    exchange: exchangeDraftSchema,
+    /** Null: no second connection; absent: leave the stored one as it is. */
+    secondExchange: exchangeDraftSchema.nullable().optional(),
+    /** Absent: leave the stored choices as they are. */
+    mailboxLocations: z
+      .record(shortText(320), z.enum(MAILBOX_LOCATION_CHOICES))
+      .refine((choices) => Object.keys(choices).length <= 10_000, 'Too many users.')
+      .optional(),
     severa: z
       .object({
         apiUrl: shortText(2048),
@@ -67,11 +95,19 @@ export const adminSettingsDraftSchema = z
     intervalMinutes: z.number().finite(),
     windowDaysAhead: z.number().finite(),
     deletionGuard: z.object({ maxItems: z.number().finite(), maxPercent: z.number().finite() }).strict().optional(),
+    /** Near real time; absent: leave the stored setting as it is. */
+    realTime: z
+      .object({ enabled: z.boolean(), exchangeOnlinePollSeconds: z.number().finite(), ewsPollSeconds: z.number().finite(), severaPollSeconds: z.number().finite() })
+      .strict()
+      .optional(),
   })
   .strict();
 export type AdminSettingsDraft = z.infer<typeof adminSettingsDraftSchema>;
 
 const secretNameSchema = z.enum(SECRET_NAMES);
+/** What a file is chosen for: a CA certificate to trust, or the Exchange Online app's certificate (public part). */
+export const FILE_PURPOSES = ['ca-certificate', 'graph-certificate'] as const;
+export type FilePurpose = (typeof FILE_PURPOSES)[number];
 const emptyPayload = z.undefined();
 const emailText = shortText(320).trim().min(1, 'Enter your email address.');
 /** Names one Test connection run, so the window can tell that run's live results from any other's. */
@@ -94,6 +130,13 @@ export const requestSchemas = {
       syncStartDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'Expected a date YYYY-MM-DD.').optional(),
     })
     .strict(),
+  /**
+   * "Enable my sync" on Exchange Online: the person signs in with Microsoft in their own browser (opened by the app), and
+   * is enrolled only if the signed-in account's mailbox has this address. Nothing of the sign-in is kept.
+   */
+  'personal:signInWithMicrosoft': z
+    .object({ email: emailText, syncStartDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'Expected a date YYYY-MM-DD.').optional() })
+    .strict(),
   'personal:disable': emptyPayload,
   'sync:now': emptyPayload,
   'sync:pause': z.object({ mode: z.enum(['hour', 'untilResumed']) }).strict(),
@@ -105,7 +148,9 @@ export const requestSchemas = {
   'journal:restore': z.object({ ids: z.array(shortText(200)).min(1).max(500) }).strict(),
   'deletions:confirm': z.object({ email: emailText }).strict(),
   /** Asks the person to pick a file (the main process shows the system's file dialog); only its path comes back. */
-  'file:choose': z.object({ purpose: z.enum(['ca-certificate']) }).strict(),
+  'file:choose': z.object({ purpose: z.enum(FILE_PURPOSES) }).strict(),
+  /** The agreement audit: every synced entry of the enrolled users (or this one) compared on both servers; reads only. */
+  'audit:run': z.object({ email: emailText.optional() }).strict().optional(),
   'preferences:get': emptyPayload,
   'preferences:set': z
     .object({
@@ -133,6 +178,8 @@ export interface AdminSettingsView {
   settings: AdminSettingsDraft | null;
   /** Which secrets the keychain holds: all the window ever learns about them. */
   secretsStored: Record<SecretName, boolean>;
+  /** Who turned on their sync, for the per-user choice of connection (hybrid). */
+  enrolledUsers: string[];
 }
 
 export type SaveSettingsResult = { ok: true; settings: AdminSettingsDraft } | { ok: false; issues: FieldIssue[] };
@@ -175,10 +222,15 @@ export interface IdentityView {
   exchange: { known: boolean; primaryAddress?: string; detail: string };
 }
 
+/** How a person proves a mailbox is theirs: its password (on-premises Exchange) or a Microsoft sign-in (Exchange Online). */
+export type MailboxProofKind = 'password' | 'microsoft';
+
 export interface PersonalSyncView {
   /** The email this desktop's user enabled sync for, if any. */
   email: string | null;
   enrolled: boolean;
+  /** The proofs the organization's Exchange takes: one, or both in a hybrid organization. Absent: the password. */
+  proofs?: MailboxProofKind[];
   syncStartDate?: string;
   enabledAt?: string;
   identity?: IdentityView;
@@ -201,6 +253,27 @@ export interface ProgressView {
 /** Why automatic sync has not started: the admin settings are missing, or nobody turned on their sync. */
 export type WaitingView = 'settings' | 'enrollment';
 
+/** How changes are picked up in real time: 'live' within seconds, 'polling' every few seconds, or 'off' and why. */
+export interface LiveModeView {
+  mode: 'live' | 'polling' | 'off';
+  since: string;
+  reason?: string;
+}
+
+/** Real time as the status shows it (settings `realTime`). */
+export interface LiveStatusView {
+  on: boolean;
+  /** Why not, when not. */
+  reason?: string;
+  /** Severa's change poll. */
+  severa: LiveModeView;
+  /** Each enrolled user's calendar watch, by email. */
+  users: Record<string, LiveModeView>;
+  pending: number;
+  cycles: number;
+  lastCycleAt?: string;
+}
+
 export interface RunnerStatusView {
   state: RunnerStateView;
   lastRunAt?: string;
@@ -213,6 +286,8 @@ export interface RunnerStatusView {
   waitingFor?: WaitingView;
   /** After a start at login with a delay: when automatic sync begins (ISO). */
   startsAt?: string;
+  /** Real time, while the schedule runs. */
+  live?: LiveStatusView;
 }
 
 export interface UserStatusView {
@@ -229,6 +304,8 @@ export interface UserStatusView {
   firstSyncDone: boolean;
   /** The latest changed entries, newest first, across the recent cycles. */
   recentChanges?: ChangeView[];
+  /** Which Exchange connection serves the mailbox (e.g. "Exchange Online (contoso.onmicrosoft.com)") and since when. */
+  mailboxLocation?: { label: string; since: string };
 }
 
 /** One entry the sync created, updated or deleted. */
@@ -289,6 +366,34 @@ export interface RestoreResultView {
   message?: string;
 }
 
+/** One difference the agreement audit found between the two sides of a synced entry. */
+export interface AuditDifferenceView {
+  subject: string;
+  start: string;
+  /** The field that differs, or 'missing in Exchange' / 'missing in Severa'. */
+  what: string;
+  severa: string | null;
+  exchange: string | null;
+  /** When each side was last written, and by whom. */
+  story: string;
+  /** The rule that explains it; null when none does (then it is a problem to look at). */
+  rule: string | null;
+}
+
+export interface UserAuditView {
+  email: string;
+  pairs: number;
+  agreeing: number;
+  differences: AuditDifferenceView[];
+  /** Why this user could not be compared. */
+  error?: string;
+}
+
+export interface AuditReportView {
+  auditedAt: string;
+  users: UserAuditView[];
+}
+
 export interface RequestResults {
   'settings:get': AdminSettingsView;
   'settings:save': SaveSettingsResult;
@@ -299,6 +404,7 @@ export interface RequestResults {
   'connection:test': CheckView[];
   'personal:get': PersonalSyncView;
   'personal:enable': PersonalSyncView;
+  'personal:signInWithMicrosoft': PersonalSyncView;
   'personal:disable': PersonalSyncView;
   'sync:now': AppStatusView;
   'sync:pause': RunnerStatusView;
@@ -312,6 +418,7 @@ export interface RequestResults {
   'file:choose': { path: string | null };
   'preferences:get': PreferencesView;
   'preferences:set': PreferencesView;
+  'audit:run': AuditReportView;
 }
 
 /** The type map: one function per channel. The main process implements it; the window calls it through `invoke`. */
@@ -345,6 +452,16 @@ const progressSchema = z.object({
   startedAt: instant.optional(),
   secondsLeft: z.number().nonnegative().optional(),
 });
+const liveModeSchema = z.object({ mode: z.enum(['live', 'polling', 'off']), since: instant, reason: z.string().max(2000).optional() });
+const liveStatusSchema = z.object({
+  on: z.boolean(),
+  reason: z.string().max(2000).optional(),
+  severa: liveModeSchema,
+  users: z.record(z.string().max(320), liveModeSchema),
+  pending: z.number().int().nonnegative(),
+  cycles: z.number().int().nonnegative(),
+  lastCycleAt: instant.optional(),
+});
 const runnerStatusSchema = z.object({
   state: z.enum(['idle', 'syncing', 'error', 'paused']),
   lastRunAt: instant.optional(),
@@ -354,6 +471,7 @@ const runnerStatusSchema = z.object({
   consecutiveFailures: z.number().int().nonnegative(),
   waitingFor: z.enum(['settings', 'enrollment']).optional(),
   startsAt: instant.optional(),
+  live: liveStatusSchema.optional(),
 });
 const changeSchema = z.object({
   side: z.enum(['severa', 'exchange']),
@@ -381,7 +499,7 @@ export const eventSchemas = {
   report: z.object({
     runner: runnerStatusSchema,
     users: z.array(
-      z.object({ email: z.string().max(320), conflicts: z.number(), heldDeletions: z.number(), errors: z.array(problemSchema), notes: z.array(longText), firstSyncDone: z.boolean(), recentChanges: z.array(changeSchema).max(500).optional() }).loose(),
+      z.object({ email: z.string().max(320), conflicts: z.number(), heldDeletions: z.number(), errors: z.array(problemSchema), notes: z.array(longText), firstSyncDone: z.boolean(), recentChanges: z.array(changeSchema).max(500).optional(), mailboxLocation: z.object({ label: z.string().max(500), since: instant }).optional() }).loose(),
     ),
     orgErrors: z.array(problemSchema),
     lastCycle: z.object({ startedAt: instant, finishedAt: instant, outcome: z.enum(['ok', 'partial', 'failed']) }).optional(),

@@ -28,7 +28,7 @@ import type { LastSyncSummary, TrayMenuItem, TrayMenuItemId } from './tray-model
 import { readUserStatusBook, recordCycle, writeUserStatusBook } from './user-status-book.ts';
 import { createWindowRequestHandlers } from './window-requests.ts';
 import { appStatusView, runnerStatusView, setupView, waitingForSetup } from './window-views.ts';
-import { hardenSession, hardenWebContents, serveAppFile, settingsWindowOptions } from './window-security.ts';
+import { hardenSession, hardenWebContents, isExternalPageAllowed, serveAppFile, settingsWindowOptions } from './window-security.ts';
 
 /**
  * The tray app's main process: wiring only. Every decision (start-up checks and their dialogs, tray state and menu,
@@ -50,6 +50,15 @@ const paths = {
   handOverAnswer: path.join(app.getPath('userData'), 'second-instance-answer'),
   dataDir: path.join(app.getPath('userData'), 'sync-data'),
   log: path.join(app.getPath('logs'), 'severa-calendar-sync.log'),
+};
+
+// The main process's own sentences (dialog titles), in one place.
+const TEXT = {
+  exportLog: 'Export the sync log',
+  chooseCaCertificate: 'Choose the CA certificate (PEM)',
+  chooseAppCertificate: "Choose the Exchange Online app's certificate (PEM, public part)",
+  pemFiles: 'Certificates (PEM)',
+  refusedPage: 'Only an https:// sign-in page can be opened in the browser.',
 };
 
 let settingsWindow: BrowserWindow | null = null;
@@ -173,7 +182,7 @@ async function start(): Promise<void> {
     userStatus: () => book,
     logPath: paths.log,
     exportLog: async () => {
-      const target = await dialog.showSaveDialog({ title: 'Export the sync log', defaultPath: `severa-calendar-sync-${new Date().toISOString().slice(0, 10)}.log` });
+      const target = await dialog.showSaveDialog({ title: TEXT.exportLog, defaultPath: `severa-calendar-sync-${new Date().toISOString().slice(0, 10)}.log` });
       if (target.canceled || !target.filePath) return null;
       await copyFile(paths.log, target.filePath);
       return target.filePath;
@@ -181,10 +190,16 @@ async function start(): Promise<void> {
     openLog: async () => (await shell.openPath(paths.log)) === '',
     push: pushToWindow,
     startsAt,
-    chooseFile: async () => {
-      const options = { title: 'Choose the CA certificate (PEM)', properties: ['openFile' as const], filters: [{ name: 'Certificates (PEM)', extensions: ['pem', 'crt', 'cer'] }] };
+    chooseFile: async (purpose) => {
+      const title = purpose === 'graph-certificate' ? TEXT.chooseAppCertificate : TEXT.chooseCaCertificate;
+      const options = { title, properties: ['openFile' as const], filters: [{ name: TEXT.pemFiles, extensions: ['pem', 'crt', 'cer'] }] };
       const chosen = settingsWindow && !settingsWindow.isDestroyed() ? await dialog.showOpenDialog(settingsWindow, options) : await dialog.showOpenDialog(options);
       return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
+    },
+    // The Microsoft sign-in of "Enable my sync" opens in the person's own browser, never inside the app.
+    openExternal: async (url) => {
+      if (!isExternalPageAllowed(url)) throw new Error(TEXT.refusedPage);
+      await shell.openExternal(url);
     },
     applyPreferences: (prefs: PreferencesView) => {
       applyStartAtLogin(prefs.startAtLogin);

@@ -2,12 +2,34 @@ import { readFile } from 'node:fs/promises';
 import type { SecretSource } from '../common/secrets-contract.ts';
 import { verifyOwnMailboxLogin as verifyWithEws } from '../exchange/ews/ews-diagnostics.ts';
 import type { EwsConnectorOptions } from '../exchange/ews/ews-calendar-connector.ts';
-import type { OrgSettings } from '../common/settings-schema.ts';
+import type { ExchangeOnlineSettings, ExchangeSettings, OrgSettings } from '../common/settings-schema.ts';
+import { proveMailboxOwnership } from '../exchange/graph/graph-mailbox-proof.ts';
 import { networkForSettings } from '../net/settings-network.ts';
-import { defaultConnectorFactory } from '../runner/connector-factory.ts';
+import { defaultConnectorFactory, exchangeConnections, graphConnection } from '../runner/connector-factory.ts';
 import type { ConnectorFactory } from '../runner/runner-types.ts';
 import type { SeveraPort } from '../sync/severa-port.ts';
 import type { ActivityTypeInfo, OwnMailboxCheck, PeerLookups } from './window-requests.ts';
+
+type OnPremisesConnection = Exclude<ExchangeSettings, { serverType: 'Office365' }>;
+
+// Every sentence of these lookups, in one place.
+const TEXT = {
+  noOnPremises: 'Your organization\'s Exchange is Exchange Online, which takes no mailbox password: sign in with Microsoft instead.',
+  noOnline: 'The organization has no Exchange Online connection to sign in to.',
+  correctSettings: 'Correct the Exchange settings in the Admin section.',
+  caUnreadable: (path: string, why: string) => `The CA certificate file ${path} cannot be read: ${why}`,
+  successPage:
+    '<!doctype html><meta charset="utf-8"><title>Severa Calendar Sync</title><p>Signed in. Return to Severa Calendar Sync: it checks that this account\'s mailbox is yours and tells you whether your sync is on. You can close this tab.</p>',
+};
+
+/** The organization's on-premises connection (the first one that is), for a login with the person's own password. */
+function onPremisesConnection(settings: OrgSettings): OnPremisesConnection | undefined {
+  return exchangeConnections(settings).find((c): c is OnPremisesConnection => c.serverType !== 'Office365');
+}
+
+function exchangeOnlineConnection(settings: OrgSettings): ExchangeOnlineSettings | undefined {
+  return exchangeConnections(settings).find((c): c is ExchangeOnlineSettings => c.serverType === 'Office365');
+}
 
 /**
  * The window's lookups on Severa and Exchange, made through the same connectors the sync uses (so the same settings,
@@ -18,18 +40,21 @@ export interface PeerLookupDeps {
   connectors?: ConnectorFactory;
   /** Logs in to Exchange as the user, without impersonation; default: the EWS connector's diagnostics. */
   verifyOwnMailboxLogin?: (settings: OrgSettings, email: string, password: string, loginName?: string) => Promise<OwnMailboxCheck>;
+  /** How long the Microsoft sign-in may take in the browser; default 5 minutes. */
+  signInTimeoutMs?: number;
 }
 
 /** The EWS connection settings without credentials, for a login that is not the delegate's. */
 export async function ewsSettingsOf(settings: OrgSettings, secrets: SecretSource): Promise<Omit<EwsConnectorOptions, 'username' | 'password'>> {
-  const ex = settings.exchange;
-  if (ex.serverType === 'Office365') throw new Error('Exchange Online has no EWS login with a password; it needs the Microsoft Graph connector.');
+  // In a hybrid organization the password is checked by the on-premises server, wherever the mailbox lives now.
+  const ex = onPremisesConnection(settings);
+  if (!ex) throw new Error(TEXT.noOnPremises);
   let caCertificates: string | undefined;
   if (ex.caFile) {
     try {
       caCertificates = await readFile(ex.caFile, 'utf8');
     } catch (error) {
-      throw new Error(`The CA certificate file ${ex.caFile} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(TEXT.caUnreadable(ex.caFile, error instanceof Error ? error.message : String(error)));
     }
   }
   return { ewsUrl: ex.ewsUrl, serverType: ex.serverType, domain: ex.domain, authMethod: ex.authMethod, network: networkForSettings(settings, secrets), ...(caCertificates ? { caCertificates } : {}) };
@@ -41,9 +66,48 @@ export async function verifyOwnMailboxLoginWithEws(settings: OrgSettings, email:
   try {
     ews = await ewsSettingsOf(settings, secrets);
   } catch (error) {
-    return { ok: false, message: error instanceof Error ? error.message : String(error), fix: 'Correct the Exchange settings in the Admin section.' };
+    return { ok: false, message: error instanceof Error ? error.message : String(error), fix: TEXT.correctSettings };
   }
   return verifyWithEws(ews, email, password, loginName);
+}
+
+/**
+ * Exchange Online: the person signs in with Microsoft in their own browser (authorization code + PKCE, loopback
+ * redirect), through the same network path and CA file as the sync's own Graph connection; the app's directory lookup
+ * then says whether the signed-in account's mailbox has `email`. Nothing of the sign-in is kept (graph-mailbox-proof.ts).
+ */
+export async function proveMicrosoftSignIn(
+  settings: OrgSettings,
+  email: string,
+  openBrowser: (url: string) => Promise<void>,
+  secrets: SecretSource,
+  timeoutMs?: number,
+): Promise<OwnMailboxCheck> {
+  const online = exchangeOnlineConnection(settings);
+  if (!online) return { ok: false, message: TEXT.noOnline, fix: TEXT.correctSettings };
+  let connection;
+  try {
+    connection = await graphConnection(settings, secrets, undefined, online);
+  } catch (error) {
+    const advice = (error as { advice?: { message?: string; fix?: string } } | null)?.advice;
+    return { ok: false, message: advice?.message ?? (error instanceof Error ? error.message : String(error)), fix: advice?.fix ?? TEXT.correctSettings };
+  }
+  const proof = await proveMailboxOwnership({
+    tenant: online.tenantId,
+    clientId: online.clientId,
+    authorityHost: online.authorityHost,
+    transport: connection.transport,
+    directory: connection.client,
+    email,
+    mode: 'browser',
+    openBrowser,
+    successPage: TEXT.successPage,
+    ...(timeoutMs ? { timeoutMs } : {}),
+  }).catch((error: unknown) => {
+    const advice = (error as { advice?: { message?: string; fix?: string } } | null)?.advice;
+    return { ok: false as const, message: advice?.message ?? (error instanceof Error ? error.message : String(error)), fix: advice?.fix };
+  });
+  return proof.ok ? { ok: true, primaryAddress: proof.mailbox } : { ok: false, message: proof.message, ...(proof.fix ? { fix: proof.fix } : {}) };
 }
 
 export function createPeerLookups(deps: PeerLookupDeps): PeerLookups {
@@ -70,5 +134,6 @@ export function createPeerLookups(deps: PeerLookupDeps): PeerLookups {
       return calendar.resolveMailbox(email);
     },
     verifyOwnMailboxLogin: (settings, email, password, loginName) => verify(settings, email, password, loginName),
+    proveMicrosoftSignIn: (settings, email, openBrowser) => proveMicrosoftSignIn(settings, email, openBrowser, deps.secrets, deps.signInTimeoutMs),
   };
 }

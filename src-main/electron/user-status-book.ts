@@ -37,6 +37,9 @@ export function recordCycle(book: UserStatusBook, report: CycleReport): UserStat
       firstSyncDone: (before?.firstSyncDone ?? false) || user.outcome !== 'failed',
       recentChanges: [...changes.reverse(), ...(before?.recentChanges ?? [])].slice(0, RECENT_CHANGES_KEPT),
     };
+    // Where the mailbox lives: as this cycle found it, else as last known (a failed cycle may not have asked).
+    const location = user.mailboxLocation ?? before?.mailboxLocation;
+    if (location) next[user.email].mailboxLocation = { label: location.label, since: location.since };
   }
   return next;
 }

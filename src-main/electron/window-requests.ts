@@ -5,10 +5,13 @@ import type {
   ActivityTypeView,
   AdminSettingsDraft,
   AppStatusView,
+  AuditReportView,
+  FilePurpose,
   CheckView,
   FieldIssue,
   IdentityView,
   JournalEntryView,
+  MailboxProofKind,
   PersonalSyncView,
   PreferencesView,
   RestoreResultView,
@@ -41,6 +44,10 @@ export interface WindowRunner {
   triggerSoon?(reason: string): void;
   listDeletions?(email?: string): Promise<JournalEntryView[]>;
   restoreDeletions?(ids: string[]): Promise<RestoreResultView[]>;
+  /** The agreement audit (SyncRunner.audit): reads both servers, writes nothing. */
+  audit?(users?: readonly string[]): Promise<AuditReportView>;
+  /** One schedule tick: applies changed settings (real time on or off) at once instead of at the next minute. */
+  tick?(): void;
 }
 
 /** Outcome of "prove you own this mailbox": a login to Exchange as the user, without impersonation. */
@@ -55,6 +62,11 @@ export interface PeerLookups {
   resolveMailbox(settings: OrgSettings, email: string): Promise<string | null>;
   /** `loginName`: the sign-in name when it is not the typed address (a secondary address is no sign-in name). */
   verifyOwnMailboxLogin(settings: OrgSettings, email: string, password: string, loginName?: string): Promise<OwnMailboxCheck>;
+  /**
+   * Exchange Online: the person signs in with Microsoft in their own browser (`openBrowser` opens the sign-in page), and
+   * the proof holds when the signed-in account's mailbox has `email` (primary or an alias). Nothing of it is kept.
+   */
+  proveMicrosoftSignIn?(settings: OrgSettings, email: string, openBrowser: (url: string) => Promise<void>): Promise<OwnMailboxCheck>;
 }
 
 export interface DeletionJournal {
@@ -79,21 +91,45 @@ export interface WindowRequestDeps {
   /** Pushes to the window (createEventPusher); without it, Test connection answers only with the full list. */
   push?: EventPush;
   /** Shows the system's file dialog; resolves to the chosen path or null (cancelled, or no dialog in this host). */
-  chooseFile?: (purpose: 'ca-certificate') => Promise<string | null>;
+  chooseFile?: (purpose: FilePurpose) => Promise<string | null>;
+  /** Opens a sign-in page in the person's own browser (shell.openExternal in the app). */
+  openExternal?: (url: string) => Promise<void>;
   /** Carries out this desktop's preferences (the login item); the handlers store them. */
   applyPreferences?: (prefs: PreferencesView) => void;
   /** When automatic sync begins after a delayed start at login (ms), or null. */
   startsAt?: () => number | null;
 }
 
-const OFFICE_365_EXPLANATION =
-  'Exchange Online no longer accepts a delegate user name and password (basic authentication and ApplicationImpersonation were removed). ' +
-  'It needs an Entra ID app registration with app-only OAuth (Microsoft Graph); that connector comes separately.';
-
 // Sentences of the request handlers, in one place.
 const TEXT = {
   couldNotAskExchange: (why: string) => `Could not ask Exchange about this address: ${why}`,
+  notSaved: 'The admin settings are not saved yet.',
+  notSavedFix: 'An admin fills in the Admin section and saves it first.',
+  notAnEmail: (typed: string) => `"${typed}" is not an email address.`,
+  notAnEmailFix: 'Enter the email address you use in Severa and Exchange.',
+  notInSevera: (email: string) => `Severa has no active user with the email ${email}.`,
+  notInSeveraFix: 'Use the same email address as your Severa user, or ask the Severa admin to set it on your user.',
+  primary: 'Exchange knows this address as the primary address.',
+  secondary: (primary: string) => `Exchange knows this address as a secondary address of ${primary}.`,
+  noMailbox: 'Exchange has no mailbox with this address.',
+  noPasswordLogin: 'Your organization\'s mailboxes are in Exchange Online, which takes no mailbox password: you prove the mailbox is yours by signing in with Microsoft.',
+  noPasswordLoginFix: 'Use "Sign in with Microsoft" instead.',
+  noExchangeOnline: 'Signing in with Microsoft proves a mailbox in Exchange Online, and the organization has no Exchange Online connection.',
+  noExchangeOnlineFix: 'Enter your mailbox password instead, or ask the admin to add the Exchange Online connection.',
+  noBrowser: 'No browser can be opened from here for the Microsoft sign-in.',
+  noBrowserFix: 'Turn on your sync from the tray app on your own computer.',
+  noAudit: 'The comparison of both sides is not available in this build.',
+  noAuditFix: 'Use the command line: severa-calendar-sync check --audit.',
+  auditFailed: (why: string) => `Both sides could not be compared: ${why}`,
+  auditFailedFix: 'Run Test connection: it tells which connection or login is wrong.',
 };
+
+/** The proofs of mailbox ownership the organization's Exchange connections take, the main connection's first. */
+export function mailboxProofs(settings: OrgSettings | null): MailboxProofKind[] {
+  if (!settings) return ['password'];
+  const kinds = [settings.exchange, settings.secondExchange].filter((c) => c !== undefined).map((c): MailboxProofKind => (c.serverType === 'Office365' ? 'microsoft' : 'password'));
+  return [...new Set(kinds)];
+}
 
 const checkView = (c: CheckResult): CheckView => ({ id: c.id, title: c.title, ok: c.ok, message: c.message, ...(c.fix ? { fix: c.fix } : {}) });
 
@@ -118,7 +154,7 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
     } catch (error) {
       throw new UserFacingError(error instanceof Error ? error.message : String(error), (error as { fix?: string }).fix);
     }
-    if (!org) throw new UserFacingError('The admin settings are not saved yet.', 'An admin fills in the Admin section and saves it first.');
+    if (!org) throw new UserFacingError(TEXT.notSaved, TEXT.notSavedFix);
     return org;
   };
 
@@ -150,25 +186,51 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
           }),
     ]);
     const exchange = primary
-      ? { known: true, primaryAddress: primary, detail: primary === email ? 'Exchange knows this address as the primary address.' : `Exchange knows this address as a secondary address of ${primary}.` }
-      : { known: false, detail: exchangeProblem ? TEXT.couldNotAskExchange(exchangeProblem) : 'Exchange has no mailbox with this address.' };
+      ? { known: true, primaryAddress: primary, detail: primary === email ? TEXT.primary : TEXT.secondary(primary) }
+      : { known: false, detail: exchangeProblem ? TEXT.couldNotAskExchange(exchangeProblem) : TEXT.noMailbox };
     return { email, severa, exchange };
   };
 
   const personalView = async (withIdentity: boolean): Promise<PersonalSyncView> => {
-    const email = deps.settings.local().myEmail;
-    if (!email) return { email: null, enrolled: false };
     let org: OrgSettings | null = null;
     try {
       org = deps.settings.loadOrg();
     } catch {
       org = null;
     }
+    const email = deps.settings.local().myEmail;
+    if (!email) return { email: null, enrolled: false, proofs: mailboxProofs(org) };
     const enrollment = org?.enrollments.find((e) => e.email === email);
-    const view: PersonalSyncView = { email, enrolled: Boolean(enrollment) };
+    const view: PersonalSyncView = { email, enrolled: Boolean(enrollment), proofs: mailboxProofs(org) };
     if (enrollment) Object.assign(view, { syncStartDate: enrollment.syncStartDate, enabledAt: enrollment.enabledAt });
     if (withIdentity && org) view.identity = await identityOf(org, email);
     return view;
+  };
+
+  const parseEmail = (typed: string): string => {
+    const parsed = emailAddress.safeParse(typed);
+    if (!parsed.success) throw new UserFacingError(TEXT.notAnEmail(typed), TEXT.notAnEmailFix);
+    return parsed.data;
+  };
+
+  /** The identity, once Severa is known to have an active user with this email (else the refusal). */
+  const knownInSevera = async (settings: OrgSettings, email: string): Promise<IdentityView> => {
+    const identity = await identityOf(settings, email);
+    if (!identity.severa.known) throw new UserFacingError(TEXT.notInSevera(email), TEXT.notInSeveraFix);
+    return identity;
+  };
+
+  /** The identity with the mailbox's primary address the proof established. */
+  const withPrimary = (identity: IdentityView, primary: string | undefined): IdentityView =>
+    primary ? { ...identity, exchange: { known: true, primaryAddress: primary, detail: primary === identity.email ? TEXT.primary : TEXT.secondary(primary) } } : identity;
+
+  const enroll = (settings: OrgSettings, email: string, syncStartDate: string | undefined, identity: IdentityView): PersonalSyncView => {
+    const existing = settings.enrollments.find((e) => e.email === email);
+    const enrollment = { email, syncStartDate: syncStartDate ?? existing?.syncStartDate ?? today(), enabledAt: existing?.enabledAt ?? new Date(now()).toISOString(), paused: false };
+    deps.settings.saveOrg({ ...settings, enrollments: [...settings.enrollments.filter((e) => e.email !== email), enrollment] });
+    deps.settings.updateLocal({ myEmail: email });
+    deps.runner.triggerSoon?.('sync enabled');
+    return { email, enrolled: true, proofs: mailboxProofs(settings), syncStartDate: enrollment.syncStartDate, enabledAt: enrollment.enabledAt, identity };
   };
 
   return {
@@ -181,7 +243,7 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
         // Unusable stored settings: the form starts empty and saving replaces them.
         settings = null;
       }
-      return { settings, secretsStored: await deps.secrets.stored() };
+      return { settings, secretsStored: await deps.secrets.stored(), enrolledUsers: enrolledEmails() };
     },
 
     async 'settings:save'(draft) {
@@ -195,8 +257,11 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
       if (!result.ok) return result;
       const saved = deps.settings.saveOrg(result.settings);
       // Only what the connection depends on: choosing activity types or the interval tests nothing anew.
-      const connection = (s: OrgSettings | null) => (s ? JSON.stringify({ exchange: s.exchange, severa: s.severa, network: s.network }) : null);
+      const connection = (s: OrgSettings | null) =>
+        s ? JSON.stringify({ exchange: s.exchange, secondExchange: s.secondExchange ?? null, mailboxLocations: s.mailboxLocations, severa: s.severa, network: s.network }) : null;
       if (connection(existing) !== connection(saved)) forgetConnectionTest();
+      // Real time on or off, new connections for the watches: applied now, not at the schedule's next minute.
+      deps.runner.tick?.();
       return { ok: true, settings: draftOf(saved) };
     },
 
@@ -242,29 +307,29 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
     },
 
     async 'personal:enable'({ email: typed, password, syncStartDate }) {
-      const parsedEmail = emailAddress.safeParse(typed);
-      if (!parsedEmail.success) throw new UserFacingError(`"${typed}" is not an email address.`, 'Enter the email address you use in Severa and Exchange.');
-      const email = parsedEmail.data;
+      const email = parseEmail(typed);
       const settings = requireSettings();
-      if (settings.exchange.serverType === 'Office365') throw new UserFacingError(OFFICE_365_EXPLANATION, 'Use an on-premises Exchange server type for now.');
+      if (!mailboxProofs(settings).includes('password')) throw new UserFacingError(TEXT.noPasswordLogin, TEXT.noPasswordLoginFix);
 
-      const identity = await identityOf(settings, email);
-      if (!identity.severa.known) {
-        throw new UserFacingError(`Severa has no active user with the email ${email}.`, 'Use the same email address as your Severa user, or ask the Severa admin to set it on your user.');
-      }
+      const identity = await knownInSevera(settings, email);
       // The password proves the mailbox is the user's own; it is used for this one login and not kept anywhere.
       // Sign-in names are primary addresses (UPNs): someone whose Severa email is a secondary address signs in as the primary.
       const loginName = identity.exchange.primaryAddress && identity.exchange.primaryAddress !== email ? identity.exchange.primaryAddress : undefined;
       const login = await deps.peers.verifyOwnMailboxLogin(settings, email, password, loginName);
       if (!login.ok) throw new UserFacingError(login.message, login.fix);
-      const verified = login.primaryAddress ? { ...identity, exchange: { known: true, primaryAddress: login.primaryAddress, detail: login.primaryAddress === email ? 'Exchange knows this address as the primary address.' : `Exchange knows this address as a secondary address of ${login.primaryAddress}.` } } : identity;
+      return enroll(settings, email, syncStartDate, withPrimary(identity, login.primaryAddress));
+    },
 
-      const existing = settings.enrollments.find((e) => e.email === email);
-      const enrollment = { email, syncStartDate: syncStartDate ?? existing?.syncStartDate ?? today(), enabledAt: existing?.enabledAt ?? new Date(now()).toISOString(), paused: false };
-      deps.settings.saveOrg({ ...settings, enrollments: [...settings.enrollments.filter((e) => e.email !== email), enrollment] });
-      deps.settings.updateLocal({ myEmail: email });
-      deps.runner.triggerSoon?.('sync enabled');
-      return { email, enrolled: true, syncStartDate: enrollment.syncStartDate, enabledAt: enrollment.enabledAt, identity: verified };
+    async 'personal:signInWithMicrosoft'({ email: typed, syncStartDate }) {
+      const email = parseEmail(typed);
+      const settings = requireSettings();
+      if (!mailboxProofs(settings).includes('microsoft') || !deps.peers.proveMicrosoftSignIn) throw new UserFacingError(TEXT.noExchangeOnline, TEXT.noExchangeOnlineFix);
+      if (!deps.openExternal) throw new UserFacingError(TEXT.noBrowser, TEXT.noBrowserFix);
+      const identity = await knownInSevera(settings, email);
+      // The person signs in in their own browser; only the outcome comes back (no token, no account is kept).
+      const proof = await deps.peers.proveMicrosoftSignIn(settings, email, deps.openExternal);
+      if (!proof.ok) throw new UserFacingError(proof.message, proof.fix);
+      return enroll(settings, email, syncStartDate, withPrimary(identity, proof.primaryAddress));
     },
 
     async 'personal:disable'() {
@@ -274,7 +339,13 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
         deps.settings.saveOrg({ ...settings, enrollments: settings.enrollments.filter((e) => e.email !== email) });
       }
       deps.settings.updateLocal({ myEmail: null });
-      return { email: null, enrolled: false };
+      let org: OrgSettings | null = null;
+      try {
+        org = deps.settings.loadOrg();
+      } catch {
+        org = null;
+      }
+      return { email: null, enrolled: false, proofs: mailboxProofs(org) };
     },
 
     async 'sync:now'() {
@@ -320,6 +391,17 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
 
     async 'file:choose'({ purpose }) {
       return { path: deps.chooseFile ? await deps.chooseFile(purpose) : null };
+    },
+
+    async 'audit:run'(payload) {
+      if (!runner.audit) throw new UserFacingError(TEXT.noAudit, TEXT.noAuditFix);
+      requireSettings();
+      try {
+        return await runner.audit(payload?.email ? [payload.email.toLowerCase()] : undefined);
+      } catch (error) {
+        const advice = (error as { advice?: { message?: string; fix?: string } } | null)?.advice;
+        throw new UserFacingError(TEXT.auditFailed(advice?.message ?? (error instanceof Error ? error.message : String(error))), advice?.fix ?? TEXT.auditFailedFix);
+      }
     },
 
     async 'preferences:get'() {

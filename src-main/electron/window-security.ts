@@ -143,3 +143,13 @@ export async function serveAppFile(requestUrl: string, rendererDir: string): Pro
     return notFound;
   }
 }
+
+/**
+ * What the app opens in the person's own browser (shell.openExternal): an https:// page only, the Microsoft sign-in
+ * for "Enable my sync" on Exchange Online. Never a file, a custom scheme, javascript: or a plain http:// page.
+ */
+export function isExternalPageAllowed(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const parsed = new URL(url);
+  return parsed.protocol === 'https:' && parsed.username === '' && parsed.password === '';
+}

@@ -1,6 +1,7 @@
-import { orgSettings } from '../common/settings-schema.ts';
-import type { OrgSettings } from '../common/settings-schema.ts';
-import type { ActivityTypeView, AdminSettingsDraft, AppStatusView, FieldIssue, PreferencesView, RunnerStatusView, SetupView } from '../common/ipc-contract.ts';
+import { orgSettings, realTimeOf } from '../common/settings-schema.ts';
+import type { ExchangeSettings, OrgSettings } from '../common/settings-schema.ts';
+import type { ActivityTypeView, AdminSettingsDraft, AppStatusView, ExchangeDraft, FieldIssue, PreferencesView, RunnerStatusView, SetupView } from '../common/ipc-contract.ts';
+import { connectionLocation } from '../exchange/exchange-locations.ts';
 import type { RunnerStatus } from '../runner/runner-types.ts';
 import type { LocalPreferences, SettingsStore } from '../settings/settings-store.ts';
 import { statusRows } from './user-status-book.ts';
@@ -23,50 +24,104 @@ export interface ActivityTypeInfo {
 const TEXT = {
   projectTask: 'Project task: never synced',
   inactive: 'Inactive in Severa',
+  twoTenants: 'An organization has one Exchange Online tenant: the second connection is for on-premises Exchange (hybrid).',
+  sameConnection: 'This is the same connection as the first one; a second connection reaches another server (or Exchange Online).',
+  noSecondConnection: 'There is no second connection to serve this mailbox.',
 };
 
 const DEFAULT_NETWORK = { proxyMode: 'system', proxyUrl: '', proxyBypass: '', proxyUsername: '' } as const;
 
+/** One stored Exchange connection as the form shows it (never a secret). */
+export function exchangeDraftOf(ex: ExchangeSettings): ExchangeDraft {
+  if (ex.serverType === 'Office365') {
+    return {
+      serverType: 'Office365',
+      tenantId: ex.tenantId,
+      clientId: ex.clientId,
+      credential: ex.credential,
+      certificateFile: ex.certificateFile ?? '',
+      secretExpires: ex.secretExpires ?? '',
+      authorityHost: ex.authorityHost,
+      graphUrl: ex.graphUrl,
+      caFile: ex.caFile ?? '',
+    };
+  }
+  return { serverType: ex.serverType, ewsUrl: ex.ewsUrl, domain: ex.domain, username: ex.username, authMethod: ex.authMethod, allowInsecureHttp: ex.allowInsecureHttp, ...(ex.caFile ? { caFile: ex.caFile } : {}) };
+}
+
 /** The stored settings as the admin form shows them (no enrollments, no version, never a secret). */
 export function draftOf(settings: OrgSettings): AdminSettingsDraft {
-  const ex = settings.exchange;
-  const exchange: AdminSettingsDraft['exchange'] =
-    ex.serverType === 'Office365'
-      ? { serverType: 'Office365', tenantId: ex.tenantId, clientId: ex.clientId }
-      : { serverType: ex.serverType, ewsUrl: ex.ewsUrl, domain: ex.domain, username: ex.username, authMethod: ex.authMethod, allowInsecureHttp: ex.allowInsecureHttp, ...(ex.caFile ? { caFile: ex.caFile } : {}) };
   const network = settings.network ?? DEFAULT_NETWORK;
   return {
-    exchange,
+    exchange: exchangeDraftOf(settings.exchange),
+    secondExchange: settings.secondExchange ? exchangeDraftOf(settings.secondExchange) : null,
+    mailboxLocations: { ...settings.mailboxLocations },
     severa: { apiUrl: settings.severa.apiUrl, clientId: settings.severa.clientId, allowInsecureHttp: settings.severa.allowInsecureHttp, ...(settings.severa.caFile ? { caFile: settings.severa.caFile } : {}) },
     network: { proxyMode: network.proxyMode, proxyUrl: network.proxyUrl, proxyBypass: network.proxyBypass, proxyUsername: network.proxyUsername },
     activityTypesToExchange: settings.activityTypesToExchange,
     intervalMinutes: settings.intervalMinutes,
     windowDaysAhead: settings.windowDaysAhead,
     deletionGuard: settings.deletionGuard,
+    realTime: realTimeOf(settings),
   };
+}
+
+const trimmed = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
+
+/** One connection of the form as it would be stored (checked by the schema afterwards); `existing`: the stored one. */
+function exchangeFromDraft(ex: ExchangeDraft, existing: ExchangeSettings | undefined): Record<string, unknown> {
+  if (ex.serverType === 'Office365') {
+    const before = existing?.serverType === 'Office365' ? existing : undefined;
+    const online: Record<string, unknown> = {
+      serverType: 'Office365',
+      tenantId: ex.tenantId ?? before?.tenantId ?? '',
+      clientId: ex.clientId ?? before?.clientId ?? '',
+      credential: ex.credential ?? before?.credential ?? 'certificate',
+    };
+    // Each optional field: as typed when the form sent it (empty clears it), else as stored.
+    const optional = (key: 'certificateFile' | 'secretExpires' | 'caFile' | 'authorityHost' | 'graphUrl') => {
+      const value = ex[key] !== undefined ? trimmed(ex[key]) : before?.[key];
+      if (value !== undefined) online[key] = value;
+    };
+    for (const key of ['certificateFile', 'secretExpires', 'caFile', 'authorityHost', 'graphUrl'] as const) optional(key);
+    return online;
+  }
+  return {
+    serverType: ex.serverType,
+    ewsUrl: ex.ewsUrl ?? '',
+    domain: ex.domain ?? '',
+    username: ex.username ?? '',
+    authMethod: ex.authMethod ?? 'ntlm',
+    allowInsecureHttp: ex.allowInsecureHttp ?? false,
+    ...(trimmed(ex.caFile) ? { caFile: trimmed(ex.caFile) } : {}),
+  };
+}
+
+/** What the schema cannot see: the two connections together, and per-user choices that need a second one. */
+function connectionIssues(settings: OrgSettings): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const second = settings.secondExchange;
+  if (second?.serverType === 'Office365' && settings.exchange.serverType === 'Office365') {
+    issues.push({ path: 'secondExchange.serverType', message: TEXT.twoTenants });
+  } else if (second && connectionLocation(second) === connectionLocation(settings.exchange)) {
+    issues.push({ path: second.serverType === 'Office365' ? 'secondExchange.tenantId' : 'secondExchange.ewsUrl', message: TEXT.sameConnection });
+  }
+  for (const [email, which] of Object.entries(settings.mailboxLocations)) {
+    if (which === 'second' && !second) issues.push({ path: `mailboxLocations.${email}`, message: TEXT.noSecondConnection });
+  }
+  return issues;
 }
 
 /** The draft merged into what is stored (enrollments stay), validated by the shared schema; issues point at form fields. */
 export function settingsFromDraft(draft: AdminSettingsDraft, existing: OrgSettings | null): { ok: true; settings: OrgSettings } | { ok: false; issues: FieldIssue[] } {
-  const ex = draft.exchange;
-  const exchange =
-    ex.serverType === 'Office365'
-      ? { ...(existing?.exchange.serverType === 'Office365' ? existing.exchange : {}), serverType: 'Office365', tenantId: ex.tenantId ?? '', clientId: ex.clientId ?? '' }
-      : {
-          serverType: ex.serverType,
-          ewsUrl: ex.ewsUrl ?? '',
-          domain: ex.domain ?? '',
-          username: ex.username ?? '',
-          authMethod: ex.authMethod ?? 'ntlm',
-          allowInsecureHttp: ex.allowInsecureHttp ?? false,
-          ...(ex.caFile?.trim() ? { caFile: ex.caFile.trim() } : {}),
-        };
   const { caFile: severaCa, ...severa } = draft.severa;
-  const candidate = {
-    // What the form does not show (e.g. a second Exchange connection) stays as stored.
+  const secondExchange =
+    draft.secondExchange === undefined ? existing?.secondExchange : draft.secondExchange === null ? undefined : exchangeFromDraft(draft.secondExchange, existing?.secondExchange);
+  const candidate: Record<string, unknown> = {
+    // What the form does not send stays as stored.
     ...(existing ?? {}),
     schemaVersion: 1,
-    exchange,
+    exchange: exchangeFromDraft(draft.exchange, existing?.exchange),
     severa: { ...severa, ...(severaCa?.trim() ? { caFile: severaCa.trim() } : {}) },
     network: draft.network ?? existing?.network ?? DEFAULT_NETWORK,
     activityTypesToExchange: [...new Set(draft.activityTypesToExchange)],
@@ -74,10 +129,15 @@ export function settingsFromDraft(draft: AdminSettingsDraft, existing: OrgSettin
     windowDaysAhead: draft.windowDaysAhead,
     enrollments: existing?.enrollments ?? [],
     deletionGuard: draft.deletionGuard ?? existing?.deletionGuard ?? { maxItems: 10, maxPercent: 20 },
+    mailboxLocations: draft.mailboxLocations ?? existing?.mailboxLocations ?? {},
   };
+  if (secondExchange) candidate.secondExchange = secondExchange;
+  else delete candidate.secondExchange;
+  if (draft.realTime) candidate.realTime = draft.realTime;
   const parsed = orgSettings.safeParse(candidate);
-  if (parsed.success) return { ok: true, settings: parsed.data };
-  return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) };
+  if (!parsed.success) return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) };
+  const issues = connectionIssues(parsed.data);
+  return issues.length ? { ok: false, issues } : { ok: true, settings: parsed.data };
 }
 
 export function activityTypeViews(types: ActivityTypeInfo[]): ActivityTypeView[] {
@@ -99,6 +159,7 @@ export function runnerStatusView(status: RunnerStatus, startsAtMs?: number | nul
   if (status.progress) view.progress = { ...status.progress };
   if (status.waitingFor) view.waitingFor = status.waitingFor;
   if (startsAtMs) view.startsAt = new Date(startsAtMs).toISOString();
+  if (status.live) view.live = structuredClone(status.live);
   return view;
 }
 

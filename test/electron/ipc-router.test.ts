@@ -97,7 +97,7 @@ describe('replies', () => {
   });
 
   it('withholds a reply that contains a stored secret', async () => {
-    const leaky = handlers({ 'settings:get': async () => ({ settings: { ...draft, severa: { ...draft.severa, clientId: 'demo-client-secret' } }, secretsStored: { 'exchange-delegate-password': true, 'severa-client-secret': true, 'graph-client-secret': false, 'graph-certificate-key': false, 'proxy-password': false } }) });
+    const leaky = handlers({ 'settings:get': async () => ({ settings: { ...draft, severa: { ...draft.severa, clientId: 'demo-client-secret' } }, secretsStored: { 'exchange-delegate-password': true, 'severa-client-secret': true, 'graph-client-secret': false, 'graph-certificate-key': false, 'proxy-password': false }, enrolledUsers: [] }) });
     const reply = await dispatchRequest(leaky, 'settings:get', APP_ENTRY_URL, undefined, options(['demo-client-secret']));
     expect(reply).toMatchObject({ ok: false, error: { code: 'internal' } });
     expect(JSON.stringify(reply)).not.toContain('demo-client-secret');

@@ -11,6 +11,9 @@ import { readUserStatusBook, recordCycle, statusRows, writeUserStatusBook } from
 import { activityTypeViews, createWindowRequestHandlers, draftOf, settingsFromDraft } from '../../src-main/electron/window-requests.ts';
 import type { PeerLookups, WindowRequestDeps, WindowRunner } from '../../src-main/electron/window-requests.ts';
 import type { RunnerStatus } from '../../src-main/runner/runner-types.ts';
+import { REAL_TIME_DEFAULTS } from '../../src-main/common/settings-schema.ts';
+import { runnerStatusView } from '../../src-main/electron/window-views.ts';
+import { REAL_TIME_FORM_DEFAULTS } from '../../src-renderer/admin-realtime-fields.ts';
 import { SettingsStore } from '../../src-main/settings/settings-store.ts';
 
 const draft: AdminSettingsDraft = {
@@ -97,6 +100,55 @@ describe('admin settings mapping', () => {
     });
   });
 
+  it('Exchange Online keeps every field the form shows (credential, expiry, advanced addresses, CA file) and shows them back; emptied fields go', () => {
+    const appId = '11111111-2222-4333-8444-555555555555';
+    const online = { serverType: 'Office365' as const, tenantId: 'contoso.onmicrosoft.com', clientId: appId, credential: 'secret' as const, certificateFile: '', secretExpires: '2027-03-31', authorityHost: 'https://login.microsoftonline.us', graphUrl: 'https://graph.microsoft.us', caFile: '/etc/ssl/proxy-ca.pem' };
+    const saved = settingsFromDraft({ ...draft, exchange: online }, null);
+    expect(saved.ok && saved.settings.exchange).toEqual({ serverType: 'Office365', tenantId: 'contoso.onmicrosoft.com', clientId: appId, credential: 'secret', secretExpires: '2027-03-31', authorityHost: 'https://login.microsoftonline.us', graphUrl: 'https://graph.microsoft.us', caFile: '/etc/ssl/proxy-ca.pem' });
+    if (!saved.ok) return;
+    expect(draftOf(saved.settings).exchange).toEqual({ ...online, certificateFile: '' });
+    const cleared = settingsFromDraft({ ...draft, exchange: { ...online, secretExpires: '', caFile: '', authorityHost: '', graphUrl: '' } }, saved.settings);
+    expect(cleared.ok && cleared.settings.exchange).toEqual({ serverType: 'Office365', tenantId: 'contoso.onmicrosoft.com', clientId: appId, credential: 'secret', authorityHost: 'https://login.microsoftonline.com', graphUrl: 'https://graph.microsoft.com' });
+    const bad = settingsFromDraft({ ...draft, exchange: { ...online, clientId: 'not-a-guid', secretExpires: '31.3.2027', graphUrl: 'http://graph.example' } }, null);
+    expect(!bad.ok && bad.issues.map((i) => i.path).sort()).toEqual(['exchange.clientId', 'exchange.graphUrl', 'exchange.secretExpires']);
+  });
+
+  it('hybrid: a second connection and per-user choices are saved, shown back and removed; the two connections must differ', () => {
+    const appId = '11111111-2222-4333-8444-555555555555';
+    const second = { serverType: 'Office365' as const, tenantId: 'contoso.onmicrosoft.com', clientId: appId, credential: 'certificate' as const, certificateFile: '/home/admin/severa-sync.pem' };
+    const withUser = settingsFromDraft(draft, null);
+    if (!withUser.ok) throw new Error('draft');
+    const existing = { ...withUser.settings, enrollments: [{ email: 'aino@contoso.example', syncStartDate: '2026-11-01', enabledAt: 'x', paused: false }] };
+    const saved = settingsFromDraft({ ...draft, secondExchange: second, mailboxLocations: { 'aino@contoso.example': 'second' } }, existing);
+    expect(saved.ok).toBe(true);
+    if (!saved.ok) return;
+    expect(saved.settings.secondExchange).toMatchObject({ serverType: 'Office365', certificateFile: '/home/admin/severa-sync.pem', authorityHost: 'https://login.microsoftonline.com' });
+    expect(saved.settings.mailboxLocations).toEqual({ 'aino@contoso.example': 'second' });
+    expect(draftOf(saved.settings)).toMatchObject({ secondExchange: { serverType: 'Office365', tenantId: 'contoso.onmicrosoft.com' }, mailboxLocations: { 'aino@contoso.example': 'second' } });
+    // A draft that does not name them (an older window) leaves them; null removes the second connection.
+    const kept = settingsFromDraft(draft, saved.settings);
+    expect(kept.ok && kept.settings.secondExchange?.serverType).toBe('Office365');
+    const removed = settingsFromDraft({ ...draft, secondExchange: null, mailboxLocations: {} }, saved.settings);
+    expect(removed.ok && removed.settings).not.toHaveProperty('secondExchange');
+    // A choice of "second" needs a second connection; two Exchange Online tenants, or the same server twice, are refused.
+    const orphan = settingsFromDraft({ ...draft, secondExchange: null, mailboxLocations: { 'aino@contoso.example': 'second' } }, saved.settings);
+    expect(!orphan.ok && orphan.issues).toEqual([{ path: 'mailboxLocations.aino@contoso.example', message: 'There is no second connection to serve this mailbox.' }]);
+    const twoTenants = settingsFromDraft({ ...draft, exchange: { ...second, tenantId: 'fabrikam.onmicrosoft.com' }, secondExchange: second }, null);
+    expect(!twoTenants.ok && twoTenants.issues.map((i) => i.path)).toEqual(['secondExchange.serverType']);
+    const same = settingsFromDraft({ ...draft, secondExchange: { ...draft.exchange, serverType: 'Exchange2019' } }, null);
+    expect(!same.ok && same.issues.map((i) => i.path)).toEqual(['secondExchange.ewsUrl']);
+  });
+
+  it('real time: saved from the form with its intervals, each checked; the form shows the schema defaults when nothing is stored', () => {
+    expect(REAL_TIME_FORM_DEFAULTS).toEqual(REAL_TIME_DEFAULTS);
+    const on = settingsFromDraft({ ...draft, realTime: { enabled: true, exchangeOnlinePollSeconds: 5, ewsPollSeconds: 30, severaPollSeconds: 3 } }, null);
+    expect(on.ok && on.settings.realTime).toEqual({ enabled: true, exchangeOnlinePollSeconds: 5, ewsPollSeconds: 30, severaPollSeconds: 3 });
+    const first = settingsFromDraft(draft, null);
+    expect(first.ok && draftOf(first.settings).realTime).toEqual(REAL_TIME_DEFAULTS);
+    const bad = settingsFromDraft({ ...draft, realTime: { enabled: true, exchangeOnlinePollSeconds: 0, ewsPollSeconds: 1, severaPollSeconds: 301 } }, null);
+    expect(!bad.ok && bad.issues.map((i) => `${i.path}: ${i.message}`)).toEqual(['realTime.exchangeOnlinePollSeconds: At least 1 second.', 'realTime.ewsPollSeconds: At least 2 seconds.', 'realTime.severaPollSeconds: At most 300 seconds.']);
+  });
+
   it('project tasks and inactive types are never selectable', () => {
     const views = activityTypeViews([
       { guid: '1', name: 'Meeting', category: 'CalendarEntry', isActive: true, isDefault: true },
@@ -114,7 +166,7 @@ describe('admin settings mapping', () => {
 describe('window requests', () => {
   it('saves settings and reports field issues without saving', async () => {
     const { handlers, settings } = await setup();
-    expect(await handlers['settings:get'](undefined)).toEqual({ settings: null, secretsStored: { 'exchange-delegate-password': false, 'severa-client-secret': false, 'graph-client-secret': false, 'graph-certificate-key': false, 'proxy-password': false } });
+    expect(await handlers['settings:get'](undefined)).toEqual({ settings: null, secretsStored: { 'exchange-delegate-password': false, 'severa-client-secret': false, 'graph-client-secret': false, 'graph-certificate-key': false, 'proxy-password': false }, enrolledUsers: [] });
     const bad = await handlers['settings:save']({ ...draft, windowDaysAhead: 5000 });
     expect(bad).toMatchObject({ ok: false, issues: [{ path: 'windowDaysAhead' }] });
     expect(settings.loadOrg()).toBeNull();
@@ -149,14 +201,54 @@ describe('window requests', () => {
     expect(JSON.stringify(settings.loadOrg())).not.toContain('right');
     expect(runner.calls).toContain('trigger sync enabled');
 
-    expect(await handlers['personal:disable'](undefined)).toEqual({ email: null, enrolled: false });
+    expect(await handlers['personal:disable'](undefined)).toEqual({ email: null, enrolled: false, proofs: ['password'] });
     expect(settings.loadOrg()!.enrollments).toEqual([]);
   });
 
-  it('Office 365 cannot be enabled and says why', async () => {
-    const { handlers } = await setup();
-    await handlers['settings:save']({ ...draft, exchange: { serverType: 'Office365', tenantId: 'contoso.onmicrosoft.com', clientId: '11111111-2222-4333-8444-555555555555' } });
-    await expect(handlers['personal:enable']({ email: 'aino.virtanen@contoso.example', password: 'right' })).rejects.toThrow(/Exchange Online no longer accepts/);
+  it('Exchange Online: no mailbox password is asked; "Sign in with Microsoft" enrolls only on proof, in the browser the app opens, and keeps nothing', async () => {
+    const opened: string[] = [];
+    const proofs: Array<{ email: string }> = [];
+    let answer: { ok: true; primaryAddress: string } | { ok: false; message: string; fix: string } = { ok: false, message: 'You signed in as mikko@contoso.example, whose mailbox does not have the address aino@contoso.example that Severa knows you by.', fix: 'Sign in with the Microsoft account of aino@contoso.example.' };
+    const { handlers, settings, runner } = await setup(
+      {
+        proveMicrosoftSignIn: async (_s, email, openBrowser) => {
+          proofs.push({ email });
+          await openBrowser('https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize?client_id=x');
+          return answer;
+        },
+      },
+      { openExternal: async (url) => void opened.push(url) },
+    );
+    const online = { serverType: 'Office365' as const, tenantId: 'contoso.onmicrosoft.com', clientId: '11111111-2222-4333-8444-555555555555', credential: 'secret' as const };
+    await handlers['settings:save']({ ...draft, exchange: online });
+    expect((await handlers['personal:get'](undefined)).proofs).toEqual(['microsoft']);
+    await expect(handlers['personal:enable']({ email: 'aino@contoso.example', password: 'right' })).rejects.toMatchObject({ message: expect.stringContaining('Exchange Online, which takes no mailbox password'), fix: 'Use "Sign in with Microsoft" instead.' });
+
+    await expect(handlers['personal:signInWithMicrosoft']({ email: 'aino@contoso.example' })).rejects.toMatchObject({ message: expect.stringMatching(/^You signed in as mikko@contoso.example/), fix: expect.stringContaining('Sign in with the Microsoft account') });
+    expect(opened).toEqual(['https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize?client_id=x']);
+    expect(settings.loadOrg()!.enrollments).toEqual([]);
+    // Severa must know the address before anyone is sent to a browser.
+    await expect(handlers['personal:signInWithMicrosoft']({ email: 'someone@elsewhere.example' })).rejects.toThrow(/Severa has no active user/);
+    expect(proofs.map((p) => p.email)).toEqual(['aino@contoso.example']);
+
+    answer = { ok: true, primaryAddress: 'aino.virtanen@contoso.example' };
+    const view = await handlers['personal:signInWithMicrosoft']({ email: 'Aino@contoso.example', syncStartDate: '2026-12-01' });
+    expect(view).toMatchObject({ email: 'aino@contoso.example', enrolled: true, proofs: ['microsoft'], syncStartDate: '2026-12-01', identity: { exchange: { known: true, primaryAddress: 'aino.virtanen@contoso.example', detail: 'Exchange knows this address as a secondary address of aino.virtanen@contoso.example.' } } });
+    expect(settings.loadOrg()!.enrollments).toEqual([{ email: 'aino@contoso.example', syncStartDate: '2026-12-01', enabledAt: '2026-11-20T10:00:00.000Z', paused: false }]);
+    expect(settings.local().myEmail).toBe('aino@contoso.example');
+    expect(runner.calls).toContain('trigger sync enabled');
+  });
+
+  it('the Microsoft sign-in needs an Exchange Online connection and a browser to open', async () => {
+    const { handlers } = await setup({ proveMicrosoftSignIn: async () => ({ ok: true }) });
+    await handlers['settings:save'](draft);
+    expect((await handlers['personal:get'](undefined)).proofs).toEqual(['password']);
+    await expect(handlers['personal:signInWithMicrosoft']({ email: 'aino@contoso.example' })).rejects.toMatchObject({ message: expect.stringContaining('no Exchange Online connection') });
+    const online = { serverType: 'Office365' as const, tenantId: 'contoso.onmicrosoft.com', clientId: '11111111-2222-4333-8444-555555555555' };
+    // Hybrid: both proofs, the main connection's first.
+    await handlers['settings:save']({ ...draft, secondExchange: online });
+    expect((await handlers['personal:get'](undefined)).proofs).toEqual(['password', 'microsoft']);
+    await expect(handlers['personal:signInWithMicrosoft']({ email: 'aino@contoso.example' })).rejects.toMatchObject({ message: 'No browser can be opened from here for the Microsoft sign-in.' });
   });
 
   it('pause for an hour or until resumed, resume, sync now, confirm held deletions for one user', async () => {
@@ -197,6 +289,33 @@ describe('window requests', () => {
     expect(pushed).toEqual([]);
   });
 
+  it('saving applies real time at once (a schedule tick), and the runner status carries each user\'s watch', async () => {
+    const { handlers, runner } = await setup();
+    let ticks = 0;
+    runner.tick = () => void ticks++;
+    await handlers['settings:save']({ ...draft, realTime: { enabled: true, exchangeOnlinePollSeconds: 2, ewsPollSeconds: 15, severaPollSeconds: 3 } });
+    expect(ticks).toBe(1);
+    const live = { on: true, severa: { mode: 'polling' as const, since: '2026-11-20T10:00:00.000Z' }, users: { 'aino@contoso.example': { mode: 'live' as const, since: '2026-11-20T10:00:01.000Z' } }, pending: 0, cycles: 2 };
+    expect(runnerStatusView({ state: 'idle', consecutiveFailures: 0, scheduled: true, live }).live).toEqual(live);
+  });
+
+  it('Compare both sides: the runner\'s audit for everyone or one person; a failure to compare comes with a fix', async () => {
+    const { handlers, runner } = await setup();
+    const asked: unknown[] = [];
+    await expect(handlers['audit:run'](undefined)).rejects.toThrow(/not available in this build/);
+    runner.audit = async (users) => {
+      asked.push(users);
+      if (users?.[0] === 'broken@contoso.example') throw Object.assign(new Error('raw'), { advice: { message: 'Severa refused the client id.', fix: 'Store the secret again.' } });
+      return { auditedAt: '2026-11-20T10:00:00.000Z', users: [{ email: 'aino@contoso.example', pairs: 3, agreeing: 2, differences: [{ subject: 'Workshop', start: '2026-11-21T07:00:00.000Z', what: 'location', severa: 'Room 1', exchange: 'Room 2', story: 'last changed in Exchange later', rule: null }] }] };
+    };
+    await expect(handlers['audit:run'](undefined)).rejects.toThrow(/not saved yet/);
+    await handlers['settings:save'](draft);
+    expect((await handlers['audit:run'](undefined)).users[0].differences[0]).toMatchObject({ what: 'location', rule: null });
+    await handlers['audit:run']({ email: 'Aino@contoso.example' });
+    await expect(handlers['audit:run']({ email: 'broken@contoso.example' })).rejects.toMatchObject({ message: 'Both sides could not be compared: Severa refused the client id.', fix: 'Store the secret again.' });
+    expect(asked).toEqual([undefined, ['aino@contoso.example'], ['broken@contoso.example']]);
+  });
+
   it('a Severa failure while loading activity types becomes a message with a fix', async () => {
     const { handlers } = await setup({ listActivityTypes: async () => { throw new Error('HTTP 401'); } });
     await handlers['settings:save'](draft);
@@ -220,6 +339,10 @@ describe('user status book', () => {
       ['c@x.example', undefined, undefined, undefined],
     ]);
     expect(rows[1].firstSyncDone).toBe(true); // b synced fine once before failing
+    // Where the mailbox lives: kept from the cycle that found it until a later one says otherwise.
+    const located = recordCycle(book, cycle('2026-11-20T13:00:00Z', [userReport('a@x.example', { mailboxLocation: { label: 'Exchange Online (x.onmicrosoft.com)', since: '2026-11-20T13:00:00Z' } })]));
+    const failedLater = recordCycle(located, cycle('2026-11-20T14:00:00Z', [userReport('a@x.example', { outcome: 'failed' })]));
+    expect(statusRows(failedLater, ['a@x.example'])[0].mailboxLocation).toEqual({ label: 'Exchange Online (x.onmicrosoft.com)', since: '2026-11-20T13:00:00Z' });
     const dir = await mkdtemp(path.join(os.tmpdir(), 'scs-book-'));
     expect(readUserStatusBook(dir)).toEqual({});
     writeUserStatusBook(dir, book);

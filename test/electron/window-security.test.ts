@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { CONTENT_SECURITY_POLICY, hardenSession, hardenWebContents, isAllowedRequestUrl, serveAppFile, settingsWindowOptions } from '../../src-main/electron/window-security.ts';
+import { CONTENT_SECURITY_POLICY, hardenSession, hardenWebContents, isAllowedRequestUrl, isExternalPageAllowed, serveAppFile, settingsWindowOptions } from '../../src-main/electron/window-security.ts';
 import { claimSingleInstance } from '../../src-main/electron/single-instance.ts';
 
 describe('settings window options', () => {
@@ -116,5 +116,14 @@ describe('single instance', () => {
     expect(claimSingleInstance(second as never, show)).toBe(false);
     expect(second.quit).toHaveBeenCalledOnce();
     expect(second.on).not.toHaveBeenCalled();
+  });
+});
+
+describe('pages opened in the person\'s own browser', () => {
+  it('only an https:// page (the Microsoft sign-in): never a file, a custom scheme, javascript:, plain http or credentials in the address', () => {
+    expect(isExternalPageAllowed('https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize?client_id=x&code_challenge=y')).toBe(true);
+    for (const url of ['http://login.microsoftonline.com/x', 'file:///etc/passwd', 'javascript:alert(1)', 'app://severa-sync/index.html', 'ms-settings:privacy', 'https://user:pw@login.microsoftonline.com/', 'not a url']) {
+      expect(isExternalPageAllowed(url), url).toBe(false);
+    }
   });
 });
