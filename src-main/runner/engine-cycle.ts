@@ -130,7 +130,7 @@ export function createEngineCycle(deps: EngineCycleDeps): CycleFunction {
           ...(request.live ? { reconcile: false } : {}),
           onProgress: (p) => {
             lastPosition = {
-              usersDone: p.phase === 'done' ? p.index + 1 : p.index,
+              usersDone: p.done,
               usersTotal: p.total,
               currentUser: p.phase === 'start' ? p.email : undefined,
               phase: p.phase === 'start' ? `syncing ${p.email}` : undefined,

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { CycleReport, SideName, UserProblem, UserReport } from '../common/sync-report.ts';
 import { CalendarError, type CalendarConnector } from '../exchange/calendar-connector.ts';
@@ -10,6 +11,7 @@ import { isSeveraNotFound } from './severa-port.ts';
 import { SeveraSnapshot, type SeveraItem } from './severa-snapshot.ts';
 import { problemFor, severaProblem } from './sync-problems.ts';
 import { UserSync, type CycleContext, type SyncLog, type UserPlan } from './user-sync.ts';
+import { runUsers, type ScheduledUser } from './user-schedule.ts';
 import { exchangeOnlyPair, RESTORED_TAG_PREFIX } from './user-sync/item-helpers.ts';
 import type { JournaledItem } from './user-sync/write-ahead.ts';
 import { occurrenceAt } from './recurrence-rule.ts';
@@ -50,6 +52,8 @@ export interface SyncUser {
 export interface SyncProgress {
   email: string;
   index: number;
+  /** Users finished so far in this cycle (users run side by side: not index + 1). */
+  done: number;
   total: number;
   phase: 'start' | 'done';
 }
@@ -74,6 +78,11 @@ export interface SyncOptions {
   live?: boolean;
   /** Zone for users whose Severa profile has none (default Europe/Helsinki). */
   defaultTimeZone?: string;
+  /**
+   * Users synced side by side (default 8, at most 27: Exchange's EWSMaxConcurrency per account; each user has one
+   * request at a time in flight). Users sharing a meeting or an activity still write one after the other (user-schedule.ts).
+   */
+  concurrency?: number;
   onProgress?: (p: SyncProgress) => void;
 }
 
@@ -81,6 +90,8 @@ export interface SyncOptions {
 const CURSOR_OVERLAP_MS = 2 * 60_000;
 const CLOCK_SKEW_LIMIT_MS = 60_000;
 const RECONCILE_KEY = 'reconcile-next';
+const DEFAULT_CONCURRENCY = 8;
+const MAX_CONCURRENCY = 27;
 const DEFAULT_SLICE = 4;
 
 const silentLog: SyncLog = { info() {}, warn() {}, error() {} };
@@ -217,13 +228,17 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
   }
 
   const orgNotes: string[] = [];
+  // A note goes to the report of the user whose work raised it (users run side by side: told by async context).
+  const userNotes = new AsyncLocalStorage<string[]>();
   const snapshot = new SeveraSnapshot(severa, deps.store, {
     defaultTimeZone: options.defaultTimeZone ?? 'Europe/Helsinki',
     selectedTypeGuids: new Set(options.activityTypesToExchange),
     dryRun,
     now: deps.now,
     notes: (m) => {
-      if (!orgNotes.includes(m)) orgNotes.push(m);
+      if (orgNotes.includes(m)) return;
+      orgNotes.push(m);
+      userNotes.getStore()?.push(m);
     },
     // Asked of the connector itself (no request; not counted). Anything but a sentence (e.g. a wrapped, async answer) is "can hold".
     seriesProblem: (rule) => {
@@ -360,28 +375,51 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
     });
   }
 
-  for (const [index, plan] of plans.entries()) {
-    options.onProgress?.({ email: plan.email, index, total: plans.length, phase: 'start' });
-    const before = orgNotes.length;
-    let userReport: UserReport;
-    const sync = new UserSync(ctx, plan);
-    try {
-      userReport = await sync.run();
-    } catch (err) {
-      const problem = problemFor(err, { mailbox: plan.mailbox, what: `syncing ${plan.email}` });
-      log.warn({ email: plan.email, code: problem.code, err: err instanceof Error ? err.message : String(err) }, 'user sync failed');
-      userReport = emptyUserReport(plan.email, 'failed', [problem], plan.mode === 'first');
-      if (err instanceof CalendarError && err.code === 'no-mailbox' && !dryRun) {
-        // The address may have moved to another mailbox: resolve it again next cycle.
-        deps.store.commitUserWork({ email: plan.email, user: { mailbox: null } });
-      }
-      if (!dryRun) deps.store.setStatus(plan.email, userReport, deps.now().toISOString());
-    }
-    for (const n of orgNotes.slice(before)) if (!userReport.notes.includes(n)) userReport.notes.push(n);
-    log.info({ email: plan.email, outcome: userReport.outcome, toSevera: userReport.toSevera, toExchange: userReport.toExchange, conflicts: userReport.conflicts, held: userReport.heldDeletions }, 'user synced');
-    report.users.push(userReport);
-    options.onProgress?.({ email: plan.email, index, total: plans.length, phase: 'done' });
-  }
+  const reports: UserReport[] = new Array(plans.length);
+  let done = 0;
+  const userRun = (plan: UserPlan, index: number): ScheduledUser => {
+    const notes: string[] = [];
+    let sync: UserSync | null = null;
+    let failure: unknown = null;
+    return {
+      read: async () => {
+        options.onProgress?.({ email: plan.email, index, done, total: plans.length, phase: 'start' });
+        try {
+          sync = new UserSync(ctx, plan);
+          await userNotes.run(notes, () => sync!.readPhase());
+          return sync.keys();
+        } catch (err) {
+          failure = err;
+          return new Set<string>();
+        }
+      },
+      finish: async () => {
+        let userReport: UserReport;
+        try {
+          if (failure !== null || !sync) throw failure;
+          const running = sync;
+          userReport = await userNotes.run(notes, () => running.finish());
+        } catch (err) {
+          const problem = problemFor(err, { mailbox: plan.mailbox, what: `syncing ${plan.email}` });
+          log.warn({ email: plan.email, code: problem.code, err: err instanceof Error ? err.message : String(err) }, 'user sync failed');
+          userReport = emptyUserReport(plan.email, 'failed', [problem], plan.mode === 'first');
+          if (err instanceof CalendarError && err.code === 'no-mailbox' && !dryRun) {
+            // The address may have moved to another mailbox: resolve it again next cycle.
+            deps.store.commitUserWork({ email: plan.email, user: { mailbox: null } });
+          }
+          if (!dryRun) deps.store.setStatus(plan.email, userReport, deps.now().toISOString());
+        }
+        for (const n of notes) if (!userReport.notes.includes(n)) userReport.notes.push(n);
+        log.info({ email: plan.email, outcome: userReport.outcome, toSevera: userReport.toSevera, toExchange: userReport.toExchange, conflicts: userReport.conflicts, held: userReport.heldDeletions }, 'user synced');
+        reports[index] = userReport;
+        done++;
+        options.onProgress?.({ email: plan.email, index, done, total: plans.length, phase: 'done' });
+      },
+    };
+  };
+  const concurrency = Math.min(MAX_CONCURRENCY, Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY) || 1));
+  await runUsers(plans.map(userRun), concurrency);
+  report.users.push(...reports);
   return finish();
 }
 

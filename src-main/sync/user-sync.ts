@@ -4,7 +4,7 @@ import { decideCandidates } from './user-sync/decide-candidates.ts';
 import { flattenExchangeSeries } from './user-sync/flatten-series.ts';
 import { guardDeletions } from './user-sync/guard-deletions.ts';
 import { matchCandidates } from './user-sync/match-candidates.ts';
-import { readSides } from './user-sync/read-sides.ts';
+import { readSides, type UserRead } from './user-sync/read-sides.ts';
 import { recoverIntents } from './user-sync/recover-intents.ts';
 import { newUserState, type CycleContext, type UserPlan, type UserState } from './user-sync/user-sync-state.ts';
 import { finishVerification } from './user-sync/verify-writes.ts';
@@ -37,14 +37,43 @@ export type { CycleContext, SyncLog, UserPlan } from './user-sync/user-sync-stat
 
 export class UserSync {
   private readonly u: UserState;
+  private read: UserRead | null = null;
 
   constructor(ctx: CycleContext, plan: UserPlan) {
     this.u = newUserState(ctx, plan);
   }
 
   async run(): Promise<UserReport> {
+    await this.readPhase();
+    return this.finish();
+  }
+
+  /** Phase 1 alone: what both sides hold. Users read side by side; their writes wait as `keys` says. */
+  async readPhase(): Promise<void> {
+    this.read = await readSides(this.u);
+  }
+
+  /**
+   * What this user's writes may share with another user's: the meetings (iCalendar UIDs) and Severa activities it
+   * holds or read. Two users sharing one never write at the same time (sync-engine.ts runs them in turn).
+   */
+  keys(): Set<string> {
+    const read = this.read!;
+    const keys = new Set<string>();
+    for (const p of read.pairs.list) {
+      keys.add(`s:${p.severaGuid}`);
+      if (p.uid) keys.add(`u:${p.uid}`);
+    }
+    for (const e of read.exchange.changed.values()) if (e.uid) keys.add(`u:${e.uid}`);
+    for (const guid of read.severa.items.keys()) keys.add(`s:${guid}`);
+    for (const guid of read.severa.lostMembership.keys()) keys.add(`s:${guid}`);
+    return keys;
+  }
+
+  /** Phases 2 to 8, after readPhase. */
+  async finish(): Promise<UserReport> {
     const u = this.u;
-    const read = await readSides(u);
+    const read = this.read!;
     const recovery = await recoverIntents(u, read);
     flattenExchangeSeries(u, read);
     const candidates = await matchCandidates(u, read, recovery);
