@@ -1,13 +1,14 @@
-import type { AdminSettingsDraft } from '../src-main/common/ipc-contract.ts';
+import type { AdminSettingsDraft, FilePurpose } from '../src-main/common/ipc-contract.ts';
 import { h } from './dom.ts';
 import { checkboxField, field, numberInput, textInput } from './form-fields.ts';
 import type { Field } from './form-fields.ts';
 import type { RendererApi } from './renderer-types.ts';
 
 /**
- * The admin settings that the docs and the error messages name, beyond the addresses and logins: each server's CA
+ * The admin settings that the docs and the error messages name, beyond the addresses and logins: Severa's CA
  * certificate file and its http-only opt-in, the proxy (system settings, none, or one named here, with its login),
- * and the mass-deletion guard's limits.
+ * and the mass-deletion guard's limits. (Each Exchange connection's own CA file is with its fields:
+ * exchange-connection-fields.ts.)
  */
 
 type ProxyMode = NonNullable<AdminSettingsDraft['network']>['proxyMode'];
@@ -15,12 +16,9 @@ type ProxyMode = NonNullable<AdminSettingsDraft['network']>['proxyMode'];
 // Every label and hint of these fields, in one place.
 const TEXT = {
   caFile: 'CA certificate file (optional)',
-  caHintExchange: "A PEM file of your own certificate authority, when the Exchange server's certificate comes from it. Certificate checking is never switched off.",
   caHintSevera: 'A PEM file of the certificate authority of a company proxy that inspects TLS traffic to Severa.',
   choose: 'Choose…',
   chooseLabel: (what: string) => `Choose the CA certificate file for ${what}`,
-  httpExchange: 'Allow http:// (unencrypted) for this server',
-  httpHintExchange: 'Only for a test server: http:// sends the delegate password without protection.',
   httpSevera: 'Allow http:// (unencrypted) for Severa',
   httpHintSevera: 'Only for a test server: http:// sends the API secret without protection.',
   proxyMode: 'Proxy',
@@ -40,8 +38,6 @@ const TEXT = {
 };
 
 export interface NetworkFields {
-  exchangeCa: Field;
-  exchangeHttp: Field;
   severaCa: Field;
   severaHttp: Field;
   proxyMode: Field;
@@ -53,12 +49,13 @@ export interface NetworkFields {
   maxPercent: Field;
 }
 
-function withChooseButton(f: Field, api: RendererApi, what: string): Field {
-  const button = h('button', { type: 'button', class: 'choose-file', 'aria-label': TEXT.chooseLabel(what) }, TEXT.choose);
+/** Puts a Choose… button beside a path field: the system's file dialog (in the main process) fills it in. */
+export function withChooseButton(f: Field, api: RendererApi, ariaLabel: string, purpose: FilePurpose = 'ca-certificate'): Field {
+  const button = h('button', { type: 'button', class: 'choose-file', 'aria-label': ariaLabel }, TEXT.choose);
   button.addEventListener('click', async () => {
     button.disabled = true;
     try {
-      const { path } = await api.invoke('file:choose', { purpose: 'ca-certificate' });
+      const { path } = await api.invoke('file:choose', { purpose });
       if (path) {
         f.input.value = path;
         f.input.dispatchEvent(new Event('input', { bubbles: true }));
@@ -79,12 +76,10 @@ export function createNetworkFields(api: RendererApi): {
   /** Shows the proxy's own fields only when a proxy is named here. */
   showProxyFields(): void;
   fill(draft: AdminSettingsDraft): void;
-  collect(): Pick<AdminSettingsDraft, 'network' | 'deletionGuard'> & { exchangeCa: string; exchangeHttp: boolean; severaCa: string; severaHttp: boolean };
+  collect(): Pick<AdminSettingsDraft, 'network' | 'deletionGuard'> & { severaCa: string; severaHttp: boolean };
 } {
   const fields: NetworkFields = {
-    exchangeCa: withChooseButton(field(TEXT.caFile, textInput('exchangeCaFile', { placeholder: '/etc/ssl/contoso-root-ca.pem' }), TEXT.caHintExchange), api, 'Exchange'),
-    exchangeHttp: checkboxField(TEXT.httpExchange, 'exchangeAllowHttp', TEXT.httpHintExchange),
-    severaCa: withChooseButton(field(TEXT.caFile, textInput('severaCaFile'), TEXT.caHintSevera), api, 'Severa'),
+    severaCa: withChooseButton(field(TEXT.caFile, textInput('severaCaFile'), TEXT.caHintSevera), api, TEXT.chooseLabel('Severa')),
     severaHttp: checkboxField(TEXT.httpSevera, 'severaAllowHttp', TEXT.httpHintSevera),
     proxyMode: field(TEXT.proxyMode, h('select', { name: 'proxyMode' }, (Object.keys(TEXT.proxyModes) as ProxyMode[]).map((m) => h('option', { value: m }, TEXT.proxyModes[m]))), TEXT.proxyModeHint),
     proxyUrl: field(TEXT.proxyUrl, textInput('proxyUrl', { placeholder: 'http://proxy.example.com:8080', inputmode: 'url' }), TEXT.proxyUrlHint),
@@ -94,14 +89,11 @@ export function createNetworkFields(api: RendererApi): {
     maxItems: field(TEXT.maxItems, numberInput('deletionMaxItems', 0, 100_000), TEXT.maxItemsHint),
     maxPercent: field(TEXT.maxPercent, numberInput('deletionMaxPercent', 0, 100), TEXT.maxPercentHint),
   };
-  fields.exchangeCa.row.classList.add('field-wide');
   fields.severaCa.row.classList.add('field-wide');
   fields.proxyMode.row.classList.add('field-wide');
   fields.proxyUrl.row.classList.add('field-wide');
   fields.proxyBypass.row.classList.add('field-wide');
   const byPath: Record<string, Field> = {
-    'exchange.caFile': fields.exchangeCa,
-    'exchange.allowInsecureHttp': fields.exchangeHttp,
     'severa.caFile': fields.severaCa,
     'severa.allowInsecureHttp': fields.severaHttp,
     'network.proxyMode': fields.proxyMode,
@@ -126,9 +118,6 @@ export function createNetworkFields(api: RendererApi): {
     byPath,
     showProxyFields,
     fill(draft) {
-      const ex = draft.exchange;
-      fields.exchangeCa.input.value = ex.caFile ?? '';
-      checkbox(fields.exchangeHttp).checked = ex.allowInsecureHttp ?? false;
       fields.severaCa.input.value = draft.severa.caFile ?? '';
       checkbox(fields.severaHttp).checked = draft.severa.allowInsecureHttp ?? false;
       const network = draft.network ?? { proxyMode: 'system' };
@@ -142,8 +131,6 @@ export function createNetworkFields(api: RendererApi): {
     },
     collect() {
       return {
-        exchangeCa: fields.exchangeCa.input.value,
-        exchangeHttp: checkbox(fields.exchangeHttp).checked,
         severaCa: fields.severaCa.input.value,
         severaHttp: checkbox(fields.severaHttp).checked,
         network: {

@@ -1,23 +1,17 @@
 import type { ActivityTypeView, AdminSettingsDraft, FieldIssue, SetupView } from '../src-main/common/ipc-contract.ts';
-import type { ExchangeServerType } from '../src-main/common/settings-schema.ts';
 import { SECRET_NAMES, type SecretName } from '../src-main/common/secrets-contract.ts';
+import { createHybridFields } from './admin-hybrid-fields.ts';
 import { createNetworkFields } from './admin-network-fields.ts';
+import { createRealTimeFields, REAL_TIME_FORM_DEFAULTS } from './admin-realtime-fields.ts';
 import { createCheckList } from './check-list.ts';
 import { clear, errorParts, h, problemBox } from './dom.ts';
+import { createConnectionFields } from './exchange-connection-fields.ts';
+import { createOnlineHelp, onlineCheckHelp } from './exchange-online-help.ts';
+import type { OnlineIds } from './exchange-online-help.ts';
 import { field, textInput } from './form-fields.ts';
 import type { Field } from './form-fields.ts';
 import type { RendererApi } from './renderer-types.ts';
 import { createSetupGuide } from './setup-guide.ts';
-
-const SERVER_TYPE_LABELS = {
-  Exchange2007_SP1: 'Exchange 2007 SP1',
-  Exchange2010: 'Exchange 2010',
-  Exchange2013: 'Exchange 2013',
-  Exchange2016: 'Exchange 2016',
-  Exchange2019: 'Exchange 2019',
-  ExchangeServerSE: 'Exchange Server SE',
-  Office365: 'Office 365 (Exchange Online)',
-} satisfies Record<ExchangeServerType, string>;
 
 // Every sentence of the admin section, in one place.
 const TEXT = {
@@ -42,10 +36,12 @@ const TEXT = {
   notSaved: (fields: number) => `Not saved: ${fields === 1 ? 'one field needs' : `${fields} fields need`} attention.`,
   secretStored: 'Stored — type to replace',
   secretNotStored: 'Not stored yet',
-  office365: {
-    message: 'Exchange Online no longer accepts a delegate user name and password: Microsoft switched off basic authentication and removed the ApplicationImpersonation role (February 2025).',
-    fix: 'What replaces it is an app registration in Microsoft Entra ID with app-only OAuth (Microsoft Graph, Calendars.ReadWrite limited to the synced mailboxes). Enter its ids below; the Exchange Online connector comes as a separate update.',
-  },
+  severaSecret: 'Severa API client secret',
+  severaUrl: 'Severa API address',
+  severaClientId: 'Severa API client id',
+  interval: 'Sync every (minutes)',
+  window: 'Sync days ahead',
+  firstConnection: 'Exchange',
 };
 
 const DEFAULT_DRAFT: AdminSettingsDraft = {
@@ -56,47 +52,51 @@ const DEFAULT_DRAFT: AdminSettingsDraft = {
   intervalMinutes: 15,
   windowDaysAhead: 365,
   deletionGuard: { maxItems: 10, maxPercent: 20 },
+  secondExchange: null,
+  mailboxLocations: {},
+  realTime: REAL_TIME_FORM_DEFAULTS,
 };
 
 export function renderAdminSection(panel: HTMLElement, api: RendererApi, navigate: (section: 'personal') => void): { refresh(): Promise<void>; showSetup(setup: SetupView): void } {
   const f = {
-    serverType: field('Exchange server', h('select', { name: 'serverType' }, Object.entries(SERVER_TYPE_LABELS).map(([value, label]) => h('option', { value }, label)))),
-    ewsUrl: field('EWS address', textInput('ewsUrl', { placeholder: 'https://mail.example.com/EWS/Exchange.asmx', inputmode: 'url' })),
-    domain: field('NetBIOS domain', textInput('domain', { placeholder: 'CONTOSO' }), 'Leave empty when the user name is a UPN (name@domain).'),
-    username: field('Delegate user name', textInput('username', { placeholder: 'svc-severa-sync' }), 'The service account with the ApplicationImpersonation role.'),
-    password: field('Delegate password', h('input', { type: 'password', name: 'delegatePassword', autocomplete: 'new-password' })),
-    authMethod: field('Sign-in method', h('select', { name: 'authMethod' }, h('option', { value: 'ntlm' }, 'NTLM (usual)'), h('option', { value: 'basic' }, 'Basic'))),
-    tenantId: field('Directory (tenant) id', textInput('tenantId')),
-    appClientId: field('Application (client) id', textInput('appClientId')),
-    severaUrl: field('Severa API address', textInput('severaUrl', { inputmode: 'url' })),
-    severaClientId: field('Severa API client id', textInput('severaClientId')),
-    severaSecret: field('Severa API client secret', h('input', { type: 'password', name: 'severaSecret', autocomplete: 'new-password' })),
-    interval: field('Sync every (minutes)', h('input', { type: 'number', name: 'intervalMinutes', min: '1', max: '1440', step: '1' })),
-    window: field('Sync days ahead', h('input', { type: 'number', name: 'windowDaysAhead', min: '1', max: '730', step: '1' })),
+    severaUrl: field(TEXT.severaUrl, textInput('severaUrl', { inputmode: 'url' })),
+    severaClientId: field(TEXT.severaClientId, textInput('severaClientId')),
+    severaSecret: field(TEXT.severaSecret, h('input', { type: 'password', name: 'severaSecret', autocomplete: 'new-password' })),
+    interval: field(TEXT.interval, h('input', { type: 'number', name: 'intervalMinutes', min: '1', max: '1440', step: '1' })),
+    window: field(TEXT.window, h('input', { type: 'number', name: 'windowDaysAhead', min: '1', max: '730', step: '1' })),
   };
+  const exchange = createConnectionFields(api, 'exchange', TEXT.firstConnection);
+  const hybrid = createHybridFields(api, exchange);
+  const realTime = createRealTimeFields();
   const net = createNetworkFields(api);
   const n = net.fields;
-  const byPath: Record<string, Field> = {
-    'exchange.serverType': f.serverType,
-    'exchange.ewsUrl': f.ewsUrl,
-    'exchange.domain': f.domain,
-    'exchange.username': f.username,
-    'exchange.tenantId': f.tenantId,
-    'exchange.clientId': f.appClientId,
+  const help = createOnlineHelp();
+  let enrolled: string[] = [];
+  const byPath = (): Record<string, Field> => ({
+    ...exchange.byPath(),
+    ...hybrid.byPath(),
     'severa.apiUrl': f.severaUrl,
     'severa.clientId': f.severaClientId,
     intervalMinutes: f.interval,
     windowDaysAhead: f.window,
     ...net.byPath,
-  };
-  const allFields: Field[] = [...Object.values(f), ...Object.values(n)];
+    ...realTime.byPath,
+  });
+  const allFields = (): Field[] => [...Object.values(f), ...exchange.all(), ...hybrid.all(), ...Object.values(n), ...realTime.all];
 
-  const office365Note = problemBox(TEXT.office365.message, TEXT.office365.fix, 'info');
   // Addresses are long: they get two columns where the window is wide enough (styles.css .field-wide).
-  f.ewsUrl.row.classList.add('field-wide');
   f.severaUrl.row.classList.add('field-wide');
-  const onPremFields = h('div', { class: 'field-grid' }, f.ewsUrl.row, f.authMethod.row, f.domain.row, f.username.row, f.password.row, n.exchangeCa.row, n.exchangeHttp.row);
-  const onlineFields = h('div', { class: 'field-grid' }, f.tenantId.row, f.appClientId.row);
+
+  /** The Exchange Online connection's ids as typed (first or second connection), for the help's commands. */
+  const onlineIds = (): OnlineIds | null => {
+    const online = exchange.isOnline() ? exchange : hybrid.connection()?.isOnline() ? hybrid.connection() : null;
+    return online ? { ...online.onlineIds(), mailboxes: enrolled } : null;
+  };
+  const showHelp = () => {
+    const ids = onlineIds();
+    help.element.hidden = ids === null;
+    if (ids) help.update(ids);
+  };
 
   const typesList = h('div', { class: 'type-list', role: 'group', 'aria-label': TEXT.types });
   const typesStatus = h('div', { class: 'types-status', 'aria-live': 'polite' }, TEXT.typesNotLoaded);
@@ -104,7 +104,11 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi, navigat
 
   const saveStatus = h('div', { class: 'form-status', 'aria-live': 'polite' });
   const checksOut = h('div', { class: 'checks' });
-  const checks = createCheckList(checksOut);
+  // A failing Exchange Online check that a set-up step fixes shows that step's commands, with the admin's ids.
+  const checks = createCheckList(checksOut, (check) => {
+    const ids = onlineIds();
+    return ids ? onlineCheckHelp(check, ids) : null;
+  });
   const secretsStored = Object.fromEntries(SECRET_NAMES.map((name) => [name, false])) as Record<SecretName, boolean>;
 
   const saveButton = h('button', { type: 'submit', class: 'primary', id: 'save-admin' }, TEXT.save);
@@ -118,7 +122,8 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi, navigat
     h('h2', { id: 'admin-heading' }, TEXT.heading),
     h('p', { class: 'lead' }, TEXT.lead),
     guide.element,
-    h('fieldset', {}, h('legend', {}, TEXT.exchange), h('div', { class: 'field-grid' }, f.serverType.row), office365Note, onPremFields, onlineFields),
+    h('fieldset', { id: 'first-exchange' }, h('legend', {}, TEXT.exchange), exchange.element, help.element),
+    hybrid.element,
     h('fieldset', {}, h('legend', {}, TEXT.severa), h('div', { class: 'field-grid' }, f.severaUrl.row, f.severaClientId.row, f.severaSecret.row, n.severaCa.row, n.severaHttp.row)),
     h(
       'fieldset',
@@ -129,19 +134,21 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi, navigat
     ),
     h('fieldset', {}, h('legend', {}, TEXT.types), h('p', { class: 'field-hint' }, TEXT.typesHint), h('div', { class: 'row' }, loadTypesButton, typesStatus), typesList),
     h('fieldset', {}, h('legend', {}, TEXT.schedule), h('div', { class: 'field-grid' }, f.interval.row, f.window.row, n.maxItems.row, n.maxPercent.row)),
+    realTime.element,
     h('div', { class: 'actions' }, saveButton, testButton, saveStatus),
     h('section', { class: 'checks-section', 'aria-labelledby': 'checks-heading' }, h('h3', { id: 'checks-heading' }, TEXT.checksHeading), checksOut),
   );
   clear(panel, form);
 
-  const isOnline = () => f.serverType.input.value === 'Office365';
-  const showServerFields = () => {
-    const online = isOnline();
-    office365Note.hidden = !online;
-    onPremFields.hidden = online;
-    onlineFields.hidden = !online;
-  };
-  f.serverType.input.addEventListener('change', showServerFields);
+  // The choices name the connections, and the help fills in the ids, as they are typed.
+  form.addEventListener('input', () => {
+    hybrid.refresh();
+    showHelp();
+  });
+  form.addEventListener('change', () => {
+    hybrid.refresh();
+    showHelp();
+  });
   // Results of an earlier test say nothing about settings typed since: they go as soon as a field changes.
   const outdate = (event: Event) => {
     // Choosing activity types changes nothing about the connection.
@@ -151,14 +158,9 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi, navigat
   form.addEventListener('change', outdate);
 
   const fill = (draft: AdminSettingsDraft) => {
-    const ex = draft.exchange;
-    f.serverType.input.value = ex.serverType;
-    f.ewsUrl.input.value = ex.ewsUrl ?? '';
-    f.domain.input.value = ex.domain ?? '';
-    f.username.input.value = ex.username ?? '';
-    f.authMethod.input.value = ex.authMethod ?? 'ntlm';
-    f.tenantId.input.value = ex.tenantId ?? '';
-    f.appClientId.input.value = ex.clientId ?? '';
+    exchange.fill(draft.exchange);
+    hybrid.fill(draft, enrolled);
+    realTime.fill(draft);
     f.severaUrl.input.value = draft.severa.apiUrl;
     f.severaClientId.input.value = draft.severa.clientId;
     f.interval.input.value = String(draft.intervalMinutes);
@@ -166,47 +168,37 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi, navigat
     net.fill(draft);
     selectedTypes = new Set(draft.activityTypesToExchange);
     for (const box of typesList.querySelectorAll<HTMLInputElement>('input[type=checkbox]')) box.checked = selectedTypes.has(box.value);
-    showServerFields();
+    showHelp();
   };
 
   const collect = (): AdminSettingsDraft => {
     const more = net.collect();
-    const serverType = f.serverType.input.value as ExchangeServerType;
-    const exchange: AdminSettingsDraft['exchange'] =
-      serverType === 'Office365'
-        ? { serverType, tenantId: f.tenantId.input.value, clientId: f.appClientId.input.value }
-        : {
-            serverType,
-            ewsUrl: f.ewsUrl.input.value,
-            domain: f.domain.input.value,
-            username: f.username.input.value,
-            authMethod: f.authMethod.input.value as 'ntlm' | 'basic',
-            allowInsecureHttp: more.exchangeHttp,
-            caFile: more.exchangeCa,
-          };
     const boxes = [...typesList.querySelectorAll<HTMLInputElement>('input[type=checkbox]')];
     const types = boxes.length ? boxes.filter((b) => b.checked && !b.disabled).map((b) => b.value) : [...selectedTypes];
     return {
-      exchange,
+      exchange: exchange.collect(),
+      ...hybrid.collect(),
       severa: { apiUrl: f.severaUrl.input.value, clientId: f.severaClientId.input.value, allowInsecureHttp: more.severaHttp, caFile: more.severaCa },
       network: more.network,
       activityTypesToExchange: types,
       intervalMinutes: Number(f.interval.input.value),
       windowDaysAhead: Number(f.window.input.value),
       deletionGuard: more.deletionGuard,
+      realTime: realTime.collect(),
     };
   };
 
   /** Marks each field with its problems; returns how many fields were marked and the problems no field shows. */
   const showIssues = (issues: FieldIssue[]) => {
-    for (const fl of allFields) {
+    const fields = byPath();
+    for (const fl of allFields()) {
       fl.error.textContent = '';
       fl.input.removeAttribute('aria-invalid');
     }
     const unplaced: FieldIssue[] = [];
     const marked = new Set<Field>();
     for (const issue of issues) {
-      const target = byPath[issue.path];
+      const target = fields[issue.path];
       if (!target) {
         unplaced.push(issue);
         continue;
@@ -214,16 +206,19 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi, navigat
       // A field with two problems shows both, not only the last.
       target.error.textContent = marked.has(target) ? `${target.error.textContent} ${issue.message}` : issue.message;
       target.input.setAttribute('aria-invalid', 'true');
+      // A field inside a closed disclosure (the advanced addresses) opens it, so the problem is seen.
+      target.row.closest('details')?.setAttribute('open', '');
       marked.add(target);
     }
-    const first = issues.map((i) => byPath[i.path]).find(Boolean);
+    const first = issues.map((i) => fields[i.path]).find(Boolean);
     first?.input.focus();
     return { marked: marked.size, unplaced };
   };
 
   const showSecrets = () => {
     const placeholder = (stored: boolean) => (stored ? TEXT.secretStored : TEXT.secretNotStored);
-    f.password.input.setAttribute('placeholder', placeholder(secretsStored['exchange-delegate-password']));
+    exchange.showSecrets(secretsStored);
+    hybrid.showSecrets(secretsStored);
     f.severaSecret.input.setAttribute('placeholder', placeholder(secretsStored['severa-client-secret']));
     n.proxyPassword.input.setAttribute('placeholder', placeholder(secretsStored['proxy-password']));
   };
@@ -283,8 +278,10 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi, navigat
         return;
       }
       showIssues([]);
-      const secrets: [SecretName, HTMLInputElement][] = [
-        ['exchange-delegate-password', f.password.input as HTMLInputElement],
+      // Only the secrets of the kinds of connection chosen now; each goes to the keychain and its field is emptied.
+      const secrets: [SecretName, HTMLInputElement | HTMLTextAreaElement][] = [
+        ...exchange.secrets(),
+        ...hybrid.secrets(),
         ['severa-client-secret', f.severaSecret.input as HTMLInputElement],
         ['proxy-password', n.proxyPassword.input as HTMLInputElement],
       ];
@@ -329,6 +326,7 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi, navigat
       try {
         const view = await api.invoke('settings:get');
         Object.assign(secretsStored, view.secretsStored);
+        enrolled = view.enrolledUsers;
         showSecrets();
         fill(view.settings ?? DEFAULT_DRAFT);
         await refreshSetup();

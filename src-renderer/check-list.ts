@@ -18,7 +18,10 @@ const TEXT = {
   couldNotRun: 'The connection test could not run.',
 };
 
-function checkItem(c: CheckView): HTMLLIElement {
+/** Extra help under a failing check (e.g. the commands that fix it, filled in with the admin's own ids), or null. */
+export type CheckHelp = (check: CheckView) => HTMLElement | null;
+
+function checkItem(c: CheckView, help?: CheckHelp): HTMLLIElement {
   return h(
     'li',
     { class: `check ${c.ok ? 'check-ok' : 'check-failed'}`, 'data-check': c.id },
@@ -29,6 +32,7 @@ function checkItem(c: CheckView): HTMLLIElement {
       h('p', { class: 'check-title' }, h('span', { class: 'visually-hidden' }, c.ok ? TEXT.passed : TEXT.failed), c.title),
       h('p', { class: 'check-message' }, c.message),
       c.fix ? h('p', { class: 'check-fix' }, h('strong', {}, TEXT.fix), c.fix) : null,
+      help?.(c) ?? null,
     ),
   );
 }
@@ -46,7 +50,7 @@ const summaryText = (checks: CheckView[]) => {
  * announces additions only, so a screen reader reads each new check once; the summary line is a status that speaks
  * at the start and at the end. The final reply is the authority: the list is made to match it.
  */
-export function createCheckList(target: HTMLElement) {
+export function createCheckList(target: HTMLElement, help?: CheckHelp) {
   const summary = h('p', { class: 'summary muted', role: 'status' }, TEXT.notRun);
   const list = h('ul', { class: 'check-list', 'aria-live': 'polite', 'aria-relevant': 'additions', hidden: true });
   const running = h(
@@ -78,7 +82,7 @@ export function createCheckList(target: HTMLElement) {
     add(event: CheckProgressView) {
       if (event.runId !== runId || event.index !== shown.length) return;
       shown.push(event.check);
-      list.insertBefore(checkItem(event.check), running);
+      list.insertBefore(checkItem(event.check, help), running);
     },
     finish(id: string, checks: CheckView[]) {
       if (id !== runId) return;
@@ -86,7 +90,7 @@ export function createCheckList(target: HTMLElement) {
       running.remove();
       // Normally every check is already shown; if a push was lost, the reply's list replaces what is there.
       const same = shown.length === checks.length && shown.every((c, i) => sameCheck(c, checks[i]));
-      if (!same) clear(list, checks.map(checkItem));
+      if (!same) clear(list, checks.map((c) => checkItem(c, help)));
       shown = checks;
       showSummary(summaryText(checks), checks.some((c) => !c.ok) ? 'summary-bad' : 'summary-good');
     },

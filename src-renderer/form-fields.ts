@@ -3,12 +3,12 @@ import { h, uniqueId } from './dom.ts';
 /** Form rows shared by the sections: a label, the input, a hint and an error line, tied together for screen readers. */
 
 export interface Field {
-  input: HTMLInputElement | HTMLSelectElement;
+  input: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
   error: HTMLElement;
   row: HTMLElement;
 }
 
-export function field(label: string, input: HTMLInputElement | HTMLSelectElement, hint?: string): Field {
+export function field(label: string, input: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement, hint?: string): Field {
   const id = input.id || uniqueId('f');
   input.id = id;
   const error = h('p', { class: 'field-error', id: `${id}-error`, 'aria-live': 'polite' });

@@ -19,7 +19,7 @@ const TEXT = {
   steps: {
     settings: {
       title: 'Fill in the Exchange and Severa settings, then save',
-      body: 'From your Exchange admin: the EWS address and a service account that may act for the mailboxes (ApplicationImpersonation). From Severa (Settings > REST API): an API client id and secret. A proxy or your own certificate authority go under Network.',
+      body: 'From your Exchange admin: for on-premises Exchange, the EWS address and a service account that may act for the mailboxes (ApplicationImpersonation); for Exchange Online, the tenant and an app registered in Microsoft Entra ID (the steps are shown there). From Severa (Settings > REST API): an API client id and secret. A proxy or your own certificate authority go under Network.',
     },
     test: {
       title: 'Test connection',
@@ -27,7 +27,7 @@ const TEXT = {
     },
     enable: {
       title: 'Turn on your own sync',
-      body: 'Under My sync, with your email and your own mailbox password (checked once, not kept). Colleagues do the same on their computers.',
+      body: 'Under My sync, with your email, proving the mailbox is yours: its password on-premises, or a Microsoft sign-in on Exchange Online (checked once, nothing kept). Colleagues do the same on their computers.',
     },
   } satisfies Record<Step, { title: string; body: string }>,
   goTest: 'Test connection',

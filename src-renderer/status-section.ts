@@ -1,10 +1,11 @@
-import type { AppStatusView, JournalEntryView, ProgressView, RunnerStatusView, UserStatusView } from '../src-main/common/ipc-contract.ts';
+import type { AppStatusView, JournalEntryView, LiveModeView, LiveStatusView, ProgressView, RunnerStatusView, UserStatusView } from '../src-main/common/ipc-contract.ts';
 import type { UserProblem } from '../src-main/common/sync-report.ts';
 import { changeReport } from './change-report.ts';
 import { clear, errorParts, h, problemBox } from './dom.ts';
 import { counts, plural, timeLeft, when } from './format.ts';
 import type { RendererApi } from './renderer-types.ts';
 import { createSetupGuide } from './setup-guide.ts';
+import { createAuditSection } from './status-audit.ts';
 
 const STATE_LABELS: Record<RunnerStatusView['state'], string> = { idle: 'Up to date', syncing: 'Syncing', error: 'Needs attention', paused: 'Paused' };
 
@@ -21,7 +22,32 @@ const TEXT = {
   progressPeople: (done: number, total: number) => `${done} of ${total} people`,
   progressEntries: (n: number) => `${n.toLocaleString('en-GB')} ${n === 1 ? 'entry' : 'entries'} written`,
   stoppedByOrganization: 'Not synced because of the problem above.',
+  mailbox: 'Mailbox',
+  mailboxSince: (label: string, since: string) => `${label}, since ${when(since)}`,
+  realTime: 'Real time',
+  liveOff: 'Off',
+  liveOffBecause: (reason: string) => `Off: ${reason}`,
+  liveOn: (severa: string) => `On (Severa: ${severa})`,
+  mode: {
+    live: (since: string) => `Live since ${since}`,
+    polling: (since: string) => `Read every few seconds since ${since}`,
+    off: (reason: string | undefined) => (reason ? `Off: ${reason}` : 'Off'),
+  },
 };
+
+/** One watch as words: "Live since 20 Nov, 10:02", "Read every few seconds since …", "Off: why". */
+export function liveModeText(m: LiveModeView): string {
+  if (m.mode === 'off') return TEXT.mode.off(m.reason);
+  const text = m.mode === 'live' ? TEXT.mode.live(when(m.since)) : TEXT.mode.polling(when(m.since));
+  return m.reason ? `${text} (${m.reason})` : text;
+}
+
+/** Real time for the whole organization: on (with Severa's poll) or off and why. */
+function liveSummary(live: LiveStatusView | undefined): string {
+  if (!live) return TEXT.liveOff;
+  if (!live.on) return live.reason ? TEXT.liveOffBecause(live.reason) : TEXT.liveOff;
+  return TEXT.liveOn(liveModeText(live.severa));
+}
 
 /** The state as words; a sync that never ran is "not synced yet", and waiting for setup is "setting up" (neither an error). */
 export function stateLabel(runner: RunnerStatusView): string {
@@ -66,6 +92,7 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
     orgErrors,
     h('h3', {}, 'People'),
     users,
+    createAuditSection(api),
     h('h3', {}, 'Deleted by the sync'),
     h('p', { class: 'field-hint' }, 'Every item the sync deleted on either side is kept here first, so it can be brought back.'),
     journal,
@@ -153,8 +180,11 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
         h('dt', {}, 'Next sync'),
         h('dd', {}, paused ? (runner.pausedUntil ? `after ${when(runner.pausedUntil)}` : 'when resumed') : when(runner.nextRunAt)),
         runner.consecutiveFailures > 0 ? [h('dt', {}, 'Failed in a row'), h('dd', {}, String(runner.consecutiveFailures))] : null,
+        h('dt', {}, TEXT.realTime),
+        h('dd', { class: 'live-summary' }, liveSummary(runner.live)),
       ),
     );
+    showLive(runner.live);
     syncNow.disabled = syncing || waiting;
     syncNow.textContent = syncing ? 'Syncing…' : 'Sync now';
     if (waiting) syncNow.setAttribute('title', TEXT.syncNowWaiting);
@@ -164,6 +194,20 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
     resume.hidden = !paused;
     showProgress(syncing ? runner.progress : undefined);
     onStatus(runner);
+  };
+
+  /** Each person's watch, in place (a status push must not rebuild the cards someone is reading). */
+  const showLive = (live: LiveStatusView | undefined) => {
+    for (const card of users.querySelectorAll<HTMLElement>('[data-user]')) {
+      const mode = live?.on ? live.users[card.dataset.user ?? ''] : undefined;
+      const row = card.querySelector<HTMLElement>('.live-row');
+      const value = card.querySelector<HTMLElement>('.live-mode');
+      if (!row || !value) continue;
+      row.hidden = !mode;
+      value.hidden = !mode;
+      value.textContent = mode ? liveModeText(mode) : '';
+      value.dataset.mode = mode?.mode ?? '';
+    }
   };
 
   const problems = (list: UserProblem[]) =>
@@ -197,6 +241,9 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
         h('dt', {}, 'Conflicts'),
         h('dd', {}, String(u.conflicts)),
         u.heldDeletions ? [h('dt', {}, 'Held deletions'), h('dd', {}, String(u.heldDeletions))] : null,
+        u.mailboxLocation ? [h('dt', {}, TEXT.mailbox), h('dd', { class: 'mailbox-location' }, TEXT.mailboxSince(u.mailboxLocation.label, u.mailboxLocation.since))] : null,
+        h('dt', { class: 'live-row', hidden: true }, TEXT.realTime),
+        h('dd', { class: 'live-mode', hidden: true }),
       ),
       u.errors.length ? problems(u.errors) : null,
       stoppedByOrganization ? h('p', { class: 'stopped-note' }, TEXT.stoppedByOrganization) : null,
@@ -249,6 +296,7 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
         : h('p', { class: 'muted empty' }, 'Nobody has turned on sync yet. Each person does that under My sync.'),
     );
     logLine.textContent = status.logPath ? `Log file: ${status.logPath}` : '';
+    showLive(status.runner.live);
   };
 
   api.on('status', (runner) => {

@@ -4,8 +4,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Conf from 'conf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SecretName, SecretSink, SecretSource } from '../../src-main/common/secrets-contract.ts';
-import { SECRET_NAMES } from '../../src-main/common/secrets-contract.ts';
 import type { OrgSettings } from '../../src-main/common/settings-schema.ts';
 import { createEventPusher } from '../../src-main/electron/ipc-router.ts';
 import { createPeerLookups } from '../../src-main/electron/peer-lookups.ts';
@@ -25,7 +23,8 @@ import { buildRenderer, startRendererBridge } from './renderer-bridge.ts';
 import type { Page } from 'playwright-core';
 import type { RendererBridge } from './renderer-bridge.ts';
 import { startRequestGateProxy } from './request-gate-proxy.ts';
-import { screenshotFolder } from './screenshot-folder.ts';
+import { MemorySecrets } from './memory-secrets.ts';
+import { screenshot, screenshotFolder } from './screenshot-folder.ts';
 import type { RequestGateProxy } from './request-gate-proxy.ts';
 import { startupDialogPage } from './startup-dialog-page.ts';
 import { startCountingProxy } from '../net/counting-proxy.ts';
@@ -35,32 +34,6 @@ import { writeFile } from 'node:fs/promises';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const screenshots = screenshotFolder();
-
-/** A full-page screenshot for the docs, with the pointer moved off the page so no button shows its hover colour. */
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.mouse.move(0, 0);
-  await page.screenshot({ path: path.join(screenshots, name), fullPage: true });
-}
-
-/** The keychain's stand-in for this test (the real keychain is tested in test/secrets): same read and write contracts. */
-class MemorySecrets implements SecretSource, SecretSink {
-  readonly values = new Map<SecretName, string>();
-  async get(name: SecretName) {
-    return this.values.get(name) ?? null;
-  }
-  async set(name: SecretName, value: string) {
-    this.values.set(name, value);
-  }
-  async delete(name: SecretName) {
-    this.values.delete(name);
-  }
-  async has(name: SecretName) {
-    return this.values.has(name);
-  }
-  async stored() {
-    return Object.fromEntries(SECRET_NAMES.map((n) => [n, this.values.has(n)])) as Record<SecretName, boolean>;
-  }
-}
 
 let dir: string;
 let severa: SeveraSimulator;
@@ -169,10 +142,11 @@ describe('settings window in headless Chromium over the real request handlers an
   it('admin: shows field problems, explains Office 365, then saves settings and secrets write-only', async () => {
     const { page } = bridge;
     await page.getByLabel('Exchange server').selectOption('Office365');
-    const note = page.locator('.callout-info');
+    const note = page.locator('#first-exchange .callout-info');
     await expect.poll(() => note.isVisible()).toBe(true);
-    expect(await note.textContent()).toMatch(/no longer accepts a delegate user name and password.*app registration in Microsoft Entra ID with app-only OAuth/s);
+    expect(await note.textContent()).toMatch(/signs in as an app registered in Microsoft Entra ID.*No delegate account and no user password/s);
     expect(await page.getByLabel('Delegate password').isVisible()).toBe(false);
+    expect(await page.getByLabel('Tenant', { exact: true }).isVisible()).toBe(true);
     await page.getByLabel('Exchange server').selectOption('Exchange2019');
 
     await page.getByLabel('EWS address').fill('ftp://mail.contoso.example/EWS/Exchange.asmx');
