@@ -19,6 +19,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Mailbox, Principal } from './directory.ts';
 import type { NotificationHub } from './notification-hub.ts';
 import type { EwsService } from './ews-service.ts';
+import type { EwsDifferKind } from './fault-injection.ts';
 import type { FolderKind } from './item-ids.ts';
 import { FOLDER_KINDS, decodeChangeKey, decodeFolderId, decodeItemId, decodeSyncState, encodeFolderId, encodeItemId, encodeSyncState } from './item-ids.ts';
 import type { DeleteMode, StoredItem, ViewEntry } from './mailbox-calendar.ts';
@@ -48,6 +49,8 @@ export interface RequestContext {
   responseHeaders?: Record<string, string>;
   /** Streaming subscriptions and connections (notification-hub.ts). */
   notifications?: NotificationHub;
+  /** "A server that differs": decides, per write, whether the server keeps it differently (seeded; fault-injection.ts). */
+  differs?: (kind: EwsDifferKind) => boolean;
 }
 
 export type OperationHandler = (body: XmlElement, ctx: RequestContext) => string;
@@ -158,7 +161,9 @@ function resolveItem(e: XmlElement, ctx: RequestContext): ItemTarget {
     if (!/^\d+$/.test(rawIndex)) throw schemaError(`The value '${rawIndex}' is invalid for OccurrenceItemId/@InstanceIndex.`);
     const d = s.data;
     if (!d.recurrence) throw new EwsError('ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange');
-    const occ = occurrenceByIndex({ startMs: s.startMs, endMs: s.endMs, isAllDay: d.isAllDay, timeZone: d.timeZone, recurrence: d.recurrence }, Number(rawIndex));
+    // A server that differs lands an occurrence addressed by its index on the next one.
+    const index = Number(rawIndex) + (ctx.differs?.('misplaceOccurrence') ? 1 : 0);
+    const occ = occurrenceByIndex({ startMs: s.startMs, endMs: s.endMs, isAllDay: d.isAllDay, timeZone: d.timeZone, recurrence: d.recurrence }, index);
     if (!occ) throw new EwsError('ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange');
     if (d.deletedOccurrences.some((x) => Date.parse(x) === occ.startMs)) throw new EwsError('ErrorCalendarOccurrenceIsDeletedFromRecurrence');
     return { mailbox, stored: s, folder: 'calendar', occurrence: { originalStartMs: occ.startMs, ...occ }, changeKey: e.attrs.ChangeKey };
@@ -282,6 +287,7 @@ const createItem: OperationHandler = (body, ctx) => {
       item.timeZone = ctx.timeZoneContext ?? 'Etc/UTC';
       item.reminderIsSet = true;
       applyDraft(draft, item, { timeZoneContext: ctx.timeZoneContext, nowMs: ctx.nowMs });
+      if (item.location && ctx.differs?.('dropLocation')) item.location = '';
       const stored = ctx.service.addItem(mb, item, ctx.nowMs, send !== 'SendToNone');
       return successMessage('CreateItem', `<m:Items><t:CalendarItem><t:ItemId Id="${attrEscape(stored.data.id)}" ChangeKey="${attrEscape(stored.data.changeKey)}"/></t:CalendarItem></m:Items>`);
     },
@@ -466,6 +472,11 @@ const updateItem: OperationHandler = (body, ctx) => {
             patch.start = current.start;
             patch.end = current.end;
           }
+          if ((k === 'start' || k === 'end') && patch.start !== undefined && ctx.differs?.('resetExceptionTimes')) {
+            // A server that differs keeps the occurrence at the pattern's times.
+            patch.start = ewsDateTime(t.occurrence.startMs);
+            patch.end = ewsDateTime(t.occurrence.endMs);
+          }
           if (k === 'location') patch.location = current.location;
           if (k === 'body') {
             patch.body = current.body;
@@ -481,6 +492,8 @@ const updateItem: OperationHandler = (body, ctx) => {
       }
       const next = cloneItem(s.data);
       applyChange(change, next, ctx);
+      // A server that differs answers a series' new subject as done and keeps the old one.
+      if (s.data.recurrence && change.keys.has('subject') && next.subject !== s.data.subject && ctx.differs?.('keepSeriesSubject')) next.subject = s.data.subject;
       ctx.service.commitUpdate(t.mailbox, s, [...change.keys], next, ctx.nowMs, send !== 'SendToNone');
       return successMessage('UpdateItem', `<m:Items><t:CalendarItem><t:ItemId Id="${attrEscape(s.data.id)}" ChangeKey="${attrEscape(s.data.changeKey)}"/></t:CalendarItem></m:Items><m:ConflictResults><t:Count>0</t:Count></m:ConflictResults>`);
     },

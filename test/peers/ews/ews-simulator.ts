@@ -437,6 +437,7 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
       requestHeaders: req.headers,
       responseHeaders,
       notifications,
+      differs: (kind) => faults.differs(kind),
     };
     if (operation === 'GetStreamingEvents') {
       // A hanging request: the answer stays open (chunked), one envelope per notification batch or keep-alive.
@@ -538,7 +539,8 @@ export async function startEwsServer(service: EwsService, o: Omit<EwsSimulatorOp
       sendDateHeader = on;
     },
     mailbox: (smtp) => service.backDoor(smtp),
-    faultsInjected: () => ({ ...faults.injected }),
+    // Writes a "server that differs" kept differently are listed too, once there are any.
+    faultsInjected: () => ({ ...faults.injected, ...Object.fromEntries(Object.entries(faults.differed).filter(([, n]) => n > 0)) }),
     exportState: () => exportEwsState(service),
     serverVersion,
     exportMailbox: (address) => exportMailboxCalendar(service, address),

@@ -43,7 +43,26 @@ export interface EwsFaultConfig {
   faultStyle?: EwsFaultStyle;
   /** Faults of streaming notifications, drawn per notification batch (notification-hub.ts; checked there). */
   streaming?: StreamingFaultConfig;
+  /**
+   * "A server that differs" (seeded, per write; for the sync's verified writes): the write is answered as done, but
+   * the server keeps something else. `keepSeriesSubjectRate`: a series master's new subject is not kept;
+   * `resetExceptionTimesRate`: a changed occurrence's new times are not kept (it keeps the pattern's);
+   * `misplaceOccurrenceRate`: an occurrence addressed by its index (OccurrenceItemId) is the next one;
+   * `dropLocationRate`: a new item's location is dropped.
+   */
+  keepSeriesSubjectRate?: number;
+  resetExceptionTimesRate?: number;
+  misplaceOccurrenceRate?: number;
+  dropLocationRate?: number;
 }
+
+export type EwsDifferKind = 'keepSeriesSubject' | 'resetExceptionTimes' | 'misplaceOccurrence' | 'dropLocation';
+const DIFFER_RATE: Record<EwsDifferKind, keyof EwsFaultConfig> = {
+  keepSeriesSubject: 'keepSeriesSubjectRate',
+  resetExceptionTimes: 'resetExceptionTimesRate',
+  misplaceOccurrence: 'misplaceOccurrenceRate',
+  dropLocation: 'dropLocationRate',
+};
 
 export interface EwsFaultStyle extends SoapFaultShape {
   /** HTTP status of a SOAP fault; default 500 (Exchange's). */
@@ -77,7 +96,7 @@ const RATE_KEYS: Array<[keyof EwsFaultConfig, EwsFaultKind]> = [
 ];
 
 export function validateFaultConfig(f: EwsFaultConfig): void {
-  for (const key of ['serverBusyRate', 'http503Rate', 'nonSoap500Rate', 'dropConnectionRate', 'slowRate', 'mailboxMoveRate'] as const) {
+  for (const key of ['serverBusyRate', 'http503Rate', 'nonSoap500Rate', 'dropConnectionRate', 'slowRate', 'mailboxMoveRate', 'keepSeriesSubjectRate', 'resetExceptionTimesRate', 'misplaceOccurrenceRate', 'dropLocationRate'] as const) {
     const v = f[key];
     if (v !== undefined && (typeof v !== 'number' || !(v >= 0 && v <= 1))) throw new RangeError(`Fault ${key} must be a number from 0 to 1, got ${String(v)}`);
   }
@@ -105,6 +124,17 @@ export class FaultInjector {
   private rng: () => number = prng(1);
   private forcedLeft = 0;
   readonly injected: Record<EwsFaultKind, number> = { serverBusy: 0, http503: 0, nonSoap500: 0, dropConnection: 0, slow: 0, mailboxMove: 0 };
+  /** Writes the server kept differently, by kind ("a server that differs"). */
+  readonly differed: Record<EwsDifferKind, number> = { keepSeriesSubject: 0, resetExceptionTimes: 0, misplaceOccurrence: 0, dropLocation: 0 };
+
+  /** Does the server keep this write differently? Draws from the seeded PRNG only where that rate is set. */
+  differs(kind: EwsDifferKind): boolean {
+    const rate = this.cfg[DIFFER_RATE[kind]] as number | undefined;
+    if (!rate) return false;
+    const hit = this.rng() < rate;
+    if (hit) this.differed[kind]++;
+    return hit;
+  }
 
   constructor(cfg: EwsFaultConfig = {}) {
     this.set(cfg);

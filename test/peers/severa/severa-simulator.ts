@@ -29,6 +29,13 @@ export interface SeveraFaults {
   /** Share of requests answered only after `slowMs`. */
   slowRate?: number;
   slowMs?: number;
+  /**
+   * "A server that differs" (seeded, per write; for the sync's verified writes): the write is answered, with the
+   * activity as stored, but something other than what was sent was kept. `keepNameRate`: a PATCH's new name is not
+   * kept; `dropLocationRate`: a new activity's location is dropped. Counted in faultsInjected.
+   */
+  keepNameRate?: number;
+  dropLocationRate?: number;
 }
 
 export interface SeveraSimulatorOptions {
@@ -372,8 +379,17 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
     return pageReply(page.items.map((v) => store.renderActivity(v)), page.nextPageToken);
   });
 
+  /** Does a server that differs keep this write otherwise? Draws from the fault generator only where the rate is set. */
+  const differs = (rate: number | undefined): boolean => {
+    if (!rate || !(random() < rate)) return false;
+    counters.faultsInjected += 1;
+    return true;
+  };
+
   route('Activities_PostActivity', (ctx) => {
-    const rec = store.createActivity(inputFromActivityModel(ctx.body), actor(ctx));
+    const input = inputFromActivityModel(ctx.body);
+    if (input.location && differs(faults.dropLocationRate)) input.location = null;
+    const rec = store.createActivity(input, actor(ctx));
     return activityReply(rec.guid, 201);
   });
 
@@ -382,7 +398,14 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
   route('Activities_PatchActivity', (ctx) => {
     if (ctx.params.guid.includes(',')) throw new HttpError(400, 'InvalidParameter', 'The simulator patches one activity per call.');
     if (!Array.isArray(ctx.body)) throw new HttpError(400, 'InvalidRequest', 'The request body must be a JSON Patch array.');
-    const rec = store.updateActivity(ctx.params.guid, (cur) => applyPatchOperations(cur, ctx.body as PatchOp[]), actor(ctx));
+    let ops = ctx.body as PatchOp[];
+    if (ops.some((op) => op.path === '/name') && differs(faults.keepNameRate)) {
+      ops = ops.filter((op) => op.path !== '/name');
+      // Answered as done even when nothing else was asked: the activity as it is.
+      const view = store.getView(ctx.params.guid);
+      if (ops.length === 0 && view) return { status: 200, body: [store.renderActivity(view)] };
+    }
+    const rec = store.updateActivity(ctx.params.guid, (cur) => applyPatchOperations(cur, ops), actor(ctx));
     return { status: 200, body: [store.renderActivity({ rec, occurrenceStartMs: null })] };
   });
 
