@@ -79,7 +79,19 @@ class ActivityMeter {
     this.since = now;
   }
 
-  watch(server: http.Server | https.Server, side: Side): void {
+  /** Counts the server's requests; `latencyMs` > 0 hands each to the simulator that much later (network and server time). */
+  watch(server: http.Server | https.Server, side: Side, latencyMs: number): void {
+    if (latencyMs > 0) {
+      const handlers = server.listeners('request') as Array<(req: http.IncomingMessage, res: http.ServerResponse) => void>;
+      server.removeAllListeners('request');
+      server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+        req.pause();
+        setTimeout(() => {
+          req.resume();
+          for (const h of handlers) h.call(server, req, res);
+        }, latencyMs);
+      });
+    }
     server.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
       this.advance();
       this.inFlight[side]++;
@@ -191,11 +203,12 @@ async function startExchange(kind: ExchangeKind, users: number, perUser: number)
 }
 
 async function main(): Promise<void> {
-  const [kind, usersText, perUserText] = process.argv.slice(2);
+  const [kind, usersText, perUserText, latencyText] = process.argv.slice(2);
   const users = Number(usersText);
   const perUser = Number(perUserText);
+  const latencyMs = Number(latencyText ?? 0);
   if ((kind !== 'ews' && kind !== 'graph') || !Number.isInteger(users) || !Number.isInteger(perUser) || users < 1 || perUser < 1) {
-    throw new Error('usage: bench-peer-host.ts ews|graph <users> <entriesPerUser>');
+    throw new Error('usage: bench-peer-host.ts ews|graph <users> <entriesPerUser> [latencyMs]');
   }
   const send = (reply: HostReply) => process.send!(reply);
   const t0 = performance.now();
@@ -208,8 +221,8 @@ async function main(): Promise<void> {
   const meter = new ActivityMeter();
   for (const server of created) {
     const port = portOf(server);
-    if (port === exchange.port) meter.watch(server, 'exchange');
-    else if (port === severa.port) meter.watch(server, 'severa');
+    if (port === exchange.port) meter.watch(server, 'exchange', latencyMs);
+    else if (port === severa.port) meter.watch(server, 'severa', latencyMs);
   }
   send({ type: 'ready', exchangeUrl: exchange.url, severaUrl: severa.baseUrl, caPem: exchange.caPem, seedMs: performance.now() - t0 });
 

@@ -11,7 +11,7 @@ import { BENCH_CLIENT, BENCH_DELEGATE, BENCH_GRAPH, BENCH_TYPE, benchEmail } fro
 
 /**
  * npm run bench [-- --preset small|medium|large|huge] [--users N --entries M] [--exchange ews|graph|both]
- *               [--severa-rate R] [--heap-snapshot DIR] [--skip-peer-bench]
+ *               [--severa-rate R] [--latency-ms N] [--heap-snapshot DIR] [--skip-peer-bench]
  *
  * N users x M entries on each side, synced by the real runner, engine, store, Severa client and Exchange connector (EWS
  * or Graph) over HTTP against the simulators. Three processes: this one only orchestrates and prints; the simulators
@@ -29,7 +29,7 @@ const PRESETS = {
   huge: { users: 1000, entries: 1000 },
 } as const;
 const USAGE =
-  'usage: npm run bench -- [--preset small|medium|large|huge] [--users N --entries M] [--exchange ews|graph|both] [--severa-rate <requests/s, 0 = no limit>] [--heap-snapshot DIR] [--skip-peer-bench]';
+  'usage: npm run bench -- [--preset small|medium|large|huge] [--users N --entries M] [--exchange ews|graph|both] [--severa-rate <requests/s, 0 = no limit>] [--latency-ms N] [--heap-snapshot DIR] [--skip-peer-bench]';
 
 function options() {
   const { values } = parseArgs({
@@ -41,6 +41,7 @@ function options() {
       items: { type: 'string' },
       exchange: { type: 'string', default: 'both' },
       'severa-rate': { type: 'string', default: '0' },
+      'latency-ms': { type: 'string', default: '5' },
       'heap-snapshot': { type: 'string' },
       'skip-peer-bench': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -68,6 +69,7 @@ function options() {
     entries,
     exchange: exchange as readonly ExchangeKind[],
     severaRate: int(values['severa-rate'], 0, 'severa-rate'),
+    latencyMs: int(values['latency-ms'], 5, 'latency-ms'),
     heapSnapshotDir: values['heap-snapshot'],
     skipPeerBench: values['skip-peer-bench'],
     preset: values.users || values.entries || values.items ? 'custom' : values.preset,
@@ -122,7 +124,7 @@ function settingsFor(kind: ExchangeKind, users: number, exchangeUrl: string, sev
 
 async function benchRun(kind: ExchangeKind, opts: ReturnType<typeof options>): Promise<RunResult> {
   const t0 = performance.now();
-  const peers = new Child<HostRequest, HostReply>('./bench-peer-host.ts', [kind, String(opts.users), String(opts.entries)], ['--max-old-space-size=16384']);
+  const peers = new Child<HostRequest, HostReply>('./bench-peer-host.ts', [kind, String(opts.users), String(opts.entries), String(opts.latencyMs)], ['--max-old-space-size=16384']);
   const ready = (await peers.first) as Extract<HostReply, { type: 'ready' }>;
   console.log(`${kind === 'ews' ? 'EWS' : 'Graph'} and Severa simulators ready in ${(ready.seedMs / 1000).toFixed(1)} s (their own process).`);
   const dir = mkdtempSync(join(tmpdir(), 'scs-bench-'));
@@ -182,7 +184,7 @@ async function main(): Promise<void> {
   const opts = options();
   console.log(
     `Benchmark: ${opts.users} users x ${opts.entries} entries on each side (${2 * opts.users * opts.entries} entries; preset ${opts.preset}); ` +
-      `Severa client limit ${opts.severaRate === 0 ? 'off' : `${opts.severaRate} requests/s`}; Exchange: ${opts.exchange.join(' and ')}.`,
+      `Severa client limit ${opts.severaRate === 0 ? 'off' : `${opts.severaRate} requests/s`}; Exchange: ${opts.exchange.join(' and ')}; each server answers ${opts.latencyMs} ms later (network and server time; --latency-ms).`,
   );
   const runs: RunResult[] = [];
   for (const kind of opts.exchange) runs.push(await benchRun(kind, opts));
