@@ -89,6 +89,12 @@ export interface WatchPositions {
    * what is stored. Returns whether it did.
    */
   renew?(mailbox: string, current: string, next: string): boolean;
+  /**
+   * Optional: whether the sync already holds every one of these single items at exactly this version (typically its own
+   * writes, read back). A watch may then put the position after them in place of the stored one (`renew`) instead of
+   * reporting a change: reading them would change nothing.
+   */
+  settled?(mailbox: string, items: ReadonlyArray<{ id: string; version: string }>): boolean;
 }
 
 /**

@@ -127,7 +127,7 @@ export function createEngineCycle(deps: EngineCycleDeps): CycleFunction {
           dryRun: request.dryRun,
           confirmDeletions: request.confirmDeletions,
           deletionGuard: request.settings.deletionGuard,
-          ...(request.live ? { reconcile: false } : {}),
+          ...(request.live ? { reconcile: false, live: true } : {}),
           onProgress: (p) => {
             lastPosition = {
               usersDone: p.done,

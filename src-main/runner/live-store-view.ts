@@ -89,6 +89,13 @@ export class LiveStoreView implements WatchPositions, SeveraPollDirectory {
     return true;
   }
 
+  settled(mailbox: string, items: ReadonlyArray<{ id: string; version: string }>): boolean {
+    const s = this.#byMailbox.get(mailbox.toLowerCase());
+    if (!s || items.length === 0) return false;
+    const held = new Map(this.#store.pairsForUser(s.email).map((p) => [p.exchangeId, p.exchangeVersion]));
+    return items.every((i) => held.get(i.id) === i.version);
+  }
+
   // ---- SeveraPollDirectory ----
 
   emailOfUser(userGuid: string): string | null {

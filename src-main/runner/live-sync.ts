@@ -13,7 +13,8 @@ import { SeveraChangePoll } from './severa-change-poll.ts';
  * deletions, anything a watch missed); the deletion guard, intents and journal apply to live cycles as to any.
  *
  * - A notification or poll hit marks the user; the user is synced `debounceMs` after the last mark (a burst of calendar
- *   events is one sync), at most `maxWaitMs` after the first.
+ *   events is one sync), at most `maxWaitMs` after the first. A Severa listing is a batch already: its users wait only
+ *   `severaDebounceMs`.
  * - One cycle at a time (the runner's single flight): users that become due while a cycle runs wait and go together
  *   into the next small cycle, so no user is ever synced twice at once and no live cycle writes the store beside a
  *   full one. A user marked while its own live sync runs is synced once more afterwards (the change may have come
@@ -63,7 +64,10 @@ export interface LiveSyncOptions {
   /** The status changed (modes, pending users, on/off). */
   onChange?: () => void;
   now?: () => number;
+  /** Quiet time after a user's last Exchange notification or poll hit before the sync (default 300 ms). */
   debounceMs?: number;
+  /** The same after a Severa listing (default 50 ms). */
+  severaDebounceMs?: number;
   maxWaitMs?: number;
   maxUsersPerCycle?: number;
   retryDelaysMs?: readonly number[];
@@ -203,7 +207,8 @@ export class LiveSync {
     const mark = this.#pending.get(key);
     if (mark) clearTimeout(mark.timer);
     const firstAt = mark?.firstAt ?? nowMs;
-    const dueMs = Math.min(nowMs + (this.#o.debounceMs ?? 400), firstAt + (this.#o.maxWaitMs ?? 2000));
+    const quietMs = cause === 'severa' ? (this.#o.severaDebounceMs ?? 50) : (this.#o.debounceMs ?? 300);
+    const dueMs = Math.min(nowMs + quietMs, firstAt + (this.#o.maxWaitMs ?? 2000));
     const timer = setTimeout(() => {
       this.#pending.delete(key);
       this.#ready.add(key);

@@ -42,7 +42,10 @@ export interface SeveraChangePollOptions {
   directory: SeveraPollDirectory;
   /** These users' activities changed: sync them. */
   onChanged: (emails: string[]) => void;
-  /** The first listing reaches this far back (default 2 min: what changed just before real time started). */
+  /**
+   * The first listing reaches this far back (default: `overlapMs`). What changed while real time was off is the
+   * scheduled cycle's, which runs at once when one is due.
+   */
   lookbackMs?: number;
   /** Each listing reaches this far back past the previous one's start (default 10 s). */
   overlapMs?: number;
@@ -123,7 +126,7 @@ export class SeveraChangePoll {
 
   async #list(emails: Set<string>): Promise<void> {
     const serverNow = this.#now() + (this.#o.severa.clockOffsetMs() ?? 0);
-    const since = this.#cursor ?? new Date(serverNow - (this.#o.lookbackMs ?? 120_000)).toISOString();
+    const since = this.#cursor ?? new Date(serverNow - (this.#o.lookbackMs ?? this.#o.overlapMs ?? 10_000)).toISOString();
     let rows: SeveraActivity[];
     try {
       this.listings++;

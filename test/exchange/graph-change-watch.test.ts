@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { CalendarError, type ChangeWatch, type WatchPositions } from '../../src-main/exchange/calendar-connector.ts';
+import type { EventFields } from '../../src-main/sync/calendar-event.ts';
 import { GraphCalendarConnector } from '../../src-main/exchange/graph/graph-calendar-connector.ts';
 import type { GraphRequestLogEntry } from '../peers/graph/graph-simulator.ts';
 import { loadGraphSeed } from '../peers/graph/graph-simulator.ts';
@@ -19,7 +20,12 @@ const INTERVAL = 150;
 /** The engine's stored positions, in memory; `renew` is the compare-and-set the product's store does. */
 class Positions implements WatchPositions {
   readonly map = new Map<string, string | null>();
+  /** What the sync holds: item id -> version (its pairs), for `settled`. */
+  readonly held = new Map<string, string>();
   renewals = 0;
+  settled(_mailbox: string, items: ReadonlyArray<{ id: string; version: string }>): boolean {
+    return items.every((i) => this.held.get(i.id) === i.version);
+  }
   position(mailbox: string): string | null {
     return this.map.get(mailbox) ?? null;
   }
@@ -182,6 +188,31 @@ describe('Graph change watch', () => {
     expect(positions.renewals).toBeGreaterThanOrEqual(5);
     expect(await engineSync(positions, AINO)).toBe(0);
     expect(recorder.changed).toEqual([]);
+  });
+
+  it("the sync's own writes read back are no change: the stored position moves past them; an Outlook edit of the same item is one", async () => {
+    await start();
+    const positions = new Positions();
+    await engineSync(positions, AINO);
+    const recorder = new Recorder();
+    watch = h.connector.watchChanges(recorder.events, { pollIntervalMs: INTERVAL, positions });
+    watch.setMailboxes([AINO]);
+    // The sync writes (as a live sync of a Severa change would) and holds what it wrote.
+    const fields: EventFields = { subject: 'Written by the sync', start: inDays(3, 8), end: inDays(3, 9), isAllDay: false, timeZone: 'Europe/Helsinki', location: 'Room 1', body: '', isPrivate: false, recurrence: null, exceptions: [], attendees: [], organizer: null };
+    const written = await h.connector.createEvent(AINO, fields, 'tag-own-write');
+    positions.held.set(written.id, written.version);
+    const before = positions.position(AINO);
+    await until('the position moved past the write', () => positions.position(AINO) !== before);
+    const reads = deltaReads(AINO).length;
+    await until('three more reads', () => deltaReads(AINO).length >= reads + 3);
+    expect(recorder.changed).toEqual([]);
+    // The engine's own read from there finds nothing: the write was all there was.
+    expect(await engineSync(positions, AINO)).toBe(0);
+
+    h.sim.mailbox(AINO).update(written.id, { subject: 'Renamed in Outlook' });
+    await until('the Outlook edit is reported', () => recorder.changedFor(AINO) === 1);
+    // An item the sync does not hold at that version is a change too.
+    expect(await engineSync(positions, AINO)).toBe(1);
   });
 
   it('an expired position is a resync of that mailbox; once the engine read it afresh the mailbox is live again', async () => {

@@ -480,8 +480,8 @@ export class GraphCalendarConnector implements CalendarConnector {
     if (typeof pollIntervalMs !== 'number' || !Number.isFinite(pollIntervalMs) || pollIntervalMs < 100) throw new CalendarError('config', 'The poll interval must be at least 100 ms.');
     const deltaRequest = (smtp: string, url: string): GraphRequest => {
       const request = this.#deltaRequest(smtp, url);
-      // One item is enough to know there is something; the sync reads the rest.
-      return { ...request, headers: { Prefer: 'outlook.timezone="UTC", outlook.body-content-type="text", odata.maxpagesize=1' } };
+      // A few items are enough to know there is something (or only the sync's own writes); the sync reads the rest.
+      return { ...request, headers: { Prefer: 'outlook.timezone="UTC", outlook.body-content-type="text", odata.maxpagesize=10' } };
     };
     return new GraphChangeWatch({ client: this.#client, pollIntervalMs, positions: options.positions, deltaRequest, options: this.#watchOptions }, events);
   }

@@ -1,6 +1,7 @@
 import { CalendarError, type ChangeWatch, type ChangeWatchEvents, type WatchMode, type WatchPositions } from '../calendar-connector.ts';
 import { GraphClient, MAX_BATCH, retryAfterMs, type GraphRequest, type GraphResponse } from './graph-client.ts';
 import { graphHttpError } from './graph-errors.ts';
+import { versionOf, type GraphEvent } from './graph-event-mapping.ts';
 import { decodeSyncState, encodeSyncState, type GraphSyncState } from './graph-sync-state.ts';
 
 /**
@@ -19,6 +20,10 @@ import { decodeSyncState, encodeSyncState, type GraphSyncState } from './graph-s
  *    a new one. So that the engine's stored position never ages out while the watch reads from it, every
  *    `renewAfterQuietPolls` quiet reads the fresh position the last one returned (the same point in the calendar, since
  *    nothing came in between) is put in its place (`WatchPositions.renew`, compare-and-set against the stored one);
+ *  - what a read finds may be only the sync's own writes read back (single events the sync holds at exactly that
+ *    version: `WatchPositions.settled`); then the position after them is put in place of the stored one, as after a
+ *    quiet read, and nothing is reported (reading them would change nothing; series are always reported, since the
+ *    engine's read also keeps their occurrences' index);
  *  - a position Exchange no longer knows (410) -> `resync(mailbox)`: the engine's sync starts that mailbox over.
  * Modes: 'live' (read every interval), 'off' with the reason (not synced yet, refused, failing, stopped).
  */
@@ -238,8 +243,11 @@ export class GraphChangeWatch implements ChangeWatch {
       const items = Array.isArray(page.value) ? page.value.length : 0;
       const next = page['@odata.nextLink'];
       const done = page['@odata.deltaLink'];
-      if (items > 0 || (typeof next === 'string' && next !== '')) return this.#changed(m, read.position);
-      if (typeof done === 'string' && done !== '') return this.#quiet(m, read.state, done);
+      const hasNext = typeof next === 'string' && next !== '';
+      const hasDone = typeof done === 'string' && done !== '';
+      if (items > 0 && !hasNext && hasDone && this.#onlyOwnWrites(m, page.value!)) return this.#quiet(m, read.state, done!, true);
+      if (items > 0 || hasNext) return this.#changed(m, read.position);
+      if (hasDone) return this.#quiet(m, read.state, done!);
       return this.#failed(m, new CalendarError('bad-response', "Microsoft Graph's delta page has neither a next nor a delta link."));
     }
     if (answer.status === 429 || answer.status === 503) {
@@ -270,12 +278,31 @@ export class GraphChangeWatch implements ChangeWatch {
     this.#events.changed(m.mailbox);
   }
 
-  #quiet(m: Member, state: GraphSyncState, deltaLink: string): void {
+  /** Every item of the page is a single event the sync holds at exactly this version. */
+  #onlyOwnWrites(m: Member, value: unknown[]): boolean {
+    const settled = this.#setup.positions?.settled;
+    if (!settled || !this.#setup.positions?.renew) return false;
+    const items: Array<{ id: string; version: string }> = [];
+    for (const raw of value) {
+      const e = raw as GraphEvent & { '@removed'?: unknown };
+      if (!e || typeof e.id !== 'string' || e['@removed'] || (e.type !== undefined && e.type !== 'singleInstance')) return false;
+      const version = versionOf(e);
+      if (!version) return false;
+      items.push({ id: e.id, version });
+    }
+    try {
+      return settled.call(this.#setup.positions, m.mailbox, items);
+    } catch {
+      return false;
+    }
+  }
+
+  #quiet(m: Member, state: GraphSyncState, deltaLink: string, renewNow = false): void {
     m.failures = 0;
     this.#setMode(m, 'live');
     m.quietReads++;
     const renew = this.#setup.positions?.renew;
-    if (!renew || m.quietReads < this.#renewAfter || m.position === null) return;
+    if (!renew || (m.quietReads < this.#renewAfter && !renewNow) || m.position === null) return;
     m.quietReads = 0;
     const fresh = encodeSyncState({ ...state, deltaLink: this.#setup.client.relativeUrl(deltaLink) ?? deltaLink });
     let renewed = false;
