@@ -44,7 +44,7 @@ export async function openPeers(deps: Pick<EngineCycleDeps, 'secrets' | 'connect
 }
 
 /** Port calls that write an entry (create, change, delete, join or leave): what "entries done" counts. */
-const WRITES = new Set(['createEvent', 'updateEvent', 'deleteEvent', 'createActivity', 'patchActivity', 'deleteActivity', 'addParticipant', 'removeParticipant']);
+const WRITES = new Set(['createEvent', 'updateEvent', 'deleteEvent', 'writeEvents', 'createActivity', 'patchActivity', 'deleteActivity', 'addParticipant', 'removeParticipant']);
 
 /** The port with every finished write counted (the port's own fields, e.g. requestCount, pass through). */
 function countingWrites<T extends object>(port: T, onWrite: () => void): T {
@@ -56,7 +56,9 @@ function countingWrites<T extends object>(port: T, onWrite: () => void): T {
       if (!WRITES.has(String(prop))) return (...args: unknown[]) => (value as (...a: unknown[]) => unknown).apply(target, args);
       return async (...args: unknown[]) => {
         const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        onWrite();
+        // A batch of writes (writeEvents) counts each entry it wrote.
+        const written = prop === 'writeEvents' && Array.isArray(result) ? result.filter((o: { ok?: boolean }) => o?.ok).length : 1;
+        for (let i = 0; i < written; i++) onWrite();
         return result;
       };
     },
