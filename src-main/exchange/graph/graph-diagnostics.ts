@@ -126,7 +126,14 @@ export async function runGraphDiagnostics(o: GraphDiagnosticsOptions): Promise<G
     }
   }
   // 7. The clock: collisions are decided on last-update times, corrected by the offset read from Graph's Date header.
-  if (token) add(clockCheck(o.client.clockOffsetMs()));
+  if (token) {
+    // With no mailbox to ask (nobody enrolled yet, or a hybrid connection checked on its own) Graph has not answered
+    // yet: one small directory read brings its Date header (any answer carries one; its outcome is not the point).
+    if (o.client.clockOffsetMs() === null) {
+      await o.client.request({ method: 'GET', url: '/users?$top=1&$select=id', mailbox: null, what: 'Reading the clock of Microsoft Graph', operation: 'users/list', accept: [403, 404] }).catch(() => undefined);
+    }
+    add(clockCheck(o.client.clockOffsetMs()));
+  }
   return results;
 }
 
