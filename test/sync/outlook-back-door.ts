@@ -1,5 +1,6 @@
 import type { EwsSimulator, SimCalendarItem, SimRecurrence } from '../peers/ews/ews-simulator.ts';
 import { expandSeries } from '../peers/ews/recurrence.ts';
+import { ewsDateTime } from '../peers/ews/soap-envelope.ts';
 import type { GraphSimulator } from '../peers/graph/graph-simulator.ts';
 import type { BackDoorEventInput } from '../peers/graph/outlook-back-door.ts';
 import { neutralFromEwsItems, type NeutralItem } from '../peers/graph/neutral-mailbox.ts';
@@ -309,16 +310,17 @@ export function ewsOutlook(sim: EwsSimulator): OutlookBackDoor {
       const key = Date.parse(originalStart);
       const before = it.modifiedOccurrences.find((o) => Date.parse(o.originalStart) === key);
       const f = ewsFields(patch);
+      // In the simulator's own spelling of instants (whole seconds, Z), as Outlook's edits reach it.
       const override = {
         ...before,
-        originalStart: iso(key),
+        originalStart: ewsDateTime(key),
         ...(f.subject !== undefined ? { subject: f.subject } : {}),
-        ...(f.start !== undefined ? { start: f.start } : {}),
-        ...(f.end !== undefined ? { end: f.end } : {}),
+        ...(f.start !== undefined ? { start: ewsDateTime(Date.parse(f.start)) } : {}),
+        ...(f.end !== undefined ? { end: ewsDateTime(Date.parse(f.end)) } : {}),
         ...(f.location !== undefined ? { location: f.location } : {}),
         ...(f.body !== undefined ? { body: f.body, bodyType: f.bodyType } : {}),
         ...(f.sensitivity !== undefined ? { sensitivity: f.sensitivity } : {}),
-        lastModifiedTime: new Date().toISOString(),
+        lastModifiedTime: ewsDateTime(Date.now()),
       };
       sim.mailbox(mailbox).update(seriesId, { modifiedOccurrences: [...it.modifiedOccurrences.filter((o) => o !== before), override] });
     },
@@ -326,7 +328,7 @@ export function ewsOutlook(sim: EwsSimulator): OutlookBackDoor {
       const it = rawItem(mailbox, seriesId);
       const key = Date.parse(originalStart);
       sim.mailbox(mailbox).update(seriesId, {
-        deletedOccurrences: [...it.deletedOccurrences.filter((d) => Date.parse(d) !== key), iso(key)],
+        deletedOccurrences: [...it.deletedOccurrences.filter((d) => Date.parse(d) !== key), ewsDateTime(key)],
         modifiedOccurrences: it.modifiedOccurrences.filter((o) => Date.parse(o.originalStart) !== key),
       });
     },
