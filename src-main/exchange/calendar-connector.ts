@@ -95,6 +95,11 @@ export interface WatchPositions {
    * reporting a change: reading them would change nothing.
    */
   settled?(mailbox: string, items: ReadonlyArray<{ id: string; version: string }>): boolean;
+  /**
+   * Optional: the connection the mailbox was last synced on (its location id, exchange-locations.ts), as the sync
+   * store remembers it; lets a hybrid organization's watch start where each mailbox lives without asking again.
+   */
+  location?(mailbox: string): string | null;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   type ChangeWatchEvents,
   type MailboxLocation,
   type WatchMode,
+  type WatchPositions,
   type WriteResult,
 } from './calendar-connector.ts';
 import { describeLocation } from './exchange-locations.ts';
@@ -208,8 +209,11 @@ export class RoutedCalendarConnector implements CalendarConnector {
     await Promise.all([...byConnection].map(([c, list]) => c.connector.prefetchChanges!(list).catch(() => undefined)));
   }
 
-  /** Watches each mailbox where it lives; a mailbox that moves is watched on its new connection from the next setMailboxes. */
-  watchChanges(events: ChangeWatchEvents, options: { pollIntervalMs: number }): ChangeWatch {
+  /**
+   * Watches each mailbox where it lives (the admin's choice, where this process found it, else where the sync store last
+   * synced it); a mailbox that moves is watched on its new connection from the next setMailboxes.
+   */
+  watchChanges(events: ChangeWatchEvents, options: { pollIntervalMs: number; positions?: WatchPositions }): ChangeWatch {
     const watches = new Map<ExchangeConnection, ChangeWatch>();
     for (const c of this.#connections) if (c.connector.watchChanges) watches.set(c, c.connector.watchChanges(events, options));
     let unwatched: string[] = [];
@@ -218,7 +222,8 @@ export class RoutedCalendarConnector implements CalendarConnector {
         const split = new Map<ExchangeConnection, string[]>([...watches.keys()].map((c) => [c, []]));
         unwatched = [];
         for (const m of mailboxes) {
-          const c = this.#where.get(m.toLowerCase()) ?? (this.#connections.length === 1 ? this.#connections[0] : undefined);
+          const key = m.toLowerCase();
+          const c = this.#override(key) ?? this.#where.get(key) ?? this.#byLocation(options.positions?.location?.(key)) ?? (this.#connections.length === 1 ? this.#connections[0] : undefined);
           if (c && split.has(c)) split.get(c)!.push(m);
           else unwatched.push(m);
         }

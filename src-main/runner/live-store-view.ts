@@ -89,6 +89,11 @@ export class LiveStoreView implements WatchPositions, SeveraPollDirectory {
     return true;
   }
 
+  location(mailbox: string): string | null {
+    const s = this.#byMailbox.get(mailbox.toLowerCase());
+    return s ? (this.#store.getUser(s.email)?.exchangeLocation ?? null) : null;
+  }
+
   settled(mailbox: string, items: ReadonlyArray<{ id: string; version: string }>): boolean {
     const s = this.#byMailbox.get(mailbox.toLowerCase());
     if (!s || items.length === 0) return false;
