@@ -73,6 +73,8 @@ export function createHybridFields(api: RendererApi, first: ConnectionFields): H
     if (!second) {
       second = createConnectionFields(api, 'secondExchange', TEXT.connectionLabel);
       second.serverTypeInput.addEventListener('change', refresh);
+      // A new second connection is of the other kind than the first: the usual hybrid (a stored one is filled in after).
+      second.fill({ serverType: first.isOnline() ? 'Exchange2019' : 'Office365' });
       slot.append(second.element);
       if (stored) second.showSecrets(stored);
     }
@@ -92,11 +94,7 @@ export function createHybridFields(api: RendererApi, first: ConnectionFields): H
       options[2].textContent = secondName;
     }
   };
-  enabledBox.addEventListener('change', () => {
-    // Switched on: the other kind than the first, the usual hybrid.
-    if (enabledBox.checked && !second) ensureSecond().fill({ serverType: first.isOnline() ? 'Exchange2019' : 'Office365' });
-    refresh();
-  });
+  enabledBox.addEventListener('change', refresh);
 
   const renderPlaces = (enrolled: string[], current: Record<string, 'first' | 'second'>) => {
     choices = {};
