@@ -2,13 +2,11 @@ import { emailAddress } from '../common/settings-schema.ts';
 import type { OrgSettings } from '../common/settings-schema.ts';
 import { UserFacingError } from '../common/ipc-contract.ts';
 import type {
-  ActivityTypeView,
   AdminSettingsDraft,
   AppStatusView,
   AuditReportView,
   FilePurpose,
   CheckView,
-  FieldIssue,
   IdentityView,
   JournalEntryView,
   MailboxProofKind,
