@@ -101,6 +101,11 @@ export interface WindowRequestDeps {
 // Sentences of the request handlers, in one place.
 const TEXT = {
   couldNotAskExchange: (why: string) => `Could not ask Exchange about this address: ${why}`,
+  couldNotAskSevera: (why: string) => `Could not ask Severa: ${why}`,
+  typesNotLoaded: (why: string) => `Could not load the activity types from Severa: ${why}`,
+  typesNotLoadedFix: 'Check the Severa API address, client id and client secret, then load again.',
+  noRestore: 'Restoring deleted items is not available in this build.',
+  noRestoreFix: 'Use the command line: severa-calendar-sync restore.',
   notSaved: 'The admin settings are not saved yet.',
   notSavedFix: 'An admin fills in the Admin section and saves it first.',
   notAnEmail: (typed: string) => `"${typed}" is not an email address.`,
@@ -174,7 +179,7 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
     // A failed lookup is not "no mailbox": its reason (say, the delegate's password refused) is what to fix.
     let exchangeProblem: string | null = null;
     const [severa, primary] = await Promise.all([
-      deps.peers.findSeveraUser(settings, email).catch((e: unknown) => ({ known: false, detail: `Could not ask Severa: ${e instanceof Error ? e.message : String(e)}` })),
+      deps.peers.findSeveraUser(settings, email).catch((e: unknown) => ({ known: false, detail: TEXT.couldNotAskSevera(e instanceof Error ? e.message : String(e)) })),
       verifiedPrimary !== undefined
         ? Promise.resolve(verifiedPrimary)
         : deps.peers.resolveMailbox(settings, email).catch((e: unknown) => {
@@ -282,10 +287,7 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
       try {
         return activityTypeViews(await deps.peers.listActivityTypes(settings));
       } catch (error) {
-        throw new UserFacingError(
-          `Could not load the activity types from Severa: ${error instanceof Error ? error.message : String(error)}`,
-          'Check the Severa API address, client id and client secret, then load again.',
-        );
+        throw new UserFacingError(TEXT.typesNotLoaded(error instanceof Error ? error.message : String(error)), TEXT.typesNotLoadedFix);
       }
     },
 
@@ -378,7 +380,7 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
     },
 
     async 'journal:restore'({ ids }) {
-      if (!journal) throw new UserFacingError('Restoring deleted items is not available in this build.', 'Use the command line: severa-calendar-sync restore.');
+      if (!journal) throw new UserFacingError(TEXT.noRestore, TEXT.noRestoreFix);
       return journal.restore(ids);
     },
 
