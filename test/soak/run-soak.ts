@@ -2,13 +2,13 @@ import { parseArgs } from 'node:util';
 import { formatSoakResult, runSoak } from './soak-harness.ts';
 
 /**
- * `npm run soak -- --seed N --cycles N --users N [--exchange ews|graph] [--kill-share 0.35] [--no-faults] [--no-series] [--quiet] [--json]`
+ * `npm run soak -- --seed N --cycles N --users N [--exchange ews|graph] [--kill-share 0.35] [--no-faults] [--no-series] [--real-time [--window-ms 6000]] [--quiet] [--json]`
  * A longer chaos soak than CI's, on on-premises Exchange (EWS, the default) or Exchange Online (Graph); prints cycles,
  * kills, faults per kind, items per side, duplicates and losses.
  * Exit code 0 when there is no duplicate, no loss and no other disagreement; 1 otherwise; 2 for bad arguments.
  */
 
-const USAGE = 'Usage: npm run soak -- [--seed N] [--cycles N] [--users N] [--exchange ews|graph] [--kill-share 0..1] [--no-faults] [--no-series] [--quiet] [--json]';
+const USAGE = 'Usage: npm run soak -- [--seed N] [--cycles N] [--users N] [--exchange ews|graph] [--kill-share 0..1] [--no-faults] [--no-series] [--real-time [--window-ms N]] [--quiet] [--json]';
 
 function wholeNumber(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
@@ -29,6 +29,8 @@ async function main(): Promise<number> {
         'kill-share': { type: 'string' },
         'no-faults': { type: 'boolean' },
         'no-series': { type: 'boolean' },
+        'real-time': { type: 'boolean' },
+        'window-ms': { type: 'string' },
         quiet: { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -63,6 +65,8 @@ async function main(): Promise<number> {
     killShare,
     faults: !values['no-faults'],
     series: !values['no-series'],
+    // Real time on: each chaos cycle is a window of sync --watch (soak-harness.ts).
+    ...(values['real-time'] ? { realTime: { windowMs: wholeNumber(values['window-ms'], 'window-ms', 6000, 1000, 600_000) } } : {}),
     log: values.quiet || values.json ? undefined : (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatSoakResult(result)}\n`);

@@ -17,6 +17,12 @@ export interface SoakOptions {
   seed: number;
   /** Default 'ews'. */
   exchange?: ExchangeKind;
+  /**
+   * Real time on (settings `realTime`, short intervals): each chaos cycle is a window of `sync --watch` (killed at a
+   * random request in a share of them, else stopped) while users edit every second or so; its scheduled and live
+   * cycles are tallied one by one. The settle cycles at the end stay `sync --once`.
+   */
+  realTime?: { windowMs: number };
   /** Cycles with chaos (edits, faults, kills); the quiet cycles at the end come on top. */
   cycles: number;
   users: number;
@@ -80,6 +86,8 @@ export interface SoakResult {
   /** Child runs that ended without a report and were not killed (crashes), with their stderr tail. */
   crashes: string[];
   durationMs: number;
+  /** With real time: live cycles run, and the entries they changed. */
+  live?: { cycles: number; changes: number };
 }
 
 type SeveraFaultKind = 'serverError' | 'dropConnection' | 'slow' | 'none';
@@ -145,7 +153,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const killRng = rng.fork('kills');
   const editRng = rng.fork('edits');
   const exchange = options.exchange ?? 'ews';
-  const world: SyncWorld = await startSyncWorld({ exchange, people: firmOf(options.users), severaRateLimitPerSecond: options.severaRateLimitPerSecond ?? 0, dataDir: options.dataDir });
+  const realTimeSettings = { realTime: { enabled: true, exchangeOnlinePollSeconds: 1, ewsPollSeconds: 2, severaPollSeconds: 1 } };
+  const world: SyncWorld = await startSyncWorld({ exchange, people: firmOf(options.users), severaRateLimitPerSecond: options.severaRateLimitPerSecond ?? 0, dataDir: options.dataDir, ...(options.realTime ? { settings: realTimeSettings } : {}) });
+  const live = { cycles: 0, changes: 0 };
   const workload = new SoakWorkload(world, editRng, { series: options.series ?? true });
   const faults: Record<string, number> = {};
   const add = (kind: string, n: number) => {
@@ -243,12 +253,37 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         ? { count: 'request', n: killRng.int(1, Math.max(2, lastRequests - 1)), mode: killRng.chance(0.5) ? 'after-server' : 'before-server' }
         : undefined;
       if (kill) plannedKills++;
-      const run = await world.runCycle({ kill });
+      let run: CycleRun;
+      if (options.realTime) {
+        // Users keep editing while the watch runs: real time has to bring it over.
+        const editing = setInterval(() => {
+          workload.moment = `during ${cycleLabel}`;
+          if (workload.edit()) midCycleEdits++;
+        }, 1000);
+        try {
+          run = await world.runCli(['sync', '--watch', '--json', '--config', world.configPath, '--data-dir', world.dataDir], { kill, stopAfterMs: options.realTime.windowMs });
+        } finally {
+          clearInterval(editing);
+        }
+      } else run = await world.runCycle({ kill });
       for (const [kind, n] of Object.entries(exchangeFaultsInjected(world))) add(`${exchange}.${kind}`, n - (exchangeBefore[kind] ?? 0));
       const severaAfter = world.severa.counters();
       if (severaKind !== 'none') add(`severa.${severaKind}`, severaAfter.faultsInjected - severaBefore.faultsInjected);
       add('severa.rateLimit429', severaAfter.rateLimited - severaBefore.rateLimited);
-      tally(run);
+      if (options.realTime) {
+        // Each cycle the watch ran, one by one; a window that neither was killed nor ended as asked is a crash.
+        for (const report of run.reports) {
+          tally({ ...run, killed: false, report });
+          if (report.trigger === 'live') {
+            live.cycles++;
+            live.changes += changes(report);
+          }
+        }
+        if (run.killed) {
+          trace(run);
+          outcomes.killed++;
+        } else if (run.exitCode !== 0 && run.exitCode !== 1) crashes.push(`exit ${String(run.exitCode)}${run.timedOut ? ' (timed out)' : ''}: ${run.stderr.slice(-1500)}`);
+      } else tally(run);
       if (run.killed) {
         kills++;
         if (run.killedAt?.mode === 'after-server') killsAfterServer++;
@@ -312,6 +347,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       details: { ...agreement.details, accepted: agreement.accepted },
       crashes,
       durationMs: Date.now() - started,
+      ...(options.realTime ? { live } : {}),
     };
     return result;
   } finally {
@@ -325,6 +361,7 @@ export function formatSoakResult(r: SoakResult): string {
     `Chaos soak on ${r.exchange === 'ews' ? 'on-premises Exchange (EWS)' : 'Exchange Online (Graph)'}: seed ${r.seed}, ${r.users} users, ${r.cycles} chaos cycles + ${r.settleCycles} settle cycles (${r.quiet ? 'quiet at the end' : 'NOT quiet at the end'}), ${(r.durationMs / 1000).toFixed(1)} s`,
     `  cycles: ${r.outcomes.ok} ok, ${r.outcomes.partial} partial, ${r.outcomes.failed} failed, ${r.outcomes.killed} killed (${r.killsAfterServer} after the server carried out the request; ${r.killsMissed} planned kills came after the cycle's end), ${r.outcomes.noReport} without a report`,
     `  edits by users: ${r.edits} (${r.midCycleEdits} while a cycle ran): ${Object.entries(r.editsByKind).map(([k, n]) => `${k} ${n}`).join(', ')}`,
+    ...(r.live ? [`  real time: ${r.live.cycles} live cycles changed ${r.live.changes} entries`] : []),
     `  faults injected: ${r.faultsTotal}: ${Object.entries(r.faults).sort().map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
     `  items at the end: Severa ${r.items.severa}, Exchange ${r.items.exchange}`,
     `  duplicates: ${r.duplicates}`,

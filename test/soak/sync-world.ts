@@ -212,6 +212,8 @@ export interface CycleRun {
   timedOut: boolean;
   exitCode: number | null;
   report: CycleReport | null;
+  /** `sync --watch --json`: every report it printed (one a line), scheduled and live cycles alike; else empty. */
+  reports: CycleReport[];
   stdout: string;
   stderr: string;
   requests: number;
@@ -227,6 +229,8 @@ export interface RunCycleOptions {
   args?: string[];
   /** Environment variables to add or replace for this run (e.g. a wrong password). */
   env?: Record<string, string>;
+  /** A command that keeps running (sync --watch) is asked to stop (SIGTERM) after this long, unless killed first. */
+  stopAfterMs?: number;
 }
 
 export interface SyncWorld {
@@ -383,19 +387,37 @@ export async function startSyncWorld(opts: WorldOptions): Promise<SyncWorld> {
       timedOut = true;
       kill();
     }, run.timeoutMs ?? 180_000);
+    const stopTimer =
+      run.stopAfterMs === undefined
+        ? null
+        : setTimeout(() => {
+            if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          }, run.stopAfterMs);
     const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     clearTimeout(timer);
+    if (stopTimer) clearTimeout(stopTimer);
     control.hooks = {};
     running = false;
     let report: CycleReport | null = null;
-    if (!killedAt && !timedOut) {
+    const reports: CycleReport[] = [];
+    if (args.includes('--watch')) {
+      // One report a line, as they came; a killed run's last line may be cut off.
+      for (const line of stdout.split('\n')) {
+        try {
+          if (line.trim()) reports.push(JSON.parse(line) as CycleReport);
+        } catch {
+          // the line the kill cut off
+        }
+      }
+      report = reports.at(-1) ?? null;
+    } else if (!killedAt && !timedOut) {
       try {
         report = JSON.parse(stdout) as CycleReport;
       } catch {
         report = null;
       }
     }
-    return { killed: killedAt !== undefined, killedAt, timedOut, exitCode, report, stdout, stderr, requests, writes };
+    return { killed: killedAt !== undefined, killedAt, timedOut, exitCode, report, reports, stdout, stderr, requests, writes };
   };
 
   return {
