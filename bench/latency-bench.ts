@@ -185,8 +185,19 @@ async function runKind(kind: LatencyKind, o: ReturnType<typeof options>): Promis
     const modes: Record<string, number> = {};
     for (const u of Object.values(runner.status().live!.users)) modes[u.mode] = (modes[u.mode] ?? 0) + 1;
     console.error(`  ${kind}: every user watched after ${watchedSeconds.toFixed(1)} s (${JSON.stringify(modes)})`);
-    // Let the start settle (first polls, the Severa poll's look back).
-    await sleep(10_000);
+    // Let the start settle: the first reads after a first sync find its own writes (as the scheduled sync's first
+    // incremental cycle does); quiet means no live cycle for 10 s.
+    const settleStart = performance.now();
+    for (let cycles = -1, stableSince = performance.now(); ; await sleep(500)) {
+      const live = runner.status().live!;
+      if (live.cycles !== cycles || live.pending > 0) {
+        cycles = live.cycles;
+        stableSince = performance.now();
+      } else if (performance.now() - stableSince >= 10_000) break;
+      if (performance.now() - settleStart > 300_000) throw new Error(`${kind}: real time did not get quiet after the first sync`);
+    }
+    const settleCycles = runner.status().live!.cycles;
+    console.error(`  ${kind}: quiet after ${((performance.now() - settleStart) / 1000).toFixed(0)} s (${settleCycles} live cycles read the first sync's own writes back)`);
 
     // Quiet: nobody edits.
     const idleCycles0 = runner.status().live!.cycles;
