@@ -141,9 +141,12 @@ export class LiveSync {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Follows the settings: starts, reconfigures or stops real time. Safe to call often (each schedule tick). */
-  apply(settings: OrgSettings | null): Promise<void> {
-    this.#chain = this.#chain.then(() => this.#apply(settings)).catch((error: unknown) => this.#o.log.warn({ err: describe(error) }, 'real time: applying the settings failed'));
+  /**
+   * Follows the settings: starts, reconfigures or stops real time. Safe to call often (each schedule tick). Null stops
+   * it, with `why` for the status (default: off in the settings).
+   */
+  apply(settings: OrgSettings | null, why?: string): Promise<void> {
+    this.#chain = this.#chain.then(() => this.#apply(settings, why)).catch((error: unknown) => this.#o.log.warn({ err: describe(error) }, 'real time: applying the settings failed'));
     return this.#chain;
   }
 
@@ -224,10 +227,10 @@ export class LiveSync {
 
   // ---- internals ----
 
-  async #apply(settings: OrgSettings | null): Promise<void> {
+  async #apply(settings: OrgSettings | null, why?: string): Promise<void> {
     const on = settings !== null && realTimeOf(settings).enabled;
     if (!on) {
-      await this.#teardown(TEXT.off);
+      await this.#teardown(why ?? TEXT.off);
       this.#settings = settings;
       return;
     }

@@ -481,9 +481,10 @@ export class SyncRunner {
     } catch {
       settings = null;
     }
-    const active = this.#ticker !== null && this.#pausedUntilMs() === null && settings !== null && realTimeOf(settings).enabled;
-    if (!this.#live && !active) return;
-    void this.#liveSync().then((live) => live.apply(active ? settings : null));
+    const enabled = settings !== null && realTimeOf(settings).enabled;
+    const why = !enabled ? undefined : this.#ticker === null ? 'Automatic sync is not running.' : this.#pausedUntilMs() !== null ? 'Automatic sync is paused.' : null;
+    if (!this.#live && why !== null) return;
+    void this.#liveSync().then((live) => live.apply(why === null ? settings : null, why ?? undefined));
   }
 
   async #liveSync(): Promise<LiveSync> {
