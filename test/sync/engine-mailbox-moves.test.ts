@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { UserReport } from '../../src-main/common/sync-report.ts';
 import { CalendarError } from '../../src-main/exchange/calendar-connector.ts';
 import { formatStatus } from '../../src-main/cli/cli-output.ts';
 import { RoutedCalendarConnector } from '../../src-main/exchange/routed-calendar-connector.ts';
@@ -23,8 +24,7 @@ function hybridWorld(overrides: Record<string, string> = {}) {
   return { w, onprem: w.calendar, online };
 }
 
-const changesOf = (u: { toSevera: Record<string, number>; toExchange: Record<string, number> }) =>
-  Object.values(u.toSevera).reduce((a, b) => a + b, 0) + Object.values(u.toExchange).reduce((a, b) => a + b, 0);
+const changesOf = (u: UserReport) => u.toSevera.created + u.toSevera.updated + u.toSevera.deleted + u.toExchange.created + u.toExchange.updated + u.toExchange.deleted;
 
 describe('engine: hybrid organizations and moved mailboxes', () => {
   it('syncs each user where their mailbox lives and remembers where, and since when', async () => {
