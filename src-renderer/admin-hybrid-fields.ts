@@ -1,5 +1,6 @@
 import type { AdminSettingsDraft, ExchangeDraft } from '../src-main/common/ipc-contract.ts';
 import type { SecretName } from '../src-main/common/secrets-contract.ts';
+import { t } from '../src-main/common/i18n/i18n.ts';
 import { clear, h } from './dom.ts';
 import { createConnectionFields, SERVER_TYPE_LABELS } from './exchange-connection-fields.ts';
 import type { ConnectionFields } from './exchange-connection-fields.ts';
@@ -15,29 +16,12 @@ import type { RendererApi } from './renderer-types.ts';
 
 type Choice = 'auto' | 'first' | 'second';
 
-// Every sentence of the hybrid settings, in one place.
-const TEXT = {
-  legend: 'Second Exchange connection (hybrid)',
-  lead: 'For a hybrid organization, with mailboxes both on-premises and in Exchange Online, or while mailboxes move to a new on-premises server. Each person is synced where their mailbox lives: the sync asks both connections and remembers where the calendar opened.',
-  enable: 'Add a second connection',
-  enableHint: 'Test connection then checks each connection and says where each person is synced.',
-  connectionLabel: 'the second connection',
-  placesHeading: 'Where each person is synced',
-  placesHint: 'Automatic finds the mailbox by asking; a fixed choice is never guessed around (a wrong one shows as that person\'s error).',
-  nobody: 'Nobody has turned on their sync yet. Once someone does, you can choose here where they are synced.',
-  auto: 'Automatic (where the calendar opens)',
-  first: (what: string) => `First connection: ${what}`,
-  second: (what: string) => `Second connection: ${what}`,
-  noSecond: 'Second connection (add it above)',
-  onPremises: (type: string, host: string) => `on-premises ${type}${host ? ` (${host})` : ''}`,
-  online: (tenant: string) => `Exchange Online${tenant ? ` (${tenant})` : ''}`,
-};
 
 /** A connection as people name it: "Exchange Online (contoso.onmicrosoft.com)", "on-premises Exchange 2016 (mail.contoso.com)". */
 export function describeConnection(ex: ExchangeDraft): string {
-  if (ex.serverType === 'Office365') return TEXT.online(ex.tenantId?.trim() ?? '');
+  if (ex.serverType === 'Office365') return ex.tenantId?.trim() ? t('forms.hybrid.onlineAt', { tenant: ex.tenantId.trim() }) : t('forms.hybrid.online');
   const host = ex.ewsUrl && URL.canParse(ex.ewsUrl) ? new URL(ex.ewsUrl).host : '';
-  return TEXT.onPremises(SERVER_TYPE_LABELS[ex.serverType], host);
+  return host ? t('forms.hybrid.onPremisesAt', { type: SERVER_TYPE_LABELS[ex.serverType], host }) : t('forms.hybrid.onPremises', { type: SERVER_TYPE_LABELS[ex.serverType] });
 }
 
 export interface HybridFields {
@@ -55,13 +39,13 @@ export interface HybridFields {
 }
 
 export function createHybridFields(api: RendererApi, first: ConnectionFields): HybridFields {
-  const enabled = checkboxField(TEXT.enable, 'secondEnabled', TEXT.enableHint);
+  const enabled = checkboxField(t('forms.hybrid.enable'), 'secondEnabled', t('forms.hybrid.enableHint'));
   const enabledBox = enabled.input as HTMLInputElement;
   const slot = h('div', { class: 'second-connection' });
   const places = h('div', { class: 'mailbox-places' });
   // Only with two connections is there a choice to make.
-  const placesPart = h('div', { class: 'places' }, h('h4', { class: 'places-heading' }, TEXT.placesHeading), h('p', { class: 'field-hint' }, TEXT.placesHint), places);
-  const element = h('fieldset', { id: 'second-exchange' }, h('legend', {}, TEXT.legend), h('p', { class: 'field-hint' }, TEXT.lead), h('div', { class: 'field-grid' }, enabled.row), slot, placesPart);
+  const placesPart = h('div', { class: 'places' }, h('h4', { class: 'places-heading' }, t('forms.hybrid.placesHeading')), h('p', { class: 'field-hint' }, t('forms.hybrid.placesHint')), places);
+  const element = h('fieldset', { id: 'second-exchange' }, h('legend', {}, t('forms.hybrid.legend')), h('p', { class: 'field-hint' }, t('forms.hybrid.lead')), h('div', { class: 'field-grid' }, enabled.row), slot, placesPart);
   // Built when first needed, so a form without a second connection has one set of Exchange fields only.
   let second: ConnectionFields | null = null;
   let choices: Record<string, Field> = {};
@@ -71,7 +55,7 @@ export function createHybridFields(api: RendererApi, first: ConnectionFields): H
 
   const ensureSecond = (): ConnectionFields => {
     if (!second) {
-      second = createConnectionFields(api, 'secondExchange', TEXT.connectionLabel);
+      second = createConnectionFields(api, 'secondExchange', t('forms.hybrid.connectionLabel'));
       second.serverTypeInput.addEventListener('change', refresh);
       // A new second connection is of the other kind than the first: the usual hybrid (a stored one is filled in after).
       second.fill({ serverType: first.isOnline() ? 'Exchange2019' : 'Office365' });
@@ -86,8 +70,8 @@ export function createHybridFields(api: RendererApi, first: ConnectionFields): H
     slot.hidden = !on;
     placesPart.hidden = !on;
     if (on) ensureSecond().shareSecretsWith(first.isOnline());
-    const firstName = TEXT.first(describeConnection(first.collect()));
-    const secondName = on && second ? TEXT.second(describeConnection(second.collect())) : TEXT.noSecond;
+    const firstName = t('forms.hybrid.first', { what: describeConnection(first.collect()) });
+    const secondName = on && second ? t('forms.hybrid.second', { what: describeConnection(second.collect()) }) : t('forms.hybrid.noSecond');
     for (const f of Object.values(choices)) {
       const options = (f.input as HTMLSelectElement).options;
       options[1].textContent = firstName;
@@ -100,11 +84,11 @@ export function createHybridFields(api: RendererApi, first: ConnectionFields): H
     choices = {};
     otherChoices = Object.fromEntries(Object.entries(current).filter(([email]) => !enrolled.includes(email)));
     if (enrolled.length === 0) {
-      clear(places, h('p', { class: 'muted empty' }, TEXT.nobody));
+      clear(places, h('p', { class: 'muted empty' }, t('forms.hybrid.nobody')));
       return;
     }
     const rows = enrolled.map((email) => {
-      const select = h('select', { name: `mailboxLocation-${email}`, 'data-user': email }, h('option', { value: 'auto' }, TEXT.auto), h('option', { value: 'first' }), h('option', { value: 'second' }));
+      const select = h('select', { name: `mailboxLocation-${email}`, 'data-user': email }, h('option', { value: 'auto' }, t('forms.hybrid.auto')), h('option', { value: 'first' }), h('option', { value: 'second' }));
       select.value = current[email] ?? 'auto';
       const f = field(email, select);
       choices[email] = f;

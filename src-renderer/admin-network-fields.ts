@@ -1,4 +1,5 @@
 import type { AdminSettingsDraft, FilePurpose } from '../src-main/common/ipc-contract.ts';
+import { t } from '../src-main/common/i18n/i18n.ts';
 import { h } from './dom.ts';
 import { checkboxField, field, numberInput, textInput } from './form-fields.ts';
 import type { Field } from './form-fields.ts';
@@ -13,29 +14,8 @@ import type { RendererApi } from './renderer-types.ts';
 
 type ProxyMode = NonNullable<AdminSettingsDraft['network']>['proxyMode'];
 
-// Every label and hint of these fields, in one place.
-const TEXT = {
-  caFile: 'CA certificate file (optional)',
-  caHintSevera: 'A PEM file of the certificate authority of a company proxy that inspects TLS traffic to Severa.',
-  choose: 'Choose…',
-  chooseLabel: (what: string) => `Choose the CA certificate file for ${what}`,
-  httpSevera: 'Allow http:// (unencrypted) for Severa',
-  httpHintSevera: 'Only for a test server: http:// sends the API secret without protection.',
-  proxyMode: 'Proxy',
-  proxyModes: { system: 'Use the system proxy settings (PAC and automatic detection included)', none: 'No proxy: connect directly', manual: 'Use this proxy:' } satisfies Record<ProxyMode, string>,
-  proxyModeHint: 'The command line uses HTTPS_PROXY and NO_PROXY instead of the system settings.',
-  proxyUrl: 'Proxy address',
-  proxyUrlHint: 'e.g. http://proxy.example.com:8080',
-  proxyBypass: 'No proxy for',
-  proxyBypassHint: 'Comma-separated: host names, .domains, IP ranges (10.0.0.0/8).',
-  proxyUser: 'Proxy user name (optional)',
-  proxyUserHint: 'Only when the proxy asks for a login (Basic or NTLM); DOMAIN\\user for NTLM.',
-  proxyPassword: 'Proxy password',
-  maxItems: 'Hold deletions above (entries)',
-  maxItemsHint: 'A cycle that would delete more entries of one person than this…',
-  maxPercent: '…and more than (% of their entries)',
-  maxPercentHint: '…holds them until someone confirms them under Status.',
-};
+
+const PROXY_MODES: ProxyMode[] = ['system', 'none', 'manual'];
 
 export interface NetworkFields {
   severaCa: Field;
@@ -51,7 +31,7 @@ export interface NetworkFields {
 
 /** Puts a Choose… button beside a path field: the system's file dialog (in the main process) fills it in. */
 export function withChooseButton(f: Field, api: RendererApi, ariaLabel: string, purpose: FilePurpose = 'ca-certificate'): Field {
-  const button = h('button', { type: 'button', class: 'choose-file', 'aria-label': ariaLabel }, TEXT.choose);
+  const button = h('button', { type: 'button', class: 'choose-file', 'aria-label': ariaLabel }, t('forms.network.choose'));
   button.addEventListener('click', async () => {
     button.disabled = true;
     try {
@@ -79,15 +59,15 @@ export function createNetworkFields(api: RendererApi): {
   collect(): Pick<AdminSettingsDraft, 'network' | 'deletionGuard'> & { severaCa: string; severaHttp: boolean };
 } {
   const fields: NetworkFields = {
-    severaCa: withChooseButton(field(TEXT.caFile, textInput('severaCaFile'), TEXT.caHintSevera), api, TEXT.chooseLabel('Severa')),
-    severaHttp: checkboxField(TEXT.httpSevera, 'severaAllowHttp', TEXT.httpHintSevera),
-    proxyMode: field(TEXT.proxyMode, h('select', { name: 'proxyMode' }, (Object.keys(TEXT.proxyModes) as ProxyMode[]).map((m) => h('option', { value: m }, TEXT.proxyModes[m]))), TEXT.proxyModeHint),
-    proxyUrl: field(TEXT.proxyUrl, textInput('proxyUrl', { placeholder: 'http://proxy.example.com:8080', inputmode: 'url' }), TEXT.proxyUrlHint),
-    proxyBypass: field(TEXT.proxyBypass, textInput('proxyBypass', { placeholder: 'localhost, .contoso.local' }), TEXT.proxyBypassHint),
-    proxyUser: field(TEXT.proxyUser, textInput('proxyUsername'), TEXT.proxyUserHint),
-    proxyPassword: field(TEXT.proxyPassword, h('input', { type: 'password', name: 'proxyPassword', autocomplete: 'new-password' })),
-    maxItems: field(TEXT.maxItems, numberInput('deletionMaxItems', 0, 100_000), TEXT.maxItemsHint),
-    maxPercent: field(TEXT.maxPercent, numberInput('deletionMaxPercent', 0, 100), TEXT.maxPercentHint),
+    severaCa: withChooseButton(field(t('forms.connection.caFile'), textInput('severaCaFile'), t('forms.network.caHintSevera')), api, t('forms.connection.chooseCa', { what: 'Severa' })),
+    severaHttp: checkboxField(t('forms.network.httpSevera'), 'severaAllowHttp', t('forms.network.httpHintSevera')),
+    proxyMode: field(t('forms.network.proxyMode'), h('select', { name: 'proxyMode' }, PROXY_MODES.map((m) => h('option', { value: m }, t(`forms.network.modes.${m}`)))), t('forms.network.proxyModeHint')),
+    proxyUrl: field(t('forms.network.proxyUrl'), textInput('proxyUrl', { placeholder: 'http://proxy.example.com:8080', inputmode: 'url' }), t('forms.network.proxyUrlHint')),
+    proxyBypass: field(t('forms.network.proxyBypass'), textInput('proxyBypass', { placeholder: 'localhost, .contoso.local' }), t('forms.network.proxyBypassHint')),
+    proxyUser: field(t('forms.network.proxyUser'), textInput('proxyUsername'), t('forms.network.proxyUserHint')),
+    proxyPassword: field(t('forms.network.proxyPassword'), h('input', { type: 'password', name: 'proxyPassword', autocomplete: 'new-password' })),
+    maxItems: field(t('forms.network.maxItems'), numberInput('deletionMaxItems', 0, 100_000), t('forms.network.maxItemsHint')),
+    maxPercent: field(t('forms.network.maxPercent'), numberInput('deletionMaxPercent', 0, 100), t('forms.network.maxPercentHint')),
   };
   fields.severaCa.row.classList.add('field-wide');
   fields.proxyMode.row.classList.add('field-wide');

@@ -1,4 +1,5 @@
 import type { AdminSettingsDraft } from '../src-main/common/ipc-contract.ts';
+import { t } from '../src-main/common/i18n/i18n.ts';
 import { h } from './dom.ts';
 import { checkboxField, field } from './form-fields.ts';
 import type { Field } from './form-fields.ts';
@@ -16,19 +17,6 @@ type RealTime = NonNullable<AdminSettingsDraft['realTime']>;
  */
 export const REAL_TIME_FORM_DEFAULTS: RealTime = { enabled: false, exchangeOnlinePollSeconds: 2, ewsPollSeconds: 15, severaPollSeconds: 3 };
 
-// Every sentence of the real-time settings, in one place.
-const TEXT = {
-  legend: 'Real time',
-  enabled: 'Sync changes within seconds (real time)',
-  enabledHint:
-    "A change in Outlook or in Severa starts that person's sync at once. Exchange is watched (streaming notifications on-premises; Exchange Online is read every few seconds) and Severa is asked every few seconds what changed, with one request for the whole organization. The interval above stays as the safety net.",
-  online: 'Exchange Online: read changes every (seconds)',
-  onlineHint: 'Up to 20 mailboxes a request, spread over the interval.',
-  ews: 'On-premises Exchange without streaming: read every (seconds)',
-  ewsHint: 'Exchange 2007, or a server that refuses streaming notifications.',
-  severa: 'Severa: ask what changed every (seconds)',
-  severaHint: 'One request for the whole organization.',
-};
 
 const seconds = (name: string, min: number, max: number) => h('input', { type: 'number', name, min: String(min), max: String(max), step: '1' });
 
@@ -40,10 +28,10 @@ export function createRealTimeFields(): {
   collect(): RealTime;
 } {
   const f = {
-    enabled: checkboxField(TEXT.enabled, 'realTimeEnabled', TEXT.enabledHint),
-    online: field(TEXT.online, seconds('exchangeOnlinePollSeconds', 1, 300), TEXT.onlineHint),
-    ews: field(TEXT.ews, seconds('ewsPollSeconds', 2, 600), TEXT.ewsHint),
-    severa: field(TEXT.severa, seconds('severaPollSeconds', 1, 300), TEXT.severaHint),
+    enabled: checkboxField(t('forms.realTime.enabled'), 'realTimeEnabled', t('forms.realTime.enabledHint')),
+    online: field(t('forms.realTime.online'), seconds('exchangeOnlinePollSeconds', 1, 300), t('forms.realTime.onlineHint')),
+    ews: field(t('forms.realTime.ews'), seconds('ewsPollSeconds', 2, 600), t('forms.realTime.ewsHint')),
+    severa: field(t('forms.realTime.severa'), seconds('severaPollSeconds', 1, 300), t('forms.realTime.severaHint')),
   };
   f.enabled.row.classList.add('field-wide');
   const box = f.enabled.input as HTMLInputElement;
@@ -52,7 +40,7 @@ export function createRealTimeFields(): {
     intervals.hidden = !box.checked;
   };
   box.addEventListener('change', show);
-  const element = h('fieldset', { id: 'real-time' }, h('legend', {}, TEXT.legend), h('div', { class: 'field-grid' }, f.enabled.row), intervals);
+  const element = h('fieldset', { id: 'real-time' }, h('legend', {}, t('forms.realTime.legend')), h('div', { class: 'field-grid' }, f.enabled.row), intervals);
   return {
     element,
     byPath: { 'realTime.enabled': f.enabled, 'realTime.exchangeOnlinePollSeconds': f.online, 'realTime.ewsPollSeconds': f.ews, 'realTime.severaPollSeconds': f.severa },

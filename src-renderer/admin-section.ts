@@ -1,5 +1,6 @@
 import type { ActivityTypeView, AdminSettingsDraft, FieldIssue, SetupView } from '../src-main/common/ipc-contract.ts';
 import { SECRET_NAMES, type SecretName } from '../src-main/common/secrets-contract.ts';
+import { t } from '../src-main/common/i18n/i18n.ts';
 import { createHybridFields } from './admin-hybrid-fields.ts';
 import { createNetworkFields } from './admin-network-fields.ts';
 import { createRealTimeFields, REAL_TIME_FORM_DEFAULTS } from './admin-realtime-fields.ts';
@@ -13,36 +14,14 @@ import type { Field } from './form-fields.ts';
 import type { RendererApi } from './renderer-types.ts';
 import { createSetupGuide } from './setup-guide.ts';
 
-// Every sentence of the admin section, in one place.
-const TEXT = {
-  heading: 'Admin settings',
-  lead: 'One set of settings for the whole organization. Passwords and secrets go to the system keychain; this window can replace them but never read them back.',
-  exchange: 'Microsoft Exchange',
-  severa: 'Visma Severa',
-  network: 'Network',
-  networkLead: 'How this computer reaches Severa and Exchange, and which certificate authorities it trusts besides the system.',
-  types: 'Activity types that go to Exchange',
-  typesHint: 'Everything in Exchange comes to Severa. From Severa, only the types chosen here go to Exchange. Project tasks are never synced.',
-  typesNotLoaded: 'Load the activity types from Severa to choose which go to Exchange.',
-  typesLoading: 'Loading…',
-  typesLoaded: (n: number, tasks: number) => `${n} types from Severa${tasks ? `; ${tasks} project task type${tasks === 1 ? '' : 's'} never synced` : ''}.`,
-  schedule: 'Schedule and safety',
-  save: 'Save settings',
-  saving: 'Saving…',
-  saved: '✓ Saved',
-  test: 'Test connection',
-  load: 'Load from Severa',
-  checksHeading: 'Connection test',
-  notSaved: (fields: number) => `Not saved: ${fields === 1 ? 'one field needs' : `${fields} fields need`} attention.`,
-  secretStored: 'Stored — type to replace',
-  secretNotStored: 'Not stored yet',
-  severaSecret: 'Severa API client secret',
-  severaUrl: 'Severa API address',
-  severaClientId: 'Severa API client id',
-  interval: 'Sync every (minutes)',
-  window: 'Sync days ahead',
-  firstConnection: 'Exchange',
-};
+
+const typesLoaded = (n: number, tasks: number) =>
+  tasks ? t('forms.admin.typesLoadedTasks', { types: t('forms.admin.typesFromSevera', { count: n }), count: tasks }) : t('forms.admin.typesLoaded', { count: n });
+
+const CATEGORIES = ['Personal', 'Absences', 'CalendarEntry', 'SalesEvent', 'Task'] as const;
+/** Severa's category of an activity type in words; one this window does not know stays as Severa names it. */
+const categoryLabel = (category: string) =>
+  (CATEGORIES as readonly string[]).includes(category) ? t(`forms.admin.categories.${category as (typeof CATEGORIES)[number]}`) : category;
 
 const DEFAULT_DRAFT: AdminSettingsDraft = {
   exchange: { serverType: 'Exchange2019', ewsUrl: '', domain: '', username: '', authMethod: 'ntlm', allowInsecureHttp: false },
@@ -59,13 +38,13 @@ const DEFAULT_DRAFT: AdminSettingsDraft = {
 
 export function renderAdminSection(panel: HTMLElement, api: RendererApi, navigate: (section: 'personal') => void): { refresh(): Promise<void>; showSetup(setup: SetupView): void } {
   const f = {
-    severaUrl: field(TEXT.severaUrl, textInput('severaUrl', { inputmode: 'url' })),
-    severaClientId: field(TEXT.severaClientId, textInput('severaClientId')),
-    severaSecret: field(TEXT.severaSecret, h('input', { type: 'password', name: 'severaSecret', autocomplete: 'new-password' })),
-    interval: field(TEXT.interval, h('input', { type: 'number', name: 'intervalMinutes', min: '1', max: '1440', step: '1' })),
-    window: field(TEXT.window, h('input', { type: 'number', name: 'windowDaysAhead', min: '1', max: '730', step: '1' })),
+    severaUrl: field(t('forms.admin.severaUrl'), textInput('severaUrl', { inputmode: 'url' })),
+    severaClientId: field(t('forms.admin.severaClientId'), textInput('severaClientId')),
+    severaSecret: field(t('forms.admin.severaSecret'), h('input', { type: 'password', name: 'severaSecret', autocomplete: 'new-password' })),
+    interval: field(t('forms.admin.interval'), h('input', { type: 'number', name: 'intervalMinutes', min: '1', max: '1440', step: '1' })),
+    window: field(t('forms.admin.window'), h('input', { type: 'number', name: 'windowDaysAhead', min: '1', max: '730', step: '1' })),
   };
-  const exchange = createConnectionFields(api, 'exchange', TEXT.firstConnection);
+  const exchange = createConnectionFields(api, 'exchange', t('forms.admin.firstConnection'));
   const hybrid = createHybridFields(api, exchange);
   const realTime = createRealTimeFields();
   const net = createNetworkFields(api);
@@ -98,8 +77,8 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi, navigat
     if (ids) help.update(ids);
   };
 
-  const typesList = h('div', { class: 'type-list', role: 'group', 'aria-label': TEXT.types });
-  const typesStatus = h('div', { class: 'types-status', 'aria-live': 'polite' }, TEXT.typesNotLoaded);
+  const typesList = h('div', { class: 'type-list', role: 'group', 'aria-label': t('forms.admin.types') });
+  const typesStatus = h('div', { class: 'types-status', 'aria-live': 'polite' }, t('forms.admin.typesNotLoaded'));
   let selectedTypes = new Set<string>();
 
   const saveStatus = h('div', { class: 'form-status', 'aria-live': 'polite' });
@@ -111,32 +90,32 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi, navigat
   });
   const secretsStored = Object.fromEntries(SECRET_NAMES.map((name) => [name, false])) as Record<SecretName, boolean>;
 
-  const saveButton = h('button', { type: 'submit', class: 'primary', id: 'save-admin' }, TEXT.save);
-  const testButton = h('button', { type: 'button', id: 'test-connection' }, TEXT.test);
-  const loadTypesButton = h('button', { type: 'button', id: 'load-types' }, TEXT.load);
+  const saveButton = h('button', { type: 'submit', class: 'primary', id: 'save-admin' }, t('forms.admin.save'));
+  const testButton = h('button', { type: 'button', id: 'test-connection' }, t('forms.admin.test'));
+  const loadTypesButton = h('button', { type: 'button', id: 'load-types' }, t('forms.admin.load'));
   const guide = createSetupGuide({ test: () => testButton.click(), enable: () => navigate('personal') });
 
   const form = h(
     'form',
     { class: 'settings-form', 'aria-labelledby': 'admin-heading', novalidate: true },
-    h('h2', { id: 'admin-heading' }, TEXT.heading),
-    h('p', { class: 'lead' }, TEXT.lead),
+    h('h2', { id: 'admin-heading' }, t('forms.admin.heading')),
+    h('p', { class: 'lead' }, t('forms.admin.lead')),
     guide.element,
-    h('fieldset', { id: 'first-exchange' }, h('legend', {}, TEXT.exchange), exchange.element, help.element),
+    h('fieldset', { id: 'first-exchange' }, h('legend', {}, t('forms.admin.exchange')), exchange.element, help.element),
     hybrid.element,
-    h('fieldset', {}, h('legend', {}, TEXT.severa), h('div', { class: 'field-grid' }, f.severaUrl.row, f.severaClientId.row, f.severaSecret.row, n.severaCa.row, n.severaHttp.row)),
+    h('fieldset', {}, h('legend', {}, t('forms.admin.severa')), h('div', { class: 'field-grid' }, f.severaUrl.row, f.severaClientId.row, f.severaSecret.row, n.severaCa.row, n.severaHttp.row)),
     h(
       'fieldset',
       { id: 'network-settings' },
-      h('legend', {}, TEXT.network),
-      h('p', { class: 'field-hint' }, TEXT.networkLead),
+      h('legend', {}, t('forms.admin.network')),
+      h('p', { class: 'field-hint' }, t('forms.admin.networkLead')),
       h('div', { class: 'field-grid' }, n.proxyMode.row, n.proxyUrl.row, n.proxyBypass.row, n.proxyUser.row, n.proxyPassword.row),
     ),
-    h('fieldset', {}, h('legend', {}, TEXT.types), h('p', { class: 'field-hint' }, TEXT.typesHint), h('div', { class: 'row' }, loadTypesButton, typesStatus), typesList),
-    h('fieldset', {}, h('legend', {}, TEXT.schedule), h('div', { class: 'field-grid' }, f.interval.row, f.window.row, n.maxItems.row, n.maxPercent.row)),
+    h('fieldset', {}, h('legend', {}, t('forms.admin.types')), h('p', { class: 'field-hint' }, t('forms.admin.typesHint')), h('div', { class: 'row' }, loadTypesButton, typesStatus), typesList),
+    h('fieldset', {}, h('legend', {}, t('forms.admin.schedule')), h('div', { class: 'field-grid' }, f.interval.row, f.window.row, n.maxItems.row, n.maxPercent.row)),
     realTime.element,
     h('div', { class: 'actions' }, saveButton, testButton, saveStatus),
-    h('section', { class: 'checks-section', 'aria-labelledby': 'checks-heading' }, h('h3', { id: 'checks-heading' }, TEXT.checksHeading), checksOut),
+    h('section', { class: 'checks-section', 'aria-labelledby': 'checks-heading' }, h('h3', { id: 'checks-heading' }, t('forms.admin.checksHeading')), checksOut),
   );
   clear(panel, form);
 
@@ -216,7 +195,7 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi, navigat
   };
 
   const showSecrets = () => {
-    const placeholder = (stored: boolean) => (stored ? TEXT.secretStored : TEXT.secretNotStored);
+    const placeholder = (stored: boolean) => (stored ? t('window.common.secretStored') : t('window.common.secretNotStored'));
     exchange.showSecrets(secretsStored);
     hybrid.showSecrets(secretsStored);
     f.severaSecret.input.setAttribute('placeholder', placeholder(secretsStored['severa-client-secret']));
@@ -226,18 +205,18 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi, navigat
   const renderTypes = (types: ActivityTypeView[]) => {
     clear(
       typesList,
-      types.map((t) => {
-        const id = `type-${t.guid}`;
-        const box = h('input', { type: 'checkbox', id, value: t.guid, disabled: !t.syncable });
-        box.checked = t.syncable && selectedTypes.has(t.guid);
-        box.addEventListener('change', () => (box.checked ? selectedTypes.add(t.guid) : selectedTypes.delete(t.guid)));
+      types.map((type) => {
+        const id = `type-${type.guid}`;
+        const box = h('input', { type: 'checkbox', id, value: type.guid, disabled: !type.syncable });
+        box.checked = type.syncable && selectedTypes.has(type.guid);
+        box.addEventListener('change', () => (box.checked ? selectedTypes.add(type.guid) : selectedTypes.delete(type.guid)));
         return h(
           'div',
-          { class: `type-item${t.syncable ? '' : ' type-disabled'}` },
+          { class: `type-item${type.syncable ? '' : ' type-disabled'}` },
           box,
-          h('label', { for: id }, t.name, t.isDefault ? h('span', { class: 'badge' }, 'default') : null),
-          h('span', { class: 'type-category' }, t.category),
-          t.note ? h('span', { class: 'type-note' }, t.note) : null,
+          h('label', { for: id }, type.name, type.isDefault ? h('span', { class: 'badge' }, t('forms.admin.defaultType')) : null),
+          h('span', { class: 'type-category' }, categoryLabel(type.category)),
+          type.note ? h('span', { class: 'type-note' }, type.note) : null,
         );
       }),
     );
@@ -245,11 +224,11 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi, navigat
 
   loadTypesButton.addEventListener('click', async () => {
     loadTypesButton.disabled = true;
-    typesStatus.textContent = TEXT.typesLoading;
+    typesStatus.textContent = t('forms.admin.typesLoading');
     try {
       const types = await api.invoke('activityTypes:list');
       renderTypes(types);
-      typesStatus.textContent = TEXT.typesLoaded(types.length, types.filter((t) => t.category === 'Task').length);
+      typesStatus.textContent = typesLoaded(types.length, types.filter((type) => type.category === 'Task').length);
     } catch (error) {
       const e = errorParts(error);
       clear(typesStatus, problemBox(e.message, e.fix));
@@ -269,12 +248,12 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi, navigat
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     saveButton.disabled = true;
-    clear(saveStatus, TEXT.saving);
+    clear(saveStatus, t('forms.admin.saving'));
     try {
       const result = await api.invoke('settings:save', collect());
       if (!result.ok) {
         const { marked, unplaced } = showIssues(result.issues);
-        clear(saveStatus, problemBox(TEXT.notSaved(marked + unplaced.length), unplaced.map((i) => `${i.path}: ${i.message}`).join(' ') || undefined));
+        clear(saveStatus, problemBox(t('forms.admin.notSaved', { count: marked + unplaced.length }), unplaced.map((i) => `${i.path}: ${i.message}`).join(' ') || undefined));
         return;
       }
       showIssues([]);
@@ -293,7 +272,7 @@ export function renderAdminSection(panel: HTMLElement, api: RendererApi, navigat
       }
       showSecrets();
       fill(result.settings);
-      clear(saveStatus, h('span', { class: 'ok-text' }, TEXT.saved));
+      clear(saveStatus, h('span', { class: 'ok-text' }, t('window.common.saved')));
       await refreshSetup();
     } catch (error) {
       const e = errorParts(error);

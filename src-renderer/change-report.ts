@@ -1,5 +1,6 @@
 import type { ChangeView } from '../src-main/common/ipc-contract.ts';
 import { h } from './dom.ts';
+import { formatWeekdayDay, t } from '../src-main/common/i18n/i18n.ts';
 import { when } from './format.ts';
 
 /**
@@ -7,21 +8,11 @@ import { when } from './format.ts';
  * direction and reason, newest first. A disclosure, so a card stays short until someone wants the detail.
  */
 
-// Every word of the report, in one place.
-const TEXT = {
-  summary: (n: number) => `Changed entries (${n})`,
-  columns: ['Entry', 'Date', 'What the sync did', 'Why', 'When'],
-  action: { create: 'Created', update: 'Updated', delete: 'Deleted' } as Record<ChangeView['action'], string>,
-  towards: { exchange: 'in Exchange (from Severa)', severa: 'in Severa (from Exchange)' } as Record<ChangeView['side'], string>,
-  deletedIn: { exchange: 'in Exchange', severa: 'in Severa' } as Record<ChangeView['side'], string>,
-  allDay: 'all day',
-};
-
-const dayOnly = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short' });
+const COLUMNS = ['entry', 'date', 'what', 'why', 'when'] as const;
 
 /** An all-day entry's date alone; an entry with a time as day and time. */
 function entryDate(start: string): string {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(start)) return `${dayOnly.format(new Date(`${start}T12:00:00`))}, ${TEXT.allDay}`;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(start)) return t('window.changes.allDay', { day: formatWeekdayDay(new Date(`${start}T12:00:00`)) });
   return when(start);
 }
 
@@ -30,11 +21,11 @@ export function changeReport(changes: ChangeView[], open = false): HTMLElement |
   return h(
     'details',
     { class: 'change-report', open },
-    h('summary', {}, TEXT.summary(changes.length)),
+    h('summary', {}, t('window.changes.summary', { count: changes.length })),
     h(
       'table',
       { class: 'change-table' },
-      h('thead', {}, h('tr', {}, TEXT.columns.map((c) => h('th', { scope: 'col' }, c)))),
+      h('thead', {}, h('tr', {}, COLUMNS.map((c) => h('th', { scope: 'col' }, t(`window.changes.columns.${c}`))))),
       h(
         'tbody',
         {},
@@ -44,7 +35,7 @@ export function changeReport(changes: ChangeView[], open = false): HTMLElement |
             { 'data-action': c.action, 'data-side': c.side },
             h('td', { class: 'change-subject' }, c.subject),
             h('td', {}, entryDate(c.start)),
-            h('td', {}, h('span', { class: `change-action action-${c.action}` }, TEXT.action[c.action]), ' ', c.action === 'delete' ? TEXT.deletedIn[c.side] : TEXT.towards[c.side]),
+            h('td', {}, h('span', { class: `change-action action-${c.action}` }, t(`window.changes.action.${c.action}`)), ' ', c.action === 'delete' ? t(`window.changes.deletedIn.${c.side}`) : t(`window.changes.towards.${c.side}`)),
             h('td', { class: 'muted' }, c.reason ?? ''),
             h('td', { class: 'muted' }, when(c.at)),
           ),

@@ -1,22 +1,6 @@
 import type { CheckProgressView, CheckView } from '../src-main/common/ipc-contract.ts';
+import { t } from '../src-main/common/i18n/i18n.ts';
 import { clear, h, problemBox } from './dom.ts';
-
-// The connection test's sentences, in one place.
-const TEXT = {
-  notRun: 'Not run yet. Test connection checks the saved settings with Severa and Exchange, one step after another, and shows how to fix what fails.',
-  stale: 'The settings changed since the last test. Save them, then test again.',
-  running: 'Testing the connection to Severa and Exchange…',
-  checking: 'Checking…',
-  nextResult: 'The next result appears here as soon as it is known.',
-  passed: 'Passed: ',
-  failed: 'Failed: ',
-  fix: 'Fix: ',
-  summaryFailed: (failed: number, total: number) => `${failed} of ${total} checks failed.`,
-  summaryPassed: (total: number) => `All ${total} checks passed.`,
-  stopped: (message: string) => `The connection test stopped: ${message}`,
-  finishedBeforeStop: (n: number) => `${n} checks finished before the test stopped.`,
-  couldNotRun: 'The connection test could not run.',
-};
 
 /** Extra help under a failing check (e.g. the commands that fix it, filled in with the admin's own ids), or null. */
 export type CheckHelp = (check: CheckView) => HTMLElement | null;
@@ -29,9 +13,9 @@ function checkItem(c: CheckView, help?: CheckHelp): HTMLLIElement {
     h(
       'div',
       { class: 'check-body' },
-      h('p', { class: 'check-title' }, h('span', { class: 'visually-hidden' }, c.ok ? TEXT.passed : TEXT.failed), c.title),
+      h('p', { class: 'check-title' }, h('span', { class: 'visually-hidden' }, c.ok ? t('window.checks.passed') : t('window.checks.failed')), c.title),
       h('p', { class: 'check-message' }, c.message),
-      c.fix ? h('p', { class: 'check-fix' }, h('strong', {}, TEXT.fix), c.fix) : null,
+      c.fix ? h('p', { class: 'check-fix' }, h('strong', {}, t('window.common.fix')), c.fix) : null,
       help?.(c) ?? null,
     ),
   );
@@ -41,7 +25,7 @@ const sameCheck = (a: CheckView, b: CheckView) => a.id === b.id && a.title === b
 
 const summaryText = (checks: CheckView[]) => {
   const failed = checks.filter((c) => !c.ok).length;
-  return failed ? TEXT.summaryFailed(failed, checks.length) : TEXT.summaryPassed(checks.length);
+  return failed ? t('window.checks.summaryFailed', { count: failed, total: checks.length }) : t('window.checks.summaryPassed', { count: checks.length });
 };
 
 /**
@@ -51,13 +35,13 @@ const summaryText = (checks: CheckView[]) => {
  * at the start and at the end. The final reply is the authority: the list is made to match it.
  */
 export function createCheckList(target: HTMLElement, help?: CheckHelp) {
-  const summary = h('p', { class: 'summary muted', role: 'status' }, TEXT.notRun);
+  const summary = h('p', { class: 'summary muted', role: 'status' }, t('window.checks.notRun'));
   const list = h('ul', { class: 'check-list', 'aria-live': 'polite', 'aria-relevant': 'additions', hidden: true });
   const running = h(
     'li',
     { class: 'check check-running', 'aria-hidden': 'true' },
     h('span', { class: 'check-mark' }),
-    h('div', { class: 'check-body' }, h('p', { class: 'check-title' }, TEXT.checking), h('p', { class: 'check-message' }, TEXT.nextResult)),
+    h('div', { class: 'check-body' }, h('p', { class: 'check-title' }, t('window.checks.checking')), h('p', { class: 'check-message' }, t('window.checks.nextResult'))),
   );
   const problem = h('div', { class: 'checks-problem' });
   clear(target, summary, problem, list);
@@ -76,7 +60,7 @@ export function createCheckList(target: HTMLElement, help?: CheckHelp) {
       clear(list, running);
       clear(problem);
       list.hidden = false;
-      showSummary(TEXT.running, 'muted');
+      showSummary(t('window.checks.running'), 'muted');
     },
     /** One pushed result; only the running test's, and only the next one in order (a gap waits for the reply). */
     add(event: CheckProgressView) {
@@ -99,8 +83,8 @@ export function createCheckList(target: HTMLElement, help?: CheckHelp) {
       runId = null;
       running.remove();
       list.hidden = shown.length === 0;
-      clear(problem, problemBox(TEXT.stopped(message), fix));
-      showSummary(shown.length ? TEXT.finishedBeforeStop(shown.length) : TEXT.couldNotRun, 'summary-bad');
+      clear(problem, problemBox(t('window.checks.stopped', { message }), fix));
+      showSummary(shown.length ? t('window.checks.finishedBeforeStop', { count: shown.length }) : t('window.checks.couldNotRun'), 'summary-bad');
     },
     /** The settings changed: earlier results say nothing about them any more. A running test is left to finish. */
     outdate() {
@@ -109,7 +93,7 @@ export function createCheckList(target: HTMLElement, help?: CheckHelp) {
       clear(list);
       clear(problem);
       list.hidden = true;
-      showSummary(TEXT.stale, 'muted');
+      showSummary(t('window.checks.stale'), 'muted');
     },
   };
 }

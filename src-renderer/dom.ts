@@ -1,3 +1,5 @@
+import { t } from '../src-main/common/i18n/i18n.ts';
+
 /** A tiny element builder: text is always set as text (never parsed as HTML), so nothing from a server can inject markup. */
 
 type Attrs = Record<string, string | number | boolean | undefined | null | ((event: Event) => void)>;
@@ -36,7 +38,7 @@ export function problemBox(message: string, fix?: string, kind: 'error' | 'warni
     'div',
     { class: `callout callout-${kind}`, role: kind === 'error' ? 'alert' : 'note' },
     h('p', { class: 'callout-message' }, message),
-    fix ? h('p', { class: 'callout-fix' }, h('strong', {}, 'Fix: '), fix) : null,
+    fix ? h('p', { class: 'callout-fix' }, h('strong', {}, t('window.common.fix')), fix) : null,
   );
 }
 

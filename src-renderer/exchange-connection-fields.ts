@@ -1,6 +1,7 @@
 import type { ExchangeDraft } from '../src-main/common/ipc-contract.ts';
 import type { SecretName } from '../src-main/common/secrets-contract.ts';
 import type { ExchangeServerType } from '../src-main/common/settings-schema.ts';
+import { t } from '../src-main/common/i18n/i18n.ts';
 import { withChooseButton } from './admin-network-fields.ts';
 import { h } from './dom.ts';
 import { checkboxField, field, textInput } from './form-fields.ts';
@@ -28,52 +29,6 @@ export const SERVER_TYPE_LABELS = {
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
 export const DEFAULT_GRAPH_URL = 'https://graph.microsoft.com';
 
-// Every label and hint of a connection's fields, in one place.
-const TEXT = {
-  serverType: 'Exchange server',
-  ewsUrl: 'EWS address',
-  domain: 'NetBIOS domain',
-  domainHint: 'Leave empty when the user name is a UPN (name@domain).',
-  username: 'Delegate user name',
-  usernameHint: 'The service account with the ApplicationImpersonation role.',
-  password: 'Delegate password',
-  authMethod: 'Sign-in method',
-  ntlm: 'NTLM (usual)',
-  basic: 'Basic',
-  caFile: 'CA certificate file (optional)',
-  caHintOnPremises: "A PEM file of your own certificate authority, when the Exchange server's certificate comes from it. Certificate checking is never switched off.",
-  caHintOnline: 'Only behind a proxy that inspects TLS: the PEM file of its certificate authority. Certificate checking is never switched off.',
-  chooseCa: (what: string) => `Choose the CA certificate file for ${what}`,
-  http: 'Allow http:// (unencrypted) for this server',
-  httpHint: 'Only for a test server: http:// sends the delegate password without protection.',
-  onlineNote: 'Exchange Online: the sync signs in as an app registered in Microsoft Entra ID (app-only OAuth through Microsoft Graph).',
-  onlineNoteMore:
-    'No delegate account and no user password: Microsoft switched off basic authentication and removed ApplicationImpersonation (February 2025). Each person proves their mailbox is theirs by signing in with Microsoft under My sync.',
-  tenant: 'Tenant',
-  tenantHint: "Its domain (contoso.onmicrosoft.com) or its Directory (tenant) ID, from the app registration's overview page.",
-  clientId: 'Application (client) id',
-  clientIdHint: "The app registration's Application (client) ID, a GUID.",
-  credential: 'Credential',
-  credentials: { certificate: 'Certificate (recommended)', secret: 'Client secret' },
-  certificateFile: 'Certificate file',
-  certificateFileHint: 'The PEM file of the certificate uploaded to the app registration (its public part).',
-  chooseCertificate: "Choose the app's certificate file",
-  privateKey: "Certificate's private key",
-  privateKeyHint: 'Paste the private key (-----BEGIN PRIVATE KEY-----) once: it goes to the system keychain, never to the settings file.',
-  clientSecret: 'Client secret',
-  clientSecretHint: "The secret's Value from Certificates & secrets (not its Secret ID).",
-  secretExpires: 'Client secret expires on',
-  secretExpiresHint: 'As the Entra admin center shows it: Test connection warns 30 days ahead.',
-  advanced: 'Advanced: national clouds and TLS-inspecting proxies',
-  authorityHost: 'Sign-in address',
-  authorityHostHint: 'Microsoft Entra ID for the public cloud; national clouds have their own.',
-  graphUrl: 'Microsoft Graph address',
-  graphUrlHint: 'Microsoft Graph for the public cloud; national clouds have their own.',
-  sharedPassword: 'Signs in as its own delegate user with the delegate password entered for the first connection.',
-  sharedOnline: "Uses the app's credential entered for the first connection.",
-  secretStored: 'Stored — type to replace',
-  secretNotStored: 'Not stored yet',
-};
 
 export interface ConnectionFields {
   element: HTMLElement;
@@ -97,30 +52,30 @@ export function createConnectionFields(api: RendererApi, prefix: 'exchange' | 's
   const id = (name: string) => (prefix === 'exchange' ? name : `second${name[0].toUpperCase()}${name.slice(1)}`);
   const serverType = h('select', { name: id('serverType') }, Object.entries(SERVER_TYPE_LABELS).map(([value, text]) => h('option', { value }, text)));
   const f = {
-    serverType: field(TEXT.serverType, serverType),
-    ewsUrl: field(TEXT.ewsUrl, textInput(id('ewsUrl'), { placeholder: 'https://mail.example.com/EWS/Exchange.asmx', inputmode: 'url' })),
-    domain: field(TEXT.domain, textInput(id('domain'), { placeholder: 'CONTOSO' }), TEXT.domainHint),
-    username: field(TEXT.username, textInput(id('username'), { placeholder: 'svc-severa-sync' }), TEXT.usernameHint),
-    password: field(TEXT.password, h('input', { type: 'password', name: id('delegatePassword'), autocomplete: 'new-password' })),
-    authMethod: field(TEXT.authMethod, h('select', { name: id('authMethod') }, h('option', { value: 'ntlm' }, TEXT.ntlm), h('option', { value: 'basic' }, TEXT.basic))),
-    ewsCa: withChooseButton(field(TEXT.caFile, textInput(id('exchangeCaFile'), { placeholder: '/etc/ssl/contoso-root-ca.pem' }), TEXT.caHintOnPremises), api, TEXT.chooseCa(label)),
-    ewsHttp: checkboxField(TEXT.http, id('exchangeAllowHttp'), TEXT.httpHint),
-    tenantId: field(TEXT.tenant, textInput(id('tenantId'), { placeholder: 'contoso.onmicrosoft.com' }), TEXT.tenantHint),
-    clientId: field(TEXT.clientId, textInput(id('appClientId'), { placeholder: '00000000-0000-0000-0000-000000000000' }), TEXT.clientIdHint),
-    credential: field(TEXT.credential, h('select', { name: id('credential') }, h('option', { value: 'certificate' }, TEXT.credentials.certificate), h('option', { value: 'secret' }, TEXT.credentials.secret))),
-    certificateFile: withChooseButton(field(TEXT.certificateFile, textInput(id('certificateFile'), { placeholder: 'severa-sync.pem' }), TEXT.certificateFileHint), api, TEXT.chooseCertificate, 'graph-certificate'),
-    privateKey: field(TEXT.privateKey, h('textarea', { name: id('certificateKey'), class: 'secret-text', rows: '3', autocomplete: 'off', spellcheck: 'false' }), TEXT.privateKeyHint),
-    clientSecret: field(TEXT.clientSecret, h('input', { type: 'password', name: id('clientSecret'), autocomplete: 'new-password' }), TEXT.clientSecretHint),
-    secretExpires: field(TEXT.secretExpires, h('input', { type: 'date', name: id('secretExpires') }), TEXT.secretExpiresHint),
-    authorityHost: field(TEXT.authorityHost, textInput(id('authorityHost'), { placeholder: DEFAULT_AUTHORITY_HOST, inputmode: 'url' }), TEXT.authorityHostHint),
-    graphUrl: field(TEXT.graphUrl, textInput(id('graphUrl'), { placeholder: DEFAULT_GRAPH_URL, inputmode: 'url' }), TEXT.graphUrlHint),
-    onlineCa: withChooseButton(field(TEXT.caFile, textInput(id('onlineCaFile')), TEXT.caHintOnline), api, TEXT.chooseCa(prefix === 'exchange' ? 'Exchange Online' : `${label} (Exchange Online)`)),
+    serverType: field(t('forms.connection.serverType'), serverType),
+    ewsUrl: field(t('forms.connection.ewsUrl'), textInput(id('ewsUrl'), { placeholder: 'https://mail.example.com/EWS/Exchange.asmx', inputmode: 'url' })),
+    domain: field(t('forms.connection.domain'), textInput(id('domain'), { placeholder: 'CONTOSO' }), t('forms.connection.domainHint')),
+    username: field(t('forms.connection.username'), textInput(id('username'), { placeholder: 'svc-severa-sync' }), t('forms.connection.usernameHint')),
+    password: field(t('forms.connection.password'), h('input', { type: 'password', name: id('delegatePassword'), autocomplete: 'new-password' })),
+    authMethod: field(t('forms.connection.authMethod'), h('select', { name: id('authMethod') }, h('option', { value: 'ntlm' }, t('forms.connection.ntlm')), h('option', { value: 'basic' }, 'Basic'))),
+    ewsCa: withChooseButton(field(t('forms.connection.caFile'), textInput(id('exchangeCaFile'), { placeholder: '/etc/ssl/contoso-root-ca.pem' }), t('forms.connection.caHintOnPremises')), api, t('forms.connection.chooseCa', { what: label })),
+    ewsHttp: checkboxField(t('forms.connection.http'), id('exchangeAllowHttp'), t('forms.connection.httpHint')),
+    tenantId: field(t('forms.connection.tenant'), textInput(id('tenantId'), { placeholder: 'contoso.onmicrosoft.com' }), t('forms.connection.tenantHint')),
+    clientId: field(t('forms.connection.clientId'), textInput(id('appClientId'), { placeholder: '00000000-0000-0000-0000-000000000000' }), t('forms.connection.clientIdHint')),
+    credential: field(t('forms.connection.credential'), h('select', { name: id('credential') }, h('option', { value: 'certificate' }, t('forms.connection.certificate')), h('option', { value: 'secret' }, t('forms.connection.secret')))),
+    certificateFile: withChooseButton(field(t('forms.connection.certificateFile'), textInput(id('certificateFile'), { placeholder: 'severa-sync.pem' }), t('forms.connection.certificateFileHint')), api, t('forms.connection.chooseCertificate'), 'graph-certificate'),
+    privateKey: field(t('forms.connection.privateKey'), h('textarea', { name: id('certificateKey'), class: 'secret-text', rows: '3', autocomplete: 'off', spellcheck: 'false' }), t('forms.connection.privateKeyHint')),
+    clientSecret: field(t('forms.connection.clientSecret'), h('input', { type: 'password', name: id('clientSecret'), autocomplete: 'new-password' }), t('forms.connection.clientSecretHint')),
+    secretExpires: field(t('forms.connection.secretExpires'), h('input', { type: 'date', name: id('secretExpires') }), t('forms.connection.secretExpiresHint')),
+    authorityHost: field(t('forms.connection.authorityHost'), textInput(id('authorityHost'), { placeholder: DEFAULT_AUTHORITY_HOST, inputmode: 'url' }), t('forms.connection.authorityHostHint')),
+    graphUrl: field(t('forms.connection.graphUrl'), textInput(id('graphUrl'), { placeholder: DEFAULT_GRAPH_URL, inputmode: 'url' }), t('forms.connection.graphUrlHint')),
+    onlineCa: withChooseButton(field(t('forms.connection.caFile'), textInput(id('onlineCaFile')), t('forms.connection.caHintOnline')), api, t('forms.connection.chooseCa', { what: prefix === 'exchange' ? 'Exchange Online' : t('forms.connection.secondOnline', { label }) })),
   };
   for (const wide of [f.ewsUrl, f.ewsCa, f.certificateFile, f.privateKey, f.onlineCa]) wide.row.classList.add('field-wide');
   const sharedNote = h('p', { class: 'field-hint shared-secrets' });
   const onPremises = h('div', { class: 'field-grid on-premises-fields' }, f.ewsUrl.row, f.authMethod.row, f.domain.row, f.username.row, f.password.row, f.ewsCa.row, f.ewsHttp.row);
-  const advanced = h('details', { class: 'advanced' }, h('summary', {}, TEXT.advanced), h('div', { class: 'field-grid' }, f.authorityHost.row, f.graphUrl.row, f.onlineCa.row));
-  const onlineNote = h('div', { class: 'callout callout-info', role: 'note' }, h('p', { class: 'callout-message' }, TEXT.onlineNote), h('p', {}, TEXT.onlineNoteMore));
+  const advanced = h('details', { class: 'advanced' }, h('summary', {}, t('forms.connection.advanced')), h('div', { class: 'field-grid' }, f.authorityHost.row, f.graphUrl.row, f.onlineCa.row));
+  const onlineNote = h('div', { class: 'callout callout-info', role: 'note' }, h('p', { class: 'callout-message' }, t('forms.connection.onlineNote')), h('p', {}, t('forms.connection.onlineNoteMore')));
   const online = h(
     'div',
     { class: 'online-fields' },
@@ -146,7 +101,7 @@ export function createConnectionFields(api: RendererApi, prefix: 'exchange' | 's
     f.secretExpires.row.hidden = isCertificate();
     f.password.row.hidden = shared();
     sharedNote.hidden = !shared();
-    sharedNote.textContent = on ? TEXT.sharedOnline : TEXT.sharedPassword;
+    sharedNote.textContent = on ? t('forms.connection.sharedOnline') : t('forms.connection.sharedPassword');
   };
   serverType.addEventListener('change', show);
   f.credential.input.addEventListener('change', show);
@@ -228,7 +183,7 @@ export function createConnectionFields(api: RendererApi, prefix: 'exchange' | 's
       return isCertificate() ? [['graph-certificate-key', f.privateKey.input as HTMLTextAreaElement]] : [['graph-client-secret', f.clientSecret.input as HTMLInputElement]];
     },
     showSecrets(stored) {
-      const placeholder = (name: SecretName) => (stored[name] ? TEXT.secretStored : TEXT.secretNotStored);
+      const placeholder = (name: SecretName) => (stored[name] ? t('window.common.secretStored') : t('window.common.secretNotStored'));
       f.password.input.setAttribute('placeholder', placeholder('exchange-delegate-password'));
       f.clientSecret.input.setAttribute('placeholder', placeholder('graph-client-secret'));
       f.privateKey.input.setAttribute('placeholder', placeholder('graph-certificate-key'));

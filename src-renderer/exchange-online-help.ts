@@ -1,4 +1,5 @@
 import type { CheckView } from '../src-main/common/ipc-contract.ts';
+import { t } from '../src-main/common/i18n/i18n.ts';
 import { clear, h } from './dom.ts';
 
 /**
@@ -15,43 +16,6 @@ export interface OnlineIds {
   mailboxes: string[];
 }
 
-// Every sentence of the help, in one place. Angle brackets mark what the admin still fills in themselves.
-const TEXT = {
-  summary: 'How to set up the app in Microsoft Entra ID and Exchange Online (step by step, with your ids)',
-  intro: 'You need an account that may register apps and grant admin consent (Application Administrator), and one that may run Exchange Online PowerShell (Exchange Administrator).',
-  tenant: '<tenant>',
-  clientId: '<application (client) id>',
-  mailbox: '<address of a person who syncs>',
-  group: '<address of the mail-enabled security group of the people who sync>',
-  groupDn: '<distinguished name of that group>',
-  objectId: "<object id of the app's enterprise application>",
-  steps: {
-    register: [
-      'Register the app.',
-      'Entra admin center > Identity > Applications > App registrations > New registration. Name it "Severa Calendar Sync", Accounts in this organizational directory only. Copy its Application (client) ID and Directory (tenant) ID into the fields above.',
-    ],
-    permissions: [
-      'Give it its permissions.',
-      'The app > API permissions > Add a permission > Microsoft Graph > Application permissions: Calendars.ReadWrite and User.Read.All. Then "Grant admin consent for" your organization.',
-    ],
-    credential: [
-      'Give it a credential.',
-      'The app > Certificates & secrets. A certificate (recommended): make a key pair, upload the certificate (.pem), choose that file above and paste its private key once. Or a client secret: copy its Value and its expiry date above.',
-    ],
-    scope: [
-      'Limit the app to the mailboxes it syncs.',
-      'An application permission reaches every mailbox of the tenant until Exchange Online limits it. Put the people who sync in a mail-enabled security group, then in Exchange Online PowerShell (RBAC for Applications, the current way):',
-    ],
-    scopeAfter: "Then remove the tenant-wide Calendars.ReadWrite grant of step 2 (keep User.Read.All): with RBAC for Applications the scope adds to what Entra granted. Changes can take an hour or more to reach Microsoft Graph.",
-    policy: 'Or the older application access policy (still honoured):',
-    signIn: [
-      'For "Enable my sync".',
-      'The app > Authentication > Add a platform > Mobile and desktop applications > redirect URI http://localhost, and Allow public client flows: Yes. Each person then proves their mailbox is theirs by signing in with Microsoft; the sync keeps nothing from that sign-in.',
-    ],
-  },
-  checkScope: (mailbox: string) => `Commands for ${mailbox} (Exchange Online PowerShell)`,
-  checkConsent: 'Where to grant the permission',
-};
 
 const or = (value: string, placeholder: string) => (value.trim() ? value.trim() : placeholder);
 
@@ -61,12 +25,12 @@ export function certificateCommand(): string {
 
 /** RBAC for Applications, filled in. */
 export function scopeCommands(ids: OnlineIds): string {
-  const app = or(ids.clientId, TEXT.clientId);
-  const mailbox = ids.mailboxes[0] ?? TEXT.mailbox;
+  const app = or(ids.clientId, t('forms.onlineHelp.clientId'));
+  const mailbox = ids.mailboxes[0] ?? t('forms.onlineHelp.mailbox');
   return [
     'Connect-ExchangeOnline',
-    `New-ServicePrincipal -AppId ${app} -ObjectId ${TEXT.objectId} -DisplayName "Severa Calendar Sync"`,
-    `New-ManagementScope -Name "Severa sync users" -RecipientRestrictionFilter "MemberOfGroup -eq '${TEXT.groupDn}'"`,
+    `New-ServicePrincipal -AppId ${app} -ObjectId ${t('forms.onlineHelp.objectId')} -DisplayName "Severa Calendar Sync"`,
+    `New-ManagementScope -Name "Severa sync users" -RecipientRestrictionFilter "MemberOfGroup -eq '${t('forms.onlineHelp.groupDn')}'"`,
     `New-ManagementRoleAssignment -App ${app} -Role "Application Calendars.ReadWrite" -CustomResourceScope "Severa sync users"`,
     `Test-ServicePrincipalAuthorization -Identity ${app} -Resource ${mailbox}   # InScope: True`,
   ].join('\n');
@@ -74,20 +38,20 @@ export function scopeCommands(ids: OnlineIds): string {
 
 /** The application access policy, filled in. */
 export function policyCommands(ids: OnlineIds): string {
-  const app = or(ids.clientId, TEXT.clientId);
-  const mailbox = ids.mailboxes[0] ?? TEXT.mailbox;
+  const app = or(ids.clientId, t('forms.onlineHelp.clientId'));
+  const mailbox = ids.mailboxes[0] ?? t('forms.onlineHelp.mailbox');
   return [
-    `New-ApplicationAccessPolicy -AppId ${app} -PolicyScopeGroupId ${TEXT.group} -AccessRight RestrictAccess -Description "Severa Calendar Sync"`,
+    `New-ApplicationAccessPolicy -AppId ${app} -PolicyScopeGroupId ${t('forms.onlineHelp.group')} -AccessRight RestrictAccess -Description "Severa Calendar Sync"`,
     `Test-ApplicationAccessPolicy -Identity ${mailbox} -AppId ${app}   # AccessCheckResult: Granted`,
   ].join('\n');
 }
 
 /** For one mailbox the app may not open: add it to the group, then test both kinds of limit. */
 export function mailboxScopeCommands(ids: OnlineIds, mailbox: string): string {
-  const app = or(ids.clientId, TEXT.clientId);
+  const app = or(ids.clientId, t('forms.onlineHelp.clientId'));
   return [
     'Connect-ExchangeOnline',
-    `Add-DistributionGroupMember -Identity ${TEXT.group} -Member ${mailbox}`,
+    `Add-DistributionGroupMember -Identity ${t('forms.onlineHelp.group')} -Member ${mailbox}`,
     `Test-ServicePrincipalAuthorization -Identity ${app} -Resource ${mailbox}   # RBAC for Applications: InScope True`,
     `Test-ApplicationAccessPolicy -Identity ${mailbox} -AppId ${app}   # application access policy: Granted`,
   ].join('\n');
@@ -102,22 +66,28 @@ function step(title: string, text: string, ...more: (Node | null)[]) {
 /** The step-by-step help; `update` fills the commands in as the ids are typed. */
 export function createOnlineHelp(): { element: HTMLDetailsElement; update(ids: OnlineIds): void } {
   const body = h('div', { class: 'help-body' });
-  const element = h('details', { class: 'help-box', id: 'exchange-online-help' }, h('summary', {}, TEXT.summary), body);
-  const s = TEXT.steps;
+  const element = h('details', { class: 'help-box', id: 'exchange-online-help' }, h('summary', {}, t('forms.onlineHelp.summary')), body);
   return {
     element,
     update(ids) {
       clear(
         body,
-        h('p', { class: 'muted' }, TEXT.intro),
+        h('p', { class: 'muted' }, t('forms.onlineHelp.intro')),
         h(
           'ol',
           { class: 'help-steps' },
-          step(s.register[0], s.register[1]),
-          step(s.permissions[0], s.permissions[1]),
-          step(s.credential[0], s.credential[1], commands(certificateCommand())),
-          step(s.scope[0], s.scope[1], commands(scopeCommands(ids)), h('p', { class: 'help-step-text' }, s.scopeAfter), h('p', { class: 'help-step-text' }, s.policy), commands(policyCommands(ids))),
-          step(s.signIn[0], s.signIn[1]),
+          step(t('forms.onlineHelp.registerTitle'), t('forms.onlineHelp.registerText')),
+          step(t('forms.onlineHelp.permissionsTitle'), t('forms.onlineHelp.permissionsText')),
+          step(t('forms.onlineHelp.credentialTitle'), t('forms.onlineHelp.credentialText'), commands(certificateCommand())),
+          step(
+            t('forms.onlineHelp.scopeTitle'),
+            t('forms.onlineHelp.scopeText'),
+            commands(scopeCommands(ids)),
+            h('p', { class: 'help-step-text' }, t('forms.onlineHelp.scopeAfter')),
+            h('p', { class: 'help-step-text' }, t('forms.onlineHelp.policy')),
+            commands(policyCommands(ids)),
+          ),
+          step(t('forms.onlineHelp.signInTitle'), t('forms.onlineHelp.signInText')),
         ),
       );
     },
@@ -131,10 +101,10 @@ export function onlineCheckHelp(check: CheckView, ids: OnlineIds): HTMLElement |
   const id = check.id.slice(check.id.lastIndexOf('|') + 1);
   if (id.startsWith('graph-mailbox:') && /limited to|scope/i.test(`${check.message} ${check.fix ?? ''}`)) {
     const mailbox = id.slice('graph-mailbox:'.length);
-    return h('details', { class: 'check-help', open: true }, h('summary', {}, TEXT.checkScope(mailbox)), commands(mailboxScopeCommands(ids, mailbox)));
+    return h('details', { class: 'check-help', open: true }, h('summary', {}, t('forms.onlineHelp.checkScope', { mailbox })), commands(mailboxScopeCommands(ids, mailbox)));
   }
   if (id === 'graph-consent') {
-    return h('details', { class: 'check-help', open: true }, h('summary', {}, TEXT.checkConsent), h('p', { class: 'help-step-text' }, TEXT.steps.permissions[1]));
+    return h('details', { class: 'check-help', open: true }, h('summary', {}, t('forms.onlineHelp.checkConsent')), h('p', { class: 'help-step-text' }, t('forms.onlineHelp.permissionsText')));
   }
   return null;
 }

@@ -1,4 +1,5 @@
-import type { RunnerStatusView } from '../src-main/common/ipc-contract.ts';
+import type { PreferencesView, RunnerStatusView } from '../src-main/common/ipc-contract.ts';
+import { setLanguage, t } from '../src-main/common/i18n/i18n.ts';
 import { renderAdminSection } from './admin-section.ts';
 import { clear, h, problemBox } from './dom.ts';
 import { renderPersonalSection } from './personal-section.ts';
@@ -10,9 +11,30 @@ const SECTIONS: Section[] = ['admin', 'personal', 'status'];
 const api = window.severaSync;
 const pill = document.getElementById('state-pill')!;
 
-if (!api) {
-  clear(document.querySelector('main')!, problemBox('This window was opened without the app around it.', 'Open it from the tray icon.'));
-} else {
+/** The frame's words (index.html holds none): the language is the one the main process chose. */
+function labelFrame(): void {
+  pill.textContent = t('window.app.starting');
+  document.querySelector('nav.tabs')!.setAttribute('aria-label', t('window.app.sections'));
+  for (const s of SECTIONS) document.getElementById(`tab-${s}`)!.textContent = t(`window.app.tabs.${s}`);
+}
+
+async function start(): Promise<void> {
+  if (!api) {
+    labelFrame();
+    clear(document.querySelector('main')!, problemBox(t('window.app.noApp'), t('window.app.noAppFix')));
+    return;
+  }
+  // The window speaks the main process's language (the OS's, or the person's choice under My sync > This computer).
+  let prefs: PreferencesView | null = null;
+  try {
+    prefs = await api.invoke('preferences:get');
+  } catch {
+    prefs = null;
+  }
+  if (prefs) setLanguage(prefs.activeLanguage);
+  document.documentElement.lang = prefs?.activeLanguage ?? 'en';
+  labelFrame();
+
   // Set below, once the tabs exist; the sections' buttons ("Go to My sync") go through it.
   let go: (section: Section) => void = () => {};
   const admin = renderAdminSection(document.getElementById('panel-admin')!, api, (section) => go(section));
@@ -25,7 +47,8 @@ if (!api) {
     },
     (section) => go(section),
   );
-  const personal = renderPersonalSection(document.getElementById('panel-personal')!, api, () => void status.refresh());
+  // A new language is the whole window's: it loads again in it, on the same section.
+  const personal = renderPersonalSection(document.getElementById('panel-personal')!, api, () => void status.refresh(), () => location.reload());
   const refreshers: Record<Section, () => Promise<void>> = { admin: admin.refresh, personal: personal.refresh, status: status.refresh };
 
   const tabs = SECTIONS.map((s) => document.getElementById(`tab-${s}`) as HTMLButtonElement);
@@ -61,3 +84,5 @@ if (!api) {
   // The header pill is current from the start, whichever section opens first.
   if (fromHash !== 'status') void status.refresh();
 }
+
+void start();

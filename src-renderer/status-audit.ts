@@ -1,4 +1,5 @@
 import type { AuditDifferenceView, AuditReportView, UserAuditView } from '../src-main/common/ipc-contract.ts';
+import { t } from '../src-main/common/i18n/i18n.ts';
 import { clear, errorParts, h, problemBox } from './dom.ts';
 import { when } from './format.ts';
 import type { RendererApi } from './renderer-types.ts';
@@ -10,33 +11,28 @@ import type { RendererApi } from './renderer-types.ts';
  * It reads only: nothing is written anywhere.
  */
 
-// Every sentence of the audit, in one place.
-const TEXT = {
-  heading: 'Compare both sides',
-  hint: 'Reads every synced entry from Severa and from Exchange now and compares them field by field. It changes nothing. Each difference comes with its story and the rule that explains it; a difference no rule explains is a problem to look at.',
-  run: 'Compare both sides',
-  running: 'Comparing… every synced entry is read from both servers.',
-  summary: (at: string, agreeing: number, pairs: number, differences: number, unexplained: number) =>
-    `Compared ${at}: ${agreeing} of ${pairs} synced ${pairs === 1 ? 'entry agrees' : 'entries agree'}` +
-    (differences ? `; ${differences} ${differences === 1 ? 'difference' : 'differences'}, ${unexplained ? `${unexplained} that no rule explains` : 'each explained by a rule'}.` : '.'),
-  userAgrees: (agreeing: number, pairs: number) => `${agreeing} of ${pairs} ${pairs === 1 ? 'entry agrees' : 'entries agree'}`,
-  userError: (why: string) => `Not compared: ${why}`,
-  columns: ['Entry', 'What differs', 'In Severa', 'In Exchange', 'Story', 'Rule'],
-  noRule: 'No rule explains this.',
-  none: '—',
-  what: {
-    subject: 'Subject',
-    start: 'Start',
-    end: 'End',
-    'all-day': 'All day',
-    location: 'Place',
-    body: 'Text',
-    private: 'Private',
-    recurrence: 'Repeat rule',
-    occurrences: 'Changed or deleted occurrences',
-    'missing in Exchange': 'Missing in Exchange',
-    'missing in Severa': 'Missing in Severa',
-  } as Record<string, string>,
+
+/** Each field the audit compares, by the name it reports (src-main/sync/agreement-audit.ts), as the window says it. */
+const WHAT = {
+  subject: 'subject',
+  start: 'start',
+  end: 'end',
+  'all-day': 'allDay',
+  location: 'location',
+  body: 'body',
+  private: 'private',
+  recurrence: 'recurrence',
+  occurrences: 'occurrences',
+  'missing in Exchange': 'missingInExchange',
+  'missing in Severa': 'missingInSevera',
+} as const;
+const whatLabel = (what: string) => (what in WHAT ? t(`window.audit.what.${WHAT[what as keyof typeof WHAT]}`) : what);
+
+const summary = (at: string, agreeing: number, pairs: number, differences: number, unexplained: number) => {
+  const agree = t('window.audit.agree', { agreeing, count: pairs });
+  if (!differences) return t('window.audit.summary', { at, agree });
+  const explained = unexplained ? t('window.audit.unexplained', { count: unexplained }) : t('window.audit.allExplained');
+  return t('window.audit.summaryDifferences', { at, agree, differences: t('window.audit.differences', { count: differences }), explained });
 };
 
 const differenceRow = (d: AuditDifferenceView) =>
@@ -44,24 +40,24 @@ const differenceRow = (d: AuditDifferenceView) =>
     'tr',
     { class: d.rule ? 'audit-explained' : 'audit-unexplained', 'data-what': d.what },
     h('td', {}, h('span', { class: 'change-subject' }, d.subject), h('br'), h('span', { class: 'muted' }, when(d.start))),
-    h('td', { class: 'audit-what' }, TEXT.what[d.what] ?? d.what),
-    h('td', {}, d.severa ?? TEXT.none),
-    h('td', {}, d.exchange ?? TEXT.none),
+    h('td', { class: 'audit-what' }, whatLabel(d.what)),
+    h('td', {}, d.severa ?? t('window.common.none')),
+    h('td', {}, d.exchange ?? t('window.common.none')),
     h('td', { class: 'muted audit-story' }, d.story),
-    h('td', { class: 'audit-rule' }, d.rule ?? h('strong', {}, TEXT.noRule)),
+    h('td', { class: 'audit-rule' }, d.rule ?? h('strong', {}, t('window.audit.noRule'))),
   );
 
 const userResult = (u: UserAuditView) =>
   h(
     'article',
     { class: 'audit-user', 'data-user': u.email, 'aria-label': u.email },
-    h('header', {}, h('h4', {}, u.email), h('span', { class: `badge ${u.differences.length || u.error ? 'audit-badge-bad' : 'audit-badge-good'}` }, TEXT.userAgrees(u.agreeing, u.pairs))),
-    u.error ? problemBox(TEXT.userError(u.error), undefined, 'warning') : null,
+    h('header', {}, h('h4', {}, u.email), h('span', { class: `badge ${u.differences.length || u.error ? 'audit-badge-bad' : 'audit-badge-good'}` }, t('window.audit.userAgrees', { agreeing: u.agreeing, count: u.pairs }))),
+    u.error ? problemBox(t('window.audit.userError', { why: u.error }), undefined, 'warning') : null,
     u.differences.length
       ? h(
           'table',
           { class: 'audit-table change-table' },
-          h('thead', {}, h('tr', {}, TEXT.columns.map((c) => h('th', { scope: 'col' }, c)))),
+          h('thead', {}, h('tr', {}, (['entry', 'what', 'severa', 'exchange', 'story', 'rule'] as const).map((c) => h('th', { scope: 'col' }, t(`window.audit.columns.${c}`))))),
           h('tbody', {}, u.differences.map(differenceRow)),
         )
       : null,
@@ -74,17 +70,17 @@ export function showAuditReport(target: HTMLElement, report: AuditReportView): v
   const unexplained = differences.filter((d) => !d.rule).length;
   clear(
     target,
-    h('p', { class: `summary ${unexplained || report.users.some((u) => u.error) ? 'summary-bad' : 'summary-good'}` }, TEXT.summary(when(report.auditedAt), agreeing, pairs, differences.length, unexplained)),
+    h('p', { class: `summary ${unexplained || report.users.some((u) => u.error) ? 'summary-bad' : 'summary-good'}` }, summary(when(report.auditedAt), agreeing, pairs, differences.length, unexplained)),
     report.users.map(userResult),
   );
 }
 
 export function createAuditSection(api: RendererApi): HTMLElement {
   const results = h('div', { class: 'audit-results', 'aria-live': 'polite' });
-  const button = h('button', { type: 'button', id: 'audit-run' }, TEXT.run);
+  const button = h('button', { type: 'button', id: 'audit-run' }, t('window.audit.run'));
   button.addEventListener('click', async () => {
     button.disabled = true;
-    clear(results, h('p', { class: 'muted' }, TEXT.running));
+    clear(results, h('p', { class: 'muted' }, t('window.audit.running')));
     try {
       showAuditReport(results, await api.invoke('audit:run'));
     } catch (error) {
@@ -94,5 +90,5 @@ export function createAuditSection(api: RendererApi): HTMLElement {
       button.disabled = false;
     }
   });
-  return h('section', { class: 'audit', 'aria-labelledby': 'audit-heading' }, h('h3', { id: 'audit-heading' }, TEXT.heading), h('p', { class: 'field-hint' }, TEXT.hint), h('div', { class: 'actions' }, button), results);
+  return h('section', { class: 'audit', 'aria-labelledby': 'audit-heading' }, h('h3', { id: 'audit-heading' }, t('window.audit.heading')), h('p', { class: 'field-hint' }, t('window.audit.hint')), h('div', { class: 'actions' }, button), results);
 }

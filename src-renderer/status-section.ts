@@ -1,62 +1,36 @@
 import type { AppStatusView, JournalEntryView, LiveModeView, LiveStatusView, ProgressView, RunnerStatusView, UserStatusView } from '../src-main/common/ipc-contract.ts';
 import type { UserProblem } from '../src-main/common/sync-report.ts';
+import { formatNumber, t } from '../src-main/common/i18n/i18n.ts';
 import { changeReport } from './change-report.ts';
 import { clear, errorParts, h, problemBox } from './dom.ts';
-import { counts, plural, timeLeft, when } from './format.ts';
+import { counts, timeLeft, when } from './format.ts';
 import type { RendererApi } from './renderer-types.ts';
 import { createSetupGuide } from './setup-guide.ts';
 import { createAuditSection } from './status-audit.ts';
 
-const STATE_LABELS: Record<RunnerStatusView['state'], string> = { idle: 'Up to date', syncing: 'Syncing', error: 'Needs attention', paused: 'Paused' };
-
-// The status section's sentences about setup, progress and the per-person report, in one place.
-const TEXT = {
-  settingUp: 'Setting up',
-  notSynced: 'Not synced yet',
-  waiting: {
-    settings: 'Automatic sync starts once the admin settings are saved (Admin).',
-    enrollment: 'Automatic sync starts once someone turns on their sync (My sync).',
-  },
-  startsAt: (at: string) => `Automatic sync starts at ${at} (a delayed start after login).`,
-  syncNowWaiting: 'Sync now waits until the setup is done.',
-  progressPeople: (done: number, total: number) => `${done} of ${total} people`,
-  progressEntries: (n: number) => `${n.toLocaleString('en-GB')} ${n === 1 ? 'entry' : 'entries'} written`,
-  stoppedByOrganization: 'Not synced because of the problem above.',
-  mailbox: 'Mailbox',
-  mailboxSince: (label: string, since: string) => `${label}, since ${when(since)}`,
-  realTime: 'Real time',
-  liveOff: 'Off',
-  liveOffBecause: (reason: string) => `Off: ${reason}`,
-  liveOn: (severa: string) => `On (Severa: ${severa})`,
-  mode: {
-    live: (since: string) => `Live since ${since}`,
-    polling: (since: string) => `Read every few seconds since ${since}`,
-    off: (reason: string | undefined) => (reason ? `Off: ${reason}` : 'Off'),
-  },
-};
 
 /** One watch as words: "Live since 20 Nov, 10:02", "Read every few seconds since …", "Off: why". */
 export function liveModeText(m: LiveModeView): string {
-  if (m.mode === 'off') return TEXT.mode.off(m.reason);
-  const text = m.mode === 'live' ? TEXT.mode.live(when(m.since)) : TEXT.mode.polling(when(m.since));
-  return m.reason ? `${text} (${m.reason})` : text;
+  if (m.mode === 'off') return m.reason ? t('window.status.liveOffBecause', { reason: m.reason }) : t('window.status.liveOff');
+  const text = m.mode === 'live' ? t('window.status.modeLive', { since: when(m.since) }) : t('window.status.modePolling', { since: when(m.since) });
+  return m.reason ? t('window.status.modeWithReason', { text, reason: m.reason }) : text;
 }
 
 /** Real time for the whole organization: on (with Severa's poll) or off and why. */
 function liveSummary(live: LiveStatusView | undefined): string {
-  if (!live) return TEXT.liveOff;
-  if (!live.on) return live.reason ? TEXT.liveOffBecause(live.reason) : TEXT.liveOff;
-  return TEXT.liveOn(liveModeText(live.severa));
+  if (!live) return t('window.status.liveOff');
+  if (!live.on) return live.reason ? t('window.status.liveOffBecause', { reason: live.reason }) : t('window.status.liveOff');
+  return t('window.status.liveOn', { severa: liveModeText(live.severa) });
 }
 
 /** The state as words; a sync that never ran is "not synced yet", and waiting for setup is "setting up" (neither an error). */
 export function stateLabel(runner: RunnerStatusView): string {
   if (runner.state === 'paused' || (runner.state !== 'syncing' && runner.pausedUntil !== undefined)) {
-    return runner.pausedUntil ? `Paused until ${when(runner.pausedUntil)}` : 'Paused until resumed';
+    return runner.pausedUntil ? t('window.status.pausedUntil', { time: when(runner.pausedUntil) }) : t('window.status.pausedUntilResumed');
   }
-  if (runner.state === 'idle' && runner.waitingFor) return TEXT.settingUp;
-  if (runner.state === 'idle' && !runner.lastRunAt) return TEXT.notSynced;
-  return STATE_LABELS[runner.state];
+  if (runner.state === 'idle' && runner.waitingFor) return t('window.status.settingUp');
+  if (runner.state === 'idle' && !runner.lastRunAt) return t('window.status.notSynced');
+  return t(`window.status.states.${runner.state}`);
 }
 
 /** The look of a state: 'new' (never synced) and 'setup' are neutral, not the green of a sync that worked. */
@@ -74,29 +48,29 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
   const orgErrors = h('div', { class: 'org-errors' });
   const users = h('div', { class: 'users' });
   const message = h('div', { class: 'form-status', 'aria-live': 'polite' });
-  const syncNow = h('button', { type: 'button', class: 'primary', id: 'sync-now' }, 'Sync now');
-  const pauseHour = h('button', { type: 'button', id: 'pause-hour' }, 'Pause 1 hour');
-  const pauseOpen = h('button', { type: 'button', id: 'pause-until-resumed' }, 'Pause until resumed');
-  const resume = h('button', { type: 'button', id: 'resume' }, 'Resume auto-sync');
-  const openLog = h('button', { type: 'button', id: 'open-log' }, 'Open log');
-  const exportLog = h('button', { type: 'button', id: 'export-log' }, 'Export log…');
+  const syncNow = h('button', { type: 'button', class: 'primary', id: 'sync-now' }, t('window.status.syncNow'));
+  const pauseHour = h('button', { type: 'button', id: 'pause-hour' }, t('window.status.pauseHour'));
+  const pauseOpen = h('button', { type: 'button', id: 'pause-until-resumed' }, t('window.status.pauseUntilResumed'));
+  const resume = h('button', { type: 'button', id: 'resume' }, t('window.status.resume'));
+  const openLog = h('button', { type: 'button', id: 'open-log' }, t('window.status.openLog'));
+  const exportLog = h('button', { type: 'button', id: 'export-log' }, t('window.status.exportLog'));
   const logLine = h('p', { class: 'muted log-path' });
   const journal = h('div', { class: 'journal', 'aria-live': 'polite' });
   const guide = createSetupGuide({ test: () => navigate('admin'), enable: () => navigate('personal') });
 
   clear(
     panel,
-    h('h2', { id: 'status-heading' }, 'Status'),
+    h('h2', { id: 'status-heading' }, t('window.status.heading')),
     guide.element,
     h('div', { class: 'card status-card' }, summary, progress, h('div', { class: 'actions' }, syncNow, pauseHour, pauseOpen, resume), message),
     orgErrors,
-    h('h3', {}, 'People'),
+    h('h3', {}, t('window.status.people')),
     users,
     createAuditSection(api),
-    h('h3', {}, 'Deleted by the sync'),
-    h('p', { class: 'field-hint' }, 'Every item the sync deleted on either side is kept here first, so it can be brought back.'),
+    h('h3', {}, t('window.status.deletedHeading')),
+    h('p', { class: 'field-hint' }, t('window.status.deletedHint')),
     journal,
-    h('h3', {}, 'Log'),
+    h('h3', {}, t('window.status.log')),
     h('div', { class: 'actions' }, openLog, exportLog),
     logLine,
   );
@@ -140,13 +114,13 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
   openLog.addEventListener('click', () =>
     run(openLog, async () => {
       const { opened } = await api.invoke('log:open');
-      if (!opened) clear(message, problemBox('The log could not be opened.', 'Use Export log to save a copy instead.', 'warning'));
+      if (!opened) clear(message, problemBox(t('window.status.logNotOpened'), t('window.status.logNotOpenedFix'), 'warning'));
     }),
   );
   exportLog.addEventListener('click', () =>
     run(exportLog, async () => {
       const { path } = await api.invoke('log:export');
-      if (path) clear(message, h('p', { class: 'ok-text' }, `✓ Log saved to ${path}`));
+      if (path) clear(message, h('p', { class: 'ok-text' }, t('window.status.logSaved', { path })));
     }),
   );
 
@@ -154,11 +128,11 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
     if (!p) return clear(progress);
     const pct = p.usersTotal > 0 ? Math.round((p.usersDone / p.usersTotal) * 100) : 0;
     // A long first sync: the entries written so far and, once a person is done, the time left.
-    const detail = [`${p.usersDone}/${p.usersTotal} people (${pct}%)`, p.entriesDone ? TEXT.progressEntries(p.entriesDone) : null, p.secondsLeft !== undefined ? timeLeft(p.secondsLeft) : null].filter(Boolean).join(' · ');
+    const detail = [t('window.status.progressShort', { done: p.usersDone, total: p.usersTotal, percent: pct }), p.entriesDone ? t('window.status.progressEntries', { count: p.entriesDone, formatted: formatNumber(p.entriesDone) }) : null, p.secondsLeft !== undefined ? timeLeft(p.secondsLeft) : null].filter(Boolean).join(' · ');
     clear(
       progress,
-      h('label', { for: 'sync-progress' }, p.currentUser ? `Syncing ${p.currentUser}` : (p.phase ?? 'Syncing')),
-      h('progress', { id: 'sync-progress', max: String(Math.max(1, p.usersTotal)), value: String(p.usersDone), 'aria-valuetext': `${TEXT.progressPeople(p.usersDone, p.usersTotal)} done${p.secondsLeft !== undefined ? `, ${timeLeft(p.secondsLeft)}` : ''}` }),
+      h('label', { for: 'sync-progress' }, p.currentUser ? t('window.status.syncingUser', { email: p.currentUser }) : (p.phase ?? t('window.status.states.syncing'))),
+      h('progress', { id: 'sync-progress', max: String(Math.max(1, p.usersTotal)), value: String(p.usersDone), 'aria-valuetext': [t('window.status.progressDone', { people: t('window.status.progressPeople', { done: p.usersDone, total: p.usersTotal }) }), p.secondsLeft !== undefined ? timeLeft(p.secondsLeft) : null].filter(Boolean).join(', ') }),
       h('span', { class: 'muted progress-detail' }, detail),
     );
   };
@@ -171,23 +145,23 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
     clear(
       summary,
       h('p', { class: `state state-${stateClass(runner)}` }, stateLabel(runner)),
-      waiting ? h('p', { class: 'muted state-hint' }, TEXT.waiting[runner.waitingFor!]) : delayed ? h('p', { class: 'muted state-hint' }, TEXT.startsAt(when(delayed))) : null,
+      waiting ? h('p', { class: 'muted state-hint' }, t(`window.status.waiting.${runner.waitingFor!}`)) : delayed ? h('p', { class: 'muted state-hint' }, t('window.status.startsAt', { time: when(delayed) })) : null,
       h(
         'dl',
         { class: 'facts' },
-        h('dt', {}, 'Last sync'),
+        h('dt', {}, t('window.status.lastSync')),
         h('dd', {}, when(runner.lastRunAt ?? current?.lastCycle?.finishedAt)),
-        h('dt', {}, 'Next sync'),
-        h('dd', {}, paused ? (runner.pausedUntil ? `after ${when(runner.pausedUntil)}` : 'when resumed') : when(runner.nextRunAt)),
-        runner.consecutiveFailures > 0 ? [h('dt', {}, 'Failed in a row'), h('dd', {}, String(runner.consecutiveFailures))] : null,
-        h('dt', {}, TEXT.realTime),
+        h('dt', {}, t('window.status.nextSync')),
+        h('dd', {}, paused ? (runner.pausedUntil ? t('window.status.nextAfter', { time: when(runner.pausedUntil) }) : t('window.status.whenResumed')) : when(runner.nextRunAt)),
+        runner.consecutiveFailures > 0 ? [h('dt', {}, t('window.status.failedInRow')), h('dd', {}, String(runner.consecutiveFailures))] : null,
+        h('dt', {}, t('window.status.realTime')),
         h('dd', { class: 'live-summary' }, liveSummary(runner.live)),
       ),
     );
     showLive(runner.live);
     syncNow.disabled = syncing || waiting;
-    syncNow.textContent = syncing ? 'Syncing…' : 'Sync now';
-    if (waiting) syncNow.setAttribute('title', TEXT.syncNowWaiting);
+    syncNow.textContent = syncing ? t('window.status.syncing') : t('window.status.syncNow');
+    if (waiting) syncNow.setAttribute('title', t('window.status.syncNowWaiting'));
     else syncNow.removeAttribute('title');
     pauseHour.hidden = paused;
     pauseOpen.hidden = paused;
@@ -216,7 +190,7 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
   const userCard = (u: UserStatusView, stoppedByOrganization: boolean, openChanges: boolean) => {
     const confirm =
       u.heldDeletions > 0
-        ? h('button', { type: 'button', class: 'danger', 'data-confirm': u.email }, `Confirm ${plural(u.heldDeletions, 'held deletion')}`)
+        ? h('button', { type: 'button', class: 'danger', 'data-confirm': u.email }, t('window.status.confirm', { count: u.heldDeletions }))
         : null;
     confirm?.addEventListener('click', () => run(confirm, async () => show(await api.invoke('deletions:confirm', { email: u.email }))));
     const outcome = u.outcome ?? 'never';
@@ -227,26 +201,26 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
         'header',
         {},
         h('h4', {}, u.email),
-        h('span', { class: `badge outcome-badge outcome-${outcome}` }, { ok: 'Synced', partial: 'Synced with problems', failed: 'Failed', skipped: 'Skipped', never: 'Not synced yet' }[outcome]),
+        h('span', { class: `badge outcome-badge outcome-${outcome}` }, t(`window.status.outcomes.${outcome}`)),
       ),
       h(
         'dl',
         { class: 'facts' },
-        h('dt', {}, 'Last sync'),
+        h('dt', {}, t('window.status.lastSync')),
         h('dd', {}, when(u.lastSyncAt)),
-        h('dt', {}, 'To Exchange'),
+        h('dt', {}, t('window.status.toExchange')),
         h('dd', {}, counts(u.toExchange)),
-        h('dt', {}, 'To Severa'),
+        h('dt', {}, t('window.status.toSevera')),
         h('dd', {}, counts(u.toSevera)),
-        h('dt', {}, 'Conflicts'),
+        h('dt', {}, t('window.status.conflicts')),
         h('dd', {}, String(u.conflicts)),
-        u.heldDeletions ? [h('dt', {}, 'Held deletions'), h('dd', {}, String(u.heldDeletions))] : null,
-        u.mailboxLocation ? [h('dt', {}, TEXT.mailbox), h('dd', { class: 'mailbox-location' }, TEXT.mailboxSince(u.mailboxLocation.label, u.mailboxLocation.since))] : null,
-        h('dt', { class: 'live-row', hidden: true }, TEXT.realTime),
+        u.heldDeletions ? [h('dt', {}, t('window.status.heldDeletions')), h('dd', {}, String(u.heldDeletions))] : null,
+        u.mailboxLocation ? [h('dt', {}, t('window.status.mailbox')), h('dd', { class: 'mailbox-location' }, t('window.status.mailboxSince', { label: u.mailboxLocation.label, since: when(u.mailboxLocation.since) }))] : null,
+        h('dt', { class: 'live-row', hidden: true }, t('window.status.realTime')),
         h('dd', { class: 'live-mode', hidden: true }),
       ),
       u.errors.length ? problems(u.errors) : null,
-      stoppedByOrganization ? h('p', { class: 'stopped-note' }, TEXT.stoppedByOrganization) : null,
+      stoppedByOrganization ? h('p', { class: 'stopped-note' }, t('window.status.stoppedByOrganization')) : null,
       u.notes.length ? h('ul', { class: 'notes' }, u.notes.map((n) => h('li', {}, n))) : null,
       changeReport(u.recentChanges ?? [], openChanges),
       confirm ? h('div', { class: 'actions' }, confirm) : null,
@@ -258,20 +232,20 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
     clear(
       journal,
       recent.length === 0
-        ? h('p', { class: 'muted empty' }, 'Nothing deleted so far.')
+        ? h('p', { class: 'muted empty' }, t('window.status.journalEmpty'))
         : h(
             'table',
             { class: 'journal-table' },
-            h('thead', {}, h('tr', {}, ['Item', 'Person', 'Deleted in', 'Deleted', ''].map((t) => h('th', { scope: 'col' }, t)))),
+            h('thead', {}, h('tr', {}, [...(['item', 'person', 'deletedIn', 'deleted'] as const).map((c) => t(`window.status.journalColumns.${c}`)), ''].map((c) => h('th', { scope: 'col' }, c)))),
             h(
               'tbody',
               {},
               recent.map((e) => {
-                const restore = h('button', { type: 'button', 'data-restore': e.id, disabled: e.restored }, e.restored ? 'Restored' : 'Restore');
+                const restore = h('button', { type: 'button', 'data-restore': e.id, disabled: e.restored }, e.restored ? t('window.status.restored') : t('window.status.restore'));
                 restore.addEventListener('click', () =>
                   run(restore, async () => {
                     const [result] = await api.invoke('journal:restore', { ids: [e.id] });
-                    if (!result?.ok) clear(message, problemBox(result?.message ?? 'The item could not be restored.', undefined, 'warning'));
+                    if (!result?.ok) clear(message, problemBox(result?.message ?? t('window.status.notRestored'), undefined, 'warning'));
                     showJournal(await api.invoke('journal:list', {}));
                   }),
                 );
@@ -285,7 +259,7 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
   const show = (status: AppStatusView) => {
     current = status;
     showRunner(status.runner);
-    clear(orgErrors, status.orgErrors.length ? [h('h3', {}, 'Problems'), problems(status.orgErrors)] : null);
+    clear(orgErrors, status.orgErrors.length ? [h('h3', {}, t('window.status.problems')), problems(status.orgErrors)] : null);
     guide.show(status.setup);
     // Open stays open: a report pushed after a cycle must not fold up what someone is reading.
     const opened = new Set([...users.querySelectorAll<HTMLElement>('[data-user]')].filter((card) => card.querySelector('details[open]')).map((card) => card.dataset.user));
@@ -293,9 +267,9 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
       users,
       status.users.length
         ? status.users.map((u) => userCard(u, u.outcome === 'failed' && u.errors.length === 0 && status.orgErrors.length > 0, opened.has(u.email)))
-        : h('p', { class: 'muted empty' }, 'Nobody has turned on sync yet. Each person does that under My sync.'),
+        : h('p', { class: 'muted empty' }, t('window.status.nobody')),
     );
-    logLine.textContent = status.logPath ? `Log file: ${status.logPath}` : '';
+    logLine.textContent = status.logPath ? t('window.status.logFile', { path: status.logPath }) : '';
     showLive(status.runner.live);
   };
 

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { EXCHANGE_SERVER_TYPES, PROXY_MODES } from './settings-schema.ts';
+import { LANGUAGE_PREFERENCES } from './i18n/languages.ts';
+import type { Language, LanguagePreference } from './i18n/languages.ts';
 import { SECRET_NAMES } from './secrets-contract.ts';
 import type { SecretName } from './secrets-contract.ts';
 import type { CycleReport, UserProblem, UserReport } from './sync-report.ts';
@@ -157,6 +159,7 @@ export const requestSchemas = {
       notifications: z.enum(['errors', 'all', 'off']).optional(),
       startAtLogin: z.boolean().optional(),
       startDelayMinutes: z.number().int('Whole minutes.').min(0, 'From 0 to 120 minutes.').max(120, 'From 0 to 120 minutes.').optional(),
+      language: z.enum(LANGUAGE_PREFERENCES).optional(),
     })
     .strict(),
 } as const;
@@ -337,6 +340,12 @@ export interface PreferencesView {
   notifications: 'errors' | 'all' | 'off';
   startAtLogin: boolean;
   startDelayMinutes: number;
+  /** The person's choice: the system's language, or one of the app's. */
+  language: LanguagePreference;
+  /** The language the app speaks now on this computer (the window takes it over). */
+  activeLanguage: Language;
+  /** The language the system's settings give (what 'system' means here). */
+  systemLanguage: Language;
 }
 
 export interface AppStatusView {

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { t } from '../common/i18n/i18n.ts';
 
 /**
  * Start at login on all three systems. Windows and macOS have Electron's login items (app.setLoginItemSettings); Linux,
@@ -9,12 +10,6 @@ import path from 'node:path';
 
 export const LOGIN_ARG = '--login-start';
 export const AUTOSTART_FILE_NAME = 'severa-calendar-sync.desktop';
-
-// Every sentence of the autostart entry, in one place.
-const TEXT = {
-  name: 'Severa Calendar Sync',
-  comment: 'Two-way sync of Visma Severa activities and Exchange calendars',
-};
 
 export type LoginItemPlan =
   | { kind: 'electron'; settings: { openAtLogin: boolean; args: string[] } }
@@ -46,8 +41,8 @@ export function xdgAutostartEntry(target: string): string {
   return [
     '[Desktop Entry]',
     'Type=Application',
-    `Name=${TEXT.name}`,
-    `Comment=${TEXT.comment}`,
+    'Name=Severa Calendar Sync',
+    `Comment=${t('app.autostart.comment')}`,
     `Exec=${quoteExecArgument(target)} ${LOGIN_ARG}`,
     'Icon=severa-calendar-sync',
     'Terminal=false',

@@ -5,6 +5,8 @@ import { BrowserWindow, Menu, Notification, Tray, app, dialog, ipcMain, nativeIm
 import type { MenuItemConstructorOptions } from 'electron';
 import ElectronStore from 'electron-store';
 import pino from 'pino';
+import { resolveLanguage, setLanguage, t } from '../common/i18n/i18n.ts';
+import type { LanguagePreference } from '../common/i18n/i18n.ts';
 import { APP_ENTRY_URL, APP_SCHEME, ipcChannelName } from '../common/ipc-contract.ts';
 import type { PreferencesView } from '../common/ipc-contract.ts';
 import { pacResolver } from '../net/proxy-routes.ts';
@@ -52,14 +54,6 @@ const paths = {
   log: path.join(app.getPath('logs'), 'severa-calendar-sync.log'),
 };
 
-// The main process's own sentences (dialog titles), in one place.
-const TEXT = {
-  exportLog: 'Export the sync log',
-  chooseCaCertificate: 'Choose the CA certificate (PEM)',
-  chooseAppCertificate: "Choose the Exchange Online app's certificate (PEM, public part)",
-  pemFiles: 'Certificates (PEM)',
-  refusedPage: 'Only an https:// sign-in page can be opened in the browser.',
-};
 
 let settingsWindow: BrowserWindow | null = null;
 let tray: Tray | null = null;
@@ -79,6 +73,7 @@ const handOver = {
   },
   onNoAnswer: async () => {
     await app.whenReady();
+    speak('system');
     await askStartupProblem({ kind: 'already-running' });
   },
 };
@@ -100,6 +95,17 @@ if (claimSingleInstance(app, () => showWindow('status'), handOver)) {
     });
 }
 
+/** The system's languages, most preferred first: the OS's list, then Chromium's own locale. */
+function systemLocales(): string[] {
+  const preferred = typeof app.getPreferredSystemLanguages === 'function' ? app.getPreferredSystemLanguages() : [];
+  return [...preferred, app.getLocale()];
+}
+
+/** The main process speaks the person's choice, else the system's language (docs/app.md, "Languages"). */
+function speak(preference: LanguagePreference): void {
+  setLanguage(resolveLanguage(preference, systemLocales()));
+}
+
 /** Shows a start-up problem as a native dialog and answers with the choice made. */
 async function askStartupProblem(problem: StartupProblem): Promise<StartupChoice> {
   const model = startupDialog(problem);
@@ -108,6 +114,8 @@ async function askStartupProblem(problem: StartupProblem): Promise<StartupChoice
 }
 
 async function start(): Promise<void> {
+  // Start-up problems come before the settings can be read: they speak the system's language.
+  speak('system');
   const log = pino({ level: 'info', redact: { paths: ['password', '*.password', 'value', '*.value'], remove: true } }, pino.destination({ dest: paths.log, mkdir: true, sync: false }));
 
   // The keychain is read once, when first needed, and then served from memory (no prompt per window message).
@@ -126,6 +134,7 @@ async function start(): Promise<void> {
     return;
   }
   const { settings, lock } = ready;
+  speak(settings.local().language);
 
   // 'System' proxy settings in the app are Chromium's: PAC, WPAD and the OS settings, resolved per address.
   useSystemProxyResolver(pacResolver((url) => session.defaultSession.resolveProxy(url)));
@@ -182,7 +191,7 @@ async function start(): Promise<void> {
     userStatus: () => book,
     logPath: paths.log,
     exportLog: async () => {
-      const target = await dialog.showSaveDialog({ title: TEXT.exportLog, defaultPath: `severa-calendar-sync-${new Date().toISOString().slice(0, 10)}.log` });
+      const target = await dialog.showSaveDialog({ title: t('app.dialogs.exportLog'), defaultPath: `severa-calendar-sync-${new Date().toISOString().slice(0, 10)}.log` });
       if (target.canceled || !target.filePath) return null;
       await copyFile(paths.log, target.filePath);
       return target.filePath;
@@ -191,16 +200,17 @@ async function start(): Promise<void> {
     push: pushToWindow,
     startsAt,
     chooseFile: async (purpose) => {
-      const title = purpose === 'graph-certificate' ? TEXT.chooseAppCertificate : TEXT.chooseCaCertificate;
-      const options = { title, properties: ['openFile' as const], filters: [{ name: TEXT.pemFiles, extensions: ['pem', 'crt', 'cer'] }] };
+      const title = purpose === 'graph-certificate' ? t('app.dialogs.chooseAppCertificate') : t('app.dialogs.chooseCaCertificate');
+      const options = { title, properties: ['openFile' as const], filters: [{ name: t('app.dialogs.pemFiles'), extensions: ['pem', 'crt', 'cer'] }] };
       const chosen = settingsWindow && !settingsWindow.isDestroyed() ? await dialog.showOpenDialog(settingsWindow, options) : await dialog.showOpenDialog(options);
       return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
     },
     // The Microsoft sign-in of "Enable my sync" opens in the person's own browser, never inside the app.
     openExternal: async (url) => {
-      if (!isExternalPageAllowed(url)) throw new Error(TEXT.refusedPage);
+      if (!isExternalPageAllowed(url)) throw new Error(t('app.dialogs.refusedPage'));
       await shell.openExternal(url);
     },
+    systemLocales,
     applyPreferences: (prefs: PreferencesView) => {
       applyStartAtLogin(prefs.startAtLogin);
       refreshTray();

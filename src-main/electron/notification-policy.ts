@@ -1,3 +1,4 @@
+import { formatList, t } from '../common/i18n/i18n.ts';
 import type { CycleReport, UserProblem } from '../common/sync-report.ts';
 
 /**
@@ -36,23 +37,6 @@ export interface NotificationModel {
 /** More new kinds of problem than this in one cycle are summed up in one notification rather than a burst of them. */
 const MAX_SEPARATE_ERRORS = 3;
 
-// Every sentence a notification says, in one place.
-const TEXT = {
-  orgProblem: 'Calendar sync problem',
-  userProblem: (who: string) => `Calendar sync problem for ${who}`,
-  peopleProblem: (n: number) => `Calendar sync problem for ${n} people`,
-  affects: (people: string[]) => `Affects ${people.join(', ')}.`,
-  burstTitle: (n: number) => `Calendar sync: ${n} new problems`,
-  burstBody: (people: string[]) => `${people.length ? `Affects ${people.join(', ')}. ` : ''}Open the status to see each one and its fix.`,
-  recoveredTitle: 'Calendar sync works again',
-  recoveredBody: 'The last cycle finished without errors.',
-  partlyRecoveredTitle: 'Calendar sync: a problem is fixed',
-  partlyRecoveredBody: (n: number) => `${n} earlier problem${n === 1 ? ' is' : 's are'} gone; others remain (see the status).`,
-  firstSyncTitle: (email: string) => `First sync finished for ${email}`,
-  firstSyncBody: (toEx: number, toSe: number) => `${toEx} item${toEx === 1 ? '' : 's'} to Exchange, ${toSe} to Severa. From now on changes sync automatically.`,
-  changesTitle: 'Calendar synced',
-  changesBody: (toEx: number, toSe: number) => `${toEx} entr${toEx === 1 ? 'y' : 'ies'} changed in Exchange, ${toSe} in Severa.`,
-};
 
 interface ScopedProblem {
   key: string;
@@ -80,13 +64,13 @@ function errorNotifications(fresh: ScopedProblem[]): NotificationModel[] {
   }
   if (groups.size > MAX_SEPARATE_ERRORS) {
     const people = [...new Set(fresh.map((p) => p.who).filter((w): w is string => w !== null))];
-    return [{ kind: 'error', title: TEXT.burstTitle(groups.size), body: TEXT.burstBody(people), target: 'status' }];
+    return [{ kind: 'error', title: t('app.notifications.burstTitle', { count: groups.size }), body: (people.length ? `${t('app.notifications.affects', { people: formatList(people) })} ` : '') + t('app.notifications.burstOpen'), target: 'status' }];
   }
   return [...groups.values()].map((group) => {
     const first = group[0];
     const people = group.map((p) => p.who).filter((w): w is string => w !== null);
-    const title = first.who === null ? TEXT.orgProblem : people.length === 1 ? TEXT.userProblem(people[0]) : TEXT.peopleProblem(people.length);
-    const parts = [first.problem.message, people.length > 1 ? TEXT.affects(people) : null, first.problem.fix];
+    const title = first.who === null ? t('app.notifications.orgProblem') : people.length === 1 ? t('app.notifications.userProblem', { who: people[0] }) : t('app.notifications.peopleProblem', { count: people.length });
+    const parts = [first.problem.message, people.length > 1 ? t('app.notifications.affects', { people: formatList(people) }) : null, first.problem.fix];
     return { kind: 'error', title, body: parts.filter(Boolean).join(' '), target: 'status' };
   });
 }
@@ -123,8 +107,8 @@ export function decideNotifications(
     const stillFailing = nowKeys.size + carried.length > 0;
     notifications.push({
       kind: 'recovery',
-      title: stillFailing ? TEXT.partlyRecoveredTitle : TEXT.recoveredTitle,
-      body: stillFailing ? TEXT.partlyRecoveredBody(resolved.length) : TEXT.recoveredBody,
+      title: stillFailing ? t('app.notifications.partlyRecoveredTitle') : t('app.notifications.recoveredTitle'),
+      body: stillFailing ? t('app.notifications.partlyRecoveredBody', { count: resolved.length }) : t('app.notifications.recoveredBody'),
       target: 'status',
     });
   }
@@ -138,8 +122,8 @@ export function decideNotifications(
     if (mode !== 'all') continue;
     notifications.push({
       kind: 'first-sync',
-      title: TEXT.firstSyncTitle(user.email),
-      body: TEXT.firstSyncBody(user.toExchange.created + user.toExchange.updated, user.toSevera.created + user.toSevera.updated),
+      title: t('app.notifications.firstSyncTitle', { email: user.email }),
+      body: t('app.notifications.firstSyncBody', { count: user.toExchange.created + user.toExchange.updated, toSevera: user.toSevera.created + user.toSevera.updated }),
       target: 'status',
     });
   }
@@ -147,7 +131,7 @@ export function decideNotifications(
     const sum = (side: 'toExchange' | 'toSevera') => report.users.reduce((n, u) => n + u[side].created + u[side].updated + u[side].deleted, 0);
     const toEx = sum('toExchange');
     const toSe = sum('toSevera');
-    if (toEx + toSe > 0) notifications.push({ kind: 'changes', title: TEXT.changesTitle, body: TEXT.changesBody(toEx, toSe), target: 'status' });
+    if (toEx + toSe > 0) notifications.push({ kind: 'changes', title: t('app.notifications.changesTitle'), body: t('app.notifications.changesBody', { count: toEx, toSevera: toSe }), target: 'status' });
   }
 
   // A failed cycle says nothing about problems it did not reach: keep remembering them so their return is not "new".

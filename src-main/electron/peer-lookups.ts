@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { currentLanguage, t } from '../common/i18n/i18n.ts';
 import type { SecretSource } from '../common/secrets-contract.ts';
 import { verifyOwnMailboxLogin as verifyWithEws } from '../exchange/ews/ews-diagnostics.ts';
 import type { EwsConnectorOptions } from '../exchange/ews/ews-calendar-connector.ts';
@@ -12,14 +13,11 @@ import type { ActivityTypeInfo, OwnMailboxCheck, PeerLookups } from './window-re
 
 type OnPremisesConnection = Exclude<ExchangeSettings, { serverType: 'Office365' }>;
 
-// Every sentence of these lookups, in one place.
-const TEXT = {
-  noOnPremises: 'Your organization\'s Exchange is Exchange Online, which takes no mailbox password: sign in with Microsoft instead.',
-  noOnline: 'The organization has no Exchange Online connection to sign in to.',
-  correctSettings: 'Correct the Exchange settings in the Admin section.',
-  caUnreadable: (path: string, why: string) => `The CA certificate file ${path} cannot be read: ${why}`,
-  successPage:
-    '<!doctype html><meta charset="utf-8"><title>Severa Calendar Sync</title><p>Signed in. Return to Severa Calendar Sync: it checks that this account\'s mailbox is yours and tells you whether your sync is on. You can close this tab.</p>',
+
+/** The page the person's browser shows after the Microsoft sign-in (text escaped: it is a page of its own). */
+const successPage = () => {
+  const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html><html lang="${currentLanguage()}"><meta charset="utf-8"><title>Severa Calendar Sync</title><p>${escape(t('app.lookups.signedIn'))}</p></html>`;
 };
 
 /** The organization's on-premises connection (the first one that is), for a login with the person's own password. */
@@ -48,13 +46,13 @@ export interface PeerLookupDeps {
 export async function ewsSettingsOf(settings: OrgSettings, secrets: SecretSource): Promise<Omit<EwsConnectorOptions, 'username' | 'password'>> {
   // In a hybrid organization the password is checked by the on-premises server, wherever the mailbox lives now.
   const ex = onPremisesConnection(settings);
-  if (!ex) throw new Error(TEXT.noOnPremises);
+  if (!ex) throw new Error(t('app.lookups.noOnPremises'));
   let caCertificates: string | undefined;
   if (ex.caFile) {
     try {
       caCertificates = await readFile(ex.caFile, 'utf8');
     } catch (error) {
-      throw new Error(TEXT.caUnreadable(ex.caFile, error instanceof Error ? error.message : String(error)));
+      throw new Error(t('app.lookups.caUnreadable', { path: ex.caFile, why: error instanceof Error ? error.message : String(error) }));
     }
   }
   return { ewsUrl: ex.ewsUrl, serverType: ex.serverType, domain: ex.domain, authMethod: ex.authMethod, network: networkForSettings(settings, secrets), ...(caCertificates ? { caCertificates } : {}) };
@@ -66,7 +64,7 @@ export async function verifyOwnMailboxLoginWithEws(settings: OrgSettings, email:
   try {
     ews = await ewsSettingsOf(settings, secrets);
   } catch (error) {
-    return { ok: false, message: error instanceof Error ? error.message : String(error), fix: TEXT.correctSettings };
+    return { ok: false, message: error instanceof Error ? error.message : String(error), fix: t('app.lookups.correctSettings') };
   }
   return verifyWithEws(ews, email, password, loginName);
 }
@@ -84,13 +82,13 @@ export async function proveMicrosoftSignIn(
   timeoutMs?: number,
 ): Promise<OwnMailboxCheck> {
   const online = exchangeOnlineConnection(settings);
-  if (!online) return { ok: false, message: TEXT.noOnline, fix: TEXT.correctSettings };
+  if (!online) return { ok: false, message: t('app.lookups.noOnline'), fix: t('app.lookups.correctSettings') };
   let connection;
   try {
     connection = await graphConnection(settings, secrets, undefined, online);
   } catch (error) {
     const advice = (error as { advice?: { message?: string; fix?: string } } | null)?.advice;
-    return { ok: false, message: advice?.message ?? (error instanceof Error ? error.message : String(error)), fix: advice?.fix ?? TEXT.correctSettings };
+    return { ok: false, message: advice?.message ?? (error instanceof Error ? error.message : String(error)), fix: advice?.fix ?? t('app.lookups.correctSettings') };
   }
   const proof = await proveMailboxOwnership({
     tenant: online.tenantId,
@@ -101,7 +99,7 @@ export async function proveMicrosoftSignIn(
     email,
     mode: 'browser',
     openBrowser,
-    successPage: TEXT.successPage,
+    successPage: successPage(),
     ...(timeoutMs ? { timeoutMs } : {}),
   }).catch((error: unknown) => {
     const advice = (error as { advice?: { message?: string; fix?: string } } | null)?.advice;
@@ -118,16 +116,16 @@ export function createPeerLookups(deps: PeerLookupDeps): PeerLookups {
     async listActivityTypes(settings): Promise<ActivityTypeInfo[]> {
       const types = await (await severa(settings)).listActivityTypes();
       return types
-        .filter((t) => t.guid)
-        .map((t) => ({ guid: t.guid!, name: t.name ?? '(no name)', category: t.category ?? 'CalendarEntry', isActive: t.isActive ?? true, isDefault: t.isDefault ?? false }));
+        .filter((type) => type.guid)
+        .map((type) => ({ guid: type.guid!, name: type.name ?? t('app.lookups.noName'), category: type.category ?? 'CalendarEntry', isActive: type.isActive ?? true, isDefault: type.isDefault ?? false }));
     },
     async findSeveraUser(settings, email) {
       const users = await (await severa(settings)).listUsers();
       const match = users.find((u) => (u.email ?? '').trim().toLowerCase() === email);
-      if (!match) return { known: false, detail: 'Severa has no user with this email.' };
-      if (match.isActive === false) return { known: false, detail: 'The Severa user with this email is inactive.' };
+      if (!match) return { known: false, detail: t('app.lookups.noSeveraUser') };
+      if (match.isActive === false) return { known: false, detail: t('app.lookups.inactiveSeveraUser') };
       const name = [match.firstName, match.lastName].filter(Boolean).join(' ');
-      return { known: true, detail: `Severa knows this address${name ? ` (${name})` : ''}.` };
+      return { known: true, detail: name ? t('app.lookups.severaKnowsName', { name }) : t('app.lookups.severaKnows') };
     },
     async resolveMailbox(settings, email) {
       const calendar = await connectors.createCalendar(settings, deps.secrets);

@@ -4,6 +4,8 @@
  * model with Electron's dialog; the tests render the same model as a page in Chromium.
  */
 
+import { t } from '../common/i18n/i18n.ts';
+
 export type StartupChoice = 'start-from-defaults' | 'fresh-sync-state' | 'retry' | 'continue' | 'quit';
 
 export type StartupProblem =
@@ -29,105 +31,51 @@ export interface StartupDialogModel {
   choices: { choice: StartupChoice; label: string }[];
 }
 
-// Every sentence of the start-up dialogs, in one place.
-const TEXT = {
-  title: 'Severa Calendar Sync',
-  labels: {
-    'start-from-defaults': 'Start from the defaults',
-    'fresh-sync-state': 'Start with a fresh sync state',
-    retry: 'Try again',
-    continue: 'Continue without the keychain',
-    quit: 'Quit',
-  } satisfies Record<StartupChoice, string>,
-  settingsCorrupt: {
-    message: 'The settings file is damaged, so the app cannot read its settings.',
-    file: (file: string, reason: string) => `The file ${file}: ${reason}.`,
-    copy: (copy: string) => `A copy of it is kept as ${copy}, so nothing in it is lost.`,
-    noCopy: 'No copy of it could be made; copy it yourself before starting from the defaults if you want to keep it.',
-    fix: 'Fix: choose "Start from the defaults" and enter the admin settings again (the passwords stay in the system keychain), or quit, repair the file by hand and start the app again.',
-  },
-  settingsUnusable: {
-    message: 'The settings file cannot be opened.',
-    detail: (file: string, detail: string) => `The file ${file}: ${detail}`,
-    fix: 'Fix: make sure your user may read and write this file and its folder, then try again.',
-  },
-  dataDirInUse: {
-    message: 'Another program is using the sync data folder.',
-    detail: (holder: string) => holder,
-    fix: 'Fix: stop the other program (for example a command line "severa-calendar-sync sync --watch" started with this data folder), then try again.',
-  },
-  storeLocked: {
-    message: 'The sync state database is locked by another program.',
-    detail: (file: string) => `The database ${file} stays locked.`,
-    fix: 'Fix: close the other program that has it open (a command line sync, a database browser, a backup tool), then try again.',
-  },
-  storeCorrupt: {
-    message: 'The sync state database is damaged.',
-    detail: (file: string, detail: string) => `The database ${file}: ${detail}`,
-    meaning: 'It remembers which entries are paired and what was deleted. With a fresh one the next sync starts over and pairs the entries again; the damaged file is kept beside it.',
-    fix: 'Fix: choose "Start with a fresh sync state", or quit and restore the file from a backup.',
-  },
-  storeNewer: {
-    message: 'The sync state was written by a newer version of Severa Calendar Sync.',
-    fix: 'Fix: install the newer version again (this one cannot read what it wrote).',
-  },
-  storeUnusable: {
-    message: 'The sync state database cannot be opened.',
-    fix: 'Fix: make sure your user may read and write the folder it is in, and that the disk is not full, then try again.',
-  },
-  keychain: {
-    message: 'The system keychain cannot be used.',
-    meaning: 'The passwords and secrets of the sync are kept there. Without it the app starts, but no sync can log in until the keychain works.',
-  },
-  alreadyRunning: {
-    message: 'Severa Calendar Sync is already running, but it did not answer.',
-    detail: 'It lives in the system tray (the menu bar on macOS).',
-    fix: 'Fix: click its tray icon, or quit it (from its tray menu, or the Task Manager, Activity Monitor or System Monitor) and start the app again.',
-  },
-  unexpected: {
-    message: 'Severa Calendar Sync could not start.',
-    detail: (detail: string) => `What went wrong: ${detail}`,
-    fix: (log: string) => `Fix: start the app again. If this repeats, send the log file to whoever supports the sync: ${log}`,
-  },
-};
+const LABEL_KEYS = {
+  'start-from-defaults': 'startFromDefaults',
+  'fresh-sync-state': 'freshSyncState',
+  retry: 'retry',
+  continue: 'continue',
+  quit: 'quit',
+} as const satisfies Record<StartupChoice, string>;
 
-const choices = (...list: StartupChoice[]) => list.map((choice) => ({ choice, label: TEXT.labels[choice] }));
+const choices = (...list: StartupChoice[]) => list.map((choice) => ({ choice, label: t(`app.startup.labels.${LABEL_KEYS[choice]}`) }));
 
 export function startupDialog(problem: StartupProblem): StartupDialogModel {
-  const base = { title: TEXT.title };
+  const base = { title: 'Severa Calendar Sync' };
   switch (problem.kind) {
     case 'settings-corrupt':
       return {
         ...base,
         type: 'error',
-        message: TEXT.settingsCorrupt.message,
-        detail: [TEXT.settingsCorrupt.file(problem.file, problem.reason), problem.copy ? TEXT.settingsCorrupt.copy(problem.copy) : TEXT.settingsCorrupt.noCopy, TEXT.settingsCorrupt.fix],
+        message: t('app.startup.settingsCorrupt.message'),
+        detail: [t('app.startup.settingsCorrupt.file', { file: problem.file, reason: problem.reason }), problem.copy ? t('app.startup.settingsCorrupt.copy', { copy: problem.copy }) : t('app.startup.settingsCorrupt.noCopy'), t('app.startup.settingsCorrupt.fix')],
         choices: choices('start-from-defaults', 'quit'),
       };
     case 'settings-unusable':
-      return { ...base, type: 'error', message: TEXT.settingsUnusable.message, detail: [TEXT.settingsUnusable.detail(problem.file, problem.detail), TEXT.settingsUnusable.fix], choices: choices('retry', 'quit') };
+      return { ...base, type: 'error', message: t('app.startup.settingsUnusable.message'), detail: [t('app.startup.settingsUnusable.detail', { file: problem.file, detail: problem.detail }), t('app.startup.settingsUnusable.fix')], choices: choices('retry', 'quit') };
     case 'data-dir-in-use':
-      return { ...base, type: 'error', message: TEXT.dataDirInUse.message, detail: [TEXT.dataDirInUse.detail(problem.holder), TEXT.dataDirInUse.fix], choices: choices('retry', 'quit') };
+      return { ...base, type: 'error', message: t('app.startup.dataDirInUse.message'), detail: [problem.holder, t('app.startup.dataDirInUse.fix')], choices: choices('retry', 'quit') };
     case 'store-locked':
-      return { ...base, type: 'error', message: TEXT.storeLocked.message, detail: [TEXT.storeLocked.detail(problem.file), TEXT.storeLocked.fix], choices: choices('retry', 'quit') };
+      return { ...base, type: 'error', message: t('app.startup.storeLocked.message'), detail: [t('app.startup.storeLocked.detail', { file: problem.file }), t('app.startup.storeLocked.fix')], choices: choices('retry', 'quit') };
     case 'store-corrupt':
       return {
         ...base,
         type: 'error',
-        message: TEXT.storeCorrupt.message,
-        detail: [TEXT.storeCorrupt.detail(problem.file, problem.detail), TEXT.storeCorrupt.meaning, TEXT.storeCorrupt.fix],
+        message: t('app.startup.storeCorrupt.message'),
+        detail: [t('app.startup.storeCorrupt.detail', { file: problem.file, detail: problem.detail }), t('app.startup.storeCorrupt.meaning'), t('app.startup.storeCorrupt.fix')],
         choices: choices('fresh-sync-state', 'quit'),
       };
     case 'store-newer':
-      return { ...base, type: 'error', message: TEXT.storeNewer.message, detail: [problem.detail, TEXT.storeNewer.fix], choices: choices('quit') };
+      return { ...base, type: 'error', message: t('app.startup.storeNewer.message'), detail: [problem.detail, t('app.startup.storeNewer.fix')], choices: choices('quit') };
     case 'store-unusable':
-      return { ...base, type: 'error', message: TEXT.storeUnusable.message, detail: [problem.detail, TEXT.storeUnusable.fix], choices: choices('retry', 'quit') };
+      return { ...base, type: 'error', message: t('app.startup.storeUnusable.message'), detail: [problem.detail, t('app.startup.storeUnusable.fix')], choices: choices('retry', 'quit') };
     case 'keychain-unavailable':
-      return { ...base, type: 'warning', message: TEXT.keychain.message, detail: [problem.detail, TEXT.keychain.meaning, `Fix: ${problem.fix}`], choices: choices('retry', 'continue', 'quit') };
+      return { ...base, type: 'warning', message: t('app.startup.keychain.message'), detail: [problem.detail, t('app.startup.keychain.meaning'), t('app.startup.fix', { fix: problem.fix })], choices: choices('retry', 'continue', 'quit') };
     case 'already-running':
-      return { ...base, type: 'warning', message: TEXT.alreadyRunning.message, detail: [TEXT.alreadyRunning.detail, TEXT.alreadyRunning.fix], choices: choices('quit') };
+      return { ...base, type: 'warning', message: t('app.startup.alreadyRunning.message'), detail: [t('app.startup.alreadyRunning.detail'), t('app.startup.alreadyRunning.fix')], choices: choices('quit') };
     case 'unexpected':
-      return { ...base, type: 'error', message: TEXT.unexpected.message, detail: [TEXT.unexpected.detail(problem.detail), TEXT.unexpected.fix(problem.logFile)], choices: choices('quit') };
+      return { ...base, type: 'error', message: t('app.startup.unexpected.message'), detail: [t('app.startup.unexpected.detail', { detail: problem.detail }), t('app.startup.unexpected.fix', { log: problem.logFile })], choices: choices('quit') };
   }
 }
 

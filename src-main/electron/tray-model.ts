@@ -1,3 +1,4 @@
+import { formatDay, formatTime, t } from '../common/i18n/i18n.ts';
 import type { RunnerStatusView } from '../common/ipc-contract.ts';
 
 /**
@@ -20,12 +21,6 @@ export interface TrayPreferences {
 
 export const PAUSE_ONE_HOUR_MS = 60 * 60 * 1000;
 
-// The tray's sentences that depend on setup and a delayed start, in one place.
-const TEXT = {
-  waiting: { settings: 'Set up: the admin settings are not saved yet', enrollment: 'Set up: nobody has turned on their sync yet' },
-  syncNowWaiting: 'Sync now (finish the setup first)',
-  startsAt: (time: string) => `Automatic sync starts at ${time}`,
-};
 
 /** A running cycle shows as syncing even when paused (a "Sync now" still runs while auto-sync is paused). */
 export function trayStateOf(status: RunnerStatusView): TrayState {
@@ -47,13 +42,12 @@ export function pauseUntil(mode: 'hour' | 'untilResumed', nowMs: number): number
   return mode === 'hour' ? nowMs + PAUSE_ONE_HOUR_MS : null;
 }
 
-const timeOf = (iso: string, timeZone?: string) =>
-  new Date(iso).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', timeZone });
+const timeOf = (iso: string, timeZone?: string) => formatTime(new Date(iso), timeZone);
 
 const dayAndTimeOf = (iso: string, nowMs: number, timeZone?: string) => {
   const day = (ms: number) => new Date(ms).toLocaleDateString('en-GB', { timeZone });
   const when = Date.parse(iso);
-  return day(when) === day(nowMs) ? timeOf(iso, timeZone) : `${new Date(when).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone })} ${timeOf(iso, timeZone)}`;
+  return day(when) === day(nowMs) ? timeOf(iso, timeZone) : t('app.tray.dayTime', { day: formatDay(new Date(when), timeZone), time: timeOf(iso, timeZone) });
 };
 
 export interface LastSyncSummary {
@@ -65,21 +59,20 @@ export interface LastSyncSummary {
 
 /** "Last sync 10:42: 3 changes" / "Last sync 10:42 failed: 2 errors" / "Not synced yet". */
 export function describeLastSync(last: LastSyncSummary, nowMs: number, timeZone?: string): string {
-  if (!last.at) return 'Not synced yet';
+  if (!last.at) return t('app.tray.notSynced');
   const when = dayAndTimeOf(last.at, nowMs, timeZone);
   const changes = last.changes ?? 0;
   const errors = last.errors ?? 0;
-  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  if (last.outcome === 'failed') return `Last sync ${when} failed${errors ? `: ${plural(errors, 'error')}` : ''}`;
-  const changed = changes ? plural(changes, 'change') : 'no changes';
-  if (last.outcome === 'partial') return `Last sync ${when}: ${changed}, ${plural(errors, 'problem')}`;
-  return `Last sync ${when}: ${changed}`;
+  if (last.outcome === 'failed') return errors ? t('app.tray.lastFailedErrors', { when, errors: t('app.tray.errors', { count: errors }) }) : t('app.tray.lastFailed', { when });
+  const changed = changes ? t('app.tray.changes', { count: changes }) : t('app.tray.noChanges');
+  if (last.outcome === 'partial') return t('app.tray.lastPartial', { when, changed, problems: t('app.tray.problems', { count: errors }) });
+  return t('app.tray.lastOk', { when, changed });
 }
 
 function describePause(status: RunnerStatusView, nowMs: number, timeZone?: string): string | null {
   if (status.pausedUntil === undefined) return null;
-  if (status.pausedUntil === null) return 'Auto-sync paused until resumed';
-  return `Auto-sync paused until ${dayAndTimeOf(status.pausedUntil, nowMs, timeZone)}`;
+  if (status.pausedUntil === null) return t('app.tray.pausedUntilResumed');
+  return t('app.tray.pausedUntil', { time: dayAndTimeOf(status.pausedUntil, nowMs, timeZone) });
 }
 
 export function trayTooltip(status: RunnerStatusView, last: LastSyncSummary, nowMs: number, timeZone?: string): string {
@@ -87,18 +80,20 @@ export function trayTooltip(status: RunnerStatusView, last: LastSyncSummary, now
   const head =
     state === 'syncing'
       ? status.progress && status.progress.usersTotal > 0
-        ? `Syncing (${status.progress.usersDone}/${status.progress.usersTotal} users${status.progress.entriesDone ? `, ${status.progress.entriesDone} entries` : ''})`
-        : 'Syncing'
+        ? status.progress.entriesDone
+          ? t('app.tray.syncingProgressEntries', { done: status.progress.usersDone, total: status.progress.usersTotal, entries: status.progress.entriesDone })
+          : t('app.tray.syncingProgress', { done: status.progress.usersDone, total: status.progress.usersTotal })
+        : t('app.tray.syncing')
       : state === 'paused'
         ? describePause(status, nowMs, timeZone)!
         : state === 'error'
-          ? 'Sync has a problem: open settings for the fix'
+          ? t('app.tray.problem')
           : status.waitingFor
-            ? TEXT.waiting[status.waitingFor]
+            ? t(`app.tray.waiting.${status.waitingFor}`)
             : status.startsAt && Date.parse(status.startsAt) > nowMs
-              ? TEXT.startsAt(timeOf(status.startsAt, timeZone))
-              : 'Sync is up to date';
-  return `Severa Calendar Sync — ${head}\n${describeLastSync(last, nowMs, timeZone)}`;
+              ? t('app.tray.startsAt', { time: timeOf(status.startsAt, timeZone) })
+              : t('app.tray.upToDate');
+  return `${t('app.tray.tooltip', { head })}\n${describeLastSync(last, nowMs, timeZone)}`;
 }
 
 export function buildTrayMenu(status: RunnerStatusView, last: LastSyncSummary, nowMs: number, timeZone?: string, prefs: TrayPreferences = { startAtLogin: false }): TrayMenuItem[] {
@@ -107,16 +102,16 @@ export function buildTrayMenu(status: RunnerStatusView, last: LastSyncSummary, n
   const waiting = status.waitingFor !== undefined && !syncing;
   const item = (id: TrayMenuItemId, label: string, enabled = true): TrayMenuItem => ({ kind: 'item', id, label, enabled });
   const pauseItems: TrayMenuItem[] = paused
-    ? [item('resume', `Resume auto-sync (${describePause(status, nowMs, timeZone)!.replace(/^Auto-sync /, '')})`)]
-    : [item('pause-hour', 'Pause auto-sync for 1 hour'), item('pause-until-resumed', 'Pause auto-sync until resumed')];
+    ? [item('resume', status.pausedUntil ? t('app.tray.resumeUntil', { time: dayAndTimeOf(status.pausedUntil, nowMs, timeZone) }) : t('app.tray.resumeUntilResumed'))]
+    : [item('pause-hour', t('app.tray.pauseHour')), item('pause-until-resumed', t('app.tray.pauseUntilResumed'))];
   return [
-    item('sync-now', syncing ? 'Syncing…' : waiting ? TEXT.syncNowWaiting : 'Sync now', !syncing && !waiting),
+    item('sync-now', syncing ? t('app.tray.syncingMenu') : waiting ? t('app.tray.syncNowWaiting') : t('app.tray.syncNow'), !syncing && !waiting),
     ...pauseItems,
     { kind: 'separator' },
-    item('open-settings', 'Open settings…'),
+    item('open-settings', t('app.tray.openSettings')),
     item('last-sync', describeLastSync(last, nowMs, timeZone), false),
     { kind: 'separator' },
-    { kind: 'checkbox', id: 'start-at-login', label: 'Start at login', checked: prefs.startAtLogin },
-    item('quit', 'Quit Severa Calendar Sync'),
+    { kind: 'checkbox', id: 'start-at-login', label: t('app.tray.startAtLogin'), checked: prefs.startAtLogin },
+    item('quit', t('app.tray.quit')),
   ];
 }

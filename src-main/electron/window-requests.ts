@@ -1,3 +1,4 @@
+import { setLanguage, t } from '../common/i18n/i18n.ts';
 import { emailAddress } from '../common/settings-schema.ts';
 import type { OrgSettings } from '../common/settings-schema.ts';
 import { UserFacingError } from '../common/ipc-contract.ts';
@@ -96,36 +97,10 @@ export interface WindowRequestDeps {
   applyPreferences?: (prefs: PreferencesView) => void;
   /** When automatic sync begins after a delayed start at login (ms), or null. */
   startsAt?: () => number | null;
+  /** The system's languages, most preferred first (app.getPreferredSystemLanguages() in the app); none: English. */
+  systemLocales?: () => readonly string[];
 }
 
-// Sentences of the request handlers, in one place.
-const TEXT = {
-  couldNotAskExchange: (why: string) => `Could not ask Exchange about this address: ${why}`,
-  couldNotAskSevera: (why: string) => `Could not ask Severa: ${why}`,
-  typesNotLoaded: (why: string) => `Could not load the activity types from Severa: ${why}`,
-  typesNotLoadedFix: 'Check the Severa API address, client id and client secret, then load again.',
-  noRestore: 'Restoring deleted items is not available in this build.',
-  noRestoreFix: 'Use the command line: severa-calendar-sync restore.',
-  notSaved: 'The admin settings are not saved yet.',
-  notSavedFix: 'An admin fills in the Admin section and saves it first.',
-  notAnEmail: (typed: string) => `"${typed}" is not an email address.`,
-  notAnEmailFix: 'Enter the email address you use in Severa and Exchange.',
-  notInSevera: (email: string) => `Severa has no active user with the email ${email}.`,
-  notInSeveraFix: 'Use the same email address as your Severa user, or ask the Severa admin to set it on your user.',
-  primary: 'Exchange knows this address as the primary address.',
-  secondary: (primary: string) => `Exchange knows this address as a secondary address of ${primary}.`,
-  noMailbox: 'Exchange has no mailbox with this address.',
-  noPasswordLogin: 'Your organization\'s mailboxes are in Exchange Online, which takes no mailbox password: you prove the mailbox is yours by signing in with Microsoft.',
-  noPasswordLoginFix: 'Use "Sign in with Microsoft" instead.',
-  noExchangeOnline: 'Signing in with Microsoft proves a mailbox in Exchange Online, and the organization has no Exchange Online connection.',
-  noExchangeOnlineFix: 'Enter your mailbox password instead, or ask the admin to add the Exchange Online connection.',
-  noBrowser: 'No browser can be opened from here for the Microsoft sign-in.',
-  noBrowserFix: 'Turn on your sync from the tray app on your own computer.',
-  noAudit: 'The comparison of both sides is not available in this build.',
-  noAuditFix: 'Use the command line: severa-calendar-sync check --audit.',
-  auditFailed: (why: string) => `Both sides could not be compared: ${why}`,
-  auditFailedFix: 'Run Test connection: it tells which connection or login is wrong.',
-};
 
 /** The proofs of mailbox ownership the organization's Exchange connections take, the main connection's first. */
 export function mailboxProofs(settings: OrgSettings | null): MailboxProofKind[] {
@@ -144,6 +119,7 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
   const now = deps.now ?? Date.now;
   const today = deps.today ?? todayIso;
   const runner = deps.runner;
+  const systemLocales = () => deps.systemLocales?.() ?? [];
   const journal: DeletionJournal | undefined =
     deps.journal ??
     (runner.listDeletions && runner.restoreDeletions
@@ -157,7 +133,7 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
     } catch (error) {
       throw new UserFacingError(error instanceof Error ? error.message : String(error), (error as { fix?: string }).fix);
     }
-    if (!org) throw new UserFacingError(TEXT.notSaved, TEXT.notSavedFix);
+    if (!org) throw new UserFacingError(t('app.requests.notSaved'), t('app.requests.notSavedFix'));
     return org;
   };
 
@@ -179,7 +155,7 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
     // A failed lookup is not "no mailbox": its reason (say, the delegate's password refused) is what to fix.
     let exchangeProblem: string | null = null;
     const [severa, primary] = await Promise.all([
-      deps.peers.findSeveraUser(settings, email).catch((e: unknown) => ({ known: false, detail: TEXT.couldNotAskSevera(e instanceof Error ? e.message : String(e)) })),
+      deps.peers.findSeveraUser(settings, email).catch((e: unknown) => ({ known: false, detail: t('app.requests.couldNotAskSevera', { why: e instanceof Error ? e.message : String(e) }) })),
       verifiedPrimary !== undefined
         ? Promise.resolve(verifiedPrimary)
         : deps.peers.resolveMailbox(settings, email).catch((e: unknown) => {
@@ -189,8 +165,8 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
           }),
     ]);
     const exchange = primary
-      ? { known: true, primaryAddress: primary, detail: primary === email ? TEXT.primary : TEXT.secondary(primary) }
-      : { known: false, detail: exchangeProblem ? TEXT.couldNotAskExchange(exchangeProblem) : TEXT.noMailbox };
+      ? { known: true, primaryAddress: primary, detail: primary === email ? t('app.requests.primary') : t('app.requests.secondary', { primary }) }
+      : { known: false, detail: exchangeProblem ? t('app.requests.couldNotAskExchange', { why: exchangeProblem }) : t('app.requests.noMailbox') };
     return { email, severa, exchange };
   };
 
@@ -212,20 +188,20 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
 
   const parseEmail = (typed: string): string => {
     const parsed = emailAddress.safeParse(typed);
-    if (!parsed.success) throw new UserFacingError(TEXT.notAnEmail(typed), TEXT.notAnEmailFix);
+    if (!parsed.success) throw new UserFacingError(t('app.requests.notAnEmail', { typed }), t('app.requests.notAnEmailFix'));
     return parsed.data;
   };
 
   /** The identity, once Severa is known to have an active user with this email (else the refusal). */
   const knownInSevera = async (settings: OrgSettings, email: string): Promise<IdentityView> => {
     const identity = await identityOf(settings, email);
-    if (!identity.severa.known) throw new UserFacingError(TEXT.notInSevera(email), TEXT.notInSeveraFix);
+    if (!identity.severa.known) throw new UserFacingError(t('app.requests.notInSevera', { email }), t('app.requests.notInSeveraFix'));
     return identity;
   };
 
   /** The identity with the mailbox's primary address the proof established. */
   const withPrimary = (identity: IdentityView, primary: string | undefined): IdentityView =>
-    primary ? { ...identity, exchange: { known: true, primaryAddress: primary, detail: primary === identity.email ? TEXT.primary : TEXT.secondary(primary) } } : identity;
+    primary ? { ...identity, exchange: { known: true, primaryAddress: primary, detail: primary === identity.email ? t('app.requests.primary') : t('app.requests.secondary', { primary }) } } : identity;
 
   const enroll = (settings: OrgSettings, email: string, syncStartDate: string | undefined, identity: IdentityView): PersonalSyncView => {
     const existing = settings.enrollments.find((e) => e.email === email);
@@ -287,7 +263,7 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
       try {
         return activityTypeViews(await deps.peers.listActivityTypes(settings));
       } catch (error) {
-        throw new UserFacingError(TEXT.typesNotLoaded(error instanceof Error ? error.message : String(error)), TEXT.typesNotLoadedFix);
+        throw new UserFacingError(t('app.requests.typesNotLoaded', { why: error instanceof Error ? error.message : String(error) }), t('app.requests.typesNotLoadedFix'));
       }
     },
 
@@ -309,7 +285,7 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
     async 'personal:enable'({ email: typed, password, syncStartDate }) {
       const email = parseEmail(typed);
       const settings = requireSettings();
-      if (!mailboxProofs(settings).includes('password')) throw new UserFacingError(TEXT.noPasswordLogin, TEXT.noPasswordLoginFix);
+      if (!mailboxProofs(settings).includes('password')) throw new UserFacingError(t('app.requests.noPasswordLogin'), t('app.requests.noPasswordLoginFix'));
 
       const identity = await knownInSevera(settings, email);
       // The password proves the mailbox is the user's own; it is used for this one login and not kept anywhere.
@@ -323,8 +299,8 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
     async 'personal:signInWithMicrosoft'({ email: typed, syncStartDate }) {
       const email = parseEmail(typed);
       const settings = requireSettings();
-      if (!mailboxProofs(settings).includes('microsoft') || !deps.peers.proveMicrosoftSignIn) throw new UserFacingError(TEXT.noExchangeOnline, TEXT.noExchangeOnlineFix);
-      if (!deps.openExternal) throw new UserFacingError(TEXT.noBrowser, TEXT.noBrowserFix);
+      if (!mailboxProofs(settings).includes('microsoft') || !deps.peers.proveMicrosoftSignIn) throw new UserFacingError(t('app.requests.noExchangeOnline'), t('app.requests.noExchangeOnlineFix'));
+      if (!deps.openExternal) throw new UserFacingError(t('app.requests.noBrowser'), t('app.requests.noBrowserFix'));
       const identity = await knownInSevera(settings, email);
       // The person signs in in their own browser; only the outcome comes back (no token, no account is kept).
       const proof = await deps.peers.proveMicrosoftSignIn(settings, email, deps.openExternal);
@@ -380,7 +356,7 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
     },
 
     async 'journal:restore'({ ids }) {
-      if (!journal) throw new UserFacingError(TEXT.noRestore, TEXT.noRestoreFix);
+      if (!journal) throw new UserFacingError(t('app.requests.noRestore'), t('app.requests.noRestoreFix'));
       return journal.restore(ids);
     },
 
@@ -394,22 +370,24 @@ export function createWindowRequestHandlers(deps: WindowRequestDeps): IpcHandler
     },
 
     async 'audit:run'(payload) {
-      if (!runner.audit) throw new UserFacingError(TEXT.noAudit, TEXT.noAuditFix);
+      if (!runner.audit) throw new UserFacingError(t('app.requests.noAudit'), t('app.requests.noAuditFix'));
       requireSettings();
       try {
         return await runner.audit(payload?.email ? [payload.email.toLowerCase()] : undefined);
       } catch (error) {
         const advice = (error as { advice?: { message?: string; fix?: string } } | null)?.advice;
-        throw new UserFacingError(TEXT.auditFailed(advice?.message ?? (error instanceof Error ? error.message : String(error))), advice?.fix ?? TEXT.auditFailedFix);
+        throw new UserFacingError(t('app.requests.auditFailed', { why: advice?.message ?? (error instanceof Error ? error.message : String(error)) }), advice?.fix ?? t('app.requests.auditFailedFix'));
       }
     },
 
     async 'preferences:get'() {
-      return preferencesView(deps.settings.local());
+      return preferencesView(deps.settings.local(), systemLocales());
     },
 
     async 'preferences:set'(patch) {
-      const next = preferencesView(deps.settings.updateLocal(patch));
+      const next = preferencesView(deps.settings.updateLocal(patch), systemLocales());
+      // The main process speaks the new language at once: the tray, notifications and what the handlers say next.
+      setLanguage(next.activeLanguage);
       deps.applyPreferences?.(next);
       return next;
     },

@@ -1,3 +1,4 @@
+import { resolveLanguage, t } from '../common/i18n/i18n.ts';
 import { orgSettings, realTimeOf } from '../common/settings-schema.ts';
 import type { ExchangeSettings, OrgSettings } from '../common/settings-schema.ts';
 import type { ActivityTypeView, AdminSettingsDraft, AppStatusView, ExchangeDraft, FieldIssue, PreferencesView, RunnerStatusView, SetupView } from '../common/ipc-contract.ts';
@@ -20,14 +21,6 @@ export interface ActivityTypeInfo {
   isDefault: boolean;
 }
 
-// Every sentence of these views, in one place.
-const TEXT = {
-  projectTask: 'Project task: never synced',
-  inactive: 'Inactive in Severa',
-  twoTenants: 'An organization has one Exchange Online tenant: the second connection is for on-premises Exchange (hybrid).',
-  sameConnection: 'This is the same connection as the first one; a second connection reaches another server (or Exchange Online).',
-  noSecondConnection: 'There is no second connection to serve this mailbox.',
-};
 
 const DEFAULT_NETWORK = { proxyMode: 'system', proxyUrl: '', proxyBypass: '', proxyUsername: '' } as const;
 
@@ -102,12 +95,12 @@ function connectionIssues(settings: OrgSettings): FieldIssue[] {
   const issues: FieldIssue[] = [];
   const second = settings.secondExchange;
   if (second?.serverType === 'Office365' && settings.exchange.serverType === 'Office365') {
-    issues.push({ path: 'secondExchange.serverType', message: TEXT.twoTenants });
+    issues.push({ path: 'secondExchange.serverType', message: t('app.views.twoTenants') });
   } else if (second && connectionLocation(second) === connectionLocation(settings.exchange)) {
-    issues.push({ path: second.serverType === 'Office365' ? 'secondExchange.tenantId' : 'secondExchange.ewsUrl', message: TEXT.sameConnection });
+    issues.push({ path: second.serverType === 'Office365' ? 'secondExchange.tenantId' : 'secondExchange.ewsUrl', message: t('app.views.sameConnection') });
   }
   for (const [email, which] of Object.entries(settings.mailboxLocations)) {
-    if (which === 'second' && !second) issues.push({ path: `mailboxLocations.${email}`, message: TEXT.noSecondConnection });
+    if (which === 'second' && !second) issues.push({ path: `mailboxLocations.${email}`, message: t('app.views.noSecondConnection') });
   }
   return issues;
 }
@@ -142,10 +135,10 @@ export function settingsFromDraft(draft: AdminSettingsDraft, existing: OrgSettin
 
 export function activityTypeViews(types: ActivityTypeInfo[]): ActivityTypeView[] {
   return types
-    .map((t): ActivityTypeView => {
-      const isTask = t.category === 'Task';
-      const note = isTask ? TEXT.projectTask : !t.isActive ? TEXT.inactive : undefined;
-      return { guid: t.guid, name: t.name, category: t.category, isActive: t.isActive, isDefault: t.isDefault, syncable: !isTask && t.isActive, ...(note ? { note } : {}) };
+    .map((type): ActivityTypeView => {
+      const isTask = type.category === 'Task';
+      const note = isTask ? t('app.views.projectTask') : !type.isActive ? t('app.views.inactive') : undefined;
+      return { guid: type.guid, name: type.name, category: type.category, isActive: type.isActive, isDefault: type.isDefault, syncable: !isTask && type.isActive, ...(note ? { note } : {}) };
     })
     .sort((a, b) => Number(b.syncable) - Number(a.syncable) || a.name.localeCompare(b.name));
 }
@@ -215,6 +208,14 @@ export function waitingForSetup(settings: SettingsStore): 'settings' | 'enrollme
   return org.enrollments.some((e) => !e.paused) ? null : 'enrollment';
 }
 
-export function preferencesView(local: LocalPreferences): PreferencesView {
-  return { notifications: local.notifications, startAtLogin: local.startAtLogin, startDelayMinutes: local.startDelayMinutes };
+/** `systemLocales`: the system's languages, most preferred first (Electron's app.getPreferredSystemLanguages()). */
+export function preferencesView(local: LocalPreferences, systemLocales: readonly string[]): PreferencesView {
+  return {
+    notifications: local.notifications,
+    startAtLogin: local.startAtLogin,
+    startDelayMinutes: local.startDelayMinutes,
+    language: local.language,
+    activeLanguage: resolveLanguage(local.language, systemLocales),
+    systemLanguage: resolveLanguage('system', systemLocales),
+  };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LANGUAGE_PREFERENCES } from '../common/i18n/languages.ts';
 import { orgSettings } from '../common/settings-schema.ts';
 import type { OrgSettings } from '../common/settings-schema.ts';
 import { SettingsMigrationError, migrateSettings } from './settings-migrations.ts';
@@ -23,6 +24,8 @@ export const localPreferences = z.object({
   startDelayMinutes: z.number().int().min(0).max(120).default(0),
   /** Which desktop notifications to show: problems and their end (default), everything, or none. */
   notifications: z.enum(['errors', 'all', 'off']).default('errors'),
+  /** The language of the app on this computer: the system's (default) or one chosen under My sync > This computer. */
+  language: z.enum(LANGUAGE_PREFERENCES).default('system'),
   notificationMemory: z
     .object({ activeProblems: z.array(z.string()).default([]), firstSyncAnnounced: z.array(z.string()).default([]), realSyncSeen: z.boolean().default(false) })
     .default({ activeProblems: [], firstSyncAnnounced: [], realSyncSeen: false }),

@@ -37,6 +37,9 @@ function newState() {
   /** Makes the fake keychain fail (a locked or missing Secret Service). */
   keychainBroken: false,
   loginItem: null as null | { openAtLogin: boolean; args: string[] },
+  /** The system's languages (app.getPreferredSystemLanguages()) and Chromium's locale (app.getLocale()). */
+  systemLanguages: ['en-GB'] as string[],
+  locale: 'en-GB',
   protocolHandleThrows: false,
   };
 }
@@ -122,6 +125,8 @@ export function electronModule() {
     },
     getLoginItemSettings: () => ({ openAtLogin: fake.loginItem?.openAtLogin ?? false, wasOpenedAtLogin: false }),
     setAppUserModelId: (id: string) => fake.calls.push(`app user model id ${id}`),
+    getPreferredSystemLanguages: () => [...fake.systemLanguages],
+    getLocale: () => fake.locale,
   };
   const session = {
     defaultSession: {

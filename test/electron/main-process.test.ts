@@ -97,10 +97,29 @@ describe('main process wiring (Electron faked)', () => {
   });
 
   it('notification and start-up preferences are kept and applied through the window', async () => {
-    expect(await invoke('preferences:get')).toEqual({ notifications: 'errors', startAtLogin: false, startDelayMinutes: 0 });
-    expect(await invoke('preferences:set', { notifications: 'all', startAtLogin: true, startDelayMinutes: 5 })).toEqual({ notifications: 'all', startAtLogin: true, startDelayMinutes: 5 });
+    const languages = { language: 'system', activeLanguage: 'en', systemLanguage: 'en' };
+    expect(await invoke('preferences:get')).toEqual({ notifications: 'errors', startAtLogin: false, startDelayMinutes: 0, ...languages });
+    expect(await invoke('preferences:set', { notifications: 'all', startAtLogin: true, startDelayMinutes: 5 })).toEqual({ notifications: 'all', startAtLogin: true, startDelayMinutes: 5, ...languages });
     if (process.platform === 'linux') expect(existsSync(path.join(fake.tmp, 'config', 'autostart', 'severa-calendar-sync.desktop'))).toBe(true);
     await invoke('preferences:set', { notifications: 'errors', startAtLogin: false });
+  });
+
+  it('language: the system\'s (Electron\'s preferred system languages) unless chosen; a choice re-labels the tray at once', async () => {
+    fake.systemLanguages = ['de-DE', 'fi-FI'];
+    try {
+      expect(await invoke('preferences:get')).toMatchObject({ language: 'system', activeLanguage: 'fi', systemLanguage: 'fi' });
+      expect(await invoke('preferences:set', { language: 'sv' })).toMatchObject({ language: 'sv', activeLanguage: 'sv' });
+      const tray = fake.trays[0];
+      expect(tray.tooltip).toMatch(/^Severa Calendar Sync – Konfiguration: /);
+      expect(tray.menu.map((i) => i.label)).toContain('Avsluta Severa Calendar Sync');
+      expect(await invoke('preferences:set', { language: 'system' })).toMatchObject({ activeLanguage: 'fi' });
+      expect(fake.trays[0].menu.map((i) => i.label)).toContain('Lopeta Severa Calendar Sync');
+    } finally {
+      fake.systemLanguages = ['en-GB'];
+      await invoke('preferences:set', { language: 'en' });
+      await invoke('preferences:set', { language: 'system' });
+    }
+    expect(fake.trays[0].menu.map((i) => i.label)).toContain('Quit Severa Calendar Sync');
   });
 
   it('after setup, the first real sync that fails turns the tray to the error icon with one notification (the organization-wide problem once)', async () => {

@@ -69,7 +69,7 @@ describe('notification policy', () => {
       {
         kind: 'error',
         title: 'Calendar sync problem for 5 people',
-        body: 'The delegate may not open this mailbox. Affects a@contoso.example, b@contoso.example, c@contoso.example, d@contoso.example, e@contoso.example. Grant ApplicationImpersonation.',
+        body: 'The delegate may not open this mailbox. Affects a@contoso.example, b@contoso.example, c@contoso.example, d@contoso.example and e@contoso.example. Grant ApplicationImpersonation.',
         target: 'status',
       },
     ]);

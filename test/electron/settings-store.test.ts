@@ -101,6 +101,7 @@ describe('settings store', () => {
       startAtLogin: false,
       startDelayMinutes: 0,
       notifications: 'errors',
+      language: 'system',
       notificationMemory: { activeProblems: [], firstSyncAnnounced: [], realSyncSeen: false },
       connectionTest: null,
     });

@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { AdminSettingsDraft } from '../../src-main/common/ipc-contract.ts';
 import { SECRET_NAMES, type SecretName } from '../../src-main/common/secrets-contract.ts';
 import type { CycleReport, UserReport } from '../../src-main/common/sync-report.ts';
+import { currentLanguage, setLanguage } from '../../src-main/common/i18n/i18n.ts';
 import { watchConnectivity } from '../../src-main/electron/connectivity-watch.ts';
 import { readUserStatusBook, recordCycle, statusRows, writeUserStatusBook } from '../../src-main/electron/user-status-book.ts';
 import { activityTypeViews, createWindowRequestHandlers, draftOf, settingsFromDraft } from '../../src-main/electron/window-requests.ts';
@@ -404,10 +405,27 @@ describe('first-run setup and preferences', () => {
   it('preferences: notifications, start at login and its delay are kept and handed to the app to apply', async () => {
     const applied: unknown[] = [];
     const { handlers, settings } = await setup({}, { applyPreferences: (p) => void applied.push(p) });
-    expect(await handlers['preferences:get'](undefined)).toEqual({ notifications: 'errors', startAtLogin: false, startDelayMinutes: 0 });
-    expect(await handlers['preferences:set']({ notifications: 'off', startDelayMinutes: 10 })).toEqual({ notifications: 'off', startAtLogin: false, startDelayMinutes: 10 });
+    const languages = { language: 'system', activeLanguage: 'en', systemLanguage: 'en' };
+    expect(await handlers['preferences:get'](undefined)).toEqual({ notifications: 'errors', startAtLogin: false, startDelayMinutes: 0, ...languages });
+    expect(await handlers['preferences:set']({ notifications: 'off', startDelayMinutes: 10 })).toEqual({ notifications: 'off', startAtLogin: false, startDelayMinutes: 10, ...languages });
     expect(settings.local()).toMatchObject({ notifications: 'off', startDelayMinutes: 10 });
-    expect(applied).toEqual([{ notifications: 'off', startAtLogin: false, startDelayMinutes: 10 }]);
+    expect(applied).toEqual([{ notifications: 'off', startAtLogin: false, startDelayMinutes: 10, ...languages }]);
+  });
+
+  it('language: follows the system\'s first language the app speaks, a choice overrides it, and the main process speaks it at once', async () => {
+    const { handlers, settings } = await setup({}, { systemLocales: () => ['de-DE', 'sv-FI', 'fi-FI'] });
+    try {
+      expect(await handlers['preferences:get'](undefined)).toMatchObject({ language: 'system', activeLanguage: 'sv', systemLanguage: 'sv' });
+      expect(await handlers['preferences:set']({ language: 'fi' })).toMatchObject({ language: 'fi', activeLanguage: 'fi', systemLanguage: 'sv' });
+      expect(settings.local().language).toBe('fi');
+      expect(currentLanguage()).toBe('fi');
+      // What the handlers say next is Finnish.
+      await expect(handlers['personal:enable']({ email: 'not an address', password: 'x' })).rejects.toThrow('"not an address" ei ole sähköpostiosoite.');
+      expect(await handlers['preferences:set']({ language: 'system' })).toMatchObject({ activeLanguage: 'sv' });
+      expect(currentLanguage()).toBe('sv');
+    } finally {
+      setLanguage('en');
+    }
   });
 
   it('a mailbox lookup that fails (the delegate password refused) says so, instead of "no mailbox"', async () => {

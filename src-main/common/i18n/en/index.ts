@@ -1,0 +1,6 @@
+import { app } from './app.ts';
+import { forms } from './window-forms.ts';
+import { window } from './window.ts';
+
+/** Every sentence in English, the source catalog, by area. */
+export const en = { window, forms, app };
