@@ -6,7 +6,7 @@ import { guardDeletions } from './user-sync/guard-deletions.ts';
 import { matchCandidates } from './user-sync/match-candidates.ts';
 import { readSides, type UserRead } from './user-sync/read-sides.ts';
 import { recoverIntents } from './user-sync/recover-intents.ts';
-import { newUserState, type CycleContext, type UserPlan, type UserState } from './user-sync/user-sync-state.ts';
+import { newUserState, releaseUidIndex, type CycleContext, type UserPlan, type UserState } from './user-sync/user-sync-state.ts';
 import { finishVerification } from './user-sync/verify-writes.ts';
 import { writeDecisions } from './user-sync/write-decisions.ts';
 
@@ -86,6 +86,7 @@ export class UserSync {
     finishVerification(u, read.pairs.list);
     if (u.report.heldDeletions > 0 || u.report.errors.length > 0) u.report.outcome = 'partial';
     commitUser(u, read.exchange.newSyncState);
+    if (!u.ctx.dryRun) releaseUidIndex(u);
     return u.report;
   }
 }

@@ -171,7 +171,25 @@ export function stagePair(u: UserState, p: PairRecord): void {
   const i = u.work.upsertPairs.findIndex((x) => (p.id !== undefined && x.id === p.id) || x.exchangeId === p.exchangeId || x.severaGuid === p.severaGuid);
   if (i >= 0) u.work.upsertPairs.splice(i, 1);
   u.work.upsertPairs.push(p);
-  if (p.uid) u.ctx.uidIndex.set(p.uid, p.severaGuid);
+  if (p.uid) {
+    u.ctx.uidIndex.set(p.uid, p.severaGuid);
+    let mine = indexedUids.get(u);
+    if (!mine) indexedUids.set(u, (mine = new Set()));
+    mine.add(p.uid);
+  }
+}
+
+/** The UIDs each user's staged pairs put in the cycle's index. */
+const indexedUids = new WeakMap<UserState, Set<string>>();
+
+/**
+ * After the user's commit its pairs are in the store, where other users find them by UID: the cycle's index lets them
+ * go (it would otherwise hold every pair a first sync of a thousand users makes). An activity created this cycle stays
+ * indexed only while its pair is not committed.
+ */
+export function releaseUidIndex(u: UserState): void {
+  for (const uid of indexedUids.get(u) ?? []) u.ctx.uidIndex.delete(uid);
+  indexedUids.delete(u);
 }
 
 export function dropPair(u: UserState, p: PairRecord | null): void {
