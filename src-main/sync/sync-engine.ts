@@ -80,9 +80,12 @@ export interface SyncOptions {
   defaultTimeZone?: string;
   /**
    * Users synced side by side (default 8, at most 27: Exchange's EWSMaxConcurrency per account; each user has one
-   * request at a time in flight). Users sharing a meeting or an activity still write one after the other (user-schedule.ts).
+   * request at a time in flight): they read both sides at once, and write one after the other in list order unless
+   * `writers` says more (users sharing a meeting or an activity always write one after the other; user-schedule.ts).
    */
   concurrency?: number;
+  /** Users writing at the same time (default 1). */
+  writers?: number;
   onProgress?: (p: SyncProgress) => void;
 }
 
@@ -418,7 +421,7 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
     };
   };
   const concurrency = Math.min(MAX_CONCURRENCY, Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY) || 1));
-  await runUsers(plans.map(userRun), concurrency);
+  await runUsers(plans.map(userRun), concurrency, options.writers ?? 1);
   report.users.push(...reports);
   return finish();
 }

@@ -1,9 +1,10 @@
 /**
  * Users side by side within one cycle: up to `concurrency` at once, each reading both sides as soon as it has a place,
- * then writing once it may. A user whose work shares a key (a meeting's UID, a Severa activity) with another's writes
- * after it, in the order of the list: so two users never write the same meeting or activity at the same time, and the
- * one first in the list goes first, as in a cycle that runs users one by one. Users that share nothing overlap freely
- * (one user's Exchange work beside another's Severa work).
+ * then writing once it may. At most `writers` users write at a time (default 1: one user's writes and commit after the
+ * other's, in list order, while the next users already read: a process killed mid-cycle leaves one user's writes half
+ * done, as when users ran one by one). With more writers, a user whose work shares a key (a meeting's UID, a Severa
+ * activity) with another's writes after it, in the order of the list, so two users never write the same meeting or
+ * activity at the same time; users that share nothing write side by side.
  */
 
 export interface ScheduledUser {
@@ -21,7 +22,7 @@ function shares(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return false;
 }
 
-export async function runUsers(users: readonly ScheduledUser[], concurrency: number): Promise<void> {
+export async function runUsers(users: readonly ScheduledUser[], concurrency: number, writers = 1): Promise<void> {
   const n = users.length;
   const phase: Phase[] = new Array(n).fill('waiting');
   const keys: Array<ReadonlySet<string> | null> = new Array(n).fill(null);
@@ -29,9 +30,17 @@ export async function runUsers(users: readonly ScheduledUser[], concurrency: num
   let next = 0;
   let active = 0;
   const limit = Math.max(1, Math.floor(concurrency) || 1);
+  const writeLimit = Math.max(1, Math.floor(writers) || 1);
+  let writing = 0;
 
   /** May user i write now? Every user before it has read; none unfinished before it, nor any writing, shares a key. */
   const mayFinish = (i: number): boolean => {
+    if (writing >= writeLimit) return false;
+    // One writer: strictly in list order.
+    if (writeLimit === 1) {
+      for (let j = 0; j < i; j++) if (phase[j] !== 'done') return false;
+      return true;
+    }
     for (let j = 0; j < n; j++) {
       if (j === i || phase[j] === 'done') continue;
       if (j < i) {
@@ -47,6 +56,7 @@ export async function runUsers(users: readonly ScheduledUser[], concurrency: num
         const w = wake[i]!;
         wake[i] = null;
         phase[i] = 'finishing';
+        writing++;
         w();
       }
     }
@@ -69,6 +79,7 @@ export async function runUsers(users: readonly ScheduledUser[], concurrency: num
           });
           await users[i].finish();
           phase[i] = 'done';
+          writing--;
           active--;
           finished++;
           if (finished === n) return resolveAll();

@@ -24,7 +24,7 @@ describe('runUsers: users side by side', () => {
   it('users that share nothing write at the same time, up to the limit', async () => {
     const log: string[] = [];
     const live = { now: 0, peak: 0 };
-    await runUsers(['a', 'b', 'c', 'd', 'e'].map((n) => user(log, n, [`s:${n}`], 1, 20, live)), 3);
+    await runUsers(['a', 'b', 'c', 'd', 'e'].map((n) => user(log, n, [`s:${n}`], 1, 20, live)), 3, 3);
     expect(live.peak).toBe(3);
     expect(log.filter((l) => l.endsWith('end'))).toHaveLength(5);
   });
@@ -39,6 +39,7 @@ describe('runUsers: users side by side', () => {
         user(log, 'attendee', ['u:meeting', 's:3'], 1, 5, live),
       ],
       8,
+      8,
     );
     const at = (l: string) => log.indexOf(l);
     expect(at('attendee start')).toBeGreaterThan(at('organizer end'));
@@ -52,6 +53,16 @@ describe('runUsers: users side by side', () => {
     await runUsers(['a', 'b', 'c'].map((n, i) => user(log, n, [`s:${n}`], 3 - i, 1, live)), 1);
     expect(log).toEqual(['a read', 'a start', 'a end', 'b read', 'b start', 'b end', 'c read', 'c start', 'c end']);
     expect(live.peak).toBe(1);
+  });
+
+  it('one writer (the default): users read side by side, write one after the other in list order', async () => {
+    const log: string[] = [];
+    const live = { now: 0, peak: 0 };
+    await runUsers(['a', 'b', 'c'].map((n, i) => user(log, n, [`s:${n}`], 10 - 3 * i, 5, live)), 3);
+    expect(live.peak).toBe(1);
+    expect(log.filter((l) => !l.endsWith('read'))).toEqual(['a start', 'a end', 'b start', 'b end', 'c start', 'c end']);
+    // Every read started before the first write ended.
+    expect(log.indexOf('c read')).toBeLessThan(log.indexOf('a end'));
   });
 
   it('no users: returns at once', async () => {
