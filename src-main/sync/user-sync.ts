@@ -85,7 +85,7 @@ export class UserSync {
     await writeDecisions(u, decided);
     finishVerification(u, read.pairs.list);
     if (u.report.heldDeletions > 0 || u.report.errors.length > 0) u.report.outcome = 'partial';
-    commitUser(u, read.exchange.newSyncState);
+    commitUser(u, read);
     if (!u.ctx.dryRun) releaseUidIndex(u);
     return u.report;
   }

@@ -213,6 +213,8 @@ async function readDeferred(u: UserState, exchange: ExchangeView, severa: Severa
   const exchangeIds = [...new Set(due.filter((d) => d.side === 'exchange').map((d) => serverItemId(d.itemId)))].filter((id) => !exchange.changed.has(id) && !exchange.deleted.has(id));
   if (exchangeIds.length) {
     for (const e of await u.ctx.calendar.getEvents(u.mailbox, exchangeIds)) exchange.changed.set(e.id, e);
+    // Looked for and not there: gone (deleted before the change feed could say so).
+    for (const id of exchangeIds) if (!exchange.changed.has(id)) exchange.deleted.add(id);
   }
   for (const d of due.filter((x) => x.side === 'severa' && !severa.items.has(x.itemId))) {
     const item = await u.ctx.snapshot.fetchItem(d.itemId);

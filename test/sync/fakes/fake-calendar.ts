@@ -43,6 +43,13 @@ export class FakeCalendar implements CalendarConnector {
   offsetMs: number | null = 0;
   /** As Exchange Online: an organizer's meeting with attendees cannot change or go without mailing them ('would-notify'). */
   refuseNotifyingWrites = false;
+  /**
+   * As EWS's SyncFolderItems (and any change feed of net changes): an item created after a sync state and deleted again
+   * before the next read is reported by neither.
+   */
+  netChanges = false;
+  /** Sequence number at which each item was created. */
+  private readonly createdAt = new Map<string, number>();
   /** As Graph's calendarView: a full read (no sync state) lists only what this says is in its window. */
   fullReadLists: (e: SideEvent) => boolean = () => true;
   private readonly ruleProblem: (rule: RecurrenceRule) => string | null;
@@ -102,6 +109,7 @@ export class FakeCalendar implements CalendarConnector {
     if (opts.syncTag) e.syncTag = opts.syncTag;
     b.items.set(id, e);
     this.touch(b, id);
+    this.createdAt.set(id, this.seq);
     return structuredClone(e);
   }
 
@@ -185,7 +193,7 @@ export class FakeCalendar implements CalendarConnector {
     for (const id of touched) {
       const e = b.items.get(id);
       if (e) changed.push(structuredClone(e));
-      else deletedIds.push(id);
+      else if (!(this.netChanges && (this.createdAt.get(id) ?? 0) > since)) deletedIds.push(id);
     }
     return { changed, deletedIds, syncState: `seq:${this.seq}` };
   }
