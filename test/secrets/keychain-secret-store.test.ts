@@ -26,7 +26,9 @@ describe('keychain secret store against a real Secret Service', () => {
     expect(await store.get('exchange-delegate-password')).toBe('demo-delegate-password');
     await store.set('exchange-delegate-password', 'replaced-päss wörd');
     expect(await store.get('exchange-delegate-password')).toBe('replaced-päss wörd');
-    expect(await store.stored()).toEqual({ 'exchange-delegate-password': true, 'severa-client-secret': false, 'graph-client-secret': false });
+    const expected = Object.fromEntries(SECRET_NAMES.map((name) => [name, name === 'exchange-delegate-password']));
+    expect(Object.keys(expected).length).toBeGreaterThan(1);
+    expect(await store.stored()).toEqual(expected);
     await store.delete('exchange-delegate-password');
     expect(await store.has('exchange-delegate-password')).toBe(false);
     expect(await store.get('exchange-delegate-password')).toBeNull();
