@@ -1,6 +1,7 @@
 import type { ChangeView } from '../src-main/common/ipc-contract.ts';
 import { h } from './dom.ts';
 import { formatWeekdayDay, t } from '../src-main/common/i18n/i18n.ts';
+import { reasonText } from '../src-main/common/i18n/reasons.ts';
 import { when } from './format.ts';
 
 /**
@@ -36,7 +37,7 @@ export function changeReport(changes: ChangeView[], open = false): HTMLElement |
             h('td', { class: 'change-subject' }, c.subject),
             h('td', {}, entryDate(c.start)),
             h('td', {}, h('span', { class: `change-action action-${c.action}` }, t(`window.changes.action.${c.action}`)), ' ', c.action === 'delete' ? t(`window.changes.deletedIn.${c.side}`) : t(`window.changes.towards.${c.side}`)),
-            h('td', { class: 'muted' }, c.reason ?? ''),
+            h('td', { class: 'muted' }, reasonText(c.reason)),
             h('td', { class: 'muted' }, when(c.at)),
           ),
         ),

@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import { onLanguage, t } from './i18n/i18n.ts';
+import type { TextKey, TextParams } from './i18n/i18n.ts';
+
+// zod's own messages (a wrong type, a number out of range) in the app's language; ours come from the catalogs below.
+onLanguage((language) => z.config(z.locales[language]()));
+
+/** A field problem said in the language of the moment it is found (not of the moment this module loaded). */
+const say = (key: TextKey, params?: TextParams) => ({ error: () => t(key, params) });
 
 /**
  * The organization's sync settings: what the admin section of the window and the CLI's --config file hold.
@@ -23,7 +31,7 @@ const isLoopbackHost = (host: string) =>
 export const serviceUrl = z
   .string()
   .trim()
-  .min(1, 'Enter the address.')
+  .min(1, say('report.schema.enterAddress'))
   .superRefine((value, ctx) => {
     // An empty field already has its one message ("Enter the address."), not a second one about the format.
     if (value === '') return;
@@ -31,14 +39,14 @@ export const serviceUrl = z
     try {
       url = new URL(value);
     } catch {
-      ctx.addIssue({ code: 'custom', message: `"${value}" is not a web address (expected e.g. https://mail.example.com/EWS/Exchange.asmx).` });
+      ctx.addIssue({ code: 'custom', message: t('report.schema.notWebAddress', { value }) });
       return;
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      ctx.addIssue({ code: 'custom', message: `Only https:// addresses are supported, not ${url.protocol}//.` });
+      ctx.addIssue({ code: 'custom', message: t('report.schema.onlyHttps', { protocol: url.protocol }) });
     }
     if (url.username || url.password) {
-      ctx.addIssue({ code: 'custom', message: 'Do not put a user name or password in the address; use the credential fields.' });
+      ctx.addIssue({ code: 'custom', message: t('report.schema.noCredentialsInAddress') });
     }
   });
 
@@ -46,14 +54,14 @@ export const emailAddress = z
   .string()
   .trim()
   .toLowerCase()
-  .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'Not an email address.');
+  .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, say('report.schema.notEmail'));
 
 export const onPremisesExchangeSettings = z.object({
   serverType: z.enum(EXCHANGE_SERVER_TYPES).exclude(['Office365']),
   ewsUrl: serviceUrl,
   /** NetBIOS domain, e.g. CONTOSO. Empty when the username is a UPN (user@domain). */
-  domain: z.string().trim().max(15, 'A NetBIOS domain name has at most 15 characters.').regex(/^[^\\/:*?"<>|@.\s]*$/, 'Not a NetBIOS domain name.').default(''),
-  username: z.string().trim().min(1, 'Enter the delegate account user name.'),
+  domain: z.string().trim().max(15, say('report.schema.domainTooLong')).regex(/^[^\\/:*?"<>|@.\s]*$/, say('report.schema.notDomain')).default(''),
+  username: z.string().trim().min(1, say('report.schema.enterUsername')),
   authMethod: z.enum(['ntlm', 'basic']).default('ntlm'),
   allowInsecureHttp: z.boolean().default(false),
   /** Path to a PEM file of extra CA certificates to trust for this server (never: switch checking off). */
@@ -67,8 +75,8 @@ const httpsUrl = (example: string) =>
   z
     .string()
     .trim()
-    .min(1, 'Enter the address.')
-    .refine((value) => URL.canParse(value) && new URL(value).protocol === 'https:', { message: `Enter an https:// address (e.g. ${example}).` });
+    .min(1, say('report.schema.enterAddress'))
+    .refine((value) => URL.canParse(value) && new URL(value).protocol === 'https:', say('report.schema.enterHttps', { example }));
 
 /**
  * Exchange Online through Microsoft Graph with an Entra app (app-only OAuth). The app's client secret, or the private
@@ -77,15 +85,15 @@ const httpsUrl = (example: string) =>
 export const exchangeOnlineSettings = z.object({
   serverType: z.literal('Office365'),
   /** Tenant domain (contoso.onmicrosoft.com, contoso.com) or directory (tenant) id. */
-  tenantId: z.string().trim().min(1, 'Enter the tenant: its domain (contoso.onmicrosoft.com) or its directory (tenant) id.').regex(/^[A-Za-z0-9.-]+$/, 'Not a tenant domain or id.'),
+  tenantId: z.string().trim().min(1, say('report.schema.enterTenant')).regex(/^[A-Za-z0-9.-]+$/, say('report.schema.notTenant')),
   /** The app registration's Application (client) ID. */
-  clientId: z.string().trim().regex(GUID_RE, "Enter the app's Application (client) ID, a GUID from the app registration's overview page."),
+  clientId: z.string().trim().regex(GUID_RE, say('report.schema.enterClientId')),
   /** A certificate (preferred: it cannot leak as text) or a client secret. */
   credential: z.enum(['certificate', 'secret']).default('certificate'),
   /** PEM file of the certificate uploaded to the app registration (public part); its private key is in the keychain. */
   certificateFile: z.string().trim().optional(),
   /** When the client secret expires (YYYY-MM-DD), as the Entra admin center showed it: warned about 30 days ahead. */
-  secretExpires: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'A date, YYYY-MM-DD.').optional(),
+  secretExpires: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, say('report.schema.dateFormat')).optional(),
   /** Sign-in service (national clouds have their own). */
   authorityHost: httpsUrl('https://login.microsoftonline.com').default('https://login.microsoftonline.com'),
   /** Microsoft Graph (national clouds have their own). */
@@ -101,7 +109,7 @@ export const exchangeSettings = z.discriminatedUnion('serverType', [
 
 export const severaSettings = z.object({
   apiUrl: serviceUrl.default('https://api.severa.visma.com/rest-api'),
-  clientId: z.string().trim().min(1, 'Enter the Severa API client id.'),
+  clientId: z.string().trim().min(1, say('report.schema.enterSeveraClientId')),
   allowInsecureHttp: z.boolean().default(false),
   /** PEM file of extra CA certificates to trust for Severa (a TLS-inspecting company proxy); never: switch checking off. */
   caFile: z.string().trim().optional(),
@@ -128,15 +136,15 @@ export const networkSettings = z
     if (value.proxyMode !== 'manual') return;
     const text = value.proxyUrl;
     if (!text) {
-      ctx.addIssue({ code: 'custom', path: ['proxyUrl'], message: 'Enter the proxy address, e.g. http://proxy.example.com:8080.' });
+      ctx.addIssue({ code: 'custom', path: ['proxyUrl'], message: t('report.schema.enterProxy') });
       return;
     }
     const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
     const url = URL.canParse(withScheme) ? new URL(withScheme) : null;
     if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
-      ctx.addIssue({ code: 'custom', path: ['proxyUrl'], message: `"${text}" is not a proxy address (expected e.g. http://proxy.example.com:8080; SOCKS proxies are not supported).` });
+      ctx.addIssue({ code: 'custom', path: ['proxyUrl'], message: t('report.schema.notProxy', { text }) });
     } else if (url.username || url.password) {
-      ctx.addIssue({ code: 'custom', path: ['proxyUrl'], message: 'Put the proxy user name in its own field and the password in the password field, not in the address.' });
+      ctx.addIssue({ code: 'custom', path: ['proxyUrl'], message: t('report.schema.noCredentialsInProxy') });
     }
   });
 export type NetworkSettings = z.infer<typeof networkSettings>;
@@ -158,11 +166,11 @@ export const REAL_TIME_DEFAULTS = { enabled: false, exchangeOnlinePollSeconds: 2
 export const realTimeSettings = z.object({
   enabled: z.boolean().default(REAL_TIME_DEFAULTS.enabled),
   /** Exchange Online: seconds between reads of each mailbox's changes (20 mailboxes a request, spread over the interval). */
-  exchangeOnlinePollSeconds: z.number().min(1, 'At least 1 second.').max(300, 'At most 300 seconds.').default(REAL_TIME_DEFAULTS.exchangeOnlinePollSeconds),
+  exchangeOnlinePollSeconds: z.number().min(1, say('report.schema.atLeastSeconds', { count: 1 })).max(300, say('report.schema.atMostSeconds', { count: 300 })).default(REAL_TIME_DEFAULTS.exchangeOnlinePollSeconds),
   /** On-premises Exchange without streaming notifications (2007, or a server refusing them): seconds between reads, per mailbox. */
-  ewsPollSeconds: z.number().min(2, 'At least 2 seconds.').max(600, 'At most 600 seconds.').default(REAL_TIME_DEFAULTS.ewsPollSeconds),
+  ewsPollSeconds: z.number().min(2, say('report.schema.atLeastSeconds', { count: 2 })).max(600, say('report.schema.atMostSeconds', { count: 600 })).default(REAL_TIME_DEFAULTS.ewsPollSeconds),
   /** Severa: seconds between the organization-wide "what changed" requests. */
-  severaPollSeconds: z.number().min(1, 'At least 1 second.').max(300, 'At most 300 seconds.').default(REAL_TIME_DEFAULTS.severaPollSeconds),
+  severaPollSeconds: z.number().min(1, say('report.schema.atLeastSeconds', { count: 1 })).max(300, say('report.schema.atMostSeconds', { count: 300 })).default(REAL_TIME_DEFAULTS.severaPollSeconds),
 });
 export type RealTimeSettings = z.infer<typeof realTimeSettings>;
 

@@ -5,6 +5,7 @@
  * Online (contoso.onmicrosoft.com)").
  */
 
+import { t } from '../common/i18n/i18n.ts';
 import type { ExchangeSettings } from '../common/settings-schema.ts';
 
 /** Where a connection's mailboxes live, as the sync store remembers it per user. */
@@ -22,8 +23,8 @@ export function graphLocation(tenant: string): string {
 }
 
 export function describeLocation(location: string | null | undefined): string {
-  if (!location) return 'an unknown place';
-  if (location.startsWith('ews:')) return `on-premises Exchange (${location.slice(4).split('/')[0]})`;
-  if (location.startsWith('graph:')) return `Exchange Online (${location.slice(6)})`;
+  if (!location) return t('report.location.unknown');
+  if (location.startsWith('ews:')) return t('report.location.onPremises', { host: location.slice(4).split('/')[0] });
+  if (location.startsWith('graph:')) return t('report.location.online', { tenant: location.slice(6) });
   return location;
 }

@@ -1,3 +1,4 @@
+import { t } from '../common/i18n/i18n.ts';
 import { SECRET_ENV_VARS, SECRET_FIELDS } from '../common/secrets-contract.ts';
 import type { SecretName, SecretSource } from '../common/secrets-contract.ts';
 import type { OnPremisesExchangeSettings, OrgSettings } from '../common/settings-schema.ts';
@@ -20,7 +21,7 @@ import type { CheckResult, ConnectorFactory, CountedSevera, RunnerLog } from './
 export const CLOCK_SKEW_LIMIT_MS = 60_000;
 
 /** Where a missing secret goes: the field of the settings window by name, or its variable on the command line. */
-const secretFix = (name: SecretName) => `Enter it in the settings window (${SECRET_FIELDS[name]}); it is kept in the system keychain. On the command line, set ${SECRET_ENV_VARS[name]}.`;
+const secretFix = (name: SecretName) => t('checks.secretFix', { field: SECRET_FIELDS[name], variable: SECRET_ENV_VARS[name] });
 const CHECK_TIMEOUT_MS = 20_000;
 
 export interface ActivationCheckDeps {
@@ -50,16 +51,16 @@ export async function runActivationChecks(deps: ActivationCheckDeps): Promise<Ch
   let severa: CountedSevera | null = null;
   const severaSecret = await deps.secrets.get('severa-client-secret');
   if (!severaSecret) {
-    add({ id: 'severa-credentials', title: 'Severa API credentials', ok: false, message: 'No Severa API client secret is stored.', fix: secretFix('severa-client-secret') });
+    add({ id: 'severa-credentials', title: t('checks.titles.severaCredentials'), ok: false, message: t('checks.noSeveraSecret'), fix: secretFix('severa-client-secret') });
   } else {
     try {
       severa = await deps.connectors.createSevera(settings, deps.secrets, 'check');
       // The real client logs in afresh and compares the granted scopes; other ports prove the login with a read.
       const detail = severa.checkAuthorization ? await withTimeout(severa.checkAuthorization(), 'Severa') : await withTimeout(severa.listActivityTypes(), 'Severa');
-      add({ id: 'severa-credentials', title: 'Severa API credentials', ok: true, message: `Severa accepted client id ${settings.severa.clientId}${describeScopes(detail)}.` });
+      add({ id: 'severa-credentials', title: t('checks.titles.severaCredentials'), ok: true, message: describeAccepted(settings.severa.clientId, detail) });
     } catch (error) {
       severa = null;
-      add({ id: 'severa-credentials', title: 'Severa API credentials', ok: false, ...severaProblem(error, settings.severa.clientId) });
+      add({ id: 'severa-credentials', title: t('checks.titles.severaCredentials'), ok: false, ...severaProblem(error, settings.severa.clientId) });
     }
   }
   let severaEmails: Set<string> | null = null;
@@ -68,7 +69,7 @@ export async function runActivationChecks(deps: ActivationCheckDeps): Promise<Ch
       const users = await withTimeout(severa.listUsers(), 'Severa');
       severaEmails = new Set(users.map((u) => (u.email ?? '').trim().toLowerCase()).filter(Boolean));
     } catch (error) {
-      add({ id: 'severa-users', title: 'Severa users', ok: false, message: `The Severa user list could not be read: ${describeError(error)}`, fix: 'Give the API client the users:read scope.' });
+      add({ id: 'severa-users', title: t('checks.titles.severaUsers'), ok: false, message: t('checks.severaUsersUnreadable', { why: describeError(error) }), fix: t('checks.severaUsersFix') });
     }
   }
   for (const e of settings.enrollments) {
@@ -76,10 +77,10 @@ export async function runActivationChecks(deps: ActivationCheckDeps): Promise<Ch
     const known = severaEmails.has(e.email);
     add({
       id: `severa-user:${e.email}`,
-      title: `Severa user ${e.email}`,
+      title: t('checks.titles.severaUser', { email: e.email }),
       ok: known,
-      message: known ? `${e.email} is a Severa user.` : `No Severa user has the email ${e.email}.`,
-      fix: known ? undefined : 'Use the same email address in Severa as in Exchange (Exchange may know it as a secondary address).',
+      message: known ? t('checks.isSeveraUser', { email: e.email }) : t('checks.noSeveraUser', { email: e.email }),
+      fix: known ? undefined : t('checks.noSeveraUserFix'),
     });
   }
 
@@ -90,7 +91,7 @@ export async function runActivationChecks(deps: ActivationCheckDeps): Promise<Ch
     // In a hybrid organization each connection is checked on its own (its address, login, app...), and each user's
     // mailbox afterwards, once, where it lives.
     const scoped: OrgSettings = hybrid ? { ...settings, exchange: connection, enrollments: [] } : settings;
-    const label = (r: CheckResult): CheckResult => (hybrid ? { ...r, id: `${connectionLocation(connection)}|${r.id}`, title: `${describeLocation(connectionLocation(connection))}: ${r.title}` } : r);
+    const label = (r: CheckResult): CheckResult => (hybrid ? { ...r, id: `${connectionLocation(connection)}|${r.id}`, title: t('checks.titles.inConnection', { connection: describeLocation(connectionLocation(connection)), title: r.title }) } : r);
     await exchangeConnectionChecks(deps, scoped, (r) => add(label(r)));
   }
   if (hybrid) await mailboxLocationChecks(deps, add);
@@ -101,7 +102,7 @@ export async function runActivationChecks(deps: ActivationCheckDeps): Promise<Ch
 async function exchangeConnectionChecks(deps: ActivationCheckDeps, settings: OrgSettings, add: (r: CheckResult) => void): Promise<void> {
   const online = settings.exchange.serverType === 'Office365';
   if (!online && !(await deps.secrets.get('exchange-delegate-password'))) {
-    add({ id: 'delegate-login', title: 'Delegate login', ok: false, message: 'No delegate account password is stored.', fix: secretFix('exchange-delegate-password') });
+    add({ id: 'delegate-login', title: t('checks.titles.delegateLogin'), ok: false, message: t('checks.noDelegatePassword'), fix: secretFix('exchange-delegate-password') });
     return;
   }
   let reported = 0;
@@ -115,10 +116,10 @@ async function exchangeConnectionChecks(deps: ActivationCheckDeps, settings: Org
     const advice = error instanceof CalendarError ? error.advice : undefined;
     add({
       id: online ? 'graph-connection' : 'delegate-login',
-      title: online ? 'Exchange Online connection' : 'Delegate login',
+      title: online ? t('checks.titles.onlineConnection') : t('checks.titles.delegateLogin'),
       ok: false,
-      message: advice?.message ?? `The Exchange connection cannot be set up: ${describeError(error)}`,
-      fix: advice?.fix ?? 'Correct the Exchange settings.',
+      message: advice?.message ?? t('checks.connectionNotSetUp', { why: describeError(error) }),
+      fix: advice?.fix ?? t('checks.correctExchange'),
     });
   }
 }
@@ -133,16 +134,16 @@ async function mailboxLocationChecks(deps: ActivationCheckDeps, add: (r: CheckRe
   }
   for (const e of deps.settings.enrollments) {
     const id = `mailbox-location:${e.email}`;
-    const title = `Where ${e.email} is synced`;
+    const title = t('checks.titles.whereSynced', { email: e.email });
     try {
       const mailbox = (await withTimeout(calendar.resolveMailbox(e.email), 'Exchange')) ?? e.email;
       if (!calendar.locate) continue;
       const where = await withTimeout(calendar.locate(mailbox, null, e.email), 'Exchange');
-      const why = where.decidedBy === 'admin' ? 'the admin chose it' : 'its calendar opened there';
-      add({ id, title, ok: true, message: `${e.email} is synced through ${where.label}: ${why}.` });
+      const why = where.decidedBy === 'admin' ? t('checks.adminChose') : t('checks.calendarOpened');
+      add({ id, title, ok: true, message: t('checks.syncedThrough', { email: e.email, label: where.label, why }) });
     } catch (error) {
       const advice = error instanceof CalendarError ? error.advice : undefined;
-      add({ id, title, ok: false, message: advice?.message ?? `Where the mailbox of ${e.email} lives could not be found: ${describeError(error)}`, fix: advice?.fix ?? 'Check the address and both connections.' });
+      add({ id, title, ok: false, message: advice?.message ?? t('checks.locationUnknown', { email: e.email, why: describeError(error) }), fix: advice?.fix ?? t('checks.locationFix') });
     }
   }
 }
@@ -183,10 +184,10 @@ function finishWithClock(results: CheckResult[], add: (r: CheckResult) => void, 
   if (offset === null) {
     add({
       id: 'severa-clock',
-      title: 'Severa clock',
+      title: t('checks.titles.severaClock'),
       ok: false,
-      message: "Severa's answers carried no Date header, so its clock offset is unknown; collisions are decided on uncorrected clocks.",
-      fix: "Check that no proxy between this computer and Severa removes the Date header, and keep this computer's clock synchronised with a time server.",
+      message: t('checks.severaNoDate'),
+      fix: t('checks.severaNoDateFix'),
     });
     return results;
   }
@@ -194,39 +195,39 @@ function finishWithClock(results: CheckResult[], add: (r: CheckResult) => void, 
   const skewed = Math.abs(offset) > CLOCK_SKEW_LIMIT_MS;
   add({
     id: 'severa-clock',
-    title: 'Severa clock',
+    title: t('checks.titles.severaClock'),
     ok: !skewed,
     message: skewed
-      ? `Severa's clock is ${seconds} s ${offset > 0 ? 'ahead of' : 'behind'} this computer's, so collisions (the later change wins) would be decided wrongly.`
-      : `Severa's clock agrees with this computer's (within ${Math.max(1, seconds)} s).`,
-    fix: skewed ? "Set this computer's clock to synchronise with a time server." : undefined,
+      ? t(offset > 0 ? 'checks.severaClockAhead' : 'checks.severaClockBehind', { seconds })
+      : t('checks.severaClockAgrees', { seconds: Math.max(1, seconds) }),
+    fix: skewed ? t('checks.severaClockFix') : undefined,
   });
   return results;
 }
 
-function describeScopes(detail: unknown): string {
+function describeAccepted(clientId: string, detail: unknown): string {
   const d = detail as { scopes?: unknown; grantedScopes?: unknown } | null;
   const scopes = d?.grantedScopes ?? d?.scopes;
-  if (Array.isArray(scopes) && scopes.length > 0) return ` with the scopes ${scopes.join(', ')}`;
-  return '';
+  if (Array.isArray(scopes) && scopes.length > 0) return t('checks.severaAcceptedScopes', { clientId, scopes: scopes.join(', ') });
+  return t('checks.severaAccepted', { clientId });
 }
 
 function severaProblem(error: unknown, clientId: string): { message: string; fix: string } {
   const e = error as { status?: number; code?: string; missingScopes?: string[] };
   if (Array.isArray(e?.missingScopes) && e.missingScopes.length > 0) {
-    return { message: `The Severa API client ${clientId} lacks the scope${e.missingScopes.length > 1 ? 's' : ''} ${e.missingScopes.join(', ')}.`, fix: "In Severa's REST API settings, give the client these scopes." };
+    return { message: t('checks.missingScopes', { count: e.missingScopes.length, clientId, scopes: e.missingScopes.join(', ') }), fix: t('checks.missingScopesFix') };
   }
   if (e?.status === 401 || e?.code === 'auth') {
-    return { message: `Severa refused the client id ${clientId} with this secret.`, fix: "Check the client id and secret in Severa's REST API settings, and store the secret again." };
+    return { message: t('checks.severaRefused', { clientId }), fix: t('checks.severaRefusedFix') };
   }
-  if (e?.code === 'tls') return { message: describeError(error), fix: 'Check the Severa API address; a company proxy may need its CA certificate trusted.' };
-  return { message: `Severa could not be reached or answered wrongly: ${describeError(error)}`, fix: 'Check the Severa API address and the network, then try again.' };
+  if (e?.code === 'tls') return { message: describeError(error), fix: t('checks.severaTlsFix') };
+  return { message: t('checks.severaUnreachable', { why: describeError(error) }), fix: t('checks.severaUnreachableFix') };
 }
 
 async function withTimeout<T>(promise: Promise<T>, side: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${side} did not answer within ${CHECK_TIMEOUT_MS / 1000} s.`)), CHECK_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(t('checks.noAnswer', { side, seconds: CHECK_TIMEOUT_MS / 1000 }))), CHECK_TIMEOUT_MS);
   });
   try {
     return await Promise.race([promise, timeout]);

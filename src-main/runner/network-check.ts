@@ -1,6 +1,8 @@
 import type { SecretSource } from '../common/secrets-contract.ts';
 import type { OrgSettings } from '../common/settings-schema.ts';
-import { describeRoute, DIRECT } from '../net/proxy-routes.ts';
+import { t } from '../common/i18n/i18n.ts';
+import { DIRECT } from '../net/proxy-routes.ts';
+import type { ProxyRoute } from '../net/proxy-routes.ts';
 import { networkForSettings } from '../net/settings-network.ts';
 import type { CheckResult } from './runner-types.ts';
 
@@ -9,12 +11,12 @@ import type { CheckResult } from './runner-types.ts';
  * after it then prove that way works). Said only when some server goes through a proxy; a direct network needs no line.
  */
 
-// Every sentence this module says, in one place.
-const TEXT = {
-  title: 'Network path',
-  route: (route: string) => (route === 'direct' ? 'directly' : route),
-  message: (severa: string, exchange: string) => `Severa is reached ${severa}; Exchange ${exchange}.`,
-};
+/** A way to a server in words: directly, or through which proxy, named by where it was set. */
+function routeText(route: ProxyRoute): string {
+  if (route.kind === 'direct') return t('checks.directly');
+  const source = route.source === 'the app settings' ? t('checks.sourceApp') : route.source === 'the system proxy settings' ? t('checks.sourceSystem') : route.source;
+  return t('checks.throughProxy', { proxy: route.proxy.host, source });
+}
 
 export function exchangeUrlOf(settings: OrgSettings): string {
   return settings.exchange.serverType === 'Office365' ? settings.exchange.graphUrl : settings.exchange.ewsUrl;
@@ -28,5 +30,5 @@ export async function networkCheck(settings: OrgSettings, secrets: SecretSource)
   };
   const [severa, exchange] = await Promise.all([routeOf(settings.severa.apiUrl), routeOf(exchangeUrlOf(settings))]);
   if (severa.kind === 'direct' && exchange.kind === 'direct') return null;
-  return { id: 'network', title: TEXT.title, ok: true, message: TEXT.message(TEXT.route(describeRoute(severa)), TEXT.route(describeRoute(exchange))) };
+  return { id: 'network', title: t('checks.titles.network'), ok: true, message: t('checks.network', { severa: routeText(severa), exchange: routeText(exchange) }) };
 }

@@ -1,3 +1,4 @@
+import { t } from '../common/i18n/i18n.ts';
 import type { UserProblem } from '../common/sync-report.ts';
 import { CalendarError } from '../exchange/calendar-connector.ts';
 
@@ -6,42 +7,39 @@ import { CalendarError } from '../exchange/calendar-connector.ts';
  * Never includes secrets: only codes, addresses and the servers' own error names.
  */
 
-const IMPERSONATION_FIX =
-  'Give the delegate account the ApplicationImpersonation role for this mailbox, e.g. in the Exchange Management Shell: ' +
-  'New-ManagementRoleAssignment -Name "SeveraSync" -Role ApplicationImpersonation -User svc-severa-sync (add -CustomRecipientWriteScope to limit it to some mailboxes).';
 
 export function calendarProblem(err: CalendarError, mailbox: string): UserProblem {
   // The connector's own sentence where it has one (e.g. Graph's errors, which the EWS wording below would misname).
   if (err.advice) return { code: problemCodeOf(err), message: err.advice.message, fix: err.advice.fix };
   switch (err.code) {
     case 'impersonation-denied':
-      return { code: 'impersonation-denied', message: `The delegate account may not open the mailbox ${mailbox}.`, fix: IMPERSONATION_FIX };
+      return { code: 'impersonation-denied', message: t('report.problems.impersonationDenied', { mailbox }), fix: t('report.problems.impersonationFix') };
     case 'no-mailbox':
       return {
         code: 'no-mailbox',
-        message: `Exchange has no mailbox for ${mailbox}.`,
-        fix: 'Check that the address used in Severa is a primary or secondary address of the mailbox (several domains: add it as a secondary address).',
+        message: t('report.problems.noMailbox', { mailbox }),
+        fix: t('report.problems.noMailboxFix'),
       };
     case 'auth':
-      return { code: 'exchange-auth', message: 'Exchange refused the delegate account\'s login.', fix: 'Check the delegate user name, domain and password in the settings.' };
+      return { code: 'exchange-auth', message: t('report.problems.exchangeAuth'), fix: t('report.problems.exchangeAuthFix') };
     case 'throttled':
-      return { code: 'throttled', message: `Exchange is busy and asked the sync to slow down while working on ${mailbox}.`, fix: 'Nothing to do: the next cycle continues where this one stopped.' };
+      return { code: 'throttled', message: t('report.problems.exchangeThrottled', { mailbox }), fix: t('report.problems.exchangeThrottledFix') };
     case 'transient':
-      return { code: 'exchange-unavailable', message: `The mailbox ${mailbox} could not be reached just now (${err.serverCode ?? 'connection problem'}).`, fix: 'Nothing to do if it passes; if the mailbox is being moved, the sync resumes once the move is done.' };
+      return { code: 'exchange-unavailable', message: t('report.problems.exchangeUnavailable', { mailbox, why: err.serverCode ?? t('report.problems.connectionProblem') }), fix: t('report.problems.exchangeUnavailableFix') };
     case 'bad-response':
-      return { code: 'exchange-bad-response', message: `Exchange answered something that is not a valid EWS response while working on ${mailbox}.`, fix: 'Check that the EWS URL points at Exchange (not a proxy or login page); the next cycle retries.' };
+      return { code: 'exchange-bad-response', message: t('report.problems.exchangeBadResponse', { mailbox }), fix: t('report.problems.exchangeBadResponseFix') };
     case 'tls':
-      return { code: 'tls', message: 'The Exchange server\'s certificate is not trusted.', fix: 'Install the certificate of the issuing CA as a trusted CA file in the settings.' };
+      return { code: 'tls', message: t('report.problems.exchangeTls'), fix: t('report.problems.exchangeTlsFix') };
     case 'config':
-      return { code: 'exchange-config', message: `The Exchange settings cannot work: ${err.message}`, fix: 'Correct the EWS URL and server type in the settings.' };
+      return { code: 'exchange-config', message: t('report.problems.exchangeConfig', { why: err.message }), fix: t('report.problems.exchangeConfigFix') };
     case 'conflict':
-      return { code: 'conflict-retry', message: `An entry in ${mailbox} kept changing while the sync was writing it.`, fix: 'Nothing to do: the next cycle decides again.' };
+      return { code: 'conflict-retry', message: t('report.problems.conflictRetry', { mailbox }), fix: t('report.problems.nextCycleDecides') };
     case 'invalid-sync-state':
-      return { code: 'invalid-sync-state', message: `Exchange no longer accepts the sync position for ${mailbox}.`, fix: 'Nothing to do: the sync starts over for this mailbox and keeps what was already paired.' };
+      return { code: 'invalid-sync-state', message: t('report.problems.invalidSyncState', { mailbox }), fix: t('report.problems.invalidSyncStateFix') };
     case 'not-found':
-      return { code: 'exchange-not-found', message: `An entry in ${mailbox} disappeared while the sync worked on it.`, fix: 'Nothing to do: the next cycle decides again.' };
+      return { code: 'exchange-not-found', message: t('report.problems.exchangeNotFound', { mailbox }), fix: t('report.problems.nextCycleDecides') };
     default:
-      return { code: 'exchange-error', message: `Working on the mailbox ${mailbox} failed: ${err.message}` };
+      return { code: 'exchange-error', message: t('report.problems.exchangeError', { mailbox, why: err.message }) };
   }
 }
 
@@ -65,17 +63,17 @@ export function severaProblem(err: unknown, what: string): UserProblem {
   const detail = typeof e.message === 'string' ? e.message : String(err);
   switch (code) {
     case 'auth':
-      return { code: 'severa-auth', message: `Severa refused the API client's login while ${what}.`, fix: 'Check the Severa API client id and secret in the settings (Severa: Settings > REST API).' };
+      return { code: 'severa-auth', message: t('report.problems.severaAuth', { what }), fix: t('report.problems.severaAuthFix') };
     case 'forbidden':
-      return { code: 'severa-forbidden', message: `Severa did not allow ${what}.`, fix: 'Give the API client the scopes activities:read, activities:write, activities:delete, users:read and settings:read.' };
+      return { code: 'severa-forbidden', message: t('report.problems.severaForbidden', { what }), fix: t('report.problems.severaForbiddenFix') };
     case 'throttled':
-      return { code: 'throttled', message: `Severa asked the sync to slow down while ${what}.`, fix: 'Nothing to do: the next cycle continues.' };
+      return { code: 'throttled', message: t('report.problems.severaThrottled', { what }), fix: t('report.problems.severaThrottledFix') };
     case 'transient':
-      return { code: 'severa-unavailable', message: `Severa could not be reached while ${what}.`, fix: 'Nothing to do if it passes; check the network otherwise.' };
+      return { code: 'severa-unavailable', message: t('report.problems.severaUnavailable', { what }), fix: t('report.problems.severaUnavailableFix') };
     case 'tls':
-      return { code: 'tls', message: 'The Severa server\'s certificate is not trusted.', fix: 'Check the network for a proxy that intercepts TLS, or install its CA certificate.' };
+      return { code: 'tls', message: t('report.problems.severaTls'), fix: t('report.problems.severaTlsFix') };
     default:
-      return { code: 'severa-error', message: `Severa failed while ${what}: ${detail}` };
+      return { code: 'severa-error', message: t('report.problems.severaError', { what, why: detail }) };
   }
 }
 
@@ -83,8 +81,8 @@ export function problemFor(err: unknown, ctx: { mailbox: string; what: string })
   if (err instanceof CalendarError) return calendarProblem(err, ctx.mailbox);
   const name = (err as { name?: unknown } | null)?.name;
   if (name === 'SeveraError') return severaProblem(err, ctx.what);
-  if (name === 'MappingError') return { code: 'bad-item', message: (err as Error).message, fix: 'Correct the entry by hand; the sync retries it every cycle.' };
-  return { code: 'internal', message: `The sync failed while ${ctx.what}: ${(err as Error)?.message ?? String(err)}` };
+  if (name === 'MappingError') return { code: 'bad-item', message: (err as Error).message, fix: t('report.problems.badItemFix') };
+  return { code: 'internal', message: t('report.problems.internal', { what: ctx.what, why: (err as Error)?.message ?? String(err) }) };
 }
 
 /** Is this error about one item only (skip it, carry on with the user) rather than the whole mailbox? */

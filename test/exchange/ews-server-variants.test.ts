@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEwsSimulator, type EwsSimulator } from '../peers/ews/ews-simulator.ts';
 import { CalendarError } from '../../src-main/exchange/calendar-connector.ts';
 import { EwsCalendarConnector, type EwsConnectorOptions } from '../../src-main/exchange/ews/ews-calendar-connector.ts';
-import { GRANT_IMPERSONATION_FIX, runEwsDiagnostics, verifyOwnMailboxLogin } from '../../src-main/exchange/ews/ews-diagnostics.ts';
+import { grantImpersonationFix, runEwsDiagnostics, verifyOwnMailboxLogin } from '../../src-main/exchange/ews/ews-diagnostics.ts';
 import { offeredSchemes, notOfferedSentence } from '../../src-main/exchange/ews/ews-auth-offer.ts';
 import { readSoapFault } from '../../src-main/exchange/ews/ews-soap-fault.ts';
 import { problemFor } from '../../src-main/sync/sync-problems.ts';
@@ -88,7 +88,7 @@ describe('a SOAP fault read whatever the HTTP status', () => {
         title: `Access to ${SARA}`,
         ok: false,
         message: `CONTOSO\\svc-limited is not allowed to impersonate ${SARA}.`,
-        fix: GRANT_IMPERSONATION_FIX,
+        fix: grantImpersonationFix(),
       });
     } finally {
       sim.setFaults({});

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEwsSimulator, type EwsSimulator } from '../peers/ews/ews-simulator.ts';
 import { CalendarError } from '../../src-main/exchange/calendar-connector.ts';
 import { EwsCalendarConnector, type EwsConnectorOptions } from '../../src-main/exchange/ews/ews-calendar-connector.ts';
-import { GRANT_IMPERSONATION_FIX, runEwsDiagnostics, verifyOwnMailboxLogin } from '../../src-main/exchange/ews/ews-diagnostics.ts';
+import { grantImpersonationFix, runEwsDiagnostics, verifyOwnMailboxLogin } from '../../src-main/exchange/ews/ews-diagnostics.ts';
 import { ewsTestSeed } from './fixtures/ews-test-seed.ts';
 import { hasOpenssl, makeTestCertificates, startTlsFront, type TestCertificates } from './fixtures/tls-fixtures.ts';
 
@@ -111,7 +111,7 @@ describe('activation diagnostics against the simulator', () => {
     const checks = await runEwsDiagnostics({ connector: settings({ username: 'svc-limited', password: 'demo-limited-password' }), emails: [AINO, SARA, 'nobody@contoso.example'] });
     expect(checks.find((c) => c.id === `impersonation:${AINO}`)?.ok).toBe(true);
     const denied = checks.find((c) => c.id === `impersonation:${SARA}`);
-    expect(denied).toMatchObject({ ok: false, message: `CONTOSO\\svc-limited is not allowed to impersonate ${SARA}.`, fix: GRANT_IMPERSONATION_FIX });
+    expect(denied).toMatchObject({ ok: false, message: `CONTOSO\\svc-limited is not allowed to impersonate ${SARA}.`, fix: grantImpersonationFix() });
     expect(denied?.fix).toContain('New-ManagementRoleAssignment -Name "SeveraSync" -Role ApplicationImpersonation -User svc-severa-sync');
     expect(denied?.fix).toContain('New-ManagementScope');
     const unknown = checks.find((c) => c.id === 'mailbox:nobody@contoso.example');

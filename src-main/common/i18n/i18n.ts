@@ -73,10 +73,18 @@ function createInstance(language: Language): I18n {
 
 let active: Language = 'en';
 const instance = createInstance(active);
+const listeners = new Set<(language: Language) => void>();
 
 export function setLanguage(language: Language): void {
   active = language;
   void instance.changeLanguage(language);
+  for (const listener of listeners) listener(language);
+}
+
+/** Called with the language now and on every change (e.g. the settings schema switches zod's own messages). */
+export function onLanguage(listener: (language: Language) => void): void {
+  listeners.add(listener);
+  listener(active);
 }
 
 export function currentLanguage(): Language {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { t } from '../../common/i18n/i18n.ts';
 import https from 'node:https';
 import tls from 'node:tls';
 import { CalendarError } from '../calendar-connector.ts';
@@ -6,7 +7,6 @@ import type { OutboundNetwork } from '../../net/outbound-network.ts';
 import { isLoopbackHost } from '../../common/settings-schema.ts';
 import { notOfferedSentence } from './ews-auth-offer.ts';
 import { EwsCalendarConnector, type EwsConnectorOptions } from './ews-calendar-connector.ts';
-import { NO_DATE_HEADER_SENTENCE } from './ews-clock.ts';
 import { classifyNetworkError } from './ews-transport.ts';
 
 /**
@@ -30,15 +30,10 @@ export interface EwsCheckResult {
 
 export const CLOCK_SKEW_LIMIT_MS = 60_000;
 
-export const GRANT_IMPERSONATION_FIX =
-  'In the Exchange Management Shell run: New-ManagementRoleAssignment -Name "SeveraSync" -Role ApplicationImpersonation -User svc-severa-sync ' +
-  '(with your delegate account). To allow only some mailboxes, create a scope first, e.g. New-ManagementScope -Name "SeveraSyncUsers" ' +
-  '-RecipientRestrictionFilter {MemberOfGroup -eq "CN=Severa Sync Users,OU=Groups,DC=contoso,DC=example"}, and add ' +
-  '-CustomRecipientWriteScope "SeveraSyncUsers" to the role assignment.';
+/** The fix for a delegate that may not impersonate a mailbox, in the current language (the commands stay as they are). */
+export const grantImpersonationFix = () => t('checks.ews.grantImpersonationFix');
 
-const MULTIPLE_DOMAINS_FIX =
-  'Use an address the mailbox has: if the firm has several email domains, add this one to the mailbox as a secondary address ' +
-  "(Set-Mailbox <user> -EmailAddresses @{add='smtp:<address>'}) or change the user's email in Severa to the mailbox's address.";
+const multipleDomainsFix = () => t('checks.ews.multipleDomainsFix');
 
 export interface UrlProbeResult {
   reachable: boolean;
@@ -61,7 +56,7 @@ export function probeEwsUrl(url: string, caCertificates: string | undefined, tim
     try {
       target = new URL(url);
     } catch {
-      resolve({ reachable: false, error: new CalendarError('config', `"${url}" is not a web address.`) });
+      resolve({ reachable: false, error: new CalendarError('config', t('checks.ews.notWebAddress', { url })) });
       return;
     }
     const isHttps = target.protocol === 'https:';
@@ -107,19 +102,18 @@ function describeOffset(ms: number): string {
   const total = Math.round(Math.abs(ms) / 1000);
   const minutes = Math.floor(total / 60);
   const seconds = total % 60;
-  const amount = minutes > 0 ? `${minutes} min ${seconds} s` : `${seconds} s`;
-  return `${amount} ${ms > 0 ? 'ahead of' : 'behind'}`;
+  return minutes > 0 ? t('checks.ews.offsetMinutes', { minutes, seconds }) : t('checks.ews.offsetSeconds', { seconds });
 }
 
 function tlsFix(error: CalendarError): string {
   switch (error.serverCode) {
     case 'CERT_HAS_EXPIRED':
-      return 'Renew the Exchange server certificate (Exchange admin center > Servers > Certificates).';
+      return t('checks.ews.certificateExpiredFix');
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return 'Use the host name the certificate is issued to in the EWS address, or add this name to the certificate.';
+      return t('checks.ews.certificateNameFix');
     case 'ERR_SSL_WRONG_VERSION_NUMBER':
     case 'EPROTO':
-      return 'Check the address: the port may serve plain HTTP, or be a different service.';
+      return t('checks.ews.wrongProtocolFix');
     default:
       return "If the certificate comes from your own certificate authority, save that CA's certificate as a PEM file and choose it as the CA file in the settings. Certificate checking is never switched off.";
   }
@@ -156,55 +150,55 @@ export async function runEwsDiagnostics(options: EwsDiagnosticsOptions): Promise
     url = null;
   }
   if (!url) {
-    add({ id: 'ews-url', title: 'EWS address', ok: false, message: `"${settings.ewsUrl}" is not an https:// web address.`, fix: 'Enter the EWS address, usually https://<mail server>/EWS/Exchange.asmx.' });
+    add({ id: 'ews-url', title: t('checks.titles.ewsUrl'), ok: false, message: t('checks.ews.notHttps', { url: settings.ewsUrl }), fix: t('checks.ews.notHttpsFix') });
     return results;
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !options.allowInsecureHttp) {
-    add({ id: 'ews-url', title: 'EWS address', ok: false, message: 'The EWS address uses http://, which would send the delegate password unencrypted.', fix: 'Use the https:// address of the server.' });
+    add({ id: 'ews-url', title: t('checks.titles.ewsUrl'), ok: false, message: t('checks.ews.plainHttp'), fix: t('checks.ews.plainHttpFix') });
     return results;
   }
   const probe = await probeEwsUrl(settings.ewsUrl, settings.caCertificates, options.timeoutMs, settings.network);
   if (!probe.reachable) {
     const error = probe.error as CalendarError;
     if (error.code === 'tls') {
-      add({ id: 'ews-url', title: 'EWS address', ok: true, message: `${url.host} answers.` });
-      add({ id: 'tls', title: 'Server certificate', ok: false, message: error.message, fix: tlsFix(error) });
+      add({ id: 'ews-url', title: t('checks.titles.ewsUrl'), ok: true, message: t('checks.ews.answers', { host: url.host }) });
+      add({ id: 'tls', title: t('checks.titles.tls'), ok: false, message: error.message, fix: tlsFix(error) });
     } else {
       add({
         id: 'ews-url',
-        title: 'EWS address',
+        title: t('checks.titles.ewsUrl'),
         ok: false,
-        message: `${url.host} cannot be reached: ${error.message}`,
-        fix: error.advice?.fix ?? (error.serverCode === 'ENOTFOUND' ? 'Check the host name in the address, and that this computer can resolve it (VPN, DNS).' : 'Check the address and port, and that a firewall or proxy lets this computer reach the server.'),
+        message: t('checks.ews.unreachable', { host: url.host, why: error.message }),
+        fix: error.advice?.fix ?? (error.serverCode === 'ENOTFOUND' ? t('checks.ews.unknownHostFix') : t('checks.ews.unreachableFix')),
       });
     }
     return results;
   }
   if (probe.status === 404) {
-    add({ id: 'ews-url', title: 'EWS address', ok: false, message: `${url.host} answers, but there is no EWS service at ${url.pathname} (HTTP 404).`, fix: 'The address usually ends in /EWS/Exchange.asmx.' });
+    add({ id: 'ews-url', title: t('checks.titles.ewsUrl'), ok: false, message: t('checks.ews.noEws', { host: url.host, path: url.pathname }), fix: t('checks.ews.noEwsFix') });
     return results;
   }
   // The address is proved by the login question EWS asks (HTTP 401), else only by EWS answering once logged in: then
   // its result waits for the login (the certificate's with it, to keep the order).
   const addressAndCertificate = (loggedIn: boolean): void => {
     if (probe.status === 401) {
-      add({ id: 'ews-url', title: 'EWS address', ok: true, message: `${url.host} answers at ${url.pathname} and asks for a login, as an EWS endpoint should.` });
+      add({ id: 'ews-url', title: t('checks.titles.ewsUrl'), ok: true, message: t('checks.ews.asksLogin', { host: url.host, path: url.pathname }) });
     } else if (loggedIn) {
-      add({ id: 'ews-url', title: 'EWS address', ok: true, message: `${url.host} answers at ${url.pathname} (HTTP ${probe.status} without a login) and EWS answered once logged in.` });
+      add({ id: 'ews-url', title: t('checks.titles.ewsUrl'), ok: true, message: t('checks.ews.answeredLoggedIn', { host: url.host, path: url.pathname, status: String(probe.status) }) });
     } else {
       add({
         id: 'ews-url',
-        title: 'EWS address',
+        title: t('checks.titles.ewsUrl'),
         ok: false,
-        message: `${url.host} answers at ${url.pathname} with HTTP ${probe.status}, not with the login question (HTTP 401) of an EWS endpoint, so it could not be proved to be EWS.`,
-        fix: 'Check the address (it usually ends in /EWS/Exchange.asmx), and that no proxy or sign-in page answers in front of Exchange.',
+        message: t('checks.ews.notProved', { host: url.host, path: url.pathname, status: String(probe.status) }),
+        fix: t('checks.ews.notProvedFix'),
       });
     }
     if (url.protocol === 'https:') {
       const cert = probe.certificate;
-      add({ id: 'tls', title: 'Server certificate', ok: true, message: cert ? `The certificate for ${cert.subject} (issued by ${cert.issuer}) is valid until ${cert.validTo}.` : 'The server certificate is valid.' });
+      add({ id: 'tls', title: t('checks.titles.tls'), ok: true, message: cert ? t('checks.ews.certificateValid', { subject: cert.subject, issuer: cert.issuer, validTo: cert.validTo }) : t('checks.ews.certificateValidShort') });
     } else {
-      add({ id: 'tls', title: 'Server certificate', ok: true, message: 'The address uses plain http:// (no certificate); acceptable only for a server on this computer or a network you fully trust.' });
+      add({ id: 'tls', title: t('checks.titles.tls'), ok: true, message: t('checks.ews.plainHttpNoCertificate') });
     }
   };
   if (probe.status === 401) addressAndCertificate(false);
@@ -221,10 +215,10 @@ export async function runEwsDiagnostics(options: EwsDiagnosticsOptions): Promise
   }
   if (probe.status !== 401) addressAndCertificate(loginProof !== null);
   if (loginProof) {
-    const how = loginProof === 'resolved' ? 'Exchange resolved its name' : 'Exchange answered its name lookup';
-    add({ id: 'delegate-login', title: 'Delegate login', ok: true, message: `${account} logged in with ${authName} (${how}, which needs a login).` });
+    const how = loginProof === 'resolved' ? t('checks.ews.resolved') : t('checks.ews.answeredLookup');
+    add({ id: 'delegate-login', title: t('checks.titles.delegateLogin'), ok: true, message: t('checks.ews.loggedIn', { account, auth: authName, how }) });
   } else {
-    add({ id: 'delegate-login', title: 'Delegate login', ok: false, ...loginProblem(loginError as CalendarError, account, authName, settings.authMethod, offered) });
+    add({ id: 'delegate-login', title: t('checks.titles.delegateLogin'), ok: false, ...loginProblem(loginError as CalendarError, account, authName, settings.authMethod, offered) });
     return results;
   }
 
@@ -235,30 +229,30 @@ export async function runEwsDiagnostics(options: EwsDiagnosticsOptions): Promise
     try {
       primary = await connector.resolveMailbox(address);
     } catch (error) {
-      add({ id: `mailbox:${address}`, title: `Mailbox of ${address}`, ok: false, message: `Looking up ${address} failed: ${(error as Error).message}`, fix: 'Try again later.' });
+      add({ id: `mailbox:${address}`, title: t('checks.titles.mailbox', { address }), ok: false, message: t('checks.ews.lookupFailed', { address, why: (error as Error).message }), fix: t('checks.ews.tryLater') });
       continue;
     }
     if (!primary) {
-      add({ id: `mailbox:${address}`, title: `Mailbox of ${address}`, ok: false, message: `Exchange has no mailbox with the address ${address}.`, fix: MULTIPLE_DOMAINS_FIX });
+      add({ id: `mailbox:${address}`, title: t('checks.titles.mailbox', { address }), ok: false, message: t('checks.ews.noMailbox', { address }), fix: multipleDomainsFix() });
       continue;
     }
     add({
       id: `mailbox:${address}`,
-      title: `Mailbox of ${address}`,
+      title: t('checks.titles.mailbox', { address }),
       ok: true,
-      message: primary === address ? `${address} is a mailbox.` : `${address} is a secondary address of the mailbox ${primary}.`,
+      message: primary === address ? t('checks.ews.isMailbox', { address }) : t('checks.ews.isSecondary', { address, primary }),
     });
     try {
       await connector.probeMailboxAccess(primary);
-      add({ id: `impersonation:${address}`, title: `Access to ${primary}`, ok: true, message: `${account} can open the calendar of ${primary} (impersonation).` });
+      add({ id: `impersonation:${address}`, title: t('checks.titles.access', { mailbox: primary }), ok: true, message: t('checks.ews.canOpen', { account, mailbox: primary }) });
     } catch (error) {
       const e = error instanceof CalendarError ? error : new CalendarError('other', String(error));
       if (e.code === 'impersonation-denied') {
-        add({ id: `impersonation:${address}`, title: `Access to ${primary}`, ok: false, message: `${account} is not allowed to impersonate ${primary}.`, fix: GRANT_IMPERSONATION_FIX });
+        add({ id: `impersonation:${address}`, title: t('checks.titles.access', { mailbox: primary }), ok: false, message: t('checks.ews.cannotImpersonate', { account, mailbox: primary }), fix: grantImpersonationFix() });
       } else if (e.code === 'no-mailbox') {
-        add({ id: `impersonation:${address}`, title: `Access to ${primary}`, ok: false, message: `Exchange says ${primary} has no mailbox.`, fix: MULTIPLE_DOMAINS_FIX });
+        add({ id: `impersonation:${address}`, title: t('checks.titles.access', { mailbox: primary }), ok: false, message: t('checks.ews.saysNoMailbox', { mailbox: primary }), fix: multipleDomainsFix() });
       } else {
-        add({ id: `impersonation:${address}`, title: `Access to ${primary}`, ok: false, message: e.message, fix: 'Try again later; if it persists, check the mailbox in the Exchange admin center.' });
+        add({ id: `impersonation:${address}`, title: t('checks.titles.access', { mailbox: primary }), ok: false, message: e.message, fix: t('checks.ews.persistsFix') });
       }
     }
   }
@@ -269,23 +263,26 @@ export async function runEwsDiagnostics(options: EwsDiagnosticsOptions): Promise
   if (offset === null) {
     add({
       id: 'clock',
-      title: 'Server clock',
+      title: t('checks.titles.clock'),
       ok: false,
-      message: NO_DATE_HEADER_SENTENCE,
-      fix: 'Let the server (or the proxy in front of it) send the HTTP Date header, and keep both clocks synchronised with a time server. Meanwhile the sync estimates the offset from its own writes, when it makes any.',
+      message: t('checks.ews.noDateHeader'),
+      fix: t('checks.ews.noDateHeaderFix'),
     });
   } else if (Math.abs(offset) > CLOCK_SKEW_LIMIT_MS) {
     add({
       id: 'clock',
-      title: 'Server clock',
+      title: t('checks.titles.clock'),
       ok: false,
-      message: `Exchange's clock is ${describeOffset(offset)} this computer's.`,
-      fix: 'Synchronise both clocks with a time server (w32tm /resync on Windows): the later change wins a conflict, so a skewed clock decides conflicts wrongly.',
+      message: offset > 0 ? t('checks.ews.clockAhead', { amount: describeOffset(offset) }) : t('checks.ews.clockBehind', { amount: describeOffset(offset) }),
+      fix: t('checks.ews.clockFix'),
     });
   } else {
     const within = Math.max(1, Math.round(Math.abs(offset) / 1000));
-    const estimated = source?.kind === 'write' ? ` (estimated from the sync's own writes, ± ${Math.max(1, Math.round(source.estimate.uncertaintyMs / 1000))} s: Exchange sends no Date header)` : '';
-    add({ id: 'clock', title: 'Server clock', ok: true, message: `Exchange's clock agrees with this computer's (within ${within} s)${estimated}.` });
+    const message =
+      source?.kind === 'write'
+        ? t('checks.ews.clockAgreesEstimated', { seconds: within, uncertainty: Math.max(1, Math.round(source.estimate.uncertaintyMs / 1000)) })
+        : t('checks.ews.clockAgrees', { seconds: within });
+    add({ id: 'clock', title: t('checks.titles.clock'), ok: true, message });
   }
   return results;
 }
@@ -297,22 +294,22 @@ function loginProblem(error: CalendarError, account: string, authName: string, m
     const notOffered = notOfferedSentence(method, offered) ?? /The server offers [^.;]+ only[^.]*\./.exec(error.message)?.[0] ?? null;
     if (notOffered) {
       return {
-        message: `Exchange does not offer ${authName} logins at this address, so ${account} could not log in.`,
-        fix: `${notOffered} Or enable ${method === 'ntlm' ? 'Windows authentication (NTLM)' : 'Basic authentication'} on the EWS virtual directory.`,
+        message: t('checks.ews.methodNotOffered', { auth: authName, account }),
+        fix: `${notOffered} ${method === 'ntlm' ? t('checks.ews.enableNtlm') : t('checks.ews.enableBasic')}`,
       };
     }
     return {
-      message: `Exchange refused ${account} with ${authName}${offered ? `; the server offers: ${offered}` : ''}.`,
-      fix: 'Check the user name, the NetBIOS domain and the password of the delegate account (and that the account is not locked).',
+      message: offered ? t('checks.ews.refusedOffers', { account, auth: authName, offered }) : t('checks.ews.refused', { account, auth: authName }),
+      fix: t('checks.ews.refusedFix'),
     };
   }
   const fix =
     error.code === 'config'
-      ? 'Correct the Exchange settings (address, server type) as the message says.'
+      ? t('checks.ews.configFix')
       : error.code === 'impersonation-denied' || error.code === 'no-mailbox'
-        ? 'Check that the delegate account may use EWS (it needs no mailbox of its own).'
-        : 'Try again; if it persists, check the EWS address and the server.';
-  return { message: `The login of ${account} with ${authName} could not be proved: ${error.message}`, fix };
+        ? t('checks.ews.mayUseEwsFix')
+        : t('checks.ews.retryFix');
+  return { message: t('checks.ews.notProvedLogin', { account, auth: authName, why: error.message }), fix };
 }
 
 export type OwnMailboxLoginResult = { ok: true; primaryAddress?: string } | { ok: false; message: string; fix?: string };
@@ -328,8 +325,8 @@ export async function verifyOwnMailboxLogin(
   loginName?: string,
 ): Promise<OwnMailboxLoginResult> {
   const address = typeof email === 'string' ? email.trim().toLowerCase() : '';
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(address)) return { ok: false, message: `"${String(email)}" is not an email address.`, fix: 'Enter the address you use for email.' };
-  if (typeof password !== 'string' || password.length === 0) return { ok: false, message: 'Enter your mailbox password.' };
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(address)) return { ok: false, message: t('checks.own.notEmail', { email: String(email) }), fix: t('checks.own.notEmailFix') };
+  if (typeof password !== 'string' || password.length === 0) return { ok: false, message: t('checks.own.enterPassword') };
   const login = loginName?.trim() || address;
   try {
     const connector = new EwsCalendarConnector({ ...settings, domain: login.includes('@') ? '' : settings.domain, username: login, password });
@@ -338,11 +335,11 @@ export async function verifyOwnMailboxLogin(
   } catch (error) {
     const e = error instanceof CalendarError ? error : new CalendarError('other', String(error));
     const notOffered = e.code === 'auth' ? /The server offers [^.;]+ only[^.]*\./.exec(e.message)?.[0] : undefined;
-    if (notOffered) return { ok: false, message: 'Exchange does not offer the login method the sync is set to use, so your password could not be checked.', fix: `Ask the admin: ${notOffered}` };
-    if (e.code === 'auth') return { ok: false, message: 'Exchange did not accept this address and password.', fix: 'Use the password you sign in to Outlook with. If your sign-in name differs from your email address, ask the admin.' };
+    if (notOffered) return { ok: false, message: t('checks.own.methodNotOffered'), fix: t('checks.own.askAdmin', { detail: notOffered }) };
+    if (e.code === 'auth') return { ok: false, message: t('checks.own.refused'), fix: t('checks.own.refusedFix') };
     if (e.code === 'no-mailbox' || e.code === 'impersonation-denied' || e.code === 'not-found') {
-      return { ok: false, message: `You signed in, but ${address} is not your mailbox.`, fix: 'Enter the email address of your own mailbox.' };
+      return { ok: false, message: t('checks.own.notYours', { address }), fix: t('checks.own.notYoursFix') };
     }
-    return { ok: false, message: `Exchange could not check the login: ${e.message}`, fix: 'Try again later.' };
+    return { ok: false, message: t('checks.own.couldNotCheck', { why: e.message }), fix: t('checks.ews.tryLater') };
   }
 }

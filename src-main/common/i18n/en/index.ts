@@ -1,6 +1,8 @@
 import { app } from './app.ts';
+import { checks } from './checks.ts';
+import { report } from './report.ts';
 import { forms } from './window-forms.ts';
 import { window } from './window.ts';
 
 /** Every sentence in English, the source catalog, by area. */
-export const en = { window, forms, app };
+export const en = { window, forms, app, report, checks };

@@ -1,0 +1,31 @@
+import { t } from './i18n.ts';
+import type { TextKey } from './i18n.ts';
+
+/**
+ * Why the sync changed an entry (ChangeLine.reason), in the current language. The reasons are made by the pure decision
+ * table (src-main/sync/sync-decision.ts) as stable English phrases that tests and the store compare; they are said in
+ * the reader's language where they are shown: the window's change report and the command line's list. A reason this
+ * table does not know is shown as it is.
+ */
+const REASONS: Record<string, TextKey> = {
+  'new in Severa': 'report.reasons.newInSevera',
+  'new in Exchange': 'report.reasons.newInExchange',
+  'changed in Severa': 'report.reasons.changedInSevera',
+  'changed in Exchange': 'report.reasons.changedInExchange',
+  'deleted in Severa': 'report.reasons.deletedInSevera',
+  'deleted in Exchange': 'report.reasons.deletedInExchange',
+  'changed in Exchange after deletion in Severa': 'report.reasons.changedInExchangeAfterDeletion',
+  'changed in Severa after deletion in Exchange': 'report.reasons.changedInSeveraAfterDeletion',
+  'changed on both sides: merged occurrence by occurrence': 'report.reasons.merged',
+  'conflict: Severa changed later': 'report.reasons.conflictSevera',
+  'conflict: Exchange changed later': 'report.reasons.conflictExchange',
+  'the Exchange series changed its pattern; Severa gets it in its new shape': 'report.reasons.seriesReshaped',
+  'finishing an interrupted copy from Exchange': 'report.reasons.recovered',
+  'restored from the deletion journal': 'report.reasons.restored',
+};
+
+export function reasonText(reason: string | undefined): string {
+  if (!reason) return '';
+  const key = REASONS[reason];
+  return key ? t(key) : reason;
+}
