@@ -179,6 +179,22 @@ export function realTimeOf(settings: { realTime?: Partial<RealTimeSettings> }): 
   return { ...REAL_TIME_DEFAULTS, ...settings.realTime };
 }
 
+/**
+ * The standing agreement audit (src-main/sync/agreement-audit.ts) run by the schedule itself: after a successful
+ * scheduled cycle, once `everyHours` have passed since the last one (the first one `everyHours` after the first such
+ * cycle); 0: off. Absent: the defaults (`auditOf`).
+ */
+export const AUDIT_DEFAULTS = { everyHours: 24 };
+export const auditSettings = z.object({
+  everyHours: z.number().min(0, say('report.schema.auditHours')).max(24 * 30, say('report.schema.auditHours')).default(AUDIT_DEFAULTS.everyHours),
+});
+export type AuditSettings = z.infer<typeof auditSettings>;
+
+/** The automatic audit's settings with every default filled in. */
+export function auditOf(settings: { audit?: Partial<AuditSettings> }): AuditSettings {
+  return { ...AUDIT_DEFAULTS, ...settings.audit };
+}
+
 export const orgSettings = z.object({
   schemaVersion: z.literal(1).default(1),
   exchange: exchangeSettings,
@@ -206,6 +222,8 @@ export const orgSettings = z.object({
    * net). Absent: off, with the default intervals (`realTimeOf`).
    */
   realTime: realTimeSettings.optional(),
+  /** The automatic agreement audit: how often the schedule compares both sides (hours; 0: off). Absent: every 24 hours. */
+  audit: auditSettings.optional(),
 });
 
 export type OrgSettings = z.infer<typeof orgSettings>;

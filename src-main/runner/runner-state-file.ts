@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CycleReport } from '../common/sync-report.ts';
+import type { LastAudit } from './runner-types.ts';
 
 /**
  * What the runner remembers between processes (the CLI's `status`, the tray app after a restart): the last real cycle's
@@ -13,6 +14,13 @@ export interface RunnerStateFile {
   consecutiveFailures: number;
   /** ISO instant, or null for "until resumed"; absent when not paused. */
   pausedUntil?: string | null;
+  /** The last automatic agreement audit's outcome. */
+  lastAudit?: LastAudit;
+  /**
+   * From when the automatic audit counts its interval (ISO): when the last one ran, or, before any ran, the first
+   * successful scheduled cycle. Kept so a restart does not audit again at once.
+   */
+  auditCountsFrom?: string;
 }
 
 export const RUNNER_STATE_FILE = 'runner-state.json';
@@ -33,11 +41,19 @@ export function readRunnerState(dataDir: string): RunnerStateFile {
       lastRunAt: typeof parsed.lastRunAt === 'string' ? parsed.lastRunAt : undefined,
       consecutiveFailures: Number.isInteger(parsed.consecutiveFailures) ? Math.max(0, parsed.consecutiveFailures as number) : 0,
       pausedUntil: parsed.pausedUntil === null || typeof parsed.pausedUntil === 'string' ? parsed.pausedUntil : undefined,
+      lastAudit: isLastAudit(parsed.lastAudit) ? parsed.lastAudit : undefined,
+      auditCountsFrom: typeof parsed.auditCountsFrom === 'string' && !Number.isNaN(Date.parse(parsed.auditCountsFrom)) ? parsed.auditCountsFrom : undefined,
     };
   } catch {
     // A damaged status file only costs the remembered status, never the sync state (that lives in the store).
     return { consecutiveFailures: 0 };
   }
+}
+
+function isLastAudit(value: unknown): value is LastAudit {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<LastAudit>;
+  return typeof v.at === 'string' && typeof v.pairs === 'number' && typeof v.unexplained === 'number' && Array.isArray(v.differences) && Array.isArray(v.failedUsers);
 }
 
 export function writeJsonAtomically(path: string, value: unknown, mode = 0o600): void {

@@ -3,6 +3,7 @@ import type { CalendarConnector } from '../exchange/calendar-connector.ts';
 import type { OrgSettings } from '../common/settings-schema.ts';
 import type { SecretSource } from '../common/secrets-contract.ts';
 import type { SeveraPort } from '../sync/severa-port.ts';
+import type { AuditDifference } from '../sync/agreement-audit.ts';
 import type { LiveStatus } from './live-sync.ts';
 
 export type { LiveModeView, LiveStatus } from './live-sync.ts';
@@ -49,6 +50,40 @@ export interface RunnerStatus {
   waitingFor?: WaitingReason;
   /** Real time (settings `realTime`), while the schedule runs: on or off and why, Severa's poll, each user's watch. */
   live?: LiveStatus;
+  /** The automatic agreement audit (settings `audit`); absent while the settings cannot be read. */
+  audit?: AuditStatus;
+}
+
+/** A difference of the automatic audit, with whose entry it is. */
+export type LastAuditDifference = AuditDifference & { email: string };
+
+/** The outcome of the last automatic agreement audit, kept in the runner's state file. */
+export interface LastAudit {
+  /** When it finished (ISO). */
+  at: string;
+  /** Users compared (those that could not be are in `failedUsers`). */
+  users: number;
+  pairs: number;
+  agreeing: number;
+  /** Differences a rule explains (expected), and those none does (problems to look at). */
+  explained: number;
+  unexplained: number;
+  /** The differences with their story, unexplained first; at most MAX_KEPT_AUDIT_DIFFERENCES of them. */
+  differences: LastAuditDifference[];
+  /** Users that could not be compared, and why. */
+  failedUsers: Array<{ email: string; error: string }>;
+  /** Why the audit could not run at all (settings, a server), when it could not. */
+  error?: string;
+}
+
+export interface AuditStatus {
+  /** Settings `audit.everyHours`; 0: the automatic audit is off. */
+  everyHours: number;
+  /** An automatic audit is comparing now (no cycle starts until it ends). */
+  running: boolean;
+  /** The next one runs after the first successful scheduled cycle from this instant (ISO); absent while off or not known yet. */
+  nextAfter?: string;
+  last?: LastAudit;
 }
 
 /** One activation diagnostic: one plain sentence of what is wrong (or right) and what the admin does about it. */

@@ -1,5 +1,5 @@
 import cron from 'node-cron';
-import { realTimeOf, type OrgSettings } from '../common/settings-schema.ts';
+import { AUDIT_DEFAULTS, auditOf, realTimeOf, type OrgSettings } from '../common/settings-schema.ts';
 import type { SecretSource } from '../common/secrets-contract.ts';
 import type { CycleReport, UserProblem, UserReport } from '../common/sync-report.ts';
 import { cycleOutcome, cycleReportWithoutSync, describeError, failedCycleReport, userReportWithoutSync } from './cycle-report-builders.ts';
@@ -10,7 +10,9 @@ import type { RunnerStateFile } from './runner-state-file.ts';
 import { DEFAULT_BACKOFF_CAP_MS, isDue, nextDelayMs } from './schedule-policy.ts';
 import { settingsIssueLines } from './settings-problems.ts';
 import { silentLog } from './runner-types.ts';
-import type { CheckResult, ConnectorFactory, CycleProgress, CycleRequest, RunnerLog, RunnerStatus, WaitingReason } from './runner-types.ts';
+import type { AuditStatus, CheckResult, ConnectorFactory, CycleProgress, CycleRequest, LastAudit, RunnerLog, RunnerStatus, WaitingReason } from './runner-types.ts';
+import { auditDueAtMs, failedAudit, summarizeAudit } from './automatic-audit.ts';
+import type { AuditReport } from '../sync/agreement-audit.ts';
 import type { JournalEntryView, RestoreResultView } from '../common/ipc-contract.ts';
 import type { LiveSync } from './live-sync.ts';
 
@@ -40,6 +42,8 @@ export interface SyncRunnerOptions {
    * their sync), or null when it can run. Default: 'enrollment' while the settings enrol nobody active.
    */
   waitingFor?: () => WaitingReason | null;
+  /** Replaces the agreement audit (tests): the enrolled users named, or all of them when absent. */
+  audit?: (users?: readonly string[]) => Promise<AuditReport>;
 }
 
 export interface CheckOptions {
@@ -95,6 +99,11 @@ export class SyncRunner {
   #runningLive = false;
   /** A full cycle asked for while a real-time one ran: it starts when that one ends. */
   #fullAfterLive: Promise<CycleReport> | null = null;
+  /** The automatic agreement audit under way: no cycle starts until it ends. */
+  #auditing: Promise<void> | null = null;
+  /** The cycle that just ended asks for the automatic audit (started once the cycle has let go of the store). */
+  #auditAfterCycle = false;
+  readonly #auditListeners = new Set<Listener<LastAudit>>();
   readonly #statusListeners = new Set<Listener<RunnerStatus>>();
   readonly #reportListeners = new Set<Listener<CycleReport>>();
   readonly #progressListeners = new Set<Listener<CycleProgress>>();
@@ -127,11 +136,16 @@ export class SyncRunner {
     // Set before the cycle starts so the 'syncing' status it emits is already true.
     this.#busy = true;
     this.#runningLive = opts.live === true;
-    const restoring = this.#restoring;
-    const run = (restoring ? restoring.then(() => this.#runCycle(opts)) : this.#runCycle(opts)).finally(() => {
+    // A restore or an automatic audit under way finishes first: a cycle never overlaps either.
+    const before = [this.#restoring, this.#auditing].filter((p) => p !== null);
+    const run = (before.length > 0 ? Promise.all(before).then(() => this.#runCycle(opts)) : this.#runCycle(opts)).finally(() => {
       this.#busy = false;
       this.#running = null;
       this.#progress = undefined;
+      if (this.#auditAfterCycle) {
+        this.#auditAfterCycle = false;
+        this.#startAudit();
+      }
       this.#emitStatus();
     });
     this.#running = run;
@@ -157,7 +171,27 @@ export class SyncRunner {
     const waiting = this.#waitingFor();
     if (waiting) status.waitingFor = waiting;
     if (this.#live) status.live = this.#live.status();
+    const audit = this.#auditStatus();
+    if (audit) status.audit = audit;
     return status;
+  }
+
+  /** The automatic audit as the status shows it: how often, whether it runs now, when next, the last outcome. */
+  #auditStatus(): AuditStatus | undefined {
+    const last = this.#persisted.lastAudit;
+    let everyHours: number;
+    try {
+      everyHours = auditOf(this.#options.loadSettings()).everyHours;
+    } catch {
+      // Settings that cannot be read: the last outcome is still worth showing.
+      if (!last) return undefined;
+      everyHours = AUDIT_DEFAULTS.everyHours;
+    }
+    const audit: AuditStatus = { everyHours, running: this.#auditing !== null };
+    const due = auditDueAtMs(everyHours, this.#persisted.auditCountsFrom);
+    if (due !== null) audit.nextAfter = new Date(due).toISOString();
+    if (last) audit.last = last;
+    return audit;
   }
 
   /** Why automatic sync does not run yet (nothing configured, nobody enrolled), or null. */
@@ -243,6 +277,8 @@ export class SyncRunner {
   tick(): void {
     this.#applyLive();
     if (!this.#ticker || this.#nextRunAtMs === null) return;
+    // A cycle that falls due during the automatic audit starts at the first tick after it.
+    if (this.#auditing) return;
     // A full cycle that falls due while a real-time one runs follows it.
     if (this.#busy && !(this.#runningLive && isDue({ nowMs: this.#now(), nextRunAtMs: this.#nextRunAtMs, pausedUntilMs: this.#pausedUntilMs() }))) return;
     const nowMs = this.#now();
@@ -320,6 +356,22 @@ export class SyncRunner {
     return () => this.#progressListeners.delete(cb);
   }
 
+  /** Each automatic agreement audit's outcome, once it is saved in the status. */
+  onAudit(cb: Listener<LastAudit>): () => void {
+    this.#auditListeners.add(cb);
+    return () => this.#auditListeners.delete(cb);
+  }
+
+  /** Resolves when no cycle and no automatic audit runs (e.g. before a process exits). */
+  async settled(): Promise<void> {
+    for (let work = this.#running ?? this.#auditing; work; work = this.#running ?? this.#auditing) {
+      await work.then(
+        () => undefined,
+        () => undefined,
+      );
+    }
+  }
+
   // ---------- internals ----------
 
   async #runCycle(opts: RunNowOptions): Promise<CycleReport> {
@@ -387,6 +439,7 @@ export class SyncRunner {
       this.#persisted.lastRunAt = report.finishedAt;
       this.#persisted.consecutiveFailures = report.outcome === 'failed' ? this.#persisted.consecutiveFailures + 1 : 0;
       if (this.#ticker) this.#nextRunAtMs = this.#now() + nextDelayMs(this.#persisted.consecutiveFailures, intervalMinutes * 60_000, this.#backoffCap());
+      this.#auditAfterCycle = this.#auditDue(report, opts);
       this.#save();
     }
     this.#log.info({ outcome: report.outcome, dryRun, users: report.users.length, requests: report.requests, ...(opts.live ? { live: true } : {}) }, 'cycle finished');
@@ -417,9 +470,58 @@ export class SyncRunner {
   }
 
   /** The standing agreement audit: every pair of the enrolled users (or those named) compared on both servers; reads only. */
-  async audit(users?: readonly string[]): Promise<import('../sync/agreement-audit.ts').AuditReport> {
+  async audit(users?: readonly string[]): Promise<AuditReport> {
+    if (this.#options.audit) return this.#options.audit(users);
     const { runAgreementAudit } = await import('./agreement-audit-run.ts');
     return runAgreementAudit({ settings: this.#options.loadSettings(), secrets: this.#options.secrets, connectors: await this.#connectors(), dataDir: this.#options.dataDir, now: this.#now }, users);
+  }
+
+  /**
+   * Whether the cycle that just ended is followed by the automatic audit: a full scheduled cycle that did not fail, the
+   * schedule unpaused, the audit on, and its interval passed. The first such cycle only starts the interval's count, so a
+   * new installation (or a restart, whose count is saved) does not audit at once.
+   */
+  #auditDue(report: CycleReport, opts: RunNowOptions): boolean {
+    if (opts.dryRun || opts.live || opts.users || !this.#ticker || this.#pausedUntilMs() !== null || report.outcome === 'failed') return false;
+    let everyHours: number;
+    try {
+      everyHours = auditOf(this.#options.loadSettings()).everyHours;
+    } catch {
+      return false;
+    }
+    if (!(everyHours > 0)) return false;
+    if (this.#persisted.auditCountsFrom === undefined) {
+      this.#persisted.auditCountsFrom = new Date(this.#now()).toISOString();
+      return false;
+    }
+    const due = auditDueAtMs(everyHours, this.#persisted.auditCountsFrom);
+    return due !== null && this.#now() >= due;
+  }
+
+  /** Runs the automatic audit of the enrolled users that are not paused; its outcome is saved, logged and reported. */
+  #startAudit(): void {
+    const work = (async () => {
+      const startedAtMs = this.#now();
+      this.#log.info({}, 'automatic audit started');
+      let last: LastAudit;
+      try {
+        const users = this.#options.loadSettings().enrollments.filter((e) => !e.paused).map((e) => e.email);
+        last = summarizeAudit(await this.audit(users), new Date(this.#now()).toISOString());
+      } catch (error) {
+        last = failedAudit(new Date(this.#now()).toISOString(), describeError(error));
+      }
+      this.#persisted.lastAudit = last;
+      this.#persisted.auditCountsFrom = new Date(startedAtMs).toISOString();
+      this.#save();
+      const fields = { pairs: last.pairs, agreeing: last.agreeing, explained: last.explained, unexplained: last.unexplained, failedUsers: last.failedUsers.length, ...(last.error ? { err: last.error } : {}) };
+      if (last.error || last.unexplained > 0) this.#log.warn(fields, 'automatic audit finished: the sides differ or could not be compared');
+      else this.#log.info(fields, 'automatic audit finished');
+      for (const cb of this.#auditListeners) safeCall(cb, last, this.#log);
+    })();
+    this.#auditing = work.finally(() => {
+      this.#auditing = null;
+      this.#emitStatus();
+    });
   }
 
   async #connectors(): Promise<ConnectorFactory> {
@@ -498,8 +600,8 @@ export class SyncRunner {
         now: this.#now,
         host: {
           runNow: (o) => this.runNow(o),
-          isBusy: () => this.#busy || this.#fullAfterLive !== null,
-          whenIdle: () => (this.#fullAfterLive ?? this.#running ?? Promise.resolve()).then(
+          isBusy: () => this.#busy || this.#fullAfterLive !== null || this.#auditing !== null,
+          whenIdle: () => Promise.all([this.#fullAfterLive ?? this.#running, this.#auditing]).then(
             () => undefined,
             () => undefined,
           ),

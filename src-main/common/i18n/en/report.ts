@@ -31,6 +31,7 @@ export const report = {
     atLeastSeconds_other: 'At least {{count}} seconds.',
     atMostSeconds_one: 'At most {{count}} second.',
     atMostSeconds_other: 'At most {{count}} seconds.',
+    auditHours: 'From 0 (off) to 720 hours.',
   },
   problems: {
     impersonationFix:

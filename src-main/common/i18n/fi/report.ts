@@ -29,6 +29,7 @@ export const report: CatalogOf<typeof en> = {
     atLeastSeconds_other: 'Vähintään {{count}} sekuntia.',
     atMostSeconds_one: 'Enintään {{count}} sekunti.',
     atMostSeconds_other: 'Enintään {{count}} sekuntia.',
+    auditHours: '0 (pois päältä) – 720 tuntia.',
   },
   problems: {
     impersonationFix:

@@ -29,6 +29,7 @@ export const report: CatalogOf<typeof en> = {
     atLeastSeconds_other: 'Minst {{count}} sekunder.',
     atMostSeconds_one: 'Högst {{count}} sekund.',
     atMostSeconds_other: 'Högst {{count}} sekunder.',
+    auditHours: 'Från 0 (av) till 720 timmar.',
   },
   problems: {
     impersonationFix:
