@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { SecretSource } from './common/secrets-contract.ts';
 import type { OrgSettings } from './common/settings-schema.ts';
-import { USAGE, UsageError, parseCliArgs } from './cli/cli-args.ts';
+import { UsageError, cliLanguage, parseCliArgs, usage } from './cli/cli-args.ts';
+import { setLanguage, t } from './common/i18n/i18n.ts';
 import type { CliCommand, CommonOptions } from './cli/cli-args.ts';
 import { formatAudit, formatChecks, formatCycleReport, formatStatus } from './cli/cli-output.ts';
 import { readSettingsFile } from './cli/settings-file.ts';
@@ -16,22 +17,17 @@ import { describeError } from './runner/cycle-report-builders.ts';
 import { DataDirInUseError, lockDataDir } from './runner/data-dir-lock.ts';
 import type { DataDirLock } from './runner/data-dir-lock.ts';
 
-// Sentences of the entry point itself, in one place.
-const TEXT = {
-  dataDirInUseFix: 'Fix: stop the other program (or quit the tray app), or give this command another --data-dir.',
-  lockHolder: (command: string) => `the command line (${command})`,
-};
-
 /** Commands that write the sync state take the data folder for themselves; status and check only read. */
 function takeDataDir(command: Extract<CliCommand, CommonOptions>, dataDir: string): DataDirLock | null {
   if (command.command === 'status' || command.command === 'check') return null;
   const name = command.command === 'sync' ? `sync --${command.mode}` : command.command;
-  return lockDataDir(dataDir, TEXT.lockHolder(name));
+  return lockDataDir(dataDir, t('cli.main.lockHolder', { command: name }));
 }
 
 /**
  * severa-calendar-sync: the headless entry point (servers, cron, the demo). Runs on the same SyncRunner as the tray app.
- * Exit codes: 0 ok, 1 sync or check errors, 2 bad usage or settings.
+ * Exit codes: 0 ok, 1 sync or check errors, 2 bad usage or settings. It speaks English, Finnish or Swedish: --language,
+ * else LC_ALL, LC_MESSAGES, LANG (docs/cli.md, "Language"); --json keeps its keys and values in every language.
  */
 
 export interface CliIo {
@@ -56,18 +52,19 @@ interface CliContext {
 }
 
 export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  setLanguage(cliLanguage(argv, io.env));
   let command: CliCommand;
   try {
     command = parseCliArgs(argv);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`${error.message}\n\n${USAGE}`);
+      io.stderr(`${error.message}\n\n${usage()}`);
       return 2;
     }
     throw error;
   }
   if (command.command === 'help') {
-    io.stdout(USAGE);
+    io.stdout(usage());
     return 0;
   }
   if (command.command === 'version') {
@@ -84,10 +81,10 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
       return 2;
     }
     if (error instanceof DataDirInUseError) {
-      io.stderr(`${error.message}\n${TEXT.dataDirInUseFix}`);
+      io.stderr(`${dataDirInUseText(error)}\n${t('cli.main.dataDirInUseFix')}`);
       return 1;
     }
-    io.stderr(`Cannot start: ${describeError(error)}`);
+    io.stderr(t('cli.main.cannotStart', { why: describeError(error) }));
     return 1;
   }
   try {
@@ -136,7 +133,10 @@ async function syncWatch(context: CliContext, command: Extract<CliCommand, { com
     if (report.outcome !== 'ok') worst = 1;
     io.stdout(command.json ? JSON.stringify(report) : `${formatCycleReport(report)}\n`);
   });
-  if (!command.json) io.stderr(`Syncing every ${currentInterval(context)} minutes; Ctrl+C stops.`);
+  if (!command.json) {
+    const minutes = currentInterval(context);
+    io.stderr(minutes === null ? t('cli.main.watchingUnknown') : t('cli.main.watching', { count: minutes }));
+  }
   context.runner.startSchedule();
   await new Promise<void>((resolveStop) => {
     const stop = () => {
@@ -155,12 +155,19 @@ async function syncWatch(context: CliContext, command: Extract<CliCommand, { com
   return worst;
 }
 
-function currentInterval(context: CliContext): string {
+function currentInterval(context: CliContext): number | null {
   try {
-    return String(context.loadSettings().intervalMinutes);
+    return context.loadSettings().intervalMinutes;
   } catch {
-    return '?';
+    return null;
   }
+}
+
+/** The data folder's lock, said in the current language (the error's own message is English, for logs). */
+function dataDirInUseText(error: DataDirInUseError): string {
+  const { program, pid, host, since } = error.holder;
+  const params = { dataDir: error.dataDir, program, pid, host, since };
+  return host !== hostname() ? t('cli.main.dataDirInUseElsewhere', params) : t('cli.main.dataDirInUse', params);
 }
 
 async function openContext(command: Extract<CliCommand, CommonOptions>, io: CliIo): Promise<CliContext> {
@@ -191,14 +198,8 @@ async function openContext(command: Extract<CliCommand, CommonOptions>, io: CliI
   if (command.command !== 'status') {
     // Fail before any connection with every bad field listed; the runner re-reads the file each cycle (watch mode
     // picks up edits).
-    try {
-      readSettingsFile(configPath);
-    } catch (error) {
-      if (error instanceof SettingsError && !command.configFile && error.message.includes('does not exist')) {
-        throw new SettingsError(`No settings found at ${configPath}. Pass --config <file>, or put the settings there.`, []);
-      }
-      throw error;
-    }
+    if (!command.configFile && !existsSync(configPath)) throw new SettingsError(t('cli.main.noSettings', { path: configPath }), []);
+    readSettingsFile(configPath);
   }
   const lock = takeDataDir(command, dataDir);
   const secrets: SecretSource = await cliSecretSource(io.env);
@@ -209,10 +210,10 @@ async function openContext(command: Extract<CliCommand, CommonOptions>, io: CliI
 
 /** Warnings and errors to stderr as one line each; stdout stays for the report (and clean JSON with --json). */
 function stderrLog(io: CliIo, quiet: boolean): RunnerLog {
-  const line = (level: string) => (obj: object, msg?: string) => {
+  const line = (level: 'warning' | 'error') => (obj: object, msg?: string) => {
     if (quiet && level !== 'error') return;
     const detail = Object.keys(obj).length > 0 ? ` ${JSON.stringify(obj)}` : '';
-    io.stderr(`${level}: ${msg ?? ''}${detail}`);
+    io.stderr(t(`cli.main.${level}`, { message: `${msg ?? ''}${detail}` }));
   };
   return { info() {}, warn: line('warning'), error: line('error') };
 }
@@ -232,7 +233,7 @@ if (import.meta.main) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`severa-calendar-sync stopped on an unexpected error: ${describeError(error)}\n`);
+      process.stderr.write(`${t('cli.main.unexpected', { why: describeError(error) })}\n`);
       process.exitCode = 1;
     },
   );

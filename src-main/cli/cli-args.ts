@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { LANGUAGES, languageFromEnvironment, t } from '../common/i18n/i18n.ts';
+import type { Language } from '../common/i18n/i18n.ts';
 
 /** The command line, parsed and checked: every mistake becomes a UsageError with one plain sentence (exit code 2). */
 
@@ -26,34 +28,68 @@ export class UsageError extends Error {
   }
 }
 
-export const USAGE = `Usage: severa-calendar-sync <command> [options]
+/** One line of the usage text: the syntax (never translated, but for its <placeholders>) and what it does. */
+type UsageRow = [syntax: string, description: string] | [syntax: string, description: string, more: string];
 
-Commands:
-  sync [--once | --watch]   run one cycle (default) or keep syncing on the configured interval
-       --dry-run            print what would change on each side and change nothing
-       --confirm-deletions  carry out deletions held by the mass-deletion guard
-       --user <email>       only this enrolled user (repeatable)
-  check                     run the activation diagnostics
-       --audit              instead: compare every synced entry on both sides, field by field
-                            (with --user <email>: only that user)
-  status                    show the last cycle and the schedule
-  restore --list            list deletions the sync made (journal)
-  restore <journal-id>...   bring deleted items back
-       --user <email>       with --list: only this user's entries
+/** The usage text in the current language; the syntax column stays as typed, the descriptions are translated. */
+export function usage(): string {
+  const m = (key: 'email' | 'file' | 'dir' | 'journalId') => t(`cli.usage.meta.${key}`);
+  const sub = (syntax: string) => `     ${syntax}`;
+  const commands: UsageRow[] = [
+    ['sync [--once | --watch]', t('cli.usage.sync')],
+    [sub('--dry-run'), t('cli.usage.dryRun')],
+    [sub('--confirm-deletions'), t('cli.usage.confirmDeletions')],
+    [sub(`--user ${m('email')}`), t('cli.usage.syncUser')],
+    ['check', t('cli.usage.check')],
+    [sub('--audit'), t('cli.usage.audit'), t('cli.usage.auditUser', { email: m('email') })],
+    ['status', t('cli.usage.status')],
+    ['restore --list', t('cli.usage.restoreList')],
+    [`restore ${m('journalId')}...`, t('cli.usage.restore')],
+    [sub(`--user ${m('email')}`), t('cli.usage.restoreUser')],
+  ];
+  const options: UsageRow[] = [
+    [`--config ${m('file')}`, t('cli.usage.config')],
+    [`--data-dir ${m('dir')}`, t('cli.usage.dataDir')],
+    ['--demo', t('cli.usage.demo'), t('cli.usage.demoDir')],
+    ['--exchange-online', t('cli.usage.exchangeOnline'), t('cli.usage.exchangeOnlineDir')],
+    [`--language ${LANGUAGES.join('|')}`, t('cli.usage.language')],
+    ['--json', t('cli.usage.json')],
+    ['-h, --help', t('cli.usage.help')],
+    ['--version', t('cli.usage.version')],
+  ];
+  const width = 26;
+  const lines = (rows: UsageRow[]) =>
+    rows.flatMap(([syntax, description, more]) => [
+      `  ${syntax.length < width ? syntax.padEnd(width) : `${syntax}  `}${description}`,
+      ...(more ? [`${' '.repeat(width + 2)}${more}`] : []),
+    ]);
+  return [
+    t('cli.usage.title'),
+    '',
+    t('cli.usage.commands'),
+    ...lines(commands),
+    '',
+    t('cli.usage.options'),
+    ...lines(options),
+    '',
+    t('cli.usage.secrets'),
+    t('cli.usage.exitCodes'),
+  ].join('\n');
+}
 
-Options:
-  --config <file>           organization settings (JSON); default: <data-dir>/config.json
-  --data-dir <dir>          sync state and status; default: $SCS_DATA_DIR or ~/.severa-calendar-sync
-  --demo                    run against built-in Exchange and Severa simulators with a demo firm
-                            (data dir default: .sync-data/demo)
-  --exchange-online         with --demo: the demo firm on Exchange Online (Microsoft Graph) instead
-                            (data dir default: .sync-data/demo-online)
-  --json                    machine-readable output
-  -h, --help                this text
-  --version                 the version
-
-Secrets come from the OS keychain, else from SCS_EXCHANGE_PASSWORD, SCS_SEVERA_CLIENT_SECRET, SCS_GRAPH_CLIENT_SECRET.
-Exit codes: 0 ok, 1 sync or check errors, 2 bad usage or settings.`;
+/**
+ * The language the command line speaks: `--language en|fi|sv` (looked for before the rest is parsed, so even a usage
+ * error is said in it), else the environment's as POSIX orders it (LC_ALL, LC_MESSAGES, LANG; 'C' and unknown ones:
+ * English). A --language value that is no language is left to parseCliArgs to refuse.
+ */
+export function cliLanguage(argv: readonly string[], env: Record<string, string | undefined>): Language {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') break;
+    const value = argv[i] === '--language' ? argv[i + 1] : argv[i].startsWith('--language=') ? argv[i].slice('--language='.length) : undefined;
+    if (value !== undefined && (LANGUAGES as readonly string[]).includes(value)) return value as Language;
+  }
+  return languageFromEnvironment(env);
+}
 
 const COMMANDS = ['sync', 'check', 'status', 'restore'] as const;
 
@@ -87,24 +123,26 @@ export function parseCliArgs(argv: string[]): CliCommand {
         'exchange-online': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
+        language: { type: 'string' },
       },
     });
   } catch (error) {
-    // node:util's messages name the option; drop its hint about '--' which means nothing to our users.
-    const message = error instanceof Error ? error.message.replace(/\. To specify a positional argument.*$/s, '.') : String(error);
-    throw new UsageError(message);
+    throw new UsageError(parseErrorText(error));
   }
   const { values, positionals } = parsed;
+  if (values.language !== undefined && !(LANGUAGES as readonly string[]).includes(values.language)) {
+    throw new UsageError(t('cli.args.badLanguage', { value: values.language, languages: LANGUAGES.join(', ') }));
+  }
   if (values.help) return { command: 'help' };
   if (values.version) return { command: 'version' };
   const [name, ...rest] = positionals;
-  if (name === undefined) throw new UsageError('Name a command: sync, check, status or restore.');
+  if (name === undefined) throw new UsageError(t('cli.args.nameCommand'));
   if (name === 'help') return { command: 'help' };
-  if (!(COMMANDS as readonly string[]).includes(name)) throw new UsageError(`Unknown command "${name}"; expected sync, check, status or restore.`);
+  if (!(COMMANDS as readonly string[]).includes(name)) throw new UsageError(t('cli.args.unknownCommand', { name }));
   const command = name as (typeof COMMANDS)[number];
 
   for (const flag of ['once', 'watch', 'dry-run', 'confirm-deletions', 'user', 'list'] as const) {
-    if (values[flag] !== undefined && !COMMAND_FLAGS[command].includes(flag)) throw new UsageError(`--${flag} does not apply to "${command}".`);
+    if (values[flag] !== undefined && !COMMAND_FLAGS[command].includes(flag)) throw new UsageError(t('cli.args.flagNotForCommand', { flag: `--${flag}`, command }));
   }
   const common: CommonOptions = {
     json: values.json ?? false,
@@ -113,35 +151,35 @@ export function parseCliArgs(argv: string[]): CliCommand {
     demo: values.demo ?? false,
     exchangeOnline: values['exchange-online'] ?? false,
   };
-  if (common.demo && common.configFile) throw new UsageError('--demo writes its own settings; leave out --config.');
-  if (common.exchangeOnline && !common.demo) throw new UsageError('--exchange-online chooses the demo\'s Exchange; use it with --demo.');
+  if (common.demo && common.configFile) throw new UsageError(t('cli.args.demoNoConfig'));
+  if (common.exchangeOnline && !common.demo) throw new UsageError(t('cli.args.onlineNeedsDemo'));
   const users = (values.user ?? []).map((u) => {
     const email = u.trim().toLowerCase();
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new UsageError(`--user "${u}" is not an email address.`);
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new UsageError(t('cli.args.notEmail', { value: u }));
     return email;
   });
 
   switch (command) {
     case 'sync': {
-      if (rest.length > 0) throw new UsageError(`"sync" takes no arguments, but got "${rest.join(' ')}".`);
-      if (values.once && values.watch) throw new UsageError('Choose one of --once and --watch.');
+      if (rest.length > 0) throw new UsageError(t('cli.args.noArguments', { command, args: rest.join(' ') }));
+      if (values.once && values.watch) throw new UsageError(t('cli.args.onceOrWatch'));
       const mode = values.watch ? 'watch' : 'once';
-      if (mode === 'watch' && values['dry-run']) throw new UsageError('--dry-run previews one cycle; use it with --once.');
-      if (mode === 'watch' && values['confirm-deletions']) throw new UsageError('--confirm-deletions confirms one cycle\'s held deletions; use it with --once.');
+      if (mode === 'watch' && values['dry-run']) throw new UsageError(t('cli.args.dryRunOnce'));
+      if (mode === 'watch' && values['confirm-deletions']) throw new UsageError(t('cli.args.confirmOnce'));
       return { command, mode, dryRun: values['dry-run'] ?? false, confirmDeletions: values['confirm-deletions'] ?? false, users, ...common };
     }
     case 'check':
-      if (rest.length > 0) throw new UsageError(`"check" takes no arguments, but got "${rest.join(' ')}".`);
-      if (users.length > 0 && !values.audit) throw new UsageError('--user chooses whom "check --audit" compares; the diagnostics check everyone.');
+      if (rest.length > 0) throw new UsageError(t('cli.args.noArguments', { command, args: rest.join(' ') }));
+      if (users.length > 0 && !values.audit) throw new UsageError(t('cli.args.userForAudit'));
       return { command, audit: values.audit ?? false, users, ...common };
     case 'status':
-      if (rest.length > 0) throw new UsageError(`"${command}" takes no arguments, but got "${rest.join(' ')}".`);
+      if (rest.length > 0) throw new UsageError(t('cli.args.noArguments', { command, args: rest.join(' ') }));
       return { command, ...common };
     case 'restore': {
       const list = values.list ?? false;
-      if (list && rest.length > 0) throw new UsageError('Use either --list or journal ids, not both.');
-      if (!list && rest.length === 0) throw new UsageError('Name the journal entries to restore (see "restore --list"), or use --list.');
-      if (!list && users.length > 0) throw new UsageError('--user filters "restore --list"; to restore, name journal ids.');
+      if (list && rest.length > 0) throw new UsageError(t('cli.args.listOrIds'));
+      if (!list && rest.length === 0) throw new UsageError(t('cli.args.nameEntries'));
+      if (!list && users.length > 0) throw new UsageError(t('cli.args.userForList'));
       return { command, list, ids: rest, users, ...common };
     }
   }
@@ -149,6 +187,21 @@ export function parseCliArgs(argv: string[]): CliCommand {
 
 function nonEmpty(value: string | undefined, flag: string): string | null {
   if (value === undefined) return null;
-  if (value.trim() === '') throw new UsageError(`${flag} needs a value.`);
+  if (value.trim() === '') throw new UsageError(t('cli.args.needsValue', { flag }));
   return value;
+}
+
+/**
+ * node:util's parse errors in the current language: its messages are English and name the option
+ * ("Unknown option '--x'. To specify a positional argument...", "Option '--config <value>' argument missing").
+ */
+function parseErrorText(error: unknown): string {
+  const code = (error as { code?: string } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  const option = /'(-[^' ]+)/.exec(message)?.[1];
+  if (option && code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return t('cli.args.unknownOption', { option });
+  if (option && code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    return /argument missing/.test(message) ? t('cli.args.missingValue', { option }) : t('cli.args.takesNoValue', { option });
+  }
+  return t('cli.args.unreadable', { why: message.replace(/\. To specify a positional argument.*$/s, '.') });
 }

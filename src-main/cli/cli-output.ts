@@ -1,26 +1,30 @@
 import type { AuditReport } from '../sync/agreement-audit.ts';
 import type { ChangeLine, CycleReport, SideCounts, UserProblem, UserReport } from '../common/sync-report.ts';
 import { usersStoppedByOrganization } from '../runner/report-consolidation.ts';
-import type { CheckResult, RunnerStatus } from '../runner/runner-types.ts';
+import type { CheckResult, RunnerState, RunnerStatus } from '../runner/runner-types.ts';
+import { locale, t } from '../common/i18n/i18n.ts';
+import type { TextKey } from '../common/i18n/i18n.ts';
+import { reasonText } from '../common/i18n/reasons.ts';
 
 /** The CLI's human output: plain text tables, one row per user, problems with their fix underneath. */
 
 /** Per person, at most this many changed entries are listed in the text output; --json lists every one. */
 export const MAX_LISTED_CHANGES = 25;
 
-// The sentences and words of the per-entry report, in one place.
-const TEXT = {
-  action: { create: 'created', update: 'updated', delete: 'deleted' } as Record<ChangeLine['action'], string>,
-  wouldAction: { create: 'would create', update: 'would update', delete: 'would delete' } as Record<ChangeLine['action'], string>,
-  direction: { exchange: 'Severa -> Exchange', severa: 'Exchange -> Severa' } as Record<ChangeLine['side'], string>,
-  deletedIn: { exchange: 'in Exchange', severa: 'in Severa' } as Record<ChangeLine['side'], string>,
-  changedHeading: (email: string) => `${email} changed:`,
-  wouldChangeHeading: (email: string) => `${email} would change:`,
-  more: (n: number) => `  ...and ${n} more (--json lists every one)`,
-  moreThanReported: (n: number, inJson: number) => `  ...and ${n} more (--json lists the first ${inJson})`,
-  nothingToSync: 'Nobody has turned on their sync yet, so there is nothing to sync. Each person does that in the app, under My sync.',
-  stoppedByOrganization: (emails: string[]) => `Not synced because of the problem above: ${emails.join(', ')}.`,
-};
+// The words of the per-entry report (the sentences are in the catalogs, src-main/common/i18n/*/cli.ts).
+const ACTION: Record<ChangeLine['action'], TextKey> = { create: 'cli.report.created', update: 'cli.report.updated', delete: 'cli.report.deleted' };
+const WOULD_ACTION: Record<ChangeLine['action'], TextKey> = { create: 'cli.report.wouldCreate', update: 'cli.report.wouldUpdate', delete: 'cli.report.wouldDelete' };
+/** Which way a change went: product names, the same in every language. */
+const DIRECTION: Record<ChangeLine['side'], string> = { exchange: 'Severa -> Exchange', severa: 'Exchange -> Severa' };
+const DELETED_IN: Record<ChangeLine['side'], TextKey> = { exchange: 'cli.report.inExchange', severa: 'cli.report.inSevera' };
+
+/** A cycle's or user's outcome word ('ok', 'partial'...) in the current language; --json keeps the value itself. */
+export const outcomeText = (outcome: string): string =>
+  outcome in OUTCOMES ? t(OUTCOMES[outcome as keyof typeof OUTCOMES]) : outcome;
+const OUTCOMES = { ok: 'cli.report.outcomes.ok', partial: 'cli.report.outcomes.partial', failed: 'cli.report.outcomes.failed', skipped: 'cli.report.outcomes.skipped' } as const;
+
+/** The widest of some words in the current language, so a column of them lines up in every language. */
+const widest = (keys: TextKey[]) => Math.max(...keys.map((k) => t(k).length));
 
 /** "2026-05-12 10:00" in this computer's zone for instants, the date alone for all-day entries. */
 function when(start: string): string {
@@ -34,9 +38,11 @@ function when(start: string): string {
 
 /** One changed entry: what was done, which way, when the entry is, its name and why. */
 export function formatChangeLine(c: ChangeLine, dryRun = false): string {
-  const verb = (dryRun ? TEXT.wouldAction : TEXT.action)[c.action];
-  const way = c.action === 'delete' ? TEXT.deletedIn[c.side] : TEXT.direction[c.side];
-  return `  ${verb.padEnd(dryRun ? 12 : 7)} ${way.padEnd(17)} ${when(c.start).padEnd(16)}  ${c.subject}${c.reason ? `  (${c.reason})` : ''}`;
+  const verbs = dryRun ? WOULD_ACTION : ACTION;
+  const verb = t(verbs[c.action]);
+  const way = c.action === 'delete' ? t(DELETED_IN[c.side]) : DIRECTION[c.side];
+  const wayWidth = Math.max(17, widest(Object.values(DELETED_IN)));
+  return `  ${verb.padEnd(widest(Object.values(verbs)))} ${way.padEnd(wayWidth)} ${when(c.start).padEnd(16)}  ${c.subject}${c.reason ? `  (${reasonText(c.reason)})` : ''}`;
 }
 
 export function formatTable(header: string[], rows: string[][]): string {
@@ -49,107 +55,132 @@ export function formatTable(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+/** "3.5" / "3,5": seconds with one decimal, written as the current language writes numbers. */
+const oneDecimal = (n: number) => n.toLocaleString(locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+
 const counts = (c: SideCounts) => `${c.created}/${c.updated}/${c.deleted}`;
 const changeCount = (u: UserReport) =>
   u.toSevera.created + u.toSevera.updated + u.toSevera.deleted + u.toExchange.created + u.toExchange.updated + u.toExchange.deleted;
 
 function problemLines(prefix: string, problems: UserProblem[]): string[] {
-  return problems.flatMap((p) => [`${prefix}${p.message}`, ...(p.fix ? [`${' '.repeat(prefix.length)}fix: ${p.fix}`] : [])]);
+  return problems.flatMap((p) => [`${prefix}${p.message}`, ...(p.fix ? [`${' '.repeat(prefix.length)}${t('cli.report.fix', { fix: p.fix })}`] : [])]);
 }
 
 export function formatCycleReport(report: CycleReport): string {
-  const seconds = ((Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000).toFixed(1);
+  const seconds = oneDecimal((Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000);
   const out: string[] = [];
-  const title = report.dryRun ? 'Dry run (nothing was changed)' : 'Sync cycle';
-  out.push(`${title}: ${report.outcome} in ${seconds} s; requests: Severa ${report.requests.severa}, Exchange ${report.requests.exchange}`);
+  const title = t(report.dryRun ? 'cli.report.dryRun' : 'cli.report.cycle');
+  out.push(t('cli.report.summary', { title, outcome: outcomeText(report.outcome), seconds, severa: report.requests.severa, exchange: report.requests.exchange }));
   if (report.users.length > 0) {
-    const verb = report.dryRun ? 'would' : '';
     out.push('');
     out.push(
       formatTable(
-        ['user', 'outcome', `${verb ? 'would ' : ''}to Exchange c/u/d`, `${verb ? 'would ' : ''}to Severa c/u/d`, 'conflicts', 'held deletions', 'first sync'],
-        report.users.map((u) => [u.email, u.outcome, counts(u.toExchange), counts(u.toSevera), String(u.conflicts), String(u.heldDeletions), u.firstSync ? 'yes' : 'no']),
+        [
+          t('cli.report.user'),
+          t('cli.report.outcome'),
+          t(report.dryRun ? 'cli.report.wouldToExchange' : 'cli.report.toExchange'),
+          t(report.dryRun ? 'cli.report.wouldToSevera' : 'cli.report.toSevera'),
+          t('cli.report.conflicts'),
+          t('cli.report.heldDeletions'),
+          t('cli.report.firstSync'),
+        ],
+        report.users.map((u) => [u.email, outcomeText(u.outcome), counts(u.toExchange), counts(u.toSevera), String(u.conflicts), String(u.heldDeletions), t(u.firstSync ? 'cli.report.yes' : 'cli.report.no')]),
       ),
     );
-    out.push('(c/u/d: created/updated/deleted)');
+    out.push(t('cli.report.legend'));
   }
   const total = report.users.reduce((n, u) => n + changeCount(u), 0);
-  if (report.users.length > 0 && total === 0 && report.outcome === 'ok') out.push('', 'No changes.');
-  if (report.users.length === 0 && report.errors.length === 0) out.push('', TEXT.nothingToSync);
+  if (report.users.length > 0 && total === 0 && report.outcome === 'ok') out.push('', t('cli.report.noChanges'));
+  if (report.users.length === 0 && report.errors.length === 0) out.push('', t('cli.report.nothingToSync'));
 
   // Every changed entry by name, date, direction and reason (a real run as well as a dry run).
   for (const u of report.users.filter((x) => x.changes.length > 0)) {
-    out.push('', report.dryRun ? TEXT.wouldChangeHeading(u.email) : TEXT.changedHeading(u.email));
+    out.push('', t(report.dryRun ? 'cli.report.wouldChangeHeading' : 'cli.report.changedHeading', { email: u.email }));
     for (const c of u.changes.slice(0, MAX_LISTED_CHANGES)) out.push(formatChangeLine(c, report.dryRun));
     const unlisted = u.changes.length - Math.min(u.changes.length, MAX_LISTED_CHANGES) + (u.changesOmitted ?? 0);
-    if (unlisted > 0) out.push(u.changesOmitted ? TEXT.moreThanReported(unlisted, u.changes.length) : TEXT.more(unlisted));
+    if (unlisted > 0) {
+      out.push(`  ${u.changesOmitted ? t('cli.report.moreThanReported', { count: unlisted, inJson: u.changes.length }) : t('cli.report.more', { count: unlisted })}`);
+    }
   }
   const problems: string[] = [...problemLines('  ', report.errors)];
   const stopped = usersStoppedByOrganization(report);
-  if (stopped.length > 0) problems.push(`  ${TEXT.stoppedByOrganization(stopped)}`);
+  if (stopped.length > 0) problems.push(`  ${t('cli.report.stoppedByOrganization', { emails: stopped.join(', ') })}`);
   for (const u of report.users) {
     if (u.errors.length > 0) problems.push(`  ${u.email}:`, ...problemLines('    ', u.errors));
   }
-  if (problems.length > 0) out.push('', 'Problems:', ...problems);
+  if (problems.length > 0) out.push('', t('cli.report.problems'), ...problems);
   const notes = report.users.flatMap((u) => u.notes.map((n) => `  ${u.email}: ${n}`));
-  if (notes.length > 0) out.push('', 'Notes:', ...notes);
-  if (report.users.some((u) => u.heldDeletions > 0)) {
-    out.push('', 'Some deletions are held by the mass-deletion guard. Check them with --dry-run, then run "sync --once --confirm-deletions".');
-  }
+  if (notes.length > 0) out.push('', t('cli.report.notes'), ...notes);
+  if (report.users.some((u) => u.heldDeletions > 0)) out.push('', t('cli.report.held'));
   const offsets = report.clockOffsetMs;
   if (offsets.severa !== null || offsets.exchange !== null) {
-    const fmt = (v: number | null) => (v === null ? 'unknown' : `${(v / 1000).toFixed(1)} s`);
-    out.push('', `Clock offsets: Severa ${fmt(offsets.severa)}, Exchange ${fmt(offsets.exchange)}. A deletion in Severa reaches Exchange within ${report.severaDeletionLatencyCycles} cycle(s).`);
+    const fmt = (v: number | null) => (v === null ? t('cli.report.unknown') : t('cli.report.seconds', { value: oneDecimal(v / 1000) }));
+    out.push('', t('cli.report.clockOffsets', { severa: fmt(offsets.severa), exchange: fmt(offsets.exchange), count: report.severaDeletionLatencyCycles }));
   }
   return out.join('\n');
 }
 
 export function formatChecks(results: CheckResult[]): string {
-  const out = results.map((r) => `${r.ok ? 'ok  ' : 'FAIL'}  ${r.title}: ${r.message}${!r.ok && r.fix ? `\n      fix: ${r.fix}` : ''}`);
+  const width = Math.max(4, t('cli.checks.ok').length, t('cli.checks.fail').length);
+  const out = results.map((r) => `${t(r.ok ? 'cli.checks.ok' : 'cli.checks.fail').padEnd(width)}  ${r.title}: ${r.message}${!r.ok && r.fix ? `\n${' '.repeat(width + 2)}${t('cli.report.fix', { fix: r.fix })}` : ''}`);
   const failed = results.filter((r) => !r.ok).length;
-  out.push('', failed === 0 ? `All ${results.length} checks passed.` : `${failed} of ${results.length} checks failed.`);
+  out.push('', failed === 0 ? t('cli.checks.allPassed', { count: results.length }) : t('cli.checks.someFailed', { failed, count: results.length }));
   return out.join('\n');
 }
 
+const STATES: Record<RunnerState, TextKey> = { idle: 'cli.status.states.idle', syncing: 'cli.status.states.syncing', error: 'cli.status.states.error', paused: 'cli.status.states.paused' };
+
 export function formatStatus(status: RunnerStatus): string {
   const out: string[] = [];
-  out.push(`State: ${status.state}`);
-  out.push(`Last cycle: ${status.lastRunAt ?? 'never'}${status.lastReport ? ` (${status.lastReport.outcome})` : ''}`);
-  if (status.pausedUntil !== undefined) out.push(`Paused ${status.pausedUntil === null ? 'until resumed' : `until ${status.pausedUntil}`}`);
-  if (status.consecutiveFailures > 0) out.push(`Failed cycles in a row: ${status.consecutiveFailures}`);
+  out.push(t('cli.status.state', { state: status.state in STATES ? t(STATES[status.state]) : status.state }));
+  const when = status.lastRunAt ?? t('cli.status.never');
+  out.push(status.lastReport ? t('cli.status.lastCycleOutcome', { when, outcome: outcomeText(status.lastReport.outcome) }) : t('cli.status.lastCycle', { when }));
+  if (status.pausedUntil !== undefined) out.push(status.pausedUntil === null ? t('cli.status.pausedUntilResumed') : t('cli.status.pausedUntil', { time: status.pausedUntil }));
+  if (status.consecutiveFailures > 0) out.push(t('cli.status.failuresInRow', { count: status.consecutiveFailures }));
   const report = status.lastReport;
   if (report) {
     if (report.users.length > 0) {
       out.push('');
       // Where each mailbox lives is shown once any user's is known (hybrid organizations, moved mailboxes).
       const located = report.users.some((u) => u.mailboxLocation);
-      const where = (u: (typeof report.users)[number]) => (u.mailboxLocation ? `${u.mailboxLocation.label} since ${u.mailboxLocation.since.slice(0, 10)}` : '');
+      const where = (u: (typeof report.users)[number]) =>
+        u.mailboxLocation ? t('cli.status.mailboxSince', { label: u.mailboxLocation.label, date: u.mailboxLocation.since.slice(0, 10) }) : '';
       out.push(
         formatTable(
-          ['user', 'outcome', 'to Exchange c/u/d', 'to Severa c/u/d', 'conflicts', 'held deletions', ...(located ? ['mailbox'] : []), 'errors'],
-          report.users.map((u) => [u.email, u.outcome, counts(u.toExchange), counts(u.toSevera), String(u.conflicts), String(u.heldDeletions), ...(located ? [where(u)] : []), u.errors.map((e) => e.message).join(' ')]),
+          [
+            t('cli.report.user'),
+            t('cli.report.outcome'),
+            t('cli.report.toExchange'),
+            t('cli.report.toSevera'),
+            t('cli.report.conflicts'),
+            t('cli.report.heldDeletions'),
+            ...(located ? [t('cli.report.mailbox')] : []),
+            t('cli.report.errors'),
+          ],
+          report.users.map((u) => [u.email, outcomeText(u.outcome), counts(u.toExchange), counts(u.toSevera), String(u.conflicts), String(u.heldDeletions), ...(located ? [where(u)] : []), u.errors.map((e) => e.message).join(' ')]),
         ),
       );
     }
-    if (report.errors.length > 0) out.push('', 'Problems:', ...problemLines('  ', report.errors));
+    if (report.errors.length > 0) out.push('', t('cli.report.problems'), ...problemLines('  ', report.errors));
   }
   return out.join('\n');
 }
 
 /** The agreement audit: per user how many entries agree, then each difference with its story and the rule (or none). */
 export function formatAudit(report: AuditReport): string {
-  const out: string[] = [`Agreement audit of ${report.auditedAt.slice(0, 16).replace('T', ' ')}:`];
+  const out: string[] = [t('cli.audit.heading', { time: report.auditedAt.slice(0, 16).replace('T', ' ') })];
   for (const u of report.users) {
     if (u.error) {
-      out.push(`  ${u.email}: could not be audited: ${u.error}`);
+      out.push(`  ${t('cli.audit.couldNotAudit', { email: u.email, why: u.error })}`);
       continue;
     }
     const unexplained = u.differences.filter((d) => d.rule === null).length;
-    out.push(`  ${u.email}: ${u.agreeing} of ${u.pairs} synced entries agree${u.differences.length ? `; ${u.differences.length} difference(s), ${unexplained} not explained by a rule` : ''}`);
+    const agree = t('cli.audit.agree', { email: u.email, agreeing: u.agreeing, pairs: u.pairs });
+    out.push(`  ${u.differences.length ? t('cli.audit.differences', { agree, count: u.differences.length, unexplained }) : agree}`);
     for (const d of u.differences) {
       out.push(`    "${d.subject}" (${d.start.slice(0, 16).replace('T', ' ')}): ${d.what}: Severa ${d.severa === null ? '-' : JSON.stringify(d.severa)}, Exchange ${d.exchange === null ? '-' : JSON.stringify(d.exchange)}`);
       out.push(`      ${d.story}`);
-      out.push(`      ${d.rule ? `Why: ${d.rule}.` : 'No rule explains this: the next change to either side brings them in line; to fix it now, edit the entry on the side that is right.'}`);
+      out.push(`      ${d.rule ? t('cli.audit.why', { rule: d.rule }) : t('cli.audit.noRule')}`);
     }
   }
   return out.join('\n');

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { t } from '../common/i18n/i18n.ts';
 import type { SecretName, SecretSource } from '../common/secrets-contract.ts';
 import type { Enrollment } from '../common/settings-schema.ts';
 import { writeJsonAtomically } from '../runner/runner-state-file.ts';
@@ -139,12 +140,8 @@ export async function startDemoEnvironment(opts: { dataDir: string; exchange?: D
     await exchange.close();
     throw error;
   }
-  const exchangeName = kind === 'online' ? `Exchange Online simulator ${exchange.url}` : `Exchange simulator ${(exchange as EwsSimulator).url}`;
-  opts.log(
-    saved
-      ? `Demo: continuing the demo firm saved in ${opts.dataDir} (${exchangeName}, Severa simulator ${severa.baseUrl}).`
-      : `Demo: a fresh demo firm of five people (${exchangeName}, Severa simulator ${severa.baseUrl}); state goes to ${opts.dataDir}.`,
-  );
+  const exchangeName = t(kind === 'online' ? 'cli.demo.onlineSimulator' : 'cli.demo.exchangeSimulator', { url: exchange.url });
+  opts.log(t(saved ? 'cli.demo.continuing' : 'cli.demo.fresh', { dataDir: opts.dataDir, exchange: exchangeName, severa: severa.baseUrl }));
 
   const configPath = join(opts.dataDir, 'config.json');
   writeJsonAtomically(configPath, {

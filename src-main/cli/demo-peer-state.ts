@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { t } from '../common/i18n/i18n.ts';
 import { writeJsonAtomically } from '../runner/runner-state-file.ts';
 import { loadEwsState } from '../../test/peers/ews/ews-simulator.ts';
 import type { EwsSimulator, EwsState } from '../../test/peers/ews/ews-simulator.ts';
@@ -36,25 +37,25 @@ export class DemoStateError extends Error {
 export function loadDemoPeerState(dataDir: string, kind: DemoExchange): SavedDemoPeers | null {
   const dir = join(dataDir, STATE_DIR);
   const has = (file: string) => existsSync(join(dir, file));
-  const afresh = `delete ${dataDir} to start the demo afresh`;
+  const afresh = t('cli.demo.afresh', { dataDir });
   const exchangeFile = EXCHANGE_FILES[kind];
   const otherKind = kind === 'online' ? 'on-premises' : 'online';
   if (has(EXCHANGE_FILES[otherKind])) {
-    throw new DemoStateError(`The demo data in ${dataDir} is the ${otherKind === 'online' ? 'Exchange Online' : 'on-premises Exchange'} demo's; use another --data-dir, or ${afresh}.`);
+    throw new DemoStateError(t(otherKind === 'online' ? 'cli.demo.otherOnline' : 'cli.demo.otherOnPremises', { dataDir, afresh }));
   }
   if (!has(exchangeFile) && !has(SEVERA_FILE)) {
-    if (OLD_FILES.some(has)) throw new DemoStateError(`The demo data in ${dataDir} was saved by an older version of the demo, which could not keep the simulators' full state; ${afresh}.`);
+    if (OLD_FILES.some(has)) throw new DemoStateError(t('cli.demo.older', { dataDir, afresh }));
     return null;
   }
   const missing = [exchangeFile, SEVERA_FILE].filter((f) => !has(f));
-  if (missing.length) throw new DemoStateError(`The demo data in ${dataDir} is incomplete: ${join(dir, missing[0])} is missing; ${afresh}.`);
+  if (missing.length) throw new DemoStateError(t('cli.demo.incomplete', { dataDir, file: join(dir, missing[0]), afresh }));
   try {
     const severa = loadSeveraState(join(dir, SEVERA_FILE));
     return kind === 'online'
       ? { kind, graph: loadGraphState(join(dir, exchangeFile)), severa }
       : { kind, ews: loadEwsState(join(dir, exchangeFile)), severa };
   } catch (error) {
-    throw new DemoStateError(`${(error as Error).message}\nThe saved demo state cannot be loaded; ${afresh}.`);
+    throw new DemoStateError(`${(error as Error).message}\n${t('cli.demo.cannotLoad', { afresh })}`);
   }
 }
 

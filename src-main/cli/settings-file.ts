@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { t } from '../common/i18n/i18n.ts';
 import type { OrgSettings } from '../common/settings-schema.ts';
 import { SettingsError, parseOrgSettings } from '../runner/settings-problems.ts';
 
@@ -9,20 +10,20 @@ export function readSettingsFile(path: string): OrgSettings {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
-    throw new SettingsError(`Cannot read the settings file ${path}: ${why}.`, []);
+    const why = code === 'ENOENT' ? t('cli.settings.missing') : code === 'EACCES' ? t('cli.settings.denied') : code === 'EISDIR' ? t('cli.settings.directory') : (error as Error).message;
+    throw new SettingsError(t('cli.settings.cannotRead', { path, why }), []);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new SettingsError(`The settings file ${path} is not valid JSON: ${(error as Error).message}.`, []);
+    throw new SettingsError(t('cli.settings.notJson', { path, why: (error as Error).message }), []);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new SettingsError(`The settings file ${path} must hold one JSON object.`, []);
+    throw new SettingsError(t('cli.settings.notObject', { path }), []);
   }
   if (JSON.stringify(value).match(/"(password|clientSecret|client_secret|secret)"\s*:/i)) {
-    throw new SettingsError(`The settings file ${path} holds a secret; secrets belong in the OS keychain or environment variables, never in the settings.`, []);
+    throw new SettingsError(t('cli.settings.holdsSecret', { path }), []);
   }
   return parseOrgSettings(value, path);
 }

@@ -1,3 +1,4 @@
+import { cli } from './cli.ts';
 import { app } from './app.ts';
 import { checks } from './checks.ts';
 import { report } from './report.ts';
@@ -5,4 +6,4 @@ import { forms } from './window-forms.ts';
 import { window } from './window.ts';
 
 /** Every sentence in Finnish, by area. */
-export const fi = { window, forms, app, report, checks };
+export const fi = { window, forms, app, report, checks, cli };
