@@ -15,8 +15,9 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_PATH, ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
-      // No keychain in tests: secrets come from the environment given here.
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, SCS_NO_KEYCHAIN: '1', ...opts.env },
+      // No keychain in tests: secrets come from the environment given here. The locale is C, so the CLI speaks English
+      // whatever the machine's (a test of another language sets LANG or passes --language).
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, SCS_NO_KEYCHAIN: '1', LANG: 'C', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -121,7 +121,7 @@ describe('severa-calendar-sync sync', () => {
 describe('severa-calendar-sync sync --watch', () => {
   it('syncs at once, prints one JSON report per line, and stops cleanly on SIGTERM', async () => {
     const child = spawn(process.execPath, [CLI_PATH, 'sync', '--watch', '--json', '--config', config, '--data-dir', join(dir, 'watch')], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, SCS_NO_KEYCHAIN: '1', ...env },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, SCS_NO_KEYCHAIN: '1', LANG: 'C', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -23,7 +23,7 @@ function run(command: string, args: string[], cwd: string, timeoutMs = 120_000):
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, SCS_NO_KEYCHAIN: '1', CI: process.env.CI },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, SCS_NO_KEYCHAIN: '1', CI: process.env.CI, LANG: 'C' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
