@@ -2,13 +2,16 @@ import { parseArgs } from 'node:util';
 import { formatSoakResult, runSoak } from './soak-harness.ts';
 
 /**
- * `npm run soak -- --seed N --cycles N --users N [--exchange ews|graph] [--kill-share 0.35] [--no-faults] [--no-series] [--real-time [--window-ms 6000]] [--quiet] [--json]`
- * A longer chaos soak than CI's, on on-premises Exchange (EWS, the default) or Exchange Online (Graph); prints cycles,
- * kills, faults per kind, items per side, duplicates and losses.
+ * `npm run soak -- --seed N --cycles N --users N [--exchange ews|graph | --moves] [--kill-share 0.35] [--no-faults] [--no-series] [--real-time [--window-ms 6000]] [--quiet] [--json]`
+ * A longer chaos soak than CI's, on on-premises Exchange (EWS, the default) or Exchange Online (Graph), or with
+ * `--moves` on a hybrid organization of both whose users' mailboxes move between them mid-run; prints cycles, kills,
+ * faults per kind, the moves, items per side, duplicates and losses.
  * Exit code 0 when there is no duplicate, no loss and no other disagreement; 1 otherwise; 2 for bad arguments.
  */
 
-const USAGE = 'Usage: npm run soak -- [--seed N] [--cycles N] [--users N] [--exchange ews|graph] [--kill-share 0..1] [--no-faults] [--no-series] [--real-time [--window-ms N]] [--quiet] [--json]';
+const USAGE =
+  'Usage: npm run soak -- [--seed N] [--cycles N] [--users N] [--exchange ews|graph | --moves] [--kill-share 0..1] [--no-faults] [--no-series] [--real-time [--window-ms N]] [--quiet] [--json]\n' +
+  '  --moves: a hybrid organization (on-premises Exchange over EWS + Exchange Online over Graph); users\' mailboxes move between them mid-run';
 
 function wholeNumber(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
@@ -30,6 +33,7 @@ async function main(): Promise<number> {
         'no-faults': { type: 'boolean' },
         'no-series': { type: 'boolean' },
         'real-time': { type: 'boolean' },
+        moves: { type: 'boolean' },
         'window-ms': { type: 'string' },
         quiet: { type: 'boolean' },
         json: { type: 'boolean' },
@@ -51,6 +55,8 @@ async function main(): Promise<number> {
     users = wholeNumber(values.users, 'users', 5, 1, 200);
     if (values.exchange !== undefined && values.exchange !== 'ews' && values.exchange !== 'graph') throw new Error(`--exchange takes ews (on-premises) or graph (Exchange Online), not "${values.exchange}".`);
     exchange = (values.exchange ?? 'ews') as 'ews' | 'graph';
+    if (values.moves && values.exchange !== undefined) throw new Error('--moves runs on both Exchanges (a hybrid organization): leave --exchange out.');
+    if (values.moves && values['real-time']) throw new Error('--moves runs sync --once cycles: leave --real-time out.');
     killShare = values['kill-share'] === undefined ? 0.35 : Number(values['kill-share']);
     if (!(killShare >= 0 && killShare <= 1)) throw new Error(`--kill-share takes a number from 0 to 1, not "${values['kill-share']}".`);
   } catch (error) {
@@ -65,6 +71,7 @@ async function main(): Promise<number> {
     killShare,
     faults: !values['no-faults'],
     series: !values['no-series'],
+    ...(values.moves ? { moves: true } : {}),
     // Real time on: each chaos cycle is a window of sync --watch (soak-harness.ts).
     ...(values['real-time'] ? { realTime: { windowMs: wholeNumber(values['window-ms'], 'window-ms', 6000, 1000, 600_000) } } : {}),
     log: values.quiet || values.json ? undefined : (line) => process.stderr.write(`${line}\n`),

@@ -3,7 +3,7 @@ import type { ExchangeKind } from '../sync/outlook-back-door.ts';
 import { checkAgreement, type AgreementReport } from './agreement-check.ts';
 import { SeededRandom } from './seeded-random.ts';
 import { SoakWorkload, tokenOf, type EditKind } from './soak-workload.ts';
-import { firmOf, startSyncWorld, type CycleRun, type KillPlan, type SyncWorld } from './sync-world.ts';
+import { firmOf, startSyncWorld, type CycleRun, type KillPlan, type Person, type SyncWorld } from './sync-world.ts';
 
 /**
  * The chaos soak: users edit both sides between (and during) sync cycles, both simulators inject faults, and the sync
@@ -23,6 +23,15 @@ export interface SoakOptions {
    * cycles are tallied one by one. The settle cycles at the end stay `sync --once`.
    */
   realTime?: { windowMs: number };
+  /**
+   * Mailbox moves: the world is a hybrid organization (on-premises Exchange over EWS, every mailbox there at the start,
+   * and Exchange Online over Graph as the settings' second connection), and between chaos cycles a seeded share of them
+   * starts moving one user's mailbox to the other side (on-premises -> Exchange Online, and back), sometimes with the
+   * move still in progress (or completing) while one or two cycles run. Users keep editing both sides, in Outlook
+   * wherever the mailbox lives (on the source while it moves; not while the move completes). Outlook meetings with
+   * attendees are left out (no mail travels between the simulators). Every move has ended before the settle cycles.
+   */
+  moves?: boolean;
   /** Cycles with chaos (edits, faults, kills); the quiet cycles at the end come on top. */
   cycles: number;
   users: number;
@@ -88,20 +97,44 @@ export interface SoakResult {
   durationMs: number;
   /** With real time: live cycles run, and the entries they changed. */
   live?: { cycles: number; changes: number };
+  /** With mailbox moves (a hybrid organization). */
+  moves?: {
+    /** Moves finished, by direction. */
+    ewsToGraph: number;
+    graphToEws: number;
+    /** Mailbox-cycles run while a move was in progress (source: ErrorMailboxMoveInProgress / Graph's "not yet enabled"). */
+    inProgressMet: number;
+    /** Mailbox-cycles run while a move completed (EWS source: ErrorMailboxStoreUnavailable). */
+    completingMet: number;
+    /** Users the sync found in a new place (its "The mailbox moved from ..." note). */
+    relocations: number;
+    /** Where the mailboxes live at the end. */
+    atTheEnd: { ews: number; graph: number };
+  };
 }
 
 type SeveraFaultKind = 'serverError' | 'dropConnection' | 'slow' | 'none';
 
-/** The Exchange simulator's faults for one chaos cycle (seeded), or none. */
+/** The Exchange simulator's faults for one chaos cycle (seeded), or none; a hybrid organization's on both of them. */
 function setExchangeFaults(world: SyncWorld, seed: number | null): void {
-  if (world.exchange === 'ews') {
-    world.ews.setFaults(
-      seed === null
-        ? {}
-        : { seed, serverBusyRate: 0.02, serverBusyBackOffMs: 200, http503Rate: 0.015, nonSoap500Rate: 0.015, dropConnectionRate: 0.015, slowRate: 0.03, slowMs: 300, mailboxMoveRate: 0.01 },
-    );
+  if (world.hybrid) {
+    setEwsFaults(world, seed);
+    setGraphFaults(world, seed === null ? null : seed + 1);
     return;
   }
+  if (world.exchange === 'ews') setEwsFaults(world, seed);
+  else setGraphFaults(world, seed);
+}
+
+function setEwsFaults(world: SyncWorld, seed: number | null): void {
+  world.ews.setFaults(
+    seed === null
+      ? {}
+      : { seed, serverBusyRate: 0.02, serverBusyBackOffMs: 200, http503Rate: 0.015, nonSoap500Rate: 0.015, dropConnectionRate: 0.015, slowRate: 0.03, slowMs: 300, mailboxMoveRate: 0.01 },
+  );
+}
+
+function setGraphFaults(world: SyncWorld, seed: number | null): void {
   // Exchange Online: 503 and 504, throttling (429 with Retry-After), dropped connections, slow answers, delta rounds
   // that repeat an instance or list one twice, and a new event's change key drifting after the create.
   world.graph!.setFaults(
@@ -111,7 +144,12 @@ function setExchangeFaults(world: SyncWorld, seed: number | null): void {
   );
 }
 
-const exchangeFaultsInjected = (world: SyncWorld): Record<string, number> => (world.exchange === 'ews' ? world.ews.faultsInjected() : world.graph!.faultsInjected());
+/** Faults injected so far by kind, ews.<kind> and graph.<kind>. */
+function exchangeFaultsInjected(world: SyncWorld): Record<string, number> {
+  const prefixed = (side: string, counts: Record<string, number>) => Object.fromEntries(Object.entries(counts).map(([k, n]) => [`${side}.${k}`, n]));
+  if (world.hybrid) return { ...prefixed('ews', world.ews.faultsInjected()), ...prefixed('graph', world.graph!.faultsInjected()) };
+  return world.exchange === 'ews' ? prefixed('ews', world.ews.faultsInjected()) : prefixed('graph', world.graph!.faultsInjected());
+}
 
 function changes(report: CycleReport): number {
   return report.users.reduce((n, u) => n + u.toSevera.created + u.toSevera.updated + u.toSevera.deleted + u.toExchange.created + u.toExchange.updated + u.toExchange.deleted + u.heldDeletions, 0);
@@ -154,9 +192,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const editRng = rng.fork('edits');
   const exchange = options.exchange ?? 'ews';
   const realTimeSettings = { realTime: { enabled: true, exchangeOnlinePollSeconds: 1, ewsPollSeconds: 2, severaPollSeconds: 1 } };
-  const world: SyncWorld = await startSyncWorld({ exchange, people: firmOf(options.users), severaRateLimitPerSecond: options.severaRateLimitPerSecond ?? 0, dataDir: options.dataDir, ...(options.realTime ? { settings: realTimeSettings } : {}) });
+  const world: SyncWorld = await startSyncWorld({
+    exchange,
+    ...(options.moves ? { hybrid: true } : {}),
+    people: firmOf(options.users),
+    severaRateLimitPerSecond: options.severaRateLimitPerSecond ?? 0,
+    dataDir: options.dataDir,
+    ...(options.realTime ? { settings: realTimeSettings } : {}),
+  });
   const live = { cycles: 0, changes: 0 };
-  const workload = new SoakWorkload(world, editRng, { series: options.series ?? true });
+  const hybrid = world.hybrid;
+  const workload = new SoakWorkload(world, editRng, { series: options.series ?? true, ...(hybrid ? { outlookMeetings: false, outlookEditable: (p: Person) => hybrid.editable(p) } : {}) });
+  const moveRng = rng.fork('moves');
+  let relocations = 0;
   const faults: Record<string, number> = {};
   const add = (kind: string, n: number) => {
     if (n > 0) faults[kind] = (faults[kind] ?? 0) + n;
@@ -199,6 +247,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 
   const tally = (run: CycleRun): void => {
     trace(run);
+    for (const u of run.report?.users ?? []) relocations += u.notes.filter((n) => /^The mailbox moved from /.test(n)).length;
     workload.observeCycle(run.report);
     options.onCycle?.(cycleLabel, run, world);
     if (run.killed) outcomes.killed++;
@@ -206,6 +255,50 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       outcomes.noReport++;
       crashes.push(`exit ${String(run.exitCode)}${run.timedOut ? ' (timed out)' : ''}: ${run.stderr.slice(-1500)}`);
     } else outcomes[run.report.outcome]++;
+  };
+
+  // Mailbox moves (hybrid): for each running move, cycles it stays in progress, and whether its completion spans a cycle.
+  const movePlans = new Map<Person, { inProgress: number; completeSpans: boolean }>();
+  const place = (kind: 'ews' | 'graph') => (kind === 'ews' ? 'on-premises Exchange' : 'Exchange Online');
+  const noteMove = (person: Person, line: string): void => {
+    log(`  ${cycleLabel}: ${line}`);
+    for (const e of workload.entries.values()) if (e.owner === person || e.members.has(person)) e.history.push(`${cycleLabel}: ${line}`);
+  };
+  const endMove = (person: Person): void => {
+    const m = hybrid!.moving(person)!;
+    hybrid!.finish(person);
+    movePlans.delete(person);
+    noteMove(person, `${person.first}'s mailbox has moved to ${place(m.to)}`);
+  };
+  /** One move step: a move in progress goes on, completes (its lock spanning the next cycle) or ends. */
+  const advanceMove = (person: Person): void => {
+    const m = hybrid!.moving(person)!;
+    const plan = movePlans.get(person)!;
+    if (m.phase === 'completing') return endMove(person);
+    if (plan.inProgress > 0) {
+      plan.inProgress--;
+      return;
+    }
+    if (plan.completeSpans) {
+      hybrid!.complete(person);
+      noteMove(person, `${person.first}'s mailbox move completes (the source is locked for the final copy)`);
+    } else endMove(person);
+  };
+  /** Before a chaos cycle: running moves go on; now and then another user's mailbox starts moving (seeded). */
+  const moveMailboxes = (cycle: number): void => {
+    for (const m of hybrid!.running()) advanceMove(m.person);
+    if (cycle < 2 || !moveRng.chance(0.35)) return;
+    const candidates = world.people.filter((p) => !hybrid!.moving(p));
+    if (!candidates.length) return;
+    const person = moveRng.pick(candidates);
+    const from = hybrid!.whereIs(person.mailbox);
+    // The final phase locks an on-premises source (ErrorMailboxStoreUnavailable); Exchange Online's stays as while moving.
+    const plan = { inProgress: moveRng.pick([0, 0, 1, 1, 2]), completeSpans: from === 'ews' && moveRng.chance(0.3) };
+    movePlans.set(person, plan);
+    hybrid!.start(person);
+    noteMove(person, `${person.first}'s mailbox starts moving from ${place(from)} to ${place(from === 'ews' ? 'graph' : 'ews')} (in progress for ${plan.inProgress} cycle(s)${plan.completeSpans ? ', then completing for one' : ''})`);
+    if (plan.inProgress === 0) advanceMove(person);
+    else plan.inProgress--;
   };
 
   try {
@@ -253,6 +346,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         ? { count: 'request', n: killRng.int(1, Math.max(2, lastRequests - 1)), mode: killRng.chance(0.5) ? 'after-server' : 'before-server' }
         : undefined;
       if (kill) plannedKills++;
+      if (hybrid) {
+        moveMailboxes(cycle);
+        hybrid.noteCycle();
+      }
       let run: CycleRun;
       if (options.realTime) {
         // Users keep editing while the watch runs: real time has to bring it over.
@@ -266,7 +363,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           clearInterval(editing);
         }
       } else run = await world.runCycle({ kill });
-      for (const [kind, n] of Object.entries(exchangeFaultsInjected(world))) add(`${exchange}.${kind}`, n - (exchangeBefore[kind] ?? 0));
+      for (const [kind, n] of Object.entries(exchangeFaultsInjected(world))) add(kind, n - (exchangeBefore[kind] ?? 0));
       const severaAfter = world.severa.counters();
       if (severaKind !== 'none') add(`severa.${severaKind}`, severaAfter.faultsInjected - severaBefore.faultsInjected);
       add('severa.rateLimit429', severaAfter.rateLimited - severaBefore.rateLimited);
@@ -292,6 +389,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         lastRequests = run.requests;
         log(`cycle ${cycle}: ${run.report ? `${run.report.outcome}, ${changes(run.report)} changes` : `no report (exit ${String(run.exitCode)})`}, ${run.requests} requests`);
       }
+    }
+
+    // Every move ends before the settle cycles, so each calendar is checked where it lives for good.
+    if (hybrid) {
+      cycleLabel = 'settle';
+      for (const m of hybrid.running()) endMove(m.person);
     }
 
     // Settle: no more faults, lost answers, kills or edits; cycles until nothing changes for as long as a deletion in
@@ -348,6 +451,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       crashes,
       durationMs: Date.now() - started,
       ...(options.realTime ? { live } : {}),
+      ...(hybrid
+        ? {
+            moves: {
+              ewsToGraph: hybrid.tally.finished['ews->graph'],
+              graphToEws: hybrid.tally.finished['graph->ews'],
+              inProgressMet: hybrid.tally.inProgressMet,
+              completingMet: hybrid.tally.completingMet,
+              relocations,
+              atTheEnd: {
+                ews: world.people.filter((p) => hybrid.whereIs(p.mailbox) === 'ews').length,
+                graph: world.people.filter((p) => hybrid.whereIs(p.mailbox) === 'graph').length,
+              },
+            },
+          }
+        : {}),
     };
     return result;
   } finally {
@@ -358,10 +476,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 /** The figures as lines of text (what `npm run soak` prints). */
 export function formatSoakResult(r: SoakResult): string {
   const lines = [
-    `Chaos soak on ${r.exchange === 'ews' ? 'on-premises Exchange (EWS)' : 'Exchange Online (Graph)'}: seed ${r.seed}, ${r.users} users, ${r.cycles} chaos cycles + ${r.settleCycles} settle cycles (${r.quiet ? 'quiet at the end' : 'NOT quiet at the end'}), ${(r.durationMs / 1000).toFixed(1)} s`,
+    `Chaos soak on ${r.moves ? 'a hybrid organization (on-premises Exchange over EWS + Exchange Online over Graph) with mailbox moves' : r.exchange === 'ews' ? 'on-premises Exchange (EWS)' : 'Exchange Online (Graph)'}: seed ${r.seed}, ${r.users} users, ${r.cycles} chaos cycles + ${r.settleCycles} settle cycles (${r.quiet ? 'quiet at the end' : 'NOT quiet at the end'}), ${(r.durationMs / 1000).toFixed(1)} s`,
     `  cycles: ${r.outcomes.ok} ok, ${r.outcomes.partial} partial, ${r.outcomes.failed} failed, ${r.outcomes.killed} killed (${r.killsAfterServer} after the server carried out the request; ${r.killsMissed} planned kills came after the cycle's end), ${r.outcomes.noReport} without a report`,
     `  edits by users: ${r.edits} (${r.midCycleEdits} while a cycle ran): ${Object.entries(r.editsByKind).map(([k, n]) => `${k} ${n}`).join(', ')}`,
     ...(r.live ? [`  real time: ${r.live.cycles} live cycles changed ${r.live.changes} entries`] : []),
+    ...(r.moves
+      ? [
+          `  mailbox moves: ${r.moves.ewsToGraph + r.moves.graphToEws} (on-premises -> Exchange Online ${r.moves.ewsToGraph}, Exchange Online -> on-premises ${r.moves.graphToEws}); the sync found ${r.moves.relocations} moved mailboxes in their new place; at the end ${r.moves.atTheEnd.ews} on premises, ${r.moves.atTheEnd.graph} in Exchange Online`,
+          `  moves met by cycles: ${r.moves.inProgressMet} times in progress, ${r.moves.completingMet} times completing (per mailbox and cycle)`,
+        ]
+      : []),
     `  faults injected: ${r.faultsTotal}: ${Object.entries(r.faults).sort().map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
     `  items at the end: Severa ${r.items.severa}, Exchange ${r.items.exchange}`,
     `  duplicates: ${r.duplicates}`,

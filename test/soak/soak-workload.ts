@@ -69,6 +69,14 @@ export interface WorkloadOptions {
   keepCancelledCopies?: boolean;
   /** Days ahead within which entries are placed (must sit inside the sync window). */
   horizonDays?: number;
+  /**
+   * Outlook meetings with attendees (default true). A hybrid organization's soak leaves them out: the simulators carry
+   * no mail between each other, so an invitation or update could not reach an attendee whose mailbox lives on the other
+   * one (in Exchange it travels by mail).
+   */
+  outlookMeetings?: boolean;
+  /** Whether a user can edit their Outlook calendar now (default: always; not while their mailbox's move completes). */
+  outlookEditable?: (person: Person) => boolean;
 }
 
 const WORDS = ['budget', 'review', 'kickoff', 'sauna', 'workshop', 'planning', 'retro', 'lunch', 'demo', 'sync', 'audit', 'offsite', 'training', 'interview', 'call'];
@@ -85,6 +93,8 @@ export class SoakWorkload {
   readonly #series: boolean;
   readonly #keepCancelled: boolean;
   readonly #horizon: number;
+  readonly #meetings: boolean;
+  readonly #editable: (person: Person) => boolean;
   #next = 1;
 
   constructor(world: SyncWorld, rng: SeededRandom, options: WorkloadOptions = {}) {
@@ -93,6 +103,8 @@ export class SoakWorkload {
     this.#series = options.series ?? true;
     this.#keepCancelled = options.keepCancelledCopies ?? false;
     this.#horizon = options.horizonDays ?? 40;
+    this.#meetings = options.outlookMeetings ?? true;
+    this.#editable = options.outlookEditable ?? (() => true);
   }
 
   get people(): Person[] {
@@ -121,16 +133,17 @@ export class SoakWorkload {
   edit(kind?: EditKind): string | null {
     const live = [...this.entries.values()].filter((e) => !e.deletedByUser);
     const many = this.people.length > 1;
+    const meetings = many && this.#meetings;
     const chosen =
       kind ??
       this.#rng.weighted<EditKind>({
         'ex.create': 10,
-        'ex.meeting': many ? 5 : 0,
+        'ex.meeting': meetings ? 5 : 0,
         'ex.series': this.#series ? 3 : 0,
         'ex.update': live.length ? 14 : 0,
         'ex.occurrence': this.#series && live.length ? 4 : 0,
         'ex.delete': live.length ? 5 : 0,
-        'ex.leave': many && live.length ? 2 : 0,
+        'ex.leave': meetings && live.length ? 2 : 0,
         'sv.create': 10,
         'sv.participants': many ? 4 : 0,
         'sv.series': this.#series ? 3 : 0,
@@ -232,7 +245,7 @@ export class SoakWorkload {
       case 'ex.meeting':
         return this.#exCreate(true, false);
       case 'ex.series':
-        return this.#exCreate(this.#rng.chance(0.4) && this.people.length > 1, true);
+        return this.#exCreate(this.#rng.chance(0.4) && this.people.length > 1 && this.#meetings, true);
       case 'ex.update':
         return this.#exUpdate();
       case 'ex.occurrence':
@@ -262,8 +275,10 @@ export class SoakWorkload {
     }
   }
 
-  #exCreate(meeting: boolean, series: boolean): string {
-    const owner = this.#rng.pick(this.people);
+  #exCreate(meeting: boolean, series: boolean): string | null {
+    const owners = this.people.filter(this.#editable);
+    if (!owners.length) return null;
+    const owner = this.#rng.pick(owners);
     const attendees = meeting ? this.#others(owner, this.#rng.int(1, Math.min(2, this.people.length - 1))) : [];
     const allDay = !meeting && !series && this.#rng.chance(0.12);
     const isPrivate = !meeting && this.#rng.chance(0.2);
@@ -291,6 +306,7 @@ export class SoakWorkload {
     const out: Array<{ person: Person; item: OutlookItem }> = [];
     const people = entry.kind === 'meeting' || (entry.origin === 'exchange' && entry.kind === 'series' && entry.members.size > 0) ? [entry.owner] : [entry.owner, ...entry.members];
     for (const person of people) {
+      if (!this.#editable(person)) continue;
       for (const item of this.#exItems(person, entry.token)) {
         if (item.isCancelled) continue;
         // An attendee's copy of someone else's meeting is the organizer's to change.
@@ -370,7 +386,7 @@ export class SoakWorkload {
 
   #exDelete(): string | null {
     // The owner deletes their own copy: for a meeting, the organizer cancels it.
-    const entry = this.#pickLive((e) => this.#exItems(e.owner, e.token).some((i) => !i.isCancelled && (i.organizer === e.owner.mailbox || i.attendees.length === 0)));
+    const entry = this.#pickLive((e) => this.#editable(e.owner) && this.#exItems(e.owner, e.token).some((i) => !i.isCancelled && (i.organizer === e.owner.mailbox || i.attendees.length === 0)));
     if (!entry) return null;
     for (const item of this.#exItems(entry.owner, entry.token)) this.#world.outlook.delete(entry.owner.mailbox, item.id);
     if (!this.#keepCancelled) {

@@ -12,6 +12,7 @@ import { neutralFromEwsItems } from '../peers/graph/neutral-mailbox.ts';
 import { createTestCa } from '../peers/graph/test-ca.ts';
 import { startSeveraSimulator, type SeveraSeed, type SeveraSimulator } from '../peers/severa/severa-simulator.ts';
 import { ewsOutlook, graphOutlook, type ExchangeKind, type OutlookBackDoor } from '../sync/outlook-back-door.ts';
+import { HybridExchange } from './hybrid-exchange.ts';
 import { InterposerControl, startInterposingProxy, type InterposedRequest, type InterposerHooks, type InterposingProxy, type RequestVerdict, type ResponseVerdict } from './interposing-proxy.ts';
 
 /**
@@ -148,15 +149,26 @@ interface ExchangeSide {
   graph: GraphSimulator | null;
   outlook: OutlookBackDoor;
   settings: Record<string, unknown>;
+  /** A hybrid organization's second connection (Exchange Online). */
+  secondSettings?: Record<string, unknown>;
+  hybrid?: HybridExchange;
   env: Record<string, string>;
 }
 
 async function startExchangeSide(
-  exchange: ExchangeKind,
-  opts: { people: Person[]; secrets: WorldSecrets; items: EwsSeed['items']; root: string; control: InterposerControl },
+  exchange: ExchangeKind | 'hybrid',
+  opts: { people: Person[]; secrets: WorldSecrets; items: EwsSeed['items']; root: string; control: InterposerControl; noMailboxes?: boolean },
   startOrUndo: <T extends { close(): Promise<void> }>(start: () => Promise<T>) => Promise<T>,
 ): Promise<ExchangeSide> {
   const ewsSeed = ewsSeedFor(opts.people, opts.secrets, opts.items);
+  if (exchange === 'hybrid') {
+    // On-premises Exchange holds every mailbox; Exchange Online's tenant knows every user (directory sync), none has a
+    // mailbox there yet. Moves (hybrid-exchange.ts) take them across and back.
+    const onPrem = await startExchangeSide('ews', opts, startOrUndo);
+    const online = await startExchangeSide('graph', { ...opts, items: [], noMailboxes: true }, startOrUndo);
+    const hybrid = new HybridExchange({ ews: onPrem.ews!, graph: online.graph!, ewsDoor: onPrem.outlook, graphDoor: online.outlook, people: opts.people });
+    return { ews: onPrem.ews, graph: online.graph, outlook: hybrid.outlook, settings: onPrem.settings, secondSettings: online.settings, hybrid, env: { ...onPrem.env, ...online.env } };
+  }
   if (exchange === 'ews') {
     const ews = await startOrUndo(() => startEwsSimulator({ seed: ewsSeed, port: 0 }));
     const proxy = await startOrUndo(() => startInterposingProxy({ side: 'exchange', target: new URL(ews.url).origin, control: opts.control }));
@@ -168,7 +180,9 @@ async function startExchangeSide(
       env: { SCS_EXCHANGE_PASSWORD: opts.secrets.delegatePassword },
     };
   }
-  const graph = await startOrUndo(() => startGraphSimulator({ seed: graphSeedFor(opts.people), port: 0 }));
+  const graphSeed = graphSeedFor(opts.people);
+  if (opts.noMailboxes) graphSeed.users = graphSeed.users.map((u) => ({ ...u, mailboxState: 'none' as const }));
+  const graph = await startOrUndo(() => startGraphSimulator({ seed: graphSeed, port: 0 }));
   // Items given in EWS terms are moved in through the simulators' neutral mailbox format.
   if (opts.items?.length) {
     const service = new EwsService(validateEwsSeed(ewsSeed));
@@ -238,8 +252,13 @@ export interface SyncWorld {
   exchange: ExchangeKind;
   /** The EWS simulator; a world on Exchange Online throws when asked for it (use `outlook`, or `graph`). */
   ews: EwsSimulator;
-  /** The Graph simulator of a world on Exchange Online, else null. */
+  /** The Graph simulator of a world on Exchange Online (or a hybrid one), else null. */
   graph: GraphSimulator | null;
+  /**
+   * A hybrid organization (WorldOptions.hybrid): on-premises Exchange and Exchange Online, mailboxes moving between them;
+   * `outlook` reaches each mailbox where it lives. Null otherwise.
+   */
+  hybrid: HybridExchange | null;
   /** "The user in Outlook", the same on both Exchanges. */
   outlook: OutlookBackDoor;
   severa: SeveraSimulator;
@@ -263,6 +282,12 @@ export interface WorldOptions {
   people: Person[];
   /** Default 'ews' (on-premises); 'graph': Exchange Online. */
   exchange?: ExchangeKind;
+  /**
+   * A hybrid organization: on-premises Exchange (`exchange`, every mailbox there at the start) and Exchange Online
+   * (`secondExchange`, the users known but without mailboxes), with moves between them (world.hybrid). `exchange` is
+   * then 'ews', the main connection.
+   */
+  hybrid?: boolean;
   secrets?: WorldSecrets;
   ewsItems?: EwsSeed['items'];
   severaActivities?: SeveraSeed['activities'];
@@ -297,9 +322,9 @@ export async function startSyncWorld(opts: WorldOptions): Promise<SyncWorld> {
       throw error;
     }
   };
-  const exchange = opts.exchange ?? 'ews';
+  const exchange = opts.hybrid ? 'ews' : (opts.exchange ?? 'ews');
   const control = new InterposerControl();
-  const side = await startExchangeSide(exchange, { people: opts.people, secrets, items: opts.ewsItems, root, control }, startOrUndo);
+  const side = await startExchangeSide(opts.hybrid ? 'hybrid' : exchange, { people: opts.people, secrets, items: opts.ewsItems, root, control }, startOrUndo);
   const severa = await startOrUndo(() => startSeveraSimulator({ seed: severaSeedFor(opts.people, secrets, opts.severaActivities), port: 0, rateLimitPerSecond: opts.severaRateLimitPerSecond ?? 0 }));
   const severaProxy: InterposingProxy = await startOrUndo(() => startInterposingProxy({ side: 'severa', target: new URL(severa.baseUrl).origin, control }));
 
@@ -311,6 +336,7 @@ export async function startSyncWorld(opts: WorldOptions): Promise<SyncWorld> {
       {
         schemaVersion: 1,
         exchange: side.settings,
+        ...(side.secondSettings ? { secondExchange: side.secondSettings } : {}),
         severa: { apiUrl: `${severaProxy.origin}/rest-api`, clientId: 'demo-client-id' },
         activityTypesToExchange: TYPES_TO_EXCHANGE,
         intervalMinutes: 15,
@@ -428,6 +454,7 @@ export async function startSyncWorld(opts: WorldOptions): Promise<SyncWorld> {
       return side.ews;
     },
     graph: side.graph,
+    hybrid: side.hybrid ?? null,
     outlook: side.outlook,
     severa,
     control,
