@@ -251,6 +251,20 @@ export function occurrenceAt(series: EventFields, key: string): EventFields | nu
   return ex.fields === null ? null : asOccurrence(series, k, ex.fields).fields;
 }
 
+/**
+ * The key of the series' occurrence on the local day of `originalStart`, when the pattern has one that day; undefined
+ * otherwise. For an occurrence kept under its old original start after the series moved to another time of day (Severa
+ * keeps those): the same day's occurrence of the moved series is the one it stands for.
+ */
+export function occurrenceKeyOnDay(series: EventFields, originalStart: string): string | undefined {
+  const rule = series.recurrence;
+  if (!rule) return undefined;
+  const k = occurrenceKeyOf(originalStart, series);
+  const date = series.isAllDay ? k : localDate(Date.parse(k), series.timeZone);
+  if (!isDate(date) || occurrenceIndexOf(rule, date) === null) return undefined;
+  return patternOccurrence(series, date).key;
+}
+
 /** Original start (ms) of the first occurrence starting at or after `ms`, or null when the series ends before. */
 export function firstOccurrenceFrom(series: EventFields, ms: number): number | null {
   const rule = series.recurrence;

@@ -1,7 +1,7 @@
 import type { SideName } from '../common/sync-report.ts';
 import type { EventFields, OccurrenceException } from './calendar-event.ts';
 import { contentHash, contentProjection } from './event-content-hash.ts';
-import { occurrenceAt, occurrenceKeyOf } from './recurrence-rule.ts';
+import { occurrenceAt, occurrenceKeyOf, occurrenceKeyOnDay } from './recurrence-rule.ts';
 import { laterSide } from './sync-decision.ts';
 
 /**
@@ -223,7 +223,9 @@ export function keptSeveraOccurrences(input: { wanted: EventFields; severa: Even
   let toExchange = false;
   for (const x of severa.exceptions ?? []) {
     if (wantedKeys.has(occurrenceKeyOf(x.originalStart, severa))) continue;
-    const key = occurrenceKeyOf(x.originalStart, exchange);
+    let key = occurrenceKeyOf(x.originalStart, exchange);
+    // Kept under its old start after the series moved to another time of day: it stands for that day's occurrence.
+    if (exchange.recurrence && occurrenceAt(pattern, key) === undefined) key = occurrenceKeyOnDay(pattern, x.originalStart) ?? key;
     if (!exchange.recurrence || occurrenceAt(pattern, key) === undefined) {
       unplaced.push(x);
       continue;

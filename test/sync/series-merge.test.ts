@@ -187,6 +187,15 @@ describe('keptSeveraOccurrences', () => {
     expect(r.exchange).toBe(exchange);
   });
 
+  it('a series moved to another time of day: an occurrence Severa kept under its old start stands for that day\'s occurrence (soak K73)', () => {
+    // Severa keeps a changed occurrence's old original start (09:00 local) when the whole series moves to 10:00.
+    const exchange = series({ start: week(0, 8), end: week(0, 9) });
+    const r = keptSeveraOccurrences({ wanted: series({ start: week(0, 8), end: week(0, 9) }), severa: series({ start: week(0, 8), end: week(0, 9), exceptions: [moved(2, 12), deleted(3)] }), exchange });
+    expect(r.unplaced).toEqual([]);
+    expect(r.toExchange).toBe(true);
+    expect(at(r.exchange)).toEqual([[week(2, 8), week(2, 12)], [week(3, 8), null]]);
+  });
+
   it('only the kept occurrences beyond a shorter Exchange series are unplaced; the others are added', () => {
     const exchange = series({ recurrence: { frequency: 'Weekly', interval: 1, daysOfWeek: ['Monday'], startDate: '2026-03-02', count: 3 } });
     const r = keptSeveraOccurrences({ wanted: series(), severa: series({ exceptions: [deleted(1), moved(3, 12)] }), exchange });
