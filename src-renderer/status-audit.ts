@@ -1,4 +1,4 @@
-import type { AuditDifferenceView, AuditReportView, UserAuditView } from '../src-main/common/ipc-contract.ts';
+import type { AuditDifferenceView, AuditReportView, AuditStatusView, UserAuditView } from '../src-main/common/ipc-contract.ts';
 import { t } from '../src-main/common/i18n/i18n.ts';
 import { clear, errorParts, h, problemBox } from './dom.ts';
 import { when } from './format.ts';
@@ -47,20 +47,21 @@ const differenceRow = (d: AuditDifferenceView) =>
     h('td', { class: 'audit-rule' }, d.rule ?? h('strong', {}, t('window.audit.noRule'))),
   );
 
+const differenceTable = (differences: AuditDifferenceView[]) =>
+  h(
+    'table',
+    { class: 'audit-table change-table' },
+    h('thead', {}, h('tr', {}, (['entry', 'what', 'severa', 'exchange', 'story', 'rule'] as const).map((c) => h('th', { scope: 'col' }, t(`window.audit.columns.${c}`))))),
+    h('tbody', {}, differences.map(differenceRow)),
+  );
+
 const userResult = (u: UserAuditView) =>
   h(
     'article',
     { class: 'audit-user', 'data-user': u.email, 'aria-label': u.email },
     h('header', {}, h('h4', {}, u.email), h('span', { class: `badge ${u.differences.length || u.error ? 'audit-badge-bad' : 'audit-badge-good'}` }, t('window.audit.userAgrees', { agreeing: u.agreeing, count: u.pairs }))),
     u.error ? problemBox(t('window.audit.userError', { why: u.error }), undefined, 'warning') : null,
-    u.differences.length
-      ? h(
-          'table',
-          { class: 'audit-table change-table' },
-          h('thead', {}, h('tr', {}, (['entry', 'what', 'severa', 'exchange', 'story', 'rule'] as const).map((c) => h('th', { scope: 'col' }, t(`window.audit.columns.${c}`))))),
-          h('tbody', {}, u.differences.map(differenceRow)),
-        )
-      : null,
+    u.differences.length ? differenceTable(u.differences) : null,
   );
 
 export function showAuditReport(target: HTMLElement, report: AuditReportView): void {
@@ -75,7 +76,49 @@ export function showAuditReport(target: HTMLElement, report: AuditReportView): v
   );
 }
 
-export function createAuditSection(api: RendererApi): HTMLElement {
+/** The last automatic comparison in one line for the status card, or null when there is nothing to say. */
+export function lastAuditText(audit: AuditStatusView | undefined): string | null {
+  if (!audit) return null;
+  if (audit.running) return t('window.status.auditRunning');
+  if (!(audit.everyHours > 0) && !audit.last) return t('window.status.auditOff');
+  const last = audit.last;
+  if (!last) return audit.nextAfter ? t('window.status.auditFirst', { time: when(audit.nextAfter) }) : t('window.status.auditNotYet');
+  if (last.error) return t('window.status.auditFailed', { at: when(last.at), why: last.error });
+  const text = summary(when(last.at), last.agreeing, last.pairs, last.explained + last.unexplained, last.unexplained);
+  return last.failedUsers.length ? `${text} ${t('window.status.auditNotCompared', { count: last.failedUsers.length })}` : text;
+}
+
+/** The last automatic comparison's differences (and who could not be compared), per person, as "Compare both sides" shows its own. */
+function showLastAudit(target: HTMLElement, audit: AuditStatusView | undefined): void {
+  const last = audit?.last;
+  const hint = audit && audit.everyHours > 0 ? h('p', { class: 'field-hint' }, t('window.audit.automaticHint', { count: audit.everyHours })) : null;
+  if (!last || (last.differences.length === 0 && last.failedUsers.length === 0 && !last.error)) {
+    clear(target, hint);
+    return;
+  }
+  const people = [...new Set([...last.differences.map((d) => d.email), ...last.failedUsers.map((f) => f.email)])];
+  clear(
+    target,
+    h('h4', {}, t('window.audit.automaticHeading')),
+    hint,
+    h('p', { class: `summary last-audit-summary ${last.unexplained || last.error || last.failedUsers.length ? 'summary-bad' : 'summary-good'}` }, lastAuditText(audit)),
+    people.map((email) => {
+      const differences = last.differences.filter((d) => d.email === email);
+      const failed = last.failedUsers.find((f) => f.email === email);
+      return h(
+        'article',
+        { class: 'audit-user', 'data-audit-user': email, 'aria-label': email },
+        h('header', {}, h('h4', {}, email)),
+        failed ? problemBox(t('window.audit.userError', { why: failed.error }), undefined, 'warning') : null,
+        differences.length ? differenceTable(differences) : null,
+      );
+    }),
+  );
+}
+
+export function createAuditSection(api: RendererApi): { element: HTMLElement; showAutomatic(audit: AuditStatusView | undefined): void } {
+  const automatic = h('div', { class: 'last-audit' });
+  let shown: string | null = null;
   const results = h('div', { class: 'audit-results', 'aria-live': 'polite' });
   const button = h('button', { type: 'button', id: 'audit-run' }, t('window.audit.run'));
   button.addEventListener('click', async () => {
@@ -90,5 +133,14 @@ export function createAuditSection(api: RendererApi): HTMLElement {
       button.disabled = false;
     }
   });
-  return h('section', { class: 'audit', 'aria-labelledby': 'audit-heading' }, h('h3', { id: 'audit-heading' }, t('window.audit.heading')), h('p', { class: 'field-hint' }, t('window.audit.hint')), h('div', { class: 'actions' }, button), results);
+  return {
+    element: h('section', { class: 'audit', 'aria-labelledby': 'audit-heading' }, h('h3', { id: 'audit-heading' }, t('window.audit.heading')), h('p', { class: 'field-hint' }, t('window.audit.hint')), h('div', { class: 'actions' }, button), results, automatic),
+    showAutomatic: (audit) => {
+      // Every status push brings it; the tables are rebuilt only when it changed (someone may be reading them).
+      const key = JSON.stringify(audit ?? null);
+      if (key === shown) return;
+      shown = key;
+      showLastAudit(automatic, audit);
+    },
+  };
 }

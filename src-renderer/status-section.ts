@@ -6,7 +6,7 @@ import { clear, errorParts, h, problemBox } from './dom.ts';
 import { counts, timeLeft, when } from './format.ts';
 import type { RendererApi } from './renderer-types.ts';
 import { createSetupGuide } from './setup-guide.ts';
-import { createAuditSection } from './status-audit.ts';
+import { createAuditSection, lastAuditText } from './status-audit.ts';
 
 
 /** One watch as words: "Live since 20 Nov, 10:02", "Read every few seconds since …", "Off: why". */
@@ -57,6 +57,7 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
   const logLine = h('p', { class: 'muted log-path' });
   const journal = h('div', { class: 'journal', 'aria-live': 'polite' });
   const guide = createSetupGuide({ test: () => navigate('admin'), enable: () => navigate('personal') });
+  const audit = createAuditSection(api);
 
   clear(
     panel,
@@ -66,7 +67,7 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
     orgErrors,
     h('h3', {}, t('window.status.people')),
     users,
-    createAuditSection(api),
+    audit.element,
     h('h3', {}, t('window.status.deletedHeading')),
     h('p', { class: 'field-hint' }, t('window.status.deletedHint')),
     journal,
@@ -156,8 +157,10 @@ export function renderStatusSection(panel: HTMLElement, api: RendererApi, onStat
         runner.consecutiveFailures > 0 ? [h('dt', {}, t('window.status.failedInRow')), h('dd', {}, String(runner.consecutiveFailures))] : null,
         h('dt', {}, t('window.status.realTime')),
         h('dd', { class: 'live-summary' }, liveSummary(runner.live)),
+        lastAuditText(runner.audit) !== null ? [h('dt', {}, t('window.status.lastAudit')), h('dd', { class: `last-audit-line${runner.audit?.last?.unexplained || runner.audit?.last?.error ? ' audit-bad' : ''}` }, lastAuditText(runner.audit))] : null,
       ),
     );
+    audit.showAutomatic(runner.audit);
     showLive(runner.live);
     syncNow.disabled = syncing || waiting;
     syncNow.textContent = syncing ? t('window.status.syncing') : t('window.status.syncNow');

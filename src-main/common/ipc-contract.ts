@@ -291,6 +291,32 @@ export interface RunnerStatusView {
   startsAt?: string;
   /** Real time, while the schedule runs. */
   live?: LiveStatusView;
+  /** The automatic comparison of both sides (settings `audit`). */
+  audit?: AuditStatusView;
+}
+
+/** The last automatic agreement audit: when, how much agreed, the differences with their story, who was not compared. */
+export interface LastAuditView {
+  at: string;
+  users: number;
+  pairs: number;
+  agreeing: number;
+  explained: number;
+  unexplained: number;
+  /** Unexplained first; at most a hundred (the counts cover every one). */
+  differences: Array<AuditDifferenceView & { email: string }>;
+  failedUsers: Array<{ email: string; error: string }>;
+  /** Why it could not run at all. */
+  error?: string;
+}
+
+export interface AuditStatusView {
+  /** 0: off. */
+  everyHours: number;
+  running: boolean;
+  /** The next one runs after the first successful cycle from this instant. */
+  nextAfter?: string;
+  last?: LastAuditView;
 }
 
 export interface UserStatusView {
@@ -471,6 +497,34 @@ const liveStatusSchema = z.object({
   cycles: z.number().int().nonnegative(),
   lastCycleAt: instant.optional(),
 });
+const auditDifferenceSchema = z.object({
+  email: z.string().max(320),
+  subject: z.string().max(2000),
+  start: instant,
+  what: z.string().max(100),
+  severa: longText.nullable(),
+  exchange: longText.nullable(),
+  story: longText,
+  rule: longText.nullable(),
+});
+const auditStatusSchema = z.object({
+  everyHours: z.number().nonnegative(),
+  running: z.boolean(),
+  nextAfter: instant.optional(),
+  last: z
+    .object({
+      at: instant,
+      users: z.number().int().nonnegative(),
+      pairs: z.number().int().nonnegative(),
+      agreeing: z.number().int().nonnegative(),
+      explained: z.number().int().nonnegative(),
+      unexplained: z.number().int().nonnegative(),
+      differences: z.array(auditDifferenceSchema).max(1000),
+      failedUsers: z.array(z.object({ email: z.string().max(320), error: longText })).max(100_000),
+      error: longText.optional(),
+    })
+    .optional(),
+});
 const runnerStatusSchema = z.object({
   state: z.enum(['idle', 'syncing', 'error', 'paused']),
   lastRunAt: instant.optional(),
@@ -481,6 +535,7 @@ const runnerStatusSchema = z.object({
   waitingFor: z.enum(['settings', 'enrollment']).optional(),
   startsAt: instant.optional(),
   live: liveStatusSchema.optional(),
+  audit: auditStatusSchema.optional(),
 });
 const changeSchema = z.object({
   side: z.enum(['severa', 'exchange']),

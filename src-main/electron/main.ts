@@ -19,7 +19,7 @@ import { watchConnectivity } from './connectivity-watch.ts';
 import { createEventPusher, isTrustedSenderUrl, registerIpcHandlers } from './ipc-router.ts';
 import type { EventPush } from './ipc-router.ts';
 import { APP_USER_MODEL_ID, applyLoginItem, launchedAtLogin, loginItemPlan, scheduleStartAt } from './login-item.ts';
-import { decideNotifications } from './notification-policy.ts';
+import { decideAuditNotification, decideNotifications } from './notification-policy.ts';
 import { createPeerLookups } from './peer-lookups.ts';
 import { SecretCache } from './secret-cache.ts';
 import { claimSingleInstance } from './single-instance.ts';
@@ -287,6 +287,15 @@ async function start(): Promise<void> {
     }
     void pushToWindow('report', currentStatus());
     refreshTray();
+  });
+
+  // The automatic agreement audit: differences no rule explains are one notification per audit (the status shows them).
+  runner.onAudit((audit) => {
+    const n = decideAuditNotification(audit, settings.local().notifications);
+    if (!n || !Notification.isSupported()) return;
+    const notification = new Notification({ title: n.title, body: n.body, icon: trayImage('error') });
+    notification.on('click', () => showWindow(n.target));
+    notification.show();
   });
 
   powerMonitor.on('resume', () => runner.triggerSoon('resumed from sleep'));

@@ -1,5 +1,6 @@
 import { formatList, t } from '../common/i18n/i18n.ts';
 import type { CycleReport, UserProblem } from '../common/sync-report.ts';
+import type { LastAudit } from '../runner/runner-types.ts';
 
 /**
  * Which desktop notifications a finished cycle deserves. Pure: the memory of what was already said goes in and comes
@@ -139,5 +140,20 @@ export function decideNotifications(
   return {
     notifications: mode === 'off' ? [] : notifications,
     memory: { activeProblems: [...new Set([...nowKeys, ...keep])].sort(), firstSyncAnnounced: [...announced].sort(), realSyncSeen },
+  };
+}
+
+/**
+ * The automatic agreement audit's notification: one per audit that found differences no rule explains (however many,
+ * whoever they belong to), none for differences a rule explains, none when notifications are off.
+ */
+export function decideAuditNotification(audit: LastAudit, mode: NotificationMode = 'errors'): NotificationModel | null {
+  if (mode === 'off' || audit.unexplained === 0) return null;
+  const people = [...new Set(audit.differences.filter((d) => d.rule === null).map((d) => d.email))];
+  return {
+    kind: 'error',
+    title: t('app.notifications.auditTitle'),
+    body: `${t('app.notifications.auditBody', { count: audit.unexplained })} ${t('app.notifications.affects', { people: formatList(people) })} ${t('app.notifications.auditOpen')}`,
+    target: 'status',
   };
 }

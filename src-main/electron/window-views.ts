@@ -153,6 +153,7 @@ export function runnerStatusView(status: RunnerStatus, startsAtMs?: number | nul
   if (status.waitingFor) view.waitingFor = status.waitingFor;
   if (startsAtMs) view.startsAt = new Date(startsAtMs).toISOString();
   if (status.live) view.live = structuredClone(status.live);
+  if (status.audit) view.audit = structuredClone(status.audit);
   return view;
 }
 

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_NOTIFICATION_MEMORY, decideNotifications } from '../../src-main/electron/notification-policy.ts';
+import { EMPTY_NOTIFICATION_MEMORY, decideAuditNotification, decideNotifications } from '../../src-main/electron/notification-policy.ts';
+import { parseEvent } from '../../src-main/common/ipc-contract.ts';
+import { runnerStatusView } from '../../src-main/electron/window-views.ts';
+import type { LastAudit } from '../../src-main/runner/runner-types.ts';
 import type { NotificationMemory, NotificationMode } from '../../src-main/electron/notification-policy.ts';
 import type { CycleReport, UserProblem, UserReport } from '../../src-main/common/sync-report.ts';
 
@@ -113,5 +116,30 @@ describe('notification policy', () => {
 
   it('says nothing for a dry run', () => {
     expect(run([report([user('a@contoso.example', { outcome: 'failed', errors: [denied] })], [], { dryRun: true })])[0]).toEqual([]);
+  });
+});
+
+describe('the automatic audit\'s notification', () => {
+  const difference = (email: string, rule: string | null) => ({ email, subject: 'Workshop', start: '2026-11-21T08:00:00Z', what: 'location' as const, severa: 'Room 1', exchange: 'Room 2', story: 'last changed in Exchange', rule });
+  const audit = (differences: LastAudit['differences']): LastAudit => ({
+    at: '2026-11-20T10:05:00Z', users: 2, pairs: 10, agreeing: 10 - differences.length, explained: differences.filter((d) => d.rule).length, unexplained: differences.filter((d) => !d.rule).length, differences, failedUsers: [],
+  });
+
+  it('is one notification per audit for the differences no rule explains, naming whose they are; none for explained ones or when off', () => {
+    const found = audit([difference('aino@contoso.example', null), difference('aino@contoso.example', null), difference('mikko@contoso.example', null), difference('sara@contoso.example', 'a deletion waits')]);
+    const n = decideAuditNotification(found);
+    expect(n).toMatchObject({ kind: 'error', target: 'status', title: 'Calendar sync: Severa and Exchange differ' });
+    expect(n?.body).toBe('The automatic comparison of both sides found 3 differences that no rule explains. Affects aino@contoso.example and mikko@contoso.example. Open the status to see each one and its story.');
+    expect(decideAuditNotification(audit([difference('sara@contoso.example', 'a deletion waits')]))).toBeNull();
+    expect(decideAuditNotification(audit([]))).toBeNull();
+    expect(decideAuditNotification(found, 'off')).toBeNull();
+    expect(decideAuditNotification(found, 'all')).not.toBeNull();
+  });
+
+  it('the window\'s status carries the last audit through the checked push', () => {
+    const last = audit([difference('aino@contoso.example', null)]);
+    const view = runnerStatusView({ state: 'idle', consecutiveFailures: 0, scheduled: true, audit: { everyHours: 24, running: false, nextAfter: '2026-11-21T10:00:00.000Z', last } });
+    const pushed = parseEvent('status', view);
+    expect(pushed.ok && pushed.data.audit).toEqual({ everyHours: 24, running: false, nextAfter: '2026-11-21T10:00:00.000Z', last });
   });
 });

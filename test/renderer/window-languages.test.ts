@@ -230,6 +230,34 @@ describe('the window in Finnish and Swedish, over the real handlers and runner',
     await expectNoEnglish(page, 'fi', 'status with progress');
     await bridge.push('status', { state: 'idle', consecutiveFailures: 0 });
 
+    // The last automatic comparison: its line in the status card, its differences and who was not compared below.
+    // (The audit's own story and rule sentences come from src-main/sync/agreement-audit.ts, in English, not from the
+    // catalogs: neutral stand-ins here, so this checks what the window itself says.)
+    const story = 'Severa 2026-11-20 06:22 UTC, Exchange 2026-11-20 07:01 UTC';
+    await bridge.push('status', {
+      state: 'idle',
+      consecutiveFailures: 0,
+      audit: {
+        everyHours: 24,
+        running: false,
+        nextAfter: '2026-11-21T06:00:00.000Z',
+        last: {
+          at: '2026-11-20T06:05:00.000Z', users: 1, pairs: 7, agreeing: 5, explained: 1, unexplained: 1,
+          differences: [
+            { email: SARA, subject: 'Workshop', start: '2026-11-23T07:00:00Z', what: 'location', severa: 'Room 1', exchange: 'Room 2', story, rule: null },
+            { email: SARA, subject: 'Board', start: '2026-11-24T07:00:00Z', what: 'missing in Exchange', severa: 'Board', exchange: null, story, rule: 'a deletion waits' },
+          ],
+          failedUsers: [{ email: JUSSI, error: 'The mailbox could not be opened.' }],
+        },
+      },
+    });
+    const auditLine = /^Verrattu .+: 5\/7 synkronoidusta merkinnästä täsmää; 2 eroa, joista 1 ei selity millään säännöllä\. 1 henkilö jäi vertaamatta\.$/;
+    await expect.poll(() => page.locator('.last-audit-line').textContent()).toMatch(auditLine);
+    expect(await page.locator('.last-audit .last-audit-summary').textContent()).toMatch(auditLine);
+    expect(await page.locator(`.last-audit [data-audit-user="${SARA}"] .audit-unexplained .audit-what`).textContent()).toBe('Paikka');
+    expect(await page.locator(`.last-audit [data-audit-user="${JUSSI}"]`).textContent()).toContain('Ei verrattu: The mailbox could not be opened.');
+    await expectNoEnglish(page, 'fi', 'status with the last automatic comparison');
+
     await page.getByRole('button', { name: 'Vertaa molempia puolia' }).click();
     await expect.poll(() => page.locator('.audit-results .summary').textContent(), { timeout: 30_000 }).toMatch(/^Verrattu /);
     await expectNoEnglish(page, 'fi', 'Compare both sides');

@@ -53,6 +53,10 @@ export const app = {
     changesTitle: 'Calendar synced',
     changesBody_one: '{{count}} entry changed in Exchange, {{toSevera}} in Severa.',
     changesBody_other: '{{count}} entries changed in Exchange, {{toSevera}} in Severa.',
+    auditTitle: 'Calendar sync: Severa and Exchange differ',
+    auditBody_one: 'The automatic comparison of both sides found {{count}} difference that no rule explains.',
+    auditBody_other: 'The automatic comparison of both sides found {{count}} differences that no rule explains.',
+    auditOpen: 'Open the status to see each one and its story.',
   },
   dialogs: {
     exportLog: 'Export the sync log',

@@ -55,6 +55,10 @@ export const app: CatalogOf<typeof en> = {
     changesTitle: 'Kalenteri synkronoitu',
     changesBody_one: '{{count}} merkintä muuttui Exchangessa, {{toSevera}} Severassa.',
     changesBody_other: '{{count}} merkintää muuttui Exchangessa, {{toSevera}} Severassa.',
+    auditTitle: 'Kalenterisynkronointi: Severa ja Exchange eroavat',
+    auditBody_one: 'Molempien puolten automaattinen vertailu löysi {{count}} eron, jota mikään sääntö ei selitä.',
+    auditBody_other: 'Molempien puolten automaattinen vertailu löysi {{count}} eroa, joita mikään sääntö ei selitä.',
+    auditOpen: 'Avaa tila nähdäksesi kunkin eron ja sen taustan.',
   },
   dialogs: {
     exportLog: 'Vie synkronoinnin loki',

@@ -55,6 +55,10 @@ export const app: CatalogOf<typeof en> = {
     changesTitle: 'Kalendern synkroniserad',
     changesBody_one: '{{count}} post ändrad i Exchange, {{toSevera}} i Severa.',
     changesBody_other: '{{count}} poster ändrade i Exchange, {{toSevera}} i Severa.',
+    auditTitle: 'Kalendersynkronisering: Severa och Exchange skiljer sig',
+    auditBody_one: 'Den automatiska jämförelsen av båda sidorna hittade {{count}} skillnad som ingen regel förklarar.',
+    auditBody_other: 'Den automatiska jämförelsen av båda sidorna hittade {{count}} skillnader som ingen regel förklarar.',
+    auditOpen: 'Öppna statusen för att se var och en och dess bakgrund.',
   },
   dialogs: {
     exportLog: 'Exportera synkroniseringsloggen',
