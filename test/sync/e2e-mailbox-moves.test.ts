@@ -50,8 +50,10 @@ afterEach(async () => {
 const ewsConnector = (sim: EwsSimulator, serverType: 'Exchange2010' | 'Exchange2016') =>
   new EwsCalendarConnector({ ewsUrl: sim.url, serverType, domain: 'CONTOSO', username: 'svc-severa-sync', password: 'demo-delegate-password', authMethod: 'ntlm', defaultTimeZone: 'Europe/Helsinki' });
 
-async function startMovesWorld(target: 'graph' | 'ews2016'): Promise<MovesWorld> {
-  const ewsSeed = structuredClone(loadEwsSeed('test/peers/demo/ews-demo.json')) as { server: { version: string } };
+async function startMovesWorld(target: 'graph' | 'ews2016', opts: { ainoGuid?: string } = {}): Promise<MovesWorld> {
+  const ewsSeed = structuredClone(loadEwsSeed('test/peers/demo/ews-demo.json')) as { server: { version: string }; mailboxes: Array<{ primarySmtp: string; guid?: string }> };
+  // A mailbox store GUID decides how its ItemIds look (base64: some have '/' or '+', which Graph's ids never have).
+  if (opts.ainoGuid) ewsSeed.mailboxes.find((m) => m.primarySmtp === AINO)!.guid = opts.ainoGuid;
   // Exchange 2010 as it runs today (SP3 answers the SP2 schema the connector asks for).
   if (target === 'ews2016') ewsSeed.server.version = 'Exchange2010_SP2';
   const ews = await startEwsSimulator({ seed: ewsSeed as never, port: 0 });
@@ -168,6 +170,35 @@ describe('a mailbox that moves keeps its sync (real simulators and connectors)',
 
     const quiet = await w.cycle();
     expect(quiet.users.map((u) => [u.email, changesOf(u), u.notes])).toEqual(DEMO_USERS.map((e) => [e, 0, []]));
+  }, 120_000);
+
+  it('an item the sync wrote just before the move is looked at again by its old EWS id in Exchange Online: not there, not an error (soak with moves)', async () => {
+    // Aino's EWS ItemIds hold '/' (standard base64), as real ones often do: Graph answers 400 ErrorInvalidIdMalformed.
+    world = await startMovesWorld('graph', { ainoGuid: 'ffffffff-ffff-4fff-bfff-ffffffffffff' });
+    const w = world;
+    const onPrem = ewsOutlook(w.ews);
+    const online = graphOutlook(w.other as GraphSimulator);
+    await w.cycle();
+    await w.cycle();
+    const severa = w.severaSim.activities().length;
+    // The sync writes a Severa change to Aino's calendar: the item is to be looked at again next cycle, by its EWS id.
+    const fromSevera = onPrem.items(AINO).find((i) => i.syncTag && w.severaSim.activities().some((a) => a.guid === i.syncTag))!;
+    w.severaSim.updateActivity(fromSevera.syncTag!, { location: 'Changed in Severa before the move' });
+    const wrote = (await w.cycle()).users.find((x) => x.email === AINO)!;
+    expect(wrote.toExchange.updated).toBe(1);
+    const aino = subjects(onPrem.items(AINO));
+    expect(fromSevera.id).toMatch(/[/+]/);
+
+    // The mailbox moves to Exchange Online before that next cycle: Graph calls the old EWS id malformed.
+    startMailboxMove({ from: { kind: 'ews', sim: w.ews }, to: { kind: 'graph', sim: w.other as GraphSimulator }, address: AINO }).finish();
+    for (let n = 0; n < 2; n++) {
+      const u = (await w.cycle()).users.find((x) => x.email === AINO)!;
+      expect(u.outcome, JSON.stringify(u.errors)).toBe('ok');
+      expect(creationsOrDeletions(u)).toBe(0);
+    }
+    expect(w.severaSim.activities()).toHaveLength(severa);
+    expect(subjects(online.items(AINO))).toEqual(aino);
+    expect(online.items(AINO).find((i) => i.syncTag === fromSevera.syncTag)?.location).toBe('Changed in Severa before the move');
   }, 120_000);
 
   it('Exchange 2010 -> Exchange 2016 (two on-premises servers): the same, between EWS servers', async () => {

@@ -4,6 +4,7 @@ import { CalendarError, type CalendarChanges, type CalendarConnector, type Chang
 import { eventFieldsProblem } from '../ews/ews-calendar-mapping.ts';
 import { GraphChangeWatch, type GraphWatchOptions } from './graph-change-watch.ts';
 import { GraphClient, type GraphRequest } from './graph-client.ts';
+import { graphErrorOf } from './graph-errors.ts';
 import { graphEventBody, ifMatchFor, readGraphEvent, SYNC_TAG_PROPERTY_ID, versionOf, type GraphEvent, type ReadGraphEvent } from './graph-event-mapping.ts';
 import { eventRequest, readSeries, writeExceptions, type SeriesInstance } from './graph-series.ts';
 import { decodeSyncState, encodeSyncState, OccurrenceIndex, type GraphSyncState } from './graph-sync-state.ts';
@@ -181,7 +182,9 @@ export class GraphCalendarConnector implements CalendarConnector {
     const answers = await this.#client.batch(requests);
     const masters: ReadGraphEvent[] = [];
     answers.forEach((answer, i) => {
-      if (answer.status === 404) return void missing.push(ids[i]);
+      // An id Graph calls malformed names no item here (an EWS ItemId, kept from before the mailbox moved to Exchange
+      // Online): not there, as the EWS connector takes ErrorInvalidIdMalformed.
+      if (answer.status === 404 || (answer.status === 400 && graphErrorOf(answer.body)?.code === 'ErrorInvalidIdMalformed')) return void missing.push(ids[i]);
       if (answer.status >= 400) GraphClient.raise(answer, requests[i]);
       const read = readGraphEvent(answer.body as GraphEvent, ctx.read);
       if (read.type === 'seriesMaster' && read.event.fields.recurrence) masters.push(read);
