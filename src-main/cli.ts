@@ -7,7 +7,7 @@ import type { OrgSettings } from './common/settings-schema.ts';
 import { UsageError, cliLanguage, parseCliArgs, usage } from './cli/cli-args.ts';
 import { setLanguage, t } from './common/i18n/i18n.ts';
 import type { CliCommand, CommonOptions } from './cli/cli-args.ts';
-import { formatAudit, formatChecks, formatCycleReport, formatStatus } from './cli/cli-output.ts';
+import { formatAudit, formatChecks, formatCycleReport, formatLastAudit, formatStatus } from './cli/cli-output.ts';
 import { readSettingsFile } from './cli/settings-file.ts';
 import { cliSecretSource } from './cli/cli-secret-source.ts';
 import { SettingsError } from './runner/settings-problems.ts';
@@ -133,6 +133,12 @@ async function syncWatch(context: CliContext, command: Extract<CliCommand, { com
     if (report.outcome !== 'ok') worst = 1;
     io.stdout(command.json ? JSON.stringify(report) : `${formatCycleReport(report)}\n`);
   });
+  // The automatic agreement audit (settings `audit`) runs after a scheduled cycle now and then: its outcome is printed
+  // too (with --json one line {"audit": ...}), and a difference no rule explains counts as a problem for the exit code.
+  const stopAudits = context.runner.onAudit((audit) => {
+    if (audit.error || audit.unexplained > 0 || audit.failedUsers.length > 0) worst = 1;
+    io.stdout(command.json ? JSON.stringify({ audit }) : `${formatLastAudit(audit).join('\n')}\n`);
+  });
   if (!command.json) {
     const minutes = currentInterval(context);
     io.stderr(minutes === null ? t('cli.main.watchingUnknown') : t('cli.main.watching', { count: minutes }));
@@ -148,10 +154,10 @@ async function syncWatch(context: CliContext, command: Extract<CliCommand, { com
     process.on('SIGTERM', stop);
   });
   context.runner.stopSchedule();
-  // A cycle under way finishes (its writes are committed per user), then the process ends.
-  const status = context.runner.status();
-  if (status.state === 'syncing') await context.runner.runNow();
+  // A cycle under way finishes (its writes are committed per user), and an audit under way, then the process ends.
+  await context.runner.settled();
   stopReports();
+  stopAudits();
   return worst;
 }
 

@@ -1,7 +1,7 @@
 import type { AuditReport } from '../sync/agreement-audit.ts';
 import type { ChangeLine, CycleReport, SideCounts, UserProblem, UserReport } from '../common/sync-report.ts';
 import { usersStoppedByOrganization } from '../runner/report-consolidation.ts';
-import type { CheckResult, RunnerState, RunnerStatus } from '../runner/runner-types.ts';
+import type { AuditStatus, CheckResult, LastAudit, RunnerState, RunnerStatus } from '../runner/runner-types.ts';
 import { locale, t } from '../common/i18n/i18n.ts';
 import type { TextKey } from '../common/i18n/i18n.ts';
 import { reasonText } from '../common/i18n/reasons.ts';
@@ -137,6 +137,7 @@ export function formatStatus(status: RunnerStatus): string {
   out.push(status.lastReport ? t('cli.status.lastCycleOutcome', { when, outcome: outcomeText(status.lastReport.outcome) }) : t('cli.status.lastCycle', { when }));
   if (status.pausedUntil !== undefined) out.push(status.pausedUntil === null ? t('cli.status.pausedUntilResumed') : t('cli.status.pausedUntil', { time: status.pausedUntil }));
   if (status.consecutiveFailures > 0) out.push(t('cli.status.failuresInRow', { count: status.consecutiveFailures }));
+  if (status.audit) out.push(...formatAuditStatus(status.audit));
   const report = status.lastReport;
   if (report) {
     if (report.users.length > 0) {
@@ -164,6 +165,33 @@ export function formatStatus(status: RunnerStatus): string {
     if (report.errors.length > 0) out.push('', t('cli.report.problems'), ...problemLines('  ', report.errors));
   }
   return out.join('\n');
+}
+
+/** In the status, at most this many of the last automatic audit's unexplained differences are listed; --json has them all. */
+export const MAX_LISTED_AUDIT_DIFFERENCES = 10;
+
+/** The automatic audit in the status: off, running, never yet (and when the first comes), or the last one's outcome. */
+export function formatAuditStatus(audit: AuditStatus): string[] {
+  if (audit.running) return [t('cli.status.auditRunning')];
+  if (!(audit.everyHours > 0) && !audit.last) return [t('cli.status.auditOff')];
+  if (!audit.last) return [audit.nextAfter ? t('cli.status.auditNever', { time: audit.nextAfter }) : t('cli.status.auditNeverUnknown', { hours: audit.everyHours })];
+  return [...formatLastAudit(audit.last), ...(audit.everyHours > 0 && audit.nextAfter ? [t('cli.status.nextAudit', { time: audit.nextAfter })] : [])];
+}
+
+/** The last automatic audit: its counts, who could not be audited, and the differences no rule explains with their story. */
+export function formatLastAudit(last: LastAudit): string[] {
+  if (last.error) return [t('cli.status.lastAuditFailed', { when: last.at, why: last.error })];
+  const agree = t('cli.status.lastAudit', { when: last.at, agreeing: last.agreeing, pairs: last.pairs });
+  const differences = last.explained + last.unexplained;
+  const out = [differences ? t('cli.audit.differences', { agree, count: differences, unexplained: last.unexplained }) : agree];
+  for (const f of last.failedUsers) out.push(`  ${t('cli.audit.couldNotAudit', { email: f.email, why: f.error })}`);
+  const unexplained = last.differences.filter((d) => d.rule === null);
+  for (const d of unexplained.slice(0, MAX_LISTED_AUDIT_DIFFERENCES)) {
+    out.push(`  ${d.email}: "${d.subject}" (${d.start.slice(0, 16).replace('T', ' ')}): ${d.what}: Severa ${d.severa === null ? '-' : JSON.stringify(d.severa)}, Exchange ${d.exchange === null ? '-' : JSON.stringify(d.exchange)}`);
+    out.push(`    ${d.story}`);
+  }
+  if (last.unexplained > MAX_LISTED_AUDIT_DIFFERENCES) out.push(`  ${t('cli.report.more', { count: last.unexplained - MAX_LISTED_AUDIT_DIFFERENCES })}`);
+  return out;
 }
 
 /** The agreement audit: per user how many entries agree, then each difference with its story and the rule (or none). */

@@ -130,6 +130,13 @@ export const cli = {
     pausedUntil: 'Paused until {{time}}',
     failuresInRow: 'Failed cycles in a row: {{count}}',
     mailboxSince: '{{label}} since {{date}}',
+    auditOff: 'Agreement audit: off (settings audit.everyHours is 0)',
+    auditRunning: 'Agreement audit: running now',
+    auditNever: 'Last audit: never; the first follows a scheduled cycle from {{time}} on',
+    auditNeverUnknown: 'Last audit: never; the first follows the first scheduled cycle by {{hours}} hours',
+    lastAudit: 'Last audit: {{when}}: {{agreeing}} of {{pairs}} synced entries agree',
+    lastAuditFailed: 'Last audit: {{when}}: could not run: {{why}}',
+    nextAudit: 'Next audit: after a scheduled cycle from {{time}} on',
   },
   audit: {
     heading: 'Agreement audit of {{time}}:',

@@ -128,6 +128,13 @@ export const cli: CatalogOf<typeof en> = {
     pausedUntil: 'Tauolla {{time}} asti',
     failuresInRow: 'Epäonnistuneita kierroksia peräkkäin: {{count}}',
     mailboxSince: '{{label}} {{date}} alkaen',
+    auditOff: 'Vastaavuustarkastus: pois päältä (asetus audit.everyHours on 0)',
+    auditRunning: 'Vastaavuustarkastus: käynnissä',
+    auditNever: 'Viimeisin tarkastus: ei koskaan; ensimmäinen tehdään ajastetun kierroksen jälkeen aikaisintaan {{time}}',
+    auditNeverUnknown: 'Viimeisin tarkastus: ei koskaan; ensimmäinen tehdään {{hours}} tuntia ensimmäisen ajastetun kierroksen jälkeen',
+    lastAudit: 'Viimeisin tarkastus: {{when}}: {{agreeing}}/{{pairs}} synkronoidusta merkinnästä täsmää molemmilla puolilla',
+    lastAuditFailed: 'Viimeisin tarkastus: {{when}}: ei onnistunut: {{why}}',
+    nextAudit: 'Seuraava tarkastus: ajastetun kierroksen jälkeen aikaisintaan {{time}}',
   },
   audit: {
     heading: 'Vastaavuustarkastus {{time}}:',

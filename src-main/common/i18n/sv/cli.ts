@@ -128,6 +128,13 @@ export const cli: CatalogOf<typeof en> = {
     pausedUntil: 'Pausad till {{time}}',
     failuresInRow: 'Misslyckade omgångar i rad: {{count}}',
     mailboxSince: '{{label}} sedan {{date}}',
+    auditOff: 'Överensstämmelsegranskning: av (inställningen audit.everyHours är 0)',
+    auditRunning: 'Överensstämmelsegranskning: pågår nu',
+    auditNever: 'Senaste granskning: aldrig; den första görs efter en schemalagd omgång tidigast {{time}}',
+    auditNeverUnknown: 'Senaste granskning: aldrig; den första görs {{hours}} timmar efter den första schemalagda omgången',
+    lastAudit: 'Senaste granskning: {{when}}: {{agreeing}} av {{pairs}} synkroniserade poster stämmer överens',
+    lastAuditFailed: 'Senaste granskning: {{when}}: kunde inte köras: {{why}}',
+    nextAudit: 'Nästa granskning: efter en schemalagd omgång tidigast {{time}}',
   },
   audit: {
     heading: 'Överensstämmelsegranskning {{time}}:',
