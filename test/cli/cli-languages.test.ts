@@ -12,8 +12,9 @@ import { englishInOutput } from './english-in-output.ts';
 /**
  * The command line in Finnish (from the locale, LANG=fi_FI.UTF-8) and in Swedish (--language sv, over an English
  * locale), as real processes: a usage error, bad arguments, help, a settings file's problems, the demo's first sync, a
- * dry run that finds nothing, `status`, `status --json`. Each output is said in the language (its own sentences are
- * looked for) and holds no sentence of the English catalog whose translation differs (english-in-output.ts).
+ * dry run that finds nothing, `status`, `check`, `check --audit`, `restore --list`, `status --json`. Each output is said
+ * in the language (its own sentences are looked for) and holds no sentence of the English catalog whose translation
+ * differs (english-in-output.ts).
  */
 
 interface Case {
@@ -89,7 +90,7 @@ describe.each(CASES)('the command line in $language ($how)', ({ language, args, 
     expectNoEnglish(absent, language);
   });
 
-  it('the demo: a first sync, a dry run that finds nothing, status, and status --json unchanged', async () => {
+  it('the demo: a first sync, a dry run that finds nothing, status, check, the audit, the journal, and status --json unchanged', async () => {
     const cwd = join(dir, `demo-${language}`);
     mkdirSync(cwd);
     const first = await cli(['sync', '--once', '--demo'], cwd);
@@ -111,13 +112,28 @@ describe.each(CASES)('the command line in $language ($how)', ({ language, args, 
     expect(status.stdout).toContain(say('cli.status.state', { state: say('cli.status.states.idle') }));
     expectNoEnglish(status, language);
 
+    const check = await cli(['check', '--demo'], cwd);
+    expect(check.code, check.stdout).toBe(0);
+    expect(check.stdout).toMatch(new RegExp(say('cli.checks.allPassed', { count: 99 }).replace('99', '\\d+')));
+    expectNoEnglish(check, language);
+
+    const audit = await cli(['check', '--audit', '--demo'], cwd);
+    expect(audit.code, audit.stdout).toBe(0);
+    expect(audit.stdout).toContain(say('cli.audit.heading', { time: '' }).replace(/\s*:$/, '').trim());
+    expectNoEnglish(audit, language);
+
+    const journal = await cli(['restore', '--list', '--demo'], cwd);
+    expect(journal.code).toBe(0);
+    expect(journal.stdout).toContain(say('cli.restore.empty'));
+    expectNoEnglish(journal, language);
+
     // --json keeps its keys and machine values in every language.
     const json = await cli(['status', '--demo', '--json'], cwd);
     const parsed = JSON.parse(json.stdout) as { state: string; lastReport: { outcome: string; users: { outcome: string }[] } };
     expect(parsed.state).toBe('idle');
     expect(parsed.lastReport.outcome).toBe('ok');
     expect(parsed.lastReport.users.every((u) => u.outcome === 'ok')).toBe(true);
-  }, 120_000);
+  }, 240_000);
 });
 
 describe('the check itself', () => {

@@ -139,7 +139,7 @@ export const cli: CatalogOf<typeof en> = {
   audit: {
     heading: 'Vastaavuustarkastus {{time}}:',
     couldNotAudit: '{{email}}: tarkastus ei onnistunut: {{why}}',
-    agree: '{{email}}: {{agreeing}}/{{pairs}} synkronoidusta merkinnästä vastaa toisiaan',
+    agree: '{{email}}: {{agreeing}}/{{pairs}} synkronoidusta merkinnästä täsmää molemmilla puolilla',
     differences_one: '{{agree}}; {{count}} ero, joista {{unexplained}} ei selity millään säännöllä',
     differences_other: '{{agree}}; {{count}} eroa, joista {{unexplained}} ei selity millään säännöllä',
     why: 'Syy: {{rule}}.',
