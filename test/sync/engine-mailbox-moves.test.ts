@@ -82,6 +82,33 @@ describe('engine: hybrid organizations and moved mailboxes', () => {
     expect(w.writes()).toBe(0);
   });
 
+  it('an activity a killed run created again just before the move is found again under the item\'s new id: not created a third time, no second copy (soak with moves)', async () => {
+    const { w, onprem, online } = hybridWorld();
+    const item = onprem.userCreate(AINO.email, fields({ subject: 'Planning r1', start: at(2, '09:00'), end: at(2, '10:00') }));
+    await w.cycle();
+    const [activity] = w.severa.byName('Planning r1');
+    // Renamed in Outlook, deleted in Severa: the change wins, the activity is created again, and the run dies right then.
+    w.tick();
+    onprem.userUpdate(AINO.email, item.id, { subject: 'Planning r2' });
+    w.severa.userDelete(activity.guid!);
+    w.faults.arm({ method: 'createActivity', when: 'after' });
+    await w.cycle();
+    w.faults.revive();
+    expect(w.severa.byName('Planning r2')).toHaveLength(1);
+
+    // The mailbox moves before the next run, which reads the killed run's intent (it names the item's old id).
+    onprem.moveMailboxTo(online, AINO.email);
+    const r = await w.cycle();
+    const aino = r.users.find((u) => u.email === AINO.email)!;
+    expect(aino.outcome, JSON.stringify(aino.errors)).toBe('ok');
+    expect(aino.toSevera.created + aino.toExchange.created).toBe(0);
+    expect(w.severa.all().map((a) => a.name)).toEqual(['Planning r2']);
+    expect(online.items(AINO.email).map((e) => e.fields.subject)).toEqual(['Planning r2']);
+    expect(w.store.intentsForUser(AINO.email)).toHaveLength(0);
+    const quiet = await w.cycle();
+    expect(quiet.users.map(changesOf)).toEqual([0, 0]);
+  });
+
   it('a move that did not keep the UIDs: items the sync made are found by their tag, items from Outlook by what they held', async () => {
     const { w, onprem, online } = hybridWorld();
     onprem.userCreate(AINO.email, fields({ subject: 'Made in Outlook', start: at(2, '09:00'), end: at(2, '10:00') }));

@@ -35,6 +35,8 @@ export interface ExchangeView {
   flattenedSeries: Map<string, SideEvent>;
   /** Series read this cycle that travel whole, though earlier cycles synced them as occurrences (flatten-series.ts). */
   wholeAgain: Set<string>;
+  /** The mailbox moved: old id -> new id of each pair found again there (relocate-pairs.ts). */
+  relocated: Map<string, string>;
 }
 
 /** This cycle's view of the user's Severa activities. */
@@ -78,7 +80,7 @@ export function indexPairs(list: PairRecord[]): StoredPairs {
 
 async function readExchange(u: UserState, stored: StoredPairs): Promise<{ view: ExchangeView; pairs: StoredPairs }> {
   let pairs = stored;
-  const view: ExchangeView = { changed: new Map(), deleted: new Set(), full: false, newSyncState: null, flattenedSeries: new Map(), wholeAgain: new Set() };
+  const view: ExchangeView = { changed: new Map(), deleted: new Set(), full: false, newSyncState: null, flattenedSeries: new Map(), wholeAgain: new Set(), relocated: new Map() };
   const remembered = u.plan.state?.exchangeLocation ?? null;
   let moved = await locateMailbox(u, remembered, pairs);
   const state = moved ? null : (u.plan.state?.exchangeSyncState ?? null);
@@ -106,6 +108,7 @@ async function readExchange(u: UserState, stored: StoredPairs): Promise<{ view: 
   if (moved) {
     const relocated = relocatePairs(u, pairs, view);
     pairs = relocated.pairs;
+    view.relocated = relocated.ids;
     const { found, notFound } = relocated;
     note(u, `The mailbox moved from ${describeLocation(remembered)} to ${describeLocation(u.where.location)}: ${found} synced ${found === 1 ? 'entry was' : 'entries were'} found again there${notFound ? `, ${notFound} not (looked up by their old ids)` : ''}.`);
   }

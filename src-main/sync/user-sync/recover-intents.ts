@@ -46,6 +46,8 @@ export async function recoverIntents(u: UserState, read: UserRead): Promise<Reco
     activityOfOthersInterruptedCreate: othersInterruptedCreates(u),
   };
   const intents = u.ctx.store.intentsForUser(u.plan.email);
+  // Intents name Exchange items by the ids they had then; a mailbox that moved since has them under new ids.
+  const idNow = (id: string) => exchange.relocated.get(id) ?? id;
   const severaCreates: PendingSeveraCreate[] = [];
   for (const [index, intent] of intents.entries()) {
     u.work.removeIntentIds.push(intent.id);
@@ -63,13 +65,14 @@ export async function recoverIntents(u: UserState, read: UserRead): Promise<Reco
       const p = intent.payload as UpdateIntent;
       if (!p || typeof p.exchangeId !== 'string' || typeof p.writtenHash !== 'string' || !p.source) continue;
       const side: SideName = intent.kind === 'update-exchange' ? 'exchange' : 'severa';
-      recovery.unrecordedWrites.set(p.exchangeId, [...(recovery.unrecordedWrites.get(p.exchangeId) ?? []), { ...p, side }]);
+      const id = idNow(p.exchangeId);
+      recovery.unrecordedWrites.set(id, [...(recovery.unrecordedWrites.get(id) ?? []), { ...p, exchangeId: id, side }]);
     } else if (intent.kind === 'create-severa') {
       const p = intent.payload as CreateSeveraIntent;
       // (Also for an Exchange item that is paired: the run may have re-created the pair's activity deleted in Severa.)
       if (!p || typeof p.exchangeId !== 'string' || typeof p.ownerGuid !== 'string') continue;
       // The run wrote its intents one after the other: the create happened before the next one was written.
-      severaCreates.push({ intent: p, at: intent.createdAt, next: intents[index + 1]?.createdAt });
+      severaCreates.push({ intent: { ...p, exchangeId: idNow(p.exchangeId) }, at: intent.createdAt, next: intents[index + 1]?.createdAt });
     }
   }
   await recoverSeveraCreates(u, severaCreates, recovery);

@@ -13,7 +13,7 @@ import { stagePair, type UserState } from './user-sync-state.ts';
  * A pair found keeps everything else it knew, so an item unchanged by the move is unchanged for the sync too; one not
  * found is left as it was (looked up by its old id like any paired item the read did not list: see verifyMissing).
  */
-export function relocatePairs(u: UserState, pairs: StoredPairs, view: ExchangeView): { pairs: StoredPairs; found: number; notFound: number } {
+export function relocatePairs(u: UserState, pairs: StoredPairs, view: ExchangeView): { pairs: StoredPairs; found: number; notFound: number; ids: Map<string, string> } {
   const byUid = new Map<string, SideEvent[]>();
   const byTag = new Map<string, SideEvent[]>();
   const byIdentity = new Map<string, SideEvent[]>();
@@ -27,6 +27,8 @@ export function relocatePairs(u: UserState, pairs: StoredPairs, view: ExchangeVi
   }
   const one = (list: SideEvent[] | undefined) => (list?.length === 1 ? list[0] : undefined);
   const taken = new Set<string>();
+  // Old id -> new id of the pairs found again (a killed run's intents name the old ones).
+  const ids = new Map<string, string>();
   let found = 0;
   let notFound = 0;
   const list = pairs.list.map((p) => {
@@ -42,10 +44,11 @@ export function relocatePairs(u: UserState, pairs: StoredPairs, view: ExchangeVi
       return p;
     }
     taken.add(newId);
+    ids.set(p.exchangeId, newId);
     found++;
     const moved: PairRecord = { ...p, exchangeId: newId, uid: p.uid ?? event.uid ?? null };
     stagePair(u, moved);
     return moved;
   });
-  return { pairs: indexPairs(list), found, notFound };
+  return { pairs: indexPairs(list), found, notFound, ids };
 }

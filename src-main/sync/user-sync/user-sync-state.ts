@@ -169,7 +169,12 @@ export function rollBackReport(u: UserState, mark: ReportMark): void {
 
 export function stagePair(u: UserState, p: PairRecord): void {
   const i = u.work.upsertPairs.findIndex((x) => (p.id !== undefined && x.id === p.id) || x.exchangeId === p.exchangeId || x.severaGuid === p.severaGuid);
-  if (i >= 0) u.work.upsertPairs.splice(i, 1);
+  if (i >= 0) {
+    const [displaced] = u.work.upsertPairs.splice(i, 1);
+    // A stored pair staged under new ids (found again after a move) and superseded: the store's upsert clears only rows
+    // holding the new pair's ids, so its row, still under the old ones, goes here.
+    if (displaced.id !== undefined && displaced.id !== p.id) u.work.deletePairIds.push(displaced.id);
+  }
   u.work.upsertPairs.push(p);
   if (p.uid) {
     u.ctx.uidIndex.set(p.uid, p.severaGuid);
