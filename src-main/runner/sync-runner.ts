@@ -1,4 +1,5 @@
 import cron from 'node-cron';
+import { t } from '../common/i18n/i18n.ts';
 import { AUDIT_DEFAULTS, auditOf, realTimeOf, type OrgSettings } from '../common/settings-schema.ts';
 import type { SecretSource } from '../common/secrets-contract.ts';
 import type { CycleReport, UserProblem, UserReport } from '../common/sync-report.ts';
@@ -308,7 +309,7 @@ export class SyncRunner {
     try {
       settings = this.#options.loadSettings();
     } catch (error) {
-      return finish([{ id: 'settings', title: 'Settings', ok: false, message: `The settings are not valid: ${settingsIssueLines(error).join('; ')}`, fix: 'Correct the settings and check again.' }]);
+      return finish([{ id: 'settings', title: t('engine.runner.settingsTitle'), ok: false, message: t('engine.runner.settingsInvalid', { issues: settingsIssueLines(error).join('; ') }), fix: t('engine.runner.checkAgainFix') }]);
     }
     // Which way the servers are reached, when a proxy is on the way; the checks that follow prove that way works.
     const { networkCheck } = await import('./network-check.ts');
@@ -387,7 +388,7 @@ export class SyncRunner {
       try {
         settings = this.#options.loadSettings();
       } catch (error) {
-        throw new CycleStartError('settings-invalid', `The settings are not valid: ${settingsIssueLines(error).join('; ')}`, 'Correct the settings; no sync runs until they are valid.');
+        throw new CycleStartError('settings-invalid', t('engine.runner.settingsInvalid', { issues: settingsIssueLines(error).join('; ') }), t('engine.runner.noSyncUntilValidFix'));
       }
       intervalMinutes = settings.intervalMinutes;
       const { users, extra } = this.#selectUsers(settings, opts.users);
@@ -426,7 +427,7 @@ export class SyncRunner {
       const problem =
         error instanceof CycleStartError
           ? { code: error.code, message: error.message, fix: error.fix }
-          : { code: 'cycle-crashed', message: `The sync cycle stopped on an unexpected error: ${describeError(error)}`, fix: 'See the log; the next cycle starts over safely.' };
+          : { code: 'cycle-crashed', message: t('engine.runner.crashed', { why: describeError(error) }), fix: t('engine.runner.crashedFix') };
       this.#log.error({ err: describeError(error), code: problem.code }, 'cycle failed');
       report = failedCycleReport({ startedAt, finishedAt: new Date(this.#now()).toISOString(), dryRun, problem });
     }
@@ -455,14 +456,14 @@ export class SyncRunner {
     const extra: UserReport[] = [];
     for (const e of settings.enrollments) {
       if (wanted && !wanted.has(e.email)) continue;
-      if (e.paused) extra.push(userReportWithoutSync(e.email, 'skipped', undefined, 'Sync is paused for this user.'));
+      if (e.paused) extra.push(userReportWithoutSync(e.email, 'skipped', undefined, t('engine.runner.userPaused')));
       else users.push({ email: e.email, syncStartDate: e.syncStartDate });
     }
     if (wanted) {
       const enrolled = new Set(settings.enrollments.map((e) => e.email));
       for (const email of wanted) {
         if (!enrolled.has(email)) {
-          extra.push(userReportWithoutSync(email, 'failed', { code: 'not-enrolled', message: `${email} has not enabled sync.`, fix: 'The user enables their own sync first.' }));
+          extra.push(userReportWithoutSync(email, 'failed', { code: 'not-enrolled', message: t('engine.runner.notEnrolled', { email }), fix: t('engine.runner.notEnrolledFix') }));
         }
       }
     }
@@ -584,7 +585,7 @@ export class SyncRunner {
       settings = null;
     }
     const enabled = settings !== null && realTimeOf(settings).enabled;
-    const why = !enabled ? undefined : this.#ticker === null ? 'Automatic sync is not running.' : this.#pausedUntilMs() !== null ? 'Automatic sync is paused.' : null;
+    const why = !enabled ? undefined : this.#ticker === null ? t('engine.runner.automaticNotRunning') : this.#pausedUntilMs() !== null ? t('engine.runner.automaticPaused') : null;
     if (!this.#live && why !== null) return;
     void this.#liveSync().then((live) => live.apply(why === null ? settings : null, why ?? undefined));
   }

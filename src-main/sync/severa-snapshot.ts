@@ -1,3 +1,4 @@
+import { t } from '../common/i18n/i18n.ts';
 import type { EventFields, RecurrenceRule } from './calendar-event.ts';
 import { contentHash } from './event-content-hash.ts';
 import { exceptionsOnPatternDays } from './recurrence-rule.ts';
@@ -167,7 +168,7 @@ export class SeveraSnapshot {
       if (series) item.exceptionRowGuids = moved.size ? new Map([...series.rowGuidByKey].map(([key, row]) => [moved.get(key) ?? key, row])) : series.rowGuidByKey;
       return item;
     } catch (err) {
-      this.opts.notes(`Severa activity "${activity.name ?? guid}" was skipped: ${(err as Error).message}`);
+      this.opts.notes(t('engine.notes.severaActivitySkipped', { name: activity.name ?? guid, why: (err as Error).message }));
       return null;
     }
   }
@@ -215,7 +216,7 @@ export class SeveraSnapshot {
       const ex = severaSeriesExceptions(a, rows, { timeZone: tz, typesByGuid: this.typesByGuid });
       return this.toItem(a, undefined, { ...ex, exceptionRows: rows });
     } catch (err) {
-      this.opts.notes(`Severa series "${a.name ?? a.guid}" was skipped: ${(err as Error).message}`);
+      this.opts.notes(t('engine.notes.severaSeriesSkipped', { name: String(a.name ?? a.guid), why: (err as Error).message }));
       return null;
     }
   }
@@ -270,7 +271,7 @@ export class SeveraSnapshot {
   private flattenSeries(master: SeveraActivity, reason: string): void {
     if (!master.guid || this.flattenedSeries.has(master.guid)) return;
     this.flattenedSeries.set(master.guid, reason);
-    this.opts.notes(`Series "${master.name ?? master.guid}" is synced as single occurrences inside the window: ${reason.replace(/\.$/, '')}.`);
+    this.opts.notes(t('engine.notes.severaSeriesFlattened', { name: master.name ?? master.guid, why: reason.replace(/\.$/, '') }));
   }
 
   isFlattenedSeries(guid: string): boolean {

@@ -17,6 +17,7 @@ import type { JournaledItem } from './user-sync/write-ahead.ts';
 import { occurrenceAt } from './recurrence-rule.ts';
 import { parseOccurrenceItemId, seriesWithOccurrence } from './series-flattening.ts';
 import { isDate } from './zoned-time.ts';
+import { t } from '../common/i18n/i18n.ts';
 
 /**
  * One sync cycle for the whole organization (`syncOrganization`), and the deletion journal's list/restore for the CLI
@@ -130,27 +131,27 @@ function emptyUserReport(email: string, outcome: UserReport['outcome'], errors: 
 
 function clockProblem(side: SideName, offset: number | null): UserProblem | null {
   if (offset === null || Math.abs(offset) <= CLOCK_SKEW_LIMIT_MS) return null;
-  const name = side === 'severa' ? 'Severa' : 'The Exchange server';
   const seconds = Math.round(Math.abs(offset) / 1000);
+  const key = side === 'severa' ? (offset > 0 ? 'engine.clock.severaAhead' : 'engine.clock.severaBehind') : offset > 0 ? 'engine.clock.exchangeAhead' : 'engine.clock.exchangeBehind';
   return {
     code: 'clock-skew',
-    message: `${name}'s clock is ${seconds} s ${offset > 0 ? 'ahead of' : 'behind'} this computer's; collisions are decided on last-update times, so they may be decided wrongly.`,
-    fix: side === 'exchange' ? 'Set the Exchange server (or this computer) to synchronise its clock with a time server.' : "Set this computer's clock to synchronise with a time server.",
+    message: t(key, { seconds }),
+    fix: side === 'exchange' ? t('engine.clock.exchangeFix') : t('engine.clock.severaFix'),
   };
 }
 
 function validateOptions(options: SyncOptions): string[] {
   const problems: string[] = [];
-  if (!options || typeof options !== 'object') return ['No sync options were given.'];
-  if (!Array.isArray(options.users)) problems.push('The list of enrolled users is missing.');
+  if (!options || typeof options !== 'object') return [t('engine.options.none')];
+  if (!Array.isArray(options.users)) problems.push(t('engine.options.noUsers'));
   if (!Number.isInteger(options.windowDaysAhead) || options.windowDaysAhead < 1 || options.windowDaysAhead > 730) {
-    problems.push(`The window must reach 1 to 730 days ahead (got ${String(options.windowDaysAhead)}).`);
+    problems.push(t('engine.options.windowDays', { days: String(options.windowDaysAhead) }));
   }
-  if (!Array.isArray(options.activityTypesToExchange)) problems.push('The activity types to sync to Exchange must be a list.');
+  if (!Array.isArray(options.activityTypesToExchange)) problems.push(t('engine.options.activityTypes'));
   const g = options.deletionGuard;
-  if (g && (!(g.maxItems >= 0) || !(g.maxPercent >= 0 && g.maxPercent <= 100))) problems.push('The deletion guard needs maxItems >= 0 and maxPercent from 0 to 100.');
+  if (g && (!(g.maxItems >= 0) || !(g.maxPercent >= 0 && g.maxPercent <= 100))) problems.push(t('engine.options.guard'));
   if (options.reconcileSliceSize !== undefined && !(Number.isInteger(options.reconcileSliceSize) && options.reconcileSliceSize >= 1)) {
-    problems.push('reconcileSliceSize must be a whole number of at least 1.');
+    problems.push(t('engine.options.sliceSize'));
   }
   return problems;
 }
@@ -189,7 +190,7 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
     }
     // Exchange answered, but its clock offset stayed unknown (no Date header, no write to measure by): say so.
     const unknownClock: unknown = report.clockOffsetMs.exchange === null ? deps.calendar.clockOffsetUnknownReason?.() : null;
-    if (typeof unknownClock === 'string' && unknownClock) report.errors.push({ code: 'clock-unknown', message: unknownClock, fix: "Keep the Exchange server's and this computer's clocks synchronised with a time server; the offset is measured from the next write." });
+    if (typeof unknownClock === 'string' && unknownClock) report.errors.push({ code: 'clock-unknown', message: unknownClock, fix: t('engine.clock.unknownFix') });
     if (report.outcome !== 'failed') {
       const outcomes = report.users.map((u) => u.outcome);
       if (outcomes.length > 0 && outcomes.every((o) => o === 'failed')) report.outcome = 'failed';
@@ -208,7 +209,7 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
   const optionProblems = validateOptions(options);
   if (optionProblems.length) {
     report.outcome = 'failed';
-    report.errors.push(...optionProblems.map((message) => ({ code: 'bad-options', message, fix: 'Correct the sync settings.' })));
+    report.errors.push(...optionProblems.map((message) => ({ code: 'bad-options', message, fix: t('engine.options.fix') })));
     return finish();
   }
 
@@ -218,11 +219,11 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
   for (const u of options.users) {
     const email = typeof u?.email === 'string' ? u.email.trim().toLowerCase() : '';
     if (!EMAIL_RE.test(email)) {
-      report.users.push(emptyUserReport(email || String(u?.email), 'failed', [{ code: 'bad-enrollment', message: `"${String(u?.email)}" is not an email address.`, fix: 'Enrol the user with the email address Severa and Exchange both know.' }]));
+      report.users.push(emptyUserReport(email || String(u?.email), 'failed', [{ code: 'bad-enrollment', message: t('engine.users.notEmail', { email: String(u?.email) }), fix: t('engine.users.notEmailFix') }]));
       continue;
     }
     if (!isDate(u.syncStartDate)) {
-      report.users.push(emptyUserReport(email, 'failed', [{ code: 'bad-enrollment', message: `The sync start date "${String(u.syncStartDate)}" of ${email} is not a date (YYYY-MM-DD).`, fix: 'Set a valid sync start date for this user.' }]));
+      report.users.push(emptyUserReport(email, 'failed', [{ code: 'bad-enrollment', message: t('engine.users.badStartDate', { date: String(u.syncStartDate), email }), fix: t('engine.users.badStartDateFix') }]));
       continue;
     }
     if (seen.has(email)) continue;
@@ -255,8 +256,8 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
     await snapshot.loadDirectory(enrolments.map((e) => e.email));
   } catch (err) {
     report.outcome = 'failed';
-    report.errors.push(severaProblem(err, 'reading users and activity types'));
-    for (const e of enrolments) report.users.push(emptyUserReport(e.email, 'failed', [{ code: 'severa-unavailable', message: 'Nothing was synced: Severa could not be read.', fix: report.errors[0].fix }]));
+    report.errors.push(severaProblem(err, t('engine.steps.readingDirectory')));
+    for (const e of enrolments) report.users.push(emptyUserReport(e.email, 'failed', [{ code: 'severa-unavailable', message: t('engine.users.severaUnread'), fix: report.errors[0].fix }]));
     return finish();
   }
 
@@ -267,7 +268,7 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
     const state = deps.store.getUser(e.email);
     const severaUser = snapshot.userByEmail(e.email);
     if (!severaUser?.guid) {
-      report.users.push(emptyUserReport(e.email, 'failed', [{ code: 'no-severa-user', message: `Severa has no user with the email ${e.email}.`, fix: "Use the same email address in the user's Severa profile and in Exchange (primary or secondary address)." }]));
+      report.users.push(emptyUserReport(e.email, 'failed', [{ code: 'no-severa-user', message: t('engine.users.noSeveraUser', { email: e.email }), fix: t('engine.users.noSeveraUserFix') }]));
       continue;
     }
     let mailbox = state?.mailbox ?? null;
@@ -275,12 +276,12 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
       try {
         mailbox = await calendar.resolveMailbox(e.email);
       } catch (err) {
-        report.users.push(emptyUserReport(e.email, 'failed', [problemFor(err, { mailbox: e.email, what: 'finding the mailbox' })]));
+        report.users.push(emptyUserReport(e.email, 'failed', [problemFor(err, { mailbox: e.email, what: t('engine.steps.findingMailbox') })]));
         continue;
       }
     }
     if (!mailbox) {
-      report.users.push(emptyUserReport(e.email, 'failed', [{ code: 'no-mailbox', message: `Exchange has no mailbox with the address ${e.email}.`, fix: 'Add the address used in Severa to the mailbox as a primary or secondary address, or correct it in Severa.' }]));
+      report.users.push(emptyUserReport(e.email, 'failed', [{ code: 'no-mailbox', message: t('engine.users.noMailbox', { email: e.email }), fix: t('engine.users.noMailboxFix') }]));
       continue;
     }
     mailbox = mailbox.toLowerCase();
@@ -343,8 +344,8 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
       }
     } catch (err) {
       report.outcome = 'failed';
-      report.errors.push(severaProblem(err, 'reading the changes'));
-      for (const p of plans) report.users.push(emptyUserReport(p.email, 'failed', [{ code: 'severa-unavailable', message: 'Nothing was synced: the changes in Severa could not be read.', fix: report.errors[0].fix }]));
+      report.errors.push(severaProblem(err, t('engine.steps.readingChanges')));
+      for (const p of plans) report.users.push(emptyUserReport(p.email, 'failed', [{ code: 'severa-unavailable', message: t('engine.users.changesUnread'), fix: report.errors[0].fix }]));
       return finish();
     }
   }
@@ -467,13 +468,13 @@ async function restoreOccurrence(
   if (now === undefined) return null;
   if (now) {
     deps.store.markRestored(entry.id, item.event.id, deps.now().toISOString());
-    return { journalId: entry.id, side: 'exchange', restoredId: item.event.id, repaired: false, message: `"${entry.subject}" is still in its series in the calendar of ${item.mailbox}; nothing to restore.` };
+    return { journalId: entry.id, side: 'exchange', restoredId: item.event.id, repaired: false, message: t('engine.restore.stillInSeries', { subject: entry.subject, mailbox: item.mailbox }) };
   }
   const { recurrence: _r, exceptions: _x, ...fields } = item.event.fields;
   await deps.calendar.updateEvent(item.mailbox, series.id, series.version, seriesWithOccurrence(series.fields, ref.key, fields));
   deps.store.markRestored(entry.id, item.event.id, deps.now().toISOString());
   // Not paired here: the next cycle reads the series (it changed) and brings the occurrence to Severa like a new one.
-  return { journalId: entry.id, side: 'exchange', restoredId: item.event.id, repaired: false, message: `"${entry.subject}" is back in its series in the calendar of ${item.mailbox}.` };
+  return { journalId: entry.id, side: 'exchange', restoredId: item.event.id, repaired: false, message: t('engine.restore.backInSeries', { subject: entry.subject, mailbox: item.mailbox }) };
 }
 
 export class RestoreError extends Error {
@@ -494,7 +495,7 @@ export interface RestoreResult {
 }
 
 function activityInputFrom(a: SeveraActivity): SeveraActivityInput {
-  if (!a.name || !a.startDateTime || !a.activityType?.guid || !a.ownerUser?.guid) throw new RestoreError('The journal entry lacks the fields needed to re-create the activity.');
+  if (!a.name || !a.startDateTime || !a.activityType?.guid || !a.ownerUser?.guid) throw new RestoreError(t('engine.restore.lacksFields'));
   const input: SeveraActivityInput = {
     name: a.name,
     startDateTime: a.startDateTime,
@@ -517,10 +518,10 @@ function activityInputFrom(a: SeveraActivity): SeveraActivityInput {
  * when that still exists. Journal entries are never removed; a restored one is marked and cannot be restored twice.
  */
 export async function restoreDeletion(deps: Pick<SyncDeps, 'severa' | 'calendar' | 'store' | 'now'>, journalId: number): Promise<RestoreResult> {
-  if (!Number.isInteger(journalId) || journalId < 1) throw new RestoreError(`"${String(journalId)}" is not a journal entry number.`);
+  if (!Number.isInteger(journalId) || journalId < 1) throw new RestoreError(t('engine.restore.notNumber', { id: String(journalId) }));
   const entry = deps.store.getJournalEntry(journalId) as JournalEntry<JournaledItem> | null;
-  if (!entry) throw new RestoreError(`There is no deletion number ${journalId} in the journal.`);
-  if (entry.restoredAt) throw new RestoreError(`Deletion number ${journalId} was already restored on ${entry.restoredAt}.`);
+  if (!entry) throw new RestoreError(t('engine.restore.noEntry', { id: journalId }));
+  if (entry.restoredAt) throw new RestoreError(t('engine.restore.alreadyRestored', { id: journalId, at: entry.restoredAt }));
   const item = entry.item;
   const now = () => deps.now().toISOString();
   const userState = deps.store.getUser(entry.email);
@@ -535,7 +536,7 @@ export async function restoreDeletion(deps: Pick<SyncDeps, 'severa' | 'calendar'
     const [stillThere] = occurrence ? [] : await deps.calendar.getEvents(item.mailbox, [item.event.id]);
     if (stillThere) {
       deps.store.markRestored(journalId, stillThere.id, now());
-      return { journalId, side: 'exchange', restoredId: stillThere.id, repaired: false, message: `"${entry.subject}" is still in the calendar of ${item.mailbox}; nothing to restore.` };
+      return { journalId, side: 'exchange', restoredId: stillThere.id, repaired: false, message: t('engine.restore.stillInCalendar', { subject: entry.subject, mailbox: item.mailbox }) };
     }
     let activityExists = false;
     if (item.severaGuid) {
@@ -562,7 +563,7 @@ export async function restoreDeletion(deps: Pick<SyncDeps, 'severa' | 'calendar'
       repaired = true;
     }
     deps.store.markRestored(journalId, written.id, now());
-    return { journalId, side: 'exchange', restoredId: written.id, repaired, message: `"${entry.subject}" is back in the calendar of ${item.mailbox}.` };
+    return { journalId, side: 'exchange', restoredId: written.id, repaired, message: t('engine.restore.backInCalendar', { subject: entry.subject, mailbox: item.mailbox }) };
   }
 
   if ('participation' in item) {
@@ -570,19 +571,19 @@ export async function restoreDeletion(deps: Pick<SyncDeps, 'severa' | 'calendar'
     try {
       await deps.severa.getActivity(activityGuid);
     } catch (err) {
-      if (isSeveraNotFound(err)) throw new RestoreError(`The activity "${entry.subject}" no longer exists in Severa, so the participation cannot come back.`);
+      if (isSeveraNotFound(err)) throw new RestoreError(t('engine.restore.activityGone', { subject: entry.subject }));
       throw err;
     }
     const present = (await deps.severa.listParticipants(activityGuid)).some((p) => p.participantGuid === userGuid);
     if (!present) await deps.severa.addParticipant(activityGuid, userGuid);
     deps.store.markRestored(journalId, activityGuid, now());
-    return { journalId, side: 'severa', restoredId: activityGuid, repaired: false, message: `${entry.email} takes part in "${entry.subject}" again; the next cycle puts it back in the calendar.` };
+    return { journalId, side: 'severa', restoredId: activityGuid, repaired: false, message: t('engine.restore.takesPartAgain', { email: entry.email, subject: entry.subject }) };
   }
 
   const input = activityInputFrom(item.activity);
   const created = await deps.severa.createActivity(input);
   const guid = created.guid ?? '';
-  if (!guid) throw new RestoreError('Severa answered the re-created activity without a guid.');
+  if (!guid) throw new RestoreError(t('engine.restore.noGuid'));
   const owner = input.ownerUser.guid;
   for (const p of item.participants) {
     if (p.participantGuid && p.participantGuid !== owner && (p.type === undefined || p.type === 'User')) {
@@ -603,5 +604,5 @@ export async function restoreDeletion(deps: Pick<SyncDeps, 'severa' | 'calendar'
     }
   }
   deps.store.markRestored(journalId, guid, now());
-  return { journalId, side: 'severa', restoredId: guid, repaired, message: `"${entry.subject}" is back in Severa.` };
+  return { journalId, side: 'severa', restoredId: guid, repaired, message: t('engine.restore.backInSevera', { subject: entry.subject }) };
 }

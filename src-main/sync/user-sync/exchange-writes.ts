@@ -1,3 +1,4 @@
+import { t } from '../../common/i18n/i18n.ts';
 import { CalendarError, type WriteResult } from '../../exchange/calendar-connector.ts';
 import type { EventFields, SideEvent } from '../calendar-event.ts';
 import { contentHash } from '../event-content-hash.ts';
@@ -116,7 +117,7 @@ export async function keepSeveraOccurrencesInExchange(u: UserState, c: Candidate
   const current = c.exchange.event!;
   const plan = keptSeveraOccurrences({ wanted, severa: item.fields, exchange: current.fields });
   for (const x of plan.unplaced) {
-    note(u, `"${wanted.subject}": an occurrence changed in Severa (${x.originalStart}) is not an occurrence of the Exchange series; Severa keeps its change.`);
+    note(u, t('engine.notes.occurrenceNotInSeries', { subject: wanted.subject, at: x.originalStart }));
   }
   if (!plan.toExchange || parseOccurrenceItemId(current.id) !== null) return exchangeSide(c);
   const fields = plan.exchange;

@@ -1,3 +1,4 @@
+import { t } from '../../common/i18n/i18n.ts';
 import type { PairRecord } from '../../store/sync-store.ts';
 import { contentHash } from '../event-content-hash.ts';
 import { firstOccurrenceFrom, occurrencesInWindow } from '../recurrence-rule.ts';
@@ -38,7 +39,7 @@ export function flattenExchangeSeries(u: UserState, read: UserRead): void {
     view.changed.delete(event.id);
     view.flattenedSeries.set(event.id, event);
     u.seriesNow.set(event.id, event);
-    note(u, `Exchange series "${describeFields(event.fields).subject}" is synced to Severa as single occurrences inside the window: ${reason}.`);
+    note(u, t('engine.notes.exchangeSeriesFlattened', { subject: describeFields(event.fields).subject, why: reason }));
     for (const occurrence of occurrencesInWindow(event.fields, u.windowStartMs, u.ctx.windowEndMs)) {
       const single = occurrenceEvent(event, occurrence);
       view.changed.set(single.id, single);

@@ -1,3 +1,4 @@
+import { t } from '../../common/i18n/i18n.ts';
 import { evaluateDeletionGuard } from '../deletion-guard.ts';
 import type { Decided } from './candidate.ts';
 import { problem, stagePair, type UserState } from './user-sync-state.ts';
@@ -24,23 +25,20 @@ export function guardDeletions(u: UserState, decided: Decided[], pairCount: numb
   }
   const verdict = evaluateDeletionGuard({ pairCount, deletions, goneOn, settings: ctx.guard, confirmed: ctx.confirmDeletions });
   if (verdict.emptied) {
-    const emptied = verdict.emptied === 'exchange' ? `the Exchange calendar of ${u.mailbox}` : 'Severa';
-    const other = verdict.emptied === 'exchange' ? 'Severa' : 'Exchange';
     problem(u, {
       code: 'side-emptied',
-      message: `Every one of the ${pairCount} synced entries is gone from ${emptied} since the last sync; this user's sync stopped instead of deleting them all in ${other}.`,
-      fix: `If the entries were meant to go, run the sync with --confirm-deletions (or confirm in the settings window); otherwise check the mailbox or Severa account, e.g. after a migration.`,
+      message: t(verdict.emptied === 'exchange' ? 'engine.guard.emptiedExchange' : 'engine.guard.emptiedSevera', { pairs: pairCount, mailbox: u.mailbox }),
+      fix: t('engine.guard.emptiedFix'),
     });
     if (!ctx.dryRun) ctx.store.setStatus(u.plan.email, u.report, ctx.now().toISOString());
     return false;
   }
   for (const side of ['severa', 'exchange'] as const) {
     if (!verdict.hold[side]) continue;
-    const where = side === 'severa' ? 'Severa' : `the Exchange calendar of ${u.mailbox}`;
     problem(u, {
       code: 'mass-deletion-held',
-      message: `${deletions[side]} of ${pairCount} synced entries would be deleted in ${where}; the deletions are held.`,
-      fix: 'If they are meant to go, run the sync with --confirm-deletions (or confirm in the settings window).',
+      message: t(side === 'severa' ? 'engine.guard.heldSevera' : 'engine.guard.heldExchange', { deletions: deletions[side], pairs: pairCount, mailbox: u.mailbox }),
+      fix: t('engine.guard.heldFix'),
     });
     for (const entry of decided) {
       if (entry.d.action === 'delete' && entry.d.side === side && !entry.c.exchange.reshaped) {

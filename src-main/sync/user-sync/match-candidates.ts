@@ -1,3 +1,4 @@
+import { t } from '../../common/i18n/i18n.ts';
 import type { PairRecord } from '../../store/sync-store.ts';
 import type { SideEvent } from '../calendar-event.ts';
 import { contentHash } from '../event-content-hash.ts';
@@ -79,7 +80,7 @@ export async function matchCandidates(u: UserState, read: UserRead, recovery: Re
     // (Not a series that was synced as occurrences until now: its tag names the activity that gave way to them.)
     if (event.syncTag && !event.syncTag.startsWith(RESTORED_TAG_PREFIX) && !pairs.occurrencesBySeries.has(event.id)) {
       if (consumedSevera.has(event.syncTag)) {
-        note(u, `A second Exchange copy of a synced Severa activity was found ("${event.fields.subject}"); it was left alone. Another sync running in parallel creates such copies.`);
+        note(u, t('engine.notes.secondCopy', { subject: event.fields.subject }));
         continue;
       }
       consumedSevera.add(event.syncTag);

@@ -1,3 +1,4 @@
+import { t } from '../../common/i18n/i18n.ts';
 import type { EventFields, SideEvent } from '../calendar-event.ts';
 import { contentHash } from '../event-content-hash.ts';
 import { encodeSeriesBase, seriesBaseOf } from '../series-merge.ts';
@@ -44,7 +45,7 @@ export async function createInSevera(u: UserState, c: Candidate, reason: string)
   const owner = ctx.snapshot.userByGuid(ownerGuid);
   const type = chooseActivityType(event.fields.isPrivate, owner, ctx.snapshot.types);
   if (!type) {
-    problem(u, { code: 'no-activity-type', message: `"${event.fields.subject}" cannot be created in Severa: there is no active default activity type.`, fix: 'Mark one activity type as the default in Severa.' });
+    problem(u, { code: 'no-activity-type', message: t('engine.problems.noActivityType', { subject: event.fields.subject }), fix: t('engine.problems.noActivityTypeFix') });
     return;
   }
   const timeZone = ctx.snapshot.timeZoneOf(ownerGuid);
@@ -201,7 +202,7 @@ async function writeSeveraExceptions(u: UserState, series: SeveraItem, fields: E
     if (ex.fields && have?.fields && contentHash({ ...have.fields, recurrence: null, exceptions: [] }) === contentHash({ ...ex.fields, recurrence: null, exceptions: [] })) continue;
     const target = await occurrenceActivity(u, series, key, isAllDay);
     if (!target?.guid) {
-      note(u, `An occurrence of "${fields.subject}" (${ex.originalStart}) was not found in Severa; its change was not copied.`);
+      note(u, t('engine.notes.occurrenceNotInSevera', { subject: fields.subject, at: ex.originalStart }));
       continue;
     }
     if (ex.fields === null) {

@@ -1,3 +1,4 @@
+import { t, type TextKey } from '../../common/i18n/i18n.ts';
 import type { SideName } from '../../common/sync-report.ts';
 import type { PairRecord } from '../../store/sync-store.ts';
 import type { EventFields } from '../calendar-event.ts';
@@ -54,28 +55,51 @@ function standing(u: UserState): StandingDifference[] {
 
 // ---- comparing ----
 
-const NAMES: Record<string, string> = { s: 'subject', a: 'all-day flag', b: 'start', e: 'end', l: 'location', t: 'text', p: 'privacy', r: 'pattern' };
+const FIELD_KEYS = ['s', 'a', 'b', 'e', 'l', 't', 'p', 'r'] as const;
+type FieldKey = (typeof FIELD_KEYS)[number];
+const fieldName = (key: string): string => t(`engine.verify.names.${key as FieldKey}`);
 
 const show = (key: string, v: unknown): string => {
-  if (key === 'a') return v ? 'all-day' : 'not all-day';
-  if (key === 'p') return v ? 'private' : 'not private';
+  if (key === 'a') return v ? t('engine.verify.allDay') : t('engine.verify.notAllDay');
+  if (key === 'p') return v ? t('engine.verify.private') : t('engine.verify.notPrivate');
   if (key === 't') {
     const text = String(v ?? '');
-    return text === '' ? 'no text' : `"${text.length > 60 ? `${text.slice(0, 57)}...` : text}"`;
+    return text === '' ? t('engine.verify.noText') : `"${text.length > 60 ? `${text.slice(0, 57)}...` : text}"`;
   }
-  if (key === 'r') return v ? describeRule(v as Record<string, unknown>) : 'no pattern (a single entry)';
-  if (key === 'l' && v === '') return 'no location';
+  if (key === 'r') return v ? describeRule(v as Record<string, unknown>) : t('engine.verify.noPattern');
+  if (key === 'l' && v === '') return t('engine.verify.noLocation');
   return typeof v === 'string' ? `"${v}"` : JSON.stringify(v);
 };
 
+/** A rule's own value (a weekday, an ordinal) in words of the current language; one the catalog lacks as it is. */
+function named(group: 'ordinals' | 'days', value: unknown, otherwise: string): string {
+  const key = `engine.rule.${group}.${String(value)}` as TextKey;
+  const said = t(key);
+  return said === key ? otherwise : said;
+}
+
+const FREQUENCIES = ['Daily', 'Weekly', 'Monthly', 'Yearly'] as const;
+
 function describeRule(r: Record<string, unknown>): string {
-  const parts = [`${String(r.f).toLowerCase()}${Number(r.i) > 1 ? ` every ${String(r.i)}` : ''}`];
-  if (Array.isArray(r.d) && r.d.length) parts.push(`on ${r.d.join(', ')}`);
-  if (r.dm) parts.push(`on day ${String(r.dm)}`);
-  if (r.wo) parts.push(`on the ${String(r.wo).toLowerCase()} ${String(r.dw)}`);
-  parts.push(`from ${String(r.s)}`);
-  if (r.c) parts.push(`${String(r.c)} times`);
-  if (r.u) parts.push(`until ${String(r.u)}`);
+  const f = String(r.f);
+  const known = FREQUENCIES.find((k) => k === f);
+  const every = Number(r.i) > 1;
+  const interval = String(r.i);
+  const days = Array.isArray(r.d) && r.d.length ? r.d.map((d) => named('days', d, String(d))).join(', ') : null;
+  const parts = [
+    known === 'Weekly' && days
+      ? t(every ? 'engine.rule.weeklyEveryOn' : 'engine.rule.weeklyOn', { interval, days })
+      : known
+        ? every
+          ? t(`engine.rule.every.${known}`, { interval })
+          : t(`engine.rule.frequency.${known}`)
+        : `${f.toLowerCase()}${every ? ` every ${interval}` : ''}${days ? ` on ${days}` : ''}`,
+  ];
+  if (r.dm) parts.push(t('engine.rule.onDay', { day: String(r.dm) }));
+  if (r.wo) parts.push(t('engine.rule.onThe', { ordinal: named('ordinals', r.wo, String(r.wo).toLowerCase()), day: named('days', r.dw, String(r.dw)) }));
+  parts.push(t('engine.rule.from', { date: String(r.s) }));
+  if (r.c) parts.push(t('engine.rule.times', { count: Number(r.c) }));
+  if (r.u) parts.push(t('engine.rule.until', { date: String(r.u) }));
   return parts.join(' ');
 }
 
@@ -91,7 +115,7 @@ export function differences(meant: EventFields, stored: EventFields, server: str
   const out: string[] = [];
   for (const key of ['s', 'a', 'b', 'e', 'l', 't', 'p', 'r']) {
     if (JSON.stringify(m[key]) === JSON.stringify(s[key])) continue;
-    out.push(`${series ? "the series' " : 'the '}${NAMES[key]}: it holds ${show(key, s[key])}, not ${show(key, m[key])}`);
+    out.push(t(series ? 'engine.verify.seriesField' : 'engine.verify.field', { field: fieldName(key), have: show(key, s[key]), want: show(key, m[key]) }));
   }
   type X = { o: string; f: Record<string, unknown> | null };
   const mx = new Map((m.x as X[]).map((x) => [x.o, x.f]));
@@ -99,33 +123,31 @@ export function differences(meant: EventFields, stored: EventFields, server: str
   for (const [at, want] of mx) {
     const have = sx.get(at);
     if (have === undefined) {
-      out.push(want === null ? `the deletion of the occurrence of ${at}: ${server} still shows it` : `the change of the occurrence of ${at}: it holds the series' own times and fields${want.b ? ` (it was moved to ${String(want.b)})` : ''}`);
+      out.push(want === null ? t('engine.verify.deletionStillShown', { at, server }) : want.b ? t('engine.verify.moveLost', { at, to: String(want.b) }) : t('engine.verify.changeLost', { at }));
     } else if (JSON.stringify(have) !== JSON.stringify(want)) {
-      if (have === null) out.push(`the occurrence of ${at}: it is deleted there`);
-      else if (want === null) out.push(`the deletion of the occurrence of ${at}: ${server} keeps it`);
+      if (have === null) out.push(t('engine.verify.occurrenceDeleted', { at }));
+      else if (want === null) out.push(t('engine.verify.deletionKept', { at, server }));
       else {
-        const fields = Object.keys(NAMES).filter((k) => JSON.stringify(have[k]) !== JSON.stringify(want[k]));
-        out.push(`the occurrence of ${at}: ${fields.map((k) => `its ${NAMES[k]} is ${show(k, have[k])}, not ${show(k, want[k])}`).join('; ')}`);
+        const fields = FIELD_KEYS.filter((k) => JSON.stringify(have[k]) !== JSON.stringify(want[k]));
+        const differences = fields.map((k) => t('engine.verify.occurrenceField', { field: fieldName(k), have: show(k, have[k]), want: show(k, want[k]) })).join('; ');
+        out.push(t('engine.verify.occurrence', { at, differences }));
       }
     }
   }
   for (const [at, have] of sx) {
     if (mx.has(at)) continue;
-    out.push(have === null ? `the occurrence of ${at}: it is deleted there, though it was not meant to be` : `the occurrence of ${at}: it was changed there (to ${have.b ? String(have.b) : 'other fields'}), though it was not meant to be`);
+    out.push(have === null ? t('engine.verify.deletedUnmeant', { at }) : have.b ? t('engine.verify.movedUnmeant', { at, to: String(have.b) }) : t('engine.verify.changedUnmeant', { at }));
   }
   return out;
 }
 
 // ---- reporting ----
 
-function sentence(side: SideName, subject: string, where: string, diffs: string[]): { message: string; fix: string } {
-  const server = side === 'exchange' ? 'Exchange' : 'Severa';
-  return {
-    message: `${server} did not store what the sync wrote to "${subject}"${where}: ${diffs.join('; ')}.`,
-    fix:
-      `The sync recorded what ${server} holds and will not write it again by itself. Change the entry in ${side === 'exchange' ? 'Severa' : 'Outlook'} (or set it right in ${side === 'exchange' ? 'Outlook' : 'Severa'}) to sync it again; ` +
-      `if ${server} keeps doing this, ask its administrator to look at the server (series and their changed occurrences are what servers most often store differently).`,
-  };
+function sentence(side: SideName, subject: string, mailbox: string, diffs: string[]): { message: string; fix: string } {
+  const differences = diffs.join('; ');
+  return side === 'exchange'
+    ? { message: t('engine.verify.exchangeNotStored', { subject, mailbox, differences }), fix: t('engine.verify.exchangeFix') }
+    : { message: t('engine.verify.severaNotStored', { subject, differences }), fix: t('engine.verify.severaFix') };
 }
 
 /**
@@ -138,9 +160,8 @@ export function verifyWrite(u: UserState, w: { side: SideName; exchangeId: strin
   s.touched.add(w.severaGuid);
   const diffs = differences(w.meant, w.stored, w.side === 'exchange' ? 'Exchange' : 'Severa');
   if (diffs.length === 0) return true;
-  const subject = w.meant.subject.trim() || '(no subject)';
-  const where = w.side === 'exchange' ? ` in the calendar of ${u.mailbox}` : '';
-  const said = sentence(w.side, subject, where, diffs);
+  const subject = w.meant.subject.trim() || t('engine.verify.noSubject');
+  const said = sentence(w.side, subject, u.mailbox, diffs);
   problem(u, { code: 'write-differs', ...said });
   s.added.push({ exchangeId: w.exchangeId, severaGuid: w.severaGuid, side: w.side, subject, message: said.message, since: u.ctx.now().toISOString() });
   return false;
@@ -167,11 +188,10 @@ export function finishVerification(u: UserState, storedPairs: readonly PairRecor
   for (const p of u.work.upsertPairs) alive.add(p.exchangeId);
   const kept = before.filter((d) => alive.has(d.exchangeId) && !s.touched.has(d.exchangeId) && !s.touched.has(d.severaGuid));
   for (const d of kept) {
-    const server = d.side === 'exchange' ? 'Exchange' : 'Severa';
     problem(u, {
       code: 'write-differs',
-      message: `Still different since ${d.since.slice(0, 10)}: ${d.message}`,
-      fix: `Change "${d.subject}" in ${d.side === 'exchange' ? 'Severa' : 'Outlook'} (or set it right in ${d.side === 'exchange' ? 'Outlook' : 'Severa'}) to sync it again; ${server} kept something other than what the sync wrote.`,
+      message: t('engine.verify.stillDifferent', { since: d.since.slice(0, 10), message: d.message }),
+      fix: t(d.side === 'exchange' ? 'engine.verify.stillExchangeFix' : 'engine.verify.stillSeveraFix', { subject: d.subject }),
     });
   }
   const next = [...kept, ...s.added];

@@ -1,3 +1,4 @@
+import { t } from '../../common/i18n/i18n.ts';
 import { CalendarError } from '../../exchange/calendar-connector.ts';
 import type { PairRecord } from '../../store/sync-store.ts';
 import { contentHash } from '../event-content-hash.ts';
@@ -75,8 +76,8 @@ async function handleFailure(u: UserState, c: Candidate, d: Decision, err: unkno
   }
   if (!isItemLevel(err)) throw err;
   const subject = c.exchange.event?.fields.subject ?? c.severa.item?.fields.subject ?? c.pair?.subject ?? '';
-  const p = problemFor(err, { mailbox: u.mailbox, what: `syncing "${subject}"` });
-  problem(u, { ...p, message: `"${subject}": ${p.message}` });
+  const p = problemFor(err, { mailbox: u.mailbox, what: t('engine.steps.syncing', { subject }) });
+  problem(u, { ...p, message: t('engine.problems.entry', { subject, message: p.message }) });
   if (c.exchange.event) retryLater(u, 'exchange', c.exchange.event.id);
   if (c.severa.item) retryLater(u, 'severa', c.severa.item.guid);
   keepGoneSides(u, c, d, err);
@@ -93,13 +94,13 @@ async function handleFailure(u: UserState, c: Candidate, d: Decision, err: unkno
  */
 async function keepOutlookMeeting(u: UserState, c: Candidate, d: Decision, err: CalendarError): Promise<void> {
   const subject = c.exchange.event?.fields.subject ?? c.severa.item?.fields.subject ?? c.pair?.subject ?? '';
-  const advice = err.advice ?? { message: err.message, fix: 'Change the meeting in Outlook.' };
+  const advice = err.advice ?? { message: err.message, fix: t('engine.notes.changeInOutlook') };
   if (d.action === 'delete') {
-    note(u, `"${subject}" was deleted in Severa but stays in Outlook: ${advice.message} ${advice.fix}`);
+    note(u, t('engine.notes.deletedStaysInOutlook', { subject, message: advice.message, fix: advice.fix }));
     keepGoneSides(u, c, d, err);
     return;
   }
-  note(u, `"${subject}" was changed in Severa only: ${advice.message} ${advice.fix}`);
+  note(u, t('engine.notes.changedInSeveraOnly', { subject, message: advice.message, fix: advice.fix }));
   if (d.action === 'merge' && c.exchange.event && c.severa.item) {
     await updateSevera(u, c, 'changed in Outlook; the meeting can only change there');
     return;

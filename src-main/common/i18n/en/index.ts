@@ -1,9 +1,10 @@
 import { cli } from './cli.ts';
 import { app } from './app.ts';
 import { checks } from './checks.ts';
+import { engine } from './engine.ts';
 import { report } from './report.ts';
 import { forms } from './window-forms.ts';
 import { window } from './window.ts';
 
 /** Every sentence in English, the source catalog, by area. */
-export const en = { window, forms, app, report, checks, cli };
+export const en = { window, forms, app, report, checks, cli, engine };

@@ -1,9 +1,10 @@
 import { cli } from './cli.ts';
 import { app } from './app.ts';
 import { checks } from './checks.ts';
+import { engine } from './engine.ts';
 import { report } from './report.ts';
 import { forms } from './window-forms.ts';
 import { window } from './window.ts';
 
 /** Every sentence in Finnish, by area. */
-export const fi = { window, forms, app, report, checks, cli };
+export const fi = { window, forms, app, report, checks, cli, engine };
