@@ -1,3 +1,5 @@
+import { t } from '../common/i18n/i18n.ts';
+import { reasonText } from '../common/i18n/reasons.ts';
 import type { CycleReport } from '../common/sync-report.ts';
 import type { CalendarConnector } from '../exchange/calendar-connector.ts';
 import type { PairRecord, SyncStore } from '../store/sync-store.ts';
@@ -92,7 +94,7 @@ function lastSyncWrite(history: readonly CycleReport[], email: string, ids: read
   for (const cycle of history) {
     const user = cycle.users.find((u) => u.email === email);
     const line = user?.changes.find((c) => (c.sourceId && ids.includes(c.sourceId)) || c.subject === subject);
-    if (line) return `the sync last wrote it to ${line.side === 'severa' ? 'Severa' : 'Exchange'} on ${minute(cycle.finishedAt)} (${line.reason})`;
+    if (line) return t(line.side === 'severa' ? 'audit.story.wroteSevera' : 'audit.story.wroteExchange', { at: minute(cycle.finishedAt), reason: reasonText(line.reason) });
   }
   return null;
 }
@@ -103,19 +105,26 @@ const minute = (iso: string) => (Number.isNaN(Date.parse(iso)) ? iso : `${new Da
 function storyOf(p: PairRecord, history: readonly CycleReport[], item: SeveraItem | null, event: SideEvent | null): string {
   const severaAt = item?.modified ?? p.severaModified;
   const exchangeAt = event?.lastModified ?? p.exchangeModified;
-  const later = Date.parse(severaAt) >= Date.parse(exchangeAt) ? 'Severa' : 'Exchange';
-  const times = `last changed in Severa ${minute(severaAt)}, in Exchange ${minute(exchangeAt)} (${later} later)`;
+  const severaLater = Date.parse(severaAt) >= Date.parse(exchangeAt);
+  const times = t(severaLater ? 'audit.story.severaLater' : 'audit.story.exchangeLater', { severa: minute(severaAt), exchange: minute(exchangeAt) });
   const written = lastSyncWrite(history, p.email, [p.severaGuid, p.exchangeId], p.subject);
-  return written ? `${times}; ${written}` : `${times}; the sync has not written it in the recent cycles`;
+  return t('audit.story.joined', { times, written: written ?? t('audit.story.notWritten') });
+}
+
+/** Why an activity does not go to Exchange (the mapping's stable phrases), in the current language. */
+function eligibilityText(reason: string): string {
+  if (reason === 'project tasks are never synced') return t('audit.rules.projectTask');
+  if (reason === 'activity type not selected for Exchange') return t('audit.rules.typeNotSelected');
+  return reason;
 }
 
 /** The rule that makes a difference expected, if one does. */
 function ruleFor(p: PairRecord, item: SeveraItem | null, event: SideEvent | null, online: boolean): string | null {
-  if (p.severaGone || p.exchangeGone) return 'a deletion waits: held by the deletion guard, or an Outlook meeting Exchange Online cannot delete without mailing its attendees';
+  if (p.severaGone || p.exchangeGone) return t('audit.rules.deletionWaits');
   if (online && event && event.fields.attendees.length > 0 && event.fields.organizer === p.mailbox) {
-    return 'Exchange Online: a meeting with attendees changes only in Outlook (any change would mail them), so a change made in Severa stays in Severa';
+    return t('audit.rules.onlineMeeting');
   }
-  if (item && !item.eligible.ok && p.origin === 'severa') return `the activity no longer goes to Exchange: ${item.eligible.reason}`;
+  if (item && !item.eligible.ok && p.origin === 'severa') return t('audit.rules.notToExchange', { why: eligibilityText(item.eligible.reason) });
   return null;
 }
 

@@ -1,5 +1,6 @@
 import { cli } from './cli.ts';
 import { app } from './app.ts';
+import { audit } from './audit.ts';
 import { checks } from './checks.ts';
 import { engine } from './engine.ts';
 import { report } from './report.ts';
@@ -7,4 +8,4 @@ import { forms } from './window-forms.ts';
 import { window } from './window.ts';
 
 /** Every sentence in Finnish, by area. */
-export const fi = { window, forms, app, report, checks, cli, engine };
+export const fi = { window, forms, app, report, checks, cli, engine, audit };
