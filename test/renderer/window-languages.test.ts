@@ -231,8 +231,8 @@ describe('the window in Finnish and Swedish, over the real handlers and runner',
     await bridge.push('status', { state: 'idle', consecutiveFailures: 0 });
 
     // The last automatic comparison: its line in the status card, its differences and who was not compared below.
-    // (The audit's own story and rule sentences come from src-main/sync/agreement-audit.ts, in English, not from the
-    // catalogs: neutral stand-ins here, so this checks what the window itself says.)
+    // (The audit's own story and rule sentences are made by src-main/sync/agreement-audit.ts in the main process's
+    // language (test/sync/engine-languages.test.ts): neutral stand-ins here, so this checks what the window itself says.)
     const story = 'Severa 2026-11-20 06:22 UTC, Exchange 2026-11-20 07:01 UTC';
     await bridge.push('status', {
       state: 'idle',
