@@ -509,6 +509,24 @@ describe('fault tolerance', () => {
     expect(w.calendar.items(AINO.email).map((e) => e.fields.subject)).toEqual(['Planning r2']);
   });
 
+  it("a write Exchange answers 'not found' for while the item stands (one occurrence of a series) does not mark it gone: no second copy (long soak seed 2, K7)", async () => {
+    const w = new World({ enrol: [AINO] });
+    const s = w.severa.userCreate({ name: 'Planning r1', startDateTime: at(1, '09:00'), endDateTime: at(1, '10:00'), activityType: { guid: TYPE.meeting }, ownerUser: { guid: AINO.guid } });
+    await w.cycle();
+    w.tick();
+    w.severa.userUpdate(s.guid!, { name: 'Planning r2' });
+    w.faults.arm({ method: 'updateEvent', when: 'before', error: () => new CalendarError('not-found', 'ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange', { serverCode: 'ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange' }) });
+    const failed = await w.cycle();
+    expect(failed.users[0].errors.map((e) => e.code)).toEqual(['exchange-not-found']);
+    expect(w.store.pairsForUser(AINO.email)[0].exchangeGone).toBe(false);
+    w.faults.clear();
+    w.tick();
+    const next = await w.cycle();
+    expect(next.users[0].errors).toEqual([]);
+    expect(w.calendar.items(AINO.email).map((e) => e.fields.subject)).toEqual(['Planning r2']);
+    expect(w.severa.all().map((a) => a.name)).toEqual(['Planning r2']);
+  });
+
   it('an item-level failure is reported and retried next cycle, the rest goes on', async () => {
     const w = new World({ enrol: [AINO] });
     w.calendar.userCreate(AINO.email, fields({ subject: 'Fails once', start: at(1, '09:00'), end: at(1, '10:00') }));

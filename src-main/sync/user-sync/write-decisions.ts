@@ -80,7 +80,22 @@ async function handleFailure(u: UserState, c: Candidate, d: Decision, err: unkno
   problem(u, { ...p, message: t('engine.problems.entry', { subject, message: p.message }) });
   if (c.exchange.event) retryLater(u, 'exchange', c.exchange.event.id);
   if (c.severa.item) retryLater(u, 'severa', c.severa.item.guid);
-  keepGoneSides(u, c, d, err);
+  keepGoneSides(u, c, d, err, await exchangeItemGone(u, c, err));
+}
+
+/**
+ * Whether a write that Exchange answered 'not found' really lost its item: a series' write can fail on one occurrence
+ * (an index out of range, an occurrence deleted from the series) while the series stands; marking that gone would have
+ * the next cycle create it again beside itself. So the item is looked up by id once; only when that finds nothing is it
+ * gone (a look-up that fails tells nothing: the next cycle reads the item again anyway).
+ */
+async function exchangeItemGone(u: UserState, c: Candidate, err: unknown): Promise<boolean> {
+  if (!(err instanceof CalendarError) || err.code !== 'not-found' || !c.pair || u.ctx.dryRun) return false;
+  try {
+    return (await freshExchangeEvent(u, c.pair.exchangeId)) === undefined;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -97,7 +112,7 @@ async function keepOutlookMeeting(u: UserState, c: Candidate, d: Decision, err: 
   const advice = err.advice ?? { message: err.message, fix: t('engine.notes.changeInOutlook') };
   if (d.action === 'delete') {
     note(u, t('engine.notes.deletedStaysInOutlook', { subject, message: advice.message, fix: advice.fix }));
-    keepGoneSides(u, c, d, err);
+    keepGoneSides(u, c, d, err, false);
     return;
   }
   note(u, t('engine.notes.changedInSeveraOnly', { subject, message: advice.message, fix: advice.fix }));
@@ -116,15 +131,16 @@ async function keepOutlookMeeting(u: UserState, c: Candidate, d: Decision, err: 
  * this cycle is not reported again. Unless the pair remembers which side is gone, the next cycle takes that side for
  * unchanged (an entry deleted in Outlook and changed in Severa is then "updated" in Exchange, and fails, for good; a
  * deletion to carry over is dropped). So the pair keeps the gone marks, as a held deletion does, and the next cycle
- * decides it again with that side absent. A write that found the Exchange item missing marks it gone too (this also
- * frees a pair a store left in that state earlier). Not a side that is only absent for this user (removed as
- * participant, the activity still exists) or an Exchange series that changed shape: neither is gone.
+ * decides it again with that side absent. A write that found the Exchange item missing (looked up again: `itemGone`)
+ * marks it gone too (this also frees a pair a store left in that state earlier). Not a side that is only absent for
+ * this user (removed as participant, the activity still exists) or an Exchange series that changed shape: neither is
+ * gone.
  */
-function keepGoneSides(u: UserState, c: Candidate, d: Decision, err: unknown): void {
+function keepGoneSides(u: UserState, c: Candidate, d: Decision, err: unknown, itemGone: boolean): void {
   const p = c.pair;
   if (!p || u.ctx.dryRun) return;
   const writesExchange = d.action === 'merge' || ((d.action === 'update' || d.action === 'delete') && d.side === 'exchange');
-  const exchangeMissing = writesExchange && err instanceof CalendarError && err.code === 'not-found';
+  const exchangeMissing = writesExchange && err instanceof CalendarError && err.code === 'not-found' && itemGone;
   const exchangeGone = p.exchangeGone || (c.exchange.state === 'absent' && !c.exchange.reshaped) || exchangeMissing;
   const severaGone = p.severaGone || (c.severa.state === 'absent' && !c.severa.leftBy);
   if (exchangeGone === p.exchangeGone && severaGone === p.severaGone) return;
