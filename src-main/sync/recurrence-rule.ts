@@ -1,5 +1,6 @@
 import type { DayGroup, EventFields, OccurrenceException, RecurrenceRule, WeekOrdinal, Weekday } from './calendar-event.ts';
 import { addDays, formatDate, isDate, localDate, localParts, localToMs, weekdayOf } from './zoned-time.ts';
+import { t } from '../common/i18n/i18n.ts';
 
 /**
  * What a RecurrenceRule means, side-neutral and pure: its occurrence dates (the way Exchange counts them, MS-OXOCAL),
@@ -21,6 +22,12 @@ const MAX_POSITIONS = 100_000;
 
 export const isWeekday = (v: unknown): v is Weekday => typeof v === 'string' && (WEEKDAYS as readonly string[]).includes(v);
 export const isDayGroup = (v: unknown): v is DayGroup => typeof v === 'string' && (DAY_GROUPS as readonly string[]).includes(v);
+
+/** A day of the week as the reader's language names it ("Sunday" / "sunnuntai" / "söndag"). */
+export function weekdayName(day: string): string {
+  return isWeekday(day) ? t(`engine.rule.days.${day}`) : day;
+}
+
 
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();

@@ -9,7 +9,8 @@ import type {
   SeveraRecurrence,
   SeveraUser,
 } from './severa-port.ts';
-import { canonicalRule, occurrenceDates, sameDatesWithWeekStart } from './recurrence-rule.ts';
+import { t } from '../common/i18n/i18n.ts';
+import { canonicalRule, occurrenceDates, sameDatesWithWeekStart, weekdayName } from './recurrence-rule.ts';
 import type { SeveraDayOrdinalOption } from './severa-port.ts';
 import { addDays, formatWithOffset, isDate, localDate, localParts, localToMs } from './zoned-time.ts';
 
@@ -126,13 +127,13 @@ export function severaRecurrenceToRule(rec: SeveraRecurrence, startDate: string,
         : { frequency: 'Yearly', interval: 1, month: p.yearly?.month ? MONTHS.indexOf(p.yearly.month) + 1 : Number(startDate.slice(5, 7)), startDate, ...end };
       if (m.dayOrdinal && m.dayOrdinalOption) {
         const day = isWeekday(m.dayOrdinalOption) ? m.dayOrdinalOption : GROUP_FROM_SEVERA[m.dayOrdinalOption];
-        if (!day) return { rule: null, reason: `the pattern "${m.dayOrdinal} ${String(m.dayOrdinalOption)}" has no equivalent in Exchange's recurrence` };
+        if (!day) return { rule: null, reason: t('engine.series.noEquivalent', { pattern: `${m.dayOrdinal} ${String(m.dayOrdinalOption)}` }) };
         return done({ ...base, weekOrdinal: m.dayOrdinal as WeekOrdinal, dayOfWeek: day });
       }
       return done({ ...base, dayOfMonth: m.dayOfMonth ?? Number(startDate.slice(8, 10)) });
     }
     default:
-      return { rule: null, reason: `unknown recurrence frequency "${String((rec as { frequency?: unknown }).frequency)}"` };
+      return { rule: null, reason: t('engine.series.unknownFrequency', { frequency: String((rec as { frequency?: unknown }).frequency) }) };
   }
 }
 
@@ -142,9 +143,9 @@ export function severaRecurrenceToRule(rec: SeveraRecurrence, startDate: string,
  */
 export function severaRecurrenceProblem(rule: RecurrenceRule): string | null {
   if (rule.frequency === 'Weekly' && rule.interval > 1 && !sameDatesWithWeekStart(rule, SEVERA_FIRST_DAY_OF_WEEK)) {
-    return `Severa counts "every ${rule.interval} weeks" in weeks that start on Monday, which would put this series (weeks starting on ${rule.firstDayOfWeek ?? 'Sunday'}) on other dates`;
+    return t('engine.series.severaWeekStart', { interval: rule.interval, weekStart: weekdayName(rule.firstDayOfWeek ?? 'Sunday') });
   }
-  if (rule.frequency === 'Yearly' && rule.interval !== 1) return 'Severa repeats a yearly series every year';
+  if (rule.frequency === 'Yearly' && rule.interval !== 1) return t('engine.series.severaYearly');
   return null;
 }
 
@@ -176,7 +177,7 @@ export function reachesBeyondSeveraHorizon(rule: RecurrenceRule): boolean {
 export function severaHorizonProblem(rule: RecurrenceRule, windowEndDate: string): string | null {
   const horizon = severaHorizonDate(rule);
   if (windowEndDate <= horizon || !reachesBeyondSeveraHorizon(rule)) return null;
-  return `Severa shows a series' occurrences for about two years after it starts (${rule.startDate}), and this one goes on past ${horizon}`;
+  return t('engine.series.severaHorizon', { start: rule.startDate, horizon });
 }
 
 const isWorkWeek = (days: readonly Weekday[] | undefined) => !!days && days.length === 5 && WORK_WEEK.every((d) => days.includes(d));

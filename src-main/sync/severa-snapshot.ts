@@ -242,7 +242,7 @@ export class SeveraSnapshot {
       const isChild = !!parentGuid && (row.recurrenceType === 'Occurrence' || row.recurrenceType === 'Exception');
       if (!isChild) {
         if (row.recurrence && row.recurrenceType !== 'None' && !this.isWholeSeries(row)) {
-          this.flattenSeries(row, this.flattenReasonOf(row) ?? 'pattern not supported');
+          this.flattenSeries(row, this.flattenReasonOf(row) ?? t('engine.series.notSupported'));
           continue;
         }
         if (seen.has(row.guid)) continue;
@@ -252,7 +252,7 @@ export class SeveraSnapshot {
       const parent = await this.activity(parentGuid);
       if (!parent) continue;
       if (!this.isWholeSeries(parent)) {
-        this.flattenSeries(parent, this.flattenReasonOf(parent) ?? 'pattern not supported');
+        this.flattenSeries(parent, this.flattenReasonOf(parent) ?? t('engine.series.notSupported'));
         push(this.toItem(row, parentGuid));
       } else if (!seen.has(parent.guid!)) {
         // A changed occurrence of a series that travels whole: the series is the item.

@@ -4,6 +4,7 @@ import type { SideEvent } from '../calendar-event.ts';
 import { parseOccurrenceItemId, serverItemId } from '../series-flattening.ts';
 import type { SeveraItem } from '../severa-snapshot.ts';
 import { describeLocation } from '../../exchange/exchange-locations.ts';
+import { t } from '../../common/i18n/i18n.ts';
 import { relocatePairs } from './relocate-pairs.ts';
 import { note, type UserState } from './user-sync-state.ts';
 
@@ -94,7 +95,7 @@ async function readExchange(u: UserState, stored: StoredPairs): Promise<{ view: 
       moved = (await locateMailbox(u, remembered, null)) || true;
     } else if (err instanceof CalendarError && err.code === 'invalid-sync-state') {
       // The server forgot our position: read everything again; the pairs keep what was already synced.
-      note(u, 'Exchange no longer accepted the sync position for this mailbox: everything was read again and matched with the existing pairs.');
+      note(u, t('engine.notes.syncPositionForgotten'));
     } else throw err;
     changes = await u.ctx.calendar.syncChanges(u.mailbox, null);
     view.full = true;
@@ -110,7 +111,8 @@ async function readExchange(u: UserState, stored: StoredPairs): Promise<{ view: 
     pairs = relocated.pairs;
     view.relocated = relocated.ids;
     const { found, notFound } = relocated;
-    note(u, `The mailbox moved from ${describeLocation(remembered)} to ${describeLocation(u.where.location)}: ${found} synced ${found === 1 ? 'entry was' : 'entries were'} found again there${notFound ? `, ${notFound} not (looked up by their old ids)` : ''}.`);
+    const where = { from: describeLocation(remembered), to: describeLocation(u.where.location), count: found, notFound };
+    note(u, t(notFound ? 'engine.notes.mailboxMovedSomeLost' : 'engine.notes.mailboxMoved', where));
   }
   if (view.full) await verifyMissing(u, pairs, view);
   return { view, pairs };
