@@ -22,10 +22,22 @@ const REASONS: Record<string, TextKey> = {
   'the Exchange series changed its pattern; Severa gets it in its new shape': 'report.reasons.seriesReshaped',
   'finishing an interrupted copy from Exchange': 'report.reasons.recovered',
   'restored from the deletion journal': 'report.reasons.restored',
+  'changed in Outlook; the meeting can only change there': 'report.reasons.changedInOutlookOnly',
 };
+
+/** What the writes add to a decision's reason (src-main/sync/user-sync: severa-writes.ts, exchange-writes.ts, write-decisions.ts). */
+const SUFFIXES: ReadonlyArray<[string, TextKey]> = [
+  [' (removed as participant)', 'report.reasons.removedAsParticipant'],
+  ['; an occurrence changed in Severa is kept', 'report.reasons.occurrenceKept'],
+  [': takes part again', 'report.reasons.takesPartAgain'],
+];
 
 export function reasonText(reason: string | undefined): string {
   if (!reason) return '';
   const key = REASONS[reason];
-  return key ? t(key) : reason;
+  if (key) return t(key);
+  for (const [suffix, suffixKey] of SUFFIXES) {
+    if (reason.endsWith(suffix) && reason.length > suffix.length) return t(suffixKey, { reason: reasonText(reason.slice(0, -suffix.length)) });
+  }
+  return reason;
 }

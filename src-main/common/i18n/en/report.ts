@@ -87,5 +87,10 @@ export const report = {
     seriesReshaped: 'the Exchange series changed its pattern; Severa gets it in its new shape',
     recovered: 'finishing an interrupted copy from Exchange',
     restored: 'restored from the deletion journal',
+    changedInOutlookOnly: 'changed in Outlook; the meeting can only change there',
+    /** A reason with what else happened ("deleted in Exchange (removed as participant)"). */
+    removedAsParticipant: '{{reason}} (removed as participant)',
+    occurrenceKept: '{{reason}}; an occurrence changed in Severa is kept',
+    takesPartAgain: '{{reason}}: takes part again',
   },
 };

@@ -85,5 +85,9 @@ export const report: CatalogOf<typeof en> = {
     seriesReshaped: 'Exchangen toistuvan sarjan toistokaava muuttui; Severa saa sen uudessa muodossaan',
     recovered: 'keskeytyneen kopioinnin viimeistely Exchangesta',
     restored: 'palautettu poistojen kirjanpidosta',
+    changedInOutlookOnly: 'muutettu Outlookissa; kokousta voi muuttaa vain siellä',
+    removedAsParticipant: '{{reason}} (poistettu osallistujista)',
+    occurrenceKept: '{{reason}}; Severassa muutettu toistokerta säilytetään',
+    takesPartAgain: '{{reason}}: osallistuu taas',
   },
 };

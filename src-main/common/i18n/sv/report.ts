@@ -85,5 +85,9 @@ export const report: CatalogOf<typeof en> = {
     seriesReshaped: 'Exchange-seriens mönster ändrades; Severa får den i sin nya form',
     recovered: 'slutför en avbruten kopiering från Exchange',
     restored: 'återställd från borttagningsjournalen',
+    changedInOutlookOnly: 'ändrad i Outlook; mötet kan bara ändras där',
+    removedAsParticipant: '{{reason}} (borttagen som deltagare)',
+    occurrenceKept: '{{reason}}; en förekomst som ändrats i Severa behålls',
+    takesPartAgain: '{{reason}}: deltar igen',
   },
 };
