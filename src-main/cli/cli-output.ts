@@ -178,6 +178,22 @@ export function formatAuditStatus(audit: AuditStatus): string[] {
   return [...formatLastAudit(audit.last), ...(audit.everyHours > 0 && audit.nextAfter ? [t('cli.status.nextAudit', { time: audit.nextAfter })] : [])];
 }
 
+/** Each field the audit compares, by the name it reports (src-main/sync/agreement-audit.ts), in the reader's language. */
+const WHAT: Record<string, TextKey> = {
+  subject: 'cli.audit.what.subject',
+  start: 'cli.audit.what.start',
+  end: 'cli.audit.what.end',
+  'all-day': 'cli.audit.what.allDay',
+  location: 'cli.audit.what.location',
+  body: 'cli.audit.what.body',
+  private: 'cli.audit.what.private',
+  recurrence: 'cli.audit.what.recurrence',
+  occurrences: 'cli.audit.what.occurrences',
+  'missing in Exchange': 'cli.audit.what.missingInExchange',
+  'missing in Severa': 'cli.audit.what.missingInSevera',
+};
+const whatText = (what: string) => (Object.hasOwn(WHAT, what) ? t(WHAT[what]) : what);
+
 /** The last automatic audit: its counts, who could not be audited, and the differences no rule explains with their story. */
 export function formatLastAudit(last: LastAudit): string[] {
   if (last.error) return [t('cli.status.lastAuditFailed', { when: last.at, why: last.error })];
@@ -187,7 +203,7 @@ export function formatLastAudit(last: LastAudit): string[] {
   for (const f of last.failedUsers) out.push(`  ${t('cli.audit.couldNotAudit', { email: f.email, why: f.error })}`);
   const unexplained = last.differences.filter((d) => d.rule === null);
   for (const d of unexplained.slice(0, MAX_LISTED_AUDIT_DIFFERENCES)) {
-    out.push(`  ${d.email}: "${d.subject}" (${d.start.slice(0, 16).replace('T', ' ')}): ${d.what}: Severa ${d.severa === null ? '-' : JSON.stringify(d.severa)}, Exchange ${d.exchange === null ? '-' : JSON.stringify(d.exchange)}`);
+    out.push(`  ${d.email}: "${d.subject}" (${d.start.slice(0, 16).replace('T', ' ')}): ${whatText(d.what)}: Severa ${d.severa === null ? '-' : JSON.stringify(d.severa)}, Exchange ${d.exchange === null ? '-' : JSON.stringify(d.exchange)}`);
     out.push(`    ${d.story}`);
   }
   if (last.unexplained > MAX_LISTED_AUDIT_DIFFERENCES) out.push(`  ${t('cli.report.more', { count: last.unexplained - MAX_LISTED_AUDIT_DIFFERENCES })}`);
@@ -206,7 +222,7 @@ export function formatAudit(report: AuditReport): string {
     const agree = t('cli.audit.agree', { email: u.email, agreeing: u.agreeing, pairs: u.pairs });
     out.push(`  ${u.differences.length ? t('cli.audit.differences', { agree, count: u.differences.length, unexplained }) : agree}`);
     for (const d of u.differences) {
-      out.push(`    "${d.subject}" (${d.start.slice(0, 16).replace('T', ' ')}): ${d.what}: Severa ${d.severa === null ? '-' : JSON.stringify(d.severa)}, Exchange ${d.exchange === null ? '-' : JSON.stringify(d.exchange)}`);
+      out.push(`    "${d.subject}" (${d.start.slice(0, 16).replace('T', ' ')}): ${whatText(d.what)}: Severa ${d.severa === null ? '-' : JSON.stringify(d.severa)}, Exchange ${d.exchange === null ? '-' : JSON.stringify(d.exchange)}`);
       out.push(`      ${d.story}`);
       out.push(`      ${d.rule ? t('cli.audit.why', { rule: d.rule }) : t('cli.audit.noRule')}`);
     }

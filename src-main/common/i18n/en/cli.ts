@@ -146,6 +146,20 @@ export const cli = {
     differences_other: '{{agree}}; {{count}} differences, {{unexplained}} not explained by a rule',
     why: 'Why: {{rule}}.',
     noRule: 'No rule explains this: the next change to either side brings them in line; to fix it now, edit the entry on the side that is right.',
+    /** What differs, by the audit's name for it (src-main/sync/agreement-audit.ts). */
+    what: {
+      subject: 'subject',
+      start: 'start',
+      end: 'end',
+      allDay: 'all-day',
+      location: 'location',
+      body: 'body',
+      private: 'private',
+      recurrence: 'recurrence',
+      occurrences: 'occurrences',
+      missingInExchange: 'missing in Exchange',
+      missingInSevera: 'missing in Severa',
+    },
   },
   restore: {
     empty: 'The journal holds no deletion.',
