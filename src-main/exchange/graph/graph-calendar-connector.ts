@@ -8,6 +8,7 @@ import { graphErrorOf } from './graph-errors.ts';
 import { graphEventBody, ifMatchFor, readGraphEvent, SYNC_TAG_PROPERTY_ID, versionOf, type GraphEvent, type ReadGraphEvent } from './graph-event-mapping.ts';
 import { eventRequest, readSeries, writeExceptions, type SeriesInstance } from './graph-series.ts';
 import { decodeSyncState, encodeSyncState, OccurrenceIndex, type GraphSyncState } from './graph-sync-state.ts';
+import { t } from '../../common/i18n/i18n.ts';
 
 /**
  * Exchange Online through Microsoft Graph, app-only, behind the same CalendarConnector as EWS.
@@ -110,7 +111,7 @@ export class GraphCalendarConnector implements CalendarConnector {
 
   /** The directory user with this address (UPN, primary or an alias); null when none, or more than one, has it. */
   async #findUser(email: string): Promise<{ id: string; mail: string | null } | null> {
-    const what = 'Finding the mailbox';
+    const what = t('report.graph.steps.findingMailbox');
     type User = { id?: string; mail?: string | null; userPrincipalName?: string; proxyAddresses?: string[] };
     const select = '$select=id,mail,userPrincipalName,proxyAddresses';
     const direct = await this.#client.request<User>({ method: 'GET', url: `/users/${encodeURIComponent(email)}?${select}`, mailbox: null, what, operation: 'users/get', accept: [404] });
@@ -212,7 +213,7 @@ export class GraphCalendarConnector implements CalendarConnector {
       url,
       mailbox: smtp,
       headers: { Prefer: `outlook.timezone="UTC", outlook.body-content-type="text", odata.maxpagesize=${this.#pageSize}` },
-      what: 'Reading calendar changes',
+      what: t('report.graph.steps.readingChanges'),
       operation: 'calendarView/delta',
     };
   }
@@ -244,7 +245,7 @@ export class GraphCalendarConnector implements CalendarConnector {
 
   async syncChanges(mailbox: string, syncState: string | null): Promise<CalendarChanges> {
     const smtp = checkMailbox(mailbox);
-    const what = 'Reading calendar changes';
+    const what = t('report.graph.steps.readingChanges');
     const previous = decodeSyncState(syncState);
     this.#known.delete(smtp);
     const prefetched = this.#prefetched.get(smtp);
@@ -322,14 +323,14 @@ export class GraphCalendarConnector implements CalendarConnector {
     if (!Array.isArray(ids)) throw new CalendarError('other', 'getEvents needs a list of ids.');
     const unique = [...new Set(ids.map(checkId))];
     if (unique.length === 0) return [];
-    const read = await this.#readItems(smtp, await this.#userPath(smtp), unique, 'Reading calendar items');
+    const read = await this.#readItems(smtp, await this.#userPath(smtp), unique, t('report.graph.steps.readingItems'));
     return read.found;
   }
 
   async findByTag(mailbox: string, syncTag: string): Promise<SideEvent[]> {
     const smtp = checkMailbox(mailbox);
     if (typeof syncTag !== 'string' || syncTag.trim() === '') throw new CalendarError('other', 'The sync tag to look for is empty.');
-    const what = 'Finding items the sync created';
+    const what = t('report.graph.steps.findingCreated');
     const userPath = await this.#userPath(smtp);
     const quoted = syncTag.replace(/'/g, "''");
     const filter = `singleValueExtendedProperties/any(ep: ep/id eq '${SYNC_TAG_PROPERTY_ID}' and ep/value eq '${quoted}')`;
@@ -396,7 +397,7 @@ export class GraphCalendarConnector implements CalendarConnector {
     const problem = eventFieldsProblem(fields);
     if (problem) throw new CalendarError('other', problem);
     if (typeof syncTag !== 'string' || syncTag.trim() === '') throw new CalendarError('other', 'An item the sync creates needs its sync tag.');
-    const what = 'Creating a calendar item';
+    const what = t('report.graph.steps.creating');
     const userPath = await this.#userPath(smtp);
     const body = {
       ...graphEventBody(fields, { includeRecurrence: true }),
@@ -422,7 +423,7 @@ export class GraphCalendarConnector implements CalendarConnector {
     if (typeof version !== 'string' || version === '') throw new CalendarError('conflict', 'The update carries no version (changeKey); re-read the item first.');
     const problem = eventFieldsProblem(fields);
     if (problem) throw new CalendarError('other', problem);
-    const what = 'Updating a calendar item';
+    const what = t('report.graph.steps.updating');
     const userPath = await this.#userPath(smtp);
     const current = await this.#current(smtp, userPath, id, what);
     if (!current) throw new CalendarError('not-found', `${what} (${smtp}): the item is gone.`);
@@ -463,7 +464,7 @@ export class GraphCalendarConnector implements CalendarConnector {
   async deleteEvent(mailbox: string, id: string): Promise<void> {
     const smtp = checkMailbox(mailbox);
     checkId(id);
-    const what = 'Deleting a calendar item';
+    const what = t('report.graph.steps.deleting');
     const userPath = await this.#userPath(smtp);
     const current = await this.#current(smtp, userPath, id, what);
     if (!current) return;
@@ -495,7 +496,7 @@ export class GraphCalendarConnector implements CalendarConnector {
   async probeMailboxAccess(mailbox: string): Promise<void> {
     const smtp = checkMailbox(mailbox);
     const userPath = await this.#userPath(smtp);
-    await this.#client.request({ method: 'GET', url: `${userPath}/events?$top=1&$select=id`, mailbox: smtp, what: 'Opening the calendar', operation: 'events/list' });
+    await this.#client.request({ method: 'GET', url: `${userPath}/events?$top=1&$select=id`, mailbox: smtp, what: t('report.graph.steps.openingCalendar'), operation: 'events/list' });
   }
 
 }

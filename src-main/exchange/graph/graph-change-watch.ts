@@ -3,6 +3,7 @@ import { GraphClient, MAX_BATCH, retryAfterMs, type GraphRequest, type GraphResp
 import { graphHttpError } from './graph-errors.ts';
 import { versionOf, type GraphEvent } from './graph-event-mapping.ts';
 import { decodeSyncState, encodeSyncState, type GraphSyncState } from './graph-sync-state.ts';
+import { t } from '../../common/i18n/i18n.ts';
 
 /**
  * Near real time for Exchange Online (GraphCalendarConnector.watchChanges). Graph's change notifications need a public
@@ -254,7 +255,7 @@ export class GraphChangeWatch implements ChangeWatch {
       m.notBeforeMs = this.#now() + (retryAfterMs(answer.headers) ?? this.#setup.pollIntervalMs * 2 ** Math.min(5, m.failures + 1));
       return;
     }
-    const error = graphHttpError(answer.status, answer.body, { what: 'Reading calendar changes', mailbox: m.mailbox });
+    const error = graphHttpError(answer.status, answer.body, { what: t('report.graph.steps.readingChanges'), mailbox: m.mailbox });
     if (error.code === 'invalid-sync-state') {
       // The engine's read will meet the same answer and start the mailbox over; until it stored the new position, wait.
       m.reported = { position: read.position, atMs: this.#now() };

@@ -4,6 +4,7 @@ import { GraphCalendarConnector } from './graph-calendar-connector.ts';
 import type { GraphClient } from './graph-client.ts';
 import { aadstsCodeOf } from './graph-errors.ts';
 import { certificateFacts, type AppSignIn } from './graph-sign-in.ts';
+import { t } from '../../common/i18n/i18n.ts';
 
 /**
  * Test connection for Exchange Online, check by check, each passing only on proof: the tenant (its sign-in metadata
@@ -130,7 +131,7 @@ export async function runGraphDiagnostics(o: GraphDiagnosticsOptions): Promise<G
     // With no mailbox to ask (nobody enrolled yet, or a hybrid connection checked on its own) Graph has not answered
     // yet: one small directory read brings its Date header (any answer carries one; its outcome is not the point).
     if (o.client.clockOffsetMs() === null) {
-      await o.client.request({ method: 'GET', url: '/users?$top=1&$select=id', mailbox: null, what: 'Reading the clock of Microsoft Graph', operation: 'users/list', accept: [403, 404] }).catch(() => undefined);
+      await o.client.request({ method: 'GET', url: '/users?$top=1&$select=id', mailbox: null, what: t('report.graph.steps.readingClock'), operation: 'users/list', accept: [403, 404] }).catch(() => undefined);
     }
     add(clockCheck(o.client.clockOffsetMs()));
   }

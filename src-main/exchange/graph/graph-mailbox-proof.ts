@@ -4,6 +4,7 @@ import type { Transport } from '../../net/http-transport.ts';
 import type { GraphClient } from './graph-client.ts';
 import { signInError } from './graph-errors.ts';
 import { msalNetworkModule, msalAuthorityOptions } from './graph-sign-in.ts';
+import { t } from '../../common/i18n/i18n.ts';
 
 /**
  * "Enable my sync" on Exchange Online: the user signs in with Microsoft as themselves (the system browser, authorization
@@ -41,7 +42,7 @@ async function addressesOf(directory: GraphClient, userId: string): Promise<{ ma
     method: 'GET',
     url: `/users/${encodeURIComponent(userId)}?$select=id,mail,userPrincipalName,proxyAddresses`,
     mailbox: null,
-    what: 'Looking up the signed-in account',
+    what: t('report.graph.steps.lookingUpAccount'),
     operation: 'users/get',
   });
   const addresses = new Set<string>();
