@@ -1,3 +1,4 @@
+import { t } from '../common/i18n/i18n.ts';
 import { realTimeOf, type OrgSettings } from '../common/settings-schema.ts';
 import type { SecretSource } from '../common/secrets-contract.ts';
 import type { CycleReport } from '../common/sync-report.ts';
@@ -77,13 +78,14 @@ export interface LiveSyncOptions {
   restartAfterMs?: number;
 }
 
+// Said in the process's language when said (engine.realTime).
 const TEXT = {
-  off: 'Real time is off in the settings.',
-  starting: 'Starting.',
-  cannotStart: (why: string) => `Real time could not start: ${why}`,
-  notSynced: 'Not synced yet: real time starts after the first sync.',
-  noWatch: 'This Exchange connection cannot be watched: changes arrive with the scheduled sync.',
-  notWatched: 'Not watched yet.',
+  get off() { return t('engine.realTime.off'); },
+  get starting() { return t('engine.realTime.starting'); },
+  cannotStart: (why: string) => t('engine.realTime.cannotStart', { why }),
+  get notSynced() { return t('engine.realTime.notSynced'); },
+  get noWatch() { return t('engine.realTime.noWatch'); },
+  get notWatched() { return t('engine.realTime.notWatched'); },
 };
 
 function describe(error: unknown): string {

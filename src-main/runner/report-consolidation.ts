@@ -1,4 +1,5 @@
 import type { CycleReport, UserProblem, UserReport } from '../common/sync-report.ts';
+import { t, type TextKey } from '../common/i18n/i18n.ts';
 
 /**
  * A cycle's report made fit to act on, whatever produced it (the engine, a test's cycle):
@@ -16,19 +17,18 @@ const ORGANIZATION_CODES = new Set(['exchange-auth', 'exchange-config', 'tls', '
 /** User problems that only point at a problem the report already names ("Nothing was synced: Severa could not be read"). */
 const POINTER_CODES = new Set(['severa-unavailable']);
 
-// Every sentence this module adds, in one place.
-const FALLBACK_FIXES: Record<string, string> = {
-  'exchange-error': 'Run Test connection in the settings window (or "check" on the command line) to see which part fails; the next cycle tries again.',
-  'severa-error': 'Run Test connection in the settings window (or "check" on the command line) to see which part fails; the next cycle tries again.',
-  internal: 'See the log for details; the next cycle starts over safely. If it repeats, export the log and report it.',
+// Every sentence this module adds, in one place (said in the process's language).
+const FALLBACK_FIXES: Record<string, TextKey> = {
+  'exchange-error': 'engine.runner.checkWhichFailsFix',
+  'severa-error': 'engine.runner.checkWhichFailsFix',
+  internal: 'engine.runner.internalFix',
 };
-const GENERIC_FIX = 'Run Test connection in the settings window (or "check" on the command line); the next cycle tries again.';
 
 const keyOf = (p: UserProblem) => `${p.code}\u0000${p.message}`;
 
 export function withFix(problem: UserProblem): UserProblem {
   if (problem.fix && problem.fix.trim()) return problem;
-  return { ...problem, fix: FALLBACK_FIXES[problem.code] ?? GENERIC_FIX };
+  return { ...problem, fix: t(Object.hasOwn(FALLBACK_FIXES, problem.code) ? FALLBACK_FIXES[problem.code] : 'engine.runner.genericFix') };
 }
 
 export function consolidateReport(report: CycleReport): CycleReport {

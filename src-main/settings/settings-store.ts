@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LANGUAGE_PREFERENCES } from '../common/i18n/languages.ts';
+import { t } from '../common/i18n/i18n.ts';
 import { orgSettings } from '../common/settings-schema.ts';
 import type { OrgSettings } from '../common/settings-schema.ts';
 import { SettingsMigrationError, migrateSettings } from './settings-migrations.ts';
@@ -68,12 +69,12 @@ export class SettingsStore {
     try {
       migrated = migrateSettings(raw);
     } catch (error) {
-      if (error instanceof SettingsMigrationError) throw new SettingsFileError(error.message, `Fix or remove the "org" section of ${this.path}.`, { cause: error });
+      if (error instanceof SettingsMigrationError) throw new SettingsFileError(error.message, t('report.settingsFile.fixOrg', { path: this.path }), { cause: error });
       throw error;
     }
     const parsed = orgSettings.safeParse(migrated.settings);
     if (!parsed.success) {
-      throw new SettingsFileError(`The stored settings are not valid: ${describeIssues(parsed.error)}.`, 'Open the settings window, correct the admin settings and save.', { cause: parsed.error });
+      throw new SettingsFileError(t('report.settingsFile.invalid', { issues: describeIssues(parsed.error) }), t('report.settingsFile.invalidFix'), { cause: parsed.error });
     }
     if (migrated.applied.length > 0) this.#write({ org: parsed.data });
     return parsed.data;
@@ -82,7 +83,7 @@ export class SettingsStore {
   /** For the runner: its loadSettings must throw when there is nothing usable. */
   requireOrg(): OrgSettings {
     const org = this.loadOrg();
-    if (!org) throw new SettingsFileError('No settings saved yet.', 'An admin fills in the admin settings in the settings window and saves.');
+    if (!org) throw new SettingsFileError(t('report.settingsFile.none'), t('report.settingsFile.noneFix'));
     return org;
   }
 

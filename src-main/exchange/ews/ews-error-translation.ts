@@ -2,6 +2,7 @@ import { ServiceError, ServiceResponseException, ServiceResult, SoapFaultDetails
 import type { ServiceResponse } from 'ews-javascript-api';
 import { CalendarError, type CalendarErrorCode } from '../calendar-connector.ts';
 import type { SoapFaultInfo } from './ews-soap-fault.ts';
+import { t, type TextKey } from '../../common/i18n/i18n.ts';
 
 /**
  * EWS ResponseCodes -> the connector's CalendarError codes, so the engine can retry, resync or report without
@@ -36,19 +37,19 @@ const CODE_BY_RESPONSE: Record<string, CalendarErrorCode> = {
 };
 
 /** What the admin or the engine reads in the log for the common cases. */
-const PLAIN_MESSAGE: Record<string, string> = {
-  ErrorImpersonateUserDenied: 'The delegate account may not impersonate this mailbox (ApplicationImpersonation role missing or scoped out).',
-  ErrorImpersonationFailed: 'Exchange could not impersonate this mailbox.',
-  ErrorNonExistentMailbox: 'Exchange has no mailbox with this address.',
-  ErrorIrresolvableConflict: 'The item changed on Exchange since it was read.',
-  ErrorStaleObject: 'The item changed on Exchange since it was read.',
-  ErrorInvalidSyncStateData: 'Exchange no longer accepts the stored sync state; a full resync is needed.',
-  ErrorItemNotFound: 'The item is not on Exchange (deleted, or not visible to this account).',
-  ErrorServerBusy: 'Exchange is throttling this account.',
-  ErrorMailboxMoveInProgress: 'The mailbox is being moved; try again later.',
-  ErrorMailboxStoreUnavailable: 'The mailbox database is unavailable; try again later.',
-  ErrorInvalidServerVersion: 'The Exchange server is older than the server type chosen in the settings.',
-  ErrorAccessDenied: 'The account has no access to this mailbox or item.',
+const PLAIN_MESSAGE: Record<string, TextKey> = {
+  ErrorImpersonateUserDenied: 'report.ews.plain.impersonateUserDenied',
+  ErrorImpersonationFailed: 'report.ews.plain.impersonationFailed',
+  ErrorNonExistentMailbox: 'report.ews.plain.nonExistentMailbox',
+  ErrorIrresolvableConflict: 'report.ews.plain.changedSinceRead',
+  ErrorStaleObject: 'report.ews.plain.changedSinceRead',
+  ErrorInvalidSyncStateData: 'report.ews.plain.invalidSyncState',
+  ErrorItemNotFound: 'report.ews.plain.itemNotFound',
+  ErrorServerBusy: 'report.ews.plain.serverBusy',
+  ErrorMailboxMoveInProgress: 'report.ews.plain.mailboxMoving',
+  ErrorMailboxStoreUnavailable: 'report.ews.plain.storeUnavailable',
+  ErrorInvalidServerVersion: 'report.ews.plain.invalidServerVersion',
+  ErrorAccessDenied: 'report.ews.plain.accessDenied',
 };
 
 export function responseCodeName(code: unknown): string | undefined {
@@ -62,7 +63,7 @@ export function responseCodeName(code: unknown): string | undefined {
 
 export function calendarErrorFor(responseCode: string, serverMessage: string | undefined, context: string, retryAfterMs?: number, cause?: unknown): CalendarError {
   const code = CODE_BY_RESPONSE[responseCode] ?? 'other';
-  const plain = PLAIN_MESSAGE[responseCode] ?? (serverMessage ? serverMessage.trim() : `Exchange returned ${responseCode}.`);
+  const plain = Object.hasOwn(PLAIN_MESSAGE, responseCode) ? t(PLAIN_MESSAGE[responseCode]) : serverMessage ? serverMessage.trim() : t('report.ews.returned', { code: responseCode });
   return new CalendarError(code, `${context}: ${plain} (${responseCode})`, { serverCode: responseCode, retryAfterMs, cause });
 }
 
@@ -82,12 +83,12 @@ export function calendarErrorForFault(fault: SoapFaultInfo, context: string): Ca
     const retry = fault.responseCode === 'ErrorServerBusy' ? fault.backOffMs : undefined;
     return calendarErrorFor(fault.responseCode, fault.message ?? (fault.faultString || undefined), context, retry);
   }
-  const said = fault.faultString || fault.message || 'no reason given';
+  const said = fault.faultString || fault.message || t('report.ews.noReason');
   const code = fault.faultCode || 'no faultcode';
   if (fault.genericKind === 'Server') {
-    return new CalendarError('transient', `${context}: Exchange reported a server error: ${said} (${code}, HTTP ${fault.status})`, { serverCode: code });
+    return new CalendarError('transient', t('report.ews.serverError', { what: context, said, code, status: fault.status }), { serverCode: code });
   }
-  return new CalendarError('other', `${context}: Exchange refused the request: ${said} (${code}, HTTP ${fault.status})`, { serverCode: code });
+  return new CalendarError('other', t('report.ews.refused', { what: context, said, code, status: fault.status }), { serverCode: code });
 }
 
 function backOffFrom(details: unknown): number | undefined {
@@ -112,7 +113,7 @@ export function translateEwsError(error: unknown, context: string, transportFail
     const backOff = backOffFrom(error.ErrorDetails);
     // The library defaults ResponseCode to ErrorInternalServerError when the fault carries none.
     if (!error.FaultCode && !error.FaultString && name === 'ErrorInternalServerError') {
-      return new CalendarError('transient', `${context}: ${message ?? 'the request failed'}`, { cause: error });
+      return new CalendarError('transient', `${context}: ${message ?? t('report.ews.requestFailed')}`, { cause: error });
     }
     return calendarErrorFor(name, message, context, name === 'ErrorServerBusy' ? backOff : undefined, error);
   }

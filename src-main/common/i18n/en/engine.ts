@@ -183,5 +183,17 @@ export const engine = {
     notEnrolledFix: 'The user enables their own sync first.',
     automaticNotRunning: 'Automatic sync is not running.',
     automaticPaused: 'Automatic sync is paused.',
+    checkWhichFailsFix: 'Run Test connection in the settings window (or "check" on the command line) to see which part fails; the next cycle tries again.',
+    internalFix: 'See the log for details; the next cycle starts over safely. If it repeats, export the log and report it.',
+    genericFix: 'Run Test connection in the settings window (or "check" on the command line); the next cycle tries again.',
+  },
+  /** Why near real time is off or not yet on (src-main/runner/live-sync.ts). */
+  realTime: {
+    off: 'Real time is off in the settings.',
+    starting: 'Starting.',
+    cannotStart: 'Real time could not start: {{why}}',
+    notSynced: 'Not synced yet: real time starts after the first sync.',
+    noWatch: 'This Exchange connection cannot be watched: changes arrive with the scheduled sync.',
+    notWatched: 'Not watched yet.',
   },
 };

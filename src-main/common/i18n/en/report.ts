@@ -143,6 +143,35 @@ export const report = {
       failedFix: 'Check the tenant, application (client) id and credential in the settings.',
     },
   },
+  /** The stored settings cannot be used (src-main/settings/settings-store.ts). */
+  settingsFile: {
+    fixOrg: 'Fix or remove the "org" section of {{path}}.',
+    invalid: 'The stored settings are not valid: {{issues}}.',
+    invalidFix: 'Open the settings window, correct the admin settings and save.',
+    none: 'No settings saved yet.',
+    noneFix: 'An admin fills in the admin settings in the settings window and saves.',
+  },
+  /** Exchange Web Services' errors in plain words (src-main/exchange/ews/ews-error-translation.ts); the server's code stays beside them. */
+  ews: {
+    plain: {
+      impersonateUserDenied: 'The delegate account may not impersonate this mailbox (ApplicationImpersonation role missing or scoped out).',
+      impersonationFailed: 'Exchange could not impersonate this mailbox.',
+      nonExistentMailbox: 'Exchange has no mailbox with this address.',
+      changedSinceRead: 'The item changed on Exchange since it was read.',
+      invalidSyncState: 'Exchange no longer accepts the stored sync state; a full resync is needed.',
+      itemNotFound: 'The item is not on Exchange (deleted, or not visible to this account).',
+      serverBusy: 'Exchange is throttling this account.',
+      mailboxMoving: 'The mailbox is being moved; try again later.',
+      storeUnavailable: 'The mailbox database is unavailable; try again later.',
+      invalidServerVersion: 'The Exchange server is older than the server type chosen in the settings.',
+      accessDenied: 'The account has no access to this mailbox or item.',
+    },
+    returned: 'Exchange returned {{code}}.',
+    serverError: '{{what}}: Exchange reported a server error: {{said}} ({{code}}, HTTP {{status}})',
+    refused: '{{what}}: Exchange refused the request: {{said}} ({{code}}, HTTP {{status}})',
+    noReason: 'no reason given',
+    requestFailed: 'the request failed',
+  },
   reasons: {
     newInSevera: 'new in Severa',
     newInExchange: 'new in Exchange',

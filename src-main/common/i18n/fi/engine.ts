@@ -178,5 +178,16 @@ export const engine: CatalogOf<typeof en> = {
     notEnrolledFix: 'Käyttäjä ottaa ensin oman synkronointinsa käyttöön.',
     automaticNotRunning: 'Automaattinen synkronointi ei ole käynnissä.',
     automaticPaused: 'Automaattinen synkronointi on keskeytetty.',
+    checkWhichFailsFix: 'Suorita asetusikkunassa Testaa yhteys (tai komentorivillä "check") nähdäksesi, mikä osa epäonnistuu; seuraava kierros yrittää uudelleen.',
+    internalFix: 'Katso yksityiskohdat lokista; seuraava kierros aloittaa turvallisesti alusta. Jos virhe toistuu, vie loki ja ilmoita siitä.',
+    genericFix: 'Suorita asetusikkunassa Testaa yhteys (tai komentorivillä "check"); seuraava kierros yrittää uudelleen.',
+  },
+  realTime: {
+    off: 'Reaaliaikaisuus on asetuksissa pois päältä.',
+    starting: 'Käynnistyy.',
+    cannotStart: 'Reaaliaikaisuus ei käynnistynyt: {{why}}',
+    notSynced: 'Ei vielä synkronoitu: reaaliaikaisuus alkaa ensimmäisen synkronoinnin jälkeen.',
+    noWatch: 'Tätä Exchange-yhteyttä ei voi seurata: muutokset tulevat ajastetun synkronoinnin mukana.',
+    notWatched: 'Ei vielä seurannassa.',
   },
 };

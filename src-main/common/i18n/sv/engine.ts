@@ -178,5 +178,16 @@ export const engine: CatalogOf<typeof en> = {
     notEnrolledFix: 'Användaren slår först på sin egen synkronisering.',
     automaticNotRunning: 'Den automatiska synkroniseringen körs inte.',
     automaticPaused: 'Den automatiska synkroniseringen är pausad.',
+    checkWhichFailsFix: 'Kör Testa anslutningen i inställningsfönstret (eller "check" på kommandoraden) för att se vilken del som misslyckas; nästa omgång försöker igen.',
+    internalFix: 'Se loggen för detaljer; nästa omgång börjar om på ett säkert sätt. Om det upprepas, exportera loggen och rapportera det.',
+    genericFix: 'Kör Testa anslutningen i inställningsfönstret (eller "check" på kommandoraden); nästa omgång försöker igen.',
+  },
+  realTime: {
+    off: 'Realtid är avstängd i inställningarna.',
+    starting: 'Startar.',
+    cannotStart: 'Realtid kunde inte starta: {{why}}',
+    notSynced: 'Inte synkroniserad än: realtid startar efter den första synkroniseringen.',
+    noWatch: 'Den här Exchange-anslutningen kan inte bevakas: ändringar kommer med den schemalagda synkroniseringen.',
+    notWatched: 'Bevakas inte än.',
   },
 };
