@@ -11,6 +11,7 @@ import {
   type WriteResult,
 } from './calendar-connector.ts';
 import { describeLocation } from './exchange-locations.ts';
+import { t } from '../common/i18n/i18n.ts';
 
 /**
  * The organization's Exchange as one CalendarConnector, however many connections it has: one (on-premises over EWS, or
@@ -80,11 +81,11 @@ export class RoutedCalendarConnector implements CalendarConnector {
   async #find(mailbox: string): Promise<ExchangeConnection> {
     if (this.#connections.length === 1) return this.#connections[0];
     for (const c of this.#connections) if (await this.#isOn(c, mailbox)) return c;
-    throw new CalendarError('no-mailbox', `No Exchange connection has a mailbox for ${mailbox}.`, {
+    throw new CalendarError('no-mailbox', t('report.routing.noConnection', { mailbox }), {
       serverCode: 'ErrorNonExistentMailbox',
       advice: {
-        message: `Neither ${this.#connections.map((c) => describeLocation(c.location)).join(' nor ')} has a mailbox for ${mailbox}.`,
-        fix: "Check the address in the user's Severa profile, and that the mailbox exists on one of the connections.",
+        message: t('report.routing.neither', { places: this.#connections.map((c) => describeLocation(c.location)).join(t('report.routing.neitherSeparator')), mailbox }),
+        fix: t('report.routing.neitherFix'),
       },
     });
   }
@@ -132,11 +133,11 @@ export class RoutedCalendarConnector implements CalendarConnector {
       }
       if (!there) throw error;
       this.#where.set(key, there);
-      const message = `The mailbox ${key} moved from ${describeLocation(here.location)} to ${describeLocation(there.location)}.`;
+      const message = t('report.routing.moved', { mailbox: key, from: describeLocation(here.location), to: describeLocation(there.location) });
       throw new CalendarError('mailbox-moved', message, {
         serverCode: error.serverCode,
         cause: error,
-        advice: { message, fix: 'Nothing to do: the sync finds the entries in their new place.' },
+        advice: { message, fix: t('report.routing.movedFix') },
       });
     }
   }

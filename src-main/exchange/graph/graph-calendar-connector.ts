@@ -358,11 +358,8 @@ export class GraphCalendarConnector implements CalendarConnector {
 
   #refuseNotifying(item: KnownItem | null, smtp: string, doing: string): void {
     if (!item?.isOrganizer || item.attendees === 0) return;
-    throw new CalendarError('would-notify', `${doing} (${smtp}): the meeting has ${item.attendees} attendee(s), and Exchange Online would mail them.`, {
-      advice: {
-        message: `A meeting in the calendar of ${smtp} has attendees: changing or deleting it through Exchange Online would mail them, so the sync left it as it is.`,
-        fix: 'Change or delete the meeting in Outlook, where its organizer decides whether the attendees are told.',
-      },
+    throw new CalendarError('would-notify', t('report.graph.wouldNotify', { what: doing, mailbox: smtp, attendees: item.attendees }), {
+      advice: { message: t('report.graph.wouldNotifyAdvice', { mailbox: smtp }), fix: t('report.graph.wouldNotifyFix') },
     });
   }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CalendarError } from '../calendar-connector.ts';
 import { TransportFailure, type Transport, type TransportResponse } from '../../net/http-transport.ts';
 import { graphHttpError, graphTransportError } from './graph-errors.ts';
+import { t } from '../../common/i18n/i18n.ts';
 
 /**
  * Microsoft Graph v1.0 over HTTP for many mailboxes: the app's token on every request (a fresh one after a 401), at
@@ -98,11 +99,8 @@ function parseJson(response: TransportResponse, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new CalendarError('bad-response', `${what}: Microsoft Graph answered HTTP ${response.status} with ${/html/i.test(type) ? 'a web page' : 'something'} that is not JSON.`, {
-      advice: {
-        message: 'The Graph address answered something that is not Microsoft Graph.',
-        fix: 'Check the Graph address in the settings, and that no proxy or login page stands in between.',
-      },
+    throw new CalendarError('bad-response', t(/html/i.test(type) ? 'report.graph.notJsonPage' : 'report.graph.notJsonOther', { what, status: response.status }), {
+      advice: { message: t('report.graph.notGraph'), fix: t('report.graph.notGraphFix') },
     });
   }
 }

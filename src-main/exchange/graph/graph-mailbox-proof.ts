@@ -77,7 +77,7 @@ export async function proveMailboxOwnership(o: MailboxProofOptions): Promise<Mai
     );
   } catch (error) {
     const e = signInError(error, { tenant: o.tenant, clientId: o.clientId, credential: 'secret' }, new URL(o.authorityHost).host);
-    return { ok: false, message: e.advice?.message ?? e.message, fix: e.advice?.fix ?? 'Try signing in again.' };
+    return { ok: false, message: e.advice?.message ?? e.message, fix: e.advice?.fix ?? t('report.graph.proof.tryAgain') };
   } finally {
     // Nothing of the sign-in is kept: the proof is all the sync needs.
     const cache = app.getTokenCache();
@@ -85,13 +85,13 @@ export async function proveMailboxOwnership(o: MailboxProofOptions): Promise<Mai
   }
   const claims = (result?.idTokenClaims ?? {}) as { oid?: unknown; preferred_username?: unknown; tid?: unknown };
   const signedInAs = typeof claims.preferred_username === 'string' ? claims.preferred_username : (result?.account?.username ?? '');
-  if (typeof claims.oid !== 'string') return { ok: false, message: 'The sign-in did not say who signed in.', fix: 'Try signing in again.' };
+  if (typeof claims.oid !== 'string') return { ok: false, message: t('report.graph.proof.noOid'), fix: t('report.graph.proof.tryAgain') };
   const { mail, addresses } = await addressesOf(o.directory, claims.oid);
   if (!addresses.has(email)) {
     return {
       ok: false,
-      message: `You signed in as ${signedInAs || 'another account'}, whose mailbox does not have the address ${email} that Severa knows you by.`,
-      fix: `Sign in with the Microsoft account of ${email}, or ask the admin to use your mailbox's address in Severa.`,
+      message: t('report.graph.proof.wrongAccount', { account: signedInAs || t('report.graph.proof.anotherAccount'), email }),
+      fix: t('report.graph.proof.wrongAccountFix', { email }),
     };
   }
   return { ok: true, mailbox: mail ?? email, signedInAs };

@@ -3,6 +3,7 @@ import { ConfidentialClientApplication, LogLevel, type Configuration, type INetw
 import { CalendarError } from '../calendar-connector.ts';
 import type { Transport } from '../../net/http-transport.ts';
 import { signInError, type SignInContext } from './graph-errors.ts';
+import { t } from '../../common/i18n/i18n.ts';
 
 /**
  * App-only sign-in to Microsoft Entra ID (client credentials) with @azure/msal-node: a certificate (preferred) or a
@@ -49,8 +50,8 @@ export function certificateFacts(certificatePem: string): CertificateFacts {
   try {
     cert = new X509Certificate(certificatePem);
   } catch {
-    throw new CalendarError('config', 'The certificate file does not hold a PEM certificate (-----BEGIN CERTIFICATE-----).', {
-      advice: { message: 'The certificate file does not hold a PEM certificate.', fix: 'Choose the certificate (public part, .pem or .cer in Base64) you uploaded to the app registration.' },
+    throw new CalendarError('config', t('report.graph.certNotPem'), {
+      advice: { message: t('report.graph.certNotPemAdvice'), fix: t('report.graph.certNotPemFix') },
     });
   }
   return { thumbprintSha256: createHash('sha256').update(cert.raw).digest('hex').toUpperCase(), notAfter: new Date(cert.validTo).toISOString(), subject: cert.subject };
@@ -61,14 +62,14 @@ function checkPrivateKey(privateKeyPem: string, certificatePem: string): void {
   try {
     key = createPrivateKey(privateKeyPem);
   } catch {
-    throw new CalendarError('config', 'The certificate\'s private key is not a PEM private key.', {
-      advice: { message: 'The stored private key is not a PEM private key.', fix: 'Enter the private key of the certificate (-----BEGIN PRIVATE KEY-----), unencrypted, in the settings.' },
+    throw new CalendarError('config', t('report.graph.keyNotPem'), {
+      advice: { message: t('report.graph.keyNotPemAdvice'), fix: t('report.graph.keyNotPemFix') },
     });
   }
   const cert = new X509Certificate(certificatePem);
   if (!cert.checkPrivateKey(key)) {
-    throw new CalendarError('config', 'The private key does not belong to the certificate.', {
-      advice: { message: 'The stored private key does not belong to the chosen certificate.', fix: 'Enter the private key that was made with this certificate, or choose the matching certificate file.' },
+    throw new CalendarError('config', t('report.graph.keyMismatch'), {
+      advice: { message: t('report.graph.keyMismatchAdvice'), fix: t('report.graph.keyMismatchFix') },
     });
   }
 }
@@ -123,13 +124,13 @@ export class AppSignIn {
     this.#transport = options.transport;
     const tenant = options.tenant.trim();
     if (!/^[A-Za-z0-9.-]+$/.test(tenant)) {
-      throw new CalendarError('config', `"${tenant}" is not a tenant domain or id.`, {
-        advice: { message: `"${tenant}" is not a tenant domain or id.`, fix: 'Enter the tenant as its primary domain (contoso.onmicrosoft.com) or its directory (tenant) id.' },
+      throw new CalendarError('config', t('report.graph.aadsts.notTenant', { tenant }), {
+        advice: { message: t('report.graph.aadsts.notTenant', { tenant }), fix: t('report.graph.badTenantFix') },
       });
     }
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(options.clientId.trim())) {
-      throw new CalendarError('config', `"${options.clientId}" is not an application (client) id.`, {
-        advice: { message: `"${options.clientId}" is not an application (client) id.`, fix: 'Copy the Application (client) ID, a GUID, from the app registration\'s overview page.' },
+      throw new CalendarError('config', t('report.graph.badClientId', { clientId: options.clientId }), {
+        advice: { message: t('report.graph.badClientId', { clientId: options.clientId }), fix: t('report.graph.badClientIdFix') },
       });
     }
     this.#authorityHost = (options.authorityHost ?? MICROSOFT_SIGN_IN_HOST).replace(/\/+$/, '');
