@@ -1,11 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setLanguage } from '../../src-main/common/i18n/i18n.ts';
 import type { Language } from '../../src-main/common/i18n/i18n.ts';
+import { formatAudit } from '../../src-main/cli/cli-output.ts';
+import { reasonText } from '../../src-main/common/i18n/reasons.ts';
+import { signInError } from '../../src-main/exchange/graph/graph-errors.ts';
+import { RoutedCalendarConnector } from '../../src-main/exchange/routed-calendar-connector.ts';
 import { auditAgreement } from '../../src-main/sync/agreement-audit.ts';
+import { severaRecurrenceProblem } from '../../src-main/sync/severa-activity-mapping.ts';
 import { listDeletions, restoreDeletion, RestoreError } from '../../src-main/sync/sync-engine.ts';
 import { differences } from '../../src-main/sync/user-sync/verify-writes.ts';
 import { englishMatchers } from '../renderer/english-leftovers.ts';
-import { fields } from './fakes/fake-calendar.ts';
+import { FakeCalendar, fields } from './fakes/fake-calendar.ts';
 import { AINO, at, TYPE, World } from './fakes/demo-world.ts';
 
 /**
@@ -31,9 +36,31 @@ function seedMany(w: World, n: number) {
   return created;
 }
 
-const WORDS: Record<Exclude<Language, 'en'>, { held: RegExp; restored: RegExp; story: RegExp; rule: RegExp; holds: RegExp }> = {
-  fi: { held: /poistot on pidätetty/, restored: /on palautettu/, story: /muutettu viimeksi Severassa/, rule: /poisto odottaa/, holds: /palvelimella/ },
-  sv: { held: /borttagningarna hålls kvar/, restored: /är tillbaka i/, story: /senast ändrad i Severa/, rule: /en borttagning väntar/, holds: /servern har/ },
+const WORDS: Record<Exclude<Language, 'en'>, { held: RegExp; restored: RegExp; story: RegExp; rule: RegExp; holds: RegExp; moved: RegExp; participant: RegExp; secretExpired: RegExp; yearly: RegExp; missing: RegExp }> = {
+  fi: {
+    held: /poistot on pidätetty/,
+    restored: /on palautettu/,
+    story: /muutettu viimeksi Severassa/,
+    rule: /poisto odottaa/,
+    holds: /palvelimella/,
+    moved: /^Postilaatikko on siirretty .*: 1 synkronoitu merkintä löytyi sieltä uudelleen\.$/,
+    participant: /^poistettu Exchangesta \(poistettu osallistujista\)$/,
+    secretExpired: /Asiakassalaisuus on vanhentunut/,
+    yearly: /joka vuosi/,
+    missing: /puuttuu Severasta/,
+  },
+  sv: {
+    held: /borttagningarna hålls kvar/,
+    restored: /är tillbaka i/,
+    story: /senast ändrad i Severa/,
+    rule: /en borttagning väntar/,
+    holds: /servern har/,
+    moved: /^Postlådan flyttades från .*: 1 synkroniserad post hittades där igen\.$/,
+    participant: /^borttagen i Exchange \(borttagen som deltagare\)$/,
+    secretExpired: /Klienthemligheten har gått ut/,
+    yearly: /varje år/,
+    missing: /saknas i Severa/,
+  },
 };
 
 describe.each(['fi', 'sv'] as const)('the engine in %s', (language) => {
@@ -68,6 +95,57 @@ describe.each(['fi', 'sv'] as const)('the engine in %s', (language) => {
     expect(refused).toBeInstanceOf(RestoreError);
 
     const texts = [guard.message, guard.fix ?? '', ...held.notes, difference.story, difference.rule ?? '', restored.message, (refused as RestoreError).message];
+    expect(englishIn(texts, language), texts.join('\n')).toEqual([]);
+  });
+
+  it("says a moved mailbox's note, the reasons the writes add, why a series goes as occurrences, a Graph sign-in's advice and the audit's field in the language", async () => {
+    const w = new World({ enrol: [AINO] });
+    const online = new FakeCalendar({ mailboxes: [], now: () => new Date(w.clock), idPrefix: 'G' });
+    w.connector = new RoutedCalendarConnector({
+      connections: [
+        { location: 'ews:mail.contoso.example/ews/exchange.asmx', connector: w.calendar },
+        { location: 'graph:contoso.onmicrosoft.com', connector: online },
+      ],
+    });
+    w.calendar.userCreate(AINO.email, fields({ subject: 'Made in Outlook', start: at(2, '09:00'), end: at(2, '10:00') }));
+    await w.cycle();
+    await w.cycle();
+    w.tick();
+    w.calendar.moveMailboxTo(online, AINO.email);
+    const moved = (await w.cycle()).users[0];
+    expect(moved.outcome).toBe('ok');
+    const note = moved.notes.find((n) => WORDS[language].moved.test(n));
+    expect(note, moved.notes.join('\n')).toBeDefined();
+
+    const participant = reasonText('deleted in Exchange (removed as participant)');
+    expect(participant).toMatch(WORDS[language].participant);
+    const reasons = [
+      participant,
+      reasonText('changed in Severa; an occurrence changed in Severa is kept'),
+      reasonText('changed in Exchange: takes part again'),
+      reasonText('changed in Outlook; the meeting can only change there'),
+      reasonText('conflict: Severa changed later (removed as participant)'),
+    ];
+
+    const yearly = severaRecurrenceProblem({ frequency: 'Yearly', interval: 2, month: 3, dayOfMonth: 1, startDate: '2026-03-01' })!;
+    expect(yearly).toMatch(WORDS[language].yearly);
+
+    const signIn = signInError(
+      { errorCode: 'invalid_client', errorMessage: 'AADSTS7000222: The provided client secret keys for app are expired.' },
+      { tenant: 'contoso.onmicrosoft.com', clientId: '11111111-2222-3333-4444-555555555555', credential: 'secret' },
+      'login.microsoftonline.com',
+    );
+    expect(signIn.serverCode).toBe('AADSTS7000222');
+    expect(signIn.advice?.message).toMatch(WORDS[language].secretExpired);
+    expect(signIn.advice?.fix).toMatch(/Certificates & secrets/);
+
+    const audit = formatAudit({
+      auditedAt: '2026-11-24T08:00:00Z',
+      users: [{ email: AINO.email, pairs: 1, agreeing: 0, differences: [{ subject: 'Board', start: '2026-11-24T07:00:00Z', what: 'missing in Severa', severa: null, exchange: 'Board', story: '', rule: null }] }],
+    });
+    expect(audit).toMatch(WORDS[language].missing);
+
+    const texts = [note!, ...reasons, yearly, signIn.message, signIn.advice!.message, signIn.advice!.fix, audit];
     expect(englishIn(texts, language), texts.join('\n')).toEqual([]);
   });
 
