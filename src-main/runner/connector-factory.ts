@@ -13,6 +13,7 @@ import { nodeTransport, type Transport } from '../net/http-transport.ts';
 import { networkForSettings } from '../net/settings-network.ts';
 import { SeveraClient } from '../severa/severa-client.ts';
 import type { CountedCalendar, ConnectorFactory, CountedSevera } from './runner-types.ts';
+import { t, type TextKey } from '../common/i18n/i18n.ts';
 
 /**
  * Builds the real peers from settings + secrets. Secrets come only from the SecretSource (keychain or environment),
@@ -21,17 +22,23 @@ import type { CountedCalendar, ConnectorFactory, CountedSevera } from './runner-
  */
 
 // Every sentence this module says, in one place.
+// Said in the process's language (engine.connectors).
+const MISSING: Record<string, TextKey> = {
+  'exchange-delegate-password': 'engine.connectors.missing.delegatePassword',
+  'graph-client-secret': 'engine.connectors.missing.clientSecret',
+  'graph-certificate-key': 'engine.connectors.missing.certificateKey',
+  'severa-client-secret': 'engine.connectors.missing.severaSecret',
+};
 const TEXT = {
-  secretMissing: (what: string) => `No ${what} is stored.`,
-  secretMissingFix: (name: SecretName) => `Enter it in the settings window (${SECRET_FIELDS[name]}); it is kept in the system keychain. On the command line, set ${SECRET_ENV_VARS[name]}.`,
-  caUnreadable: (path: string, why: string) => `The CA certificate file ${path} cannot be read: ${why}.`,
-  caUnreadableFix: (field: string) => `Choose a readable PEM file in the settings window (${field}), or clear the field.`,
+  secretMissingFix: (name: SecretName) => t('engine.connectors.secretMissingFix', { field: SECRET_FIELDS[name], variable: SECRET_ENV_VARS[name] }),
+  caUnreadable: (path: string, why: string) => t('engine.connectors.caUnreadable', { path, why }),
+  caUnreadableFix: (field: string) => t('engine.connectors.caUnreadableFix', { field }),
 };
 
-async function requireSecret(secrets: SecretSource, name: SecretName, what: string): Promise<string> {
+async function requireSecret(secrets: SecretSource, name: SecretName): Promise<string> {
   const value = await secrets.get(name);
   if (!value) {
-    const message = TEXT.secretMissing(what);
+    const message = t(MISSING[name]);
     const fix = TEXT.secretMissingFix(name);
     throw new CalendarError('config', `${message} ${fix}`, { advice: { message, fix } });
   }
@@ -51,9 +58,9 @@ export function readCaFile(path: string | undefined, field = 'Admin > Microsoft 
 
 /** The EWS connector's options for an on-premises connection of these settings (also what the EWS diagnostics take). */
 export async function ewsConnectorOptions(settings: OrgSettings, secrets: SecretSource, connection: ExchangeSettings = settings.exchange): Promise<EwsConnectorOptions> {
-  if (connection.serverType === 'Office365') throw new CalendarError('config', 'These settings are for Exchange Online, which has no EWS login with a password.');
+  if (connection.serverType === 'Office365') throw new CalendarError('config', t('engine.connectors.onlineNoEws'));
   const exchange = connection as OnPremisesExchangeSettings;
-  const password = await requireSecret(secrets, 'exchange-delegate-password', 'delegate account password');
+  const password = await requireSecret(secrets, 'exchange-delegate-password');
   return {
     ewsUrl: exchange.ewsUrl,
     serverType: exchange.serverType,
@@ -68,20 +75,20 @@ export async function ewsConnectorOptions(settings: OrgSettings, secrets: Secret
 
 /** The app's credential for Exchange Online: the certificate file with its key from the keychain, or the client secret. */
 async function appCredential(online: ExchangeOnlineSettings, secrets: SecretSource): Promise<AppCredential> {
-  if (online.credential === 'secret') return { kind: 'secret', secret: await requireSecret(secrets, 'graph-client-secret', 'client secret of the Exchange Online app') };
+  if (online.credential === 'secret') return { kind: 'secret', secret: await requireSecret(secrets, 'graph-client-secret') };
   if (!online.certificateFile) {
-    const message = 'No certificate file is chosen for the Exchange Online app.';
-    const fix = 'Choose the certificate (public part, PEM) you uploaded to the app registration, or switch to a client secret.';
+    const message = t('engine.connectors.noCertificateFile');
+    const fix = t('engine.connectors.noCertificateFileFix');
     throw new CalendarError('config', `${message} ${fix}`, { advice: { message, fix } });
   }
   let certificatePem: string;
   try {
     certificatePem = readFileSync(online.certificateFile, 'utf8');
   } catch (error) {
-    const message = `The certificate file ${online.certificateFile} cannot be read: ${(error as Error).message}.`;
-    throw new CalendarError('config', message, { advice: { message, fix: 'Choose the certificate file again in the settings.' } });
+    const message = t('engine.connectors.certificateUnreadable', { path: online.certificateFile, why: (error as Error).message });
+    throw new CalendarError('config', message, { advice: { message, fix: t('engine.connectors.certificateUnreadableFix') } });
   }
-  return { kind: 'certificate', certificatePem, privateKeyPem: await requireSecret(secrets, 'graph-certificate-key', "private key of the Exchange Online app's certificate") };
+  return { kind: 'certificate', certificatePem, privateKeyPem: await requireSecret(secrets, 'graph-certificate-key') };
 }
 
 /** The Graph connector's parts for these settings (also what the Exchange Online checks take). */
@@ -134,7 +141,7 @@ export const defaultConnectorFactory: ConnectorFactory = {
     return Object.assign(new RoutedCalendarConnector({ connections, overrides }), { requestCount: () => requests });
   },
   async createSevera(settings, secrets, purpose = 'sync'): Promise<CountedSevera> {
-    const clientSecret = await requireSecret(secrets, 'severa-client-secret', 'Severa API client secret');
+    const clientSecret = await requireSecret(secrets, 'severa-client-secret');
     const quick = purpose === 'check' ? { maxRetries: 1, timeoutMs: 15_000 } : {};
     const transport = nodeTransport(readCaFile(settings.severa.caFile, 'Admin > Visma Severa > CA certificate file'), networkForSettings(settings, secrets));
     const client = new SeveraClient({ baseUrl: settings.severa.apiUrl, clientId: settings.severa.clientId, clientSecret, transport, ...quick });

@@ -7,6 +7,7 @@ import { syncOrganization } from '../sync/sync-engine.ts';
 import { describeError, failedCycleReport } from './cycle-report-builders.ts';
 import type { CycleFunction } from './sync-runner.ts';
 import type { ConnectorFactory, CountedCalendar, CountedSevera, RunnerLog } from './runner-types.ts';
+import { t } from '../common/i18n/i18n.ts';
 
 /**
  * Why the peers could not be opened, as the connector says it (its own sentence and fix: a missing secret names its
@@ -15,7 +16,7 @@ import type { ConnectorFactory, CountedCalendar, CountedSevera, RunnerLog } from
 function connectorProblem(error: unknown): UserProblem {
   const advice = (error as { advice?: { message: string; fix?: string } } | null)?.advice;
   if (advice) return { code: 'connector-config', message: advice.message, ...(advice.fix ? { fix: advice.fix } : {}) };
-  return { code: 'connector-config', message: describeError(error), fix: 'Correct the settings, then run Test connection in the settings window ("check" on the command line).' };
+  return { code: 'connector-config', message: describeError(error), fix: t('engine.connectors.configFix') };
 }
 
 /** The sync store's file in the data dir: pairs, sync states, intents, the deletion journal. */

@@ -187,6 +187,24 @@ export const engine = {
     internalFix: 'See the log for details; the next cycle starts over safely. If it repeats, export the log and report it.',
     genericFix: 'Run Test connection in the settings window (or "check" on the command line); the next cycle tries again.',
   },
+  /** The peers cannot be built from the settings (src-main/runner/connector-factory.ts, engine-cycle.ts). */
+  connectors: {
+    missing: {
+      delegatePassword: 'No delegate account password is stored.',
+      clientSecret: 'No client secret of the Exchange Online app is stored.',
+      certificateKey: "No private key of the Exchange Online app's certificate is stored.",
+      severaSecret: 'No Severa API client secret is stored.',
+    },
+    secretMissingFix: 'Enter it in the settings window ({{field}}); it is kept in the system keychain. On the command line, set {{variable}}.',
+    caUnreadable: 'The CA certificate file {{path}} cannot be read: {{why}}.',
+    caUnreadableFix: 'Choose a readable PEM file in the settings window ({{field}}), or clear the field.',
+    onlineNoEws: 'These settings are for Exchange Online, which has no EWS login with a password.',
+    noCertificateFile: 'No certificate file is chosen for the Exchange Online app.',
+    noCertificateFileFix: 'Choose the certificate (public part, PEM) you uploaded to the app registration, or switch to a client secret.',
+    certificateUnreadable: 'The certificate file {{path}} cannot be read: {{why}}.',
+    certificateUnreadableFix: 'Choose the certificate file again in the settings.',
+    configFix: 'Correct the settings, then run Test connection in the settings window ("check" on the command line).',
+  },
   /** Why near real time is off or not yet on (src-main/runner/live-sync.ts). */
   realTime: {
     off: 'Real time is off in the settings.',

@@ -182,6 +182,23 @@ export const engine: CatalogOf<typeof en> = {
     internalFix: 'Katso yksityiskohdat lokista; seuraava kierros aloittaa turvallisesti alusta. Jos virhe toistuu, vie loki ja ilmoita siitä.',
     genericFix: 'Suorita asetusikkunassa Testaa yhteys (tai komentorivillä "check"); seuraava kierros yrittää uudelleen.',
   },
+  connectors: {
+    missing: {
+      delegatePassword: 'Delegaattitilin salasanaa ei ole tallennettu.',
+      clientSecret: 'Exchange Online -sovelluksen asiakassalaisuutta ei ole tallennettu.',
+      certificateKey: 'Exchange Online -sovelluksen varmenteen yksityistä avainta ei ole tallennettu.',
+      severaSecret: 'Severan API-asiakkaan salaisuutta ei ole tallennettu.',
+    },
+    secretMissingFix: 'Syötä se asetusikkunassa ({{field}}); se säilytetään järjestelmän avainnipussa. Komentorivillä aseta {{variable}}.',
+    caUnreadable: 'CA-varmennetiedostoa {{path}} ei voi lukea: {{why}}.',
+    caUnreadableFix: 'Valitse asetusikkunassa ({{field}}) luettava PEM-tiedosto tai tyhjennä kenttä.',
+    onlineNoEws: 'Nämä asetukset ovat Exchange Onlinelle, jossa ei ole EWS-kirjautumista salasanalla.',
+    noCertificateFile: 'Exchange Online -sovellukselle ei ole valittu varmennetiedostoa.',
+    noCertificateFileFix: 'Valitse varmenne (julkinen osa, PEM), jonka latasit sovellusrekisteröintiin, tai vaihda asiakassalaisuuteen.',
+    certificateUnreadable: 'Varmennetiedostoa {{path}} ei voi lukea: {{why}}.',
+    certificateUnreadableFix: 'Valitse varmennetiedosto uudelleen asetuksissa.',
+    configFix: 'Korjaa asetukset ja suorita sitten asetusikkunassa Testaa yhteys (komentorivillä "check").',
+  },
   realTime: {
     off: 'Reaaliaikaisuus on asetuksissa pois päältä.',
     starting: 'Käynnistyy.',

@@ -182,6 +182,23 @@ export const engine: CatalogOf<typeof en> = {
     internalFix: 'Se loggen för detaljer; nästa omgång börjar om på ett säkert sätt. Om det upprepas, exportera loggen och rapportera det.',
     genericFix: 'Kör Testa anslutningen i inställningsfönstret (eller "check" på kommandoraden); nästa omgång försöker igen.',
   },
+  connectors: {
+    missing: {
+      delegatePassword: 'Inget lösenord för delegatkontot har sparats.',
+      clientSecret: 'Ingen klienthemlighet för Exchange Online-appen har sparats.',
+      certificateKey: 'Ingen privat nyckel för Exchange Online-appens certifikat har sparats.',
+      severaSecret: 'Ingen klienthemlighet för Severas API-klient har sparats.',
+    },
+    secretMissingFix: 'Ange den i inställningsfönstret ({{field}}); den förvaras i systemets nyckelring. På kommandoraden, sätt {{variable}}.',
+    caUnreadable: 'CA-certifikatfilen {{path}} kan inte läsas: {{why}}.',
+    caUnreadableFix: 'Välj en läsbar PEM-fil i inställningsfönstret ({{field}}), eller töm fältet.',
+    onlineNoEws: 'De här inställningarna gäller Exchange Online, som saknar EWS-inloggning med lösenord.',
+    noCertificateFile: 'Ingen certifikatfil har valts för Exchange Online-appen.',
+    noCertificateFileFix: 'Välj certifikatet (den publika delen, PEM) som du laddade upp till appregistreringen, eller byt till en klienthemlighet.',
+    certificateUnreadable: 'Certifikatfilen {{path}} kan inte läsas: {{why}}.',
+    certificateUnreadableFix: 'Välj certifikatfilen igen i inställningarna.',
+    configFix: 'Rätta inställningarna och kör sedan Testa anslutningen i inställningsfönstret ("check" på kommandoraden).',
+  },
   realTime: {
     off: 'Realtid är avstängd i inställningarna.',
     starting: 'Startar.',
