@@ -1,5 +1,6 @@
 import type { WatchMode } from '../exchange/calendar-connector.ts';
 import type { SeveraActivity, SeveraPort } from '../sync/severa-port.ts';
+import { t } from '../common/i18n/i18n.ts';
 
 /**
  * Near real time for Severa: one `changedSince` listing for the whole organization every few seconds (one request when
@@ -77,7 +78,7 @@ export class SeveraChangePoll {
   constructor(options: SeveraChangePollOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
-    this.#mode = { mode: 'off', since: this.#iso(), reason: 'Not started.' };
+    this.#mode = { mode: 'off', since: this.#iso(), reason: t('engine.watch.severaNotStarted') };
   }
 
   start(): void {
@@ -91,7 +92,7 @@ export class SeveraChangePoll {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    this.#setMode('off', 'Stopped.');
+    this.#setMode('off', t('engine.watch.severaStopped'));
   }
 
   mode(): { mode: WatchMode; since: string; reason?: string } {
@@ -134,7 +135,7 @@ export class SeveraChangePoll {
     } catch (error) {
       this.#failures++;
       this.#o.onError?.(error);
-      if (this.#failures >= (this.#o.failuresBeforeOff ?? 3)) this.#setMode('off', `Severa did not answer the change listing: ${error instanceof Error ? error.message : String(error)}`);
+      if (this.#failures >= (this.#o.failuresBeforeOff ?? 3)) this.#setMode('off', t('engine.watch.severaFailing', { why: error instanceof Error ? error.message : String(error) }));
       return;
     }
     if (this.#stopped) return;

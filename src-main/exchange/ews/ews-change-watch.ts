@@ -4,6 +4,7 @@ import type { StreamingMessage } from './ews-notification-soap.ts';
 import type { EwsStream, EwsStreamEnd } from './ews-stream-request.ts';
 import { backoffMs, watchSettings, type EwsWatchSetup, type WatchSettings } from './ews-watch-options.ts';
 import { MailboxPoller, type PollCause } from './ews-watch-polling.ts';
+import { t } from '../../common/i18n/i18n.ts';
 
 export type { EwsWatchOptions } from './ews-watch-options.ts';
 
@@ -99,7 +100,7 @@ export class EwsChangeWatch implements ChangeWatch {
     this.s = watchSettings(setup);
     this.maxConnections = this.s.maxConnections;
     if (!setup.streamingSupported) {
-      this.refusal = { reason: `This Exchange version has no streaming notifications; the calendar is polled every ${this.pollSeconds()} s.` };
+      this.refusal = { reason: t('engine.watch.noStreaming', { seconds: this.pollSeconds() }) };
     }
   }
 
@@ -131,7 +132,7 @@ export class EwsChangeWatch implements ChangeWatch {
       this.clearMemberTimers(m);
       if (m.subscriptionId && m.group) unsubscribes.push(this.unsubscribe(m, m.group, m.subscriptionId));
       m.subscriptionId = null;
-      this.setMode(m, 'off', 'The watch was stopped.');
+      this.setMode(m, 'off', t('engine.watch.stopped'));
     }
     await Promise.allSettled(unsubscribes);
     // Work already under way notices the stop at its next step (and ends what it opened); wait for it a little.
@@ -204,7 +205,7 @@ export class EwsChangeWatch implements ChangeWatch {
     const added: Member[] = [];
     for (const mailbox of [...this.wanted].sort()) {
       if (this.members.has(mailbox)) continue;
-      const m: Member = { mailbox, mode: 'off', since: new Date().toISOString(), reason: 'Starting to watch.', group: null, subscriptionId: null, poll: null, pendingResync: null, retryTimer: null, failures: 0, pollVersion: null };
+      const m: Member = { mailbox, mode: 'off', since: new Date().toISOString(), reason: t('engine.watch.starting'), group: null, subscriptionId: null, poll: null, pendingResync: null, retryTimer: null, failures: 0, pollVersion: null };
       this.members.set(mailbox, m);
       added.push(m);
     }
@@ -256,7 +257,7 @@ export class EwsChangeWatch implements ChangeWatch {
       for (const m of pending.splice(0, this.s.perConnection)) join(g, m);
     }
     for (const m of pending) {
-      this.startPolling(m, `More mailboxes than ${this.maxConnections} streaming connection(s) of ${this.s.perConnection} can carry; polled every ${this.pollSeconds()} s.`, 'capacity');
+      this.startPolling(m, t('engine.watch.capacity', { connections: this.maxConnections, perConnection: this.s.perConnection, seconds: this.pollSeconds() }), 'capacity');
     }
     if (pending.length > 0) this.scheduleStreamingRetry();
     for (const [g, joined] of touched) {
@@ -310,7 +311,7 @@ export class EwsChangeWatch implements ChangeWatch {
       return;
     }
     // Passing trouble: poll meanwhile, try streaming again with back-off.
-    this.startPolling(m, `Subscribing failed (${error.message}); polled every ${this.pollSeconds()} s meanwhile.`, 'error');
+    this.startPolling(m, t('engine.watch.subscribeFailed', { why: error.message, seconds: this.pollSeconds() }), 'error');
     this.retryLater(m, backoffMs(this.s, m.failures));
   }
 
@@ -332,7 +333,7 @@ export class EwsChangeWatch implements ChangeWatch {
    */
   private refuseStreaming(m: Member, error: CalendarError): void {
     m.pollVersion = error.serverCode === 'ErrorInvalidServerVersion' ? 'Exchange2007_SP1' : null;
-    this.startPolling(m, `Exchange refused streaming notifications (${error.serverCode ?? error.code}); the calendar is polled every ${this.pollSeconds()} s.`, 'refused');
+    this.startPolling(m, t('engine.watch.refused', { code: error.serverCode ?? error.code, seconds: this.pollSeconds() }), 'refused');
     this.retryLater(m, this.s.streamingRetryMs);
   }
 
@@ -443,7 +444,7 @@ export class EwsChangeWatch implements ChangeWatch {
       conn.handedOver = true;
       for (const { m, reason } of lost) {
         m.pendingResync = reason;
-        this.setMode(m, 'off', `Subscribing again: ${reason}`);
+        this.setMode(m, 'off', t('engine.watch.subscribingAgain', { why: reason }));
       }
       this.enqueue(async () => {
         const again = lost.map((l) => l.m).filter((m) => m.group === g && this.groups.includes(g) && !m.subscriptionId);
@@ -488,7 +489,7 @@ export class EwsChangeWatch implements ChangeWatch {
     for (const m of g.members) {
       if (!m.subscriptionId) continue;
       m.pendingResync ??= reason;
-      this.setMode(m, 'off', `Reconnecting: ${reason}`);
+      this.setMode(m, 'off', t('engine.watch.reconnecting', { why: reason }));
     }
     g.failures++;
     if (g.reconnectTimer) clearTimeout(g.reconnectTimer);
@@ -563,7 +564,7 @@ export class EwsChangeWatch implements ChangeWatch {
         onOutcome: (outcome) => {
           if (m.poll !== poller || this.stopped) return;
           if (outcome.kind === 'failed') {
-            this.setMode(m, 'polling', `Polling failed: ${outcome.error.message}`);
+            this.setMode(m, 'polling', t('engine.watch.pollingFailed', { why: outcome.error.message }));
             return;
           }
           if (outcome.kind === 'state-refused') {

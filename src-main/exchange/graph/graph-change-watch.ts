@@ -3,7 +3,7 @@ import { GraphClient, MAX_BATCH, retryAfterMs, type GraphRequest, type GraphResp
 import { graphHttpError } from './graph-errors.ts';
 import { versionOf, type GraphEvent } from './graph-event-mapping.ts';
 import { decodeSyncState, encodeSyncState, type GraphSyncState } from './graph-sync-state.ts';
-import { t } from '../../common/i18n/i18n.ts';
+import { LANGUAGES, t, tIn, type TextKey } from '../../common/i18n/i18n.ts';
 
 /**
  * Near real time for Exchange Online (GraphCalendarConnector.watchChanges). Graph's change notifications need a public
@@ -72,14 +72,18 @@ type DeltaPage = { value?: unknown[]; '@odata.nextLink'?: string; '@odata.deltaL
 const EMAIL_RE = /^[^\s@<>()"',;:\\]+@[^\s@<>()"',;:\\]+\.[^\s@<>()"',;:\\]+$/;
 const MAX_BACKOFF_MS = 60_000;
 
+// Said in the process's language (engine.watch); `offUntilSynced` knows them in every language, so a language changed
+// while a mailbox is off still lets its next sync turn it live.
 const TEXT = {
-  notSynced: 'Not synced yet: watched from its first sync on.',
-  noPositions: 'The watch was given no stored positions to read from.',
-  foreignLink: 'Its stored position points to another Graph address; it is watched again after its next sync.',
-  expired: 'Exchange Online no longer knows the calendar position the sync had stored (it keeps a limited number): the calendar is read afresh.',
-  failing: (why: string) => `Exchange Online did not answer the change reads: ${why}`,
-  stopped: 'The watch was stopped.',
+  get notSynced() { return t('engine.watch.notSynced'); },
+  get noPositions() { return t('engine.watch.noPositions'); },
+  get foreignLink() { return t('engine.watch.foreignLink'); },
+  get expired() { return t('engine.watch.expired'); },
+  failing: (why: string) => t('engine.watch.onlineFailing', { why }),
+  get stopped() { return t('engine.watch.stopped'); },
 };
+const OFF_UNTIL_SYNCED: readonly TextKey[] = ['engine.watch.notSynced', 'engine.watch.foreignLink', 'engine.watch.expired'];
+const offUntilSynced = (reason: string | undefined) => reason !== undefined && OFF_UNTIL_SYNCED.some((key) => LANGUAGES.some((l) => tIn(l, key) === reason));
 
 function unref(t: NodeJS.Timeout): NodeJS.Timeout {
   t.unref?.();
@@ -188,7 +192,7 @@ export class GraphChangeWatch implements ChangeWatch {
     m.quietReads = 0;
     m.reported = null;
     if (provided === null) this.#setMode(m, 'off', TEXT.notSynced);
-    else if (m.mode === 'off' && (m.reason === TEXT.notSynced || m.reason === TEXT.foreignLink || m.reason === TEXT.expired)) this.#setMode(m, 'live');
+    else if (m.mode === 'off' && offUntilSynced(m.reason)) this.#setMode(m, 'live');
   }
 
   async #readSlot(slot: Member[]): Promise<void> {

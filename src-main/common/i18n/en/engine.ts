@@ -187,6 +187,26 @@ export const engine = {
     internalFix: 'See the log for details; the next cycle starts over safely. If it repeats, export the log and report it.',
     genericFix: 'Run Test connection in the settings window (or "check" on the command line); the next cycle tries again.',
   },
+  /** Why a mailbox or Severa is watched the way it is, or not (the watches' modes: ews-change-watch.ts, graph-change-watch.ts, severa-change-poll.ts). */
+  watch: {
+    starting: 'Starting to watch.',
+    stopped: 'The watch was stopped.',
+    noStreaming: 'This Exchange version has no streaming notifications; the calendar is polled every {{seconds}} s.',
+    capacity: 'More mailboxes than {{connections}} streaming connection(s) of {{perConnection}} can carry; polled every {{seconds}} s.',
+    subscribeFailed: 'Subscribing failed ({{why}}); polled every {{seconds}} s meanwhile.',
+    refused: 'Exchange refused streaming notifications ({{code}}); the calendar is polled every {{seconds}} s.',
+    subscribingAgain: 'Subscribing again: {{why}}',
+    reconnecting: 'Reconnecting: {{why}}',
+    pollingFailed: 'Polling failed: {{why}}',
+    notSynced: 'Not synced yet: watched from its first sync on.',
+    noPositions: 'The watch was given no stored positions to read from.',
+    foreignLink: 'Its stored position points to another Graph address; it is watched again after its next sync.',
+    expired: 'Exchange Online no longer knows the calendar position the sync had stored (it keeps a limited number): the calendar is read afresh.',
+    onlineFailing: 'Exchange Online did not answer the change reads: {{why}}',
+    severaNotStarted: 'Not started.',
+    severaStopped: 'Stopped.',
+    severaFailing: 'Severa did not answer the change listing: {{why}}',
+  },
   /** The peers cannot be built from the settings (src-main/runner/connector-factory.ts, engine-cycle.ts). */
   connectors: {
     missing: {
