@@ -45,7 +45,7 @@ function tokenClaims(token: string): { roles?: unknown; tid?: unknown } {
   }
 }
 
-const notProven = (what: string) => `Not checked: ${what} can only be proven after the step above succeeds.`;
+const notProven = (what: 'app' | 'consent' | 'mailbox') => t(`checks.graph.notProven.${what}`);
 
 export async function runGraphDiagnostics(o: GraphDiagnosticsOptions): Promise<GraphCheckResult[]> {
   const results: GraphCheckResult[] = [];
@@ -63,23 +63,23 @@ export async function runGraphDiagnostics(o: GraphDiagnosticsOptions): Promise<G
   if (tenantOk) {
     try {
       token = await o.signIn.accessToken(true);
-      add({ id: 'graph-app', title: 'App registration', ok: true, message: `Microsoft Entra ID knows the app ${o.clientId} in ${o.tenant}.` });
-      add({ id: 'graph-credential', title: 'App credential', ok: true, message: `The app signed in with its ${o.credential.kind === 'certificate' ? 'certificate' : 'client secret'}.` });
+      add({ id: 'graph-app', title: t('checks.graph.titles.app'), ok: true, message: t('checks.graph.appKnown', { clientId: o.clientId, tenant: o.tenant }) });
+      add({ id: 'graph-credential', title: t('checks.graph.titles.credential'), ok: true, message: t(o.credential.kind === 'certificate' ? 'checks.graph.signedInCertificate' : 'checks.graph.signedInSecret') });
     } catch (error) {
       const e = error instanceof CalendarError ? error : new CalendarError('other', String(error));
       const code = aadstsCodeOf(e.serverCode ?? e.message);
       const appUnknown = code === 700016 || code === 7000112;
       add({
         id: 'graph-app',
-        title: 'App registration',
+        title: t('checks.graph.titles.app'),
         ok: !appUnknown && code !== null,
-        message: appUnknown ? (e.advice?.message ?? e.message) : code !== null ? `Microsoft Entra ID knows the app ${o.clientId}.` : notProven('the app'),
+        message: appUnknown ? (e.advice?.message ?? e.message) : code !== null ? t('checks.graph.appKnownNoTenant', { clientId: o.clientId }) : notProven('app'),
         fix: appUnknown ? e.advice?.fix : undefined,
       });
-      if (!appUnknown) add({ id: 'graph-credential', title: 'App credential', ok: false, message: e.advice?.message ?? e.message, fix: e.advice?.fix ?? 'Check the credential in the settings.' });
+      if (!appUnknown) add({ id: 'graph-credential', title: t('checks.graph.titles.credential'), ok: false, message: e.advice?.message ?? e.message, fix: e.advice?.fix ?? t('checks.graph.credentialFix') });
     }
   } else {
-    add({ id: 'graph-app', title: 'App registration', ok: false, message: notProven('the app') });
+    add({ id: 'graph-app', title: t('checks.graph.titles.app'), ok: false, message: notProven('app') });
   }
 
   // 4. Expiry of the credential.
@@ -92,35 +92,35 @@ export async function runGraphDiagnostics(o: GraphDiagnosticsOptions): Promise<G
     const calendars = granted.includes('Calendars.ReadWrite');
     add({
       id: 'graph-consent',
-      title: 'Permission and admin consent',
+      title: t('checks.graph.titles.consent'),
       ok: calendars,
       message: calendars
-        ? `An administrator granted the app ${granted.join(', ')}.`
-        : `The app's token carries no Calendars.ReadWrite permission${granted.length ? ` (only ${granted.join(', ')})` : ''}.`,
-      fix: calendars
-        ? undefined
-        : 'In the Entra admin center: the app > API permissions > Add a permission > Microsoft Graph > Application permissions > Calendars.ReadWrite (and User.Read.All), then "Grant admin consent".',
+        ? t('checks.graph.granted', { roles: granted.join(', ') })
+        : granted.length
+          ? t('checks.graph.noCalendarsOnly', { roles: granted.join(', ') })
+          : t('checks.graph.noCalendars'),
+      fix: calendars ? undefined : t('checks.graph.consentFix'),
     });
   } else {
-    add({ id: 'graph-consent', title: 'Permission and admin consent', ok: false, message: notProven('the consent') });
+    add({ id: 'graph-consent', title: t('checks.graph.titles.consent'), ok: false, message: notProven('consent') });
   }
 
   // 6. Each mailbox: found, in Exchange Online, inside the app's scope.
   const connector = new GraphCalendarConnector({ client: o.client, window: { startDate: new Date(now()).toISOString().slice(0, 10), daysAhead: 1 } });
   for (const email of o.mailboxes) {
-    const title = `Mailbox ${email}`;
+    const title = t('checks.graph.titles.mailbox', { email });
     if (!token) {
-      add({ id: `graph-mailbox:${email}`, title, ok: false, message: notProven('the mailbox') });
+      add({ id: `graph-mailbox:${email}`, title, ok: false, message: notProven('mailbox') });
       continue;
     }
     try {
       const mailbox = await connector.resolveMailbox(email);
       if (!mailbox) {
-        add({ id: `graph-mailbox:${email}`, title, ok: false, message: `Microsoft Entra ID has no user with the address ${email}, or more than one.`, fix: 'Use the address of the mailbox (primary or an alias) in Severa, or add it to the mailbox as an alias.' });
+        add({ id: `graph-mailbox:${email}`, title, ok: false, message: t('checks.graph.noUser', { email }), fix: t('checks.graph.noUserFix') });
         continue;
       }
       await connector.probeMailboxAccess(mailbox);
-      add({ id: `graph-mailbox:${email}`, title, ok: true, message: mailbox === email ? `The app can open the calendar of ${email}.` : `${email} is the mailbox ${mailbox}; the app can open its calendar.` });
+      add({ id: `graph-mailbox:${email}`, title, ok: true, message: mailbox === email ? t('checks.graph.canOpen', { email }) : t('checks.graph.canOpenOther', { email, mailbox }) });
     } catch (error) {
       const e = error instanceof CalendarError ? error : new CalendarError('other', String(error));
       add({ id: `graph-mailbox:${email}`, title, ok: false, message: e.advice?.message ?? e.message, fix: e.advice?.fix });
@@ -141,26 +141,26 @@ export async function runGraphDiagnostics(o: GraphDiagnosticsOptions): Promise<G
 const CLOCK_SKEW_LIMIT_MS = 60_000;
 
 function clockCheck(offset: number | null): GraphCheckResult {
-  const title = 'Exchange Online clock';
+  const title = t('checks.graph.titles.clock');
   if (offset === null) {
-    return { id: 'exchange-clock', title, ok: false, message: "Microsoft Graph's answers carried no Date header, so its clock offset is unknown.", fix: 'Check that no proxy removes the Date header.' };
+    return { id: 'exchange-clock', title, ok: false, message: t('checks.graph.noDate'), fix: t('checks.graph.noDateFix') };
   }
   const seconds = Math.round(Math.abs(offset) / 1000);
   if (Math.abs(offset) > CLOCK_SKEW_LIMIT_MS) {
-    return { id: 'exchange-clock', title, ok: false, message: `This computer's clock is ${seconds} s ${offset > 0 ? 'behind' : 'ahead of'} Exchange Online's, so collisions would be decided wrongly.`, fix: "Set this computer's clock to synchronise with a time server." };
+    return { id: 'exchange-clock', title, ok: false, message: t(offset > 0 ? 'checks.graph.clockBehind' : 'checks.graph.clockAhead', { seconds }), fix: t('engine.clock.severaFix') };
   }
-  return { id: 'exchange-clock', title, ok: true, message: `Exchange Online's clock agrees with this computer's (within ${Math.max(1, seconds)} s).` };
+  return { id: 'exchange-clock', title, ok: true, message: t('checks.graph.clockAgrees', { seconds: Math.max(1, seconds) }) };
 }
 
 async function checkTenant(o: GraphDiagnosticsOptions, add: (r: GraphCheckResult) => void): Promise<boolean> {
-  const title = 'Tenant';
+  const title = t('checks.graph.titles.tenant');
   const url = new URL(`${o.authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(o.tenant)}/v2.0/.well-known/openid-configuration`);
   try {
     const response = await o.transport({ method: 'GET', url, headers: { Accept: 'application/json' }, timeoutMs: 20_000, maxResponseBytes: 1_048_576 });
     const body = JSON.parse(response.body.toString('utf8') || '{}') as { issuer?: unknown; error_description?: unknown };
     if (response.status === 200 && typeof body.issuer === 'string') {
       const id = /\/([0-9a-f-]{36})\//i.exec(body.issuer)?.[1];
-      add({ id: 'graph-tenant', title, ok: true, message: `Microsoft Entra ID has the tenant ${o.tenant}${id && id !== o.tenant ? ` (directory id ${id})` : ''}.` });
+      add({ id: 'graph-tenant', title, ok: true, message: id && id !== o.tenant ? t('checks.graph.tenantKnownId', { tenant: o.tenant, id }) : t('checks.graph.tenantKnown', { tenant: o.tenant }) });
       return true;
     }
     const description = typeof body.error_description === 'string' ? body.error_description : `HTTP ${response.status}`;
@@ -168,23 +168,26 @@ async function checkTenant(o: GraphDiagnosticsOptions, add: (r: GraphCheckResult
       id: 'graph-tenant',
       title,
       ok: false,
-      message: aadstsCodeOf(description) === 90002 ? `Microsoft Entra ID has no tenant "${o.tenant}".` : `The sign-in service did not describe the tenant "${o.tenant}": ${description.split('\n')[0]}`,
-      fix: 'Enter the tenant as its primary domain (contoso.onmicrosoft.com or contoso.com) or its directory (tenant) id.',
+      message:
+        aadstsCodeOf(description) === 90002
+          ? t('report.graph.aadsts.noTenant', { tenant: o.tenant })
+          : t('checks.graph.tenantUndescribed', { tenant: o.tenant, why: description.split('\n')[0] }),
+      fix: t('report.graph.aadsts.noTenantFix'),
     });
   } catch (error) {
-    add({ id: 'graph-tenant', title, ok: false, message: `The sign-in service at ${url.host} could not be reached: ${(error as Error).message}.`, fix: 'Check the network (and a proxy or CA file, if one is needed) and the sign-in address.' });
+    add({ id: 'graph-tenant', title, ok: false, message: t('checks.graph.unreachable', { host: url.host, why: (error as Error).message }), fix: t('checks.graph.unreachableFix') });
   }
   return false;
 }
 
 function expiryCheck(o: GraphDiagnosticsOptions, nowMs: number): GraphCheckResult {
-  const title = 'Credential expiry';
+  const title = t('checks.graph.titles.expiry');
   let expires: string | undefined;
   if (o.credential.kind === 'certificate') {
     try {
       expires = certificateFacts(o.credential.certificatePem).notAfter;
     } catch (error) {
-      return { id: 'graph-expiry', title, ok: false, message: (error as Error).message, fix: 'Choose the certificate file again.' };
+      return { id: 'graph-expiry', title, ok: false, message: (error as Error).message, fix: t('checks.graph.chooseCertificateAgain') };
     }
   } else if (o.credential.expires) {
     expires = `${o.credential.expires}T00:00:00.000Z`;
@@ -194,15 +197,16 @@ function expiryCheck(o: GraphDiagnosticsOptions, nowMs: number): GraphCheckResul
       id: 'graph-expiry',
       title,
       ok: false,
-      message: 'The client secret\'s expiry date is not known, so the sync cannot warn before it stops working.',
-      fix: 'Enter the date the Entra admin center shows under Certificates & secrets > Expires.',
+      message: t('checks.graph.secretExpiryUnknown'),
+      fix: t('checks.graph.secretExpiryUnknownFix'),
     };
   }
   const days = Math.floor((Date.parse(expires) - nowMs) / DAY);
-  const what = o.credential.kind === 'certificate' ? 'certificate' : 'client secret';
-  if (days < 0) return { id: 'graph-expiry', title, ok: false, message: `The ${what} expired on ${expires.slice(0, 10)}.`, fix: `Make a new ${what}, add it to the app registration, and enter it here.` };
+  const what = o.credential.kind === 'certificate' ? 'certificate' : 'secret';
+  const date = expires.slice(0, 10);
+  if (days < 0) return { id: 'graph-expiry', title, ok: false, message: t(`checks.graph.${what}.expired`, { date }), fix: t(`checks.graph.${what}.expiredFix`) };
   if (days < EXPIRY_WARNING_DAYS) {
-    return { id: 'graph-expiry', title, ok: false, message: `The ${what} expires in ${days} day(s), on ${expires.slice(0, 10)}; the sync stops then.`, fix: `Make a new ${what} now, add it to the app registration, and enter it here.` };
+    return { id: 'graph-expiry', title, ok: false, message: t(`checks.graph.${what}.expires`, { days, date }), fix: t(`checks.graph.${what}.expiresFix`) };
   }
-  return { id: 'graph-expiry', title, ok: true, message: `The ${what} is valid until ${expires.slice(0, 10)}.` };
+  return { id: 'graph-expiry', title, ok: true, message: t(`checks.graph.${what}.valid`, { date }) };
 }
