@@ -212,6 +212,11 @@ export const orgSettings = z.object({
   intervalMinutes: z.number().int().min(1).max(24 * 60).default(15),
   /** How far ahead the window reaches. */
   windowDaysAhead: z.number().int().min(1).max(730).default(365),
+  /**
+   * Users synced side by side in a cycle (1-27; absent: 8). Fewer for an Exchange or Severa that throttles hard; 1 for a
+   * run whose requests come in the same order every time (the CI chaos soak). 27 is EWS's EWSMaxConcurrency per account.
+   */
+  usersAtOnce: z.number().int().min(1).max(27).optional(),
   enrollments: z.array(enrollment).default([]),
   /** Proxy and how this computer reaches the servers. */
   network: networkSettings.default({ proxyMode: 'system', proxyUrl: '', proxyBypass: '', proxyUsername: '' }),

@@ -127,6 +127,7 @@ export function createEngineCycle(deps: EngineCycleDeps): CycleFunction {
           users: request.users,
           activityTypesToExchange: request.settings.activityTypesToExchange,
           windowDaysAhead: request.settings.windowDaysAhead,
+          ...(request.settings.usersAtOnce ? { concurrency: request.settings.usersAtOnce } : {}),
           dryRun: request.dryRun,
           confirmDeletions: request.confirmDeletions,
           deletionGuard: request.settings.deletionGuard,

@@ -89,3 +89,43 @@ describe('SyncRunner.check against the simulators', () => {
     expect(failed['impersonation:jussi.korhonen@contoso.example'].fix).toContain('New-ManagementRoleAssignment');
   });
 });
+
+describe('SyncRunner cycles against the simulators', () => {
+  /** The mailboxes of a cycle's EWS calendar requests, in the order they came (consecutive repeats folded). */
+  async function mailboxOrder(usersAtOnce: number | undefined, sub: string): Promise<string[]> {
+    const order: string[] = [];
+    const own = await startEwsSimulator({
+      seed: loadEwsSeed(demo('ews-demo.json')),
+      port: 0,
+      onRequest: (e) => {
+        if (e.mailbox && e.operation && /^(FindItem|GetItem|SyncFolderItems|CreateItem|UpdateItem|DeleteItem)$/.test(e.operation)) order.push(e.mailbox.toLowerCase());
+      },
+    });
+    try {
+      const emails = ['aino.virtanen@contoso.example', 'mikko.lahtinen@contoso.example', 's.nieminen@contoso.example', 'leena.makela@contoso.example'];
+      const base = settingsFor(emails);
+      const settings = orgSettings.parse({ ...base, exchange: { ...base.exchange, ewsUrl: own.url }, ...(usersAtOnce ? { usersAtOnce } : {}) });
+      const runner = new SyncRunner({ loadSettings: () => settings, secrets: secrets('demo-client-secret'), dataDir: join(dir, sub) });
+      const report = await runner.runNow();
+      expect(report.users.map((u) => [u.outcome, u.errors.map((e) => e.message)])).toEqual(emails.map(() => ['ok', []]));
+    } finally {
+      await own.close();
+    }
+    return order.filter((m, i) => i === 0 || order[i - 1] !== m);
+  }
+
+  it('usersAtOnce 1 syncs the users one after the other: each mailbox is asked in one unbroken run, in enrollment order', { timeout: 60_000 }, async () => {
+    const runs = await mailboxOrder(1, 'one-at-a-time');
+    expect(runs).toEqual(['aino.virtanen@contoso.example', 'mikko.lahtinen@contoso.example', 'sara.nieminen@contoso.example', 'leena.makela@contoso.example']);
+  });
+
+  it('without usersAtOnce the users read side by side (each mailbox asked in more than one run)', { timeout: 60_000 }, async () => {
+    const runs = await mailboxOrder(undefined, 'side-by-side');
+    expect(new Set(runs).size).toBe(4);
+    expect(runs.length).toBeGreaterThan(4);
+  });
+
+  it('refuses usersAtOnce outside 1-27', () => {
+    for (const bad of [0, 28, 1.5]) expect(orgSettings.safeParse({ ...settingsFor([]), usersAtOnce: bad }).success).toBe(false);
+  });
+});

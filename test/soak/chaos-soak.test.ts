@@ -9,11 +9,17 @@ import { formatSoakResult, runSoak } from './soak-harness.ts';
  * kills are asserted too, so a run in which the chaos did not happen cannot pass. Once on on-premises Exchange (EWS)
  * and once on Exchange Online (Graph), where a meeting with attendees changed or deleted in Severa is left as Outlook has
  * it: such differences are counted apart (accepted), never as agreement.
+ *
+ * One user at a time (`usersAtOnce: 1`): the requests of a cycle come in the same order every run, so the seeded edits
+ * during cycles and the kills land on the same requests and the run takes the same course on a busy CI machine as on a
+ * laptop; a failure repeats with `npm run soak -- --exchange X --seed 20261121 --cycles 15 --users 3 --kill-share 0.4
+ * --users-at-once 1`. With users side by side (the product's default) the interleavings vary with timing; the long soak
+ * (`npm run soak`) explores those, and docs/safety.md keeps what it still finds.
  */
 
 describe.each(EXCHANGES)('chaos soak (bounded) on %s', (exchange) => {
   it('3 users, 15 chaos cycles, seed 20261121: no duplicate, no loss, both sides agree', { timeout: 420_000 }, async () => {
-    const result = await runSoak({ exchange, seed: 20261121, cycles: 15, users: 3, killShare: 0.4 });
+    const result = await runSoak({ exchange, seed: 20261121, cycles: 15, users: 3, killShare: 0.4, usersAtOnce: 1 });
     const summary = formatSoakResult(result);
     // The figures go to the test log, as `npm run soak` prints them.
     console.log(summary);

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { formatSoakResult, runSoak } from './soak-harness.ts';
 
 /**
- * `npm run soak -- --seed N --cycles N --users N [--exchange ews|graph | --moves] [--kill-share 0.35] [--no-faults] [--no-series] [--real-time [--window-ms 6000]] [--quiet] [--json]`
+ * `npm run soak -- --seed N --cycles N --users N [--exchange ews|graph | --moves] [--kill-share 0.35] [--users-at-once N] [--no-faults] [--no-series] [--real-time [--window-ms 6000]] [--quiet] [--json]`
  * A longer chaos soak than CI's, on on-premises Exchange (EWS, the default) or Exchange Online (Graph), or with
  * `--moves` on a hybrid organization of both whose users' mailboxes move between them mid-run; prints cycles, kills,
  * faults per kind, the moves, items per side, duplicates and losses.
@@ -10,7 +10,7 @@ import { formatSoakResult, runSoak } from './soak-harness.ts';
  */
 
 const USAGE =
-  'Usage: npm run soak -- [--seed N] [--cycles N] [--users N] [--exchange ews|graph | --moves] [--kill-share 0..1] [--no-faults] [--no-series] [--real-time [--window-ms N]] [--quiet] [--json]\n' +
+  'Usage: npm run soak -- [--seed N] [--cycles N] [--users N] [--exchange ews|graph | --moves] [--kill-share 0..1] [--users-at-once 1..27] [--no-faults] [--no-series] [--real-time [--window-ms N]] [--quiet] [--json]\n' +
   '  --moves: a hybrid organization (on-premises Exchange over EWS + Exchange Online over Graph); users\' mailboxes move between them mid-run';
 
 function wholeNumber(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
@@ -30,6 +30,7 @@ async function main(): Promise<number> {
         users: { type: 'string' },
         exchange: { type: 'string' },
         'kill-share': { type: 'string' },
+        'users-at-once': { type: 'string' },
         'no-faults': { type: 'boolean' },
         'no-series': { type: 'boolean' },
         'real-time': { type: 'boolean' },
@@ -48,7 +49,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  let seed: number, cycles: number, users: number, killShare: number, exchange: 'ews' | 'graph';
+  let seed: number, cycles: number, users: number, killShare: number, exchange: 'ews' | 'graph', usersAtOnce: number | undefined;
   try {
     seed = wholeNumber(values.seed, 'seed', 1, 0, 2 ** 32 - 1);
     cycles = wholeNumber(values.cycles, 'cycles', 60, 1, 100_000);
@@ -57,6 +58,8 @@ async function main(): Promise<number> {
     exchange = (values.exchange ?? 'ews') as 'ews' | 'graph';
     if (values.moves && values.exchange !== undefined) throw new Error('--moves runs on both Exchanges (a hybrid organization): leave --exchange out.');
     if (values.moves && values['real-time']) throw new Error('--moves runs sync --once cycles: leave --real-time out.');
+    // 1: the same course every run (as CI's bounded soak); absent: the product's default, interleavings vary with timing.
+    usersAtOnce = values['users-at-once'] === undefined ? undefined : wholeNumber(values['users-at-once'], 'users-at-once', 8, 1, 27);
     killShare = values['kill-share'] === undefined ? 0.35 : Number(values['kill-share']);
     if (!(killShare >= 0 && killShare <= 1)) throw new Error(`--kill-share takes a number from 0 to 1, not "${values['kill-share']}".`);
   } catch (error) {
@@ -69,6 +72,7 @@ async function main(): Promise<number> {
     cycles,
     users,
     killShare,
+    ...(usersAtOnce ? { usersAtOnce } : {}),
     faults: !values['no-faults'],
     series: !values['no-series'],
     ...(values.moves ? { moves: true } : {}),

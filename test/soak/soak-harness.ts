@@ -32,6 +32,12 @@ export interface SoakOptions {
    * attendees are left out (no mail travels between the simulators). Every move has ended before the settle cycles.
    */
   moves?: boolean;
+  /**
+   * Users the sync runs side by side (settings `usersAtOnce`; default: the product's 8). 1: every cycle sends its
+   * requests in the same order, so the seeded edits during cycles and the kills land on the same requests every run and
+   * a failure repeats (CI's bounded soak); more: the interleavings of users vary with timing (the long soak explores them).
+   */
+  usersAtOnce?: number;
   /** Cycles with chaos (edits, faults, kills); the quiet cycles at the end come on top. */
   cycles: number;
   users: number;
@@ -198,7 +204,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     people: firmOf(options.users),
     severaRateLimitPerSecond: options.severaRateLimitPerSecond ?? 0,
     dataDir: options.dataDir,
-    ...(options.realTime ? { settings: realTimeSettings } : {}),
+    settings: { ...(options.realTime ? realTimeSettings : {}), ...(options.usersAtOnce ? { usersAtOnce: options.usersAtOnce } : {}) },
   });
   const live = { cycles: 0, changes: 0 };
   const hybrid = world.hybrid;
