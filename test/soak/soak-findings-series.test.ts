@@ -88,6 +88,38 @@ describe('soak findings: series copied whole from Exchange', () => {
       await world.close();
     }
   });
+
+  it('an occurrence changed in Severa before its series moved to another time of day reaches Exchange on the moved day (K10)', { timeout: 120_000 }, async () => {
+    const [, mikko] = firmOf(2);
+    const world = await startSyncWorld({ people: [mikko] });
+    try {
+      // Mikko's weekly series in Severa: he changes the third occurrence, then moves the whole series an hour later,
+      // all before the first sync. Severa keeps the change under the occurrence's old start.
+      const first = localMs(world.today, 3, 10);
+      const series = world.severa.createActivity({
+        name: 'K10 call r1',
+        startDateTime: new Date(first).toISOString(),
+        endDateTime: new Date(first + 3_600_000).toISOString(),
+        activityType: { guid: TYPES.customerVisit },
+        ownerUser: { guid: mikko.severaGuid },
+        recurrence: { frequency: 'Weekly', pattern: { weekly: { interval: 1, [weekdayOf(first).toLowerCase()]: true } }, range: { maxOccurrences: 4 } },
+      });
+      world.severa.store.listActivities({ recurrenceType: 'Occurrence' }, null, 1000);
+      const third = first + 2 * WEEK;
+      world.severa.updateActivity(occurrenceGuid(String(series.guid), third), { name: 'K10 audit (moved)', location: 'Room Koli' });
+      world.severa.updateActivity(String(series.guid), { startDateTime: new Date(first + 3_600_000).toISOString(), endDateTime: new Date(first + 7_200_000).toISOString() });
+      const after = await settle(world, 4);
+      expect(after.quiet, after.runs.flatMap(problemsOf).join(' / ')).toBe(true);
+      expect(checkAgreement(world, new Map()).details).toEqual({ duplicates: [], losses: [], mismatches: [] });
+      // One series in Exchange at the new time, its third occurrence changed as in Severa.
+      const items = world.ews.mailbox(mikko.mailbox).items().filter((i) => i.subject.startsWith('K10 '));
+      expect(items).toHaveLength(1);
+      expect(Date.parse(items[0].start)).toBe(first + 3_600_000);
+      expect(items[0].modifiedOccurrences.map((o) => [Date.parse(o.originalStart), o.subject])).toEqual([[third + 3_600_000, 'K10 audit (moved)']]);
+    } finally {
+      await world.close();
+    }
+  });
 });
 
 /** Each change the runs made, as "side: reason". */

@@ -414,6 +414,7 @@ export class SeveraStore {
     this.validateInput(next, false, rec);
     if (rec.kind !== 'Exception') next = this.alignSeriesStart(next);
     if (rec.kind !== 'Series' && next.recurrence && rec.kind === 'Exception') throw new StoreError(400, 'InvalidOperation', 'An occurrence of a series cannot have a recurrence of its own.');
+    if (rec.kind === 'Series' && next.recurrence) this.keepExceptionsOnTheirDays(rec, next);
     if (next.ownerGuid !== rec.ownerGuid) {
       this.indexRemove(this.byOwner, rec.ownerGuid, rec);
       this.indexAdd(this.byOwner, next.ownerGuid, rec);
@@ -444,6 +445,42 @@ export class SeveraStore {
     }
     this.touch(rec, actor);
     return rec;
+  }
+
+  /**
+   * A series moved to another time of day (or otherwise re-patterned) keeps its deleted and changed occurrences on their
+   * days: a kept start is moved to the new pattern's occurrence on the same local day, so the day keeps one entry (the
+   * changed one, or none), as a user of a calendar expects. A start whose day the new pattern no longer has stays as it
+   * was (an orphan, listed in `recurrence.exceptions` but matching no occurrence). `rec` still has the old pattern and start.
+   */
+  private keepExceptionsOnTheirDays(rec: ActivityRec, next: ActivityInput): void {
+    const kept = [...rec.removedStarts!, ...rec.exceptionGuids!.keys()];
+    if (kept.length === 0 || (next.startMs === rec.startMs && JSON.stringify(next.recurrence) === JSON.stringify(rec.recurrence))) return;
+    const dayOf = (ms: number) => formatInZone(ms, this.zone).slice(0, 10);
+    const last = Math.max(...kept) + 2 * 86_400_000;
+    const newStartByDay = new Map<string, number>();
+    for (const start of occurrenceStarts(next.recurrence!, next.startMs, this.zone, last)) newStartByDay.set(dayOf(start), start);
+    // A kept start already on the new pattern holds its day.
+    const taken = new Set(kept.filter((old) => newStartByDay.get(dayOf(old)) === old));
+    const moves = new Map<number, number>();
+    for (const old of kept) {
+      const moved = newStartByDay.get(dayOf(old));
+      if (moved === undefined || moved === old || taken.has(moved)) continue;
+      taken.add(moved);
+      moves.set(old, moved);
+    }
+    if (moves.size === 0) return;
+    const removed = new Set<number>();
+    for (const start of rec.removedStarts!) removed.add(moves.get(start) ?? start);
+    const exceptions = new Map<number, string>();
+    for (const [start, guid] of rec.exceptionGuids!) {
+      const moved = moves.get(start) ?? start;
+      exceptions.set(moved, guid);
+      const exception = this.activities.get(guid);
+      if (exception) exception.originalStartMs = moved;
+    }
+    rec.removedStarts = removed;
+    rec.exceptionGuids = exceptions;
   }
 
   /** `actingUser`: the API client's user when it acts as one; only the owner may delete. */
