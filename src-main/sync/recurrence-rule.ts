@@ -272,6 +272,30 @@ export function occurrenceKeyOnDay(series: EventFields, originalStart: string): 
   return patternOccurrence(series, date).key;
 }
 
+/**
+ * A series whose changed or deleted occurrences all sit on occurrences of its own pattern: one kept under an original
+ * start the pattern no longer has (Severa keeps them when a series moves to another time of day) is put on the same
+ * day's occurrence, unless another exception already holds that one. `moved`: old occurrence key -> new one.
+ */
+export function exceptionsOnPatternDays(series: EventFields): { fields: EventFields; moved: Map<string, string> } {
+  const moved = new Map<string, string>();
+  if (!series.recurrence || series.exceptions.length === 0) return { fields: series, moved };
+  const pattern: EventFields = { ...series, exceptions: [] };
+  const taken = new Set(series.exceptions.map((x) => occurrenceKeyOf(x.originalStart, series)));
+  const exceptions = series.exceptions.map((x) => {
+    const key = occurrenceKeyOf(x.originalStart, series);
+    if (occurrenceAt(pattern, key) !== undefined) return x;
+    const day = occurrenceKeyOnDay(pattern, x.originalStart);
+    if (day === undefined || taken.has(day)) return x;
+    taken.add(day);
+    moved.set(key, day);
+    return { ...x, originalStart: day };
+  });
+  if (moved.size === 0) return { fields: series, moved };
+  exceptions.sort((a, b) => (a.originalStart < b.originalStart ? -1 : a.originalStart > b.originalStart ? 1 : 0));
+  return { fields: { ...series, exceptions }, moved };
+}
+
 /** Original start (ms) of the first occurrence starting at or after `ms`, or null when the series ends before. */
 export function firstOccurrenceFrom(series: EventFields, ms: number): number | null {
   const rule = series.recurrence;

@@ -1,6 +1,7 @@
 import { t } from '../common/i18n/i18n.ts';
 import type { EventFields, RecurrenceRule } from './calendar-event.ts';
 import { contentHash } from './event-content-hash.ts';
+import { exceptionsOnPatternDays } from './recurrence-rule.ts';
 import { activityToFields, severaSeriesExceptions, severaToExchangeEligibility, type Eligibility, type SeveraSeriesExceptions } from './severa-activity-mapping.ts';
 import {
   isSeveraNotFound,
@@ -146,7 +147,9 @@ export class SeveraSnapshot {
     const timeZone = this.timeZoneOf(ownerGuid);
     try {
       const source = flattenedFrom ? { ...activity, recurrence: null, recurrenceType: 'None' as const } : activity;
-      const { fields } = activityToFields(source, { timeZone, typesByGuid: this.typesByGuid, exceptions: series?.exceptions });
+      const read = activityToFields(source, { timeZone, typesByGuid: this.typesByGuid, exceptions: series?.exceptions }).fields;
+      // Occurrences Severa keeps under their old starts after the series moved to another time of day: that day's.
+      const { fields, moved } = series ? exceptionsOnPatternDays(read) : { fields: read, moved: new Map<string, string>() };
       // A changed occurrence does not touch its series' own stamp: the series' version covers its exceptions too.
       const stamps = [activity.lastUpdatedDateTime ?? activity.createdDateTime ?? '', ...(series?.exceptionRows ?? []).map((r) => r.lastUpdatedDateTime ?? '')];
       const latest = stamps.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a), stamps[0]);
@@ -162,7 +165,7 @@ export class SeveraSnapshot {
         eligible: severaToExchangeEligibility(activity, this.opts.selectedTypeGuids, this.typesByGuid),
       };
       if (flattenedFrom) item.flattenedFrom = flattenedFrom;
-      if (series) item.exceptionRowGuids = series.rowGuidByKey;
+      if (series) item.exceptionRowGuids = moved.size ? new Map([...series.rowGuidByKey].map(([key, row]) => [moved.get(key) ?? key, row])) : series.rowGuidByKey;
       return item;
     } catch (err) {
       this.opts.notes(t('engine.notes.severaActivitySkipped', { name: activity.name ?? guid, why: (err as Error).message }));

@@ -3,6 +3,7 @@ import type { EventFields, RecurrenceRule } from '../../src-main/sync/calendar-e
 import { contentHash } from '../../src-main/sync/event-content-hash.ts';
 import {
   canonicalRule,
+  exceptionsOnPatternDays,
   firstOccurrenceFrom,
   occurrenceAt,
   occurrenceDates,
@@ -124,5 +125,39 @@ describe('a series as single occurrences inside a window', () => {
     // Changed back to what the pattern gives: no exception at all.
     const { recurrence: _r2, exceptions: _x2, ...plain } = event.fields;
     expect(seriesWithOccurrence(changed, '2026-03-29T09:00:00.000Z', plain).exceptions).toEqual([]);
+  });
+});
+
+describe('a series moved to another time of day', () => {
+  it('puts occurrences kept under their old starts on that day\'s occurrence, leaves the others and a taken day alone', () => {
+    // Fortnightly Wednesdays and Sundays (weeks from Sunday: 4, 15, 18, 29 March, 1 April...), moved from 12:00 to 14:00 Helsinki; Severa
+    // kept a change of 18 March and a deletion of 15 March at 12:00 (10:00Z).
+    const moved = series({ start: '2026-03-04T12:00:00.000Z', end: '2026-03-04T13:00:00.000Z' });
+    const change = { ...series({ subject: 'Moved one', start: '2026-03-18T13:00:00.000Z', end: '2026-03-18T14:00:00.000Z' }), recurrence: null, exceptions: [] };
+    const { fields, moved: rekeyed } = exceptionsOnPatternDays({
+      ...moved,
+      exceptions: [
+        { originalStart: '2026-03-18T10:00:00.000Z', fields: change },
+        { originalStart: '2026-03-15T10:00:00.000Z', fields: null },
+        // Already on the pattern (29 March, after the clocks changed): stays.
+        { originalStart: '2026-03-29T11:00:00.000Z', fields: null },
+        // 1 April is 14:00 Helsinki after the clocks changed (11:00Z): on the pattern, stays.
+        { originalStart: '2026-04-01T11:00:00.000Z', fields: null },
+        // Not a day of the pattern at all (11 March is in the week off): stays where it is.
+        { originalStart: '2026-03-11T10:00:00.000Z', fields: null },
+      ],
+    });
+    expect(fields.exceptions.map((x) => x.originalStart)).toEqual(['2026-03-11T10:00:00.000Z', '2026-03-15T12:00:00.000Z', '2026-03-18T12:00:00.000Z', '2026-03-29T11:00:00.000Z', '2026-04-01T11:00:00.000Z']);
+    expect(fields.exceptions.find((x) => x.originalStart === '2026-03-18T12:00:00.000Z')?.fields).toEqual(change);
+    expect([...rekeyed]).toEqual([
+      ['2026-03-18T10:00:00.000Z', '2026-03-18T12:00:00.000Z'],
+      ['2026-03-15T10:00:00.000Z', '2026-03-15T12:00:00.000Z'],
+    ]);
+    // Nothing off the pattern: the same object back.
+    const plain = { ...moved, exceptions: [{ originalStart: '2026-03-29T11:00:00.000Z', fields: null }] };
+    expect(exceptionsOnPatternDays(plain).fields).toBe(plain);
+    // The day's occurrence already has an exception of its own: the old one is not put on top of it.
+    const both = exceptionsOnPatternDays({ ...moved, exceptions: [{ originalStart: '2026-03-18T10:00:00.000Z', fields: null }, { originalStart: '2026-03-18T12:00:00.000Z', fields: change }] });
+    expect(both.moved.size).toBe(0);
   });
 });
