@@ -2,17 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Conf from 'conf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventPusher } from '../../src-main/electron/ipc-router.ts';
-import { createPeerLookups } from '../../src-main/electron/peer-lookups.ts';
-import { recordCycle } from '../../src-main/electron/user-status-book.ts';
-import type { UserStatusBook } from '../../src-main/electron/user-status-book.ts';
-import { createWindowRequestHandlers } from '../../src-main/electron/window-requests.ts';
-import { waitingForSetup } from '../../src-main/electron/window-views.ts';
 import { forgetSignIns } from '../../src-main/exchange/graph/graph-sign-in.ts';
-import { SyncRunner } from '../../src-main/runner/sync-runner.ts';
-import { SettingsStore } from '../../src-main/settings/settings-store.ts';
+import type { SettingsStore } from '../../src-main/settings/settings-store.ts';
 import { DEMO_APP, DEMO_APP_SECRET, DEMO_GRAPH_SEED } from '../exchange/graph-harness.ts';
 import { loadGraphSeed, startGraphSimulator } from '../peers/graph/graph-simulator.ts';
 import type { GraphSimulator } from '../peers/graph/graph-simulator.ts';
@@ -21,7 +13,7 @@ import type { IssuedCertificate } from '../peers/graph/test-ca.ts';
 import { loadSeveraSeed, startSeveraSimulator } from '../peers/severa/severa-simulator.ts';
 import type { SeveraSimulator } from '../peers/severa/severa-simulator.ts';
 import { MemorySecrets } from './memory-secrets.ts';
-import { buildRenderer, startRendererBridge } from './renderer-bridge.ts';
+import { startWindowOverRunner, type WindowOverRunner } from './window-over-runner.ts';
 import type { RendererBridge } from './renderer-bridge.ts';
 import { screenshot, screenshotOf } from './screenshot-folder.ts';
 import { startUserBrowser } from './user-browser.ts';
@@ -44,7 +36,6 @@ let dir: string;
 let severa: SeveraSimulator;
 let graph: GraphSimulator;
 let bridge: RendererBridge;
-let runner: SyncRunner;
 let settings: SettingsStore;
 let userBrowser: UserBrowser;
 let appCertificate: IssuedCertificate;
@@ -52,12 +43,11 @@ let appCertificate: IssuedCertificate;
 let caFile: string;
 let certificateFile: string;
 const secrets = new MemorySecrets();
-let book: UserStatusBook = {};
+let harness: WindowOverRunner;
 const opened: string[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'scs-window-online-'));
-  await buildRenderer(path.join(dir, 'renderer'));
   severa = await startSeveraSimulator({ seed: loadSeveraSeed(path.join(repoRoot, 'test/peers/demo/severa-demo.json')), port: 0 });
   // The demo tenant, with a certificate uploaded to the sync's app registration besides its client secret.
   appCertificate = createClientCertificate('Severa Calendar Sync (test)', 400);
@@ -70,33 +60,25 @@ beforeAll(async () => {
   certificateFile = path.join(dir, 'severa-sync.pem');
   await writeFile(certificateFile, appCertificate.certPem);
   userBrowser = await startUserBrowser(graph);
-  settings = new SettingsStore(new Conf<Record<string, unknown>>({ cwd: dir, configName: 'settings', projectName: 'severa-calendar-sync-test' }));
-  runner = new SyncRunner({ loadSettings: () => settings.requireOrg(), secrets, dataDir: path.join(dir, 'data'), scheduler: () => ({ stop() {} }), waitingFor: () => waitingForSetup(settings) });
-  runner.onReport((report) => (book = recordCycle(book, report)));
-  const knownSecrets = async () => [...secrets.values.values()];
-  const handlers = createWindowRequestHandlers({
-    settings,
+  harness = await startWindowOverRunner({
+    dir,
     secrets,
-    runner,
-    peers: createPeerLookups({ secrets, signInTimeoutMs: 45_000 }),
-    userStatus: () => book,
-    logPath: null,
-    exportLog: async () => null,
-    openLog: async () => false,
-    today: () => '2026-11-20',
-    chooseFile: async (purpose) => (purpose === 'graph-certificate' ? certificateFile : caFile),
-    // shell.openExternal in the app: the person's own browser opens the sign-in page.
-    openExternal: async (url) => {
-      opened.push(url);
-      await userBrowser.openExternal(url);
+    peers: { signInTimeoutMs: 45_000 },
+    deps: {
+      today: () => '2026-11-20',
+      chooseFile: async (purpose) => (purpose === 'graph-certificate' ? certificateFile : caFile),
+      // shell.openExternal in the app: the person's own browser opens the sign-in page.
+      openExternal: async (url) => {
+        opened.push(url);
+        await userBrowser.openExternal(url);
+      },
     },
-    push: createEventPusher((event, data) => bridge.push(event, data as never), { knownSecrets }),
   });
-  bridge = await startRendererBridge({ rendererDir: path.join(dir, 'renderer'), handlers, knownSecrets });
+  ({ bridge, settings } = harness);
 });
 
 afterAll(async () => {
-  await bridge?.close();
+  await harness?.close();
   await userBrowser?.close();
   await severa?.close();
   await graph?.close();

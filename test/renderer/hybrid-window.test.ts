@@ -2,17 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Conf from 'conf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventPusher } from '../../src-main/electron/ipc-router.ts';
-import { createPeerLookups } from '../../src-main/electron/peer-lookups.ts';
-import { recordCycle } from '../../src-main/electron/user-status-book.ts';
-import type { UserStatusBook } from '../../src-main/electron/user-status-book.ts';
-import { createWindowRequestHandlers, runnerStatusView } from '../../src-main/electron/window-requests.ts';
-import { waitingForSetup } from '../../src-main/electron/window-views.ts';
 import { forgetSignIns } from '../../src-main/exchange/graph/graph-sign-in.ts';
-import { SyncRunner } from '../../src-main/runner/sync-runner.ts';
-import { SettingsStore } from '../../src-main/settings/settings-store.ts';
+import type { SyncRunner } from '../../src-main/runner/sync-runner.ts';
+import type { SettingsStore } from '../../src-main/settings/settings-store.ts';
 import { DEMO_APP, DEMO_APP_SECRET, DEMO_GRAPH_SEED } from '../exchange/graph-harness.ts';
 import { loadEwsSeed, startEwsSimulator } from '../peers/ews/ews-simulator.ts';
 import type { EwsSimulator } from '../peers/ews/ews-simulator.ts';
@@ -22,7 +15,7 @@ import { loadSeveraSeed, startSeveraSimulator } from '../peers/severa/severa-sim
 import type { SeveraSimulator } from '../peers/severa/severa-simulator.ts';
 import { DEMO_TYPES, DEMO_USERS } from '../sync/e2e-harness.ts';
 import { MemorySecrets } from './memory-secrets.ts';
-import { buildRenderer, startRendererBridge } from './renderer-bridge.ts';
+import { startWindowOverRunner, type WindowOverRunner } from './window-over-runner.ts';
 import type { RendererBridge } from './renderer-bridge.ts';
 import { screenshotOf } from './screenshot-folder.ts';
 
@@ -47,11 +40,10 @@ let runner: SyncRunner;
 let settings: SettingsStore;
 let caFile: string;
 const secrets = new MemorySecrets();
-let book: UserStatusBook = {};
+let harness: WindowOverRunner;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'scs-window-hybrid-'));
-  await buildRenderer(path.join(dir, 'renderer'));
   severa = await startSeveraSimulator({ seed: loadSeveraSeed(path.join(repoRoot, 'test/peers/demo/severa-demo.json')), port: 0 });
   // On-premises: everyone but the two whose mailboxes already moved to Exchange Online.
   const ewsSeed = structuredClone(loadEwsSeed(path.join(repoRoot, 'test/peers/demo/ews-demo.json'))) as { mailboxes: Array<{ primarySmtp: string }>; items: Array<{ mailbox: string }> };
@@ -70,7 +62,9 @@ beforeAll(async () => {
   caFile = path.join(dir, 'graph-simulator-ca.pem');
   await writeFile(caFile, graph.caCertificatePem);
 
-  settings = new SettingsStore(new Conf<Record<string, unknown>>({ cwd: dir, configName: 'settings', projectName: 'severa-calendar-sync-test' }));
+  // As main.ts does: the runner's status (real time included) and each report reach the window as pushes.
+  harness = await startWindowOverRunner({ dir, secrets, pushRunnerEvents: true, deps: { chooseFile: async () => caFile } });
+  ({ bridge, runner, settings } = harness);
   // The organization ran on its on-premises server until now; everyone turned on their sync.
   settings.saveOrg({
     schemaVersion: 1,
@@ -86,34 +80,10 @@ beforeAll(async () => {
   });
   secrets.values.set('exchange-delegate-password', 'demo-delegate-password');
   secrets.values.set('severa-client-secret', 'demo-client-secret');
-
-  runner = new SyncRunner({ loadSettings: () => settings.requireOrg(), secrets, dataDir: path.join(dir, 'data'), scheduler: () => ({ stop() {} }), waitingFor: () => waitingForSetup(settings) });
-  const knownSecrets = async () => [...secrets.values.values()];
-  const push = createEventPusher((event, data) => bridge.push(event, data as never), { knownSecrets });
-  // As main.ts does: the runner's status (real time included) and each report reach the window as pushes.
-  runner.onStatus((status) => void push('status', runnerStatusView(status)));
-  runner.onReport((report) => {
-    book = recordCycle(book, report);
-    void handlers['status:get'](undefined).then((view) => push('report', view));
-  });
-  const handlers = createWindowRequestHandlers({
-    settings,
-    secrets,
-    runner,
-    peers: createPeerLookups({ secrets }),
-    userStatus: () => book,
-    logPath: null,
-    exportLog: async () => null,
-    openLog: async () => false,
-    chooseFile: async () => caFile,
-    push,
-  });
-  bridge = await startRendererBridge({ rendererDir: path.join(dir, 'renderer'), handlers, knownSecrets });
 });
 
 afterAll(async () => {
-  runner?.stopSchedule();
-  await bridge?.close();
+  await harness?.close();
   await severa?.close();
   await ews?.close();
   await graph?.close();

@@ -2,26 +2,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Conf from 'conf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventPusher } from '../../src-main/electron/ipc-router.ts';
-import { createPeerLookups } from '../../src-main/electron/peer-lookups.ts';
-import { recordCycle } from '../../src-main/electron/user-status-book.ts';
-import type { UserStatusBook } from '../../src-main/electron/user-status-book.ts';
 import { startupDialog } from '../../src-main/electron/startup-problems.ts';
-import { createWindowRequestHandlers } from '../../src-main/electron/window-requests.ts';
-import { waitingForSetup } from '../../src-main/electron/window-views.ts';
 import { CONTENT_SECURITY_POLICY } from '../../src-main/electron/window-security.ts';
-import { SyncRunner } from '../../src-main/runner/sync-runner.ts';
-import { SettingsStore } from '../../src-main/settings/settings-store.ts';
+import type { SyncRunner } from '../../src-main/runner/sync-runner.ts';
+import type { SettingsStore } from '../../src-main/settings/settings-store.ts';
 import { loadSeveraSeed, startSeveraSimulator } from '../peers/severa/severa-simulator.ts';
 import type { SeveraSimulator } from '../peers/severa/severa-simulator.ts';
 import { loadEwsSeed, startEwsSimulator } from '../peers/ews/ews-simulator.ts';
 import type { EwsSimulator } from '../peers/ews/ews-simulator.ts';
-import { buildRenderer, startRendererBridge } from './renderer-bridge.ts';
 import type { RendererBridge } from './renderer-bridge.ts';
 import { startRequestGateProxy } from './request-gate-proxy.ts';
 import { MemorySecrets } from './memory-secrets.ts';
+import { startWindowOverRunner, type WindowOverRunner } from './window-over-runner.ts';
 import { screenshot, screenshotFolder } from './screenshot-folder.ts';
 import type { RequestGateProxy } from './request-gate-proxy.ts';
 import { startupDialogPage } from './startup-dialog-page.ts';
@@ -43,7 +36,7 @@ let bridge: RendererBridge;
 let runner: SyncRunner;
 let settings: SettingsStore;
 const secrets = new MemorySecrets();
-let book: UserStatusBook = {};
+let harness: WindowOverRunner;
 /** The company proxy in front of both servers (on loopback), counting what it relays; it wants a Basic login. */
 let proxy: CountingProxy;
 /** A CA certificate file, as the Choose… button's file dialog picks it. */
@@ -51,7 +44,6 @@ let caFile: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'scs-window-'));
-  await buildRenderer(path.join(dir, 'renderer'));
   severa = await startSeveraSimulator({ seed: loadSeveraSeed(path.join(repoRoot, 'test/peers/demo/severa-demo.json')), port: 0 });
   // The demo firm, except that the delegate may not impersonate Jussi: his sync fails with a fix to show.
   const ewsSeed = loadEwsSeed(path.join(repoRoot, 'test/peers/demo/ews-demo.json'));
@@ -59,36 +51,25 @@ beforeAll(async () => {
   ews = await startEwsSimulator({ seed: ewsSeed, port: 0 });
   ewsGate = await startRequestGateProxy(Number(new URL(ews.url).port));
   ewsUrl = ews.url.replace(/:\d+\//, `:${ewsGate.port}/`);
-  settings = new SettingsStore(new Conf<Record<string, unknown>>({ cwd: dir, configName: 'settings', projectName: 'severa-calendar-sync-test' }));
   proxy = await startCountingProxy({ login: { kind: 'basic', username: 'svc-proxy', password: 'proxy-password-1' } });
   caFile = path.join(dir, 'contoso-proxy-ca.pem');
   await writeFile(caFile, createTestCa('Contoso proxy CA (test)').certPem);
-  // The runner and the lookups use the product's own connector factory: the real Severa client and EWS connector.
-  // Automatic sync is scheduled as in the app, but its ticker never fires: cycles run when the test says.
-  runner = new SyncRunner({ loadSettings: () => settings.requireOrg(), secrets, dataDir: path.join(dir, 'data'), scheduler: () => ({ stop() {} }), waitingFor: () => waitingForSetup(settings) });
-  const knownSecrets = async () => [...secrets.values.values()];
-  runner.onReport((report) => (book = recordCycle(book, report)));
-  const handlers = createWindowRequestHandlers({
-    settings,
+  harness = await startWindowOverRunner({
+    dir,
     secrets,
-    runner,
-    peers: createPeerLookups({ secrets }),
-    userStatus: () => book,
-    // Where Electron keeps an app's logs on Linux (the window only shows the path; this test writes no log).
-    logPath: '/home/aino/.config/Severa Calendar Sync/logs/severa-calendar-sync.log',
-    exportLog: async () => path.join(dir, 'exported.log'),
-    openLog: async () => false,
-    today: () => '2026-11-20',
-    chooseFile: async () => caFile,
-    // The main process's own pusher (schema and secret checks, order kept), delivering into the page.
-    push: createEventPusher((event, data) => bridge.push(event, data as never), { knownSecrets }),
+    deps: {
+      // Where Electron keeps an app's logs on Linux (the window only shows the path; this test writes no log).
+      logPath: '/home/aino/.config/Severa Calendar Sync/logs/severa-calendar-sync.log',
+      exportLog: async () => path.join(dir, 'exported.log'),
+      today: () => '2026-11-20',
+      chooseFile: async () => caFile,
+    },
   });
-  bridge = await startRendererBridge({ rendererDir: path.join(dir, 'renderer'), handlers, knownSecrets });
+  ({ bridge, runner, settings } = harness);
 });
 
 afterAll(async () => {
-  runner?.stopSchedule();
-  await bridge?.close();
+  await harness?.close();
   await ewsGate?.close();
   await proxy?.close();
   await severa?.close();

@@ -2,26 +2,18 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Conf from 'conf';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setLanguage } from '../../src-main/common/i18n/i18n.ts';
 import type { Language } from '../../src-main/common/i18n/i18n.ts';
-import { createEventPusher } from '../../src-main/electron/ipc-router.ts';
-import { createPeerLookups } from '../../src-main/electron/peer-lookups.ts';
-import { recordCycle } from '../../src-main/electron/user-status-book.ts';
-import type { UserStatusBook } from '../../src-main/electron/user-status-book.ts';
-import { createWindowRequestHandlers } from '../../src-main/electron/window-requests.ts';
-import { waitingForSetup } from '../../src-main/electron/window-views.ts';
-import { SyncRunner } from '../../src-main/runner/sync-runner.ts';
-import { SettingsStore } from '../../src-main/settings/settings-store.ts';
+import type { SettingsStore } from '../../src-main/settings/settings-store.ts';
 import { loadEwsSeed, startEwsSimulator } from '../peers/ews/ews-simulator.ts';
 import type { EwsSimulator } from '../peers/ews/ews-simulator.ts';
 import { loadSeveraSeed, startSeveraSimulator } from '../peers/severa/severa-simulator.ts';
 import type { SeveraSimulator } from '../peers/severa/severa-simulator.ts';
 import { englishLeftovers } from './english-leftovers.ts';
 import { MemorySecrets } from './memory-secrets.ts';
-import { buildRenderer, startRendererBridge } from './renderer-bridge.ts';
+import { startWindowOverRunner, type WindowOverRunner } from './window-over-runner.ts';
 import type { RendererBridge } from './renderer-bridge.ts';
 import { screenshot } from './screenshot-folder.ts';
 
@@ -43,16 +35,14 @@ let dir: string;
 let severa: SeveraSimulator;
 let ews: EwsSimulator;
 let bridge: RendererBridge;
-let runner: SyncRunner;
 let settings: SettingsStore;
 const secrets = new MemorySecrets();
-let book: UserStatusBook = {};
+let harness: WindowOverRunner;
 /** Names that come from the servers (activity types, entries): data, in whatever language the firm wrote them. */
 let dataTexts: Set<string>;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'scs-window-languages-'));
-  await buildRenderer(path.join(dir, 'renderer'));
   const severaSeedFile = path.join(repoRoot, 'test/peers/demo/severa-demo.json');
   severa = await startSeveraSimulator({ seed: loadSeveraSeed(severaSeedFile), port: 0 });
   const ewsSeed = loadEwsSeed(path.join(repoRoot, 'test/peers/demo/ews-demo.json'));
@@ -62,34 +52,26 @@ beforeAll(async () => {
   const seedText = JSON.parse(await readFile(severaSeedFile, 'utf8')) as { activityTypes?: { name: string }[] };
   dataTexts = new Set((seedText.activityTypes ?? []).map((t) => t.name));
 
-  settings = new SettingsStore(new Conf<Record<string, unknown>>({ cwd: dir, configName: 'settings', projectName: 'severa-calendar-sync-test' }));
-  runner = new SyncRunner({ loadSettings: () => settings.requireOrg(), secrets, dataDir: path.join(dir, 'data'), scheduler: () => ({ stop() {} }), waitingFor: () => waitingForSetup(settings) });
-  runner.onReport((report) => (book = recordCycle(book, report)));
-  const knownSecrets = async () => [...secrets.values.values()];
-  const handlers = createWindowRequestHandlers({
-    settings,
-    secrets,
-    runner,
-    peers: createPeerLookups({ secrets }),
-    userStatus: () => book,
-    logPath: '/home/aino/.config/Severa Calendar Sync/logs/severa-calendar-sync.log',
-    exportLog: async () => path.join(dir, 'exported.log'),
-    openLog: async () => false,
-    today: () => '2026-11-20',
-    chooseFile: async () => null,
-    // This computer's system speaks Finnish first.
-    systemLocales: () => ['fi-FI', 'en-US'],
-    push: createEventPusher((event, data) => bridge.push(event, data as never), { knownSecrets }),
-  });
   // What main.ts does at start: the main process speaks the system's language.
   setLanguage('fi');
-  bridge = await startRendererBridge({ rendererDir: path.join(dir, 'renderer'), handlers, knownSecrets });
+  harness = await startWindowOverRunner({
+    dir,
+    secrets,
+    deps: {
+      logPath: '/home/aino/.config/Severa Calendar Sync/logs/severa-calendar-sync.log',
+      exportLog: async () => path.join(dir, 'exported.log'),
+      today: () => '2026-11-20',
+      chooseFile: async () => null,
+      // This computer's system speaks Finnish first.
+      systemLocales: () => ['fi-FI', 'en-US'],
+    },
+  });
+  ({ bridge, settings } = harness);
 });
 
 afterAll(async () => {
   setLanguage('en');
-  runner?.stopSchedule();
-  await bridge?.close();
+  await harness?.close();
   await severa?.close();
   await ews?.close();
   if (dir) await rm(dir, { recursive: true, force: true });

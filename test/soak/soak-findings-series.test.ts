@@ -4,7 +4,7 @@ import { occurrenceGuid } from '../peers/severa/activity-store.ts';
 import { checkAgreement } from './agreement-check.ts';
 import { dateText, localDay, localMs, weekdayOf } from './firm-time.ts';
 import { problemsOf, settle } from './soak-harness.ts';
-import { firmOf, startSyncWorld, TIME_ZONE, TYPES, type CycleRun } from './sync-world.ts';
+import { firmOf, startSyncWorld, TIME_ZONE, TYPES, type CycleRun, type Person, type SyncWorld } from './sync-world.ts';
 
 /**
  * Soak findings about series copied whole from Exchange onto Severa (Exchange wins a conflict, or an interrupted copy
@@ -22,14 +22,7 @@ describe('soak findings: series copied whole from Exchange', () => {
       // Mikko's weekly series in Severa. The run that copies it to Exchange dies once the series is created there
       // (the answer never arrives): the copy exists, no pair records it.
       const first = localMs(world.today, 3, 10);
-      const series = world.severa.createActivity({
-        name: 'K21 budget r1',
-        startDateTime: new Date(first).toISOString(),
-        endDateTime: new Date(first + 3_600_000).toISOString(),
-        activityType: { guid: TYPES.customerVisit },
-        ownerUser: { guid: mikko.severaGuid },
-        recurrence: { frequency: 'Weekly', pattern: { weekly: { interval: 1, [weekdayOf(first).toLowerCase()]: true } }, range: { maxOccurrences: 4 } },
-      });
+      const series = fourWeeklyInSevera(world, mikko, 'K21 budget r1', first);
       const killed = await world.runCycle({ kill: { count: 'write', n: 1, mode: 'after-server' } });
       expect(killed.killedAt?.operation).toBe('CreateItem');
       // Then Mikko moves the third occurrence in Severa, and after that changes the second one in Outlook.
@@ -94,16 +87,9 @@ describe('soak findings: series copied whole from Exchange', () => {
     const world = await startSyncWorld({ people: [mikko] });
     try {
       // Mikko's weekly series in Severa: he changes the third occurrence, then moves the whole series an hour later,
-      // all before the first sync. Severa keeps the change under the occurrence's old start.
+      // all before the first sync. The change stays on its day.
       const first = localMs(world.today, 3, 10);
-      const series = world.severa.createActivity({
-        name: 'K10 call r1',
-        startDateTime: new Date(first).toISOString(),
-        endDateTime: new Date(first + 3_600_000).toISOString(),
-        activityType: { guid: TYPES.customerVisit },
-        ownerUser: { guid: mikko.severaGuid },
-        recurrence: { frequency: 'Weekly', pattern: { weekly: { interval: 1, [weekdayOf(first).toLowerCase()]: true } }, range: { maxOccurrences: 4 } },
-      });
+      const series = fourWeeklyInSevera(world, mikko, 'K10 call r1', first);
       world.severa.store.listActivities({ recurrenceType: 'Occurrence' }, null, 1000);
       const third = first + 2 * WEEK;
       world.severa.updateActivity(occurrenceGuid(String(series.guid), third), { name: 'K10 audit (moved)', location: 'Room Koli' });
@@ -121,6 +107,18 @@ describe('soak findings: series copied whole from Exchange', () => {
     }
   });
 });
+
+/** A weekly series of four one-hour occurrences owned by `owner` in Severa, of a type that goes to Exchange. */
+function fourWeeklyInSevera(world: SyncWorld, owner: Person, name: string, first: number) {
+  return world.severa.createActivity({
+    name,
+    startDateTime: new Date(first).toISOString(),
+    endDateTime: new Date(first + 3_600_000).toISOString(),
+    activityType: { guid: TYPES.customerVisit },
+    ownerUser: { guid: owner.severaGuid },
+    recurrence: { frequency: 'Weekly', pattern: { weekly: { interval: 1, [weekdayOf(first).toLowerCase()]: true } }, range: { maxOccurrences: 4 } },
+  });
+}
 
 /** Each change the runs made, as "side: reason". */
 function reasonsOf(runs: CycleRun[]): string[] {
