@@ -274,8 +274,9 @@ export function occurrenceKeyOnDay(series: EventFields, originalStart: string): 
 
 /**
  * A series whose changed or deleted occurrences all sit on occurrences of its own pattern: one kept under an original
- * start the pattern no longer has (Severa keeps them when a series moves to another time of day) is put on the same
- * day's occurrence, unless another exception already holds that one. `moved`: old occurrence key -> new one.
+ * start the pattern no longer has (a Severa that keeps the old start when a series moves to another time of day; its
+ * public API does not say) is put on the same day's occurrence, unless another exception already holds that one.
+ * `moved`: old occurrence key -> new one.
  */
 export function exceptionsOnPatternDays(series: EventFields): { fields: EventFields; moved: Map<string, string> } {
   const moved = new Map<string, string>();

@@ -148,7 +148,7 @@ export class SeveraSnapshot {
     try {
       const source = flattenedFrom ? { ...activity, recurrence: null, recurrenceType: 'None' as const } : activity;
       const read = activityToFields(source, { timeZone, typesByGuid: this.typesByGuid, exceptions: series?.exceptions }).fields;
-      // Occurrences Severa keeps under their old starts after the series moved to another time of day: that day's.
+      // An occurrence still kept under its old start after the series moved to another time of day: that day's.
       const { fields, moved } = series ? exceptionsOnPatternDays(read) : { fields: read, moved: new Map<string, string>() };
       // A changed occurrence does not touch its series' own stamp: the series' version covers its exceptions too.
       const stamps = [activity.lastUpdatedDateTime ?? activity.createdDateTime ?? '', ...(series?.exceptionRows ?? []).map((r) => r.lastUpdatedDateTime ?? '')];
