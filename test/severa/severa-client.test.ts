@@ -40,12 +40,15 @@ interface Harness {
 }
 
 const harnesses: Harness[] = [];
+/** Told of every request the client makes, as it leaves (set by a test; cleared after each). */
+let onFetch: (() => void) | null = null;
 
 async function harness(simOptions: Partial<SeveraSimulatorOptions> = {}, clientOptions: Partial<SeveraClientOptions> = {}, seed: SeveraSeed = loadSeveraSeed(DEMO)): Promise<Harness> {
   const sim = await startSeveraSimulator({ seed, rateLimitPerSecond: 0, ...simOptions });
   const checker = contractCheckingFetch();
   // Remember the tokens the server hands out so the secret checks can look for them.
   const watchingFetch = (async (input: string | URL | Request, init?: RequestInit) => {
+    onFetch?.();
     const res = await checker.fetch(input, init);
     if (String(input).includes('token') && res.status === 200) {
       const body = (await res.clone().json()) as { access_token?: string; refresh_token?: string };
@@ -70,6 +73,7 @@ async function harness(simOptions: Partial<SeveraSimulatorOptions> = {}, clientO
 }
 
 afterEach(async () => {
+  onFetch = null;
   for (const h of harnesses.splice(0)) {
     expect(h.sim.contractViolations()).toEqual([]);
     // What the product's client sent, and what it got, held to the OpenAPI document on the wire.
@@ -255,12 +259,19 @@ describe('SeveraClient under load and faults', () => {
     expect(e.retryAfterMs).toBeGreaterThanOrEqual(1000);
   });
 
-  it('keeps to its own request rate: no one-second window at the server sees more', async () => {
+  it('keeps to its own request rate: no one-second window holds more requests leaving the client', async () => {
+    // When each request leaves (the fetch call, which comes only after the limiter let it go). The server's own
+    // per-second count is not asserted: it runs in this process, so a busy machine that holds one request up on its way
+    // in bunches it with the next ones, which says nothing of the client (the bench prints the server's busiest second).
+    const leaving: number[] = [];
+    onFetch = () => leaving.push(performance.now());
     const { client, sim } = await harness({}, { rateLimitPerSecond: 5 });
     await Promise.all(Array.from({ length: 14 }, () => client.getActivity(VISIT)));
-    const c = sim.counters();
-    expect(c.total).toBe(15);
-    expect(c.peakPerSecond).toBeLessThanOrEqual(5);
+    expect(sim.counters().total).toBe(15);
+    expect(leaving).toHaveLength(15);
+    // Any six in a row span at least a second: five at most in any one-second window.
+    const tooClose = leaving.slice(5).map((t, i) => t - leaving[i]).filter((gap) => gap < 1000);
+    expect(tooClose).toEqual([]);
   });
 
   it('retries server errors and dropped connections on reads', async () => {
