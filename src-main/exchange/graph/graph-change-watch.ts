@@ -3,7 +3,7 @@ import { GraphClient, MAX_BATCH, retryAfterMs, type GraphRequest, type GraphResp
 import { graphHttpError } from './graph-errors.ts';
 import { versionOf, type GraphEvent } from './graph-event-mapping.ts';
 import { decodeSyncState, encodeSyncState, type GraphSyncState } from './graph-sync-state.ts';
-import { LANGUAGES, t, tIn, type TextKey } from '../../common/i18n/i18n.ts';
+import { t } from '../../common/i18n/i18n.ts';
 
 /**
  * Near real time for Exchange Online (GraphCalendarConnector.watchChanges). Graph's change notifications need a public
@@ -65,6 +65,8 @@ interface Member {
   notBeforeMs: number;
   failures: number;
   inFlight: boolean;
+  /** Off until the engine's next sync of the mailbox gives a position (not synced yet, a foreign or expired one). */
+  untilSynced: boolean;
 }
 
 type DeltaPage = { value?: unknown[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
@@ -72,8 +74,7 @@ type DeltaPage = { value?: unknown[]; '@odata.nextLink'?: string; '@odata.deltaL
 const EMAIL_RE = /^[^\s@<>()"',;:\\]+@[^\s@<>()"',;:\\]+\.[^\s@<>()"',;:\\]+$/;
 const MAX_BACKOFF_MS = 60_000;
 
-// Said in the process's language (engine.watch); `offUntilSynced` knows them in every language, so a language changed
-// while a mailbox is off still lets its next sync turn it live.
+// Said in the process's language (engine.watch).
 const TEXT = {
   get notSynced() { return t('engine.watch.notSynced'); },
   get noPositions() { return t('engine.watch.noPositions'); },
@@ -82,8 +83,6 @@ const TEXT = {
   failing: (why: string) => t('engine.watch.onlineFailing', { why }),
   get stopped() { return t('engine.watch.stopped'); },
 };
-const OFF_UNTIL_SYNCED: readonly TextKey[] = ['engine.watch.notSynced', 'engine.watch.foreignLink', 'engine.watch.expired'];
-const offUntilSynced = (reason: string | undefined) => reason !== undefined && OFF_UNTIL_SYNCED.some((key) => LANGUAGES.some((l) => tIn(l, key) === reason));
 
 function unref(t: NodeJS.Timeout): NodeJS.Timeout {
   t.unref?.();
@@ -130,7 +129,7 @@ export class GraphChangeWatch implements ChangeWatch {
     for (const mailbox of [...this.#members.keys()]) if (!wanted.has(mailbox)) this.#members.delete(mailbox);
     for (const mailbox of wanted) {
       if (this.#members.has(mailbox)) continue;
-      this.#members.set(mailbox, { mailbox, mode: 'off', since: this.#iso(), reason: TEXT.notSynced, position: null, provided: null, quietReads: 0, reported: null, notBeforeMs: 0, failures: 0, inFlight: false });
+      this.#members.set(mailbox, { mailbox, mode: 'off', since: this.#iso(), reason: TEXT.notSynced, position: null, provided: null, quietReads: 0, reported: null, notBeforeMs: 0, failures: 0, inFlight: false, untilSynced: true });
     }
     const ordered = [...this.#members.values()].sort((a, b) => a.mailbox.localeCompare(b.mailbox));
     this.#slots = [];
@@ -191,8 +190,8 @@ export class GraphChangeWatch implements ChangeWatch {
     m.position = provided;
     m.quietReads = 0;
     m.reported = null;
-    if (provided === null) this.#setMode(m, 'off', TEXT.notSynced);
-    else if (m.mode === 'off' && offUntilSynced(m.reason)) this.#setMode(m, 'live');
+    if (provided === null) this.#setMode(m, 'off', TEXT.notSynced, true);
+    else if (m.mode === 'off' && m.untilSynced) this.#setMode(m, 'live');
   }
 
   async #readSlot(slot: Member[]): Promise<void> {
@@ -211,7 +210,7 @@ export class GraphChangeWatch implements ChangeWatch {
       }
       const url = state ? this.#setup.client.relativeUrl(state.deltaLink) : null;
       if (!state || url === null) {
-        this.#setMode(m, 'off', TEXT.foreignLink);
+        this.#setMode(m, 'off', TEXT.foreignLink, true);
         continue;
       }
       reads.push({ m, position: m.position, state, request: this.#setup.deltaRequest(m.mailbox, url) });
@@ -263,7 +262,7 @@ export class GraphChangeWatch implements ChangeWatch {
     if (error.code === 'invalid-sync-state') {
       // The engine's read will meet the same answer and start the mailbox over; until it stored the new position, wait.
       m.reported = { position: read.position, atMs: this.#now() };
-      this.#setMode(m, 'off', TEXT.expired);
+      this.#setMode(m, 'off', TEXT.expired, true);
       this.#events.resync(m.mailbox, TEXT.expired);
       return;
     }
@@ -329,7 +328,9 @@ export class GraphChangeWatch implements ChangeWatch {
     if (m.failures >= this.#failuresBeforeOff) this.#setMode(m, 'off', TEXT.failing(error.message));
   }
 
-  #setMode(m: Member, mode: WatchMode, reason?: string): void {
+  /** `untilSynced`: an 'off' that the mailbox's next sync ends (its new position turns it live). */
+  #setMode(m: Member, mode: WatchMode, reason?: string, untilSynced = false): void {
+    m.untilSynced = untilSynced;
     if (m.mode === mode && m.reason === reason) return;
     m.mode = mode;
     m.since = this.#iso();
