@@ -21,9 +21,10 @@ import { t, type TextKey } from '../common/i18n/i18n.ts';
  * network settings say (direct or through the proxy: src-main/net/settings-network.ts).
  */
 
-// Every sentence this module says, in one place.
-// Said in the process's language (engine.connectors).
-const MISSING: Record<string, TextKey> = {
+// Every sentence this module says, in one place, in the process's language (engine.connectors).
+/** The secrets a connector cannot do without, and how their absence is said. */
+type ConnectorSecret = Exclude<SecretName, 'proxy-password'>;
+const MISSING: Record<ConnectorSecret, TextKey> = {
   'exchange-delegate-password': 'engine.connectors.missing.delegatePassword',
   'graph-client-secret': 'engine.connectors.missing.clientSecret',
   'graph-certificate-key': 'engine.connectors.missing.certificateKey',
@@ -35,7 +36,7 @@ const TEXT = {
   caUnreadableFix: (field: string) => t('engine.connectors.caUnreadableFix', { field }),
 };
 
-async function requireSecret(secrets: SecretSource, name: SecretName): Promise<string> {
+async function requireSecret(secrets: SecretSource, name: ConnectorSecret): Promise<string> {
   const value = await secrets.get(name);
   if (!value) {
     const message = t(MISSING[name]);
