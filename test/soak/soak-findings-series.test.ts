@@ -106,6 +106,46 @@ describe('soak findings: series copied whole from Exchange', () => {
       await world.close();
     }
   });
+
+  it('an occurrence deleted in Severa while the meeting series moved in Outlook stays deleted, and the write is not reported as differing (K25)', { timeout: 120_000 }, async () => {
+    const people = firmOf(5);
+    const [, mikko, , jussi, leena] = people;
+    const world = await startSyncWorld({ people });
+    try {
+      // Leena's weekly meeting series in Outlook, Mikko and Jussi invited; Jussi leaves it.
+      const first = localMs(world.today, 3, 9, 30);
+      const series = world.outlook.create(leena.mailbox, {
+        subject: 'K25 review r1',
+        start: new Date(first).toISOString(),
+        end: new Date(first + 1_800_000).toISOString(),
+        timeZone: TIME_ZONE,
+        attendees: [mikko.mailbox, jussi.mailbox],
+        recurrence: { pattern: { type: 'weekly', interval: 1, daysOfWeek: [weekdayOf(first).toLowerCase() as 'monday'], firstDayOfWeek: 'monday' }, range: { type: 'numbered', startDate: dateText(localDay(world.today, 3)), numberOfOccurrences: 4 } },
+      });
+      expect((await settle(world, 3)).quiet).toBe(true);
+      for (const item of world.outlook.items(jussi.mailbox).filter((i) => i.subject.startsWith('K25 '))) world.outlook.delete(jussi.mailbox, item.id);
+      expect((await settle(world, 3)).quiet).toBe(true);
+      // Then, before the next sync, she deletes the second occurrence in Severa and moves the whole series an hour
+      // earlier in Outlook. The series travels whole from Outlook; Severa keeps the deletion on its day (it cannot
+      // bring an occurrence back), so the deletion goes to Exchange too.
+      const activity = world.severa.activities().find((a) => String(a.name).startsWith('K25 ') && a.recurrence)!;
+      world.severa.store.listActivities({ recurrenceType: 'Occurrence' }, null, 1000);
+      world.severa.deleteActivity(occurrenceGuid(String(activity.guid), first + WEEK));
+      world.outlook.update(leena.mailbox, series.id, { start: new Date(first - 3_600_000).toISOString(), end: new Date(first - 1_800_000).toISOString() });
+      const after = await settle(world, 4);
+      // Before the fix: "Severa did not store what the sync wrote ...: it is deleted there, though it was not meant to
+      // be", every cycle: the check did not recognise the deletion Severa already held once it sat on the moved day.
+      expect(after.quiet, after.runs.flatMap(problemsOf).join(' / ')).toBe(true);
+      expect(reasonsOf(after.runs).some((r) => r.endsWith('an occurrence changed in Severa is kept'))).toBe(true);
+      expect(checkAgreement(world, new Map()).details).toEqual({ duplicates: [], losses: [], mismatches: [] });
+      const items = world.outlook.items(leena.mailbox).filter((i) => i.subject.startsWith('K25 '));
+      expect(items).toHaveLength(1);
+      expect(Date.parse(items[0].start)).toBe(first - 3_600_000);
+      expect(items[0].cancelledOccurrences.map((d) => Date.parse(d))).toEqual([first - 3_600_000 + WEEK]);
+    } finally {
+      await world.close();
+    }
+  });
 });
 
 /** A weekly series of four one-hour occurrences owned by `owner` in Severa, of a type that goes to Exchange. */

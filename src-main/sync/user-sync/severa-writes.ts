@@ -1,6 +1,7 @@
 import { t } from '../../common/i18n/i18n.ts';
 import type { EventFields, SideEvent } from '../calendar-event.ts';
 import { contentHash } from '../event-content-hash.ts';
+import { occurrenceKeyOf, occurrenceKeyOnDay } from '../recurrence-rule.ts';
 import { encodeSeriesBase, seriesBaseOf } from '../series-merge.ts';
 import { activityFieldPatches, activityPatches, activityToFields, categoryOf, chooseActivityType, describeFields, fieldsToActivityInput, occurrenceKey, withPatches } from '../severa-activity-mapping.ts';
 import { isSeveraNotFound, type SeveraActivity, type SeveraParticipant, type SeveraPatch } from '../severa-port.ts';
@@ -175,12 +176,28 @@ export async function updateSevera(u: UserState, c: Candidate, reason: string, m
   if (sent.length) {
     // What was meant: Severa's answer with every field the patches set as they set it.
     const meant = activityToFields(withPatches(activity, sent), { timeZone: item.timeZone, typesByGuid: ctx.snapshot.typesByGuid }).fields;
-    const before = new Set((c.severa.item?.fields.exceptions ?? []).map((x) => x.originalStart));
-    const stored = { ...item.fields, exceptions: item.fields.exceptions.filter((x) => !before.has(x.originalStart) || event.fields.exceptions.some((w) => w.originalStart === x.originalStart)) };
+    const before = keptBefore(c.severa.item?.fields.exceptions ?? [], item.fields);
+    const stored = { ...item.fields, exceptions: item.fields.exceptions.filter((x) => !before.has(occurrenceKeyOf(x.originalStart, item.fields)) || event.fields.exceptions.some((w) => w.originalStart === x.originalStart)) };
     verifyWrite(u, { side: 'severa', exchangeId: event.id, severaGuid: item.guid, meant: { ...meant, exceptions: meant.recurrence ? event.fields.exceptions : [] }, stored });
   }
   const exchange = event.fields.recurrence ? await keepSeveraOccurrencesInExchange(u, c, item, event.fields, reason, merged !== undefined) : exchangeSide(c);
   stagePair(u, buildPair(u, c, item, exchange, event.fields));
+}
+
+/**
+ * The occurrences Severa held as changed or deleted before a write, as keys of the series it holds after it: under its
+ * original start, and on the same day's occurrence when the write moved the series to another time of day (Severa keeps
+ * them on their days). Severa cannot make them regular again, so the write is not checked on them: they go to Exchange.
+ */
+function keptBefore(exceptions: EventFields['exceptions'], after: EventFields): Set<string> {
+  const pattern: EventFields = { ...after, exceptions: [] };
+  const keys = new Set<string>();
+  for (const x of exceptions) {
+    keys.add(occurrenceKeyOf(x.originalStart, after));
+    const onDay = occurrenceKeyOnDay(pattern, x.originalStart);
+    if (onDay !== undefined) keys.add(onDay);
+  }
+  return keys;
 }
 
 /**
