@@ -1,7 +1,10 @@
 import { ExchangeVersion, ServiceError, ServiceResponse, ServiceResponseException, SoapFaultDetails } from 'ews-javascript-api';
 import { describe, expect, it } from 'vitest';
 import { CalendarError } from '../../src-main/exchange/calendar-connector.ts';
-import { eventFieldsProblem, exceptionKey, exchangeVersionFor, ianaTimeZoneFor, windowsIdFromName, windowsTimeZoneFor } from '../../src-main/exchange/ews/ews-calendar-mapping.ts';
+import { exchangeVersionFor } from '../../src-main/exchange/ews/ews-calendar-mapping.ts';
+import { eventFieldsProblem } from '../../src-main/exchange/ews/ews-event-validation.ts';
+import { exceptionKey } from '../../src-main/exchange/ews/ews-recurrence-mapping.ts';
+import { ianaTimeZoneFor, windowsIdFromName, windowsTimeZoneFor } from '../../src-main/exchange/ews/ews-time-zone-mapping.ts';
 import { translateEwsError } from '../../src-main/exchange/ews/ews-error-translation.ts';
 import { escapeXmlAttribute, escapeXmlText } from '../../src-main/exchange/ews/ews-library-quirks.ts';
 import type { EventFields } from '../../src-main/sync/calendar-event.ts';

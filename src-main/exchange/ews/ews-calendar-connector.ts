@@ -40,19 +40,11 @@ import { EwsNotificationClient } from './ews-notification-client.ts';
 import type { EwsWatchOptions } from './ews-watch-options.ts';
 import { runContained } from './ews-crash-guard.ts';
 import { applyEwsLibraryQuirkFixes } from './ews-library-quirks.ts';
-import {
-  applyFields,
-  eventFieldsProblem,
-  exchangeVersionFor,
-  isoOf,
-  readCalendarItem,
-  recurrenceToEws,
-  sameRecurrence,
-  supportsFirstDayOfWeek,
-  syncTagDefinition,
-  withExceptions,
-  type ReadCalendarItem,
-} from './ews-calendar-mapping.ts';
+import { readCalendarItem, withExceptions, type ReadCalendarItem } from './ews-appointment-reading.ts';
+import { applyFields, sameRecurrence } from './ews-appointment-writing.ts';
+import { exchangeVersionFor, isoOf, syncTagDefinition } from './ews-calendar-mapping.ts';
+import { eventFieldsProblem } from './ews-event-validation.ts';
+import { recurrenceToEws, supportsFirstDayOfWeek } from './ews-recurrence-mapping.ts';
 import { EwsClock } from './ews-clock.ts';
 import { calendarErrorFor, responseCodeName, responseError, translateEwsError } from './ews-error-translation.ts';
 import { applyExceptions, chunks, currentExceptions, isDirty, normalizedKey, readOccurrences } from './ews-series-exceptions.ts';

@@ -1,6 +1,6 @@
 import type { EventFields, SideEvent } from '../../sync/calendar-event.ts';
 import { CalendarError, type EventWrite, type EventWriteOutcome, type WriteResult } from '../calendar-connector.ts';
-import type { ReadCalendarItem, ReadContext } from './ews-calendar-mapping.ts';
+import type { ReadCalendarItem, ReadContext } from './ews-appointment-reading.ts';
 import { calendarErrorFor } from './ews-error-translation.ts';
 import { calendarItemsOf, readCalendarItemXml, withExceptionsXml } from './ews-item-reading.ts';
 import { createItemRequest, getItemRequest, responseMessagesOf, updateItemRequest, writtenItemId, type ItemSoapContext } from './ews-item-soap.ts';

@@ -1,7 +1,10 @@
 import type { DayGroup, EventFields, OccurrenceException, RecurrenceRule, SideEvent, WeekOrdinal, Weekday } from '../../sync/calendar-event.ts';
 import { canonicalRule } from '../../sync/recurrence-rule.ts';
 import { CalendarError } from '../calendar-connector.ts';
-import { exceptionKey, ianaTimeZoneFor, sameAsPattern, SYNC_TAG_PROPERTY_NAME, SYNC_TAG_PROPERTY_SET_ID, type OccurrenceRef, type ReadCalendarItem, type ReadContext } from './ews-calendar-mapping.ts';
+import type { OccurrenceRef, ReadCalendarItem, ReadContext } from './ews-appointment-reading.ts';
+import { SYNC_TAG_PROPERTY_NAME, SYNC_TAG_PROPERTY_SET_ID } from './ews-calendar-mapping.ts';
+import { exceptionKey, sameAsPattern } from './ews-recurrence-mapping.ts';
+import { ianaTimeZoneFor } from './ews-time-zone-mapping.ts';
 import { htmlToText, looksLikeHtml } from './html-to-text.ts';
 import { WEEKDAYS } from './recurrence-expansion.ts';
 import { localDateOf, parseDate } from './time-zone-conversion.ts';
@@ -9,7 +12,7 @@ import { child, childrenNamed, childText, path, type XmlNode } from './ews-xml.t
 
 /**
  * EWS CalendarItem XML (as GetItem returns it, read by ews-xml.ts) -> the neutral fields: the same rules as
- * readCalendarItem/withExceptions in ews-calendar-mapping.ts, which read ews-javascript-api's Appointment objects, for
+ * readCalendarItem/withExceptions in ews-appointment-reading.ts, which read ews-javascript-api's Appointment objects, for
  * the connector's own GetItem path (Exchange 2010 and later: StartTimeZone names the zone by its Windows id).
  */
 

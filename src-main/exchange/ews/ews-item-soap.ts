@@ -1,6 +1,8 @@
 import type { EventFields, RecurrenceRule } from '../../sync/calendar-event.ts';
 import { CalendarError } from '../calendar-connector.ts';
-import { instantsOf, SYNC_TAG_PROPERTY_NAME, SYNC_TAG_PROPERTY_SET_ID, windowsTimeZoneFor } from './ews-calendar-mapping.ts';
+import { instantsOf } from './ews-appointment-writing.ts';
+import { SYNC_TAG_PROPERTY_NAME, SYNC_TAG_PROPERTY_SET_ID } from './ews-calendar-mapping.ts';
+import { windowsTimeZoneFor } from './ews-time-zone-mapping.ts';
 import { recurrenceProblemForVersion } from './recurrence-expansion.ts';
 import { child, childrenNamed, childText, escapeXml, escapeText, type XmlNode } from './ews-xml.ts';
 

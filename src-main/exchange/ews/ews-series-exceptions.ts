@@ -17,7 +17,9 @@ import {
 } from 'ews-javascript-api';
 import type { EventFields, OccurrenceException } from '../../sync/calendar-event.ts';
 import { CalendarError } from '../calendar-connector.ts';
-import { applyFields, exceptionKey, patternOccurrence, readCalendarItem, withExceptions, type ReadCalendarItem } from './ews-calendar-mapping.ts';
+import { readCalendarItem, withExceptions, type ReadCalendarItem } from './ews-appointment-reading.ts';
+import { applyFields } from './ews-appointment-writing.ts';
+import { exceptionKey, patternOccurrence } from './ews-recurrence-mapping.ts';
 import { calendarErrorFor, responseError } from './ews-error-translation.ts';
 import { occurrenceIndexOf } from './recurrence-expansion.ts';
 import { localDateOf } from './time-zone-conversion.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventFields, RecurrenceRule, SideEvent } from '../../sync/calendar-event.ts';
 import { CalendarError, type CalendarChanges, type CalendarConnector, type ChangeWatch, type ChangeWatchEvents, type WatchChangesOptions, type WriteResult } from '../calendar-connector.ts';
-import { eventFieldsProblem } from '../ews/ews-calendar-mapping.ts';
+import { eventFieldsProblem } from '../ews/ews-event-validation.ts';
 import { GraphChangeWatch, type GraphWatchOptions } from './graph-change-watch.ts';
 import { GraphClient, type GraphRequest } from './graph-client.ts';
 import { graphErrorOf } from './graph-errors.ts';
