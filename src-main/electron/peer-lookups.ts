@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { currentLanguage, t } from '../common/i18n/i18n.ts';
 import type { SecretSource } from '../common/secrets-contract.ts';
 import { verifyOwnMailboxLogin as verifyWithEws } from '../exchange/ews/ews-diagnostics.ts';
-import type { EwsConnectorOptions } from '../exchange/ews/ews-calendar-connector.ts';
+import type { EwsConnectorOptions } from '../exchange/ews/ews-connector-options.ts';
 import type { ExchangeOnlineSettings, ExchangeSettings, OrgSettings } from '../common/settings-schema.ts';
 import { proveMailboxOwnership } from '../exchange/graph/graph-mailbox-proof.ts';
 import { networkForSettings } from '../net/settings-network.ts';

@@ -3,7 +3,7 @@ import { SECRET_ENV_VARS, SECRET_FIELDS, type SecretName, type SecretSource } fr
 import type { ExchangeOnlineSettings, ExchangeSettings, OnPremisesExchangeSettings, OrgSettings } from '../common/settings-schema.ts';
 import { CalendarError } from '../exchange/calendar-connector.ts';
 import { EwsCalendarConnector } from '../exchange/ews/ews-calendar-connector.ts';
-import type { EwsConnectorOptions } from '../exchange/ews/ews-calendar-connector.ts';
+import type { EwsConnectorOptions } from '../exchange/ews/ews-connector-options.ts';
 import { connectionLocation } from '../exchange/exchange-locations.ts';
 import { GraphCalendarConnector, type SyncWindow } from '../exchange/graph/graph-calendar-connector.ts';
 import { RoutedCalendarConnector, type ExchangeConnection } from '../exchange/routed-calendar-connector.ts';

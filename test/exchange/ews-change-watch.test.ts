@@ -8,7 +8,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEwsSimulator, type EwsSeed, type EwsSimulator } from '../peers/ews/ews-simulator.ts';
 import type { ChangeWatch } from '../../src-main/exchange/calendar-connector.ts';
-import { EwsCalendarConnector, type EwsConnectorOptions } from '../../src-main/exchange/ews/ews-calendar-connector.ts';
+import { EwsCalendarConnector } from '../../src-main/exchange/ews/ews-calendar-connector.ts';
+import type { EwsConnectorOptions } from '../../src-main/exchange/ews/ews-connector-options.ts';
 import { hasOpenssl, makeTestCertificates, startTlsFront, type TestCertificates } from './fixtures/tls-fixtures.ts';
 
 const AINO = 'aino.virtanen@contoso.example';

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadEwsSeed, startEwsSimulator, type EwsSimulator } from '../peers/ews/ews-simulator.ts';
 import { loadSeveraSeed, startSeveraSimulator, type SeveraSimulator } from '../peers/severa/severa-simulator.ts';
-import { EwsCalendarConnector, type EwsConnectorOptions } from '../../src-main/exchange/ews/ews-calendar-connector.ts';
+import { EwsCalendarConnector } from '../../src-main/exchange/ews/ews-calendar-connector.ts';
+import type { EwsConnectorOptions } from '../../src-main/exchange/ews/ews-connector-options.ts';
 import { EwsClock, forgetClockEstimates, MAX_WRITE_ESTIMATE_UNCERTAINTY_MS, NO_DATE_HEADER_SENTENCE, REMEMBER_ESTIMATE_MS } from '../../src-main/exchange/ews/ews-clock.ts';
 import { runEwsDiagnostics } from '../../src-main/exchange/ews/ews-diagnostics.ts';
 import { SeveraClient } from '../../src-main/severa/severa-client.ts';

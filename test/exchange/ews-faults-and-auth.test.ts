@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEwsSimulator, type EwsSimulator } from '../peers/ews/ews-simulator.ts';
 import { CalendarError } from '../../src-main/exchange/calendar-connector.ts';
-import { EwsCalendarConnector, type EwsConnectorOptions } from '../../src-main/exchange/ews/ews-calendar-connector.ts';
+import { EwsCalendarConnector } from '../../src-main/exchange/ews/ews-calendar-connector.ts';
+import type { EwsConnectorOptions } from '../../src-main/exchange/ews/ews-connector-options.ts';
 import { ewsTestSeed } from './fixtures/ews-test-seed.ts';
 
 const AINO = 'aino.virtanen@contoso.example';

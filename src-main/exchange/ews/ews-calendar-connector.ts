@@ -1,11 +1,7 @@
 import {
   AffectedTaskOccurrence,
   Appointment,
-  AppointmentSchema,
   BasePropertySet,
-  BodyType,
-  ChangeType,
-  ConflictResolutionMode,
   ConnectingIdType,
   DeleteMode,
   ExchangeService,
@@ -21,8 +17,6 @@ import {
   ResolveNameSearchLocation,
   SearchFilter,
   SendCancellationsMode,
-  SendInvitationsMode,
-  SendInvitationsOrCancellationsMode,
   ServiceResponseException,
   SyncFolderItemsScope,
   TimeZoneInfo,
@@ -30,110 +24,26 @@ import {
   WebCredentials,
   WellKnownFolderName,
 } from 'ews-javascript-api';
-import type { ExchangeServerType } from '../../common/settings-schema.ts';
 import type { EventFields, RecurrenceRule, SideEvent } from '../../sync/calendar-event.ts';
 import { CalendarError, type CalendarChanges, type CalendarConnector, type ChangeWatch, type ChangeWatchEvents, type EventWrite, type EventWriteOutcome, type WriteResult } from '../calendar-connector.ts';
 import { readItems, writeBatch, type ItemCalls } from './ews-item-calls.ts';
 import { readXml } from './ews-xml.ts';
 import { EwsChangeWatch } from './ews-change-watch.ts';
 import { EwsNotificationClient } from './ews-notification-client.ts';
-import type { EwsWatchOptions } from './ews-watch-options.ts';
 import { runContained } from './ews-crash-guard.ts';
 import { applyEwsLibraryQuirkFixes } from './ews-library-quirks.ts';
-import { readCalendarItem, withExceptions, type ReadCalendarItem } from './ews-appointment-reading.ts';
-import { applyFields, sameRecurrence } from './ews-appointment-writing.ts';
 import { exchangeVersionFor, isoOf, syncTagDefinition } from './ews-calendar-mapping.ts';
+import { accountNames, checkId, checkMailbox, EMAIL_RE, validateOptions, type EwsConnectorOptions } from './ews-connector-options.ts';
+import { bindCalendarItems, changedIdsSince, type LibraryCallSettings } from './ews-change-reading.ts';
 import { eventFieldsProblem } from './ews-event-validation.ts';
-import { recurrenceToEws, supportsFirstDayOfWeek } from './ews-recurrence-mapping.ts';
+import { supportsFirstDayOfWeek } from './ews-recurrence-mapping.ts';
+import { createAppointment, updateAppointment } from './ews-single-item-writes.ts';
 import { EwsClock } from './ews-clock.ts';
 import { calendarErrorFor, responseCodeName, responseError, translateEwsError } from './ews-error-translation.ts';
-import { applyExceptions, chunks, currentExceptions, isDirty, normalizedKey, readOccurrences } from './ews-series-exceptions.ts';
-import type { OutboundNetwork } from '../../net/outbound-network.ts';
-import { ConnectionPool, EwsTransport, type EwsAuthMethod, type EwsTransportSettings } from './ews-transport.ts';
+import { ConnectionPool, EwsTransport, type EwsTransportSettings } from './ews-transport.ts';
 import { recurrenceProblemForVersion } from './recurrence-expansion.ts';
-import { isValidTimeZone } from './time-zone-conversion.ts';
 
-export interface EwsConnectorOptions {
-  ewsUrl: string;
-  serverType: ExchangeServerType;
-  /** NetBIOS domain (CONTOSO); empty when `username` is a UPN or already DOMAIN\user. */
-  domain: string;
-  username: string;
-  password: string;
-  authMethod: EwsAuthMethod;
-  /** PEM text of extra CA certificates to trust for this server. */
-  caCertificates?: string;
-  /** How connections are opened: direct, or tunnelled through the proxy (src-main/net/outbound-network.ts). */
-  network?: OutboundNetwork;
-  /** Whole-request deadline (default 100 s, as the EWS Managed API). */
-  timeoutMs?: number;
-  /** Larger answers are dropped as 'bad-response' (default 64 MB). */
-  maxResponseBytes?: number;
-  /** Zone assumed for items whose time zone the server does not name (default: this computer's zone). */
-  defaultTimeZone?: string;
-  /** Items per GetItem request (default 50). */
-  batchSize?: number;
-  /** MaxChangesReturned per SyncFolderItems page, 1..512 (default 512). */
-  syncPageSize?: number;
-  /**
-   * Called once per EWS request, for request counting. `mailbox` is null for requests made without impersonation;
-   * `purpose` is 'verify' for the GetItem that reads back what a batch of writes stored.
-   */
-  onRequest?: (info: { operation: string; mailbox: string | null; purpose?: string }) => void;
-  /** Streaming notifications of watchChanges (connection timeout, grouping, limits, retries); see ews-change-watch.ts. */
-  watch?: EwsWatchOptions;
-}
-
-const EMAIL_RE = /^[^\s@<>()"',;:\\]+@[^\s@<>()"',;:\\]+\.[^\s@<>()"',;:\\]+$/;
 const SYNC_PAGE_SIZE = 512;
-/** 512 changes a page: two million changes before a server that never says "last page" is given up on. */
-const MAX_SYNC_PAGES = 4096;
-
-/** Accounts as the library's Basic credentials want them and as NTLM wants them. */
-function accountNames(domain: string, username: string): { basicUser: string; ntlmDomain: string; ntlmUser: string } {
-  const user = username.trim();
-  if (user.includes('\\')) {
-    const [d, u] = user.split('\\', 2);
-    return { basicUser: user, ntlmDomain: d, ntlmUser: u };
-  }
-  if (user.includes('@') || !domain.trim()) return { basicUser: user, ntlmDomain: '', ntlmUser: user };
-  return { basicUser: `${domain.trim()}\\${user}`, ntlmDomain: domain.trim(), ntlmUser: user };
-}
-
-function validateOptions(options: EwsConnectorOptions): void {
-  const fail = (message: string) => {
-    throw new CalendarError('config', message);
-  };
-  if (!options || typeof options !== 'object') fail('The Exchange connector needs its settings.');
-  let url: URL | null = null;
-  try {
-    url = new URL(options.ewsUrl);
-  } catch {
-    fail(`"${String(options.ewsUrl)}" is not a web address (expected e.g. https://mail.example.com/EWS/Exchange.asmx).`);
-  }
-  if (url && url.protocol !== 'https:' && url.protocol !== 'http:') fail(`The EWS address must start with https://, not ${url.protocol}//.`);
-  if (url && (url.username || url.password)) fail('Do not put a user name or password in the EWS address.');
-  if (typeof options.username !== 'string' || options.username.trim() === '') fail('Enter the delegate account user name.');
-  if (typeof options.password !== 'string' || options.password === '') fail('The delegate account password is empty.');
-  if (options.authMethod !== 'ntlm' && options.authMethod !== 'basic') fail(`Unknown authentication method "${String(options.authMethod)}" (ntlm or basic).`);
-  if (options.defaultTimeZone !== undefined && !isValidTimeZone(options.defaultTimeZone)) fail(`"${options.defaultTimeZone}" is not a known time zone.`);
-  if (options.caCertificates !== undefined && !/-----BEGIN CERTIFICATE-----/.test(options.caCertificates)) fail('The CA file does not hold a PEM certificate.');
-  if (options.syncPageSize !== undefined && !(Number.isInteger(options.syncPageSize) && options.syncPageSize >= 1 && options.syncPageSize <= 512)) fail('The sync page size must be from 1 to 512.');
-  if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize >= 1 && options.batchSize <= 500)) fail('The batch size must be from 1 to 500.');
-}
-
-function checkMailbox(mailbox: string): string {
-  if (typeof mailbox !== 'string' || !EMAIL_RE.test(mailbox.trim())) {
-    throw new CalendarError('no-mailbox', `"${String(mailbox)}" is not a mailbox address.`);
-  }
-  return mailbox.trim().toLowerCase();
-}
-
-function checkId(id: string, what = 'item id'): string {
-  if (typeof id !== 'string' || id.trim() === '' || id.length > 2048) throw new CalendarError('other', `"${String(id).slice(0, 80)}" is not an Exchange ${what}.`);
-  return id;
-}
-
 
 export class EwsCalendarConnector implements CalendarConnector {
   private readonly options: Required<Pick<EwsConnectorOptions, 'timeoutMs' | 'maxResponseBytes' | 'defaultTimeZone' | 'batchSize' | 'syncPageSize'>> & EwsConnectorOptions;
@@ -231,31 +141,9 @@ export class EwsCalendarConnector implements CalendarConnector {
     });
   }
 
-  private fullPropertySet(): PropertySet {
-    const properties = [
-      ItemSchema.Subject,
-      ItemSchema.Body,
-      ItemSchema.Sensitivity,
-      ItemSchema.LastModifiedTime,
-      AppointmentSchema.Start,
-      AppointmentSchema.End,
-      AppointmentSchema.IsAllDayEvent,
-      AppointmentSchema.Location,
-      AppointmentSchema.Organizer,
-      AppointmentSchema.RequiredAttendees,
-      AppointmentSchema.OptionalAttendees,
-      AppointmentSchema.AppointmentType,
-      AppointmentSchema.Recurrence,
-      AppointmentSchema.ModifiedOccurrences,
-      AppointmentSchema.DeletedOccurrences,
-      AppointmentSchema.ICalUid,
-      syncTagDefinition(),
-    ];
-    properties.push(this.version === ExchangeVersion.Exchange2007_SP1 ? AppointmentSchema.MeetingTimeZone : AppointmentSchema.StartTimeZone);
-    const set = new PropertySet(BasePropertySet.IdOnly, properties);
-    // Let Exchange do the HTML -> text conversion; html-to-text.ts still handles servers that send HTML anyway.
-    set.RequestedBodyType = BodyType.Text;
-    return set;
+  /** What reading and writing through the library (ews-change-reading.ts, ews-single-item-writes.ts) need. */
+  private get librarySettings(): LibraryCallSettings {
+    return { version: this.version, batchSize: this.options.batchSize, defaultTimeZone: this.options.defaultTimeZone };
   }
 
   /** Exchange 2010 and later: GetItem, CreateItem and UpdateItem of many items on the connector's own SOAP. */
@@ -296,25 +184,7 @@ export class EwsCalendarConnector implements CalendarConnector {
   private async readEvents(service: ExchangeService, ids: string[], context: string, transport?: EwsTransport): Promise<{ events: SideEvent[]; missing: string[] }> {
     const mailbox = (service.ImpersonatedUserId as unknown as { Id?: string } | null)?.Id;
     if (this.ownSoap && transport && mailbox) return readItems(this.itemCalls(transport, mailbox, context), ids);
-    const items: ReadCalendarItem[] = [];
-    const missing: string[] = [];
-    const readContext = { defaultTimeZone: this.options.defaultTimeZone };
-    for (const batch of chunks(ids, this.options.batchSize)) {
-      const responses = await service.BindToItems(batch.map((id) => new ItemId(id)), this.fullPropertySet());
-      responses.Responses.forEach((response, index) => {
-        const error = responseError(response);
-        if (error === 'ErrorItemNotFound' || error === 'ErrorInvalidIdMalformed' || error === 'ErrorInvalidIdNotAnItemId') {
-          missing.push(batch[index]);
-          return;
-        }
-        if (error) throw calendarErrorFor(error, response.ErrorMessage, context);
-        const item = (response as unknown as { Item?: unknown }).Item;
-        // Only calendar items are synced; anything else in the folder (rare) is skipped.
-        if (item instanceof Appointment) items.push(readCalendarItem(item, readContext));
-      });
-    }
-    const occurrences = await readOccurrences(service, items.flatMap((i) => i.modifiedOccurrences.map((o) => o.itemId)), this.options.batchSize, context);
-    return { events: items.map((i) => withExceptions(i, occurrences)), missing };
+    return bindCalendarItems(service, ids, this.librarySettings, context);
   }
 
   /**
@@ -346,37 +216,7 @@ export class EwsCalendarConnector implements CalendarConnector {
     const smtp = checkMailbox(mailbox);
     if (syncState !== null && typeof syncState !== 'string') throw new CalendarError('invalid-sync-state', 'The stored sync state is not text.');
     return this.call('Reading calendar changes', smtp, async (service, transport) => {
-      let state = syncState && syncState.length > 0 ? syncState : null;
-      const changed = new Set<string>();
-      const deleted = new Set<string>();
-      let pages = 0;
-      for (;;) {
-        const page = await service.SyncFolderItems(
-          new FolderId(WellKnownFolderName.Calendar),
-          new PropertySet(BasePropertySet.IdOnly),
-          null as unknown as ItemId[],
-          this.options.syncPageSize,
-          SyncFolderItemsScope.NormalItems,
-          state as string,
-        );
-        for (const change of page.GetEnumerator()) {
-          const id = change.ItemId?.UniqueId;
-          if (!id) continue;
-          if (change.ChangeType === ChangeType.Create || change.ChangeType === ChangeType.Update) {
-            changed.add(id);
-            deleted.delete(id);
-          } else if (change.ChangeType === ChangeType.Delete) {
-            deleted.add(id);
-            changed.delete(id);
-          }
-        }
-        if (!page.SyncState) throw new CalendarError('bad-response', 'Exchange answered SyncFolderItems without a sync state.');
-        // "More to come" with nothing in it and the same state would loop forever.
-        const stuck = page.MoreChangesAvailable && (page.Count === 0 || page.SyncState === state);
-        state = page.SyncState;
-        if (!page.MoreChangesAvailable) break;
-        if (stuck || ++pages > MAX_SYNC_PAGES) throw new CalendarError('bad-response', 'Exchange keeps announcing more calendar changes without sending them.');
-      }
+      const { changed, deleted, state } = await changedIdsSince(service, syncState, this.options.syncPageSize);
       const { events, missing } = changed.size > 0 ? await this.readEvents(service, [...changed], `Reading calendar changes (${smtp})`, transport) : { events: [], missing: [] };
       // Deleted between the two requests: report as deleted, the next sync state will say so too.
       for (const id of missing) deleted.add(id);
@@ -414,15 +254,7 @@ export class EwsCalendarConnector implements CalendarConnector {
     if (typeof syncTag !== 'string' || syncTag.trim() === '') throw new CalendarError('other', 'An item the sync creates needs its sync tag.');
     return this.call('Creating a calendar item', smtp, async (service, transport) => {
       const context = `Creating a calendar item (${smtp})`;
-      const appointment = new Appointment(service);
-      applyFields(appointment, fields, { version: this.version, current: null, includeRecurrence: true });
-      appointment.SetExtendedProperty(syncTagDefinition(), syncTag);
-      const sentAtMs = Date.now();
-      await appointment.Save(WellKnownFolderName.Calendar, SendInvitationsMode.SendToNone);
-      const id = appointment.Id.UniqueId;
-      if (fields.recurrence && fields.exceptions.length > 0) {
-        await applyExceptions(service, id, fields, new Map(), this.version, context);
-      }
+      const { id, sentAtMs } = await createAppointment(service, fields, syncTag, this.librarySettings, context);
       return this.writeResultOf(service, id, context, sentAtMs, transport);
     });
   }
@@ -435,44 +267,7 @@ export class EwsCalendarConnector implements CalendarConnector {
     if (problem) throw new CalendarError('other', problem);
     return this.call('Updating a calendar item', smtp, async (service, transport) => {
       const context = `Updating a calendar item (${smtp})`;
-      const responses = await service.BindToItems([new ItemId(id)], this.fullPropertySet());
-      const response = responses.Responses[0];
-      const error = response ? responseError(response) : 'ErrorItemNotFound';
-      if (error || !response) throw calendarErrorFor(error ?? 'ErrorItemNotFound', response?.ErrorMessage, context);
-      const appointment = (response as unknown as { Item: Appointment }).Item;
-      if (!(appointment instanceof Appointment)) throw new CalendarError('other', `${context}: the item is not a calendar item.`);
-      if (appointment.Id.ChangeKey !== version) {
-        throw new CalendarError('conflict', `${context}: the item changed on Exchange since it was read.`, { serverCode: 'ErrorIrresolvableConflict' });
-      }
-      const read = readCalendarItem(appointment, { defaultTimeZone: this.options.defaultTimeZone });
-      const { exceptions: _none, ...current } = read.event.fields;
-      const existing = await currentExceptions(service, read, this.options.batchSize, context);
-      applyFields(appointment, fields, { version: this.version, current, includeRecurrence: true });
-      // A deleted occurrence cannot be undeleted in EWS; re-sending the pattern makes Exchange drop every exception,
-      // after which the wanted ones are applied again.
-      const restoreDeleted =
-        fields.recurrence !== null &&
-        [...existing].some(([key, e]) => !e.itemId && !fields.exceptions.some((x) => normalizedKey(x.originalStart, fields) === key && x.fields === null));
-      if (restoreDeleted && fields.recurrence) appointment.Recurrence = recurrenceToEws(fields.recurrence, supportsFirstDayOfWeek(this.version));
-      const patternRewritten = restoreDeleted || !sameRecurrence(current.recurrence, fields.recurrence);
-      let sentAtMs: number | null = null;
-      if (isDirty(appointment)) {
-        sentAtMs = Date.now();
-        await appointment.Update(ConflictResolutionMode.NeverOverwrite, SendInvitationsOrCancellationsMode.SendToNone);
-      }
-      if (fields.recurrence) {
-        // Exchange's changed occurrences take the series' new subject, place, text or privacy where they did not change
-        // those themselves: what they hold now is read again before they are brought in line.
-        const inherited = sentAtMs !== null && existing.size > 0 && (['subject', 'location', 'body', 'isPrivate'] as const).some((k) => current[k] !== fields[k]);
-        let now = existing;
-        if (patternRewritten) now = new Map();
-        else if (inherited) {
-          const [again] = (await service.BindToItems([new ItemId(id)], this.fullPropertySet())).Responses;
-          const item = (again as unknown as { Item?: unknown } | undefined)?.Item;
-          if (item instanceof Appointment) now = await currentExceptions(service, readCalendarItem(item, { defaultTimeZone: this.options.defaultTimeZone }), this.options.batchSize, context);
-        }
-        await applyExceptions(service, id, fields, now, this.version, context);
-      }
+      const sentAtMs = await updateAppointment(service, id, version, fields, this.librarySettings, context);
       return this.writeResultOf(service, id, context, sentAtMs, transport);
     });
   }

@@ -6,7 +6,8 @@ import { CalendarError } from '../calendar-connector.ts';
 import type { OutboundNetwork } from '../../net/outbound-network.ts';
 import { isLoopbackHost } from '../../common/settings-schema.ts';
 import { notOfferedSentence } from './ews-auth-offer.ts';
-import { EwsCalendarConnector, type EwsConnectorOptions } from './ews-calendar-connector.ts';
+import { EwsCalendarConnector } from './ews-calendar-connector.ts';
+import type { EwsConnectorOptions } from './ews-connector-options.ts';
 import { classifyNetworkError } from './ews-transport.ts';
 
 /**
