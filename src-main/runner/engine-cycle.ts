@@ -5,7 +5,7 @@ import type { CycleReport, UserProblem } from '../common/sync-report.ts';
 import { SyncStore } from '../store/sync-store.ts';
 import { syncOrganization } from '../sync/sync-engine.ts';
 import { describeError, failedCycleReport } from './cycle-report-builders.ts';
-import type { CycleFunction } from './sync-runner.ts';
+import type { CycleFunction } from './sync-runner-options.ts';
 import type { ConnectorFactory, CountedCalendar, CountedSevera, RunnerLog } from './runner-types.ts';
 import { t } from '../common/i18n/i18n.ts';
 

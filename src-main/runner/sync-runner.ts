@@ -1,80 +1,23 @@
-import cron from 'node-cron';
 import { t } from '../common/i18n/i18n.ts';
-import { AUDIT_DEFAULTS, auditOf, realTimeOf, type OrgSettings } from '../common/settings-schema.ts';
-import type { SecretSource } from '../common/secrets-contract.ts';
-import type { CycleReport, UserProblem, UserReport } from '../common/sync-report.ts';
-import { cycleOutcome, cycleReportWithoutSync, describeError, failedCycleReport, userReportWithoutSync } from './cycle-report-builders.ts';
-import { estimateSecondsLeft } from './progress-estimate.ts';
+import { realTimeOf, type OrgSettings } from '../common/settings-schema.ts';
+import type { CycleReport } from '../common/sync-report.ts';
+import type { JournalEntryView, RestoreResultView } from '../common/ipc-contract.ts';
+import type { AuditReport } from '../sync/agreement-audit.ts';
+import { runChecks } from './activation-check-run.ts';
+import { failedAudit, summarizeAudit } from './automatic-audit.ts';
+import { automaticAuditIntervalPassed, automaticAuditStatus } from './automatic-audit-status.ts';
+import { cycleReportWithoutSync, describeError } from './cycle-report-builders.ts';
+import { cycleSettings, failedCycleReportFor, runEngineCycle, selectCycleUsers } from './cycle-run.ts';
+import type { LiveSync } from './live-sync.ts';
 import { consolidateReport } from './report-consolidation.ts';
+import { safeCall, type Listener } from './runner-listeners.ts';
+import { initialNextRunAtMs, pausedUntilMs, waitingReason } from './runner-schedule.ts';
 import { readRunnerState, writeRunnerState } from './runner-state-file.ts';
 import type { RunnerStateFile } from './runner-state-file.ts';
-import { DEFAULT_BACKOFF_CAP_MS, isDue, nextDelayMs } from './schedule-policy.ts';
-import { settingsIssueLines } from './settings-problems.ts';
 import { silentLog } from './runner-types.ts';
-import type { AuditStatus, CheckResult, ConnectorFactory, CycleProgress, CycleRequest, LastAudit, RunnerLog, RunnerStatus, WaitingReason } from './runner-types.ts';
-import { auditDueAtMs, failedAudit, summarizeAudit } from './automatic-audit.ts';
-import type { AuditReport } from '../sync/agreement-audit.ts';
-import type { JournalEntryView, RestoreResultView } from '../common/ipc-contract.ts';
-import type { LiveSync } from './live-sync.ts';
-
-/** Runs one cycle; the default one drives the sync engine over the connectors and the store in the data dir. */
-export type CycleFunction = (request: CycleRequest) => Promise<CycleReport>;
-
-/** Calls `tick` periodically until stopped. The default ticks once a minute with node-cron. */
-export type TickScheduler = (tick: () => void) => { stop(): void };
-
-export interface SyncRunnerOptions {
-  loadSettings: () => OrgSettings;
-  secrets: SecretSource;
-  dataDir: string;
-  connectors?: ConnectorFactory;
-  log?: RunnerLog;
-  /** Milliseconds since the epoch. */
-  now?: () => number;
-  cycle?: CycleFunction;
-  scheduler?: TickScheduler;
-  /** How long triggerSoon waits so a burst of wake/network events makes one cycle. */
-  triggerDelayMs?: number;
-  backoffCapMs?: number;
-  /** Replaces the activation diagnostics (tests); may report results through `onResult` as they come. */
-  checks?: (settings: OrgSettings, onResult?: (result: CheckResult) => void) => Promise<CheckResult[]>;
-  /**
-   * What automatic sync waits for before its first cycle: 'settings' (none saved yet), 'enrollment' (nobody turned on
-   * their sync), or null when it can run. Default: 'enrollment' while the settings enrol nobody active.
-   */
-  waitingFor?: () => WaitingReason | null;
-  /** Replaces the agreement audit (tests): the enrolled users named, or all of them when absent. */
-  audit?: (users?: readonly string[]) => Promise<AuditReport>;
-}
-
-export interface CheckOptions {
-  /**
-   * Called with each result as soon as it is known: every result of the returned list exactly once, in its order,
-   * before check() resolves; `index` is its position in that list.
-   */
-  onResult?: (result: CheckResult, index: number) => void;
-}
-
-export interface RunNowOptions {
-  dryRun?: boolean;
-  confirmDeletions?: boolean;
-  /** Only these enrolled users (email); all enrolled users when absent. */
-  users?: string[];
-  /**
-   * A real-time cycle of `users` (live-sync.ts): it does not move the schedule, count as a failure or become the last
-   * cycle of the status; its report says `trigger: 'live'`.
-   */
-  live?: boolean;
-}
-
-type Listener<T> = (value: T) => void;
-
-const everyMinute: TickScheduler = (tick) => {
-  // Ticking every minute and deciding in code (rather than a cron pattern per interval) serves any interval,
-  // the back-off and the pause with one rule, and catches up after the machine slept.
-  const task = cron.schedule('* * * * *', () => tick(), { name: 'severa-calendar-sync', noOverlap: true });
-  return { stop: () => void task.stop() };
-};
+import type { CheckResult, ConnectorFactory, CycleProgress, LastAudit, RunnerLog, RunnerStatus } from './runner-types.ts';
+import { DEFAULT_BACKOFF_CAP_MS, isDue, nextDelayMs } from './schedule-policy.ts';
+import { everyMinute, type CheckOptions, type CycleFunction, type RunNowOptions, type SyncRunnerOptions } from './sync-runner-options.ts';
 
 /**
  * The one way cycles run, for the CLI and the tray app: never two at once, on a schedule that backs off after failures,
@@ -169,54 +112,19 @@ export class SyncRunner {
     }
     if (pausedUntil !== null) status.pausedUntil = Number.isFinite(pausedUntil) ? new Date(pausedUntil).toISOString() : null;
     if (this.#progress) status.progress = { ...this.#progress };
-    const waiting = this.#waitingFor();
+    const waiting = waitingReason(this.#options);
     if (waiting) status.waitingFor = waiting;
     if (this.#live) status.live = this.#live.status();
-    const audit = this.#auditStatus();
+    const audit = automaticAuditStatus(this.#options, this.#persisted, this.#auditing !== null);
     if (audit) status.audit = audit;
     return status;
-  }
-
-  /** The automatic audit as the status shows it: how often, whether it runs now, when next, the last outcome. */
-  #auditStatus(): AuditStatus | undefined {
-    const last = this.#persisted.lastAudit;
-    let everyHours: number;
-    try {
-      everyHours = auditOf(this.#options.loadSettings()).everyHours;
-    } catch {
-      // Settings that cannot be read: the last outcome is still worth showing.
-      if (!last) return undefined;
-      everyHours = AUDIT_DEFAULTS.everyHours;
-    }
-    const audit: AuditStatus = { everyHours, running: this.#auditing !== null };
-    const due = auditDueAtMs(everyHours, this.#persisted.auditCountsFrom);
-    if (due !== null) audit.nextAfter = new Date(due).toISOString();
-    if (last) audit.last = last;
-    return audit;
-  }
-
-  /** Why automatic sync does not run yet (nothing configured, nobody enrolled), or null. */
-  #waitingFor(): WaitingReason | null {
-    if (this.#options.waitingFor) {
-      try {
-        return this.#options.waitingFor();
-      } catch {
-        return null;
-      }
-    }
-    try {
-      return this.#options.loadSettings().enrollments.some((e) => !e.paused) ? null : 'enrollment';
-    } catch {
-      // Settings that cannot be read are a problem for a cycle to report, not a reason to wait.
-      return null;
-    }
   }
 
   /** Automatic cycles on the settings' interval; the first is due at once unless the last one ran recently. */
   startSchedule(): void {
     if (this.#ticker) return;
     const scheduler = this.#options.scheduler ?? everyMinute;
-    this.#nextRunAtMs = this.#initialNextRunAt();
+    this.#nextRunAtMs = initialNextRunAtMs(this.#options, this.#persisted, this.#now(), this.#backoffCap());
     this.#ticker = scheduler(() => this.tick());
     this.#applyLive();
     this.#log.info({ nextRunAt: new Date(this.#nextRunAtMs).toISOString() }, 'schedule started');
@@ -289,36 +197,13 @@ export class SyncRunner {
       return;
     }
     // Before setup is done there is nothing to sync: no cycle, no report, no failure to back off from.
-    if (this.#waitingFor()) return;
+    if (waitingReason(this.#options)) return;
     if (isDue({ nowMs, nextRunAtMs: this.#nextRunAtMs, pausedUntilMs })) void this.runNow();
   }
 
   /** The activation diagnostics (see activation-checks.ts), each result also reported as it comes when asked. */
-  async check(opts: CheckOptions = {}): Promise<CheckResult[]> {
-    let reported = 0;
-    const report = (result: CheckResult) => {
-      const index = reported++;
-      if (opts.onResult) safeCall((r: CheckResult) => opts.onResult!(r, index), result, this.#log);
-    };
-    // Whatever the checks did not report as they went (an early return, a replacement that only returns) is reported here.
-    const finish = (results: CheckResult[]) => {
-      for (const r of results.slice(reported)) report(r);
-      return results;
-    };
-    let settings: OrgSettings;
-    try {
-      settings = this.#options.loadSettings();
-    } catch (error) {
-      return finish([{ id: 'settings', title: t('engine.runner.settingsTitle'), ok: false, message: t('engine.runner.settingsInvalid', { issues: settingsIssueLines(error).join('; ') }), fix: t('engine.runner.checkAgainFix') }]);
-    }
-    // Which way the servers are reached, when a proxy is on the way; the checks that follow prove that way works.
-    const { networkCheck } = await import('./network-check.ts');
-    const path = await networkCheck(settings, this.#options.secrets).catch(() => null);
-    if (path) report(path);
-    const withPath = (results: CheckResult[]) => (path ? [path, ...results] : results);
-    if (this.#options.checks) return finish(withPath(await this.#options.checks(settings, report)));
-    const { runActivationChecks } = await import('./activation-checks.ts');
-    return finish(withPath(await runActivationChecks({ settings, secrets: this.#options.secrets, connectors: await this.#connectors(), log: this.#log, now: this.#now, onResult: report })));
+  check(opts: CheckOptions = {}): Promise<CheckResult[]> {
+    return runChecks({ options: this.#options, connectors: () => this.#connectors(), log: this.#log, now: this.#now }, opts);
   }
 
   /** The deletion journal: every deletion the sync made, newest first (restored ones included, marked). */
@@ -384,52 +269,24 @@ export class SyncRunner {
     let intervalMinutes = 15;
     let nothingToSync = false;
     try {
-      let settings: OrgSettings;
-      try {
-        settings = this.#options.loadSettings();
-      } catch (error) {
-        throw new CycleStartError('settings-invalid', t('engine.runner.settingsInvalid', { issues: settingsIssueLines(error).join('; ') }), t('engine.runner.noSyncUntilValidFix'));
-      }
+      const settings = cycleSettings(this.#options);
       intervalMinutes = settings.intervalMinutes;
-      const { users, extra } = this.#selectUsers(settings, opts.users);
+      const { users, extra } = selectCycleUsers(settings, opts.users);
       this.#progress = { usersDone: 0, usersTotal: users.length, phase: 'starting' };
       if (users.length === 0) {
         // Nobody enrolled (or only paused users): nothing to sync, which is a state to set up, not a problem.
         nothingToSync = extra.length === 0;
         report = cycleReportWithoutSync({ startedAt, finishedAt: new Date(this.#now()).toISOString(), dryRun, users: extra, errors: [] });
       } else {
-        const cycle = this.#options.cycle ?? (await this.#defaultCycle());
-        const startedAtMs = this.#now();
-        let currentSince: { email: string; atMs: number } | undefined;
-        report = await cycle({
-          settings,
-          users,
-          dryRun,
-          confirmDeletions: opts.confirmDeletions ?? false,
-          ...(opts.live ? { live: true } : {}),
-          onProgress: (raw) => {
-            const nowMs = this.#now();
-            if (raw.currentUser && raw.currentUser !== currentSince?.email) currentSince = { email: raw.currentUser, atMs: nowMs };
-            if (!raw.currentUser) currentSince = undefined;
-            const secondsLeft = estimateSecondsLeft({ startedAtMs, nowMs, usersDone: raw.usersDone, usersTotal: raw.usersTotal, ...(currentSince ? { currentUserStartedAtMs: currentSince.atMs } : {}) });
-            const progress: CycleProgress = { ...raw, startedAt: new Date(startedAtMs).toISOString(), ...(secondsLeft !== undefined ? { secondsLeft } : {}) };
-            this.#progress = { ...progress };
-            this.#live?.onProgress(progress);
-            for (const cb of this.#progressListeners) safeCall(cb, progress, this.#log);
-          },
-        });
-        if (extra.length > 0) {
-          report = { ...report, users: [...report.users, ...extra] };
-          report.outcome = report.outcome === 'failed' ? 'failed' : cycleOutcome(report);
-        }
+        const onProgress = (progress: CycleProgress) => {
+          this.#progress = { ...progress };
+          this.#live?.onProgress(progress);
+          for (const cb of this.#progressListeners) safeCall(cb, progress, this.#log);
+        };
+        report = await runEngineCycle({ options: this.#options, defaultCycle: () => this.#defaultCycle(), now: this.#now, onProgress, settings, users, extra, opts });
       }
     } catch (error) {
-      const problem =
-        error instanceof CycleStartError
-          ? { code: error.code, message: error.message, fix: error.fix }
-          : { code: 'cycle-crashed', message: t('engine.runner.crashed', { why: describeError(error) }), fix: t('engine.runner.crashedFix') };
-      this.#log.error({ err: describeError(error), code: problem.code }, 'cycle failed');
-      report = failedCycleReport({ startedAt, finishedAt: new Date(this.#now()).toISOString(), dryRun, problem });
+      report = failedCycleReportFor(error, { startedAt, dryRun, now: this.#now, log: this.#log });
     }
     report = consolidateReport(report);
     if (opts.live) report.trigger = 'live';
@@ -449,27 +306,6 @@ export class SyncRunner {
     return report;
   }
 
-  /** The enrolled users to hand to the engine, and reports for those it will not see (paused, not enrolled). */
-  #selectUsers(settings: OrgSettings, only: string[] | undefined): { users: { email: string; syncStartDate: string }[]; extra: UserReport[] } {
-    const wanted = only ? new Set(only.map((e) => e.trim().toLowerCase())) : null;
-    const users: { email: string; syncStartDate: string }[] = [];
-    const extra: UserReport[] = [];
-    for (const e of settings.enrollments) {
-      if (wanted && !wanted.has(e.email)) continue;
-      if (e.paused) extra.push(userReportWithoutSync(e.email, 'skipped', undefined, t('engine.runner.userPaused')));
-      else users.push({ email: e.email, syncStartDate: e.syncStartDate });
-    }
-    if (wanted) {
-      const enrolled = new Set(settings.enrollments.map((e) => e.email));
-      for (const email of wanted) {
-        if (!enrolled.has(email)) {
-          extra.push(userReportWithoutSync(email, 'failed', { code: 'not-enrolled', message: t('engine.runner.notEnrolled', { email }), fix: t('engine.runner.notEnrolledFix') }));
-        }
-      }
-    }
-    return { users, extra };
-  }
-
   /** The standing agreement audit: every pair of the enrolled users (or those named) compared on both servers; reads only. */
   async audit(users?: readonly string[]): Promise<AuditReport> {
     if (this.#options.audit) return this.#options.audit(users);
@@ -484,19 +320,7 @@ export class SyncRunner {
    */
   #auditDue(report: CycleReport, opts: RunNowOptions): boolean {
     if (opts.dryRun || opts.live || opts.users || !this.#ticker || this.#pausedUntilMs() !== null || report.outcome === 'failed') return false;
-    let everyHours: number;
-    try {
-      everyHours = auditOf(this.#options.loadSettings()).everyHours;
-    } catch {
-      return false;
-    }
-    if (!(everyHours > 0)) return false;
-    if (this.#persisted.auditCountsFrom === undefined) {
-      this.#persisted.auditCountsFrom = new Date(this.#now()).toISOString();
-      return false;
-    }
-    const due = auditDueAtMs(everyHours, this.#persisted.auditCountsFrom);
-    return due !== null && this.#now() >= due;
+    return automaticAuditIntervalPassed(this.#options, this.#persisted, this.#now);
   }
 
   /** Runs the automatic audit of the enrolled users that are not paused; its outcome is saved, logged and reported. */
@@ -536,30 +360,12 @@ export class SyncRunner {
     return createEngineCycle({ dataDir: this.#options.dataDir, secrets: this.#options.secrets, connectors: await this.#connectors(), log: this.#log, now: this.#now });
   }
 
-  #initialNextRunAt(): number {
-    const nowMs = this.#now();
-    const last = this.#persisted.lastRunAt ? Date.parse(this.#persisted.lastRunAt) : NaN;
-    if (Number.isNaN(last)) return nowMs;
-    let intervalMs = 15 * 60_000;
-    try {
-      intervalMs = this.#options.loadSettings().intervalMinutes * 60_000;
-    } catch {
-      // Invalid settings: the cycle will report them as soon as it runs.
-      return nowMs;
-    }
-    return Math.max(nowMs, last + nextDelayMs(this.#persisted.consecutiveFailures, intervalMs, this.#backoffCap()));
-  }
-
   #backoffCap(): number {
     return this.#options.backoffCapMs ?? DEFAULT_BACKOFF_CAP_MS;
   }
 
   #pausedUntilMs(): number | null {
-    const p = this.#persisted.pausedUntil;
-    if (p === undefined) return null;
-    if (p === null) return Infinity;
-    const ms = Date.parse(p);
-    return Number.isNaN(ms) ? null : ms;
+    return pausedUntilMs(this.#persisted);
   }
 
   /** A timed pause ends on its own even when no tick comes (schedule stopped), so the status stops saying paused. */
@@ -630,24 +436,5 @@ export class SyncRunner {
     if (this.#statusListeners.size === 0) return;
     const status = this.status();
     for (const cb of this.#statusListeners) safeCall(cb, status, this.#log);
-  }
-}
-
-class CycleStartError extends Error {
-  readonly code: string;
-  readonly fix: string;
-  constructor(code: string, message: string, fix: string) {
-    super(message);
-    this.code = code;
-    this.fix = fix;
-  }
-}
-
-function safeCall<T>(cb: Listener<T>, value: T, log: RunnerLog): void {
-  try {
-    cb(value);
-  } catch (error) {
-    // A broken listener (e.g. a closed window) must not stop the cycle or the other listeners.
-    log.warn({ err: describeError(error) }, 'status listener failed');
   }
 }

@@ -7,7 +7,7 @@ import type { OrgSettings } from '../../src-main/common/settings-schema.ts';
 import type { CycleReport } from '../../src-main/common/sync-report.ts';
 import { EnvSecretSource } from '../../src-main/runner/env-secret-source.ts';
 import { SyncRunner } from '../../src-main/runner/sync-runner.ts';
-import type { CycleFunction, SyncRunnerOptions } from '../../src-main/runner/sync-runner.ts';
+import type { CycleFunction, SyncRunnerOptions } from '../../src-main/runner/sync-runner-options.ts';
 import type { CycleRequest, LastAudit, RunnerStatus } from '../../src-main/runner/runner-types.ts';
 import type { AuditReport } from '../../src-main/sync/agreement-audit.ts';
 
