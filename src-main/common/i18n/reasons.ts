@@ -23,6 +23,7 @@ const REASONS: Record<string, TextKey> = {
   'finishing an interrupted copy from Exchange': 'report.reasons.recovered',
   'restored from the deletion journal': 'report.reasons.restored',
   'changed in Outlook; the meeting can only change there': 'report.reasons.changedInOutlookOnly',
+  'the meeting itself was delivered again; the copy made by the sync gives way': 'report.reasons.copyGivesWay',
 };
 
 /** What the writes add to a decision's reason (src-main/sync/user-sync: severa-writes.ts, exchange-writes.ts, write-decisions.ts). */

@@ -33,6 +33,8 @@ export interface Candidate {
   recovered?: boolean;
   /** The pair was brought forward to a write a killed run made (see UpdateIntent): it is stored again whatever happens. */
   pairRepaired?: boolean;
+  /** The sync's own copy of a meeting that Exchange has delivered itself again: it goes, the meeting takes its place in the pair. */
+  copyGivesWay?: boolean;
 }
 
 /** A candidate with what the decision table (and then the deletion guard) made of it. */

@@ -33,8 +33,18 @@ export async function matchCandidates(u: UserState, read: UserRead, recovery: Re
   for (const stored of pairs.list) {
     const { pair: p, repaired } = await withUnrecordedWrites(u, read, recovery, stored);
     let exchange = exchangeNowForPair(exchangeView, p);
-    const copy = taggedCopies.get(p.severaGuid) ?? (p.uid ? meetingCopies.get(p.uid) : undefined);
-    if (exchange.state === 'absent' && !exchange.reshaped && copy && !adopted.has(copy.id) && !parseOccurrenceItemId(p.exchangeId)) {
+    const delivered = exchange.state === 'unchanged' || exchange.state === 'absent' ? deliveredMeetingReplacing(u, read, p, adopted) : undefined;
+    const copy = taggedCopies.get(p.severaGuid) ?? (p.uid ? meetingCopies.get(p.uid) : undefined) ?? delivered;
+    if (delivered && exchange.state === 'unchanged') {
+      // The pair's item is a copy the sync made of a meeting the user was no longer sent (they had removed it), and the
+      // organizer's update has now delivered the meeting itself again: the meeting takes the copy's place in the pair
+      // (decided against what the pair remembers, as below), and the copy, unchanged since the sync wrote it, goes as a
+      // copy whose activity is elsewhere. One activity, one entry in the calendar, nothing the user did lost.
+      adopted.add(delivered.id);
+      const { id: _storedId, ...copyOnly } = p;
+      out.push({ pair: copyOnly, severa: { state: 'absent' }, exchange: { state: 'unchanged' }, role: p.role, origin: 'severa', copyGivesWay: true });
+      exchange = { state: classifySide({ version: p.exchangeVersion, hash: p.exchangeHash }, { version: delivered.version, hash: contentHash(delivered.fields) }), event: delivered };
+    } else if (exchange.state === 'absent' && !exchange.reshaped && copy && !adopted.has(copy.id) && !parseOccurrenceItemId(p.exchangeId)) {
       // The pair's item is gone and another copy of the same entry is there: one of ours for the same activity, or the
       // same meeting (its UID) delivered again, say by the organizer's update after the user removed their copy. It
       // is the pair's item now, decided against what the pair remembers (the same content: recorded, nothing written;
@@ -102,6 +112,11 @@ export async function matchCandidates(u: UserState, read: UserRead, recovery: Re
         out.push({ pair: null, severa: { state: 'changed', item }, exchange, role: roleIn(u, item), origin: 'exchange', linkedByUid: true });
         continue;
       }
+    } else if (uidGuid && pairs.bySeveraGuid.has(uidGuid)) {
+      // The meeting's activity is this user's already, with another entry of theirs (one the sync made, changed since,
+      // so it did not give way above): never a second activity for the same meeting.
+      note(u, t('engine.notes.secondMeetingCopy', { subject: event.fields.subject }));
+      continue;
     }
     // 3b. A meeting another user's interrupted run created its activity for, found by that run's pending intent.
     const othersCreated = !uidGuid && event.uid ? await recovery.activityOfOthersInterruptedCreate(event.uid) : null;
@@ -211,6 +226,23 @@ function newCopiesOfPairedMeetings(read: UserRead): Map<string, SideEvent> {
     if (!out.has(event.uid)) out.set(event.uid, event);
   }
   return out;
+}
+
+/**
+ * For a pair whose Exchange item is the sync's own copy of an activity (it came from Severa), a meeting copy new in this
+ * calendar that Exchange delivered for the same activity: not tagged by the sync, organized by someone else, its UID
+ * that of the meeting the activity is paired with in the organizer's (or another attendee's) calendar.
+ */
+function deliveredMeetingReplacing(u: UserState, read: UserRead, p: PairRecord, adopted: ReadonlySet<string>): SideEvent | undefined {
+  if (p.origin !== 'severa' || parseOccurrenceItemId(p.exchangeId)) return undefined;
+  const mailbox = u.mailbox.toLowerCase();
+  for (const event of read.exchange.changed.values()) {
+    if (event.syncTag || !event.uid || event.uid === p.uid || adopted.has(event.id) || read.pairs.byExchangeId.has(event.id) || parseOccurrenceItemId(event.id)) continue;
+    const organizer = event.fields.organizer?.toLowerCase() ?? null;
+    if (organizer === null || organizer === mailbox) continue;
+    if (guidForUid(u, event.uid) === p.severaGuid) return event;
+  }
+  return undefined;
 }
 
 /**

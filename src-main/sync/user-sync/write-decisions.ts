@@ -13,6 +13,9 @@ import { createInExchange, deleteInExchange, freshExchangeEvent, updateExchange 
 import { createInSevera, deleteInSevera, ensureMember, updateSevera } from './severa-writes.ts';
 import { change, dropPair, note, problem, reportMark, retryLater, roleIn, rollBackReport, stagePair, type UserState } from './user-sync-state.ts';
 
+/** Why the sync's copy of a meeting goes when Exchange delivered the meeting itself again (see Candidate.copyGivesWay). */
+const COPY_GIVES_WAY = 'the meeting itself was delivered again; the copy made by the sync gives way';
+
 /**
  * Phase 7, write: each decision is carried out in turn, on Exchange (exchange-writes.ts) or Severa (severa-writes.ts).
  * A write Exchange refuses because the item changed meanwhile is decided once more with the item read again. An
@@ -180,7 +183,7 @@ async function apply(u: UserState, c: Candidate, d: Decision): Promise<void> {
       else await updateSevera(u, c, d.reason);
       return;
     case 'delete':
-      if (d.side === 'exchange') await deleteInExchange(u, c, d.reason);
+      if (d.side === 'exchange') await deleteInExchange(u, c, c.copyGivesWay ? COPY_GIVES_WAY : d.reason);
       else await deleteInSevera(u, c, d.reason);
       return;
     case 'merge':

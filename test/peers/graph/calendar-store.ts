@@ -262,6 +262,11 @@ export class CalendarStore {
   private invite(org: SimEvent, address: string, cal: MailboxCalendar | null, via: MailRecord['via'], response: SimEvent['response'], nowMs: number): void {
     this.send('invitation', org, address, via);
     if (!cal || cal.findByUid(org.uid)) return;
+    this.addCopy(org, cal, response, nowMs);
+  }
+
+  /** The attendee's copy of `org`, as an invitation (or an update after they removed theirs) puts it in their calendar. */
+  private addCopy(org: SimEvent, cal: MailboxCalendar, response: SimEvent['response'], nowMs: number): void {
     const c = contentOf(org);
     const copy = cal.add(
       { ...c, extendedProperties: [], categories: [], showAs: response === 'accepted' ? org.showAs : 'tentative', isReminderOn: true, reminderMinutesBeforeStart: 15 },
@@ -287,7 +292,12 @@ export class CalendarStore {
       }
       if (notify) this.send('update', org, t.address, via);
       const copy = t.cal?.findByUid(org.uid);
-      if (!copy || !t.cal) continue;
+      if (!t.cal) continue;
+      if (!copy) {
+        // An attendee who removed the meeting from their calendar (without declining) gets it again with the update.
+        if (notify) this.addCopy(org, t.cal, 'notResponded', nowMs);
+        continue;
+      }
       const c = contentOf(org);
       for (const f of COPY_FIELDS) (copy as unknown as Record<string, unknown>)[f] = structuredClone(c[f]);
       copy.recurrence = structuredClone(org.recurrence);

@@ -56,6 +56,7 @@ export const engine = {
     severaSeriesSkipped: 'Severa series "{{name}}" was skipped: {{why}}',
     severaSeriesFlattened: 'Series "{{name}}" is synced as single occurrences inside the window: {{why}}.',
     exchangeSeriesFlattened: 'Exchange series "{{subject}}" is synced to Severa as single occurrences inside the window: {{why}}.',
+    secondMeetingCopy: 'The meeting "{{subject}}" is in this calendar a second time (the sync holds the activity with another entry, which changed since); the second one was left alone.',
     secondCopy: 'A second Exchange copy of a synced Severa activity was found ("{{subject}}"); it was left alone. Another sync running in parallel creates such copies.',
     occurrenceNotInSeries: '"{{subject}}": an occurrence changed in Severa ({{at}}) is not an occurrence of the Exchange series; Severa keeps its change.',
     occurrenceNotInSevera: 'An occurrence of "{{subject}}" ({{at}}) was not found in Severa; its change was not copied.',

@@ -224,6 +224,7 @@ export const report = {
     recovered: 'finishing an interrupted copy from Exchange',
     restored: 'restored from the deletion journal',
     changedInOutlookOnly: 'changed in Outlook; the meeting can only change there',
+    copyGivesWay: 'the meeting itself was delivered again; the copy made by the sync gives way',
     /** A reason with what else happened ("deleted in Exchange (removed as participant)"). */
     removedAsParticipant: '{{reason}} (removed as participant)',
     occurrenceKept: '{{reason}}; an occurrence changed in Severa is kept',

@@ -54,6 +54,7 @@ export const engine: CatalogOf<typeof en> = {
     severaSeriesSkipped: 'Severan sarja "{{name}}" ohitettiin: {{why}}',
     severaSeriesFlattened: 'Sarja "{{name}}" synkronoidaan yksittäisinä esiintyminä synkronointijakson sisällä: {{why}}.',
     exchangeSeriesFlattened: 'Exchangen sarja "{{subject}}" synkronoidaan Severaan yksittäisinä esiintyminä synkronointijakson sisällä: {{why}}.',
+    secondMeetingCopy: 'Kokous "{{subject}}" on tässä kalenterissa toiseen kertaan (synkronointi pitää aktiviteetin toisen, sittemmin muuttuneen merkinnän parina); toiseen ei koskettu.',
     secondCopy: 'Synkronoidusta Severa-aktiviteetista löytyi toinen kopio Exchangesta ("{{subject}}"); siihen ei koskettu. Tällaisia kopioita syntyy, kun toinen synkronointi on käynnissä samaan aikaan.',
     occurrenceNotInSeries: '"{{subject}}": Severassa muutettu esiintymä ({{at}}) ei ole Exchangen sarjan esiintymä; muutos jää Severaan.',
     occurrenceNotInSevera: 'Merkinnän "{{subject}}" esiintymää ({{at}}) ei löytynyt Severasta; sen muutosta ei kopioitu.',

@@ -217,6 +217,7 @@ export const report: CatalogOf<typeof en> = {
     recovered: 'keskeytyneen kopioinnin viimeistely Exchangesta',
     restored: 'palautettu poistojen kirjanpidosta',
     changedInOutlookOnly: 'muutettu Outlookissa; kokousta voi muuttaa vain siellä',
+    copyGivesWay: 'kokous toimitettiin itse uudelleen; synkronoinnin tekemä kopio väistyy',
     removedAsParticipant: '{{reason}} (poistettu osallistujista)',
     occurrenceKept: '{{reason}}; Severassa muutettu toistokerta säilytetään',
     takesPartAgain: '{{reason}}: osallistuu taas',

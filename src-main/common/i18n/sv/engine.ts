@@ -54,6 +54,7 @@ export const engine: CatalogOf<typeof en> = {
     severaSeriesSkipped: 'Severa-serien "{{name}}" hoppades över: {{why}}',
     severaSeriesFlattened: 'Serien "{{name}}" synkroniseras som enskilda förekomster inom synkroniseringsfönstret: {{why}}.',
     exchangeSeriesFlattened: 'Exchange-serien "{{subject}}" synkroniseras till Severa som enskilda förekomster inom synkroniseringsfönstret: {{why}}.',
+    secondMeetingCopy: 'Mötet "{{subject}}" finns i den här kalendern en andra gång (synkroniseringen parar aktiviteten med en annan post, som har ändrats sedan dess); den andra lämnades orörd.',
     secondCopy: 'En andra Exchange-kopia av en synkroniserad Severa-aktivitet hittades ("{{subject}}"); den lämnades orörd. Sådana kopior uppstår när en annan synkronisering körs samtidigt.',
     occurrenceNotInSeries: '"{{subject}}": en förekomst som ändrats i Severa ({{at}}) är ingen förekomst i Exchange-serien; Severa behåller sin ändring.',
     occurrenceNotInSevera: 'En förekomst av "{{subject}}" ({{at}}) hittades inte i Severa; dess ändring kopierades inte.',

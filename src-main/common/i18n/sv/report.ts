@@ -217,6 +217,7 @@ export const report: CatalogOf<typeof en> = {
     recovered: 'slutför en avbruten kopiering från Exchange',
     restored: 'återställd från borttagningsjournalen',
     changedInOutlookOnly: 'ändrad i Outlook; mötet kan bara ändras där',
+    copyGivesWay: 'själva mötet levererades igen; kopian som synkroniseringen gjorde viker undan',
     removedAsParticipant: '{{reason}} (borttagen som deltagare)',
     occurrenceKept: '{{reason}}; en förekomst som ändrats i Severa behålls',
     takesPartAgain: '{{reason}}: deltar igen',

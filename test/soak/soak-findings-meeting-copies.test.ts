@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { EXCHANGES } from '../sync/outlook-back-door.ts';
+import { checkAgreement } from './agreement-check.ts';
+import { dateText, localDay, localMs, weekdayOf } from './firm-time.ts';
+import { problemsOf, settle } from './soak-harness.ts';
+import { firmOf, startSyncWorld, TIME_ZONE, type CycleRun } from './sync-world.ts';
+
+/**
+ * Soak findings about an attendee's copy of a meeting: the copy the sync made and the one Exchange delivers itself.
+ * K21 of the long EWS soak (seed 2; K40, K4 and K90 before it): an attendee removed the meeting from her calendar before
+ * her sync first paired it, so the activity, which still names her, came to her as the sync's own copy; the organizer's
+ * next change delivered the meeting to her again, and that was taken for a new entry: a second activity, and copies of
+ * it in every calendar.
+ */
+
+const WEEK = 7 * 86_400_000;
+
+describe.each(EXCHANGES)('soak findings: meeting copies on %s', (exchange) => {
+  it('the sync\'s copy of a meeting gives way to the meeting when the organizer\'s change delivers it again: one activity, one entry (K21)', { timeout: 120_000 }, async () => {
+    const people = firmOf(5);
+    const [aino, , , , leena] = people;
+    const world = await startSyncWorld({ exchange, people: [aino, leena], enrolled: [aino] });
+    try {
+      // Aino's weekly meeting series in Outlook with Leena, who does not sync yet: one activity, Leena taking part.
+      const first = localMs(world.today, 9, 14);
+      const series = world.outlook.create(aino.mailbox, {
+        subject: 'K21 audit r1',
+        start: new Date(first).toISOString(),
+        end: new Date(first + 3_600_000).toISOString(),
+        timeZone: TIME_ZONE,
+        attendees: [leena.mailbox],
+        recurrence: { pattern: { type: 'weekly', interval: 1, daysOfWeek: [weekdayOf(first).toLowerCase() as 'monday'], firstDayOfWeek: 'monday' }, range: { type: 'numbered', startDate: dateText(localDay(world.today, 9)), numberOfOccurrences: 4 } },
+      });
+      expect((await settle(world, 3)).quiet).toBe(true);
+      // Leena removes the meeting from her calendar, then enables her sync: the activity still names her, so she gets
+      // the sync's own copy of it.
+      const k21 = () => world.outlook.items(leena.mailbox).filter((i) => i.subject.startsWith('K21 '));
+      for (const item of k21()) world.outlook.delete(leena.mailbox, item.id);
+      world.enroll([aino, leena]);
+      const enrolled = await settle(world, 3);
+      expect(enrolled.quiet, enrolled.runs.flatMap(problemsOf).join(' / ')).toBe(true);
+      expect(k21().map((i) => i.organizer)).toEqual([leena.mailbox]);
+      // Aino moves the series to another room in Outlook: Exchange delivers the meeting to Leena again.
+      world.outlook.update(aino.mailbox, series.id, { location: 'Room Koli' });
+      expect(k21().map((i) => i.organizer).sort()).toEqual([aino.mailbox, leena.mailbox]);
+      const after = await settle(world, 4);
+      expect(after.quiet, after.runs.flatMap(problemsOf).join(' / ')).toBe(true);
+      // Before the fix: "severa: new in Exchange" for Leena's delivered copy, a second activity, copies of it for both.
+      expect(reasonsOf(after.runs).filter((r) => r.startsWith('severa: new'))).toEqual([]);
+      expect(reasonsOf(after.runs)).toContain('exchange: the meeting itself was delivered again; the copy made by the sync gives way');
+      expect(checkAgreement(world, new Map()).details).toEqual({ duplicates: [], losses: [], mismatches: [] });
+      expect(world.severa.activities().filter((a) => String(a.name).startsWith('K21 ') && a.recurrence)).toHaveLength(1);
+      expect(k21().map((i) => i.organizer)).toEqual([aino.mailbox]);
+    } finally {
+      await world.close();
+    }
+  });
+
+  it('a meeting delivered again beside the sync\'s copy that the attendee changed makes no second activity: it is left alone, and said so', { timeout: 120_000 }, async () => {
+    const people = firmOf(5);
+    const [aino, , , , leena] = people;
+    const world = await startSyncWorld({ exchange, people: [aino, leena], enrolled: [aino] });
+    try {
+      const start = localMs(world.today, 8, 10);
+      const meeting = world.outlook.create(aino.mailbox, { subject: 'K21b review r1', start: new Date(start).toISOString(), end: new Date(start + 3_600_000).toISOString(), timeZone: TIME_ZONE, attendees: [leena.mailbox] });
+      expect((await settle(world, 3)).quiet).toBe(true);
+      const k21b = () => world.outlook.items(leena.mailbox).filter((i) => i.subject.startsWith('K21b '));
+      for (const item of k21b()) world.outlook.delete(leena.mailbox, item.id);
+      world.enroll([aino, leena]);
+      expect((await settle(world, 3)).quiet).toBe(true);
+      // Leena adds a note to the sync's copy, and the organizer's change delivers the meeting to her again.
+      const [ownCopy] = k21b();
+      world.outlook.update(leena.mailbox, ownCopy.id, { body: 'Bring the figures.' });
+      world.outlook.update(aino.mailbox, meeting.id, { location: 'Room Koli' });
+      expect(k21b()).toHaveLength(2);
+      const after = await settle(world, 4);
+      expect(reasonsOf(after.runs).filter((r) => r.startsWith('severa: new'))).toEqual([]);
+      expect(world.severa.activities().filter((a) => String(a.name).startsWith('K21b '))).toHaveLength(1);
+      expect(after.runs.flatMap((r) => r.report?.users.flatMap((u) => u.notes) ?? []).some((n) => n.startsWith('The meeting "K21b review r1" is in this calendar a second time'))).toBe(true);
+    } finally {
+      await world.close();
+    }
+  });
+});
+
+/** Each change the runs made, as "side: reason". */
+function reasonsOf(runs: CycleRun[]): string[] {
+  return runs.flatMap((r) => r.report?.users.flatMap((u) => u.changes.map((c) => `${c.side}: ${c.reason}`)) ?? []);
+}
