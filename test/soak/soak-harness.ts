@@ -393,7 +393,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         log(`cycle ${cycle}: killed at request ${run.killedAt?.seq} (${run.killedAt?.side} ${run.killedAt?.operation}, ${run.killedAt?.mode})`);
       } else {
         lastRequests = run.requests;
-        log(`cycle ${cycle}: ${run.report ? `${run.report.outcome}, ${changes(run.report)} changes` : `no report (exit ${String(run.exitCode)})`}, ${run.requests} requests`);
+        log(`cycle ${cycle}: ${run.report ? `${run.report.outcome}, ${changes(run.report)} changes` : `no report (exit ${String(run.exitCode)})`}, ${run.requests} requests${run.report ? usersInError(run.report) : ''}`);
       }
     }
 
@@ -480,6 +480,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 }
 
 /** The figures as lines of text (what `npm run soak` prints). */
+/** "; failed: jussi.korhonen (severa-server), ..." for the users whose sync ended in error: a story can then be read per user. */
+function usersInError(report: CycleReport): string {
+  const failed = report.users.filter((u) => u.errors.length > 0).map((u) => `${u.email.split('@')[0]} (${[...new Set(u.errors.map((e) => e.code))].join(', ')})`);
+  return failed.length ? `; errors for ${failed.join(', ')}` : '';
+}
+
 export function formatSoakResult(r: SoakResult): string {
   const lines = [
     `Chaos soak on ${r.moves ? 'a hybrid organization (on-premises Exchange over EWS + Exchange Online over Graph) with mailbox moves' : r.exchange === 'ews' ? 'on-premises Exchange (EWS)' : 'Exchange Online (Graph)'}: seed ${r.seed}, ${r.users} users, ${r.cycles} chaos cycles + ${r.settleCycles} settle cycles (${r.quiet ? 'quiet at the end' : 'NOT quiet at the end'}), ${(r.durationMs / 1000).toFixed(1)} s`,
