@@ -200,6 +200,8 @@ export interface KeptSeveraOccurrences {
   toExchange: boolean;
   /** Kept occurrences the Exchange series has no occurrence for (its pattern moved them away): they cannot follow. */
   unplaced: OccurrenceException[];
+  /** Occurrences Severa holds deleted where a change was wanted: Severa cannot bring them back, so the deletion stands. */
+  deletionsKept: OccurrenceException[];
 }
 
 /**
@@ -213,16 +215,23 @@ export interface KeptSeveraOccurrences {
  * the sides would still differ. And Exchange holding an occurrence as regular rarely means someone made it regular:
  * Exchange never got Severa's change (a copy interrupted, or the series taken whole from the side changed later), so
  * nobody chose the regular occurrence over it. Keeping the change loses nothing a user did, and converges.
+ *
+ * An occurrence deleted in Severa where a changed one was wanted (changed in Outlook after it was deleted in Severa)
+ * cannot come back in Severa either: the deletion stands on both sides, and the caller says so (`deletionsKept`),
+ * rather than the two sides being recorded as agreeing while Exchange still shows the occurrence.
  */
 export function keptSeveraOccurrences(input: { wanted: EventFields; severa: EventFields; exchange: EventFields }): KeptSeveraOccurrences {
   const { wanted, severa, exchange } = input;
-  const wantedKeys = new Set((wanted.exceptions ?? []).map((x) => occurrenceKeyOf(x.originalStart, severa)));
+  const wantedByKey = new Map((wanted.exceptions ?? []).map((x) => [occurrenceKeyOf(x.originalStart, severa), x]));
   const out = exceptionsByKey(exchange);
   const pattern: EventFields = { ...exchange, exceptions: [] };
   const unplaced: OccurrenceException[] = [];
+  const deletionsKept: OccurrenceException[] = [];
   let toExchange = false;
   for (const x of severa.exceptions ?? []) {
-    if (wantedKeys.has(occurrenceKeyOf(x.originalStart, severa))) continue;
+    const want = wantedByKey.get(occurrenceKeyOf(x.originalStart, severa));
+    const deletionStands = want !== undefined && want.fields !== null && x.fields === null;
+    if (want !== undefined && !deletionStands) continue;
     let key = occurrenceKeyOf(x.originalStart, exchange);
     // Kept under its old start after the series moved to another time of day: it stands for that day's occurrence.
     if (exchange.recurrence && occurrenceAt(pattern, key) === undefined) key = occurrenceKeyOnDay(pattern, x.originalStart) ?? key;
@@ -234,6 +243,7 @@ export function keptSeveraOccurrences(input: { wanted: EventFields; severa: Even
     if (have && occurrenceHash(have) === occurrenceHash(x)) continue;
     out.set(key, { originalStart: key, fields: x.fields });
     toExchange = true;
+    if (deletionStands) deletionsKept.push(x);
   }
-  return { exchange: toExchange ? { ...exchange, exceptions: sortedExceptions(out) } : exchange, toExchange, unplaced };
+  return { exchange: toExchange ? { ...exchange, exceptions: sortedExceptions(out) } : exchange, toExchange, unplaced, deletionsKept };
 }

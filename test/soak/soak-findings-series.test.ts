@@ -146,6 +146,39 @@ describe('soak findings: series copied whole from Exchange', () => {
       await world.close();
     }
   });
+
+  it('an occurrence deleted in Severa and then changed in Outlook ends deleted on both sides, and the note says why (K11)', { timeout: 120_000 }, async () => {
+    const [aino] = firmOf(1);
+    const world = await startSyncWorld({ people: [aino] });
+    try {
+      const first = localMs(world.today, 9, 14);
+      const series = world.outlook.create(aino.mailbox, {
+        subject: 'K11 offsite r1',
+        start: new Date(first).toISOString(),
+        end: new Date(first + 3_600_000).toISOString(),
+        timeZone: TIME_ZONE,
+        recurrence: { pattern: { type: 'weekly', interval: 1, daysOfWeek: [weekdayOf(first).toLowerCase() as 'monday'], firstDayOfWeek: 'monday' }, range: { type: 'numbered', startDate: dateText(localDay(world.today, 9)), numberOfOccurrences: 4 } },
+      });
+      expect((await settle(world, 3)).quiet).toBe(true);
+      // Aino deletes the second occurrence in Severa, then (later) changes the same occurrence in Outlook.
+      const activity = world.severa.activities().find((a) => String(a.name).startsWith('K11 ') && a.recurrence)!;
+      world.severa.store.listActivities({ recurrenceType: 'Occurrence' }, null, 1000);
+      world.severa.deleteActivity(occurrenceGuid(String(activity.guid), first + WEEK));
+      await new Promise((r) => setTimeout(r, 1100));
+      world.outlook.updateOccurrence(aino.mailbox, series.id, new Date(first + WEEK).toISOString(), { subject: 'K11 offsite (Outlook)' });
+      const after = await settle(world, 4);
+      // Before the fix: "was not found in Severa; its change was not copied", quiet, and the two sides differed.
+      expect(after.quiet, after.runs.flatMap(problemsOf).join(' / ')).toBe(true);
+      expect(checkAgreement(world, new Map()).details).toEqual({ duplicates: [], losses: [], mismatches: [] });
+      const notes = after.runs.flatMap((r) => r.report?.users.flatMap((u) => u.notes) ?? []);
+      expect(notes.some((n) => n.includes('was deleted in Severa and changed in Exchange; Severa cannot bring a deleted occurrence back'))).toBe(true);
+      const [item] = world.outlook.items(aino.mailbox).filter((i) => i.subject.startsWith('K11 '));
+      expect(item.cancelledOccurrences.map((d) => Date.parse(d))).toEqual([first + WEEK]);
+      expect(item.exceptions).toEqual([]);
+    } finally {
+      await world.close();
+    }
+  });
 });
 
 /** A weekly series of four one-hour occurrences owned by `owner` in Severa, of a type that goes to Exchange. */

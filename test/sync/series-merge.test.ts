@@ -126,14 +126,14 @@ describe('keptSeveraOccurrences', () => {
   it('an occurrence Severa kept changed where wanted has it regular goes to the Exchange series', () => {
     const exchange = series();
     const r = keptSeveraOccurrences({ wanted: series(), severa: series({ exceptions: [moved(2, 12)] }), exchange });
-    expect(r).toEqual({ exchange: { ...exchange, exceptions: [{ originalStart: week(2), fields: moved(2, 12).fields }] }, toExchange: true, unplaced: [] });
+    expect(r).toEqual({ exchange: { ...exchange, exceptions: [{ originalStart: week(2), fields: moved(2, 12).fields }] }, toExchange: true, unplaced: [], deletionsKept: [] });
     expect(exchange.exceptions).toEqual([]);
   });
 
   it('an occurrence Severa kept deleted where wanted has it regular is deleted in the Exchange series', () => {
     const exchange = series();
     const r = keptSeveraOccurrences({ wanted: series(), severa: series({ exceptions: [deleted(3)] }), exchange });
-    expect(r).toEqual({ exchange: { ...exchange, exceptions: [{ originalStart: week(3), fields: null }] }, toExchange: true, unplaced: [] });
+    expect(r).toEqual({ exchange: { ...exchange, exceptions: [{ originalStart: week(3), fields: null }] }, toExchange: true, unplaced: [], deletionsKept: [] });
   });
 
   it('an occurrence wanted itself changed is not written back: the Exchange series is returned as it is', () => {
@@ -148,7 +148,7 @@ describe('keptSeveraOccurrences', () => {
     const exchange = series();
     const wanted = series({ exceptions: [{ originalStart: '2026-03-16T09:00:00+02:00', fields: null }] });
     const r = keptSeveraOccurrences({ wanted, severa: series({ exceptions: [deleted(2)] }), exchange });
-    expect(r).toEqual({ exchange, toExchange: false, unplaced: [] });
+    expect(r).toEqual({ exchange, toExchange: false, unplaced: [], deletionsKept: [] });
     expect(r.exchange).toBe(exchange);
   });
 
@@ -175,6 +175,15 @@ describe('keptSeveraOccurrences', () => {
     expect(at(r.exchange)).toEqual([[week(2), week(2, 12)], [week(3), null]]);
   });
 
+  it('an occurrence Severa holds deleted where a change was wanted (changed in Outlook after): the deletion stands on both sides, and is named', () => {
+    const exchange = series({ exceptions: [moved(2, 12, 'Changed in Outlook')] });
+    const r = keptSeveraOccurrences({ wanted: exchange, severa: series({ exceptions: [deleted(2)] }), exchange });
+    expect(r).toEqual({ exchange: { ...exchange, exceptions: [{ originalStart: week(2), fields: null }] }, toExchange: true, unplaced: [], deletionsKept: [deleted(2)] });
+    // A change Severa holds where another change was wanted is still not written back (the write made it Severa's).
+    const changed = keptSeveraOccurrences({ wanted: exchange, severa: series({ exceptions: [moved(2, 13)] }), exchange });
+    expect(changed).toEqual({ exchange, toExchange: false, unplaced: [], deletionsKept: [] });
+  });
+
   it("a kept occurrence the Exchange series has no occurrence for (moved to Tuesdays) is unplaced, not added", () => {
     const tuesday = (n: number, hh: number) => `2026-03-${String(3 + 7 * n).padStart(2, '0')}T${String(hh).padStart(2, '0')}:00:00.000Z`;
     const exchange = series({
@@ -183,7 +192,7 @@ describe('keptSeveraOccurrences', () => {
       recurrence: { frequency: 'Weekly', interval: 1, daysOfWeek: ['Tuesday'], startDate: '2026-03-03', count: 5 },
     });
     const r = keptSeveraOccurrences({ wanted: series(), severa: series({ exceptions: [moved(1, 12), deleted(2)] }), exchange });
-    expect(r).toEqual({ exchange, toExchange: false, unplaced: [moved(1, 12), deleted(2)] });
+    expect(r).toEqual({ exchange, toExchange: false, unplaced: [moved(1, 12), deleted(2)], deletionsKept: [] });
     expect(r.exchange).toBe(exchange);
   });
 
@@ -207,7 +216,7 @@ describe('keptSeveraOccurrences', () => {
   it('an Exchange item that is not a series: every kept occurrence is unplaced', () => {
     const exchange = fields({ subject: 'Weekly sync', start: week(0), end: week(0, 8) });
     const r = keptSeveraOccurrences({ wanted: series(), severa: series({ exceptions: [moved(1, 12), deleted(3)] }), exchange });
-    expect(r).toEqual({ exchange, toExchange: false, unplaced: [moved(1, 12), deleted(3)] });
+    expect(r).toEqual({ exchange, toExchange: false, unplaced: [moved(1, 12), deleted(3)], deletionsKept: [] });
     expect(r.exchange).toBe(exchange);
   });
 

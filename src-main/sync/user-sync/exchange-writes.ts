@@ -119,6 +119,9 @@ export async function keepSeveraOccurrencesInExchange(u: UserState, c: Candidate
   for (const x of plan.unplaced) {
     note(u, t('engine.notes.occurrenceNotInSeries', { subject: wanted.subject, at: x.originalStart }));
   }
+  for (const x of plan.deletionsKept) {
+    note(u, t('engine.notes.deletionKept', { subject: wanted.subject, at: x.originalStart }));
+  }
   if (!plan.toExchange || parseOccurrenceItemId(current.id) !== null) return exchangeSide(c);
   const fields = plan.exchange;
   change(u, { side: 'exchange', action: 'update', ...describeFields(fields), sourceId: item.guid, reason: `${reason}; an occurrence changed in Severa is kept` });

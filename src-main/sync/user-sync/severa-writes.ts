@@ -176,9 +176,14 @@ export async function updateSevera(u: UserState, c: Candidate, reason: string, m
   if (sent.length) {
     // What was meant: Severa's answer with every field the patches set as they set it.
     const meant = activityToFields(withPatches(activity, sent), { timeZone: item.timeZone, typesByGuid: ctx.snapshot.typesByGuid }).fields;
-    const before = keptBefore(c.severa.item?.fields.exceptions ?? [], item.fields);
-    const stored = { ...item.fields, exceptions: item.fields.exceptions.filter((x) => !before.has(occurrenceKeyOf(x.originalStart, item.fields)) || event.fields.exceptions.some((w) => w.originalStart === x.originalStart)) };
-    verifyWrite(u, { side: 'severa', exchangeId: event.id, severaGuid: item.guid, meant: { ...meant, exceptions: meant.recurrence ? event.fields.exceptions : [] }, stored });
+    const held = c.severa.item?.fields.exceptions ?? [];
+    const before = keptBefore(held, item.fields);
+    // An occurrence Severa held deleted stays so whatever was written (it cannot come back): not part of the check.
+    const deletedBefore = keptBefore(held.filter((x) => x.fields === null), item.fields);
+    const keyOf = (x: { originalStart: string }) => occurrenceKeyOf(x.originalStart, item.fields);
+    const stored = { ...item.fields, exceptions: item.fields.exceptions.filter((x) => !deletedBefore.has(keyOf(x)) && (!before.has(keyOf(x)) || event.fields.exceptions.some((w) => w.originalStart === x.originalStart))) };
+    const meantExceptions = meant.recurrence ? event.fields.exceptions.filter((w) => !deletedBefore.has(keyOf(w))) : [];
+    verifyWrite(u, { side: 'severa', exchangeId: event.id, severaGuid: item.guid, meant: { ...meant, exceptions: meantExceptions }, stored });
   }
   const exchange = event.fields.recurrence ? await keepSeveraOccurrencesInExchange(u, c, item, event.fields, reason, merged !== undefined) : exchangeSide(c);
   stagePair(u, buildPair(u, c, item, exchange, event.fields));
@@ -216,6 +221,8 @@ async function writeSeveraExceptions(u: UserState, series: SeveraItem, fields: E
     const key = occurrenceKey(ex.originalStart, isAllDay, tz);
     const have = current.get(key);
     if (ex.fields === null && have && have.fields === null) continue;
+    // Deleted in Severa, which cannot bring an occurrence back: the deletion stands (keepSeveraOccurrencesInExchange).
+    if (ex.fields !== null && have && have.fields === null) continue;
     if (ex.fields && have?.fields && contentHash({ ...have.fields, recurrence: null, exceptions: [] }) === contentHash({ ...ex.fields, recurrence: null, exceptions: [] })) continue;
     const target = await occurrenceActivity(u, series, key, isAllDay);
     if (!target?.guid) {

@@ -58,6 +58,7 @@ export const engine = {
     exchangeSeriesFlattened: 'Exchange series "{{subject}}" is synced to Severa as single occurrences inside the window: {{why}}.',
     secondMeetingCopy: 'The meeting "{{subject}}" is in this calendar a second time (the sync holds the activity with another entry, which changed since); the second one was left alone.',
     secondCopy: 'A second Exchange copy of a synced Severa activity was found ("{{subject}}"); it was left alone. Another sync running in parallel creates such copies.',
+    deletionKept: '"{{subject}}": the occurrence of {{at}} was deleted in Severa and changed in Exchange; Severa cannot bring a deleted occurrence back, so it is deleted in Exchange too (the change made there is not kept).',
     occurrenceNotInSeries: '"{{subject}}": an occurrence changed in Severa ({{at}}) is not an occurrence of the Exchange series; Severa keeps its change.',
     occurrenceNotInSevera: 'An occurrence of "{{subject}}" ({{at}}) was not found in Severa; its change was not copied.',
     deletedStaysInOutlook: '"{{subject}}" was deleted in Severa but stays in Outlook: {{message}} {{fix}}',

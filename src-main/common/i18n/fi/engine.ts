@@ -56,6 +56,7 @@ export const engine: CatalogOf<typeof en> = {
     exchangeSeriesFlattened: 'Exchangen sarja "{{subject}}" synkronoidaan Severaan yksittäisinä esiintyminä synkronointijakson sisällä: {{why}}.',
     secondMeetingCopy: 'Kokous "{{subject}}" on tässä kalenterissa toiseen kertaan (synkronointi pitää aktiviteetin toisen, sittemmin muuttuneen merkinnän parina); toiseen ei koskettu.',
     secondCopy: 'Synkronoidusta Severa-aktiviteetista löytyi toinen kopio Exchangesta ("{{subject}}"); siihen ei koskettu. Tällaisia kopioita syntyy, kun toinen synkronointi on käynnissä samaan aikaan.',
+    deletionKept: '"{{subject}}": esiintymä {{at}} poistettiin Severasta ja muutettiin Exchangessa; Severa ei voi palauttaa poistettua esiintymää, joten se poistetaan myös Exchangesta (siellä tehtyä muutosta ei säilytetä).',
     occurrenceNotInSeries: '"{{subject}}": Severassa muutettu esiintymä ({{at}}) ei ole Exchangen sarjan esiintymä; muutos jää Severaan.',
     occurrenceNotInSevera: 'Merkinnän "{{subject}}" esiintymää ({{at}}) ei löytynyt Severasta; sen muutosta ei kopioitu.',
     deletedStaysInOutlook: '"{{subject}}" poistettiin Severasta, mutta se jää Outlookiin: {{message}} {{fix}}',

@@ -56,6 +56,7 @@ export const engine: CatalogOf<typeof en> = {
     exchangeSeriesFlattened: 'Exchange-serien "{{subject}}" synkroniseras till Severa som enskilda förekomster inom synkroniseringsfönstret: {{why}}.',
     secondMeetingCopy: 'Mötet "{{subject}}" finns i den här kalendern en andra gång (synkroniseringen parar aktiviteten med en annan post, som har ändrats sedan dess); den andra lämnades orörd.',
     secondCopy: 'En andra Exchange-kopia av en synkroniserad Severa-aktivitet hittades ("{{subject}}"); den lämnades orörd. Sådana kopior uppstår när en annan synkronisering körs samtidigt.',
+    deletionKept: '"{{subject}}": förekomsten {{at}} togs bort i Severa och ändrades i Exchange; Severa kan inte återställa en borttagen förekomst, så den tas bort i Exchange också (ändringen som gjordes där behålls inte).',
     occurrenceNotInSeries: '"{{subject}}": en förekomst som ändrats i Severa ({{at}}) är ingen förekomst i Exchange-serien; Severa behåller sin ändring.',
     occurrenceNotInSevera: 'En förekomst av "{{subject}}" ({{at}}) hittades inte i Severa; dess ändring kopierades inte.',
     deletedStaysInOutlook: '"{{subject}}" togs bort i Severa men finns kvar i Outlook: {{message}} {{fix}}',
