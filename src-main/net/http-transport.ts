@@ -89,7 +89,7 @@ export function nodeTransport(ca?: string, network: OutboundNetwork = environmen
         {
           method: req.method,
           headers: { ...req.headers, ...(req.body !== undefined ? { 'Content-Length': String(Buffer.byteLength(req.body)) } : {}) },
-          ...(isHttps && ca ? { ca: [...rootCertificates, ca] } : {}),
+          // The trusted certificates come with the agent (its options are merged into every request's).
           agent: isHttps ? agents.httpsAgent : agents.httpAgent,
           timeout: req.timeoutMs,
         },

@@ -49,6 +49,30 @@ async function proxy(options: Parameters<typeof startCountingProxy>[0] = {}): Pr
 
 const get = (url: string): TransportRequest => ({ method: 'GET', url: new URL(url), headers: {}, timeoutMs: 10_000, maxResponseBytes: 1_000_000 });
 
+describe('trusted certificates', () => {
+  it('pools connections under a short key that names the trusted certificates by digest: the same list, the same key; another list, another', () => {
+    const network = createOutboundNetwork({ resolver: async () => [{ kind: 'direct' }] });
+    const other = createTestCa('another test CA');
+    const name = (agent: https.Agent) => agent.getName({ host: 'mail.contoso.example', port: 443 });
+    const a = network.agents({ ca: [ca.certPem] }).httpsAgent;
+    const b = network.agents({ ca: [ca.certPem] }).httpsAgent;
+    const c = network.agents({ ca: [other.certPem] }).httpsAgent;
+    const merged = (agent: https.Agent) => agent.getName({ host: 'mail.contoso.example', port: 443, ...(agent.options as https.RequestOptions) });
+    expect(merged(a)).toBe(merged(b));
+    expect(merged(a)).not.toBe(merged(c));
+    expect(merged(a).length).toBeLessThan(200);
+    expect(merged(a)).not.toContain('BEGIN CERTIFICATE');
+    expect(name(a)).toBe(name(network.agents({}).httpsAgent));
+  });
+
+  it('a server whose certificate no trusted CA signed is refused (the extra CA is needed, not merely allowed)', async () => {
+    const send = nodeTransport(undefined, createOutboundNetwork({ resolver: async () => [{ kind: 'direct' }] }));
+    await expect(send(get(`https://127.0.0.1:${port}/`))).rejects.toMatchObject({ kind: 'tls' });
+    const trusting = nodeTransport(ca.certPem, createOutboundNetwork({ resolver: async () => [{ kind: 'direct' }] }));
+    expect((await trusting(get(`https://127.0.0.1:${port}/x`))).body.toString()).toBe('hello /x');
+  });
+});
+
 describe('outbound network through a loopback proxy', () => {
   it('tunnels https with CONNECT, trusts the extra CA, and keeps one tunnel for a keep-alive connection', async () => {
     const p = await proxy();
