@@ -1,4 +1,4 @@
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { SideName, UserReport, CycleReport } from '../common/sync-report.ts';
 import { MIGRATIONS } from './store-migrations.ts';
 
@@ -205,6 +205,8 @@ export class SyncStore {
   readonly path: string;
   private readonly db: DatabaseSync;
   private closed = false;
+  /** Statements of fixed SQL, compiled once: the intents and pairs are written and read many times a cycle. */
+  private readonly statements = new Map<string, StatementSync>();
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
@@ -253,13 +255,22 @@ export class SyncStore {
   }
 
   schemaVersion(): number {
-    return Number((this.db.prepare('PRAGMA user_version').get() as Row).user_version);
+    return Number((this.statement('PRAGMA user_version').get() as Row).user_version);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.db.close();
+  }
+
+  private statement(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   private transaction<T>(fn: () => T): T {
@@ -277,17 +288,17 @@ export class SyncStore {
   // ---- users -------------------------------------------------------------------------------------------------------
 
   getUser(email: string): UserSyncState | null {
-    const row = this.db.prepare('SELECT * FROM users WHERE email = ?').get(email.toLowerCase()) as Row | undefined;
+    const row = this.statement('SELECT * FROM users WHERE email = ?').get(email.toLowerCase()) as Row | undefined;
     return row ? rowToUser(row) : null;
   }
 
   listUsers(): UserSyncState[] {
-    return (this.db.prepare('SELECT * FROM users ORDER BY email').all() as Row[]).map(rowToUser);
+    return (this.statement('SELECT * FROM users ORDER BY email').all() as Row[]).map(rowToUser);
   }
 
   /** Forgets the Exchange sync state (after ErrorInvalidSyncStateData) while keeping every pair. */
   dropExchangeSyncState(email: string): void {
-    this.db.prepare('UPDATE users SET exchange_sync_state = NULL WHERE email = ?').run(email.toLowerCase());
+    this.statement('UPDATE users SET exchange_sync_state = NULL WHERE email = ?').run(email.toLowerCase());
   }
 
   /** Removes a user and everything the store knows about them except the journal (unenrolment). */
@@ -301,11 +312,11 @@ export class SyncStore {
   // ---- pairs -------------------------------------------------------------------------------------------------------
 
   pairsForUser(email: string): PairRecord[] {
-    return (this.db.prepare('SELECT * FROM pairs WHERE email = ? ORDER BY id').all(email.toLowerCase()) as Row[]).map(rowToPair);
+    return (this.statement('SELECT * FROM pairs WHERE email = ? ORDER BY id').all(email.toLowerCase()) as Row[]).map(rowToPair);
   }
 
   pairsBySeveraGuid(guid: string): PairRecord[] {
-    return (this.db.prepare('SELECT * FROM pairs WHERE severa_guid = ? ORDER BY id').all(guid) as Row[]).map(rowToPair);
+    return (this.statement('SELECT * FROM pairs WHERE severa_guid = ? ORDER BY id').all(guid) as Row[]).map(rowToPair);
   }
 
   /** Every pair of these activities, by activity guid (one query per 500 guids). */
@@ -326,32 +337,32 @@ export class SyncStore {
   }
 
   pairsByUid(uid: string): PairRecord[] {
-    return (this.db.prepare('SELECT * FROM pairs WHERE uid = ? ORDER BY id').all(uid) as Row[]).map(rowToPair);
+    return (this.statement('SELECT * FROM pairs WHERE uid = ? ORDER BY id').all(uid) as Row[]).map(rowToPair);
   }
 
   countPairs(email?: string): number {
     const row = email === undefined
-      ? (this.db.prepare('SELECT COUNT(*) AS n FROM pairs').get() as Row)
-      : (this.db.prepare('SELECT COUNT(*) AS n FROM pairs WHERE email = ?').get(email.toLowerCase()) as Row);
+      ? (this.statement('SELECT COUNT(*) AS n FROM pairs').get() as Row)
+      : (this.statement('SELECT COUNT(*) AS n FROM pairs WHERE email = ?').get(email.toLowerCase()) as Row);
     return Number(row.n);
   }
 
   // ---- organization-wide values --------------------------------------------------------------------------------------
 
   getOrgValue<T>(key: string): T | null {
-    const row = this.db.prepare('SELECT value FROM org_state WHERE key = ?').get(key) as Row | undefined;
+    const row = this.statement('SELECT value FROM org_state WHERE key = ?').get(key) as Row | undefined;
     return row ? (parseJson(row.value, `value "${key}"`) as T) : null;
   }
 
   setOrgValue(key: string, value: unknown): void {
-    this.db.prepare('INSERT INTO org_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+    this.statement('INSERT INTO org_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
       .run(key, JSON.stringify(value));
   }
 
   // ---- intents (committed at once, before the side effect) --------------------------------------------------------
 
   addIntent(intent: IntentRecord): void {
-    this.db.prepare('INSERT OR REPLACE INTO intents (id, email, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)')
+    this.statement('INSERT OR REPLACE INTO intents (id, email, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(intent.id, intent.email.toLowerCase(), intent.kind, JSON.stringify(intent.payload), intent.createdAt);
   }
 
@@ -359,22 +370,22 @@ export class SyncStore {
   addIntents(intents: readonly IntentRecord[]): void {
     if (intents.length === 0) return;
     this.transaction(() => {
-      const insert = this.db.prepare('INSERT OR REPLACE INTO intents (id, email, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)');
+      const insert = this.statement('INSERT OR REPLACE INTO intents (id, email, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)');
       for (const intent of intents) insert.run(intent.id, intent.email.toLowerCase(), intent.kind, JSON.stringify(intent.payload), intent.createdAt);
     });
   }
 
   intentsForUser(email: string): IntentRecord[] {
-    return (this.db.prepare('SELECT * FROM intents WHERE email = ? ORDER BY created_at, id').all(email.toLowerCase()) as Row[]).map(rowToIntent);
+    return (this.statement('SELECT * FROM intents WHERE email = ? ORDER BY created_at, id').all(email.toLowerCase()) as Row[]).map(rowToIntent);
   }
 
   /** Every user's pending intents, by user and then in the order they were written. */
   allIntents(): IntentRecord[] {
-    return (this.db.prepare('SELECT * FROM intents ORDER BY email, created_at, id').all() as Row[]).map(rowToIntent);
+    return (this.statement('SELECT * FROM intents ORDER BY email, created_at, id').all() as Row[]).map(rowToIntent);
   }
 
   removeIntent(id: string): void {
-    this.db.prepare('DELETE FROM intents WHERE id = ?').run(id);
+    this.statement('DELETE FROM intents WHERE id = ?').run(id);
   }
 
   // ---- deletion journal (committed at once, before the deletion) --------------------------------------------------
@@ -388,7 +399,7 @@ export class SyncStore {
 
   /** Drops a journal entry whose deletion did not happen after all (the delete call failed). */
   unjournal(id: number): void {
-    this.db.prepare('DELETE FROM journal WHERE id = ? AND restored_at IS NULL').run(id);
+    this.statement('DELETE FROM journal WHERE id = ? AND restored_at IS NULL').run(id);
   }
 
   /** Newest first. */
@@ -406,31 +417,31 @@ export class SyncStore {
   }
 
   getJournalEntry(id: number): JournalEntry | null {
-    const row = this.db.prepare('SELECT * FROM journal WHERE id = ?').get(id) as Row | undefined;
+    const row = this.statement('SELECT * FROM journal WHERE id = ?').get(id) as Row | undefined;
     return row ? rowToJournal(row) : null;
   }
 
   markRestored(id: number, restoredId: string, at: string): void {
-    this.db.prepare('UPDATE journal SET restored_at = ?, restored_id = ? WHERE id = ?').run(at, restoredId, id);
+    this.statement('UPDATE journal SET restored_at = ?, restored_id = ? WHERE id = ?').run(at, restoredId, id);
   }
 
   // ---- items waiting to enter the window ----------------------------------------------------------------------------
 
   deferredStartingBefore(email: string, before: string): DeferredItem[] {
-    return (this.db.prepare('SELECT * FROM deferred WHERE email = ? AND starts_at < ? ORDER BY starts_at').all(email.toLowerCase(), before) as Row[])
+    return (this.statement('SELECT * FROM deferred WHERE email = ? AND starts_at < ? ORDER BY starts_at').all(email.toLowerCase(), before) as Row[])
       .map((r) => ({ email: str(r.email), side: r.side === 'exchange' ? 'exchange' : 'severa', itemId: str(r.item_id), startsAt: str(r.starts_at) }));
   }
 
   // ---- status and history -------------------------------------------------------------------------------------------
 
   lastStatus(email: string): { report: UserReport; at: string } | null {
-    const row = this.db.prepare('SELECT last_status, last_status_at FROM users WHERE email = ?').get(email.toLowerCase()) as Row | undefined;
+    const row = this.statement('SELECT last_status, last_status_at FROM users WHERE email = ?').get(email.toLowerCase()) as Row | undefined;
     if (!row || row.last_status === null || row.last_status === undefined) return null;
     return { report: parseJson(row.last_status, 'status') as UserReport, at: str(row.last_status_at) };
   }
 
   allStatuses(): Array<{ email: string; report: UserReport; at: string }> {
-    return (this.db.prepare('SELECT email, last_status, last_status_at FROM users WHERE last_status IS NOT NULL ORDER BY email').all() as Row[])
+    return (this.statement('SELECT email, last_status, last_status_at FROM users WHERE last_status IS NOT NULL ORDER BY email').all() as Row[])
       .map((r) => ({ email: str(r.email), report: parseJson(r.last_status, 'status') as UserReport, at: str(r.last_status_at) }));
   }
 
@@ -438,13 +449,13 @@ export class SyncStore {
   setStatus(email: string, report: UserReport, at: string): void {
     this.transaction(() => {
       this.ensureUser(email.toLowerCase());
-      this.db.prepare('UPDATE users SET last_status = ?, last_status_at = ? WHERE email = ?').run(JSON.stringify(report), at, email.toLowerCase());
+      this.statement('UPDATE users SET last_status = ?, last_status_at = ? WHERE email = ?').run(JSON.stringify(report), at, email.toLowerCase());
     });
   }
 
   recordCycle(report: CycleReport): number {
     return this.transaction(() => {
-      const result = this.db.prepare('INSERT INTO cycles (started_at, finished_at, outcome, dry_run, report) VALUES (?, ?, ?, ?, ?)')
+      const result = this.statement('INSERT INTO cycles (started_at, finished_at, outcome, dry_run, report) VALUES (?, ?, ?, ?, ?)')
         .run(report.startedAt, report.finishedAt, report.outcome, report.dryRun ? 1 : 0, JSON.stringify(report));
       this.db.prepare(`DELETE FROM cycles WHERE id <= (SELECT MAX(id) FROM cycles) - ${CYCLE_HISTORY_KEPT}`).run();
       return Number(result.lastInsertRowid);
@@ -460,7 +471,7 @@ export class SyncStore {
   // ---- the per-user transaction ---------------------------------------------------------------------------------------
 
   private ensureUser(email: string): void {
-    this.db.prepare('INSERT INTO users (email) VALUES (?) ON CONFLICT (email) DO NOTHING').run(email);
+    this.statement('INSERT INTO users (email) VALUES (?) ON CONFLICT (email) DO NOTHING').run(email);
   }
 
   /** Applies one user's cycle in a single transaction: all of it or, on any failure, none of it. */
@@ -485,14 +496,14 @@ export class SyncStore {
           }
         }
       }
-      const deletePair = this.db.prepare('DELETE FROM pairs WHERE id = ? AND email = ?');
+      const deletePair = this.statement('DELETE FROM pairs WHERE id = ? AND email = ?');
       for (const id of work.deletePairIds ?? []) deletePair.run(id, email);
       const update = this.db.prepare(`UPDATE pairs SET mailbox = $mailbox, exchange_id = $exchangeId, severa_guid = $severaGuid, role = $role,
         origin = $origin, uid = $uid, exchange_version = $exchangeVersion, exchange_hash = $exchangeHash, exchange_modified = $exchangeModified,
         severa_version = $severaVersion, severa_hash = $severaHash, severa_modified = $severaModified, subject = $subject, start_at = $start,
         end_at = $end, exchange_gone = $exchangeGone, severa_gone = $severaGone, severa_series_base = $severaSeriesBase,
         exchange_series_base = $exchangeSeriesBase WHERE id = $id AND email = $email`);
-      const clear = this.db.prepare('DELETE FROM pairs WHERE email = ? AND (exchange_id = ? OR severa_guid = ?) AND id IS NOT ?');
+      const clear = this.statement('DELETE FROM pairs WHERE email = ? AND (exchange_id = ? OR severa_guid = ?) AND id IS NOT ?');
       const insert = this.db.prepare(`INSERT INTO pairs (email, mailbox, exchange_id, severa_guid, role, origin, uid, exchange_version, exchange_hash,
         exchange_modified, severa_version, severa_hash, severa_modified, subject, start_at, end_at, exchange_gone, severa_gone,
         severa_series_base, exchange_series_base)
@@ -531,20 +542,20 @@ export class SyncStore {
           insert.run(params);
         }
       }
-      const removeIntent = this.db.prepare('DELETE FROM intents WHERE id = ?');
+      const removeIntent = this.statement('DELETE FROM intents WHERE id = ?');
       for (const id of work.removeIntentIds ?? []) removeIntent.run(id);
-      const addDeferred = this.db.prepare('INSERT OR REPLACE INTO deferred (email, side, item_id, starts_at) VALUES (?, ?, ?, ?)');
+      const addDeferred = this.statement('INSERT OR REPLACE INTO deferred (email, side, item_id, starts_at) VALUES (?, ?, ?, ?)');
       for (const d of work.addDeferred ?? []) addDeferred.run(email, d.side, d.itemId, d.startsAt);
-      const removeDeferred = this.db.prepare('DELETE FROM deferred WHERE email = ? AND side = ? AND item_id = ?');
+      const removeDeferred = this.statement('DELETE FROM deferred WHERE email = ? AND side = ? AND item_id = ?');
       for (const d of work.removeDeferred ?? []) removeDeferred.run(email, d.side, d.itemId);
-      const gone = this.db.prepare('UPDATE pairs SET severa_gone = 1 WHERE severa_guid = ? AND email <> ?');
+      const gone = this.statement('UPDATE pairs SET severa_gone = 1 WHERE severa_guid = ? AND email <> ?');
       for (const guid of work.markSeveraGone ?? []) gone.run(guid, email);
       for (const { key, value } of work.orgValues ?? []) {
-        if (value === null || value === undefined) this.db.prepare('DELETE FROM org_state WHERE key = ?').run(key);
+        if (value === null || value === undefined) this.statement('DELETE FROM org_state WHERE key = ?').run(key);
         else this.setOrgValue(key, value);
       }
       if (work.status) {
-        this.db.prepare('UPDATE users SET last_status = ?, last_status_at = ? WHERE email = ?')
+        this.statement('UPDATE users SET last_status = ?, last_status_at = ? WHERE email = ?')
           .run(JSON.stringify(work.status), work.statusAt ?? new Date().toISOString(), email);
       }
     });
