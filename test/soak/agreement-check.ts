@@ -1,4 +1,4 @@
-import type { ActivityRec } from '../peers/severa/activity-store.ts';
+import type { ActivityRec } from '../peers/severa/activity-records.ts';
 import type { OutlookItem, OutlookOccurrence } from '../sync/outlook-back-door.ts';
 import { localDateOf, localMs } from './firm-time.ts';
 import { tokenOf, type LedgerEntry } from './soak-workload.ts';

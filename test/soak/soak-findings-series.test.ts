@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ewsDateTime } from '../peers/ews/soap-envelope.ts';
-import { occurrenceGuid } from '../peers/severa/activity-store.ts';
+import { occurrenceGuid } from '../peers/severa/series-occurrences.ts';
 import { checkAgreement } from './agreement-check.ts';
 import { dateText, localDay, localMs, weekdayOf } from './firm-time.ts';
 import { problemsOf, settle } from './soak-harness.ts';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SYNC_STORE_FILE } from '../../src-main/runner/engine-cycle.ts';
 import { SyncStore } from '../../src-main/store/sync-store.ts';
 import { ewsDateTime } from '../peers/ews/soap-envelope.ts';
-import { occurrenceGuid } from '../peers/severa/activity-store.ts';
+import { occurrenceGuid } from '../peers/severa/series-occurrences.ts';
 import { checkAgreement } from './agreement-check.ts';
 import { localMs, weekdayOf } from './firm-time.ts';
 import { problemsOf, settle } from './soak-harness.ts';

@@ -1,5 +1,6 @@
 import type { CycleReport } from '../../src-main/common/sync-report.ts';
-import { occurrenceGuid, type ActivityRec } from '../peers/severa/activity-store.ts';
+import type { ActivityRec } from '../peers/severa/activity-records.ts';
+import { occurrenceGuid } from '../peers/severa/series-occurrences.ts';
 import type { OutlookInput, OutlookItem, OutlookRecurrence } from '../sync/outlook-back-door.ts';
 import { dateText, dayOffset, localDay, localMs, shiftLocalDays, weekdayOf } from './firm-time.ts';
 import type { SeededRandom } from './seeded-random.ts';

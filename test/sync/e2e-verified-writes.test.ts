@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { UserProblem } from '../../src-main/common/sync-report.ts';
 import { addDays, localDate, localToMs } from '../../src-main/sync/zoned-time.ts';
-import { occurrenceGuid } from '../peers/severa/activity-store.ts';
+import { occurrenceGuid } from '../peers/severa/series-occurrences.ts';
 import { emptyCalendarsSeed, startE2e, type E2eWorld } from './e2e-harness.ts';
 import { AINO, MIKKO, TYPE, TYPES } from './fakes/demo-world.ts';
 import type { ExchangeKind } from './outlook-back-door.ts';

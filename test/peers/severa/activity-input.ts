@@ -1,4 +1,4 @@
-import { StoreError, type ActivityInput } from './activity-store.ts';
+import { StoreError, type ActivityInput } from './activity-records.ts';
 import { MONTHS, recurrenceProblems, type RecurrenceSpec } from './recurrence-expansion.ts';
 
 /**

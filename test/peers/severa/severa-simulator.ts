@@ -1,13 +1,17 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { randomBytes } from 'node:crypto';
-import { SeveraStore, StoreError, type ActivityFilter, type ErrorType, type JsonRecord, type MemberStatus, type RecurrenceKind } from './activity-store.ts';
-import { applyModelPatch, applyPatchOperations, inputFromActivityModel, type PatchOp } from './activity-input.ts';
+import { StoreError, type ErrorType, type JsonRecord } from './activity-records.ts';
+import { SeveraStore } from './activity-store.ts';
+import { applyModelPatch, inputFromActivityModel } from './activity-input.ts';
+import { addActivityRoutes } from './activity-routes.ts';
+import { addDirectoryRoutes } from './directory-routes.ts';
+import { errorBody, HttpError, safeDecode, type Handler, type Reply, type Route } from './http-routing.ts';
 import { ContractViolation, severaContractIfPresent } from './openapi-contract.ts';
 import { severaOperation, typedQuery, type SeveraOperation } from './severa-operations.ts';
-import { loadSeveraSeed, parseSeveraSeed, type ParsedSeveraSeed, type SeveraSeed } from './severa-seed.ts';
-import { parseSeedDate, parseSeedDateTime } from '../common/zoned-time.ts';
+import { loadSeveraSeed, parseSeveraSeed, type SeveraSeed } from './severa-seed.ts';
+import { loadSeedInto } from './severa-seed-loader.ts';
 import { SeveraStateError, exportSeveraState, loadSeveraState, restoreSeveraStore, validateSeveraState, type ApiClientState, type SeveraState } from './severa-state.ts';
+import { createTokenAuth } from './token-auth.ts';
 
 /**
  * A Severa REST API simulator on 127.0.0.1 under /rest-api: the operations and shapes of the public OpenAPI document
@@ -99,78 +103,6 @@ export interface SeveraSimulator {
   exportState(): SeveraState;
 }
 
-interface ClientState {
-  clientId: string;
-  clientSecret: string;
-  scopes: Set<string>;
-  actAsUserGuid: string | null;
-}
-
-interface TokenGrant {
-  client: ClientState;
-  scopes: Set<string>;
-  expiresMs: number;
-}
-
-interface Reply {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
-interface RequestContext {
-  req: IncomingMessage;
-  op: SeveraOperation;
-  params: Record<string, string>;
-  query: Record<string, unknown>;
-  body: unknown;
-  grant: TokenGrant | null;
-}
-
-type Handler = (ctx: RequestContext) => Reply | Promise<Reply>;
-
-interface Route {
-  method: string;
-  pattern: RegExp;
-  names: string[];
-  operationId: string;
-  handler: Handler;
-  /** Token routes: no Bearer token needed. */
-  anonymous?: boolean;
-}
-
-const ALL_SCOPE_NAMES = new Set([
-  'activities:read', 'activities:write', 'activities:delete', 'customers:read', 'customers:write', 'customers:delete', 'fees:read', 'fees:write',
-  'fees:delete', 'files:read', 'files:write', 'files:delete', 'hours:read', 'hours:write', 'hours:delete', 'invoices:read', 'invoices:write',
-  'invoices:delete', 'organization:read', 'organization:write', 'projects:read', 'projects:write', 'projects:delete', 'resourceallocations:read',
-  'resourceallocations:write', 'resourceallocations:delete', 'settings:read', 'settings:write', 'settings:delete', 'travels:read', 'travels:write',
-  'travels:delete', 'users:read', 'users:write', 'users:delete',
-]);
-
-export class HttpError extends Error {
-  readonly status: number;
-  readonly type: ErrorType;
-  constructor(status: number, type: ErrorType, message: string) {
-    super(message);
-    this.status = status;
-    this.type = type;
-  }
-}
-
-/** ExceptionModel as the API sends it. */
-export function errorBody(status: number, type: ErrorType, message: string): JsonRecord {
-  return { error: { httpStatusCode: status, type, details: [{ message }], stack: null } };
-}
-
-/** A path segment with a broken %-escape stays as sent (and then matches no activity) rather than failing the request. */
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
 /** mulberry32: small, seeded, good enough to decide which request fails. */
 function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
@@ -181,73 +113,6 @@ function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function loadSeedInto(store: SeveraStore, seed: ParsedSeveraSeed, nowMs: number): void {
-  const zone = seed.timeZone;
-  const dt = (v: string) => parseSeedDateTime(v, zone, nowMs);
-  for (const t of seed.activityTypes) store.addType({ guid: t.guid, name: t.name, category: t.category, code: t.code, isActive: t.isActive, isDefault: t.isDefault });
-  for (const u of seed.users) {
-    store.addUser({
-      guid: u.guid, firstName: u.firstName, lastName: u.lastName, email: u.email, code: u.code, title: u.title, isActive: u.isActive,
-      defaultTypeGuid: u.defaultActivityTypeGuid, timeZone: u.timeZone ?? zone,
-    });
-  }
-  for (const a of seed.activities) {
-    const where = `activity ${a.guid}`;
-    try {
-      const startMs = dt(a.start);
-      const recurrence = a.recurrence
-        ? {
-            frequency: a.recurrence.frequency,
-            pattern: a.recurrence.pattern,
-            range: a.recurrence.range
-              ? { maxOccurrences: a.recurrence.range.maxOccurrences ?? null, recursUntilDate: a.recurrence.range.recursUntilDate ? parseSeedDate(a.recurrence.range.recursUntilDate, zone, nowMs) : null }
-              : null,
-          }
-        : null;
-      const rec = store.createActivity(
-        {
-          name: a.name, startMs, endMs: a.end == null ? null : dt(a.end), isAllDay: a.isAllDay, notes: a.notes, location: a.location, isClosed: a.isClosed,
-          typeGuid: a.activityTypeGuid, ownerGuid: a.ownerGuid, recurrence,
-        },
-        a.ownerGuid,
-        {
-          guid: a.guid,
-          participants: a.participants.filter((p) => p !== a.ownerGuid),
-          createdMs: a.createdDateTime ? dt(a.createdDateTime) : undefined,
-          updatedMs: a.lastUpdatedDateTime ? dt(a.lastUpdatedDateTime) : undefined,
-        },
-      );
-      if (a.exceptions.length) {
-        // Exceptions are made the way a client makes them: through the occurrence.
-        const page = store.listActivities({ userGuids: [a.ownerGuid], recurrenceType: 'Occurrence' }, null, 100_000);
-        const byStart = new Map(page.items.filter((v) => v.rec === rec).map((v) => [v.occurrenceStartMs!, store.renderActivity(v).guid as string]));
-        for (const ex of a.exceptions) {
-          const original = dt(ex.originalStart);
-          const occGuid = byStart.get(original);
-          if (!occGuid) throw new Error(`exception ${ex.originalStart} is not an occurrence of the series.`);
-          if (ex.deleted) store.deleteActivity(occGuid, null);
-          else {
-            store.updateActivity(
-              occGuid,
-              (cur) => ({
-                ...cur,
-                name: ex.name ?? cur.name,
-                startMs: ex.start ? dt(ex.start) : cur.startMs,
-                endMs: ex.end ? dt(ex.end) : cur.endMs,
-                notes: ex.notes !== undefined ? ex.notes : cur.notes,
-                location: ex.location !== undefined ? ex.location : cur.location,
-              }),
-              a.ownerGuid,
-            );
-          }
-        }
-      }
-    } catch (e) {
-      throw new Error(`The Severa seed is not valid: ${where}: ${(e as Error).message}`);
-    }
-  }
 }
 
 export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<SeveraSimulator> {
@@ -269,11 +134,7 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
   let faults: SeveraFaults = { ...(o.faults ?? {}) };
   let random = seededRandom(faults.seed ?? 1);
 
-  const clients = new Map<string, ClientState>(
-    apiClients.map((c) => [c.clientId, { clientId: c.clientId, clientSecret: c.clientSecret, scopes: new Set(c.scopes), actAsUserGuid: c.actAsUserGuid ?? null }]),
-  );
-  const accessTokens = new Map<string, TokenGrant>();
-  const refreshTokens = new Map<string, TokenGrant>();
+  const auth = createTokenAuth(apiClients, serverNow, tokenLifetimeMs, refreshLifetimeMs);
   const buckets = new Map<string, { tokens: number; at: number }>();
   const violations: string[] = [];
 
@@ -281,47 +142,7 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
   let arrivals: number[] = [];
   let arrivalsHead = 0;
 
-  // ---------- helpers ----------
-
-  const actor = (ctx: RequestContext) => ctx.grant?.client.actAsUserGuid ?? null;
-
-  function issueTokens(client: ClientState, scopes: Set<string>): JsonRecord {
-    const access = randomBytes(24).toString('base64url');
-    const refresh = randomBytes(24).toString('base64url');
-    const now = serverNow();
-    accessTokens.set(access, { client, scopes, expiresMs: now + tokenLifetimeMs });
-    refreshTokens.set(refresh, { client, scopes, expiresMs: now + refreshLifetimeMs });
-    return {
-      access_token: access,
-      access_token_type: 'Bearer',
-      access_token_expires_in: Math.round(tokenLifetimeMs / 1000),
-      access_token_expires_utc: new Date(now + tokenLifetimeMs).toISOString(),
-      refresh_token: refresh,
-      refresh_token_expires_in: Math.round(refreshLifetimeMs / 1000),
-      refresh_token_expires_utc: new Date(now + refreshLifetimeMs).toISOString(),
-      scope: [...scopes].join(' '),
-    };
-  }
-
-  function rowCountOf(query: Record<string, unknown>): number {
-    const n = query.rowCount;
-    if (n === undefined || n === null) return 20;
-    if (typeof n !== 'number' || n < 1 || n > 100) throw new HttpError(400, 'InvalidParameter', 'rowCount must be from 1 to 100.');
-    return n;
-  }
-
-  const dateParam = (v: unknown): number | undefined => (typeof v === 'string' ? Date.parse(v) : undefined);
-  const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.length ? (v as string[]) : undefined);
-
-  const pageReply = (items: JsonRecord[], next: string | null): Reply => ({ status: 200, body: items, headers: next ? { NextPageToken: next } : {} });
-
-  function activityReply(guid: string, status = 200): Reply {
-    const view = store.getView(guid);
-    if (!view) throw new HttpError(404, 'InvalidParameter', `Activity ${guid} was not found.`);
-    return { status, body: store.renderActivity(view) };
-  }
-
-  // ---------- routes ----------
+  // ---------- routes (handlers per resource: token-auth.ts, activity-routes.ts, directory-routes.ts) ----------
 
   const routes: Route[] = [];
   const route = (operationId: string, handler: Handler, anonymous = false) => {
@@ -331,53 +152,7 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
     routes.push({ method, pattern, names, operationId, handler, anonymous });
   };
 
-  route('PublicBearerAuthentication_GetLoginToken', (ctx) => {
-    const body = ctx.body as { client_id?: unknown; client_secret?: unknown; scope?: string | null } | null;
-    if (!body || typeof body.client_id !== 'string' || typeof body.client_secret !== 'string') {
-      throw new HttpError(400, 'InvalidRequest', 'The request body must hold client_id, client_secret and scope.');
-    }
-    const client = clients.get(body.client_id ?? '');
-    if (!client || client.clientSecret !== body.client_secret) throw new HttpError(401, 'AuthenticationRequired', 'The client id or client secret is not valid.');
-    const header = ctx.req.headers['client_id'];
-    if (header !== undefined && header !== client.clientId) throw new HttpError(401, 'AuthenticationRequired', 'The Client_Id header does not match client_id.');
-    const requested = (body.scope ?? '').split(/\s+/).filter(Boolean);
-    const unknown = requested.filter((s) => !ALL_SCOPE_NAMES.has(s));
-    if (unknown.length) throw new HttpError(400, 'InvalidParameter', `Unknown scope: ${unknown.join(', ')}.`);
-    const granted = new Set(requested.length ? requested.filter((s) => client.scopes.has(s)) : client.scopes);
-    return { status: 200, body: issueTokens(client, granted) };
-  }, true);
-
-  route('PublicBearerAuthentication_GetAccessTokenTokenFromRefreshToken', (ctx) => {
-    if (typeof ctx.body !== 'string' || !ctx.body) throw new HttpError(400, 'InvalidRequest', 'The request body must be the refresh token as a JSON string.');
-    const grant = refreshTokens.get(ctx.body);
-    if (!grant || grant.expiresMs <= serverNow()) {
-      refreshTokens.delete(ctx.body);
-      throw new HttpError(401, 'AuthenticationRequired', 'The refresh token is not valid or has expired; log in again.');
-    }
-    const header = ctx.req.headers['client_id'];
-    if (header !== grant.client.clientId) throw new HttpError(401, 'AuthenticationRequired', 'The Client_Id header is missing or does not match the refresh token.');
-    refreshTokens.delete(ctx.body); // one use only
-    return { status: 200, body: issueTokens(grant.client, grant.scopes) };
-  }, true);
-
-  route('HeartBeat_GetAuthorization', () => ({ status: 204 }));
-
-  route('Activities_GetActivities', (ctx) => {
-    const q = ctx.query;
-    const filter: ActivityFilter = {};
-    if (strings(q.userGuids)) filter.userGuids = strings(q.userGuids);
-    if (q.includeAsMember === true) filter.includeAsMember = true;
-    if (q.startDateTime != null) filter.startMs = dateParam(q.startDateTime);
-    if (q.endDateTime != null) filter.endMs = dateParam(q.endDateTime);
-    if (q.useStrictStartAndEndDateTime === true) filter.strict = true;
-    if (q.changedSince != null) filter.changedSinceMs = dateParam(q.changedSince);
-    if (strings(q.activityCategories)) filter.categories = strings(q.activityCategories);
-    if (strings(q.activityTypeGuids)) filter.typeGuids = strings(q.activityTypeGuids);
-    if (typeof q.recurrenceType === 'string') filter.recurrenceType = q.recurrenceType as RecurrenceKind;
-    if (typeof q.closed === 'boolean') filter.closed = q.closed;
-    const page = store.listActivities(filter, (q.pageToken as string | null) ?? null, rowCountOf(q));
-    return pageReply(page.items.map((v) => store.renderActivity(v)), page.nextPageToken);
-  });
+  auth.addRoutes(route);
 
   /** Does a server that differs keep this write otherwise? Draws from the fault generator only where the rate is set. */
   const differs = (rate: number | undefined): boolean => {
@@ -386,86 +161,9 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
     return true;
   };
 
-  route('Activities_PostActivity', (ctx) => {
-    const input = inputFromActivityModel(ctx.body);
-    if (input.location && differs(faults.dropLocationRate)) input.location = null;
-    const rec = store.createActivity(input, actor(ctx));
-    return activityReply(rec.guid, 201);
-  });
+  addActivityRoutes(route, { store, faults: () => faults, differs });
 
-  route('Activities_GetActivity', (ctx) => activityReply(ctx.params.guid));
-
-  route('Activities_PatchActivity', (ctx) => {
-    if (ctx.params.guid.includes(',')) throw new HttpError(400, 'InvalidParameter', 'The simulator patches one activity per call.');
-    if (!Array.isArray(ctx.body)) throw new HttpError(400, 'InvalidRequest', 'The request body must be a JSON Patch array.');
-    let ops = ctx.body as PatchOp[];
-    if (ops.some((op) => op.path === '/name') && differs(faults.keepNameRate)) {
-      ops = ops.filter((op) => op.path !== '/name');
-      // Answered as done even when nothing else was asked: the activity as it is.
-      const view = store.getView(ctx.params.guid);
-      if (ops.length === 0 && view) return { status: 200, body: [store.renderActivity(view)] };
-    }
-    const rec = store.updateActivity(ctx.params.guid, (cur) => applyPatchOperations(cur, ops), actor(ctx));
-    return { status: 200, body: [store.renderActivity({ rec, occurrenceStartMs: null })] };
-  });
-
-  route('Activities_DeleteActivity', (ctx) => {
-    store.deleteActivity(ctx.params.guid, actor(ctx));
-    return { status: 204 };
-  });
-
-  route('ActivityParticipants_GetActivityParticipants', (ctx) => {
-    const { participants } = store.participantsOf(ctx.params.activityGuid);
-    return { status: 200, body: participants.map((p) => store.renderParticipant(ctx.params.activityGuid, p)) };
-  });
-
-  route('ActivityParticipants_DeleteActivityParticipant', (ctx) => {
-    store.removeParticipant(ctx.params.activityGuid, ctx.params.activityParticipantGuid, actor(ctx));
-    return { status: 204 };
-  });
-
-  route('ActivityParticipants_PostActivityParticipant', (ctx) => {
-    const body = ctx.body as { activityGuid?: string; participantGuid?: string; status?: MemberStatus } | null;
-    if (!body || typeof body.activityGuid !== 'string' || typeof body.participantGuid !== 'string') {
-      throw new HttpError(400, 'InvalidRequest', 'The request body must be an ActivityParticipantModel with activityGuid and participantGuid.');
-    }
-    const { rec, participant } = store.addParticipant(body.activityGuid, body.participantGuid, body.status, actor(ctx));
-    return { status: 201, body: store.renderParticipant(rec.guid, participant) };
-  });
-
-  route('ActivityParticipants_GetActivityParticipant', (ctx) => {
-    const found = store.participantByGuid(ctx.params.guid);
-    if (!found) throw new HttpError(404, 'InvalidParameter', `Participant ${ctx.params.guid} was not found.`);
-    return { status: 200, body: store.renderParticipant(found.rec.guid, found.participant) };
-  });
-
-  route('ActivityTypes_GetActivityTypes', (ctx) => {
-    const q = ctx.query;
-    const categories = strings(q.category);
-    const since = dateParam(q.changedSince);
-    const page = store.listSimple(
-      store.typeList,
-      (t) => (typeof q.active !== 'boolean' || t.isActive === q.active) && (!categories || categories.includes(t.category)) && (since === undefined || t.updatedMs >= since),
-      (q.pageToken as string | null) ?? null,
-      rowCountOf(q),
-      JSON.stringify(['types', q.active, categories, since]),
-    );
-    return pageReply(page.items.map((t) => store.renderType(t)), page.nextPageToken);
-  });
-
-  route('Users_GetUsers', (ctx) => {
-    const q = ctx.query;
-    const email = typeof q.email === 'string' && q.email ? q.email.toLowerCase() : null;
-    const since = dateParam(q.changedSince);
-    const page = store.listSimple(
-      store.userList,
-      (u) => (typeof q.isActive !== 'boolean' || u.isActive === q.isActive) && (email === null || (u.email ?? '').toLowerCase() === email) && (since === undefined || u.updatedMs >= since),
-      (q.pageToken as string | null) ?? null,
-      rowCountOf(q),
-      JSON.stringify(['users', q.isActive, email, since]),
-    );
-    return pageReply(page.items.map((u) => store.renderUser(u)), page.nextPageToken);
-  });
+  addDirectoryRoutes(route, store);
 
   // ---------- request pipeline ----------
 
@@ -601,24 +299,7 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
     }
 
     try {
-      let grant: TokenGrant | null = null;
-      if (!matched.anonymous) {
-        const clientId = req.headers['client_id'];
-        const auth = req.headers.authorization ?? '';
-        const bearer = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
-        if (typeof clientId !== 'string' || !clientId) throw new HttpError(401, 'AuthenticationRequired', 'The Client_Id header is missing.');
-        if (!bearer) throw new HttpError(401, 'AuthenticationRequired', 'The Authorization header must carry a Bearer access token.');
-        const found = accessTokens.get(bearer);
-        if (!found) throw new HttpError(401, 'AuthenticationRequired', 'The access token is not valid.');
-        if (found.expiresMs <= serverNow()) {
-          accessTokens.delete(bearer);
-          throw new HttpError(401, 'AuthenticationRequired', 'The access token has expired; refresh it.');
-        }
-        if (found.client.clientId !== clientId) throw new HttpError(401, 'AuthenticationRequired', 'The Client_Id header does not belong to the access token.');
-        const missing = op.scopes.filter((s) => !found.scopes.has(s));
-        if (missing.length) throw new HttpError(403, 'InsufficientApiScope', `The access token lacks the scope ${missing.join(', ')} this operation needs.`);
-        grant = found;
-      }
+      const grant = matched.anonymous ? null : auth.authenticate(req, op);
 
       const documented = contract?.byId(op.operationId) ?? null;
       const query = typedQuery(op, url.searchParams);

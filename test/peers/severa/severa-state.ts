@@ -7,8 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { SeveraStore, StoreState } from './activity-store.ts';
-import { StoreStateError } from './activity-store.ts';
+import type { SeveraStore } from './activity-store.ts';
+import { StoreStateError, type StoreState } from './activity-store-state.ts';
 import { recurrenceProblems } from './recurrence-expansion.ts';
 import type { RecurrenceSpec } from './recurrence-expansion.ts';
 import { seedApiClient } from './severa-seed.ts';
