@@ -28,12 +28,13 @@ export async function matchCandidates(u: UserState, read: UserRead, recovery: Re
   const consumedSevera = new Set<string>(pairs.bySeveraGuid.keys());
   const taggedCopies = taggedCopiesOfPairs(read);
   const meetingCopies = newCopiesOfPairedMeetings(read);
+  const deliveredMeetings = deliveredMeetingsByActivity(u, read);
   /** Exchange items that took the place of a pair's vanished item. */
   const adopted = new Set<string>();
   for (const stored of pairs.list) {
     const { pair: p, repaired } = await withUnrecordedWrites(u, read, recovery, stored);
     let exchange = exchangeNowForPair(exchangeView, p);
-    const delivered = exchange.state === 'unchanged' || exchange.state === 'absent' ? deliveredMeetingReplacing(u, read, p, adopted) : undefined;
+    const delivered = exchange.state === 'unchanged' || exchange.state === 'absent' ? deliveredMeetingReplacing(deliveredMeetings, p, adopted) : undefined;
     const copy = taggedCopies.get(p.severaGuid) ?? (p.uid ? meetingCopies.get(p.uid) : undefined) ?? delivered;
     if (delivered && exchange.state === 'unchanged') {
       // The pair's item is a copy the sync made of a meeting the user was no longer sent (they had removed it), and the
@@ -229,20 +230,31 @@ function newCopiesOfPairedMeetings(read: UserRead): Map<string, SideEvent> {
 }
 
 /**
- * For a pair whose Exchange item is the sync's own copy of an activity (it came from Severa), a meeting copy new in this
- * calendar that Exchange delivered for the same activity: not tagged by the sync, organized by someone else, its UID
- * that of the meeting the activity is paired with in the organizer's (or another attendee's) calendar.
+ * Meeting copies new in this calendar that Exchange delivered, by the activity their meeting is paired with in the
+ * organizer's (or another attendee's) calendar: not tagged by the sync, not paired, organized by someone else. Read
+ * once per user (one UID lookup per copy), then asked per pair.
  */
-function deliveredMeetingReplacing(u: UserState, read: UserRead, p: PairRecord, adopted: ReadonlySet<string>): SideEvent | undefined {
-  if (p.origin !== 'severa' || parseOccurrenceItemId(p.exchangeId)) return undefined;
+function deliveredMeetingsByActivity(u: UserState, read: UserRead): Map<string, SideEvent> {
+  const out = new Map<string, SideEvent>();
   const mailbox = u.mailbox.toLowerCase();
   for (const event of read.exchange.changed.values()) {
-    if (event.syncTag || !event.uid || event.uid === p.uid || adopted.has(event.id) || read.pairs.byExchangeId.has(event.id) || parseOccurrenceItemId(event.id)) continue;
+    if (event.syncTag || !event.uid || read.pairs.byExchangeId.has(event.id) || parseOccurrenceItemId(event.id)) continue;
     const organizer = event.fields.organizer?.toLowerCase() ?? null;
     if (organizer === null || organizer === mailbox) continue;
-    if (guidForUid(u, event.uid) === p.severaGuid) return event;
+    const guid = guidForUid(u, event.uid);
+    if (guid && !out.has(guid)) out.set(guid, event);
   }
-  return undefined;
+  return out;
+}
+
+/**
+ * For a pair whose Exchange item is the sync's own copy of an activity (it came from Severa), the meeting Exchange
+ * delivered for the same activity (deliveredMeetingsByActivity), when it is another item than the pair's own meeting.
+ */
+function deliveredMeetingReplacing(delivered: ReadonlyMap<string, SideEvent>, p: PairRecord, adopted: ReadonlySet<string>): SideEvent | undefined {
+  if (p.origin !== 'severa' || parseOccurrenceItemId(p.exchangeId)) return undefined;
+  const event = delivered.get(p.severaGuid);
+  return event && event.uid !== p.uid && !adopted.has(event.id) ? event : undefined;
 }
 
 /**
