@@ -127,14 +127,24 @@ export function readCalendarItem(appointment: Appointment, ctx: ReadContext): Re
 
 /** Completes a series' exceptions from its modified occurrence items (read separately) and its deleted occurrences. */
 export function withExceptions(item: ReadCalendarItem, occurrences: Map<string, Appointment>): SideEvent {
+  return seriesWithExceptions(item, occurrences, (occurrence, series) =>
+    commonFields(occurrence, series.timeZone, read(() => occurrence.IsAllDayEvent, series.isAllDay)),
+  );
+}
+
+/**
+ * A series with its exceptions: each modified occurrence (found in `occurrences` by its item id, its fields read by
+ * `fieldsOf`, whichever way it was fetched) and each deleted one, in original-start order. Shared by the library's
+ * reading and the raw SOAP one (ews-item-reading.ts).
+ */
+export function seriesWithExceptions<T>(item: ReadCalendarItem, occurrences: ReadonlyMap<string, T>, fieldsOf: (occurrence: T, series: EventFields) => Omit<EventFields, 'recurrence' | 'exceptions'>): SideEvent {
   const series = item.event.fields;
   const exceptions: OccurrenceException[] = [];
   for (const ref of item.modifiedOccurrences) {
     const occurrence = occurrences.get(ref.itemId);
     if (!occurrence) continue;
-    const isAllDay = read(() => occurrence.IsAllDayEvent, series.isAllDay);
     const key = exceptionKey(ref.originalStart, series);
-    const fields = { ...commonFields(occurrence, series.timeZone, isAllDay), exceptions: [] };
+    const fields = { ...fieldsOf(occurrence, series), exceptions: [] };
     // Exchange keeps an occurrence edited back to the series' own values as an exception; it is not one.
     if (sameAsPattern(fields, key, series)) continue;
     exceptions.push({ originalStart: key, fields });

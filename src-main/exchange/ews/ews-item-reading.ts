@@ -1,9 +1,8 @@
-import type { DayGroup, EventFields, OccurrenceException, RecurrenceRule, SideEvent, WeekOrdinal, Weekday } from '../../sync/calendar-event.ts';
+import type { DayGroup, EventFields, RecurrenceRule, SideEvent, WeekOrdinal, Weekday } from '../../sync/calendar-event.ts';
 import { canonicalRule } from '../../sync/recurrence-rule.ts';
 import { CalendarError } from '../calendar-connector.ts';
-import type { OccurrenceRef, ReadCalendarItem, ReadContext } from './ews-appointment-reading.ts';
+import { seriesWithExceptions, type OccurrenceRef, type ReadCalendarItem, type ReadContext } from './ews-appointment-reading.ts';
 import { SYNC_TAG_PROPERTY_NAME, SYNC_TAG_PROPERTY_SET_ID } from './ews-calendar-mapping.ts';
-import { exceptionKey, sameAsPattern } from './ews-recurrence-mapping.ts';
 import { ianaTimeZoneFor } from './ews-time-zone-mapping.ts';
 import { htmlToText, looksLikeHtml } from './html-to-text.ts';
 import { WEEKDAYS } from './recurrence-expansion.ts';
@@ -215,23 +214,11 @@ export function readCalendarItemXml(item: XmlNode, ctx: ReadContext): ReadCalend
 
 /** Completes a series' exceptions from its modified occurrences (CalendarItem elements by id) and deleted ones. */
 export function withExceptionsXml(item: ReadCalendarItem, occurrences: Map<string, XmlNode>): SideEvent {
-  const series = item.event.fields;
   if (item.modifiedOccurrences.length === 0 && item.deletedOccurrences.length === 0) return item.event;
-  const exceptions: OccurrenceException[] = [];
-  for (const ref of item.modifiedOccurrences) {
-    const occurrence = occurrences.get(ref.itemId);
-    if (!occurrence) continue;
+  return seriesWithExceptions(item, occurrences, (occurrence, series) => {
     const allDay = childText(occurrence, 'IsAllDayEvent');
-    const isAllDay = allDay === null ? series.isAllDay : isTrue(allDay);
-    const key = exceptionKey(ref.originalStart, series);
-    const fields = { ...commonFields(occurrence, series.timeZone, isAllDay), exceptions: [] };
-    // Exchange keeps an occurrence edited back to the series' own values as an exception; it is not one.
-    if (sameAsPattern(fields, key, series)) continue;
-    exceptions.push({ originalStart: key, fields });
-  }
-  for (const originalStart of item.deletedOccurrences) exceptions.push({ originalStart: exceptionKey(originalStart, series), fields: null });
-  exceptions.sort((a, b) => (a.originalStart < b.originalStart ? -1 : a.originalStart > b.originalStart ? 1 : 0));
-  return { ...item.event, fields: { ...series, exceptions } };
+    return commonFields(occurrence, series.timeZone, allDay === null ? series.isAllDay : isTrue(allDay));
+  });
 }
 
 /** The CalendarItem elements of a GetItem answer's message (none for other item kinds). */
