@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { ErrorType, JsonRecord } from './activity-records.ts';
+import { StoreError, type ErrorType, type JsonRecord } from './activity-records.ts';
 import type { SeveraOperation } from './severa-operations.ts';
 
 /**
@@ -51,15 +51,8 @@ export interface Route {
 /** Adds a handler for a documented operation to the server's route table (`anonymous`: no Bearer token needed). */
 export type RouteAdder = (operationId: string, handler: Handler, anonymous?: boolean) => void;
 
-export class HttpError extends Error {
-  readonly status: number;
-  readonly type: ErrorType;
-  constructor(status: number, type: ErrorType, message: string) {
-    super(message);
-    this.status = status;
-    this.type = type;
-  }
-}
+/** A fault the API answers with, raised while handling a request; the same status and type as the store's own. */
+export class HttpError extends StoreError {}
 
 /** ExceptionModel as the API sends it. */
 export function errorBody(status: number, type: ErrorType, message: string): JsonRecord {

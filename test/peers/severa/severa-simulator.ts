@@ -326,7 +326,7 @@ export async function startSeveraSimulator(o: SeveraSimulatorOptions): Promise<S
       const reply = await matched.handler({ req, op, params, query, body, grant });
       send(res, op, reply);
     } catch (e) {
-      if (e instanceof HttpError || e instanceof StoreError) return sendError(res, op, e.status, e.type, e.message);
+      if (e instanceof StoreError) return sendError(res, op, e.status, e.type, e.message);
       const message = e instanceof Error ? e.message : String(e);
       violations.push(`Unhandled error in ${op.operationId}: ${message}`);
       process.emitWarning(`Severa simulator failed on ${method} ${url.pathname}: ${e instanceof Error ? e.stack : message}`);
