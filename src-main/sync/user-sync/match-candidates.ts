@@ -236,6 +236,8 @@ function newCopiesOfPairedMeetings(read: UserRead): Map<string, SideEvent> {
  */
 function deliveredMeetingsByActivity(u: UserState, read: UserRead): Map<string, SideEvent> {
   const out = new Map<string, SideEvent>();
+  // Only a pair of the sync's own copy can give way: none, nothing to look up (a first sync reads every meeting).
+  if (!read.pairs.list.some((p) => p.origin === 'severa')) return out;
   const mailbox = u.mailbox.toLowerCase();
   for (const event of read.exchange.changed.values()) {
     if (event.syncTag || !event.uid || read.pairs.byExchangeId.has(event.id) || parseOccurrenceItemId(event.id)) continue;
