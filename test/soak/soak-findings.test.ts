@@ -234,6 +234,38 @@ describe('soak findings', () => {
     }
   });
 
+  it("an entry whose activity a killed run created, then shared in Severa with a colleague synced first, stays one pair for its owner (K11 of the real-time soak)", { timeout: 120_000 }, async () => {
+    const people = firmOf(3);
+    const [aino, , sara] = people;
+    const world = await startSyncWorld({ people: [aino, sara] });
+    try {
+      expect((await settle(world, 3)).quiet).toBe(true);
+      // Sara's private entry in Outlook. The run that copies it to Severa dies once the activity is created there.
+      const start = localMs(world.today, 4, 13);
+      const entry = world.outlook.create(sara.mailbox, { subject: 'K11 dentist r1', start: new Date(start).toISOString(), end: new Date(start + 3_600_000).toISOString(), timeZone: TIME_ZONE, isPrivate: true });
+      const killed = await world.runCycle({ kill: { count: 'write', n: 1, mode: 'after-server' } });
+      expect(killed.killedAt?.operation).toBe('POST /v1/activities');
+      // Aino is added to the activity in Severa, and her sync (a live cycle of hers) runs before Sara's next one: she
+      // gets her copy, and her pair holds the activity.
+      const activity = world.severa.activities().find((a) => String(a.name).startsWith('K11 '))!;
+      world.severa.addParticipant(String(activity.guid), aino.severaGuid);
+      // Meanwhile Sara renames her entry in Outlook: the two sides no longer hold the same entry.
+      world.outlook.update(sara.mailbox, entry.id, { subject: 'K11 dentist r2' });
+      const ainos = await world.runCycle({ args: ['sync', '--once', '--json', '--config', world.configPath, '--data-dir', world.dataDir, '--user', aino.severaEmail] });
+      expect(problemsOf(ainos)).toEqual([]);
+      expect(world.outlook.items(aino.mailbox).filter((i) => i.subject.startsWith('K11 '))).toHaveLength(1);
+      // Before the fix: Sara's next run did not take the activity back as the one it had created (a pair held it, if
+      // not hers): "new in Exchange" and "new in Severa", a second activity and a second entry in her calendar.
+      const after = await settle(world, 4);
+      expect(after.quiet, after.runs.flatMap(problemsOf).join(' / ')).toBe(true);
+      expect(world.severa.activities().filter((a) => String(a.name).startsWith('K11 ')).map((a) => a.name)).toEqual(['K11 dentist r2']);
+      expect(world.outlook.items(sara.mailbox).filter((i) => i.subject.startsWith('K11 '))).toHaveLength(1);
+      expect(checkAgreement(world, new Map()).details).toEqual({ duplicates: [], losses: [], mismatches: [] });
+    } finally {
+      await world.close();
+    }
+  });
+
   it("a meeting whose organizer's run died after creating its activity: an attendee synced first links to that activity", { timeout: 120_000 }, async () => {
     const people = firmOf(5);
     const [aino, mikko, sara] = people;

@@ -93,12 +93,15 @@ async function recoverSeveraCreates(u: UserState, creates: readonly PendingSever
   }
 }
 
-/** The activities these creates made, each claimed once and only when no pair holds it yet (see recoverSeveraCreates). */
+/** The activities these creates made, each claimed once and only when no pair of this user holds it yet (see recoverSeveraCreates). */
 async function findCreatedActivities(u: UserState, creates: readonly PendingSeveraCreate[]): Promise<Array<{ create: PendingSeveraCreate; item: SeveraItem; changedSince: boolean }>> {
   const { ctx } = u;
   const out: Array<{ create: PendingSeveraCreate; item: SeveraItem; changedSince: boolean }> = [];
   const claimed = new Set<string>();
-  const free = (item: SeveraItem) => !claimed.has(item.guid) && ctx.store.pairsBySeveraGuid(item.guid).length === 0;
+  // Free: no pair of this user holds it yet. Another user's pair may: a participant added in Severa meanwhile, whose
+  // sync ran first, has a copy of it paired (K11 of the real-time soak).
+  const email = u.plan.email.toLowerCase();
+  const free = (item: SeveraItem) => !claimed.has(item.guid) && !ctx.store.pairsBySeveraGuid(item.guid).some((p) => p.email === email);
   const adopt = (create: PendingSeveraCreate, item: SeveraItem, changedSince: boolean) => {
     claimed.add(item.guid);
     out.push({ create, item, changedSince });
