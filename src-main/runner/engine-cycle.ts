@@ -6,7 +6,7 @@ import { SyncStore } from '../store/sync-store.ts';
 import { syncOrganization } from '../sync/sync-engine.ts';
 import { describeError, failedCycleReport } from './cycle-report-builders.ts';
 import type { CycleFunction } from './sync-runner-options.ts';
-import type { ConnectorFactory, CountedCalendar, CountedSevera, RunnerLog } from './runner-types.ts';
+import type { ConnectorFactory, CountedCalendar, CycleRequest, CountedSevera, RunnerLog } from './runner-types.ts';
 import { t } from '../common/i18n/i18n.ts';
 
 /**
@@ -87,6 +87,12 @@ async function peersFor(deps: EngineCycleDeps, request: Parameters<CycleFunction
 /** How often, at most, the count of entries written is reported while a person's sync runs. */
 const ENTRY_PROGRESS_EVERY_MS = 1000;
 
+/** The enrolled users a full cycle would sync that this one does not (a live cycle or `sync --user`). */
+function enrolledBesides(request: CycleRequest): string[] {
+  const here = new Set(request.users.map((u) => u.email.toLowerCase()));
+  return request.settings.enrollments.filter((e) => !e.paused && !here.has(e.email.toLowerCase())).map((e) => e.email);
+}
+
 /** The default cycle: the sync engine over the configured peers and the store in the data dir. */
 export function createEngineCycle(deps: EngineCycleDeps): CycleFunction {
   return async (request) => {
@@ -132,6 +138,7 @@ export function createEngineCycle(deps: EngineCycleDeps): CycleFunction {
           confirmDeletions: request.confirmDeletions,
           deletionGuard: request.settings.deletionGuard,
           ...(request.live ? { reconcile: false, live: true } : {}),
+          enrolledElsewhere: enrolledBesides(request),
           onProgress: (p) => {
             lastPosition = {
               usersDone: p.done,

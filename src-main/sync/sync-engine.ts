@@ -5,6 +5,7 @@ import { CalendarError, type CalendarConnector } from '../exchange/calendar-conn
 import type { JournalEntry, PairRecord, SyncStore } from '../store/sync-store.ts';
 import type { EventFields } from './calendar-event.ts';
 import { DEFAULT_DELETION_GUARD, type DeletionGuardSettings } from './deletion-guard.ts';
+import { addEnrolledElsewhere, type EnrolledByMailbox } from './enrolled-mailboxes.ts';
 import { contentHash } from './event-content-hash.ts';
 import type { SeveraActivity, SeveraActivityInput, SeveraPort } from './severa-port.ts';
 import { isSeveraNotFound } from './severa-port.ts';
@@ -77,6 +78,8 @@ export interface SyncOptions {
    * scheduled cycle lists the whole organization from where the last one stopped, lost memberships included).
    */
   live?: boolean;
+  /** The other enrolled users' emails, when `users` is a few of them (enrolled-mailboxes.ts). */
+  enrolledElsewhere?: readonly string[];
   /** Zone for users whose Severa profile has none (default Europe/Helsinki). */
   defaultTimeZone?: string;
   /**
@@ -263,7 +266,7 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
 
   // Who is who: the Severa user by email, the mailbox the email resolves to.
   const plans: UserPlan[] = [];
-  const enrolledByMailbox = new Map<string, { email: string; severaGuid: string }>();
+  const enrolledByMailbox: EnrolledByMailbox = new Map();
   for (const e of enrolments) {
     const state = deps.store.getUser(e.email);
     const severaUser = snapshot.userByEmail(e.email);
@@ -290,6 +293,7 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
     enrolledByMailbox.set(mailbox, { email: e.email, severaGuid: severaUser.guid });
     enrolledByMailbox.set(e.email, { email: e.email, severaGuid: severaUser.guid });
   }
+  addEnrolledElsewhere(enrolledByMailbox, (options.enrolledElsewhere ?? []).filter((e) => !seen.has(e.trim().toLowerCase())), snapshot, deps.store);
 
   // Rolling reconciliation: a slice of the users already synced is re-listed in full (Severa deletions are invisible to changedSince).
   const incremental = plans.filter((p) => p.mode === 'incremental').sort((a, b) => a.email.localeCompare(b.email));

@@ -3,14 +3,15 @@ import { EXCHANGES } from '../sync/outlook-back-door.ts';
 import { checkAgreement } from './agreement-check.ts';
 import { dateText, localDay, localMs, weekdayOf } from './firm-time.ts';
 import { problemsOf, settle } from './soak-harness.ts';
-import { firmOf, startSyncWorld, TIME_ZONE, type CycleRun } from './sync-world.ts';
+import { firmOf, startSyncWorld, TIME_ZONE, type CycleRun, type Person } from './sync-world.ts';
 
 /**
  * Soak findings about an attendee's copy of a meeting: the copy the sync made and the one Exchange delivers itself.
  * K21 of the long EWS soak (seed 2; K40, K4 and K90 before it): an attendee removed the meeting from her calendar before
  * her sync first paired it, so the activity, which still names her, came to her as the sync's own copy; the organizer's
  * next change delivered the meeting to her again, and that was taken for a new entry: a second activity, and copies of
- * it in every calendar.
+ * it in every calendar. K20 of the real-time soak: an attendee synced alone made the activity hers, not the enrolled
+ * organizer's, so her leaving the meeting deleted it for everyone.
  */
 
 const WEEK = 7 * 86_400_000;
@@ -77,6 +78,36 @@ describe.each(EXCHANGES)('soak findings: meeting copies on %s', (exchange) => {
       expect(reasonsOf(after.runs).filter((r) => r.startsWith('severa: new'))).toEqual([]);
       expect(world.severa.activities().filter((a) => String(a.name).startsWith('K21b '))).toHaveLength(1);
       expect(after.runs.flatMap((r) => r.report?.users.flatMap((u) => u.notes) ?? []).some((n) => n.startsWith('The meeting "K21b review r1" is in this calendar a second time'))).toBe(true);
+    } finally {
+      await world.close();
+    }
+  });
+
+  it('an attendee whose sync runs alone (a live cycle) and makes the activity of a meeting organized by an enrolled colleague, then leaves it: the meeting stays for the others (K20 of the real-time soak)', { timeout: 120_000 }, async () => {
+    const people = firmOf(3);
+    const [aino, mikko, sara] = people;
+    const world = await startSyncWorld({ exchange, people });
+    try {
+      expect((await settle(world, 2)).quiet).toBe(true);
+      // Aino invites Sara and Mikko in Outlook. Sara's calendar changed, so her sync runs alone and finds the meeting
+      // first: its activity is Aino's all the same, the organizer's, since she is enrolled.
+      const start = localMs(world.today, 4, 13);
+      world.outlook.create(aino.mailbox, { subject: 'K20 plan r1', start: new Date(start).toISOString(), end: new Date(start + 3_600_000).toISOString(), timeZone: TIME_ZONE, attendees: [sara.mailbox, mikko.mailbox] });
+      const syncOf = (p: Person) => world.runCycle({ args: ['sync', '--once', '--json', '--config', world.configPath, '--data-dir', world.dataDir, '--user', p.severaEmail] });
+      expect(problemsOf(await syncOf(sara))).toEqual([]);
+      const k20 = () => world.severa.activities().filter((a) => String(a.name).startsWith('K20 '));
+      expect(k20().map((a) => (a.ownerUser as { guid?: string } | null)?.guid)).toEqual([aino.severaGuid]);
+      // Sara leaves the meeting in Outlook; her sync runs alone again: she leaves the activity, which stays.
+      for (const item of world.outlook.items(sara.mailbox).filter((i) => i.subject.startsWith('K20 '))) world.outlook.delete(sara.mailbox, item.id);
+      const left = await syncOf(sara);
+      // Before the fix Sara owned the activity, so her leaving deleted it ("deleted in Exchange"), and the next cycle
+      // deleted the meeting from Aino's calendar, the organizer's, and Mikko's copy with it.
+      expect(reasonsOf([left])).toEqual(['severa: deleted in Exchange (removed as participant)']);
+      const after = await settle(world, 3);
+      expect(after.quiet, after.runs.flatMap(problemsOf).join(' / ')).toBe(true);
+      expect(checkAgreement(world, new Map()).details).toEqual({ duplicates: [], losses: [], mismatches: [] });
+      expect(k20()).toHaveLength(1);
+      expect(people.map((p) => world.outlook.items(p.mailbox).filter((i) => i.subject.startsWith('K20 ')).length)).toEqual([1, 1, 0]);
     } finally {
       await world.close();
     }
