@@ -1,7 +1,7 @@
 import type { SecretSource } from '../common/secrets-contract.ts';
 import type { OrgSettings } from '../common/settings-schema.ts';
 import type { JournalEntryView, RestoreResultView } from '../common/ipc-contract.ts';
-import { listDeletions, restoreDeletion } from '../sync/sync-engine.ts';
+import { listDeletions, restoreDeletion } from '../sync/deletion-restore.ts';
 import { describeError } from './cycle-report-builders.ts';
 import { openPeers, withSyncStore } from './engine-cycle.ts';
 import type { ConnectorFactory } from './runner-types.ts';

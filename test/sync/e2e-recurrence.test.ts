@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addDays, localDate, localToMs } from '../../src-main/sync/zoned-time.ts';
-import { listDeletions, restoreDeletion } from '../../src-main/sync/sync-engine.ts';
+import { listDeletions, restoreDeletion } from '../../src-main/sync/deletion-restore.ts';
 import { DEMO_TYPES, startE2e, type E2eWorld } from './e2e-harness.ts';
 import { EXCHANGES, type ExchangeKind, type OutlookRecurrence } from './outlook-back-door.ts';
 

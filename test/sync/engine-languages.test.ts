@@ -7,7 +7,7 @@ import { signInError } from '../../src-main/exchange/graph/graph-errors.ts';
 import { RoutedCalendarConnector } from '../../src-main/exchange/routed-calendar-connector.ts';
 import { auditAgreement } from '../../src-main/sync/agreement-audit.ts';
 import { severaRecurrenceProblem } from '../../src-main/sync/severa-activity-mapping.ts';
-import { listDeletions, restoreDeletion, RestoreError } from '../../src-main/sync/sync-engine.ts';
+import { listDeletions, restoreDeletion, RestoreError } from '../../src-main/sync/deletion-restore.ts';
 import { differences } from '../../src-main/sync/user-sync/verify-writes.ts';
 import { englishMatchers } from '../renderer/english-leftovers.ts';
 import { FakeCalendar, fields } from './fakes/fake-calendar.ts';

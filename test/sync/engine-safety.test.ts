@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CalendarError } from '../../src-main/exchange/calendar-connector.ts';
-import { listDeletions, restoreDeletion, RestoreError } from '../../src-main/sync/sync-engine.ts';
+import { listDeletions, restoreDeletion, RestoreError } from '../../src-main/sync/deletion-restore.ts';
 import { fields } from './fakes/fake-calendar.ts';
 import { AINO, at, JUSSI, MIKKO, SARA, TYPE, World } from './fakes/demo-world.ts';
 
