@@ -3,6 +3,7 @@ import type { ExchangeKind } from '../sync/outlook-back-door.ts';
 import { checkAgreement, type AgreementReport } from './agreement-check.ts';
 import { SeededRandom } from './seeded-random.ts';
 import { SoakWorkload, tokenOf, type EditKind } from './soak-workload.ts';
+import type { InterposedRequest } from './interposing-proxy.ts';
 import { firmOf, startSyncWorld, type CycleRun, type KillPlan, type Person, type SyncWorld } from './sync-world.ts';
 
 /**
@@ -226,10 +227,23 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   let plannedKills = 0;
 
   let cycleLabel = 'c1';
+  // The writes sent this cycle (or watch window) that name an entry (its token in the subject or name: creates above
+  // all), by whom: a killed cycle has no report, so these are all its story can tell of what it did.
+  const sentWrites: Array<{ label: string; token: string; line: string }> = [];
+  const noteSentWrite = (r: InterposedRequest): void => {
+    const token = r.isWrite ? tokenOf(r.body) : null;
+    if (!token) return;
+    const smtp = /PrimarySmtpAddress>([^<]+)</.exec(r.body)?.[1] ?? /\/users\/([^/?]+)/.exec(decodeURIComponent(r.path))?.[1];
+    const ownerGuid = /"ownerUser"\s*:\s*\{\s*"guid"\s*:\s*"([^"]+)"/.exec(r.body)?.[1];
+    const who = smtp ? smtp.split('@')[0] : ownerGuid ? `owner ${world.people.find((p) => p.severaGuid === ownerGuid)?.first ?? ownerGuid}` : '';
+    sentWrites.push({ label: cycleLabel, token, line: `${r.side} ${r.operation}${who ? ` for ${who}` : ''}` });
+  };
   // What the sync did to each entry, in its history, so a disagreement at the end can be read as a story.
   const trace = (run: CycleRun): void => {
     if (run.killed) {
+      const sent = sentWrites.splice(0);
       for (const e of workload.entries.values()) if (!e.deletedByUser) e.history.push(`${cycleLabel}: (cycle killed at ${run.killedAt?.side} ${run.killedAt?.operation}, ${run.killedAt?.mode})`);
+      for (const w of sent) workload.entries.get(w.token)?.history.push(`${w.label}: (in the killed cycle) sent ${w.line}`);
       return;
     }
     for (const u of run.report?.users ?? []) {
@@ -325,6 +339,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         add('severa.http429', 1);
         return { status: 429, headers: { 'content-type': 'application/json', 'retry-after': '1' }, body: JSON.stringify({ error: { httpStatusCode: 429, type: 'InvalidOperation', details: [{ message: 'Too many requests.' }], stack: null } }) };
       }
+      noteSentWrite(r);
       return 'forward';
     };
     world.chaos.onResponse = (r, status) => {
@@ -337,6 +352,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 
     for (let cycle = 1; cycle <= options.cycles; cycle++) {
       cycleLabel = `c${cycle}`;
+      sentWrites.length = 0;
       workload.moment = `before ${cycleLabel}`;
       if (cycle > 1) edits += workload.step(editRng.int(1, Math.max(2, options.users * 2))).length;
       let severaKind: SeveraFaultKind = 'none';
