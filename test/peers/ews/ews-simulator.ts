@@ -10,7 +10,7 @@ import type { Mailbox, Principal } from './directory.ts';
 import type { MailboxBackDoor } from './ews-service.ts';
 import { EwsService } from './ews-service.ts';
 import { OPERATIONS } from './ews-operations.ts';
-import type { RequestContext } from './ews-operations.ts';
+import type { RequestContext } from './operation-context.ts';
 import type { EwsFaultConfig } from './fault-injection.ts';
 import { FaultInjector } from './fault-injection.ts';
 import type { AuthMethod } from './http-auth.ts';
@@ -34,7 +34,7 @@ import {
   versionAtLeast,
   xmlEscape,
 } from './soap-envelope.ts';
-import { readTimeZoneDefinition } from './calendar-item-xml.ts';
+import { readTimeZoneDefinition } from './time-zone-xml.ts';
 import { NotificationHub } from './notification-hub.ts';
 import type { ConnectionInfo, StreamingRunSettings, SubscriptionInfo } from './notification-hub.ts';
 import { NOTIFICATION_OPERATIONS, readGetStreamingEvents } from './notification-operations.ts';

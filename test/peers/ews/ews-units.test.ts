@@ -13,7 +13,7 @@ import { expandSeries, firstOccurrence, lastOccurrence, occurrenceByIndex } from
 import { SeedError, resolveSeedDate, resolveSeedDateTime, validateEwsSeed } from './seed.ts';
 import { localToUtc, parseEwsDateTime, windowsZoneFor, zoneRules } from './time-zones.ts';
 import { XmlParseError, child, parseXml } from './xml-parser.ts';
-import { readRecurrence } from './calendar-item-xml.ts';
+import { readRecurrence } from './recurrence-xml.ts';
 
 describe('XML reader', () => {
   it('resolves namespaces whatever the prefixes, including default and redeclared ones', () => {

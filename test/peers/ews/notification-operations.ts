@@ -3,8 +3,8 @@
  * the reading of a GetStreamingEvents request, whose answer the HTTP layer keeps open (see notification-hub.ts).
  */
 import type { FolderKind } from './item-ids.ts';
-import type { OperationHandler, RequestContext } from './ews-operations.ts';
-import { requireMailbox, resolveFolder } from './ews-operations.ts';
+import type { OperationHandler, RequestContext } from './operation-context.ts';
+import { requireMailbox, resolveFolder } from './operation-context.ts';
 import { EVENT_TYPES, MAX_IDS_PER_CONNECTION } from './notification-hub.ts';
 import type { NotificationHub, Routing } from './notification-hub.ts';
 import { EwsError, MESSAGES_NS, TYPES_NS, operationResponse, successMessage, versionAtLeast, xmlEscape } from './soap-envelope.ts';

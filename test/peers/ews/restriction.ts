@@ -4,8 +4,9 @@
  */
 import type { SimCalendarItem } from './calendar-model.ts';
 import { extendedPropertyKey } from './calendar-model.ts';
-import type { ExtendedFieldRef } from './calendar-item-xml.ts';
-import { readExtendedFieldUri, schemaError } from './calendar-item-xml.ts';
+import type { ExtendedFieldRef } from './extended-property-xml.ts';
+import { readExtendedFieldUri } from './extended-property-xml.ts';
+import { schemaError } from './schema-validation.ts';
 import type { StoredItem } from './mailbox-calendar.ts';
 import { EwsError, TYPES_NS } from './soap-envelope.ts';
 import { parseEwsDateTime } from './time-zones.ts';
