@@ -13,15 +13,6 @@ import { int, oneOf, schemaError } from './schema-validation.ts';
 
 const T = TYPES_NS;
 
-const PATTERN_ELEMENTS = [
-  'DailyRecurrence',
-  'WeeklyRecurrence',
-  'AbsoluteMonthlyRecurrence',
-  'RelativeMonthlyRecurrence',
-  'AbsoluteYearlyRecurrence',
-  'RelativeYearlyRecurrence',
-];
-
 export function readRecurrence(e: XmlElement): SimRecurrence {
   let pattern: SimRecurrencePattern | undefined;
   let range: SimRecurrenceRange | undefined;
