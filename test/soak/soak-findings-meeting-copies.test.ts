@@ -112,6 +112,36 @@ describe.each(EXCHANGES)('soak findings: meeting copies on %s', (exchange) => {
       await world.close();
     }
   });
+
+  it("a meeting changed in Outlook after its activity was deleted in Severa: the organizer's run that re-created the activity failed, and the attendee's sync, first, links to it instead of re-creating it again (the long soak's K20, seed 2)", { timeout: 120_000 }, async () => {
+    const people = firmOf(4);
+    const [, mikko, , jussi] = people;
+    const world = await startSyncWorld({ exchange, people: [mikko, jussi] });
+    try {
+      const start = localMs(world.today, 5, 11, 30);
+      const meeting = world.outlook.create(mikko.mailbox, { subject: 'K20 retro r1', start: new Date(start).toISOString(), end: new Date(start + 1_800_000).toISOString(), timeZone: TIME_ZONE, attendees: [jussi.mailbox] });
+      expect((await settle(world, 3)).quiet).toBe(true);
+      // Mikko deletes the activity in Severa, then changes the meeting in Outlook: the change brings the activity back.
+      world.severa.deleteActivity(String(world.severa.activities().find((a) => String(a.name).startsWith('K20 '))!.guid));
+      await new Promise((r) => setTimeout(r, 1100));
+      world.outlook.update(mikko.mailbox, meeting.id, { location: 'Room Kota' });
+      // His run re-creates it and dies there; Jussi's sync comes next, before Mikko's own.
+      const syncOf = (p: Person, kill?: { count: 'write'; n: number; mode: 'after-server' }) => world.runCycle({ args: ['sync', '--once', '--json', '--config', world.configPath, '--data-dir', world.dataDir, '--user', p.severaEmail], ...(kill ? { kill } : {}) });
+      const killed = await syncOf(mikko, { count: 'write', n: 1, mode: 'after-server' });
+      expect(killed.killedAt?.operation).toBe('POST /v1/activities');
+      const jussis = await syncOf(jussi);
+      // Before the fix Jussi's sync re-created the activity a second time ("changed in Exchange after deletion in
+      // Severa"), and each of them then got a copy of the other's: two activities, two entries in each calendar.
+      expect(reasonsOf([jussis]).filter((r) => r.startsWith('severa: '))).toEqual([]);
+      const after = await settle(world, 4);
+      expect(after.quiet, after.runs.flatMap(problemsOf).join(' / ')).toBe(true);
+      expect(checkAgreement(world, new Map()).details).toEqual({ duplicates: [], losses: [], mismatches: [] });
+      expect(world.severa.activities().filter((a) => String(a.name).startsWith('K20 ')).map((a) => a.location)).toEqual(['Room Kota']);
+      expect([mikko, jussi].map((p) => world.outlook.items(p.mailbox).filter((i) => i.subject.startsWith('K20 ')).length)).toEqual([1, 1]);
+    } finally {
+      await world.close();
+    }
+  });
 });
 
 /** Each change the runs made, as "side: reason". */

@@ -276,7 +276,8 @@ function taggedCopiesOfPairs(read: UserRead): Map<string, SideEvent> {
 /**
  * A pair whose activity was deleted in Severa while its Exchange item changed is to get its activity back (a change
  * beats a deletion). It may have one already: a killed or failed run of ours re-created it (the intent finds it), or,
- * for a meeting, another attendee's sync re-created it from their copy this cycle or earlier (the UID finds it). Then
+ * for a meeting, another attendee's sync re-created it from their copy this cycle or earlier (the UID finds it), or
+ * another attendee's killed or failed run did (that run's pending intent finds it). Then
  * this copy is linked to that activity, decided like any entry found on both sides, never made into a second one.
  * 'planned': a dry run plans to re-create it for another copy already.
  */
@@ -287,7 +288,11 @@ async function replacementActivity(u: UserState, read: UserRead, recovery: Recov
   const uid = exchange.event?.uid ?? p.uid;
   const uidGuid = uid ? guidForUid(u, uid) : undefined;
   const byUid = uidGuid && uidGuid !== p.severaGuid && !consumed.has(uidGuid) ? uidGuid : undefined;
-  if (!(recovered && !consumed.has(recovered.item.guid)) && !byUid) return null;
+  // A meeting's activity another enrolled user's killed or failed run re-created from their copy, its intent still
+  // pending (that user's next sync, which would pair it, may come after this one): the same activity, never a second.
+  const othersCreated = !(recovered && !consumed.has(recovered.item.guid)) && !byUid && uid ? await recovery.activityOfOthersInterruptedCreate(uid) : null;
+  const byOthersIntent = othersCreated && othersCreated.guid !== p.severaGuid && !consumed.has(othersCreated.guid) ? othersCreated : null;
+  if (!(recovered && !consumed.has(recovered.item.guid)) && !byUid && !byOthersIntent) return null;
   // Unchanged since the last cycle (its change was read by a run that then failed to re-create the activity, or only
   // another copy changed): read it, so it is linked rather than deleted as "deleted in Severa".
   const event = exchange.event ?? (await ctx.calendar.getEvents(u.mailbox, [p.exchangeId]))[0];
@@ -295,6 +300,9 @@ async function replacementActivity(u: UserState, read: UserRead, recovery: Recov
   if (recovered && !consumed.has(recovered.item.guid)) {
     const item = recovered.item;
     return { guid: item.guid, candidate: { pair: null, severa: { state: 'changed', item }, exchange: { state: 'changed', event }, role: roleIn(u, item), origin: p.origin, recovered: !recovered.changedSince } };
+  }
+  if (byOthersIntent) {
+    return { guid: byOthersIntent.guid, candidate: { pair: null, severa: { state: 'changed', item: byOthersIntent }, exchange: { state: 'changed', event }, role: roleIn(u, byOthersIntent), origin: p.origin, linkedByUid: true } };
   }
   const guid = byUid;
   if (!guid) return null;
