@@ -405,7 +405,7 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
         } catch (err) {
           const problem = problemFor(err, { mailbox: plan.mailbox, what: `syncing ${plan.email}` });
           log.warn({ email: plan.email, code: problem.code, err: err instanceof Error ? err.message : String(err) }, 'user sync failed');
-          userReport = emptyUserReport(plan.email, 'failed', [problem], plan.mode === 'first');
+          userReport = { ...emptyUserReport(plan.email, 'failed', [problem], plan.mode === 'first'), ...(sync ? (sync as UserSync).writtenSoFar() : {}) };
           if (err instanceof CalendarError && err.code === 'no-mailbox' && !dryRun) {
             // The address may have moved to another mailbox: resolve it again next cycle.
             deps.store.commitUserWork({ email: plan.email, user: { mailbox: null } });

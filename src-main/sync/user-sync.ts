@@ -70,6 +70,15 @@ export class UserSync {
     return keys;
   }
 
+  /**
+   * What this user's sync wrote before it failed: its writes happened, so the failed user's report lists them (a
+   * failure with nothing listed hid writes that the next run would make again).
+   */
+  writtenSoFar(): Pick<UserReport, 'changes' | 'toSevera' | 'toExchange' | 'conflicts'> {
+    const r = this.u.report;
+    return { changes: [...r.changes], toSevera: { ...r.toSevera }, toExchange: { ...r.toExchange }, conflicts: r.conflicts };
+  }
+
   /** Phases 2 to 8, after readPhase. */
   async finish(): Promise<UserReport> {
     const u = this.u;

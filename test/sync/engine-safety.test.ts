@@ -182,6 +182,24 @@ describe('crash safety', () => {
     expect(fired).toBeGreaterThanOrEqual(12);
   });
 
+  it("a user's sync that fails midway lists the writes it made before the failure (they happened), with the failure", async () => {
+    const w = new World({ enrol: [AINO] });
+    expect((await w.cycle()).users[0].outcome).toBe('ok');
+    w.severa.userCreate({ name: 'Review', startDateTime: at(1, '09:00'), endDateTime: at(1, '10:00'), activityType: { guid: TYPE.meeting }, ownerUser: { guid: AINO.guid } });
+    w.calendar.userCreate(AINO.email, fields({ subject: 'Dentist', start: at(2, '13:00'), end: at(2, '14:00') }));
+    // Exchange goes away after her sync wrote "Dentist" to Severa: the rest of her sync cannot go on.
+    w.faults.arm({ method: 'createEvent', when: 'before', error: () => new CalendarError('transient', 'The mailbox store is unavailable.') });
+    const report = await w.cycle();
+    const aino = report.users[0];
+    expect(aino.outcome).toBe('failed');
+    expect(aino.errors.map((e) => e.code)).toEqual(['exchange-unavailable']);
+    // Before: a failed user's report listed no change at all, though "Dentist" was already in Severa.
+    expect(w.severa.all().filter((a) => a.name === 'Dentist')).toHaveLength(1);
+    expect(aino.changes.map((c) => [c.side, c.action, c.subject])).toEqual([['severa', 'create', 'Dentist']]);
+    expect(aino.toSevera.created).toBe(1);
+    expect(aino.toExchange.created).toBe(0);
+  });
+
   it('an Exchange item created just before a crash is found by its tag, not created twice', async () => {
     const w = new World({ enrol: [AINO] });
     w.severa.userCreate({ name: 'Tagged', startDateTime: at(1, '09:00'), endDateTime: at(1, '10:00'), activityType: { guid: TYPE.meeting }, ownerUser: { guid: AINO.guid } });
