@@ -290,16 +290,17 @@ async function replacementActivity(u: UserState, read: UserRead, recovery: Recov
   const byUid = uidGuid && uidGuid !== p.severaGuid && !consumed.has(uidGuid) ? uidGuid : undefined;
   // A meeting's activity another enrolled user's killed or failed run re-created from their copy, its intent still
   // pending (that user's next sync, which would pair it, may come after this one): the same activity, never a second.
-  const othersCreated = !(recovered && !consumed.has(recovered.item.guid)) && !byUid && uid ? await recovery.activityOfOthersInterruptedCreate(uid) : null;
+  const ours = recovered && !consumed.has(recovered.item.guid) ? recovered : null;
+  const othersCreated = !ours && !byUid && uid ? await recovery.activityOfOthersInterruptedCreate(uid) : null;
   const byOthersIntent = othersCreated && othersCreated.guid !== p.severaGuid && !consumed.has(othersCreated.guid) ? othersCreated : null;
-  if (!(recovered && !consumed.has(recovered.item.guid)) && !byUid && !byOthersIntent) return null;
+  if (!ours && !byUid && !byOthersIntent) return null;
   // Unchanged since the last cycle (its change was read by a run that then failed to re-create the activity, or only
   // another copy changed): read it, so it is linked rather than deleted as "deleted in Severa".
   const event = exchange.event ?? (await ctx.calendar.getEvents(u.mailbox, [p.exchangeId]))[0];
   if (!event) return null;
-  if (recovered && !consumed.has(recovered.item.guid)) {
-    const item = recovered.item;
-    return { guid: item.guid, candidate: { pair: null, severa: { state: 'changed', item }, exchange: { state: 'changed', event }, role: roleIn(u, item), origin: p.origin, recovered: !recovered.changedSince } };
+  if (ours) {
+    const item = ours.item;
+    return { guid: item.guid, candidate: { pair: null, severa: { state: 'changed', item }, exchange: { state: 'changed', event }, role: roleIn(u, item), origin: p.origin, recovered: !ours.changedSince } };
   }
   if (byOthersIntent) {
     return { guid: byOthersIntent.guid, candidate: { pair: null, severa: { state: 'changed', item: byOthersIntent }, exchange: { state: 'changed', event }, role: roleIn(u, byOthersIntent), origin: p.origin, linkedByUid: true } };
