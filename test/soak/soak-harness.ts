@@ -79,6 +79,8 @@ export interface SoakResult {
   settleCycles: number;
   /** Whether a run of cycles with no change and no error was reached. */
   quiet: boolean;
+  /** When not quiet: what the last settle cycle still did (each user's changes, errors and notes), so the cause can be read. */
+  notQuietBecause: string[];
   kills: number;
   /** Kills planned at a request the cycle never reached (it ended first). */
   killsMissed: number;
@@ -160,6 +162,21 @@ function exchangeFaultsInjected(world: SyncWorld): Record<string, number> {
 
 function changes(report: CycleReport): number {
   return report.users.reduce((n, u) => n + u.toSevera.created + u.toSevera.updated + u.toSevera.deleted + u.toExchange.created + u.toExchange.updated + u.toExchange.deleted + u.heldDeletions, 0);
+}
+
+/** What a cycle changed or met, one line per change, error or note (what keeps a settle cycle from being quiet). */
+function whatACycleDid(run: CycleRun): string[] {
+  if (!run.report) return [`no report (exit ${String(run.exitCode)}): ${run.stderr.slice(-300)}`];
+  const lines = run.report.errors.map((e) => `organization: ${e.code}: ${e.message}`);
+  for (const u of run.report.users) {
+    const who = u.email.split('@')[0];
+    for (const c of u.changes) lines.push(`${who}: ${c.action} in ${c.side} "${c.subject}" ${c.start}${c.reason ? ` (${c.reason})` : ''}`);
+    if (u.changesOmitted) lines.push(`${who}: ${u.changesOmitted} more changes`);
+    if (u.heldDeletions) lines.push(`${who}: ${u.heldDeletions} deletions held`);
+    for (const e of u.errors) lines.push(`${who}: ${e.code}: ${e.message}`);
+    for (const n of u.notes) lines.push(`${who}: note: ${n}`);
+  }
+  return lines;
 }
 
 /** A cycle that changed nothing and met no problem. */
@@ -428,6 +445,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     let settleCycles = 0;
     let quietRun = 0;
     let quiet = false;
+    let lastSettleDid: string[] = [];
     const maxSettle = options.maxSettleCycles ?? 12;
     while (settleCycles < maxSettle) {
       settleCycles++;
@@ -438,6 +456,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       tally(run);
       const needed = run.report?.severaDeletionLatencyCycles ?? 1;
       quietRun = isQuiet(run.report) ? quietRun + 1 : 0;
+      lastSettleDid = whatACycleDid(run);
       log(`settle ${settleCycles}: ${run.report ? `${run.report.outcome}, ${changes(run.report)} changes${run.report.users.some((u) => u.errors.length) ? `, errors: ${run.report.users.flatMap((u) => u.errors.map((e) => `${u.email}: ${e.message}`)).join(' / ')}` : ''}` : `no report (exit ${String(run.exitCode)})`}`);
       if (quietRun >= needed) {
         quiet = true;
@@ -453,6 +472,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       cycles: options.cycles,
       settleCycles,
       quiet,
+      notQuietBecause: quiet ? [] : lastSettleDid,
       kills,
       killsMissed: plannedKills - kills,
       killsAfterServer,
@@ -523,5 +543,6 @@ export function formatSoakResult(r: SoakResult): string {
   ];
   for (const [what, list] of Object.entries(r.details)) for (const d of list.slice(0, 20)) lines.push(`    ${what}: ${d}`);
   for (const c of r.crashes.slice(0, 5)) lines.push(`    crash: ${c}`);
+  for (const d of r.notQuietBecause.slice(0, 20)) lines.push(`    the last settle cycle still did: ${d}`);
   return lines.join('\n');
 }
