@@ -53,7 +53,7 @@ export async function matchCandidates(u: UserState, read: UserRead, recovery: Re
       adopted.add(copy.id);
       exchange = { state: classifySide({ version: p.exchangeVersion, hash: p.exchangeHash }, { version: copy.version, hash: contentHash(copy.fields) }), event: copy };
     }
-    const severa = await severaNowForPair(u, read, p);
+    const severa = await severaNowForPair(u, read, p, recovery);
     const replacement = severa.state === 'absent' && !severa.leftBy ? await replacementActivity(u, read, recovery, p, exchange, consumedSevera) : null;
     if (replacement === 'planned') continue;
     if (replacement) {
@@ -152,7 +152,11 @@ function pairExpectedInListing(u: UserState, p: PairRecord): boolean {
   return !(end < u.windowStartMs - 86_400_000) && !(start > u.ctx.windowEndMs);
 }
 
-async function severaNowForPair(u: UserState, read: UserRead, p: PairRecord): Promise<SeveraSideNow> {
+/**
+ * The pair's activity now. Not listed this cycle, it is taken as unchanged, except that a full read (or a killed run
+ * that re-created the pair's activity: it met it gone) looks it up: deleted, no longer the user's, or still theirs.
+ */
+async function severaNowForPair(u: UserState, read: UserRead, p: PairRecord, recovery?: Recovery): Promise<SeveraSideNow> {
   const { snapshot } = u.ctx;
   const stored = { version: p.severaVersion, hash: p.severaHash };
   if (p.severaGone || snapshot.deletedGuids.has(p.severaGuid)) return { state: 'absent' };
@@ -160,7 +164,11 @@ async function severaNowForPair(u: UserState, read: UserRead, p: PairRecord): Pr
   if (item) return { state: classifySide(stored, item, false), item };
   const left = read.severa.lostMembership.get(p.severaGuid);
   if (left) return { state: 'absent', leftBy: left };
-  if (read.severa.full && pairExpectedInListing(u, p)) {
+  // A cycle that does not re-list Severa (a live cycle) does not see a deletion there; but a killed run that wrote the
+  // pair's item to its activity, met it gone and created it anew has said so: looked up, so the activity that run
+  // made is linked (replacementActivity), never a third made (K16 of the real-time soak).
+  const recreated = recovery?.recoveredSevera.get(p.exchangeId);
+  if ((read.severa.full && pairExpectedInListing(u, p)) || (recreated && recreated.item.guid !== p.severaGuid)) {
     // Not in the user's listing: deleted, no longer theirs, or moved out of the window.
     const found = await snapshot.fetchItem(p.severaGuid);
     if (!found) return { state: 'absent' };
