@@ -142,6 +142,40 @@ describe.each(EXCHANGES)('soak findings: meeting copies on %s', (exchange) => {
       await world.close();
     }
   });
+
+  it("an attendee who removed a meeting gets the sync's copy of the activity the organizer's killed run created; the organizer's change delivers the meeting again before his next sync: it takes the copy's place, found by his run's pending intent, never a second activity (the long soak's K7, seed 3)", { timeout: 120_000 }, async () => {
+    const people = firmOf(2);
+    const [aino, mikko] = people;
+    const world = await startSyncWorld({ exchange, people });
+    try {
+      // Mikko's meeting with Aino in Outlook; Aino removes it from her calendar before any sync.
+      const start = localMs(world.today, 5, 9);
+      const meeting = world.outlook.create(mikko.mailbox, { subject: 'K7 audit r1', start: new Date(start).toISOString(), end: new Date(start + 1_800_000).toISOString(), timeZone: TIME_ZONE, attendees: [aino.mailbox] });
+      const k7 = (p: Person) => world.outlook.items(p.mailbox).filter((i) => i.subject.startsWith('K7 '));
+      for (const item of k7(aino)) world.outlook.delete(aino.mailbox, item.id);
+      const syncOf = (p: Person, kill?: { count: 'write'; n: number; mode: 'after-server' }) => world.runCycle({ args: ['sync', '--once', '--json', '--config', world.configPath, '--data-dir', world.dataDir, '--user', p.severaEmail], ...(kill ? { kill } : {}) });
+      // Mikko's run creates the activity, adds Aino to it and dies there: his pair is never recorded, his intent pending.
+      const killed = await syncOf(mikko, { count: 'write', n: 2, mode: 'after-server' });
+      expect(killed.killedAt?.operation).toBe('POST /v1/activityparticipants');
+      // Aino takes part in the activity, so she gets the sync's own copy of it.
+      expect(reasonsOf([await syncOf(aino)])).toEqual(['exchange: new in Severa']);
+      // Mikko moves the meeting in Outlook: Exchange delivers it to Aino again, and her sync comes before his.
+      world.outlook.update(mikko.mailbox, meeting.id, { location: 'Room Kota' });
+      expect(k7(aino)).toHaveLength(2);
+      const ainos = await syncOf(aino);
+      // Before the fix her sync did not know the activity by the meeting's UID (no pair of Mikko's holds it) and his
+      // pending intent was not followed to an activity she holds: "severa: new in Exchange", a second activity.
+      expect(reasonsOf([ainos]).filter((r) => r.startsWith('severa: new'))).toEqual([]);
+      expect(reasonsOf([ainos])).toContain('exchange: the meeting itself was delivered again; the copy made by the sync gives way');
+      const after = await settle(world, 4);
+      expect(after.quiet, after.runs.flatMap(problemsOf).join(' / ')).toBe(true);
+      expect(checkAgreement(world, new Map()).details).toEqual({ duplicates: [], losses: [], mismatches: [] });
+      expect(world.severa.activities().filter((a) => String(a.name).startsWith('K7 ')).map((a) => a.location)).toEqual(['Room Kota']);
+      expect([aino, mikko].map((p) => k7(p).map((i) => i.organizer))).toEqual([[mikko.mailbox], [mikko.mailbox]]);
+    } finally {
+      await world.close();
+    }
+  });
 });
 
 /** Each change the runs made, as "side: reason". */

@@ -28,7 +28,7 @@ export async function matchCandidates(u: UserState, read: UserRead, recovery: Re
   const consumedSevera = new Set<string>(pairs.bySeveraGuid.keys());
   const taggedCopies = taggedCopiesOfPairs(read);
   const meetingCopies = newCopiesOfPairedMeetings(read);
-  const deliveredMeetings = deliveredMeetingsByActivity(u, read);
+  const deliveredMeetings = await deliveredMeetingsByActivity(u, read, recovery);
   /** Exchange items that took the place of a pair's vanished item. */
   const adopted = new Set<string>();
   for (const stored of pairs.list) {
@@ -240,9 +240,12 @@ function newCopiesOfPairedMeetings(read: UserRead): Map<string, SideEvent> {
 /**
  * Meeting copies new in this calendar that Exchange delivered, by the activity their meeting is paired with in the
  * organizer's (or another attendee's) calendar: not tagged by the sync, not paired, organized by someone else. Read
- * once per user (one UID lookup per copy), then asked per pair.
+ * once per user (one UID lookup per copy), then asked per pair. A meeting no other pair knows by its UID may have its
+ * activity from another user's interrupted run, still pending (the organizer's run that created it died before
+ * pairing it): that run's intent finds it, though this user holds it already with the sync's own copy, which gives way
+ * (the long soak's K7).
  */
-function deliveredMeetingsByActivity(u: UserState, read: UserRead): Map<string, SideEvent> {
+async function deliveredMeetingsByActivity(u: UserState, read: UserRead, recovery: Recovery): Promise<Map<string, SideEvent>> {
   const out = new Map<string, SideEvent>();
   // Only a pair of the sync's own copy can give way: none, nothing to look up (a first sync reads every meeting).
   if (!read.pairs.list.some((p) => p.origin === 'severa')) return out;
@@ -251,18 +254,23 @@ function deliveredMeetingsByActivity(u: UserState, read: UserRead): Map<string, 
     if (event.syncTag || !event.uid || read.pairs.byExchangeId.has(event.id) || parseOccurrenceItemId(event.id)) continue;
     const organizer = event.fields.organizer?.toLowerCase() ?? null;
     if (organizer === null || organizer === mailbox) continue;
-    const guid = guidForUid(u, event.uid);
+    const guid = guidForUid(u, event.uid) ?? (await recovery.activityOfOthersInterruptedCreate(event.uid, isSyncsOwnCopy))?.guid;
     if (guid && !out.has(guid)) out.set(guid, event);
   }
   return out;
 }
 
+/** A pair whose Exchange item is the sync's own copy of an activity (it came from Severa), whole: it may give way to a meeting. */
+function isSyncsOwnCopy(p: PairRecord): boolean {
+  return p.origin === 'severa' && !parseOccurrenceItemId(p.exchangeId);
+}
+
 /**
- * For a pair whose Exchange item is the sync's own copy of an activity (it came from Severa), the meeting Exchange
- * delivered for the same activity (deliveredMeetingsByActivity), when it is another item than the pair's own meeting.
+ * For a pair whose Exchange item is the sync's own copy of an activity, the meeting Exchange delivered for the same
+ * activity (deliveredMeetingsByActivity), when it is another item than the pair's own meeting.
  */
 function deliveredMeetingReplacing(delivered: ReadonlyMap<string, SideEvent>, p: PairRecord, adopted: ReadonlySet<string>): SideEvent | undefined {
-  if (p.origin !== 'severa' || parseOccurrenceItemId(p.exchangeId)) return undefined;
+  if (!isSyncsOwnCopy(p)) return undefined;
   const event = delivered.get(p.severaGuid);
   return event && event.uid !== p.uid && !adopted.has(event.id) ? event : undefined;
 }

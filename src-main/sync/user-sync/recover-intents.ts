@@ -1,4 +1,5 @@
 import type { SideName } from '../../common/sync-report.ts';
+import type { PairRecord } from '../../store/sync-store.ts';
 import type { SeveraActivityFilter } from '../severa-port.ts';
 import type { SeveraItem } from '../severa-snapshot.ts';
 import { baseHash, OVERLAP_TOLERANCE_MS } from './item-helpers.ts';
@@ -29,10 +30,15 @@ export interface Recovery {
    * A meeting copy with no activity known by its UID: another enrolled user's run may have created the activity from
    * their copy of the same meeting and died before pairing it (its intent is still pending, and that user's next sync,
    * which would find it, may come after this one in the cycle). Found here, the activity is the meeting's: linked,
-   * never created a second time, and given the participants the interrupted run meant to add.
+   * never created a second time, and given the participants the interrupted run meant to add. An activity a pair of this
+   * user holds already is not found, unless `givesWay` says that pair gives way to this copy (the sync's own copy of
+   * the meeting, which Exchange has now delivered itself again).
    */
-  activityOfOthersInterruptedCreate: (uid: string) => Promise<SeveraItem | null>;
+  activityOfOthersInterruptedCreate: (uid: string, givesWay?: PairGivingWay) => Promise<SeveraItem | null>;
 }
+
+/** A pair of this user whose item gives way to the Exchange item being matched, so its activity may go to that item. */
+export type PairGivingWay = (pair: PairRecord) => boolean;
 
 /** How long after its intent an activity the sync created may carry as its creation time (retries, slow answers). */
 const CREATE_RECOVERY_WINDOW_MS = 5 * 60_000;
@@ -93,15 +99,18 @@ async function recoverSeveraCreates(u: UserState, creates: readonly PendingSever
   }
 }
 
-/** The activities these creates made, each claimed once and only when no pair of this user holds it yet (see recoverSeveraCreates). */
-async function findCreatedActivities(u: UserState, creates: readonly PendingSeveraCreate[]): Promise<Array<{ create: PendingSeveraCreate; item: SeveraItem; changedSince: boolean }>> {
+/**
+ * The activities these creates made, each claimed once and only when no pair of this user holds it yet (see
+ * recoverSeveraCreates), or only pairs that give way (`givesWay`).
+ */
+async function findCreatedActivities(u: UserState, creates: readonly PendingSeveraCreate[], givesWay: PairGivingWay = () => false): Promise<Array<{ create: PendingSeveraCreate; item: SeveraItem; changedSince: boolean }>> {
   const { ctx } = u;
   const out: Array<{ create: PendingSeveraCreate; item: SeveraItem; changedSince: boolean }> = [];
   const claimed = new Set<string>();
   // Free: no pair of this user holds it yet. Another user's pair may: a participant added in Severa meanwhile, whose
   // sync ran first, has a copy of it paired (K11 of the real-time soak).
   const email = u.plan.email.toLowerCase();
-  const free = (item: SeveraItem) => !claimed.has(item.guid) && !ctx.store.pairsBySeveraGuid(item.guid).some((p) => p.email === email);
+  const free = (item: SeveraItem) => !claimed.has(item.guid) && !ctx.store.pairsBySeveraGuid(item.guid).some((p) => p.email === email && !givesWay(p));
   const adopt = (create: PendingSeveraCreate, item: SeveraItem, changedSince: boolean) => {
     claimed.add(item.guid);
     out.push({ create, item, changedSince });
@@ -152,10 +161,10 @@ async function findCreatedActivities(u: UserState, creates: readonly PendingSeve
 }
 
 /** See Recovery.activityOfOthersInterruptedCreate. Other users' pending creates are read once, when a copy first needs them. */
-function othersInterruptedCreates(u: UserState): (uid: string) => Promise<SeveraItem | null> {
+function othersInterruptedCreates(u: UserState): Recovery['activityOfOthersInterruptedCreate'] {
   /** Other users' pending creates from meeting copies, by UID. */
   let othersPendingCreates: Map<string, PendingSeveraCreate[]> | null = null;
-  return async (uid) => {
+  return async (uid, givesWay) => {
     if (!othersPendingCreates) {
       othersPendingCreates = new Map();
       // By user, then in the order written: the next intent of the same user bounds when the create happened.
@@ -172,7 +181,7 @@ function othersInterruptedCreates(u: UserState): (uid: string) => Promise<Severa
     const pending = othersPendingCreates.get(uid);
     if (!pending?.length) return null;
     othersPendingCreates.delete(uid);
-    const [found] = await findCreatedActivities(u, pending);
+    const [found] = await findCreatedActivities(u, pending, givesWay);
     if (!found) return null;
     if (!u.ctx.dryRun) await ensureParticipants(u, found.item.guid, found.create.intent.participantGuids);
     u.ctx.uidIndex.set(uid, found.item.guid);
