@@ -318,12 +318,22 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
         ...(options.live ? { userGuids: plans.map((p) => p.severaUser.guid), includeAsMember: true } : {}),
       };
       // Page by page: after a first sync the listing holds every activity it wrote, and only what someone still has to
-      // look at is kept (an activity every pair of which already holds this version is nobody's business).
+      // look at is kept (an activity every pair of which already holds this version is nobody's business, unless its
+      // owner, synced in this cycle, has no pair of it: see ownerHasNoPair).
       // (A wrapper around the port may hand the pages back through a promise: awaited, an iterable stays itself.)
       const pagesOf = async (filter: typeof range & { recurrenceType?: 'Series' }): Promise<AsyncIterable<SeveraActivity[]>> =>
         deps.severa.iterateActivityPages ? await severa.iterateActivityPages!(filter) : (async function* () {
           yield await severa.listActivities(filter);
         })();
+      // The activity's owner is synced in this cycle and has no pair of it: made or paired by other users' syncs while
+      // the owner's own failed or were killed (an attendee's copy of the owner's meeting makes it hers). The pairs of
+      // others may be the sync's own copies, with UIDs of their own, so only this listing can show it to her; left out,
+      // her meeting, read again as new, became a second activity (the long soak's K19, seed 1).
+      const ownerEmailByGuid = new Map(plans.map((p) => [p.severaUser.guid, p.email.toLowerCase()]));
+      const ownerHasNoPair = (item: SeveraItem, pairs: PairRecord[]) => {
+        const owner = ownerEmailByGuid.get(item.ownerGuid);
+        return owner !== undefined && !pairs.some((p) => p.email.toLowerCase() === owner);
+      };
       // Series masters first: the occurrences the other listing holds then find their series among what was read.
       for (const filter of [{ ...range, recurrenceType: 'Series' as const }, range]) {
         for await (const rows of await pagesOf(filter)) {
@@ -333,7 +343,7 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
             const pairs = pairsOf.get(item.guid) ?? [];
             if (!item.eligible.ok && pairs.length === 0) continue;
             const same = (p: PairRecord) => p.severaVersion === item.version && p.severaHash === item.hash;
-            if (pairs.length > 0 && pairs.every(same)) continue;
+            if (pairs.length > 0 && pairs.every(same) && !ownerHasNoPair(item, pairs)) continue;
             orgChanged.set(item.guid, item);
             // Unchanged since the sync last saw it (typically our own write read back): no membership lookups needed.
             if (pairs.some(same)) settledGuids.add(item.guid);

@@ -12,6 +12,9 @@ import { firmOf, startSyncWorld, TIME_ZONE, type CycleRun, type Person } from '.
  * next change delivered the meeting to her again, and that was taken for a new entry: a second activity, and copies of
  * it in every calendar. K20 of the real-time soak: an attendee synced alone made the activity hers, not the enrolled
  * organizer's, so her leaving the meeting deleted it for everyone.
+ * K19 of the long EWS soak (seed 1): the organizer's own syncs failed while an attendee's sync made the activity of
+ * her meeting, and the one pair left of it was another attendee's copy made by the sync (a UID of its own); the
+ * org-wide changes left the activity out as settled, so the organizer's meeting became a second activity.
  */
 
 const WEEK = 7 * 86_400_000;
@@ -172,6 +175,45 @@ describe.each(EXCHANGES)('soak findings: meeting copies on %s', (exchange) => {
       expect(checkAgreement(world, new Map()).details).toEqual({ duplicates: [], losses: [], mismatches: [] });
       expect(world.severa.activities().filter((a) => String(a.name).startsWith('K7 ')).map((a) => a.location)).toEqual(['Room Kota']);
       expect([aino, mikko].map((p) => k7(p).map((i) => i.organizer))).toEqual([[mikko.mailbox], [mikko.mailbox]]);
+    } finally {
+      await world.close();
+    }
+  });
+
+  it("an organizer whose own sync has not yet seen her meeting's activity, made by an attendee's sync and held only by another attendee's copy made by the sync, links her meeting to it instead of making a second activity (the long soak's K19, seed 1)", { timeout: 120_000 }, async () => {
+    // Five enrolled: each `sync --user` run starts the rolling reconciliation's turn over, so the full cycle after
+    // them re-lists the first four by address in full and reads Sara, the fifth, from the org-wide changes alone.
+    const people = firmOf(5);
+    const [aino, mikko, sara] = people;
+    const world = await startSyncWorld({ exchange, people });
+    try {
+      expect((await settle(world, 3)).quiet).toBe(true);
+      // Sara invites Aino and Mikko in Outlook; Aino removes the meeting from her calendar before any sync.
+      const start = localMs(world.today, 6, 9);
+      world.outlook.create(sara.mailbox, { subject: 'K19 kickoff r1', start: new Date(start).toISOString(), end: new Date(start + 5_400_000).toISOString(), timeZone: TIME_ZONE, attendees: [aino.mailbox, mikko.mailbox] });
+      const k19 = (p: Person) => world.outlook.items(p.mailbox).filter((i) => i.subject.startsWith('K19 '));
+      for (const item of k19(aino)) world.outlook.delete(aino.mailbox, item.id);
+      const syncOf = (p: Person) => world.runCycle({ args: ['sync', '--once', '--json', '--config', world.configPath, '--data-dir', world.dataDir, '--user', p.severaEmail] });
+      // Mikko's sync, first, makes the activity from his copy: Sara's, the enrolled organizer's, with Aino and Mikko.
+      expect(reasonsOf([await syncOf(mikko)])).toEqual(['severa: new in Exchange']);
+      const activities = () => world.severa.activities().filter((a) => String(a.name).startsWith('K19 '));
+      expect(activities().map((a) => (a.ownerUser as { guid?: string } | null)?.guid)).toEqual([sara.severaGuid]);
+      // Mikko leaves it in Outlook, and so in Severa; then Aino's sync gives her the sync's own copy (she removed the
+      // meeting, but the activity still names her).
+      for (const item of k19(mikko)) world.outlook.delete(mikko.mailbox, item.id);
+      expect(reasonsOf([await syncOf(mikko)])).toEqual(['severa: deleted in Exchange (removed as participant)']);
+      expect(reasonsOf([await syncOf(aino)])).toEqual(['exchange: new in Severa']);
+      // The activity's one pair is Aino's copy, with a UID of its own. Sara's sync (a full cycle, read from the changes)
+      // meets her meeting for the first time. Before the fix the changes left the activity out ("every pair of it holds
+      // this version"), so nothing knew it: her meeting became a second activity, and Aino got a copy of it too.
+      const cycle = await world.runCycle();
+      expect(problemsOf(cycle)).toEqual([]);
+      expect(reasonsOf([cycle]).filter((r) => r.startsWith('severa: new'))).toEqual([]);
+      const after = await settle(world, 4);
+      expect(after.quiet, after.runs.flatMap(problemsOf).join(' / ')).toBe(true);
+      expect(checkAgreement(world, new Map()).details).toEqual({ duplicates: [], losses: [], mismatches: [] });
+      expect(activities()).toHaveLength(1);
+      expect([aino, mikko, sara].map((p) => k19(p).length)).toEqual([1, 0, 1]);
     } finally {
       await world.close();
     }

@@ -191,18 +191,20 @@ async function readSevera(u: UserState, pairs: StoredPairs): Promise<SeveraView>
     view.full = true;
   }
   // Changes seen org-wide: those of this user's activities, and memberships gained or lost. Only the user's own pairs
-  // and the activities nobody has seen in this state can matter (settled ones are the sync's own writes read back).
+  // and the activities nobody has seen in this state can matter (settled ones are the sync's own writes read back),
+  // and the user's own activities they have no pair of: settled for the others, new to them.
   const relevant = new Map<string, SeveraItem>();
   for (const p of pairs.list) {
     const item = ctx.orgChanged.get(p.severaGuid);
     if (item) relevant.set(item.guid, item);
   }
-  for (const item of ctx.orgChanged.values()) if (!ctx.settledGuids.has(item.guid)) relevant.set(item.guid, item);
+  const settledForUser = (item: SeveraItem) => ctx.settledGuids.has(item.guid) && item.ownerGuid !== u.userGuid;
+  for (const item of ctx.orgChanged.values()) if (!settledForUser(item)) relevant.set(item.guid, item);
   for (const item of relevant.values()) {
     if (view.items.has(item.guid)) continue;
     const paired = pairs.bySeveraGuid.get(item.guid);
     if (paired && paired.severaVersion === item.version && paired.severaHash === item.hash) continue;
-    if (!paired && ctx.settledGuids.has(item.guid)) continue;
+    if (!paired && settledForUser(item)) continue;
     if (!paired && item.ownerGuid !== u.userGuid && ctx.editedGuids.has(item.guid)) continue;
     const isMember = item.ownerGuid === u.userGuid || (await snapshot.members(item)).has(u.userGuid);
     if (isMember) view.items.set(item.guid, item);

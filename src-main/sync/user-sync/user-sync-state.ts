@@ -38,7 +38,10 @@ export interface CycleContext {
   severaCursor: string;
   /** Severa items changed org-wide since the oldest enrolled user's cursor (incremental users). */
   orgChanged: Map<string, SeveraItem>;
-  /** Of those, the ones whose version a stored pair already has: no one changed them since the sync saw them. */
+  /**
+   * Of those, the ones whose version a stored pair already has: no one changed them since the sync saw them. Not for
+   * their owner when she has no pair of one (her syncs failed since others' made or paired it): new to her.
+   */
   settledGuids: Set<string>;
   /**
    * Of those, activities the sync pairs for someone whose content changed since (an edit): a user without a pair of one
