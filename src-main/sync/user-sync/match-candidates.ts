@@ -243,18 +243,23 @@ function newCopiesOfPairedMeetings(read: UserRead): Map<string, SideEvent> {
  * once per user (one UID lookup per copy), then asked per pair. A meeting no other pair knows by its UID may have its
  * activity from another user's interrupted run, still pending (the organizer's run that created it died before
  * pairing it): that run's intent finds it, though this user holds it already with the sync's own copy, which gives way
- * (the long soak's K7).
+ * (the long soak's K7). Else, when the organizer's syncs failed since an attendee's made its activity, it is the
+ * activity of a pair of the sync's own copy here when it is that entry (its subject and times) and its organizer owns
+ * the activity (see sameEntryOfOrganizer; K19).
  */
 async function deliveredMeetingsByActivity(u: UserState, read: UserRead, recovery: Recovery): Promise<Map<string, SideEvent>> {
   const out = new Map<string, SideEvent>();
   // Only a pair of the sync's own copy can give way: none, nothing to look up (a first sync reads every meeting).
-  if (!read.pairs.list.some((p) => p.origin === 'severa')) return out;
+  const ownCopies = read.pairs.list.filter(isSyncsOwnCopy);
+  if (ownCopies.length === 0) return out;
   const mailbox = u.mailbox.toLowerCase();
   for (const event of read.exchange.changed.values()) {
     if (event.syncTag || !event.uid || read.pairs.byExchangeId.has(event.id) || parseOccurrenceItemId(event.id)) continue;
     const organizer = event.fields.organizer?.toLowerCase() ?? null;
     if (organizer === null || organizer === mailbox) continue;
-    const guid = guidForUid(u, event.uid) ?? (await recovery.activityOfOthersInterruptedCreate(event.uid, isSyncsOwnCopy))?.guid;
+    const guid = guidForUid(u, event.uid)
+      ?? (await recovery.activityOfOthersInterruptedCreate(event.uid, isSyncsOwnCopy))?.guid
+      ?? (await sameEntryOfOrganizer(u, read, ownCopies, event, organizer));
     if (guid && !out.has(guid)) out.set(guid, event);
   }
   return out;
@@ -263,6 +268,23 @@ async function deliveredMeetingsByActivity(u: UserState, read: UserRead, recover
 /** A pair whose Exchange item is the sync's own copy of an activity (it came from Severa), whole: it may give way to a meeting. */
 function isSyncsOwnCopy(p: PairRecord): boolean {
   return p.origin === 'severa' && !parseOccurrenceItemId(p.exchangeId);
+}
+
+/**
+ * The activity of a pair of the sync's own copy that a delivered meeting is the same entry as: the same subject and
+ * times as the pair last recorded, and the meeting's organizer, an enrolled user, owns the activity (an attendee's sync
+ * makes a meeting's activity its enrolled organizer's). Looked up in Severa only for a copy that is the same entry.
+ */
+async function sameEntryOfOrganizer(u: UserState, read: UserRead, ownCopies: readonly PairRecord[], event: SideEvent, organizer: string): Promise<string | undefined> {
+  const organizerGuid = u.ctx.enrolledByMailbox.get(organizer)?.severaGuid;
+  if (!organizerGuid) return undefined;
+  const key = identityKey(event.fields);
+  for (const p of ownCopies) {
+    if (identityKey({ subject: p.subject, start: p.start, end: p.end, isAllDay: p.start.length === 10 }) !== key) continue;
+    const activity = read.severa.items.get(p.severaGuid) ?? (await u.ctx.snapshot.fetchItem(p.severaGuid));
+    if (activity?.ownerGuid === organizerGuid) return p.severaGuid;
+  }
+  return undefined;
 }
 
 /**
