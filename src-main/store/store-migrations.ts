@@ -97,4 +97,15 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE users ADD COLUMN exchange_location TEXT;
   ALTER TABLE users ADD COLUMN exchange_location_since TEXT;
   `,
+  // 4: the activity of each meeting UID a pair has held, kept while any pair holds that activity: a meeting's UID can
+  // leave every pair (the attendees' pairs turned into the sync's own copies, with UIDs of their own, while the
+  // organizer's syncs failed), and the organizer's meeting, or the meeting delivered again, must still find its activity.
+  `
+  CREATE TABLE meeting_activities (
+    uid TEXT PRIMARY KEY,
+    severa_guid TEXT NOT NULL
+  );
+  CREATE INDEX meeting_activities_by_guid ON meeting_activities (severa_guid);
+  INSERT OR IGNORE INTO meeting_activities (uid, severa_guid) SELECT uid, severa_guid FROM pairs WHERE uid IS NOT NULL;
+  `,
 ];

@@ -340,6 +340,17 @@ export class SyncStore {
     return (this.statement('SELECT * FROM pairs WHERE uid = ? ORDER BY id').all(uid) as Row[]).map(rowToPair);
   }
 
+  /** The activity a pair last held for this meeting UID, while some pair still holds that activity (schema 4). */
+  activityOfMeeting(uid: string): string | null {
+    const row = this.statement('SELECT severa_guid FROM meeting_activities WHERE uid = ?').get(uid) as Row | undefined;
+    return row ? String(row.severa_guid) : null;
+  }
+
+  /** Forgets the meeting UIDs of activities no pair holds any more (once a cycle). */
+  pruneMeetingActivities(): void {
+    this.statement('DELETE FROM meeting_activities WHERE severa_guid NOT IN (SELECT severa_guid FROM pairs)').run();
+  }
+
   countPairs(email?: string): number {
     const row = email === undefined
       ? (this.statement('SELECT COUNT(*) AS n FROM pairs').get() as Row)
@@ -509,6 +520,7 @@ export class SyncStore {
         severa_series_base, exchange_series_base)
         VALUES ($email, $mailbox, $exchangeId, $severaGuid, $role, $origin, $uid, $exchangeVersion, $exchangeHash, $exchangeModified,
         $severaVersion, $severaHash, $severaModified, $subject, $start, $end, $exchangeGone, $severaGone, $severaSeriesBase, $exchangeSeriesBase)`);
+      const rememberMeeting = this.statement('INSERT INTO meeting_activities (uid, severa_guid) VALUES (?, ?) ON CONFLICT (uid) DO UPDATE SET severa_guid = excluded.severa_guid');
       for (const pair of work.upsertPairs ?? []) {
         if (pair.email.toLowerCase() !== email) throw new SyncStoreError(`A pair of ${pair.email} was staged in the work of ${email}.`);
         const params = {
@@ -533,6 +545,7 @@ export class SyncStore {
           $severaSeriesBase: pair.severaSeriesBase ?? null,
           $exchangeSeriesBase: pair.exchangeSeriesBase ?? null,
         };
+        if (pair.uid) rememberMeeting.run(pair.uid, pair.severaGuid);
         // Another row holding either id (an item re-created on one side) would break the unique keys: it is superseded.
         clear.run(email, pair.exchangeId, pair.severaGuid, pair.id ?? null);
         if (pair.id !== undefined) {
@@ -549,7 +562,11 @@ export class SyncStore {
       const removeDeferred = this.statement('DELETE FROM deferred WHERE email = ? AND side = ? AND item_id = ?');
       for (const d of work.removeDeferred ?? []) removeDeferred.run(email, d.side, d.itemId);
       const gone = this.statement('UPDATE pairs SET severa_gone = 1 WHERE severa_guid = ? AND email <> ?');
-      for (const guid of work.markSeveraGone ?? []) gone.run(guid, email);
+      const forgetMeeting = this.statement('DELETE FROM meeting_activities WHERE severa_guid = ?');
+      for (const guid of work.markSeveraGone ?? []) {
+        gone.run(guid, email);
+        forgetMeeting.run(guid);
+      }
       for (const { key, value } of work.orgValues ?? []) {
         if (value === null || value === undefined) this.statement('DELETE FROM org_state WHERE key = ?').run(key);
         else this.setOrgValue(key, value);

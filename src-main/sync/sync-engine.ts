@@ -197,6 +197,7 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
     if (!dryRun) {
       try {
         deps.store.recordCycle(report);
+        deps.store.pruneMeetingActivities();
       } catch (err) {
         log.error({ err }, 'recording the cycle failed');
       }

@@ -222,4 +222,24 @@ describe('SyncStore', () => {
     expect(store.pairsForUser('b@contoso.example')[0].severaGone).toBe(true);
     store.close();
   });
+
+  it("remembers a meeting UID's activity after its pair moves to another UID, while any pair holds the activity", () => {
+    const store = SyncStore.open(':memory:');
+    store.commitUserWork({ email: 'a@contoso.example', upsertPairs: [pair({ email: 'a@contoso.example', uid: 'meeting-1' })] });
+    const [mine] = store.pairsForUser('a@contoso.example');
+    // The pair now holds the sync's own copy, a UID of its own: the meeting's UID still names the activity.
+    store.commitUserWork({ email: 'a@contoso.example', upsertPairs: [{ ...mine, exchangeId: 'X2', uid: 'copy-1' }] });
+    expect(store.pairsByUid('meeting-1')).toEqual([]);
+    store.pruneMeetingActivities();
+    expect([store.activityOfMeeting('meeting-1'), store.activityOfMeeting('copy-1'), store.activityOfMeeting('other')]).toEqual(['S1', 'S1', null]);
+    // No pair holds the activity any more: forgotten at the next prune.
+    store.commitUserWork({ email: 'a@contoso.example', deletePairIds: [mine.id!] });
+    store.pruneMeetingActivities();
+    expect(store.activityOfMeeting('meeting-1')).toBeNull();
+    // A deleted activity is forgotten at once.
+    store.commitUserWork({ email: 'b@contoso.example', upsertPairs: [pair({ email: 'b@contoso.example', uid: 'meeting-2', severaGuid: 'S2' })] });
+    store.commitUserWork({ email: 'a@contoso.example', markSeveraGone: ['S2'] });
+    expect(store.activityOfMeeting('meeting-2')).toBeNull();
+    store.close();
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CalendarError } from '../../src-main/exchange/calendar-connector.ts';
 import { fields } from './fakes/fake-calendar.ts';
 import { AINO, at, MIKKO, TYPE, World } from './fakes/demo-world.ts';
 
@@ -228,5 +229,33 @@ describe('engine: a participant removed in Severa', () => {
     await w.cycle();
     expect(w.severa.all().map((a) => a.location)).toEqual(['Aino says Room B']);
     expect(w.calendar.bySubject(MIKKO.email, 'Kickoff').map((e) => e.fields.location)).toEqual(['Aino says Room B']);
+  });
+
+  it("an organizer whose syncs failed while the attendee's pair of her meeting turned into the sync's own copy (a UID of its own) finds the activity by the meeting's UID, never a second one (K15 of the real-time soak)", async () => {
+    const w = new World({ enrol: [AINO, MIKKO] });
+    await w.cycle();
+    const unavailable = () => new CalendarError('transient', 'The mailbox store is unavailable.');
+    // Aino invites Mikko; her sync fails, his makes the activity (hers: she organizes it, an enrolled user).
+    w.calendar.userMeeting(AINO.email, [MIKKO.email], fields({ subject: 'Workshop', start: at(3, '09:00'), end: at(3, '10:00') }));
+    w.faults.arm({ method: 'syncChanges', when: 'before', mailbox: AINO.email, error: unavailable });
+    await w.cycle();
+    const [activity] = w.severa.byName('Workshop');
+    expect(activity.ownerUser?.guid).toBe(AINO.guid);
+    // Mikko removes the meeting from his calendar while it is renamed in Severa: the later change gives him the sync's
+    // own copy of the activity, and his pair holds that copy's UID now. Aino's sync fails again.
+    w.tick();
+    for (const e of w.calendar.bySubject(MIKKO.email, 'Workshop')) w.calendar.userDelete(MIKKO.email, e.id);
+    w.tick();
+    w.severa.userUpdate(activity.guid!, { name: 'Workshop r2' });
+    w.faults.arm({ method: 'syncChanges', when: 'before', mailbox: AINO.email, error: unavailable });
+    await w.cycle();
+    expect(w.calendar.bySubject(MIKKO.email, 'Workshop r2')).toHaveLength(1);
+    // Aino's sync gets through. Before: no pair held her meeting's UID any more, so it became a second activity.
+    await w.cycle();
+    await w.cycle();
+    expect(w.severa.all().map((a) => a.guid)).toEqual([activity.guid]);
+    expect(w.store.pairsForUser(AINO.email).map((p) => p.severaGuid)).toEqual([activity.guid]);
+    expect(w.calendar.items(AINO.email)).toHaveLength(1);
+    expect(w.calendar.items(MIKKO.email)).toHaveLength(1);
   });
 });
