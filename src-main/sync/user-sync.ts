@@ -84,6 +84,7 @@ export class UserSync {
     const u = this.u;
     const read = this.read!;
     const recovery = await recoverIntents(u, read);
+    u.othersInterruptedCreate = recovery.activityOfOthersInterruptedCreate;
     flattenExchangeSeries(u, read);
     const candidates = await matchCandidates(u, read, recovery);
     const decided = decideCandidates(u, candidates);

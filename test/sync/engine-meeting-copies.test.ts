@@ -258,4 +258,28 @@ describe('engine: a participant removed in Severa', () => {
     expect(w.calendar.items(AINO.email)).toHaveLength(1);
     expect(w.calendar.items(MIKKO.email)).toHaveLength(1);
   });
+
+  it("a meeting changed in Outlook after its activity was deleted in Severa, in a cycle that does not re-list Severa: the attendee whose run made the activity anew lost Severa's answer, and the organizer's write, meeting the old activity gone, goes to that one instead of making a third (the long soak's K20 of seed 2)", async () => {
+    const w = new World({ enrol: [AINO, MIKKO] });
+    w.calendar.userMeeting(MIKKO.email, [AINO.email], fields({ subject: 'Retro', start: at(3, '09:00'), end: at(3, '10:00') }));
+    await w.cycle();
+    const [first] = w.severa.byName('Retro');
+    w.tick();
+    w.severa.userDelete(first.guid!);
+    w.tick();
+    // Mikko moves the meeting to another room: both calendars hold the change.
+    for (const m of [MIKKO.email, AINO.email]) for (const e of w.calendar.bySubject(m, 'Retro')) w.calendar.userUpdate(m, e.id, { location: 'Room Kota' });
+    // Aino's sync (first in the cycle) makes the activity anew, and Severa's answer is lost: her run fails. Then
+    // Mikko's sync writes his change to the old activity, which is gone.
+    w.faults.arm({ method: 'createActivity', when: 'after', error: () => new Error('socket hang up') });
+    const report = await w.cycle({ reconcile: false });
+    expect(report.users.find((u) => u.email === AINO.email)?.outcome).toBe('failed');
+    expect(w.severa.byName('Retro').map((a) => a.location)).toEqual(['Room Kota']);
+    await w.cycle();
+    await w.cycle();
+    const [activity] = w.severa.byName('Retro');
+    expect(w.severa.byName('Retro')).toHaveLength(1);
+    expect([AINO.email, MIKKO.email].map((m) => w.store.pairsForUser(m).map((p) => p.severaGuid))).toEqual([[activity.guid], [activity.guid]]);
+    expect([AINO.email, MIKKO.email].map((m) => w.calendar.items(m).length)).toEqual([1, 1]);
+  });
 });

@@ -122,7 +122,17 @@ export async function updateSevera(u: UserState, c: Candidate, reason: string, m
   if (ctx.dryRun) return;
   const unread = !c.severa.item && !event.fields.recurrence && !c.pair?.severaSeriesBase && c.pair?.role === 'owner';
   const current = c.severa.item?.activity ?? (unread ? null : await ctx.snapshot.activity(guid));
-  const goneMeanwhile = () => createInSevera(u, { ...c, severa: { state: 'absent' } }, 'changed in Exchange after deletion in Severa');
+  const goneMeanwhile = async () => {
+    // A meeting's activity made anew meanwhile from another attendee's copy (this cycle, or by their interrupted run):
+    // the change goes there, never into a second activity (the long soak's K20 of seed 2, a third path).
+    const madeMeanwhile = event.uid ? await meetingActivityMadeMeanwhile(u, event.uid, guid) : null;
+    if (madeMeanwhile) {
+      await ensureMember(u, madeMeanwhile);
+      await updateSevera(u, { ...c, severa: { state: 'changed', item: madeMeanwhile } }, reason, merged);
+      return;
+    }
+    await createInSevera(u, { ...c, severa: { state: 'absent' } }, 'changed in Exchange after deletion in Severa');
+  };
   if (!current && !unread) {
     // Gone meanwhile: decide again with Severa absent (the change wins over the deletion).
     await goneMeanwhile();
@@ -187,6 +197,17 @@ export async function updateSevera(u: UserState, c: Candidate, reason: string, m
   }
   const exchange = event.fields.recurrence ? await keepSeveraOccurrencesInExchange(u, c, item, event.fields, reason, merged !== undefined) : exchangeSide(c);
   stagePair(u, buildPair(u, c, item, exchange, event.fields));
+}
+
+/** The activity another attendee's sync made for this meeting since its activity `gone` was deleted, if any. */
+async function meetingActivityMadeMeanwhile(u: UserState, uid: string, gone: string): Promise<SeveraItem | null> {
+  const inCycle = u.ctx.uidIndex.get(uid);
+  if (inCycle && inCycle !== gone && !inCycle.startsWith('dry-run:')) {
+    const item = await u.ctx.snapshot.fetchItem(inCycle);
+    if (item) return item;
+  }
+  const interrupted = await u.othersInterruptedCreate?.(uid);
+  return interrupted && interrupted.guid !== gone ? interrupted : null;
 }
 
 /**

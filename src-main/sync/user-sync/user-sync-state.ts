@@ -88,6 +88,11 @@ export interface UserState {
   readonly seriesNow: Map<string, SideEvent>;
   /** Where the mailbox lives (the connector's location id) and since when, once read; null where the connector has no say. */
   readonly where: { location: string | null; since: string | null };
+  /**
+   * Other users' interrupted creates of a meeting's activity, by its UID (Recovery.activityOfOthersInterruptedCreate),
+   * once the intents are read: a write that finds the pair's activity gone asks it before creating one anew.
+   */
+  othersInterruptedCreate?: (uid: string) => Promise<SeveraItem | null>;
 }
 
 const emptyCounts = () => ({ created: 0, updated: 0, deleted: 0 });
