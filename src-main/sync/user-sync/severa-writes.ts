@@ -114,12 +114,18 @@ function patched(result: SeveraActivity | SeveraActivity[], guid: string, fallba
  * replaced, and Severa's answer (the activity as stored) decides whether its type must follow a change of privacy.
  */
 export async function updateSevera(u: UserState, c: Candidate, reason: string, merged?: EventFields): Promise<void> {
+  const fields = merged ?? c.exchange.event!.fields;
+  change(u, { side: 'severa', action: 'update', ...describeFields(fields), sourceId: c.exchange.event!.id, reason });
+  if (u.ctx.dryRun) return;
+  await writeUpdateToSevera(u, c, reason, merged);
+}
+
+/** The write of updateSevera, its change line added already (a write retargeted to another activity adds none). */
+async function writeUpdateToSevera(u: UserState, c: Candidate, reason: string, merged?: EventFields): Promise<void> {
   const { ctx } = u;
   const source = c.exchange.event!;
   const event: SideEvent = merged ? { ...source, fields: merged } : source;
   const guid = c.severa.item?.guid ?? c.pair!.severaGuid;
-  change(u, { side: 'severa', action: 'update', ...describeFields(event.fields), sourceId: event.id, reason });
-  if (ctx.dryRun) return;
   const unread = !c.severa.item && !event.fields.recurrence && !c.pair?.severaSeriesBase && c.pair?.role === 'owner';
   const current = c.severa.item?.activity ?? (unread ? null : await ctx.snapshot.activity(guid));
   const goneMeanwhile = async () => {
@@ -128,7 +134,7 @@ export async function updateSevera(u: UserState, c: Candidate, reason: string, m
     const madeMeanwhile = event.uid ? await meetingActivityMadeMeanwhile(u, event.uid, guid) : null;
     if (madeMeanwhile) {
       await ensureMember(u, madeMeanwhile);
-      await updateSevera(u, { ...c, severa: { state: 'changed', item: madeMeanwhile } }, reason, merged);
+      await writeUpdateToSevera(u, { ...c, severa: { state: 'changed', item: madeMeanwhile } }, reason, merged);
       return;
     }
     await createInSevera(u, { ...c, severa: { state: 'absent' } }, 'changed in Exchange after deletion in Severa');
