@@ -197,7 +197,8 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
     if (!dryRun) {
       try {
         deps.store.recordCycle(report);
-        deps.store.pruneMeetingActivities();
+        // A full scan of the pairs: in the scheduled cycles only, not in every live cycle of a few seconds.
+        if (!options.live) deps.store.pruneMeetingActivities();
       } catch (err) {
         log.error({ err }, 'recording the cycle failed');
       }
