@@ -23,7 +23,10 @@ export interface SoakOptions {
    * random request in a share of them, else stopped) while users edit every second or so; its scheduled and live
    * cycles are tallied one by one. The settle cycles at the end stay `sync --once`.
    */
-  realTime?: { windowMs: number };
+  realTime?: {
+    /** How long each window runs after the watch's first scheduled cycle reported (however long that one took). */
+    windowMs: number;
+  };
   /**
    * Mailbox moves: the world is a hybrid organization (on-premises Exchange over EWS, every mailbox there at the start,
    * and Exchange Online over Graph as the settings' second connection), and between chaos cycles a seeded share of them
@@ -397,7 +400,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           if (workload.edit()) midCycleEdits++;
         }, 1000);
         try {
-          run = await world.runCli(['sync', '--watch', '--json', '--config', world.configPath, '--data-dir', world.dataDir], { kill, stopAfterMs: options.realTime.windowMs });
+          run = await world.runCli(['sync', '--watch', '--json', '--config', world.configPath, '--data-dir', world.dataDir], { kill, stopAfterMs: options.realTime.windowMs, stopAfterFirstLine: true });
         } finally {
           clearInterval(editing);
         }

@@ -245,6 +245,12 @@ export interface RunCycleOptions {
   env?: Record<string, string>;
   /** A command that keeps running (sync --watch) is asked to stop (SIGTERM) after this long, unless killed first. */
   stopAfterMs?: number;
+  /**
+   * With stopAfterMs: count it from the first whole line the command prints (`sync --watch --json`: the report of its
+   * first scheduled cycle) instead of from the start, so a slow first cycle on a loaded machine does not eat the time
+   * meant for what follows it. A command that prints nothing is stopped by timeoutMs.
+   */
+  stopAfterFirstLine?: boolean;
 }
 
 export interface SyncWorld {
@@ -406,19 +412,24 @@ export async function startSyncWorld(opts: WorldOptions): Promise<SyncWorld> {
     };
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    let stopTimer: NodeJS.Timeout | null = null;
+    const startStopTimer = (): void => {
+      if (run.stopAfterMs === undefined || stopTimer) return;
+      stopTimer = setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      }, run.stopAfterMs);
+    };
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      if (run.stopAfterFirstLine && stdout.includes('\n')) startStopTimer();
+    });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       kill();
     }, run.timeoutMs ?? 180_000);
-    const stopTimer =
-      run.stopAfterMs === undefined
-        ? null
-        : setTimeout(() => {
-            if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-          }, run.stopAfterMs);
+    if (!run.stopAfterFirstLine) startStopTimer();
     const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     clearTimeout(timer);
     if (stopTimer) clearTimeout(stopTimer);
