@@ -25,3 +25,10 @@ else
 fi
 
 npx vitest run "$@"
+
+# The whole suite (no arguments) ends with the bounded real-time soak, run alone: its watch windows are timed, and with
+# the other test files beside it on two cores the live cycles it must see come late. Given arguments, the soak runs only
+# where they name it and SCS_SOAK_REAL_TIME=1 is set.
+if [ $# -eq 0 ]; then
+  SCS_SOAK_REAL_TIME=1 npx vitest run test/soak/chaos-soak-realtime.test.ts
+fi
