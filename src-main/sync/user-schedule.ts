@@ -79,6 +79,8 @@ export async function runUsers(users: readonly ScheduledUser[], concurrency: num
           });
           await users[i].finish();
           phase[i] = 'done';
+          // A finished user's keys are never compared again (mayFinish skips the done).
+          keys[i] = null;
           writing--;
           active--;
           finished++;
