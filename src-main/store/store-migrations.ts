@@ -108,4 +108,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX meeting_activities_by_guid ON meeting_activities (severa_guid);
   INSERT OR IGNORE INTO meeting_activities (uid, severa_guid) SELECT uid, severa_guid FROM pairs WHERE uid IS NOT NULL;
   `,
+  // 5: whether the Exchange item was, at exchange_version (as last read or written), a single item with no attendees
+  // and no recurrence: 1 yes, 0 no, NULL not known (pairs stored before). An update at that version then needs no read
+  // first (the write's If-Match holds it to that version).
+  `
+  ALTER TABLE pairs ADD COLUMN exchange_plain_single INTEGER;
+  `,
 ];

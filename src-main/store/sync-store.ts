@@ -50,6 +50,11 @@ export interface PairRecord {
    */
   severaSeriesBase?: string | null;
   exchangeSeriesBase?: string | null;
+  /**
+   * The Exchange item was, at `exchangeVersion` (as last read or written), a single item with no attendees and no
+   * recurrence. Absent or null: not known (pairs stored before schema 5), so an update reads the item first.
+   */
+  exchangePlainSingle?: boolean | null;
 }
 
 export interface UserSyncState {
@@ -158,6 +163,7 @@ function rowToPair(r: Row): PairRecord {
     severaGone: Number(r.severa_gone) === 1,
     severaSeriesBase: strOrNull(r.severa_series_base),
     exchangeSeriesBase: strOrNull(r.exchange_series_base),
+    exchangePlainSingle: r.exchange_plain_single === null || r.exchange_plain_single === undefined ? null : Number(r.exchange_plain_single) === 1,
   };
 }
 
@@ -513,13 +519,14 @@ export class SyncStore {
         origin = $origin, uid = $uid, exchange_version = $exchangeVersion, exchange_hash = $exchangeHash, exchange_modified = $exchangeModified,
         severa_version = $severaVersion, severa_hash = $severaHash, severa_modified = $severaModified, subject = $subject, start_at = $start,
         end_at = $end, exchange_gone = $exchangeGone, severa_gone = $severaGone, severa_series_base = $severaSeriesBase,
-        exchange_series_base = $exchangeSeriesBase WHERE id = $id AND email = $email`);
+        exchange_series_base = $exchangeSeriesBase, exchange_plain_single = $exchangePlainSingle WHERE id = $id AND email = $email`);
       const clear = this.statement('DELETE FROM pairs WHERE email = ? AND (exchange_id = ? OR severa_guid = ?) AND id IS NOT ?');
       const insert = this.db.prepare(`INSERT INTO pairs (email, mailbox, exchange_id, severa_guid, role, origin, uid, exchange_version, exchange_hash,
         exchange_modified, severa_version, severa_hash, severa_modified, subject, start_at, end_at, exchange_gone, severa_gone,
-        severa_series_base, exchange_series_base)
+        severa_series_base, exchange_series_base, exchange_plain_single)
         VALUES ($email, $mailbox, $exchangeId, $severaGuid, $role, $origin, $uid, $exchangeVersion, $exchangeHash, $exchangeModified,
-        $severaVersion, $severaHash, $severaModified, $subject, $start, $end, $exchangeGone, $severaGone, $severaSeriesBase, $exchangeSeriesBase)`);
+        $severaVersion, $severaHash, $severaModified, $subject, $start, $end, $exchangeGone, $severaGone, $severaSeriesBase, $exchangeSeriesBase,
+        $exchangePlainSingle)`);
       const rememberMeeting = this.statement('INSERT INTO meeting_activities (uid, severa_guid) VALUES (?, ?) ON CONFLICT (uid) DO UPDATE SET severa_guid = excluded.severa_guid');
       for (const pair of work.upsertPairs ?? []) {
         if (pair.email.toLowerCase() !== email) throw new SyncStoreError(`A pair of ${pair.email} was staged in the work of ${email}.`);
@@ -544,6 +551,7 @@ export class SyncStore {
           $severaGone: pair.severaGone ? 1 : 0,
           $severaSeriesBase: pair.severaSeriesBase ?? null,
           $exchangeSeriesBase: pair.exchangeSeriesBase ?? null,
+          $exchangePlainSingle: pair.exchangePlainSingle === true ? 1 : pair.exchangePlainSingle === false ? 0 : null,
         };
         if (pair.uid) rememberMeeting.run(pair.uid, pair.severaGuid);
         // Another row holding either id (an item re-created on one side) would break the unique keys: it is superseded.

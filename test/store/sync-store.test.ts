@@ -127,6 +127,31 @@ describe('SyncStore', () => {
     store.close();
   });
 
+  it('brings a schema 4 store forward: its pairs read "plain single: not known" (null), and the flag is kept on insert and update', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sync-store-'));
+    dirs.push(dir);
+    const file = join(dir, 'schema4.db');
+    const db = new DatabaseSync(file);
+    for (const m of MIGRATIONS.slice(0, 4)) db.exec(m);
+    db.exec('PRAGMA user_version = 4');
+    db.prepare(`INSERT INTO pairs (email, mailbox, exchange_id, severa_guid, role, origin, exchange_version, exchange_hash, exchange_modified,
+      severa_version, severa_hash, severa_modified, subject, start_at, end_at) VALUES ('a@contoso.example', 'a@contoso.example', 'X1', 'S1',
+      'owner', 'severa', 'ck1', 'h', '2026-03-01T10:00:00.000Z', 't', 'h', 't', 'Planning', '2026-03-02T08:00:00.000Z', '2026-03-02T09:00:00.000Z')`).run();
+    db.close();
+    const store = SyncStore.open(file);
+    expect(store.schemaVersion()).toBe(5);
+    const [old] = store.pairsForUser('a@contoso.example');
+    expect(old.exchangePlainSingle).toBeNull();
+    const email = 'a@contoso.example';
+    store.commitUserWork({ email, upsertPairs: [{ ...old, exchangePlainSingle: true }, pair({ email, exchangeId: 'X2', severaGuid: 'S2', exchangePlainSingle: false }), pair({ email, exchangeId: 'X3', severaGuid: 'S3' })] });
+    const flags = () => Object.fromEntries(store.pairsForUser(email).map((p) => [p.exchangeId, p.exchangePlainSingle]));
+    expect(flags()).toEqual({ X1: true, X2: false, X3: null });
+    const x1 = store.pairsForUser(email).find((p) => p.exchangeId === 'X1')!;
+    store.commitUserWork({ email, upsertPairs: [{ ...x1, exchangeVersion: 'ck2', exchangePlainSingle: null }] });
+    expect(flags().X1).toBeNull();
+    store.close();
+  });
+
   it('keeps intents until the work that fulfils them commits', () => {
     const store = SyncStore.open(':memory:');
     store.addIntent({ id: 'i1', email: 'A@contoso.example', kind: 'create-exchange', payload: { tag: 'S1' }, createdAt: '2026-03-01T10:00:00Z' });
