@@ -12,7 +12,7 @@ export interface CalendarConnector {
    * Changes since `syncState` (null: from the beginning, every item). Series come back as one event whose
    * `fields.recurrence` and `fields.exceptions` describe the whole series. A cycle with no change costs one request.
    */
-  syncChanges(mailbox: string, syncState: string | null): Promise<CalendarChanges>;
+  syncChanges(mailbox: string, syncState: string | null, options?: SyncChangesOptions): Promise<CalendarChanges>;
   /**
    * Optional: a hint that `syncChanges` will be asked for these mailboxes in this cycle, so a connector that can batch
    * (Graph's $batch) reads their changes together. Never throws; what it could not read is read by syncChanges.
@@ -24,8 +24,11 @@ export interface CalendarConnector {
   findByTag(mailbox: string, syncTag: string): Promise<SideEvent[]>;
   /** Creates without mailing anyone (SendToNone). */
   createEvent(mailbox: string, fields: EventFields, syncTag: string): Promise<WriteResult>;
-  /** `version` must be the version last read; a stale one throws CalendarError('conflict'). */
-  updateEvent(mailbox: string, id: string, version: string, fields: EventFields): Promise<WriteResult>;
+  /**
+   * `version` must be the version last read; a stale one throws CalendarError('conflict'). `hint` tells what the sync
+   * knows of the item at that version (a connector may ignore it; see UpdateHint).
+   */
+  updateEvent(mailbox: string, id: string, version: string, fields: EventFields, hint?: UpdateHint): Promise<WriteResult>;
   /**
    * Optional: several creates and updates in one mailbox in as few requests as the protocol allows (EWS: one CreateItem
    * and one UpdateItem per batch, then one GetItem per batch reading them back), each result with what the server
@@ -65,6 +68,27 @@ export interface CalendarConnector {
    * where the server cannot push. A connector without it is synced on the schedule only.
    */
   watchChanges?(events: ChangeWatchEvents, options: WatchChangesOptions): ChangeWatch;
+}
+
+export interface SyncChangesOptions {
+  /**
+   * The ids of the single items (not occurrences) the sync already pairs in this mailbox. A connector whose change feed
+   * carries everything but the sync's tag (Graph's delta cannot expand extended properties) may take a changed item
+   * with such an id from the feed as read, without reading it again by id: the tag only matters for an item the sync
+   * does not pair yet (one a crashed run created, or a copy of one). Connectors that read the tag anyway (EWS) ignore it.
+   */
+  pairedIds?: { has(id: string): boolean };
+}
+
+/** What the sync knows of an item it updates, for a connector that would otherwise read it before the write. */
+export interface UpdateHint {
+  /**
+   * At the version the update carries, the item was a single item (no recurrence, no exceptions) with no attendees, as
+   * the sync last read or wrote it. The write carries that version (If-Match), so it only lands on that item as it
+   * was; a connector may then skip reading it first (Graph reads it to refuse changing a meeting that would mail its
+   * attendees, and for a series' pattern). Set only when known; absent means "read it first".
+   */
+  plainSingleAtVersion?: boolean;
 }
 
 export interface WatchChangesOptions {
@@ -150,7 +174,7 @@ export interface WriteResult {
   stored?: SideEvent;
 }
 
-export type EventWrite = { kind: 'create'; fields: EventFields; syncTag: string } | { kind: 'update'; id: string; version: string; fields: EventFields };
+export type EventWrite = { kind: 'create'; fields: EventFields; syncTag: string } | ({ kind: 'update'; id: string; version: string; fields: EventFields } & UpdateHint);
 export type EventWriteOutcome = { ok: true; result: WriteResult } | { ok: false; error: CalendarError };
 
 export type CalendarErrorCode =

@@ -2,6 +2,7 @@ import type { SideName } from '../../common/sync-report.ts';
 import type { PairRecord, PairRole } from '../../store/sync-store.ts';
 import type { EventFields, SideEvent } from '../calendar-event.ts';
 import { contentHash } from '../event-content-hash.ts';
+import { parseOccurrenceItemId } from '../series-flattening.ts';
 import { encodeSeriesBase, seriesBaseOf } from '../series-merge.ts';
 import type { SeveraItem } from '../severa-snapshot.ts';
 import type { Decision, SideNow } from '../sync-decision.ts';
@@ -57,7 +58,25 @@ export interface SideState {
   base?: string | null;
 }
 export type SeveraState = SideState & { guid: string };
-export type ExchangeState = SideState & { id: string; uid?: string | null };
+/**
+ * `plainSingle`: what PairRecord.exchangePlainSingle is to say, where `fields` cannot tell it (null: not known); absent,
+ * it is told from `fields` (see exchangePlainSingle).
+ */
+export type ExchangeState = SideState & { id: string; uid?: string | null; plainSingle?: boolean | null };
+
+/**
+ * An Exchange item the sync may update without reading it first (UpdateHint.plainSingleAtVersion): a single item (not
+ * an occurrence; no recurrence, no exceptions) with no attendees, so no write to it can mail anyone.
+ */
+export function isPlainSingle(id: string, fields: EventFields): boolean {
+  return parseOccurrenceItemId(id) === null && fields.recurrence === null && fields.exceptions.length === 0 && fields.attendees.length === 0;
+}
+
+/** Whether the Exchange side, at its version, is a plain single (isPlainSingle); null when not known. */
+export function exchangePlainSingle(e: ExchangeState): boolean | null {
+  if (e.plainSingle !== undefined) return e.plainSingle;
+  return e.fields ? isPlainSingle(e.id, e.fields) : null;
+}
 
 export function seriesBaseText(side: SideState): string | null {
   if (side.base !== undefined) return side.base;
@@ -87,6 +106,7 @@ export function buildPair(u: UserState, c: Candidate, s: SeveraState, e: Exchang
     severaGone: false,
     severaSeriesBase: seriesBaseText(s),
     exchangeSeriesBase: seriesBaseText(e),
+    exchangePlainSingle: exchangePlainSingle(e),
   };
 }
 
@@ -103,7 +123,7 @@ export function exchangeSide(c: Candidate): ExchangeState {
   const e = c.exchange.event;
   if (e) return { id: e.id, version: e.version, hash: contentHash(e.fields), modified: e.lastModified, uid: e.uid ?? null, fields: e.fields };
   const p = c.pair!;
-  return { id: p.exchangeId, version: p.exchangeVersion, hash: p.exchangeHash, modified: p.exchangeModified, uid: p.uid, base: p.exchangeSeriesBase ?? null };
+  return { id: p.exchangeId, version: p.exchangeVersion, hash: p.exchangeHash, modified: p.exchangeModified, uid: p.uid, base: p.exchangeSeriesBase ?? null, plainSingle: p.exchangePlainSingle ?? null };
 }
 
 export function currentFields(c: Candidate): EventFields {

@@ -48,7 +48,7 @@ async function oneByOne(u: UserState, writes: readonly EventWrite[]): Promise<Ev
   const out: EventWriteOutcome[] = [];
   for (const w of writes) {
     try {
-      const result = w.kind === 'create' ? await u.ctx.calendar.createEvent(u.mailbox, w.fields, w.syncTag) : await u.ctx.calendar.updateEvent(u.mailbox, w.id, w.version, w.fields);
+      const result = w.kind === 'create' ? await u.ctx.calendar.createEvent(u.mailbox, w.fields, w.syncTag) : await u.ctx.calendar.updateEvent(u.mailbox, w.id, w.version, w.fields, w.plainSingleAtVersion ? { plainSingleAtVersion: true } : {});
       out.push({ ok: true, result });
     } catch (error) {
       if (!(error instanceof CalendarError)) throw error;
@@ -80,7 +80,7 @@ export async function writeExchangeBatch(u: UserState, items: readonly Decided[]
       const target = exchangeUpdateTarget(c);
       const intent = updateIntentRecord(u, 'exchange', c, { writtenHash: contentHash(target.fields), writtenBase: encodeSeriesBase(seriesBaseOf(target.fields)), source: severaSide(c) });
       if (intent) intents.push(intent);
-      planned.push({ c, d, write: { kind: 'update', id: target.id, version: target.version, fields: target.fields }, intentId: intent?.id ?? null, fields: target.fields, target });
+      planned.push({ c, d, write: { kind: 'update', id: target.id, version: target.version, fields: target.fields, ...target.hint }, intentId: intent?.id ?? null, fields: target.fields, target });
     }
   }
   // Write-ahead: every intent is in the store before the first write goes out.

@@ -1,12 +1,12 @@
 import { t } from '../../common/i18n/i18n.ts';
-import { CalendarError, type WriteResult } from '../../exchange/calendar-connector.ts';
+import { CalendarError, type UpdateHint, type WriteResult } from '../../exchange/calendar-connector.ts';
 import type { EventFields, SideEvent } from '../calendar-event.ts';
 import { contentHash } from '../event-content-hash.ts';
 import { occurrenceEventAt, parseOccurrenceItemId, seriesWithOccurrence } from '../series-flattening.ts';
 import { encodeSeriesBase, keptSeveraOccurrences, seriesBaseOf } from '../series-merge.ts';
 import { describeFields, mergeIntoExchangeFields } from '../severa-activity-mapping.ts';
 import type { SeveraItem } from '../severa-snapshot.ts';
-import { buildPair, exchangeSide, severaSide, type Candidate, type ExchangeState, type SeveraState } from './candidate.ts';
+import { buildPair, exchangeSide, isPlainSingle, severaSide, type Candidate, type ExchangeState, type SeveraState } from './candidate.ts';
 import { change, dropPair, note, roleIn, stagePair, type UserState } from './user-sync-state.ts';
 import { verifyWrite } from './verify-writes.ts';
 import { announceUpdate, type CreateExchangeIntent, type JournaledItem } from './write-ahead.ts';
@@ -50,26 +50,36 @@ export function recordExchangeCreate(u: UserState, c: Candidate, fields: EventFi
   stagePair(u, buildPair(u, { ...c, pair: null, role: roleIn(u, item), origin: c.pair?.origin ?? 'severa' }, severaSide(c), e, held));
 }
 
-/** The fields an update of `c`'s Exchange item writes (Severa's, or `merged`), and where. */
-export function exchangeUpdateTarget(c: Candidate, merged?: EventFields): { fields: EventFields; id: string; version: string; uid: string | null } {
+/**
+ * The fields an update of `c`'s Exchange item writes (Severa's, or `merged`), and where. `hint`: what the sync knows of
+ * the item at `version` (UpdateHint): a plain single as read this cycle, or as the pair recorded it at that version;
+ * never a meeting with attendees, a series or an occurrence, nor an item the sync knows nothing about.
+ */
+export function exchangeUpdateTarget(c: Candidate, merged?: EventFields): { fields: EventFields; id: string; version: string; uid: string | null; hint: UpdateHint } {
   const current = c.exchange.event;
   const p = c.pair;
+  const plain = current ? isPlainSingle(current.id, current.fields) : p?.exchangePlainSingle === true && !parseOccurrenceItemId(p.exchangeId);
   return {
     fields: merged ?? mergeIntoExchangeFields(current?.fields ?? null, c.severa.item!.fields),
     id: current?.id ?? p!.exchangeId,
     version: current?.version ?? p!.exchangeVersion,
     uid: current?.uid ?? p?.uid ?? null,
+    hint: plain ? { plainSingleAtVersion: true } : {},
   };
 }
 
 /** After an update of a (non-occurrence) Exchange item: verified and recorded as Exchange stored it. */
-export function recordExchangeUpdate(u: UserState, c: Candidate, target: { fields: EventFields; id: string; uid: string | null }, written: WriteResult): SideEvent {
+export function recordExchangeUpdate(u: UserState, c: Candidate, target: { fields: EventFields; id: string; uid: string | null; hint?: UpdateHint }, written: WriteResult): SideEvent {
   const held = written.stored?.fields ?? target.fields;
   const id = written.id || target.id;
   if (written.stored) verifyWrite(u, { side: 'exchange', exchangeId: id, severaGuid: c.severa.item?.guid ?? c.pair!.severaGuid, meant: target.fields, stored: held });
   const uid = written.stored?.uid ?? target.uid;
   const after: SideEvent = { id, version: written.version, lastModified: written.lastModified, fields: held, ...(uid ? { uid } : {}) };
-  stagePair(u, buildPair(u, c, severaSide(c), { id, version: after.version, hash: contentHash(held), modified: after.lastModified, uid, fields: held }, held));
+  // Without what Exchange stored, the fields are only what was sent, and an update leaves attendees as they were: still
+  // a plain single when it was one and the update sent no recurrence; otherwise not known.
+  const stillPlain = target.hint?.plainSingleAtVersion === true && target.fields.recurrence === null && target.fields.exceptions.length === 0;
+  const plainSingle = written.stored ? undefined : stillPlain ? true : null;
+  stagePair(u, buildPair(u, c, severaSide(c), { id, version: after.version, hash: contentHash(held), modified: after.lastModified, uid, fields: held, plainSingle }, held));
   return after;
 }
 
@@ -101,7 +111,7 @@ export async function updateExchange(u: UserState, c: Candidate, reason: string,
     stagePair(u, buildPair(u, c, severaSide(c), { id, version: hash, hash, modified: written.lastModified, uid, base: null }, held));
     return { id, version: hash, lastModified: written.lastModified, fields: held, ...(uid ? { uid } : {}) };
   }
-  const written = await ctx.calendar.updateEvent(u.mailbox, id, version, fields);
+  const written = await ctx.calendar.updateEvent(u.mailbox, id, version, fields, target.hint);
   if (intentId) u.work.removeIntentIds.push(intentId);
   return recordExchangeUpdate(u, c, target, written);
 }

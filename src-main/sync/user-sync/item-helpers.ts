@@ -2,6 +2,7 @@ import type { PairRecord } from '../../store/sync-store.ts';
 import type { EventFields, SideEvent } from '../calendar-event.ts';
 import { contentHash } from '../event-content-hash.ts';
 import { addDays, localToMs } from '../zoned-time.ts';
+import { isPlainSingle } from './candidate.ts';
 
 /** Pure helpers of one user's sync: how items are recognised, placed in time, and first paired. */
 
@@ -44,6 +45,7 @@ export function exchangeOnlyPair(event: SideEvent, who: Pick<PairRecord, 'email'
     exchangeId: event.id,
     uid: event.uid ?? null,
     exchangeVersion: event.version,
+    exchangePlainSingle: isPlainSingle(event.id, event.fields),
     exchangeHash: contentHash(event.fields),
     exchangeModified: event.lastModified,
     severaVersion: '',

@@ -6,7 +6,7 @@ import { parseOccurrenceItemId } from '../series-flattening.ts';
 import { encodeSeriesBase, seriesBaseOf } from '../series-merge.ts';
 import type { SeveraItem } from '../severa-snapshot.ts';
 import { classifySide } from '../sync-decision.ts';
-import type { Candidate, ExchangeSideNow, SeveraSideNow } from './candidate.ts';
+import { isPlainSingle, type Candidate, type ExchangeSideNow, type SeveraSideNow } from './candidate.ts';
 import { exchangeNowForOccurrence } from './flatten-series.ts';
 import { exchangeOnlyPair, identityKey, itemRangeMs, RESTORED_TAG_PREFIX } from './item-helpers.ts';
 import type { ExchangeView, UserRead } from './read-sides.ts';
@@ -206,7 +206,7 @@ async function withUnrecordedWrites(u: UserState, read: UserRead, recovery: Reco
       if (!now || contentHash(now.fields) !== w.writtenHash) continue;
       pair = {
         ...pair,
-        exchangeVersion: now.version, exchangeHash: w.writtenHash, exchangeModified: now.lastModified, exchangeSeriesBase: w.writtenBase,
+        exchangeVersion: now.version, exchangeHash: w.writtenHash, exchangeModified: now.lastModified, exchangeSeriesBase: w.writtenBase, exchangePlainSingle: isPlainSingle(now.id, now.fields),
         severaVersion: w.source.version, severaHash: w.source.hash, severaModified: w.source.modified, severaSeriesBase: w.source.base,
       };
     } else {
@@ -215,7 +215,7 @@ async function withUnrecordedWrites(u: UserState, read: UserRead, recovery: Reco
       pair = {
         ...pair,
         severaVersion: now.version, severaHash: now.hash, severaModified: now.modified, severaSeriesBase: encodeSeriesBase(seriesBaseOf(now.fields)),
-        exchangeVersion: w.source.version, exchangeHash: w.source.hash, exchangeModified: w.source.modified, exchangeSeriesBase: w.source.base,
+        exchangeVersion: w.source.version, exchangeHash: w.source.hash, exchangeModified: w.source.modified, exchangeSeriesBase: w.source.base, exchangePlainSingle: null,
       };
     }
     repaired = true;

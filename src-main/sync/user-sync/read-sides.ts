@@ -87,7 +87,8 @@ async function readExchange(u: UserState, stored: StoredPairs): Promise<{ view: 
   const state = moved ? null : (u.plan.state?.exchangeSyncState ?? null);
   let changes;
   try {
-    changes = await u.ctx.calendar.syncChanges(u.mailbox, state);
+    // The ids the store pairs: a connector may take their changes as the change feed gives them (no read by id).
+    changes = await u.ctx.calendar.syncChanges(u.mailbox, state, { pairedIds: pairs.byExchangeId });
     view.full = state === null;
   } catch (err) {
     if (err instanceof CalendarError && err.code === 'mailbox-moved') {
@@ -97,7 +98,7 @@ async function readExchange(u: UserState, stored: StoredPairs): Promise<{ view: 
       // The server forgot our position: read everything again; the pairs keep what was already synced.
       note(u, t('engine.notes.syncPositionForgotten'));
     } else throw err;
-    changes = await u.ctx.calendar.syncChanges(u.mailbox, null);
+    changes = await u.ctx.calendar.syncChanges(u.mailbox, null, { pairedIds: pairs.byExchangeId });
     view.full = true;
   }
   for (const e of changes.changed) view.changed.set(e.id, e);

@@ -1,5 +1,5 @@
 import type { EventFields, RecurrenceRule, SideEvent } from '../../../src-main/sync/calendar-event.ts';
-import { CalendarError, type CalendarChanges, type CalendarConnector, type WriteResult } from '../../../src-main/exchange/calendar-connector.ts';
+import { CalendarError, type CalendarChanges, type CalendarConnector, type SyncChangesOptions, type UpdateHint, type WriteResult } from '../../../src-main/exchange/calendar-connector.ts';
 import { FaultPlan } from './fault-plan.ts';
 
 /**
@@ -40,6 +40,10 @@ export class FakeCalendar implements CalendarConnector {
   private idSeq = 0;
   calls: Record<string, number> = {};
   callsByMailbox: Record<string, number> = {};
+  /** Each updateEvent's id and hint (UpdateHint), in order. */
+  updateHints: Array<{ id: string; hint: UpdateHint | undefined }> = [];
+  /** Each syncChanges's options, in order. */
+  syncChangesOptions: Array<SyncChangesOptions | undefined> = [];
   offsetMs: number | null = 0;
   /** As Exchange Online: an organizer's meeting with attendees cannot change or go without mailing them ('would-notify'). */
   refuseNotifyingWrites = false;
@@ -179,8 +183,9 @@ export class FakeCalendar implements CalendarConnector {
 
   // ---- the connector ----------------------------------------------------------------------------------------------------
 
-  async syncChanges(mailbox: string, syncState: string | null): Promise<CalendarChanges> {
+  async syncChanges(mailbox: string, syncState: string | null, options?: SyncChangesOptions): Promise<CalendarChanges> {
     this.count('syncChanges', mailbox);
+    this.syncChangesOptions.push(options);
     this.faults.at('syncChanges', 'before', mailbox);
     const b = this.box(mailbox);
     if (syncState === null) return { changed: [...b.items.values()].filter(this.fullReadLists).map((e) => structuredClone(e)), deletedIds: [], syncState: `seq:${this.seq}` };
@@ -221,8 +226,9 @@ export class FakeCalendar implements CalendarConnector {
     return { id: e.id, version: e.version, lastModified: e.lastModified };
   }
 
-  async updateEvent(mailbox: string, id: string, version: string, f: EventFields): Promise<WriteResult> {
+  async updateEvent(mailbox: string, id: string, version: string, f: EventFields, hint?: UpdateHint): Promise<WriteResult> {
     this.count('updateEvent', mailbox);
+    this.updateHints.push({ id, hint });
     this.faults.at('updateEvent', 'before', mailbox);
     const b = this.box(mailbox);
     const e = b.items.get(id);
