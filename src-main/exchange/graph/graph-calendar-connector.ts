@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventFields, RecurrenceRule, SideEvent } from '../../sync/calendar-event.ts';
-import { CalendarError, type CalendarChanges, type CalendarConnector, type ChangeWatch, type ChangeWatchEvents, type WatchChangesOptions, type WriteResult } from '../calendar-connector.ts';
+import { CalendarError, type CalendarChanges, type CalendarConnector, type ChangeWatch, type ChangeWatchEvents, type SyncChangesOptions, type UpdateHint, type WatchChangesOptions, type WriteResult } from '../calendar-connector.ts';
 import { eventFieldsProblem } from '../ews/ews-event-validation.ts';
 import { GraphChangeWatch, type GraphWatchOptions } from './graph-change-watch.ts';
 import { GraphClient, type GraphRequest } from './graph-client.ts';
@@ -57,8 +57,30 @@ function checkId(id: string): string {
 
 type DeltaPage = { value?: GraphEvent[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
 
+/**
+ * Whether a delta item carries every property the mapping reads (delta returns what GET calendarView returns); a server
+ * that differs and sends less has its items read by id instead of taking missing properties for empty ones.
+ */
+function deltaItemComplete(e: GraphEvent): boolean {
+  const time = (t: GraphEvent['start']) => typeof t?.dateTime === 'string' && t.dateTime !== '';
+  return (
+    e.type === 'singleInstance' &&
+    typeof e.subject === 'string' &&
+    time(e.start) &&
+    time(e.end) &&
+    typeof e.isAllDay === 'boolean' &&
+    typeof e.body?.content === 'string' &&
+    'location' in e &&
+    typeof e.sensitivity === 'string' &&
+    Array.isArray(e.attendees) &&
+    typeof e.isOrganizer === 'boolean' &&
+    typeof e.lastModifiedDateTime === 'string' &&
+    versionOf(e) !== ''
+  );
+}
+
 /** What the connector remembers of an item it read, so a write right after needs no second read. */
-interface KnownItem {
+export interface KnownItem {
   version: string;
   isOrganizer: boolean;
   attendees: number;
@@ -243,7 +265,18 @@ export class GraphCalendarConnector implements CalendarConnector {
     });
   }
 
-  async syncChanges(mailbox: string, syncState: string | null): Promise<CalendarChanges> {
+  /** A changed single of a paired id as its delta item holds it; null when the item is not complete enough to map. */
+  #fromDelta(item: GraphEvent): ReadGraphEvent | null {
+    if (!deltaItemComplete(item)) return null;
+    try {
+      const read = readGraphEvent(item, { defaultTimeZone: this.#defaultTimeZone });
+      return read.type === 'singleInstance' ? read : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async syncChanges(mailbox: string, syncState: string | null, options: SyncChangesOptions = {}): Promise<CalendarChanges> {
     const smtp = checkMailbox(mailbox);
     const what = t('report.graph.steps.readingChanges');
     const previous = decodeSyncState(syncState);
@@ -256,6 +289,8 @@ export class GraphCalendarConnector implements CalendarConnector {
     const userPath = await this.#userPath(smtp);
     const index = new OccurrenceIndex(state);
     const singles = new Set<string>();
+    /** A changed single's last delta item (a page can hold one twice). */
+    const singleItems = new Map<string, GraphEvent>();
     const masters = new Set<string>();
     const removed = new Set<string>();
     let url = state
@@ -272,6 +307,7 @@ export class GraphCalendarConnector implements CalendarConnector {
         if (typeof item?.id !== 'string') continue;
         if (item['@removed']) {
           singles.delete(item.id);
+          singleItems.delete(item.id);
           removed.add(item.id);
           continue;
         }
@@ -282,7 +318,10 @@ export class GraphCalendarConnector implements CalendarConnector {
             index.add(item.id, item.seriesMasterId);
           }
         } else if (item.type === 'seriesMaster') masters.add(item.id);
-        else singles.add(item.id);
+        else {
+          singles.add(item.id);
+          singleItems.set(item.id, item);
+        }
       }
       const next = page.body?.['@odata.nextLink'];
       const done = page.body?.['@odata.deltaLink'];
@@ -303,8 +342,20 @@ export class GraphCalendarConnector implements CalendarConnector {
       if (master) masters.add(master);
       else verify.push(id);
     }
+    // A changed single the sync pairs already is taken as delta gave it: delta has everything but the sync tag, which only
+    // an unpaired item needs. The others (and any item delta gave incompletely) are read by id, with their tag.
+    const fromDelta: SideEvent[] = [];
+    const toRead: string[] = [];
+    for (const id of singles) {
+      const item = singleItems.get(id);
+      const taken = item && options.pairedIds?.has(id) ? this.#fromDelta(item) : null;
+      if (taken) {
+        this.#remember(smtp, taken);
+        fromDelta.push(taken.event);
+      } else toRead.push(id);
+    }
     const windowEndMs = Date.parse(window.windowEnd);
-    const ids = [...new Set([...singles, ...masters, ...verify])];
+    const ids = [...new Set([...toRead, ...masters, ...verify])];
     const read = await this.#readItems(smtp, userPath, ids, what, windowEndMs, index);
     // Occurrences met among the removed ids whose series the index did not know: read their series too.
     const moreMasters = [...new Set(read.occurrences.map((o) => o.seriesMasterId).filter((m): m is string => m !== null && !ids.includes(m)))];
@@ -312,7 +363,7 @@ export class GraphCalendarConnector implements CalendarConnector {
     const deleted = [...read.missing, ...more.missing];
     for (const id of deleted) index.forgetMaster(id);
     return {
-      changed: [...read.found, ...more.found],
+      changed: [...fromDelta, ...read.found, ...more.found],
       deletedIds: deleted,
       syncState: encodeSyncState(index.toState(window, deltaLink, userPath)),
     };
@@ -389,6 +440,17 @@ export class GraphCalendarConnector implements CalendarConnector {
     return { id: stored.id, version: stored.version, lastModified: stored.lastModified, stored };
   }
 
+  #createBody(fields: EventFields, syncTag: string): Record<string, unknown> {
+    const body: Record<string, unknown> = {
+      ...graphEventBody(fields, { includeRecurrence: true }),
+      // The same id on every retry of this create: Graph makes one event however often the POST arrives.
+      transactionId: randomUUID(),
+      singleValueExtendedProperties: [{ id: SYNC_TAG_PROPERTY_ID, value: syncTag }],
+    };
+    if (fields.recurrence === null) delete body.recurrence;
+    return body;
+  }
+
   async createEvent(mailbox: string, fields: EventFields, syncTag: string): Promise<WriteResult> {
     const smtp = checkMailbox(mailbox);
     const problem = eventFieldsProblem(fields);
@@ -396,13 +458,7 @@ export class GraphCalendarConnector implements CalendarConnector {
     if (typeof syncTag !== 'string' || syncTag.trim() === '') throw new CalendarError('other', 'An item the sync creates needs its sync tag.');
     const what = t('report.graph.steps.creating');
     const userPath = await this.#userPath(smtp);
-    const body = {
-      ...graphEventBody(fields, { includeRecurrence: true }),
-      // The same id on every retry of this create: Graph makes one event however often the POST arrives.
-      transactionId: randomUUID(),
-      singleValueExtendedProperties: [{ id: SYNC_TAG_PROPERTY_ID, value: syncTag }],
-    };
-    if (fields.recurrence === null) delete (body as { recurrence?: unknown }).recurrence;
+    const body = this.#createBody(fields, syncTag);
     const created = await this.#client.request<GraphEvent>({ method: 'POST', url: `${userPath}/events`, mailbox: smtp, body, what, operation: 'events/create' });
     let result = this.#writeResult(created.body, what);
     if (fields.recurrence && fields.exceptions.length > 0) {
@@ -414,7 +470,7 @@ export class GraphCalendarConnector implements CalendarConnector {
     return result;
   }
 
-  async updateEvent(mailbox: string, id: string, version: string, fields: EventFields): Promise<WriteResult> {
+  async updateEvent(mailbox: string, id: string, version: string, fields: EventFields, hint: UpdateHint = {}): Promise<WriteResult> {
     const smtp = checkMailbox(mailbox);
     checkId(id);
     if (typeof version !== 'string' || version === '') throw new CalendarError('conflict', 'The update carries no version (changeKey); re-read the item first.');
@@ -422,7 +478,11 @@ export class GraphCalendarConnector implements CalendarConnector {
     if (problem) throw new CalendarError('other', problem);
     const what = t('report.graph.steps.updating');
     const userPath = await this.#userPath(smtp);
-    const current = await this.#current(smtp, userPath, id, what);
+    // The sync knows the item was a plain single at this version: the PATCH's If-Match makes sure it still is (a stale
+    // version is a 412, 'conflict'), so it need not be read first. What this cycle read of it still counts first.
+    const current = hint.plainSingleAtVersion === true
+      ? (this.#knownIn(smtp).get(id) ?? { version, isOrganizer: false, attendees: 0, exceptions: [], recurrence: null })
+      : await this.#current(smtp, userPath, id, what);
     if (!current) throw new CalendarError('not-found', `${what} (${smtp}): the item is gone.`);
     if (current.version !== version) throw new CalendarError('conflict', `${what} (${smtp}): the item changed in Exchange since it was read.`, { serverCode: 'PreconditionFailed' });
     this.#refuseNotifying(current, smtp, what);

@@ -1,0 +1,131 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CalendarError, type EventWrite } from '../../src-main/exchange/calendar-connector.ts';
+import { GraphCalendarConnector } from '../../src-main/exchange/graph/graph-calendar-connector.ts';
+import type { EventFields } from '../../src-main/sync/calendar-event.ts';
+import { startGraphHarness, type GraphHarness } from './graph-harness.ts';
+
+/**
+ * What the Graph connector's requests cost, counted at the simulator: a changed single the sync pairs is taken from
+ * delta (no read by id), an update the engine knows is a plain single at its version is the PATCH alone, and
+ * writeEvents sends creates and such updates 20 to a $batch, each item with its own outcome.
+ */
+
+const AINO = 'aino.virtanen@contoso.example';
+const DAY = 86_400_000;
+
+let h: GraphHarness | undefined;
+afterEach(async () => {
+  if (!h) return;
+  expect(h.sim.contractViolations()).toEqual([]);
+  await h.close();
+  h = undefined;
+});
+
+function inDays(days: number, hour: number): string {
+  const d = new Date(Date.now() + days * DAY);
+  d.setUTCHours(hour, 0, 0, 0);
+  return d.toISOString();
+}
+
+function single(subject: string, days: number, over: Partial<EventFields> = {}): EventFields {
+  return { subject, start: inDays(days, 8), end: inDays(days, 9), isAllDay: false, timeZone: 'Europe/Helsinki', location: 'Room 1', body: 'Agenda', isPrivate: false, recurrence: null, exceptions: [], attendees: [], organizer: null, ...over };
+}
+
+/** Requests the product sent, and the simulator's count of a route (inside $batch too), since `from`. */
+function costs(from: { requests: number }) {
+  const c = h!.sim.counters().byRoute;
+  return { requests: h!.requests() - from.requests, gets: c['events.get'] ?? 0, updates: c['events.update'] ?? 0, creates: c['events.create'] ?? 0 };
+}
+
+function mark() {
+  h!.sim.resetCounters();
+  return { requests: h!.requests() };
+}
+
+describe('GraphCalendarConnector: changes the sync pairs come from delta', () => {
+  it('a changed single the sync pairs costs no read beyond the delta request, and reads as a read by id would (but the tag)', async () => {
+    h = await startGraphHarness();
+    const first = await h.connector.syncChanges(AINO, null);
+    const board = first.changed.find((e) => e.fields.subject === 'Board meeting preparation')!;
+    const tagged = await h.connector.createEvent(AINO, single('Sync copy', 3), 'severa-guid-9');
+    h.sim.mailbox(AINO).update(board.id, { location: 'Room 7' });
+    h.sim.mailbox(AINO).update(tagged.id, { body: 'Changed in Outlook' });
+
+    const at = mark();
+    const changes = await h.connector.syncChanges(AINO, first.syncState, { pairedIds: new Set([board.id, tagged.id]) });
+    expect(costs(at)).toMatchObject({ requests: 1, gets: 0 });
+    const byId = new Map(changes.changed.map((e) => [e.id, e]));
+    expect(byId.get(board.id)?.fields.location).toBe('Room 7');
+    expect(byId.get(tagged.id)?.fields.body).toBe('Changed in Outlook');
+    // The same item as a read by id gives it, but for the tag (only an unpaired item needs it).
+    const read = await h.connector.getEvents(AINO, [board.id, tagged.id]);
+    for (const e of read) {
+      const { syncTag: _tag, ...rest } = e;
+      expect(byId.get(e.id)).toEqual(rest);
+    }
+  });
+
+  it('an unpaired changed single is still read by id, with its sync tag', async () => {
+    h = await startGraphHarness();
+    const first = await h.connector.syncChanges(AINO, null);
+    const board = first.changed.find((e) => e.fields.subject === 'Board meeting preparation')!;
+    const tagged = await h.connector.createEvent(AINO, single('Sync copy', 3), 'severa-guid-9');
+    h.sim.mailbox(AINO).update(tagged.id, { body: 'Changed in Outlook' });
+    h.sim.mailbox(AINO).update(board.id, { location: 'Room 7' });
+
+    const at = mark();
+    const changes = await h.connector.syncChanges(AINO, first.syncState, { pairedIds: new Set([board.id]) });
+    expect(costs(at)).toMatchObject({ requests: 2, gets: 1 });
+    expect(changes.changed.find((e) => e.id === tagged.id)).toMatchObject({ syncTag: 'severa-guid-9', fields: { body: 'Changed in Outlook' } });
+    expect(changes.changed.find((e) => e.id === board.id)?.fields.location).toBe('Room 7');
+  });
+
+  it('a paired id listed twice in a delta page is taken once, from delta; one deleted in Outlook is deleted', async () => {
+    h = await startGraphHarness();
+    const first = await h.connector.syncChanges(AINO, null);
+    const board = first.changed.find((e) => e.fields.subject === 'Board meeting preparation')!;
+    const dentist = first.changed.find((e) => e.fields.subject === 'Dentist')!;
+    h.sim.setFaults({ seed: 3, deltaDuplicateRate: 1 });
+    h.sim.mailbox(AINO).update(board.id, { location: 'Room 7' });
+    h.sim.mailbox(AINO).delete(dentist.id);
+    const at = mark();
+    const changes = await h.connector.syncChanges(AINO, first.syncState, { pairedIds: new Set([board.id, dentist.id]) });
+    // Only the removed id is looked up (a removal may be a move out of the window); the changed one is not read.
+    expect(costs(at).gets).toBe(1);
+    expect(changes.changed.map((e) => [e.id, e.fields.location])).toEqual([[board.id, 'Room 7']]);
+    expect(changes.deletedIds).toEqual([dentist.id]);
+  });
+});
+
+describe('GraphCalendarConnector: updates the engine knows are plain singles', () => {
+  it('cost exactly the PATCH; a stale version is still a conflict and writes nothing', async () => {
+    h = await startGraphHarness();
+    const written = await h.connector.createEvent(AINO, single('Planning', 2), 'severa-guid-2');
+    h.sim.mailbox(AINO).update(written.id, { body: 'Changed in Outlook meanwhile' });
+    const now = h.sim.mailbox(AINO).get(written.id)!;
+    // Another run's connector: it has read nothing of the item.
+    const other = new GraphCalendarConnector({ client: h.connection.client, window: { startDate: h.settings.enrollments[0].syncStartDate, daysAhead: h.settings.windowDaysAhead }, defaultTimeZone: 'Europe/Helsinki' });
+    await other.resolveMailbox(AINO);
+
+    let at = mark();
+    const stale = await other.updateEvent(AINO, written.id, written.version, single('Planning (stale)', 2), { plainSingleAtVersion: true }).catch((e: unknown) => e);
+    expect(stale).toBeInstanceOf(CalendarError);
+    expect((stale as CalendarError).code).toBe('conflict');
+    expect(costs(at)).toMatchObject({ requests: 1, gets: 0 });
+    expect(h.sim.mailbox(AINO).get(written.id)).toMatchObject({ subject: 'Planning', body: now.body });
+
+    const [current] = await h.connector.getEvents(AINO, [written.id]);
+    at = mark();
+    const updated = await other.updateEvent(AINO, written.id, current.version, single('Planning (new)', 2), { plainSingleAtVersion: true });
+    expect(costs(at)).toMatchObject({ requests: 1, updates: 1, gets: 0 });
+    expect(h.sim.mailbox(AINO).get(written.id)?.subject).toBe('Planning (new)');
+    expect(updated.stored?.fields.subject).toBe('Planning (new)');
+
+    // Without the hint the item is read first, as before.
+    const third = new GraphCalendarConnector({ client: h.connection.client, window: { startDate: h.settings.enrollments[0].syncStartDate, daysAhead: h.settings.windowDaysAhead }, defaultTimeZone: 'Europe/Helsinki' });
+    await third.resolveMailbox(AINO);
+    at = mark();
+    await third.updateEvent(AINO, written.id, updated.version, single('Planning (again)', 2));
+    expect(costs(at)).toMatchObject({ requests: 2, updates: 1, gets: 1 });
+  });
+});
