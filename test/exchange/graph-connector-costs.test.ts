@@ -129,3 +129,64 @@ describe('GraphCalendarConnector: updates the engine knows are plain singles', (
     expect(costs(at)).toMatchObject({ requests: 2, updates: 1, gets: 1 });
   });
 });
+
+describe('GraphCalendarConnector: writeEvents in $batch', () => {
+  it('25 creates cost 2 $batch requests and give 25 results with ids, each stored with its tag', async () => {
+    h = await startGraphHarness();
+    await h.connector.resolveMailbox(AINO);
+    const writes: EventWrite[] = Array.from({ length: 25 }, (_, i) => ({ kind: 'create', fields: single(`Batch ${i}`, 1 + (i % 5)), syncTag: `severa-batch-${i}` }));
+    const at = mark();
+    const outcomes = await h.connector.writeEvents(AINO, writes);
+    expect(costs(at)).toMatchObject({ requests: 2, creates: 25 });
+    expect(h.sim.counters().throttled).toBe(0);
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    const results = outcomes.map((o) => (o.ok ? o.result : null)!);
+    expect(new Set(results.map((r) => r.id)).size).toBe(25);
+    expect(results.map((r) => r.stored?.fields.subject)).toEqual(writes.map((w) => w.fields.subject));
+    const read = await h.connector.getEvents(AINO, results.map((r) => r.id));
+    expect(read.map((e) => [e.fields.subject, e.syncTag, e.version])).toEqual(results.map((r, i) => [`Batch ${i}`, `severa-batch-${i}`, r.version]));
+    expect(h.sim.mailSent()).toEqual([]);
+  });
+
+  it('plain-single updates go 20 to a $batch; a stale one is its own conflict, the others land; a create answered 503 once is sent again and made once', async () => {
+    h = await startGraphHarness();
+    const created = await h.connector.writeEvents(AINO, Array.from({ length: 6 }, (_, i) => ({ kind: 'create', fields: single(`Item ${i}`, 2), syncTag: `severa-item-${i}` }) as EventWrite));
+    const items = created.map((o) => (o.ok ? o.result : null)!);
+    h.sim.mailbox(AINO).update(items[2].id, { body: 'Changed in Outlook meanwhile' });
+    const other = new GraphCalendarConnector({ client: h.connection.client, window: { startDate: h.settings.enrollments[0].syncStartDate, daysAhead: h.settings.windowDaysAhead }, defaultTimeZone: 'Europe/Helsinki' });
+    await other.resolveMailbox(AINO);
+    h.sim.setFaults({ forceNext: { kind: 'http503', count: 1 }, onlyRoutes: ['events.create'], retryAfterSeconds: 0 });
+    const writes: EventWrite[] = [
+      ...items.map((r, i): EventWrite => ({ kind: 'update', id: r.id, version: r.version, fields: single(`Item ${i} (new)`, 2), plainSingleAtVersion: true })),
+      { kind: 'create', fields: single('Made once', 3), syncTag: 'severa-once' },
+    ];
+    const at = mark();
+    const outcomes = await other.writeEvents(AINO, writes);
+    expect(outcomes.map((o) => (o.ok ? 'ok' : o.error.code))).toEqual(['ok', 'ok', 'conflict', 'ok', 'ok', 'ok', 'ok']);
+    expect(costs(at).gets).toBe(0);
+    // One $batch in four dependsOn chains; the stale update's chain went on with 424 (the create behind it), which is
+    // sent again (answered 503 once, then made): three requests, no read.
+    expect(costs(at).requests).toBe(3);
+    expect(h.sim.faultsInjected().http503).toBe(1);
+    const calendar = h.sim.mailbox(AINO);
+    expect(calendar.get(items[2].id)).toMatchObject({ subject: 'Item 2', body: 'Changed in Outlook meanwhile' });
+    for (const i of [0, 1, 3, 4, 5]) expect(calendar.get(items[i].id)?.subject).toBe(`Item ${i} (new)`);
+    expect(calendar.list().filter((e) => e.subject === 'Made once')).toHaveLength(1);
+    const made = outcomes[6].ok ? outcomes[6].result : null;
+    expect(made?.id).toBe(calendar.list().find((e) => e.subject === 'Made once')?.id);
+  });
+
+  it('an update without the hint, or of a meeting with attendees, takes the one-by-one path (read first; would-notify)', async () => {
+    h = await startGraphHarness();
+    const { changed } = await h.connector.syncChanges(AINO, null);
+    const kickoff = changed.find((e) => e.fields.subject === 'Fabrikam kickoff')!;
+    const made = await h.connector.createEvent(AINO, single('Plain', 2), 'severa-plain');
+    const outcomes = await h.connector.writeEvents(AINO, [
+      { kind: 'update', id: kickoff.id, version: kickoff.version, fields: { ...kickoff.fields, subject: 'Renamed in Severa' }, plainSingleAtVersion: true },
+      { kind: 'update', id: made.id, version: made.version, fields: single('Plain (new)', 2) },
+    ]);
+    expect(outcomes.map((o) => (o.ok ? 'ok' : o.error.code))).toEqual(['would-notify', 'ok']);
+    expect(h.sim.mailbox(AINO).get(kickoff.id)?.subject).toBe('Fabrikam kickoff');
+    expect(h.sim.mailSent().filter((m) => m.via === 'graph')).toEqual([]);
+  });
+});

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EventFields, RecurrenceRule, SideEvent } from '../../sync/calendar-event.ts';
-import { CalendarError, type CalendarChanges, type CalendarConnector, type ChangeWatch, type ChangeWatchEvents, type SyncChangesOptions, type UpdateHint, type WatchChangesOptions, type WriteResult } from '../calendar-connector.ts';
+import { CalendarError, type CalendarChanges, type CalendarConnector, type ChangeWatch, type ChangeWatchEvents, type EventWrite, type EventWriteOutcome, type SyncChangesOptions, type UpdateHint, type WatchChangesOptions, type WriteResult } from '../calendar-connector.ts';
 import { eventFieldsProblem } from '../ews/ews-event-validation.ts';
+import { writeInBatches } from './graph-batched-writes.ts';
 import { GraphChangeWatch, type GraphWatchOptions } from './graph-change-watch.ts';
 import { GraphClient, type GraphRequest } from './graph-client.ts';
 import { graphErrorOf } from './graph-errors.ts';
@@ -516,6 +517,24 @@ export class GraphCalendarConnector implements CalendarConnector {
     }
     this.#knownIn(smtp).set(id, { ...current, version: result.version, exceptions: fields.exceptions, recurrence: fields.recurrence });
     return result;
+  }
+
+  /** Creates and plain-single updates in $batch calls of 20, the rest one by one (graph-batched-writes.ts). */
+  async writeEvents(mailbox: string, writes: readonly EventWrite[]): Promise<EventWriteOutcome[]> {
+    const smtp = checkMailbox(mailbox);
+    const userPath = await this.#userPath(smtp);
+    return writeInBatches(
+      {
+        client: this.#client,
+        smtp,
+        userPath,
+        known: this.#knownIn(smtp),
+        createBody: (fields, syncTag) => this.#createBody(fields, syncTag),
+        writeResult: (e, what) => this.#writeResult(e, what),
+        one: (w) => (w.kind === 'create' ? this.createEvent(smtp, w.fields, w.syncTag) : this.updateEvent(smtp, w.id, w.version, w.fields, { plainSingleAtVersion: w.plainSingleAtVersion })),
+      },
+      writes,
+    );
   }
 
   async deleteEvent(mailbox: string, id: string): Promise<void> {

@@ -270,8 +270,50 @@ export class GraphClient {
     return results as GraphResponse[];
   }
 
-  /** One $batch call; every answer comes back (error statuses included). */
-  async #batchCall(chunk: readonly GraphRequest[]): Promise<GraphResponse[]> {
+  /**
+   * Requests to one mailbox (writes) in $batch calls of 20, each call's requests in at most `perMailboxConcurrency`
+   * `dependsOn` chains: Graph runs a batch's independent requests side by side, a chain one after the other, so the
+   * mailbox never has more at once than it allows. Answered in the order given. Throttled answers (429/503/504) are sent
+   * again after their wait, as `batch` does (a create sent again carries the same body, so the same transactionId); a
+   * request that did not run because the one before it in its chain failed (424) is sent again at once. Other statuses
+   * are returned for the caller to judge.
+   */
+  async batchInChains(requests: readonly GraphRequest[]): Promise<GraphResponse[]> {
+    const results: Array<GraphResponse | undefined> = new Array(requests.length);
+    let pending = requests.map((_, i) => i);
+    let throttledRounds = 0;
+    for (let round = 0; pending.length > 0; round++) {
+      // Each round gives at least each chain's first request its answer or a throttled try: this bound is never met.
+      if (round > requests.length + this.#o.maxRetries) throw new CalendarError('bad-response', `${requests[0].what}: Microsoft Graph's $batch answers never settle.`);
+      const retry: number[] = [];
+      let wait = -1;
+      for (let start = 0; start < pending.length; start += MAX_BATCH) {
+        const chunk = pending.slice(start, start + MAX_BATCH);
+        const answers = await this.#batchCall(chunk.map((index) => requests[index]), this.#o.perMailboxConcurrency);
+        chunk.forEach((index, k) => {
+          const answer = answers[k];
+          if (answer.status === 424) retry.push(index);
+          else if (RETRY_STATUSES.has(answer.status) && throttledRounds < this.#o.maxRetries) {
+            retry.push(index);
+            wait = Math.max(wait, retryAfterMs(answer.headers) ?? this.#backoff(throttledRounds));
+          } else results[index] = answer;
+        });
+      }
+      if (wait >= 0) {
+        if (wait > this.#o.maxRetryWaitMs) {
+          const first = requests[retry[0]];
+          throw new CalendarError('throttled', `${first.what}: Microsoft Graph asked to wait ${Math.round(wait / 1000)} s.`, { retryAfterMs: wait, serverCode: 'HTTP 429' });
+        }
+        throttledRounds++;
+        await this.#o.sleep(wait);
+      }
+      pending = retry;
+    }
+    return results as GraphResponse[];
+  }
+
+  /** One $batch call; every answer comes back (error statuses included). `chains`: requests in that many dependsOn chains. */
+  async #batchCall(chunk: readonly GraphRequest[], chains?: number): Promise<GraphResponse[]> {
     if (chunk.length === 1 && chunk[0].url.startsWith('http') && this.relativeUrl(chunk[0].url) === null) {
       return [await this.request({ ...chunk[0], accept: [...(chunk[0].accept ?? []), ...range(400, 600)] })];
     }
@@ -285,6 +327,7 @@ export class GraphClient {
           url,
           headers: { Prefer: PREFER, ...(r.body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...(r.headers ?? {}) },
           ...(r.body !== undefined ? { body: r.body } : {}),
+          ...(chains && i >= chains ? { dependsOn: [String(i - chains + 1)] } : {}),
         };
       }),
     };
