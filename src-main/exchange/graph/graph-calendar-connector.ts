@@ -14,11 +14,15 @@ import { t } from '../../common/i18n/i18n.ts';
 /**
  * Exchange Online through Microsoft Graph, app-only, behind the same CalendarConnector as EWS.
  *
- * Changes come from `calendarView/delta` over the sync window (a no-change cycle is one request per mailbox); changed
- * items are then read in $batch calls of 20, with the sync tag (the same MAPI named property EWS writes), series as their
- * master plus exceptions. Writes never carry attendees, and an organizer's meeting that has attendees is never changed
- * or deleted (Graph would mail them: there is no SendToNone); those throw 'would-notify'. Creates carry a transactionId
- * (a retried POST is not a second event), updates and deletes an If-Match (a stale version is a 'conflict').
+ * Changes come from `calendarView/delta` over the sync window (a no-change cycle is one request per mailbox). A changed
+ * single the sync already pairs (SyncChangesOptions.pairedIds) is taken as delta gave it: delta has every property but
+ * the sync tag, which only an unpaired item needs. Other changed items are read in $batch calls, with the sync tag (the
+ * same MAPI named property EWS writes), series as their master plus exceptions. Writes never carry attendees, and an
+ * organizer's meeting that has attendees is never changed or deleted (Graph would mail them: there is no SendToNone);
+ * those throw 'would-notify', which is why an update reads the item first, unless this cycle read it already or the
+ * engine knows it was a plain single at the version written (UpdateHint). Creates carry a transactionId (a retried
+ * POST is not a second event), updates and deletes an If-Match (a stale version is a 'conflict'). writeEvents sends
+ * creates and plain-single updates 20 to a $batch (graph-batched-writes.ts).
  */
 
 export interface SyncWindow {
