@@ -5,7 +5,11 @@ import {
   type CalendarConnector,
   type ChangeWatch,
   type ChangeWatchEvents,
+  type EventWrite,
+  type EventWriteOutcome,
   type MailboxLocation,
+  type SyncChangesOptions,
+  type UpdateHint,
   type WatchMode,
   type WatchPositions,
   type WriteResult,
@@ -42,12 +46,17 @@ export class RoutedCalendarConnector implements CalendarConnector {
   /** Where each mailbox was found (or decided) in this process. */
   readonly #where = new Map<string, ExchangeConnection>();
   #last: ExchangeConnection;
+  /** Batched writes where the mailbox lives: there when every connection has them (the engine writes one by one else). */
+  readonly writeEvents?: (mailbox: string, writes: readonly EventWrite[]) => Promise<EventWriteOutcome[]>;
 
   constructor(options: RoutedConnectorOptions) {
     if (options.connections.length === 0) throw new CalendarError('config', 'No Exchange connection is configured.');
     this.#connections = options.connections;
     this.#overrides = new Map(Object.entries(options.overrides ?? {}).map(([k, v]) => [k.trim().toLowerCase(), v]));
     this.#last = options.connections[0];
+    if (options.connections.every((c) => typeof c.connector.writeEvents === 'function')) {
+      this.writeEvents = (mailbox, writes) => this.#call(mailbox, (c) => c.writeEvents!(mailbox, writes));
+    }
   }
 
   get connections(): readonly ExchangeConnection[] {
@@ -142,8 +151,8 @@ export class RoutedCalendarConnector implements CalendarConnector {
     }
   }
 
-  syncChanges(mailbox: string, syncState: string | null): Promise<CalendarChanges> {
-    return this.#call(mailbox, (c) => c.syncChanges(mailbox, syncState));
+  syncChanges(mailbox: string, syncState: string | null, options?: SyncChangesOptions): Promise<CalendarChanges> {
+    return this.#call(mailbox, (c) => c.syncChanges(mailbox, syncState, options));
   }
 
   getEvents(mailbox: string, ids: string[]): Promise<SideEvent[]> {
@@ -158,8 +167,8 @@ export class RoutedCalendarConnector implements CalendarConnector {
     return this.#call(mailbox, (c) => c.createEvent(mailbox, fields, syncTag));
   }
 
-  updateEvent(mailbox: string, id: string, version: string, fields: EventFields): Promise<WriteResult> {
-    return this.#call(mailbox, (c) => c.updateEvent(mailbox, id, version, fields));
+  updateEvent(mailbox: string, id: string, version: string, fields: EventFields, hint?: UpdateHint): Promise<WriteResult> {
+    return this.#call(mailbox, (c) => c.updateEvent(mailbox, id, version, fields, hint));
   }
 
   deleteEvent(mailbox: string, id: string): Promise<void> {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fields } from './fakes/fake-calendar.ts';
+import type { EventWrite } from '../../src-main/exchange/calendar-connector.ts';
+import { RoutedCalendarConnector } from '../../src-main/exchange/routed-calendar-connector.ts';
+import { fields, FakeCalendar } from './fakes/fake-calendar.ts';
 import { AINO, at, MIKKO, TYPE, World } from './fakes/demo-world.ts';
 
 /**
@@ -66,5 +68,31 @@ describe('engine: what it tells the connector it knows', () => {
     await w.cycle();
     const after = new Map(w.calendar.updateHints.map((h) => [h.id, h.hint?.plainSingleAtVersion === true]));
     expect(after).toEqual(new Map([[meeting.exchangeId, false], [planning.exchangeId, true]]));
+  });
+
+  it("the routing connector (the product's) passes both on, and offers writeEvents where every connection has it", async () => {
+    const w = new World({ enrol: [AINO] });
+    w.connector = new RoutedCalendarConnector({ connections: [{ location: 'ews:https://mail.contoso.example/ews/exchange.asmx', connector: w.calendar }] });
+    expect(w.connector!.writeEvents).toBeUndefined();
+    const activity = w.severa.userCreate({ name: 'Planning', startDateTime: at(1, '09:00'), endDateTime: at(1, '10:00'), activityType: { guid: TYPE.meeting }, ownerUser: { guid: AINO.guid } });
+    await w.cycle();
+    await w.cycle();
+    const [item] = w.calendar.bySubject(AINO.email, 'Planning');
+    expect(w.calendar.syncChangesOptions.at(-1)?.pairedIds?.has(item.id)).toBe(true);
+    w.tick();
+    w.severa.userUpdate(activity.guid!, { location: 'Room 2' });
+    await w.cycle();
+    expect(hints(w)).toEqual([true]);
+
+    const batched: EventWrite[][] = [];
+    const online = Object.assign(new FakeCalendar({ mailboxes: [{ primary: AINO.email }], now: () => new Date() }), {
+      writeEvents: async (_mailbox: string, writes: readonly EventWrite[]) => {
+        batched.push([...writes]);
+        return [];
+      },
+    });
+    const routed = new RoutedCalendarConnector({ connections: [{ location: 'graph:contoso', connector: online }] });
+    await routed.writeEvents!(AINO.email, [{ kind: 'create', fields: fields({ subject: 'X', start: at(1, '09:00'), end: at(1, '10:00') }), syncTag: 'g' }]);
+    expect(batched).toHaveLength(1);
   });
 });
