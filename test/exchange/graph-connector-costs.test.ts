@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CalendarError, type EventWrite } from '../../src-main/exchange/calendar-connector.ts';
 import { GraphCalendarConnector } from '../../src-main/exchange/graph/graph-calendar-connector.ts';
+import { GraphClient } from '../../src-main/exchange/graph/graph-client.ts';
+import type { Transport } from '../../src-main/net/http-transport.ts';
 import type { EventFields } from '../../src-main/sync/calendar-event.ts';
 import { startGraphHarness, type GraphHarness } from './graph-harness.ts';
 
@@ -94,6 +96,29 @@ describe('GraphCalendarConnector: changes the sync pairs come from delta', () =>
     expect(costs(at).gets).toBe(1);
     expect(changes.changed.map((e) => [e.id, e.fields.location])).toEqual([[board.id, 'Room 7']]);
     expect(changes.deletedIds).toEqual([dentist.id]);
+  });
+});
+
+describe('GraphCalendarConnector: a server whose delta items lack properties', () => {
+  it('a paired changed single whose delta item lacks its subject is read by id, never taken as having none', async () => {
+    h = await startGraphHarness();
+    const first = await h.connector.syncChanges(AINO, null);
+    const board = first.changed.find((e) => e.fields.subject === 'Board meeting preparation')!;
+    // The same Graph, seen through a transport that drops `subject` from delta items (a server that differs).
+    const transport: Transport = async (req) => {
+      const res = await h!.connection.transport(req);
+      if (!/\/calendarView\/delta/i.test(req.url.pathname) || res.status !== 200) return res;
+      const page = JSON.parse(res.body.toString('utf8')) as { value?: Array<Record<string, unknown>> };
+      for (const item of page.value ?? []) delete item.subject;
+      return { ...res, body: Buffer.from(JSON.stringify(page)) };
+    };
+    const client = new GraphClient({ graphHost: h.connection.online.graphUrl, tokens: h.connection.signIn, transport });
+    const differing = new GraphCalendarConnector({ client, window: { startDate: h.settings.enrollments[0].syncStartDate, daysAhead: h.settings.windowDaysAhead }, defaultTimeZone: 'Europe/Helsinki' });
+    h.sim.mailbox(AINO).update(board.id, { location: 'Room 7' });
+    h.sim.resetCounters();
+    const changes = await differing.syncChanges(AINO, first.syncState, { pairedIds: new Set([board.id]) });
+    expect(h.sim.counters().byRoute['events.get']).toBe(1);
+    expect(changes.changed.map((e) => [e.fields.subject, e.fields.location])).toEqual([['Board meeting preparation', 'Room 7']]);
   });
 });
 
