@@ -9,7 +9,7 @@ import { formatSoakResult, runSoak } from './soak-harness.ts';
  * Live cycles must have run, so a run in which real time did nothing cannot pass. On on-premises
  * Exchange (streaming notifications). Real time makes the order of cycles depend on timing, so the same seed does not
  * replay the same run. Windows of 10 s leave room for live cycles after the watch's first scheduled cycle on a busy
- * machine (each counted from the report of the watch's first scheduled cycle, however long that took), and kills are
+ * machine (each counted from the watch's first report, however long its first cycle took), and kills are
  * planned in most windows, so the guards below (real time ran, a kill struck) hold whatever the timing;
  * `npm run soak -- --real-time` runs longer ones. It runs alone at the end of `npm test` (scripts/run-tests.sh, with
  * SCS_SOAK_REAL_TIME=1), not beside the other files, whose load would starve its timed windows.

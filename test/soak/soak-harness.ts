@@ -24,7 +24,10 @@ export interface SoakOptions {
    * cycles are tallied one by one. The settle cycles at the end stay `sync --once`.
    */
   realTime?: {
-    /** How long each window runs after the watch's first scheduled cycle reported (however long that one took). */
+    /**
+     * How long each window runs after the watch's first cycle reported (however long that one took; a watch whose
+     * scheduled cycle is not due yet starts with a live one), or three times that if no cycle reports.
+     */
     windowMs: number;
   };
   /**

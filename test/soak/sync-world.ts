@@ -247,8 +247,8 @@ export interface RunCycleOptions {
   stopAfterMs?: number;
   /**
    * With stopAfterMs: count it from the first whole line the command prints (`sync --watch --json`: the report of its
-   * first scheduled cycle) instead of from the start, so a slow first cycle on a loaded machine does not eat the time
-   * meant for what follows it. A command that prints nothing is stopped by timeoutMs.
+   * first cycle, scheduled or live) instead of from the start, so a slow first cycle on a loaded machine does not eat
+   * the time meant for what follows it. A command that prints no line within three times stopAfterMs is stopped then.
    */
   stopAfterFirstLine?: boolean;
 }
@@ -430,9 +430,17 @@ export async function startSyncWorld(opts: WorldOptions): Promise<SyncWorld> {
       kill();
     }, run.timeoutMs ?? 180_000);
     if (!run.stopAfterFirstLine) startStopTimer();
+    // Nothing printed for long (a watch whose first scheduled cycle is not due yet and saw no change): stopped anyway.
+    const silentTimer =
+      run.stopAfterFirstLine && run.stopAfterMs !== undefined
+        ? setTimeout(() => {
+            if (!stopTimer && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          }, 3 * run.stopAfterMs)
+        : null;
     const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     clearTimeout(timer);
     if (stopTimer) clearTimeout(stopTimer);
+    if (silentTimer) clearTimeout(silentTimer);
     control.hooks = {};
     running = false;
     let report: CycleReport | null = null;
