@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CalendarError } from '../../src-main/exchange/calendar-connector.ts';
 import { fields } from './fakes/fake-calendar.ts';
-import { AINO, at, MIKKO, TYPE, World } from './fakes/demo-world.ts';
+import { AINO, at, MIKKO, SARA, TYPE, World } from './fakes/demo-world.ts';
 
 /**
  * Copies of one Severa activity in several enrolled calendars: a meeting's copies linked by its UID, an activity created
@@ -283,5 +283,41 @@ describe('engine: a participant removed in Severa', () => {
     expect(w.severa.byName('Retro')).toHaveLength(1);
     expect([AINO.email, MIKKO.email].map((m) => w.store.pairsForUser(m).map((p) => p.severaGuid))).toEqual([[activity.guid], [activity.guid]]);
     expect([AINO.email, MIKKO.email].map((m) => w.calendar.items(m).length)).toEqual([1, 1]);
+  });
+
+  it("an organizer who deleted his meeting's activity in Severa before any sync of his paired the meeting, and moved it in Outlook: his sync links the meeting to the activity an attendee's live cycle made anew, though another attendee's pair still names the deleted one (K23 of the real-time soak)", async () => {
+    const w = new World({ enrol: [AINO, MIKKO, SARA] });
+    const emails = [AINO.email, MIKKO.email, SARA.email];
+    const mailboxes = [AINO.email, MIKKO.email, SARA.primary];
+    const live = async (email: string) => w.cycle({ users: [{ email, syncStartDate: '2026-03-01' }], live: true, reconcile: false, enrolledElsewhere: emails.filter((e) => e !== email) });
+    await w.cycle();
+    // Mikko invites Aino and Sara in Outlook; live cycles of Sara and Aino make and pair the activity (his: he
+    // organizes it); no sync of Mikko's runs yet.
+    w.calendar.userMeeting(MIKKO.email, [AINO.email, SARA.primary], fields({ subject: 'Planning', start: at(4, '12:00'), end: at(4, '13:00') }));
+    await live(SARA.email);
+    await live(AINO.email);
+    const [first] = w.severa.byName('Planning');
+    expect(first.ownerUser?.guid).toBe(MIKKO.guid);
+    // Mikko deletes the activity in Severa and moves the meeting in Outlook: every copy gets the move.
+    w.tick();
+    w.severa.userDelete(first.guid!);
+    w.tick();
+    for (const m of mailboxes) for (const e of w.calendar.bySubject(m, 'Planning')) w.calendar.userUpdate(m, e.id, { start: at(5, '12:00'), end: at(5, '13:00') });
+    // Aino's live cycle: the change beats the deletion, the activity is made anew. Sara's pair still names the old one.
+    await live(AINO.email);
+    const [again] = w.severa.byName('Planning');
+    expect(again.guid).not.toBe(first.guid);
+    // Mikko renames the meeting in Outlook (so no activity looks the same), then his live cycle runs: before, the UID
+    // led to the deleted activity (Sara's pair names it) and his meeting became a second activity.
+    w.tick();
+    for (const m of mailboxes) for (const e of w.calendar.bySubject(m, 'Planning')) w.calendar.userUpdate(m, e.id, { subject: 'Planning r2' });
+    await live(MIKKO.email);
+    const planning = () => w.severa.all().filter((a) => a.name?.startsWith('Planning'));
+    expect(planning().map((a) => a.guid)).toEqual([again.guid]);
+    await w.cycle();
+    await w.cycle();
+    expect(planning().map((a) => [a.guid, a.name])).toEqual([[again.guid, 'Planning r2']]);
+    expect(emails.map((m) => w.store.pairsForUser(m).map((p) => p.severaGuid))).toEqual([[again.guid], [again.guid], [again.guid]]);
+    expect(mailboxes.map((m) => w.calendar.items(m).length)).toEqual([1, 1, 1]);
   });
 });

@@ -107,9 +107,11 @@ export async function matchCandidates(u: UserState, read: UserRead, recovery: Re
     const uidGuid = event.uid ? guidForUid(u, event.uid) : undefined;
     if (uidGuid?.startsWith('dry-run:')) continue; // a dry run's planned activity: nothing more to plan for this copy
     if (uidGuid && !consumedSevera.has(uidGuid)) {
-      const item = severaView.items.get(uidGuid) ?? (await ctx.snapshot.fetchItem(uidGuid));
+      // The activity the UID names first may be gone (deleted in Severa; a pair not yet told so still names it) while
+      // another attendee's sync made the meeting's activity anew: that one, never a new one (K23 of the real-time soak).
+      const item = (severaView.items.get(uidGuid) ?? (await ctx.snapshot.fetchItem(uidGuid))) ?? (await anotherActivityOfMeeting(u, event.uid!, uidGuid, consumedSevera));
       if (item) {
-        consumedSevera.add(uidGuid);
+        consumedSevera.add(item.guid);
         out.push({ pair: null, severa: { state: 'changed', item }, exchange, role: roleIn(u, item), origin: 'exchange', linkedByUid: true });
         continue;
       }
@@ -365,6 +367,25 @@ function guidForUid(u: UserState, uid: string): string | undefined {
   if (others) return others.severaGuid;
   if (holding.length > 0) return undefined;
   return u.ctx.store.activityOfMeeting(uid) ?? undefined;
+}
+
+/**
+ * The meeting's activity when the one guidForUid names is gone: another the meeting is known by (this cycle's index,
+ * other users' pairs, the store's memory of the UID), the first that still exists and is not taken.
+ */
+async function anotherActivityOfMeeting(u: UserState, uid: string, gone: string, taken: ReadonlySet<string>): Promise<SeveraItem | null> {
+  const guids = new Set<string>();
+  const inCycle = u.ctx.uidIndex.get(uid);
+  if (inCycle) guids.add(inCycle);
+  for (const p of u.ctx.store.pairsByUid(uid)) if (p.email !== u.plan.email && !p.severaGone) guids.add(p.severaGuid);
+  const remembered = u.ctx.store.activityOfMeeting(uid);
+  if (remembered) guids.add(remembered);
+  for (const guid of guids) {
+    if (guid === gone || taken.has(guid) || guid.startsWith('dry-run:') || u.ctx.snapshot.deletedGuids.has(guid)) continue;
+    const item = await u.ctx.snapshot.fetchItem(guid);
+    if (item) return item;
+  }
+  return null;
 }
 
 function syntheticPair(u: UserState, event: SideEvent, severaGuid: string): PairRecord {
