@@ -3,8 +3,7 @@ import { CalendarError, type EventWrite } from '../../src-main/exchange/calendar
 import { GraphCalendarConnector } from '../../src-main/exchange/graph/graph-calendar-connector.ts';
 import { GraphClient } from '../../src-main/exchange/graph/graph-client.ts';
 import type { Transport } from '../../src-main/net/http-transport.ts';
-import type { EventFields } from '../../src-main/sync/calendar-event.ts';
-import { startGraphHarness, type GraphHarness } from './graph-harness.ts';
+import { singleEntry, startGraphHarness, type GraphHarness } from './graph-harness.ts';
 
 /**
  * What the Graph connector's requests cost, counted at the simulator: a changed single the sync pairs is taken from
@@ -13,7 +12,6 @@ import { startGraphHarness, type GraphHarness } from './graph-harness.ts';
  */
 
 const AINO = 'aino.virtanen@contoso.example';
-const DAY = 86_400_000;
 
 let h: GraphHarness | undefined;
 afterEach(async () => {
@@ -23,15 +21,7 @@ afterEach(async () => {
   h = undefined;
 });
 
-function inDays(days: number, hour: number): string {
-  const d = new Date(Date.now() + days * DAY);
-  d.setUTCHours(hour, 0, 0, 0);
-  return d.toISOString();
-}
-
-function single(subject: string, days: number, over: Partial<EventFields> = {}): EventFields {
-  return { subject, start: inDays(days, 8), end: inDays(days, 9), isAllDay: false, timeZone: 'Europe/Helsinki', location: 'Room 1', body: 'Agenda', isPrivate: false, recurrence: null, exceptions: [], attendees: [], organizer: null, ...over };
-}
+const single = singleEntry;
 
 /** Requests the product sent, and the simulator's count of a route (inside $batch too), since `from`. */
 function costs(from: { requests: number }) {

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CalendarError } from '../../src-main/exchange/calendar-connector.ts';
-import type { EventFields } from '../../src-main/sync/calendar-event.ts';
-import { startGraphHarness, type GraphHarness } from './graph-harness.ts';
+import { inDays, singleEntry, startGraphHarness, type GraphHarness } from './graph-harness.ts';
 
 /**
  * The product's Graph connector against the Graph simulator over HTTPS: change detection by calendarView/delta, series
@@ -20,29 +19,7 @@ afterEach(async () => {
   h = undefined;
 });
 
-function inDays(days: number, hour: number): string {
-  const d = new Date(Date.now() + days * DAY);
-  d.setUTCHours(hour, 0, 0, 0);
-  return d.toISOString();
-}
-
-function single(subject: string, days: number, over: Partial<EventFields> = {}): EventFields {
-  return {
-    subject,
-    start: inDays(days, 8),
-    end: inDays(days, 9),
-    isAllDay: false,
-    timeZone: 'Europe/Helsinki',
-    location: 'Room 1',
-    body: 'Agenda',
-    isPrivate: false,
-    recurrence: null,
-    exceptions: [],
-    attendees: [],
-    organizer: null,
-    ...over,
-  };
-}
+const single = singleEntry;
 
 async function expectCalendarError(p: Promise<unknown>, code: string): Promise<CalendarError> {
   try {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SecretName, SecretSource } from '../../src-main/common/secrets-contract.ts';
+import type { EventFields } from '../../src-main/sync/calendar-event.ts';
 import { orgSettings, type OrgSettings } from '../../src-main/common/settings-schema.ts';
 import { GraphCalendarConnector } from '../../src-main/exchange/graph/graph-calendar-connector.ts';
 import { forgetSignIns } from '../../src-main/exchange/graph/graph-sign-in.ts';
@@ -71,4 +72,16 @@ export async function startGraphHarness(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** `days` from now at `hour`:00 UTC, as an ISO instant. */
+export function inDays(days: number, hour: number): string {
+  const d = new Date(Date.now() + days * 86_400_000);
+  d.setUTCHours(hour, 0, 0, 0);
+  return d.toISOString();
+}
+
+/** A plain single entry `days` from now, 08:00-09:00 UTC, with `over` on top. */
+export function singleEntry(subject: string, days: number, over: Partial<EventFields> = {}): EventFields {
+  return { subject, start: inDays(days, 8), end: inDays(days, 9), isAllDay: false, timeZone: 'Europe/Helsinki', location: 'Room 1', body: 'Agenda', isPrivate: false, recurrence: null, exceptions: [], attendees: [], organizer: null, ...over };
 }
