@@ -320,4 +320,30 @@ describe('engine: a participant removed in Severa', () => {
     expect(emails.map((m) => w.store.pairsForUser(m).map((p) => p.severaGuid))).toEqual([[again.guid], [again.guid], [again.guid]]);
     expect(mailboxes.map((m) => w.calendar.items(m).length)).toEqual([1, 1, 1]);
   });
+
+  it("an attendee whose copy changed after the meeting's activity was deleted, and who takes part in the activity the organizer's sync made anew, writes the change there and gets no second copy of it (the long soak's seed 1 on 4 December)", async () => {
+    const w = new World({ enrol: [AINO, MIKKO] });
+    w.calendar.userMeeting(MIKKO.email, [AINO.email], fields({ subject: 'Review', start: at(3, '09:00'), end: at(3, '10:00') }));
+    await w.cycle();
+    await w.cycle();
+    const [first] = w.severa.byName('Review');
+    w.tick();
+    w.severa.userDelete(first.guid!);
+    w.tick();
+    // Mikko moves the meeting to another room: both calendars hold the change. Only his sync runs (a live cycle); it
+    // makes the activity anew, with Aino taking part.
+    for (const m of [MIKKO.email, AINO.email]) for (const e of w.calendar.bySubject(m, 'Review')) w.calendar.userUpdate(m, e.id, { location: 'Room Kota' });
+    await w.cycle({ users: [{ email: MIKKO.email, syncStartDate: '2026-03-01' }], live: true, reconcile: false, enrolledElsewhere: [AINO.email] });
+    const [again] = w.severa.byName('Review');
+    expect(again.guid).not.toBe(first.guid);
+    // Aino's scheduled cycle, which does not see the deletion (not re-listed): her change meets the old activity gone
+    // and goes to the new one, which her listing also shows as new to her. Before: she got a second copy of it.
+    const report = await w.cycle({ reconcile: false });
+    expect(report.users.find((x) => x.email === AINO.email)?.changes.map((x) => [x.side, x.action])).toEqual([['severa', 'update']]);
+    await w.cycle();
+    await w.cycle();
+    expect(w.severa.byName('Review').map((a) => a.guid)).toEqual([again.guid]);
+    expect([AINO.email, MIKKO.email].map((m) => w.store.pairsForUser(m).map((p) => p.severaGuid))).toEqual([[again.guid], [again.guid]]);
+    expect([AINO.email, MIKKO.email].map((m) => w.calendar.items(m).length)).toEqual([1, 1]);
+  });
 });

@@ -9,6 +9,7 @@ import { classifySide } from '../sync-decision.ts';
 import { isPlainSingle, type Candidate, type ExchangeSideNow, type SeveraSideNow } from './candidate.ts';
 import { exchangeNowForOccurrence } from './flatten-series.ts';
 import { exchangeOnlyPair, identityKey, itemRangeMs, RESTORED_TAG_PREFIX } from './item-helpers.ts';
+import { anotherActivityOfMeeting } from './meeting-activity-lookup.ts';
 import type { ExchangeView, UserRead } from './read-sides.ts';
 import type { Recovery } from './recover-intents.ts';
 import { note, roleIn, windowPosition, type UserState } from './user-sync-state.ts';
@@ -367,25 +368,6 @@ function guidForUid(u: UserState, uid: string): string | undefined {
   if (others) return others.severaGuid;
   if (holding.length > 0) return undefined;
   return u.ctx.store.activityOfMeeting(uid) ?? undefined;
-}
-
-/**
- * The meeting's activity when the one guidForUid names is gone: another the meeting is known by (this cycle's index,
- * other users' pairs, the store's memory of the UID), the first that still exists and is not taken.
- */
-async function anotherActivityOfMeeting(u: UserState, uid: string, gone: string, taken: ReadonlySet<string>): Promise<SeveraItem | null> {
-  const guids = new Set<string>();
-  const inCycle = u.ctx.uidIndex.get(uid);
-  if (inCycle) guids.add(inCycle);
-  for (const p of u.ctx.store.pairsByUid(uid)) if (p.email !== u.plan.email && !p.severaGone) guids.add(p.severaGuid);
-  const remembered = u.ctx.store.activityOfMeeting(uid);
-  if (remembered) guids.add(remembered);
-  for (const guid of guids) {
-    if (guid === gone || taken.has(guid) || guid.startsWith('dry-run:') || u.ctx.snapshot.deletedGuids.has(guid)) continue;
-    const item = await u.ctx.snapshot.fetchItem(guid);
-    if (item) return item;
-  }
-  return null;
 }
 
 function syntheticPair(u: UserState, event: SideEvent, severaGuid: string): PairRecord {

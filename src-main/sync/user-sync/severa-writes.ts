@@ -10,6 +10,7 @@ import { localToMs } from '../zoned-time.ts';
 import { buildPair, exchangeSide, type Candidate } from './candidate.ts';
 import { keepSeveraOccurrencesInExchange } from './exchange-writes.ts';
 import { baseHash, OVERLAP_TOLERANCE_MS } from './item-helpers.ts';
+import { anotherActivityOfMeeting } from './meeting-activity-lookup.ts';
 import { change, dropPair, note, problem, stagePair, type UserState } from './user-sync-state.ts';
 import { verifyWrite } from './verify-writes.ts';
 import { announceUpdate, type CreateSeveraIntent, type JournaledItem } from './write-ahead.ts';
@@ -133,6 +134,8 @@ async function writeUpdateToSevera(u: UserState, c: Candidate, reason: string, m
     // the change goes there, never into a second activity (the long soak's K20 of seed 2, a third path).
     const madeMeanwhile = event.uid ? await meetingActivityMadeMeanwhile(u, event.uid, guid) : null;
     if (madeMeanwhile) {
+      // The pair now holds that activity: a candidate of it as new in Severa is this very entry (write-decisions.ts).
+      u.linkedMeanwhile.add(madeMeanwhile.guid);
       await ensureMember(u, madeMeanwhile);
       await writeUpdateToSevera(u, { ...c, severa: { state: 'changed', item: madeMeanwhile } }, reason, merged);
       return;
@@ -213,7 +216,9 @@ async function meetingActivityMadeMeanwhile(u: UserState, uid: string, gone: str
     if (item) return item;
   }
   const interrupted = await u.othersInterruptedCreate?.(uid);
-  return interrupted && interrupted.guid !== gone ? interrupted : null;
+  if (interrupted && interrupted.guid !== gone) return interrupted;
+  // Made in an earlier cycle (say, the organizer's live cycle), which this one did not list as the user's change.
+  return anotherActivityOfMeeting(u, uid, gone, new Set());
 }
 
 /**

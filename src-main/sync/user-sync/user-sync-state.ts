@@ -93,6 +93,8 @@ export interface UserState {
    * once the intents are read: a write that finds the pair's activity gone asks it before creating one anew.
    */
   othersInterruptedCreate?: (uid: string) => Promise<SeveraItem | null>;
+  /** Activities a write of this run linked an existing pair to (its own activity was gone): not new to the user. */
+  readonly linkedMeanwhile: Set<string>;
 }
 
 const emptyCounts = () => ({ created: 0, updated: 0, deleted: 0 });
@@ -120,6 +122,7 @@ export function newUserState(ctx: CycleContext, plan: UserPlan): UserState {
     markGone: new Set(),
     seriesNow: new Map(),
     where: { location: null, since: null },
+    linkedMeanwhile: new Set(),
   };
 }
 

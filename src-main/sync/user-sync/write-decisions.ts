@@ -27,8 +27,17 @@ export async function writeDecisions(u: UserState, decided: Decided[]): Promise<
   const batch = new Set(decided.filter(({ c, d }) => batchableExchangeWrite(u, c, d)));
   const rest = decided.filter((x) => !batch.has(x));
   await prefetch(u, rest);
-  for (const { c, d } of rest) await execute(u, c, d, true);
-  if (batch.size) await writeExchangeBatch(u, [...batch], (c, d, err) => handleFailure(u, c, d, err, true));
+  for (const { c, d } of rest) if (!linkedMeanwhile(u, c)) await execute(u, c, d, true);
+  const batched = [...batch].filter(({ c }) => !linkedMeanwhile(u, c));
+  if (batched.length) await writeExchangeBatch(u, batched, (c, d, err) => handleFailure(u, c, d, err, true));
+}
+
+/**
+ * An activity new to the user that an earlier write of this run linked one of their pairs to (the pair's activity was
+ * gone, and this one is the meeting's activity made anew): that pair holds it now, so it is no entry of its own.
+ */
+function linkedMeanwhile(u: UserState, c: Candidate): boolean {
+  return !c.pair && c.exchange.state === 'absent' && c.severa.item !== undefined && u.linkedMeanwhile.has(c.severa.item.guid);
 }
 
 /** Reads in batches what the writes need and this cycle has not read yet. */
