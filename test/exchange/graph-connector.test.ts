@@ -119,6 +119,23 @@ describe('GraphCalendarConnector: reading changes', () => {
     expect(h.requests() - before).toBe(2);
   });
 
+  it('does not keep a prefetched page with many changes until its turn: that mailbox asks again, the quiet ones do not', async () => {
+    h = await startGraphHarness();
+    const mailboxes = [AINO, MIKKO];
+    const states = new Map<string, string>();
+    for (const m of mailboxes) states.set(m, (await h.connector.syncChanges(m, null)).syncState);
+    // 25 new entries in Aino's calendar (more than a prefetched page is kept with); Mikko's stays quiet.
+    for (let i = 0; i < 25; i++) h.sim.mailbox(AINO).create({ subject: `Planning ${i}`, start: inDays(2 + (i % 5), 8), end: inDays(2 + (i % 5), 9) });
+    await h.connector.prefetchChanges(mailboxes.map((m) => ({ mailbox: m, syncState: states.get(m)! })));
+    h.sim.resetCounters();
+    const quiet = await h.connector.syncChanges(MIKKO, states.get(MIKKO)!);
+    expect(quiet.changed).toHaveLength(0);
+    expect(h.sim.counters().byRoute['calendarView.delta'] ?? 0).toBe(0);
+    const busy = await h.connector.syncChanges(AINO, states.get(AINO)!);
+    expect(busy.changed.filter((e) => e.fields.subject.startsWith('Planning '))).toHaveLength(25);
+    expect(h.sim.counters().byRoute['calendarView.delta']).toBe(1);
+  });
+
   it('finds a mailbox by an alias and answers with its primary address', async () => {
     h = await startGraphHarness();
     expect(await h.connector.resolveMailbox('aino@contoso.example')).toBe(AINO);

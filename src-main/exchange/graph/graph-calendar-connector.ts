@@ -47,6 +47,8 @@ export interface GraphConnectorOptions {
 const DAY = 86_400_000;
 /** A new window reaches this far past what the engine needs, so delta restarts only about once a month. */
 const WINDOW_SLACK_DAYS = 30;
+/** Prefetched delta pages with more changes than this are not kept until their mailbox's turn (prefetchChanges). */
+const PREFETCH_KEEP_MAX = 20;
 const TAG_EXPAND = `singleValueExtendedProperties($filter=id eq '${SYNC_TAG_PROPERTY_ID}')`;
 const EMAIL_RE = /^[^\s@<>()"',;:\\]+@[^\s@<>()"',;:\\]+\.[^\s@<>()"',;:\\]+$/;
 
@@ -248,7 +250,9 @@ export class GraphCalendarConnector implements CalendarConnector {
   /**
    * Reads the first delta page of many mailboxes in $batch calls of 20 (a cycle with no change then costs one request per
    * 20 mailboxes); syncChanges takes a prefetched page instead of asking again. Anything that fails here is simply
-   * asked again by syncChanges, which reports it.
+   * asked again by syncChanges, which reports it. A page with more than PREFETCH_KEEP_MAX changes is not kept until its
+   * mailbox's turn (a cycle over a thousand mailboxes after a first sync would hold every page): that mailbox asks again,
+   * one request among the many its changes cost anyway.
    */
   async prefetchChanges(requests: ReadonlyArray<{ mailbox: string; syncState: string | null }>): Promise<void> {
     const wanted: Array<{ smtp: string; syncState: string; request: GraphRequest }> = [];
@@ -266,7 +270,10 @@ export class GraphCalendarConnector implements CalendarConnector {
     if (wanted.length === 0) return;
     const answers = await this.#client.batch(wanted.map((w) => w.request)).catch(() => null);
     answers?.forEach((answer, i) => {
-      if (answer.status === 200 && answer.body && typeof answer.body === 'object') this.#prefetched.set(wanted[i].smtp, { syncState: wanted[i].syncState, page: answer.body as DeltaPage });
+      if (answer.status !== 200 || !answer.body || typeof answer.body !== 'object') return;
+      const page = answer.body as DeltaPage;
+      if ((Array.isArray(page.value) ? page.value.length : 0) > PREFETCH_KEEP_MAX) return;
+      this.#prefetched.set(wanted[i].smtp, { syncState: wanted[i].syncState, page });
     });
   }
 
