@@ -49,6 +49,8 @@ const DAY = 86_400_000;
 const WINDOW_SLACK_DAYS = 30;
 /** Prefetched delta pages with more changes than this are not kept until their mailbox's turn (prefetchChanges). */
 const PREFETCH_KEEP_MAX = 20;
+/** Mailboxes whose delta pages prefetchChanges asks for at once (5 $batch calls of 20). */
+const PREFETCH_SLICE = 100;
 const TAG_EXPAND = `singleValueExtendedProperties($filter=id eq '${SYNC_TAG_PROPERTY_ID}')`;
 const EMAIL_RE = /^[^\s@<>()"',;:\\]+@[^\s@<>()"',;:\\]+\.[^\s@<>()"',;:\\]+$/;
 
@@ -267,14 +269,17 @@ export class GraphCalendarConnector implements CalendarConnector {
       const smtp = checkMailbox(mailbox);
       wanted.push({ smtp, syncState, request: this.#deltaRequest(smtp, state.deltaLink) });
     }
-    if (wanted.length === 0) return;
-    const answers = await this.#client.batch(wanted.map((w) => w.request)).catch(() => null);
-    answers?.forEach((answer, i) => {
-      if (answer.status !== 200 || !answer.body || typeof answer.body !== 'object') return;
-      const page = answer.body as DeltaPage;
-      if ((Array.isArray(page.value) ? page.value.length : 0) > PREFETCH_KEEP_MAX) return;
-      this.#prefetched.set(wanted[i].smtp, { syncState: wanted[i].syncState, page });
-    });
+    // A slice at a time, so that only one slice's pages are in memory before the large ones are let go.
+    for (let from = 0; from < wanted.length; from += PREFETCH_SLICE) {
+      const slice = wanted.slice(from, from + PREFETCH_SLICE);
+      const answers = await this.#client.batch(slice.map((w) => w.request)).catch(() => null);
+      answers?.forEach((answer, i) => {
+        if (answer.status !== 200 || !answer.body || typeof answer.body !== 'object') return;
+        const page = answer.body as DeltaPage;
+        if ((Array.isArray(page.value) ? page.value.length : 0) > PREFETCH_KEEP_MAX) return;
+        this.#prefetched.set(slice[i].smtp, { syncState: slice[i].syncState, page });
+      });
+    }
   }
 
   /** A changed single of a paired id as its delta item holds it; null when the item is not complete enough to map. */
