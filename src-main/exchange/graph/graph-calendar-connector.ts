@@ -547,7 +547,7 @@ export class GraphCalendarConnector implements CalendarConnector {
         known: this.#knownIn(smtp),
         createBody: (fields, syncTag) => this.#createBody(fields, syncTag),
         writeResult: (e, what) => this.#writeResult(e, what),
-        one: (w) => (w.kind === 'create' ? this.createEvent(smtp, w.fields, w.syncTag) : this.updateEvent(smtp, w.id, w.version, w.fields, { plainSingleAtVersion: w.plainSingleAtVersion })),
+        one: (w) => (w.kind === 'create' ? this.createEvent(smtp, w.fields, w.syncTag) : this.updateEvent(smtp, w.id, w.version, w.fields, w)),
       },
       writes,
     );

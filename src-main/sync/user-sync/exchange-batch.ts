@@ -48,7 +48,7 @@ async function oneByOne(u: UserState, writes: readonly EventWrite[]): Promise<Ev
   const out: EventWriteOutcome[] = [];
   for (const w of writes) {
     try {
-      const result = w.kind === 'create' ? await u.ctx.calendar.createEvent(u.mailbox, w.fields, w.syncTag) : await u.ctx.calendar.updateEvent(u.mailbox, w.id, w.version, w.fields, w.plainSingleAtVersion ? { plainSingleAtVersion: true } : {});
+      const result = w.kind === 'create' ? await u.ctx.calendar.createEvent(u.mailbox, w.fields, w.syncTag) : await u.ctx.calendar.updateEvent(u.mailbox, w.id, w.version, w.fields, w);
       out.push({ ok: true, result });
     } catch (error) {
       if (!(error instanceof CalendarError)) throw error;

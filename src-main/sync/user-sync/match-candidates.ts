@@ -9,7 +9,7 @@ import { classifySide } from '../sync-decision.ts';
 import { isPlainSingle, type Candidate, type ExchangeSideNow, type SeveraSideNow } from './candidate.ts';
 import { exchangeNowForOccurrence } from './flatten-series.ts';
 import { exchangeOnlyPair, identityKey, itemRangeMs, RESTORED_TAG_PREFIX } from './item-helpers.ts';
-import { anotherActivityOfMeeting } from './meeting-activity-lookup.ts';
+import { anotherActivityOfMeeting, guidForUid } from './meeting-activity-lookup.ts';
 import type { ExchangeView, UserRead } from './read-sides.ts';
 import type { Recovery } from './recover-intents.ts';
 import { note, roleIn, windowPosition, type UserState } from './user-sync-state.ts';
@@ -353,21 +353,6 @@ async function replacementActivity(u: UserState, read: UserRead, recovery: Recov
   const item = read.severa.items.get(guid) ?? (await ctx.snapshot.fetchItem(guid));
   if (!item) return null;
   return { guid, candidate: { pair: null, severa: { state: 'changed', item }, exchange: { state: 'changed', event }, role: roleIn(u, item), origin: p.origin, linkedByUid: true } };
-}
-
-/**
- * The activity another enrolled user's pair (or a pair made this cycle) holds for a meeting UID; when no pair holds the
- * UID any more (attendees' pairs turned into the sync's own copies while the organizer's syncs failed), the activity
- * a pair last held for it, while any pair still holds that activity (K15 of the real-time soak, K25 of the long one).
- */
-function guidForUid(u: UserState, uid: string): string | undefined {
-  const inCycle = u.ctx.uidIndex.get(uid);
-  if (inCycle) return inCycle;
-  const holding = u.ctx.store.pairsByUid(uid);
-  const others = holding.find((p) => p.email !== u.plan.email);
-  if (others) return others.severaGuid;
-  if (holding.length > 0) return undefined;
-  return u.ctx.store.activityOfMeeting(uid) ?? undefined;
 }
 
 function syntheticPair(u: UserState, event: SideEvent, severaGuid: string): PairRecord {

@@ -218,7 +218,7 @@ async function meetingActivityMadeMeanwhile(u: UserState, uid: string, gone: str
   const interrupted = await u.othersInterruptedCreate?.(uid);
   if (interrupted && interrupted.guid !== gone) return interrupted;
   // Made in an earlier cycle (say, the organizer's live cycle), which this one did not list as the user's change.
-  return anotherActivityOfMeeting(u, uid, gone, new Set());
+  return anotherActivityOfMeeting(u, uid, gone, new Set(inCycle ? [inCycle] : []));
 }
 
 /**
